@@ -1,0 +1,1 @@
+//! Seam: a GraphQL federation gateway.
