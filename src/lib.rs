@@ -1,1 +1,8 @@
 //! Seam: a GraphQL federation gateway.
+//!
+//! The modules follow the pipeline: `config ▶ sources ▶ compose ▶ supergraph ▶ plan ▶ execute ▶ http`.
+
+pub mod compose;
+pub mod config;
+pub mod demo;
+pub mod sources;

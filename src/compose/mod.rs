@@ -1,0 +1,1 @@
+//! Composition: subgraph SDLs into one supergraph SDL.
