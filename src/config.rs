@@ -1,1 +1,1190 @@
 //! The YAML config.
+//!
+//! Loading is three steps, each with its own error so a user learns exactly what to fix:
+//! `${VAR}` expansion on the raw text, YAML parsing into typed structs (unknown keys are
+//! errors), then validation of the rules YAML types cannot express. Validation reports every
+//! problem at once rather than making the user fix them one run at a time.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+/// How long Seam waits for a subgraph that has no `timeout` of its own.
+pub const DEFAULT_SUBGRAPH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The whole config file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the gateway listens; `None` leaves the choice to the command line and its default.
+    #[serde(default, deserialize_with = "listen_address")]
+    pub listen: Option<SocketAddr>,
+    /// Optional so that a config holding only `supergraph:` is valid.
+    #[serde(default)]
+    pub subgraphs: Vec<SubgraphConfig>,
+    /// A precomposed supergraph to serve instead of composing; resolved against the config's
+    /// directory.
+    #[serde(default)]
+    pub supergraph: Option<PathBuf>,
+    /// Hot reload period; `None` disables polling.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub poll_interval: Option<Duration>,
+    #[serde(default)]
+    pub bridge: BridgeConfig,
+}
+
+/// One subgraph entry under `subgraphs:`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubgraphConfig {
+    /// Becomes a `join__Graph` value, hence the identifier rules in [`validate_subgraph_name`].
+    pub name: String,
+    /// Where queries, mutations, `_service` and `_entities` go.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// An SDL file read instead of asking the subgraph; resolved against the config's directory.
+    #[serde(default)]
+    pub sdl: Option<PathBuf>,
+    /// A WebSocket endpoint for subscriptions, when it differs from `url`.
+    #[serde(default)]
+    pub subscription_url: Option<String>,
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub timeout: Option<Duration>,
+}
+
+impl SubgraphConfig {
+    /// The subgraph's own `timeout`, else [`DEFAULT_SUBGRAPH_TIMEOUT`].
+    pub fn timeout_or_default(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_SUBGRAPH_TIMEOUT)
+    }
+}
+
+/// Where bridge events are published and subscribed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeConfig {
+    #[serde(default)]
+    pub backend: BridgeBackend,
+    /// The server of the `redis` or `nats` backend.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BridgeBackend {
+    /// In-process: events reach only subscribers of this gateway instance.
+    #[default]
+    Memory,
+    Redis,
+    Nats,
+}
+
+impl BridgeBackend {
+    fn as_str(self) -> &'static str {
+        match self {
+            BridgeBackend::Memory => "memory",
+            BridgeBackend::Redis => "redis",
+            BridgeBackend::Nats => "nats",
+        }
+    }
+}
+
+/// Which config text an error is about: a file, or text handed in directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigOrigin(Option<PathBuf>);
+
+impl ConfigOrigin {
+    pub fn path(&self) -> Option<&Path> {
+        self.0.as_deref()
+    }
+}
+
+impl fmt::Display for ConfigOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(path) => write!(f, "{}", path.display()),
+            None => f.write_str("config"),
+        }
+    }
+}
+
+/// One broken rule, named by its key path in the same notation serde_yaml_ng uses
+/// (`subgraphs[1].url`), so parse errors and validation errors read alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the config file: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{origin}: line {line}: environment variable `{name}` is not set \
+         (set it, or give a default with `${{{name}:-value}}`)"
+    )]
+    UnsetVariable {
+        origin: ConfigOrigin,
+        line: usize,
+        name: String,
+    },
+    /// A `${...}` that cannot be expanded: unterminated, or not a valid variable name.
+    #[error("{origin}: line {line}: {message}")]
+    Substitution {
+        origin: ConfigOrigin,
+        line: usize,
+        message: String,
+    },
+    /// serde_yaml_ng's message already names the key path and the line and column.
+    #[error("{origin}: {source}")]
+    Yaml {
+        origin: ConfigOrigin,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+    #[error("{origin}: {}", ProblemList(problems))]
+    Invalid {
+        origin: ConfigOrigin,
+        problems: Vec<ConfigProblem>,
+    },
+}
+
+/// Shows one problem inline and several as an indented list.
+struct ProblemList<'a>(&'a [ConfigProblem]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} problems:", many.len())?;
+                for problem in many {
+                    write!(f, "\n  {problem}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Reads, expands, parses and validates the config file at `path`, taking `${VAR}` values
+    /// from the process environment. Relative `sdl` and `supergraph` paths are resolved against
+    /// the file's directory, so the config works from any working directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base_dir = path.parent().unwrap_or_else(|| Path::new(""));
+        Self::parse(
+            &text,
+            base_dir,
+            ConfigOrigin(Some(path.to_path_buf())),
+            &process_env,
+        )
+    }
+
+    /// Parses config text that did not come from a file (tests, embedding); relative paths are
+    /// resolved against `base_dir` and `${VAR}` values come from the process environment.
+    pub fn from_yaml_str(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+        Self::parse(text, base_dir, ConfigOrigin(None), &process_env)
+    }
+
+    /// The one path every entry point takes; `lookup` is injectable so tests do not depend on
+    /// (or race over) the process environment.
+    fn parse(
+        text: &str,
+        base_dir: &Path,
+        origin: ConfigOrigin,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let expanded = expand_env(text, lookup).map_err(|error| match error {
+            ExpandError::Unset { line, name } => ConfigError::UnsetVariable {
+                origin: origin.clone(),
+                line,
+                name,
+            },
+            ExpandError::Malformed { line, message } => ConfigError::Substitution {
+                origin: origin.clone(),
+                line,
+                message,
+            },
+        })?;
+        if is_blank_yaml(&expanded) {
+            return Err(ConfigError::Invalid {
+                origin,
+                problems: vec![ConfigProblem {
+                    key: "subgraphs".into(),
+                    message: "the config is empty: list at least one subgraph or set `supergraph`"
+                        .into(),
+                }],
+            });
+        }
+        let mut config: Config =
+            serde_yaml_ng::from_str(&expanded).map_err(|source| ConfigError::Yaml {
+                origin: origin.clone(),
+                source,
+            })?;
+        let problems = config.problems();
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid { origin, problems });
+        }
+        config.resolve_paths(base_dir);
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base_dir: &Path) {
+        let resolve = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base_dir.join(&*path);
+            }
+        };
+        if let Some(path) = &mut self.supergraph {
+            resolve(path);
+        }
+        for subgraph in &mut self.subgraphs {
+            if let Some(path) = &mut subgraph.sdl {
+                resolve(path);
+            }
+        }
+    }
+
+    /// Every rule that the types alone do not enforce.
+    fn problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut problem = |key: String, message: String| {
+            problems.push(ConfigProblem { key, message });
+        };
+
+        if self.subgraphs.is_empty() && self.supergraph.is_none() {
+            problem(
+                "subgraphs".into(),
+                "no subgraphs and no `supergraph` file: list at least one subgraph or set \
+                 `supergraph`"
+                    .into(),
+            );
+        }
+        if let Some(path) = &self.supergraph {
+            if path.as_os_str().is_empty() {
+                problem("supergraph".into(), "the path is empty".into());
+            }
+        }
+        if self.poll_interval == Some(Duration::ZERO) {
+            problem(
+                "poll_interval".into(),
+                "must be longer than 0; leave it out to turn hot reload off".into(),
+            );
+        }
+
+        // Keyed by the form the name takes as a `join__Graph` value, so names that differ only
+        // in case or in `-` versus `_` are caught: they would become the same enum value.
+        let mut seen: HashMap<String, (usize, &str)> = HashMap::new();
+        for (index, subgraph) in self.subgraphs.iter().enumerate() {
+            let at = format!("subgraphs[{index}]");
+            let name = subgraph.name.as_str();
+            let of = format!("(subgraph `{name}`)");
+
+            if let Err(message) = validate_subgraph_name(name) {
+                problem(format!("{at}.name"), message);
+            } else {
+                let graph_value = name.to_ascii_uppercase().replace('-', "_");
+                match seen.get(&graph_value) {
+                    Some((first, first_name)) if *first_name == name => problem(
+                        format!("{at}.name"),
+                        format!("duplicate subgraph name `{name}`, already used by subgraphs[{first}]"),
+                    ),
+                    Some((first, first_name)) => problem(
+                        format!("{at}.name"),
+                        format!(
+                            "`{name}` clashes with `{first_name}` (subgraphs[{first}]): both become \
+                             the join__Graph value `{graph_value}`; names must differ in more than \
+                             case and `-`/`_`"
+                        ),
+                    ),
+                    None => {
+                        seen.insert(graph_value, (index, name));
+                    }
+                }
+            }
+
+            if subgraph.url.is_none() && subgraph.sdl.is_none() {
+                problem(
+                    at.clone(),
+                    format!(
+                        "needs `url` (to fetch its SDL and send it queries) or `sdl` (a schema \
+                         file), or both {of}"
+                    ),
+                );
+            }
+            if let Some(url) = &subgraph.url {
+                if let Err(message) = check_url(url, &["http", "https"]) {
+                    problem(format!("{at}.url"), format!("{message} {of}"));
+                }
+            }
+            if let Some(url) = &subgraph.subscription_url {
+                if let Err(message) = check_url(url, &["ws", "wss"]) {
+                    problem(format!("{at}.subscription_url"), format!("{message} {of}"));
+                }
+            }
+            if let Some(path) = &subgraph.sdl {
+                if path.as_os_str().is_empty() {
+                    problem(format!("{at}.sdl"), format!("the path is empty {of}"));
+                }
+            }
+            if subgraph.timeout == Some(Duration::ZERO) {
+                problem(
+                    format!("{at}.timeout"),
+                    format!("must be longer than 0 {of}"),
+                );
+            }
+        }
+
+        let backend = self.bridge.backend;
+        match (backend, &self.bridge.url) {
+            (BridgeBackend::Memory, Some(_)) => problem(
+                "bridge.url".into(),
+                "the memory backend takes no url; did you mean `backend: redis` or \
+                 `backend: nats`?"
+                    .into(),
+            ),
+            (BridgeBackend::Redis | BridgeBackend::Nats, None) => problem(
+                "bridge.url".into(),
+                format!("`backend: {}` needs a `url`", backend.as_str()),
+            ),
+            (BridgeBackend::Redis, Some(url)) => {
+                if let Err(message) = check_url(url, &["redis", "rediss", "redis+unix", "unix"]) {
+                    problem("bridge.url".into(), message);
+                }
+            }
+            // NATS clients accept bare `host:port` and comma-separated server lists, so only
+            // emptiness is a sure mistake here; the client reports the rest when it connects.
+            (BridgeBackend::Nats, Some(url)) => {
+                if url.trim().is_empty() {
+                    problem("bridge.url".into(), "the url is empty".into());
+                }
+            }
+            (BridgeBackend::Memory, None) => {}
+        }
+
+        problems
+    }
+}
+
+/// Subgraph names become `join__Graph` enum values (upper-cased, `-` turned into `_`), so they
+/// must make GraphQL names: an ASCII letter or `_` first, then ASCII letters, digits, `_` or `-`.
+/// A leading `__` is refused because GraphQL reserves it for introspection.
+pub fn validate_subgraph_name(name: &str) -> Result<(), String> {
+    const ALLOWED: &str = "names start with a letter or `_` and contain only ASCII letters, \
+                           digits, `_` and `-`";
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return Err(format!("the name is empty; {ALLOWED}"));
+    };
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return Err(format!("`{name}` is not a valid subgraph name: {ALLOWED}"));
+    }
+    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
+        return Err(format!(
+            "`{name}` is not a valid subgraph name (`{bad}` is not allowed): {ALLOWED}"
+        ));
+    }
+    if name.starts_with("__") {
+        return Err(format!(
+            "`{name}` is not a valid subgraph name: a leading `__` is reserved by GraphQL"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `url` parses, uses one of `schemes` and names a host where the scheme needs one.
+fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
+    let wanted = schemes
+        .iter()
+        .map(|scheme| format!("{scheme}://"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|error| format!("`{url}` is not a valid URL ({error}); expected {wanted}"))?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(format!(
+            "`{url}` uses `{}://`; expected {wanted}",
+            parsed.scheme()
+        ));
+    }
+    let needs_host = !matches!(parsed.scheme(), "unix" | "redis+unix");
+    if needs_host && parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{url}` has no host"));
+    }
+    Ok(())
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// True when the text holds no YAML content, only blank lines and comments; serde_yaml_ng's
+/// own message for that case ("EOF while parsing a value") would not help a user.
+fn is_blank_yaml(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#') || line == "---"
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum ExpandError {
+    Unset { line: usize, name: String },
+    Malformed { line: usize, message: String },
+}
+
+/// Expands `${VAR}` and `${VAR:-default}` in raw config text, before YAML parsing, so that
+/// every value (and every type: numbers, durations, lists) can come from the environment.
+///
+/// - `${VAR:-default}` uses `default` when `VAR` is unset or empty, as a POSIX shell does.
+///   The default runs to the first `}`, so it cannot itself contain `}` or nest `${...}`.
+/// - `$${` writes a literal `${`.
+/// - Comments are copied untouched: a commented-out line must not fail on an unset variable.
+///   A comment starts at a `#` that begins the line or follows whitespace, outside quotes.
+/// - Values are pasted as text: a value holding YAML syntax (`: `, ` #`, a leading `*` or
+///   `{`, a newline) should be quoted in the config, e.g. `url: "${URL}"`.
+fn expand_env(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        expand_line(line, index + 1, lookup, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn expand_line(
+    line: &str,
+    line_number: usize,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut String,
+) -> Result<(), ExpandError> {
+    #[derive(PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    let mut quote = Quote::None;
+    // The character before the current one, to tell a comment `#` and an opening quote from
+    // the same characters inside a plain value (`a#b`, `it's`).
+    let mut previous: Option<char> = None;
+    let mut escaped = false;
+    let mut rest = line;
+
+    while let Some(c) = rest.chars().next() {
+        let starts_token = previous.is_none_or(|p| p.is_whitespace() || "[{,:-".contains(p));
+        match (c, &quote) {
+            ('#', Quote::None) if previous.is_none_or(char::is_whitespace) => {
+                out.push_str(rest);
+                return Ok(());
+            }
+            ('\'', Quote::None) if starts_token => quote = Quote::Single,
+            ('"', Quote::None) if starts_token => quote = Quote::Double,
+            ('\'', Quote::Single) => quote = Quote::None,
+            ('"', Quote::Double) if !escaped => quote = Quote::None,
+            ('$', _) if rest.starts_with("$${") => {
+                out.push_str("${");
+                rest = &rest[3..];
+                previous = Some('{');
+                escaped = false;
+                continue;
+            }
+            ('$', _) if rest.starts_with("${") => {
+                let consumed = expand_reference(rest, line_number, lookup, out)?;
+                rest = &rest[consumed..];
+                previous = Some('}');
+                escaped = false;
+                continue;
+            }
+            _ => {}
+        }
+        escaped = quote == Quote::Double && c == '\\' && !escaped;
+        out.push(c);
+        previous = Some(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    Ok(())
+}
+
+/// Expands the `${...}` at the start of `text` into `out` and returns how many bytes it took.
+fn expand_reference(
+    text: &str,
+    line: usize,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut String,
+) -> Result<usize, ExpandError> {
+    let body_and_rest = &text[2..];
+    let Some(end) = body_and_rest.find('}') else {
+        let shown = text.trim_end();
+        return Err(ExpandError::Malformed {
+            line,
+            message: format!(
+                "`{shown}` has no closing `}}`; write `${{VAR}}` or `$${{` for a literal `${{`"
+            ),
+        });
+    };
+    let body = &body_and_rest[..end];
+    let (name, default) = match body.split_once(":-") {
+        Some((name, default)) => (name, Some(default)),
+        None => (body, None),
+    };
+    if !is_env_name(name) {
+        return Err(ExpandError::Malformed {
+            line,
+            message: format!(
+                "`${{{body}}}`: `{name}` is not a variable name (letters, digits and `_`, not \
+                 starting with a digit); write `$${{` for a literal `${{`"
+            ),
+        });
+    }
+    let value = match (lookup(name), default) {
+        (Some(value), Some(default)) if value.is_empty() => default.to_string(),
+        (Some(value), _) => value,
+        (None, Some(default)) => default.to_string(),
+        (None, None) => {
+            return Err(ExpandError::Unset {
+                line,
+                name: name.to_string(),
+            })
+        }
+    };
+    out.push_str(&value);
+    Ok(2 + end + 1)
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Deserializes a humantime duration (`5s`, `250ms`, `1m 30s`), refusing bare numbers because
+/// their unit would be a guess.
+fn optional_duration<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    Ok(Option::<HumanDuration>::deserialize(deserializer)?.map(|duration| duration.0))
+}
+
+struct HumanDuration(Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(HumanDurationVisitor)
+    }
+}
+
+struct HumanDurationVisitor;
+
+impl Visitor<'_> for HumanDurationVisitor {
+    type Value = HumanDuration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration such as `5s` or `250ms`")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<HumanDuration, E> {
+        humantime::parse_duration(value.trim())
+            .map(HumanDuration)
+            .map_err(|error| {
+                E::custom(format!(
+                    "`{value}` is not a duration ({error}); write e.g. `5s` or `250ms`"
+                ))
+            })
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<HumanDuration, E> {
+        Err(E::custom(format!(
+            "`{value}` has no unit; write e.g. `{value}s` or `{value}ms`"
+        )))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<HumanDuration, E> {
+        Err(E::custom(format!(
+            "`{value}` is not a duration; write e.g. `5s` or `250ms`"
+        )))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<HumanDuration, E> {
+        Err(E::custom(format!(
+            "`{value}` has no unit; write e.g. `{value}s`"
+        )))
+    }
+}
+
+/// Deserializes `listen` as an IP address and port. Host names are refused because binding
+/// to one would hide which interface is used.
+fn listen_address<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    Ok(Option::<ListenAddress>::deserialize(deserializer)?.map(|address| address.0))
+}
+
+struct ListenAddress(SocketAddr);
+
+impl<'de> Deserialize<'de> for ListenAddress {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ListenAddressVisitor)
+    }
+}
+
+struct ListenAddressVisitor;
+
+const LISTEN_EXAMPLE: &str = "write an IP address and port such as `0.0.0.0:4000`, \
+                              `127.0.0.1:4000` or `[::]:4000`";
+
+impl Visitor<'_> for ListenAddressVisitor {
+    type Value = ListenAddress;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an address such as `0.0.0.0:4000`")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<ListenAddress, E> {
+        value.trim().parse().map(ListenAddress).map_err(|_| {
+            E::custom(format!(
+                "`{value}` is not a listen address; {LISTEN_EXAMPLE}"
+            ))
+        })
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<ListenAddress, E> {
+        Err(E::custom(format!(
+            "`{value}` is a port without an address; write e.g. `0.0.0.0:{value}`"
+        )))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<ListenAddress, E> {
+        Err(E::custom(format!(
+            "`{value}` is not a listen address; {LISTEN_EXAMPLE}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::parse(
+            text,
+            Path::new("/etc/seam"),
+            ConfigOrigin(Some(PathBuf::from("config/seam.yaml"))),
+            &env(vars),
+        )
+    }
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        parse_with(text, &[])
+    }
+
+    /// The error's message, for tests that assert on what the user reads.
+    fn error_of(text: &str) -> String {
+        match parse(text) {
+            Ok(config) => panic!("expected an error, got {config:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    fn problems_of(text: &str) -> Vec<ConfigProblem> {
+        match parse(text) {
+            Err(ConfigError::Invalid { problems, .. }) => problems,
+            other => panic!("expected validation problems, got {other:?}"),
+        }
+    }
+
+    fn keys_of(text: &str) -> Vec<String> {
+        problems_of(text).into_iter().map(|p| p.key).collect()
+    }
+
+    const FULL: &str = "\
+listen: 0.0.0.0:4000
+subgraphs:
+  - name: accounts
+    url: http://accounts:4001/graphql        # queries, mutations, _service, _entities
+    # sdl: schemas/accounts.graphql
+    subscription_url: ws://accounts:4001/ws
+    timeout: 5s
+  - name: events
+    sdl: schemas/events.graphql
+supergraph: /srv/supergraph.graphql
+poll_interval: 10s
+bridge:
+  backend: redis
+  url: redis://127.0.0.1:6379
+";
+
+    #[test]
+    fn parses_the_documented_example() {
+        let config = parse(FULL).unwrap();
+        assert_eq!(config.listen, Some("0.0.0.0:4000".parse().unwrap()));
+        assert_eq!(config.poll_interval, Some(Duration::from_secs(10)));
+        assert_eq!(
+            config.supergraph,
+            Some(PathBuf::from("/srv/supergraph.graphql"))
+        );
+        assert_eq!(
+            config.bridge,
+            BridgeConfig {
+                backend: BridgeBackend::Redis,
+                url: Some("redis://127.0.0.1:6379".into()),
+            }
+        );
+        assert_eq!(
+            config.subgraphs,
+            vec![
+                SubgraphConfig {
+                    name: "accounts".into(),
+                    url: Some("http://accounts:4001/graphql".into()),
+                    sdl: None,
+                    subscription_url: Some("ws://accounts:4001/ws".into()),
+                    timeout: Some(Duration::from_secs(5)),
+                },
+                SubgraphConfig {
+                    name: "events".into(),
+                    url: None,
+                    sdl: Some(PathBuf::from("/etc/seam/schemas/events.graphql")),
+                    subscription_url: None,
+                    timeout: None,
+                },
+            ]
+        );
+        assert_eq!(
+            config.subgraphs[0].timeout_or_default(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            config.subgraphs[1].timeout_or_default(),
+            DEFAULT_SUBGRAPH_TIMEOUT
+        );
+    }
+
+    #[test]
+    fn defaults_for_optional_sections() {
+        let config =
+            parse("subgraphs:\n  - name: a\n    url: https://a.example/graphql\n").unwrap();
+        assert_eq!(config.listen, None);
+        assert_eq!(config.poll_interval, None);
+        assert_eq!(config.supergraph, None);
+        assert_eq!(config.bridge, BridgeConfig::default());
+        assert_eq!(config.bridge.backend, BridgeBackend::Memory);
+    }
+
+    #[test]
+    fn a_supergraph_alone_is_enough_and_is_resolved_against_the_config_dir() {
+        let config = parse("supergraph: schemas/supergraph.graphql\n").unwrap();
+        assert!(config.subgraphs.is_empty());
+        assert_eq!(
+            config.supergraph,
+            Some(PathBuf::from("/etc/seam/schemas/supergraph.graphql"))
+        );
+    }
+
+    #[test]
+    fn durations_accept_humantime_forms() {
+        let config = parse(
+            "subgraphs:\n  - name: a\n    url: http://a/graphql\n    timeout: 250ms\npoll_interval: 1m 30s\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.subgraphs[0].timeout,
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(config.poll_interval, Some(Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn bad_durations_name_the_key_and_the_fix() {
+        let message = error_of("poll_interval: 10\nsupergraph: s.graphql\n");
+        assert!(
+            message.starts_with(
+                "config/seam.yaml: poll_interval: `10` has no unit; write e.g. `10s` or `10ms`"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("line 1"), "{message}");
+
+        let message =
+            error_of("subgraphs:\n  - name: a\n    url: http://a/graphql\n    timeout: soon\n");
+        assert!(
+            message.starts_with("config/seam.yaml: subgraphs[0].timeout: `soon` is not a duration"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn zero_durations_are_refused() {
+        assert_eq!(
+            keys_of("subgraphs:\n  - name: a\n    url: http://a/graphql\n    timeout: 0s\npoll_interval: 0s\n"),
+            vec!["poll_interval", "subgraphs[0].timeout"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_their_path() {
+        let message = error_of("subgraphs:\n  - name: a\n    url: http://a/graphql\n  - name: b\n    urll: http://b/graphql\n");
+        assert!(
+            message.starts_with(
+                "config/seam.yaml: subgraphs[1]: unknown field `urll`, expected one of"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("line 5"), "{message}");
+
+        let message = error_of("supergraph: s.graphql\nlisten_on: 0.0.0.0:4000\n");
+        assert!(message.contains("unknown field `listen_on`"), "{message}");
+
+        let message = error_of("supergraph: s.graphql\nbridge:\n  backend: memory\n  topic: x\n");
+        assert!(
+            message.contains("bridge: unknown field `topic`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn unknown_bridge_backend_lists_the_choices() {
+        let message = error_of("supergraph: s.graphql\nbridge:\n  backend: kafka\n");
+        assert!(
+            message.contains("bridge.backend: unknown variant `kafka`"),
+            "{message}"
+        );
+        assert!(message.contains("`memory`, `redis`, `nats`"), "{message}");
+    }
+
+    #[test]
+    fn listen_must_be_an_ip_and_port() {
+        let message = error_of("supergraph: s.graphql\nlisten: localhost\n");
+        assert!(
+            message.starts_with("config/seam.yaml: listen: `localhost` is not a listen address"),
+            "{message}"
+        );
+        let message = error_of("supergraph: s.graphql\nlisten: 4000\n");
+        assert!(
+            message
+                .contains("listen: `4000` is a port without an address; write e.g. `0.0.0.0:4000`"),
+            "{message}"
+        );
+        let config = parse("supergraph: s.graphql\nlisten: '[::1]:8080'\n").unwrap();
+        assert_eq!(config.listen, Some("[::1]:8080".parse().unwrap()));
+    }
+
+    #[test]
+    fn an_empty_config_says_what_is_missing() {
+        assert_eq!(keys_of(""), vec!["subgraphs"]);
+        assert_eq!(keys_of("# nothing yet\n\n"), vec!["subgraphs"]);
+        assert_eq!(keys_of("subgraphs: []\n"), vec!["subgraphs"]);
+        assert_eq!(keys_of("listen: 0.0.0.0:4000\n"), vec!["subgraphs"]);
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let problems = problems_of(
+            "subgraphs:\n  - name: a\n    url: http://a/graphql\n  - name: a\n    url: http://b/graphql\n",
+        );
+        assert_eq!(
+            problems,
+            vec![ConfigProblem {
+                key: "subgraphs[1].name".into(),
+                message: "duplicate subgraph name `a`, already used by subgraphs[0]".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn names_that_become_the_same_graph_value_are_refused() {
+        let problems = problems_of(
+            "subgraphs:\n  - name: user-api\n    url: http://a/graphql\n  - name: USER_API\n    url: http://b/graphql\n",
+        );
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "subgraphs[1].name");
+        assert!(
+            problems[0].message.contains("`USER_API`"),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
+    fn names_must_be_graphql_identifiers() {
+        for good in ["accounts", "user-api", "_private", "v2", "Reviews_2"] {
+            assert_eq!(validate_subgraph_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", "2fast", "-x", "my subgraph", "café", "a.b", "__meta"] {
+            assert!(validate_subgraph_name(bad).is_err(), "{bad}");
+        }
+        let problems = problems_of("subgraphs:\n  - name: my graph\n    url: http://a/graphql\n");
+        assert_eq!(problems[0].key, "subgraphs[0].name");
+        assert_eq!(
+            problems[0].message,
+            "`my graph` is not a valid subgraph name (` ` is not allowed): names start with a \
+             letter or `_` and contain only ASCII letters, digits, `_` and `-`"
+        );
+    }
+
+    #[test]
+    fn a_subgraph_needs_a_url_or_an_sdl() {
+        let problems = problems_of("subgraphs:\n  - name: events\n");
+        assert_eq!(
+            problems,
+            vec![ConfigProblem {
+                key: "subgraphs[0]".into(),
+                message: "needs `url` (to fetch its SDL and send it queries) or `sdl` (a schema \
+                          file), or both (subgraph `events`)"
+                    .into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn urls_must_use_the_right_scheme() {
+        let problems = problems_of(
+            "subgraphs:\n  - name: a\n    url: ftp://a/graphql\n    subscription_url: http://a/ws\n  - name: b\n    url: not a url\n  - name: c\n    url: https://c/graphql\n    subscription_url: wss://c/ws\n",
+        );
+        let rendered: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            rendered,
+            vec![
+                "subgraphs[0].url: `ftp://a/graphql` uses `ftp://`; expected http:// or https:// (subgraph `a`)",
+                "subgraphs[0].subscription_url: `http://a/ws` uses `http://`; expected ws:// or wss:// (subgraph `a`)",
+                "subgraphs[1].url: `not a url` is not a valid URL (relative URL without a base); expected http:// or https:// (subgraph `b`)",
+            ]
+        );
+    }
+
+    #[test]
+    fn bridge_url_rules() {
+        let base = "supergraph: s.graphql\nbridge:\n";
+        assert_eq!(
+            keys_of(&format!("{base}  backend: redis\n")),
+            vec!["bridge.url"]
+        );
+        assert_eq!(
+            keys_of(&format!("{base}  backend: nats\n")),
+            vec!["bridge.url"]
+        );
+        assert_eq!(
+            problems_of(&format!("{base}  backend: redis\n  url: http://r:6379\n"))[0].message,
+            "`http://r:6379` uses `http://`; expected redis:// or rediss:// or redis+unix:// or unix://"
+        );
+        assert_eq!(
+            keys_of(&format!("{base}  url: redis://r:6379\n")),
+            vec!["bridge.url"]
+        );
+        assert!(parse(&format!(
+            "{base}  backend: nats\n  url: nats://n:4222,nats://m:4222\n"
+        ))
+        .is_ok());
+        assert!(parse(&format!(
+            "{base}  backend: redis\n  url: rediss://r:6380/0\n"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let message = error_of(
+            "subgraphs:\n  - name: 1st\n  - name: b\n    url: ftp://b\nbridge:\n  backend: nats\n",
+        );
+        assert_eq!(
+            message,
+            "config/seam.yaml: 4 problems:\n  \
+             subgraphs[0].name: `1st` is not a valid subgraph name: names start with a letter or `_` and contain only ASCII letters, digits, `_` and `-`\n  \
+             subgraphs[0]: needs `url` (to fetch its SDL and send it queries) or `sdl` (a schema file), or both (subgraph `1st`)\n  \
+             subgraphs[1].url: `ftp://b` uses `ftp://`; expected http:// or https:// (subgraph `b`)\n  \
+             bridge.url: `backend: nats` needs a `url`"
+        );
+    }
+
+    #[test]
+    fn expansion_substitutes_variables_and_defaults() {
+        let lookup = env(&[("HOST", "accounts"), ("EMPTY", "")]);
+        let expand = |text: &str| expand_env(text, &lookup);
+        assert_eq!(
+            expand("url: http://${HOST}:4001\n"),
+            Ok("url: http://accounts:4001\n".into())
+        );
+        assert_eq!(expand("a: ${MISSING:-fallback}"), Ok("a: fallback".into()));
+        assert_eq!(expand("a: ${HOST:-fallback}"), Ok("a: accounts".into()));
+        assert_eq!(
+            expand("a: ${EMPTY:-fallback}"),
+            Ok("a: fallback".into()),
+            "empty uses the default, as in sh"
+        );
+        assert_eq!(expand("a: '${EMPTY}'"), Ok("a: ''".into()));
+        assert_eq!(expand("a: ${MISSING:-}"), Ok("a: ".into()));
+        assert_eq!(
+            expand("a: ${MISSING:-http://x:1/y}"),
+            Ok("a: http://x:1/y".into())
+        );
+        assert_eq!(
+            expand("a: \"${HOST}\" ${HOST}"),
+            Ok("a: \"accounts\" accounts".into())
+        );
+        assert_eq!(
+            expand("a: $${HOST} $HOST $$"),
+            Ok("a: ${HOST} $HOST $$".into())
+        );
+        assert_eq!(expand("ünï: ${HOST}"), Ok("ünï: accounts".into()));
+    }
+
+    #[test]
+    fn expansion_leaves_comments_alone() {
+        let lookup = env(&[("HOST", "h")]);
+        let expand = |text: &str| expand_env(text, &lookup);
+        assert_eq!(
+            expand("# url: ${REDIS_URL}\n"),
+            Ok("# url: ${REDIS_URL}\n".into())
+        );
+        assert_eq!(expand("  # ${X}\n"), Ok("  # ${X}\n".into()));
+        assert_eq!(
+            expand("url: ${HOST} # was ${OLD}\n"),
+            Ok("url: h # was ${OLD}\n".into())
+        );
+        // `#` inside a value or inside quotes does not start a comment.
+        assert_eq!(expand("a: x#${HOST}"), Ok("a: x#h".into()));
+        assert_eq!(expand("a: 'x # ${HOST}'"), Ok("a: 'x # h'".into()));
+        assert_eq!(
+            expand("a: \"x \\\" # ${HOST}\""),
+            Ok("a: \"x \\\" # h\"".into())
+        );
+        // An apostrophe inside a plain value does not open a quote.
+        assert_eq!(
+            expand("a: it's ${HOST} # ${OLD}"),
+            Ok("a: it's h # ${OLD}".into())
+        );
+    }
+
+    #[test]
+    fn expansion_errors_name_the_variable_and_line() {
+        let lookup = env(&[]);
+        assert_eq!(
+            expand_env("a: 1\nb: ${REDIS_URL}\n", &lookup),
+            Err(ExpandError::Unset {
+                line: 2,
+                name: "REDIS_URL".into()
+            })
+        );
+        assert!(matches!(
+            expand_env("a: ${OPEN\n", &lookup),
+            Err(ExpandError::Malformed { line: 1, .. })
+        ));
+        assert!(matches!(
+            expand_env("\n\na: ${not-a-name}", &lookup),
+            Err(ExpandError::Malformed { line: 3, .. })
+        ));
+        assert!(matches!(
+            expand_env("a: ${}", &lookup),
+            Err(ExpandError::Malformed { line: 1, .. })
+        ));
+
+        let message =
+            error_of("supergraph: s.graphql\nbridge:\n  backend: redis\n  url: ${REDIS_URL}\n");
+        assert_eq!(
+            message,
+            "config/seam.yaml: line 4: environment variable `REDIS_URL` is not set (set it, or \
+             give a default with `${REDIS_URL:-value}`)"
+        );
+        let message = error_of("a: ${OPEN\n");
+        assert_eq!(
+            message,
+            "config/seam.yaml: line 1: `${OPEN` has no closing `}`; write `${VAR}` or `$${` for a literal `${`"
+        );
+    }
+
+    #[test]
+    fn expansion_works_for_every_kind_of_value() {
+        let config = parse_with(
+            "listen: ${LISTEN}\nsubgraphs:\n  - name: ${NAME}\n    url: ${URL:-http://localhost:4001/graphql}\n    timeout: ${TIMEOUT:-2s}\nbridge:\n  backend: ${BACKEND:-memory}\n",
+            &[("LISTEN", "127.0.0.1:5000"), ("NAME", "accounts"), ("TIMEOUT", "750ms")],
+        )
+        .unwrap();
+        assert_eq!(config.listen, Some("127.0.0.1:5000".parse().unwrap()));
+        assert_eq!(config.subgraphs[0].name, "accounts");
+        assert_eq!(
+            config.subgraphs[0].url.as_deref(),
+            Some("http://localhost:4001/graphql")
+        );
+        assert_eq!(
+            config.subgraphs[0].timeout,
+            Some(Duration::from_millis(750))
+        );
+        assert_eq!(config.bridge.backend, BridgeBackend::Memory);
+    }
+
+    #[test]
+    fn load_reads_the_file_and_resolves_paths_against_its_directory() {
+        let dir = std::env::temp_dir().join(format!("seam-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("seam.yaml");
+        std::fs::write(
+            &path,
+            "subgraphs:\n  - name: events\n    sdl: schemas/events.graphql\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.subgraphs[0].sdl,
+            Some(dir.join("schemas/events.graphql"))
+        );
+
+        std::fs::write(&path, "subgraphs:\n  - name: events\n    sdll: x\n").unwrap();
+        let message = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!(
+                "{}: subgraphs[0]: unknown field `sdll`",
+                path.display()
+            )),
+            "{message}"
+        );
+
+        let missing = dir.join("missing.yaml");
+        let message = Config::load(&missing).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!(
+                "{}: cannot read the config file: ",
+                missing.display()
+            )),
+            "{message}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn inline_text_is_labelled_config() {
+        let message = Config::from_yaml_str("subgraphs: []\n", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(message.starts_with("config: subgraphs: "), "{message}");
+    }
+}

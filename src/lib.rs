@@ -6,3 +6,8 @@ pub mod compose;
 pub mod config;
 pub mod demo;
 pub mod sources;
+pub mod plan;
+pub mod supergraph;
+pub mod execute;
+pub mod response;
+pub mod gateway;

@@ -1,1 +1,140 @@
-//! The bundled example subgraphs.
+//! The bundled example subgraphs: an online shop split the way Apollo's federation demo is
+//! (accounts, products, reviews, inventory), written with async-graphql as real Federation v2
+//! subgraphs. `seam demo` runs them behind the gateway; tests and benchmarks use them as
+//! the subgraphs to federate.
+//!
+//! The data is generated deterministically (see `data`), held in memory per router, and
+//! read without per-request work beyond the GraphQL execution itself, because in a
+//! benchmark these subgraphs are the ceiling the gateway is measured against.
+
+mod accounts;
+mod data;
+mod inventory;
+mod products;
+mod reviews;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::{IpAddr, SocketAddr};
+
+use async_graphql::{ObjectType, SDLExportOptions, Schema, SubscriptionType};
+use async_graphql_axum::GraphQL;
+use axum::serve::ListenerExt;
+use axum::Router;
+use tokio::net::TcpListener;
+
+/// A running demo subgraph.
+#[derive(Debug, Clone)]
+pub struct DemoSubgraph {
+    pub name: &'static str,
+    pub url: String,
+    pub addr: SocketAddr,
+}
+
+/// Starts the four subgraphs on `host` at OS-assigned ports (port 0) in the current tokio
+/// runtime and returns once all are listening.
+///
+/// Order: accounts, products, reviews, inventory; `url` is `http://{addr}/graphql`.
+pub async fn spawn_subgraphs(host: IpAddr) -> std::io::Result<Vec<DemoSubgraph>> {
+    spawn_subgraphs_from_port(host, 0).await
+}
+
+/// Like [`spawn_subgraphs`], but on consecutive ports from `first_port` (accounts on
+/// `first_port`, products on `+1`, reviews on `+2`, inventory on `+3`), which is what
+/// `config/seam.yaml` expects with `first_port` 4001. Port 0 means OS-assigned ports.
+pub async fn spawn_subgraphs_from_port(
+    host: IpAddr,
+    first_port: u16,
+) -> std::io::Result<Vec<DemoSubgraph>> {
+    let routers = [
+        ("accounts", accounts_router()),
+        ("products", products_router()),
+        ("reviews", reviews_router()),
+        ("inventory", inventory_router()),
+    ];
+    let mut spawned = Vec::with_capacity(routers.len());
+    for (offset, (name, router)) in (0u16..).zip(routers) {
+        let port = if first_port == 0 {
+            0
+        } else {
+            first_port.checked_add(offset).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("port {first_port} + {offset} for the {name} subgraph overflows"),
+                )
+            })?
+        };
+        let listener = TcpListener::bind(SocketAddr::new(host, port)).await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(serve(listener, router, name));
+        spawned.push(DemoSubgraph {
+            name,
+            url: format!("http://{addr}/graphql"),
+            addr,
+        });
+    }
+    Ok(spawned)
+}
+
+/// Small request/response exchanges on kept-alive connections are what a gateway sends,
+/// so Nagle's algorithm would only add latency.
+async fn serve(listener: TcpListener, router: Router, name: &'static str) {
+    let listener = listener.tap_io(|stream| {
+        // Failing to set the option only costs latency; there is nothing better to do.
+        let _ = stream.set_nodelay(true);
+    });
+    if let Err(err) = axum::serve(listener, router).await {
+        tracing::error!(subgraph = name, error = %err, "demo subgraph stopped");
+    }
+}
+
+fn router_for<Q, M, S>(schema: Schema<Q, M, S>) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    Router::new().route_service("/graphql", GraphQL::new(schema))
+}
+
+/// The accounts subgraph (`User` by `id` or `username`) at `/graphql`.
+pub fn accounts_router() -> Router {
+    router_for(accounts::schema())
+}
+
+/// The products subgraph (`Product`, and `Warehouse` keys it cannot resolve) at `/graphql`.
+pub fn products_router() -> Router {
+    router_for(products::schema())
+}
+
+/// The reviews subgraph (`Review`, `User.reviews`, `Product.reviews`) at `/graphql`.
+pub fn reviews_router() -> Router {
+    router_for(reviews::schema())
+}
+
+/// The inventory subgraph (`Product` stock and shipping, `Warehouse`) at `/graphql`.
+pub fn inventory_router() -> Router {
+    router_for(inventory::schema())
+}
+
+/// What async-graphql answers to `{ _service { sdl } }`, so the SDL can be had without a
+/// server.
+fn federation_sdl<Q, M, S>(schema: &Schema<Q, M, S>) -> String
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+/// The SDL each subgraph prints for `_service { sdl }`, in the order of [`spawn_subgraphs`].
+pub fn subgraph_sdls() -> Vec<(&'static str, String)> {
+    vec![
+        ("accounts", federation_sdl(&accounts::schema())),
+        ("products", federation_sdl(&products::schema())),
+        ("reviews", federation_sdl(&reviews::schema())),
+        ("inventory", federation_sdl(&inventory::schema())),
+    ]
+}

@@ -1,0 +1,221 @@
+//! Composition errors: each one names the subgraph(s), the type and the field it is about,
+//! and carries a stable code so tools and tests can match on it without parsing the message.
+
+use std::fmt;
+
+/// What went wrong, as a stable identifier.
+///
+/// The codes follow Apollo Federation's composition error codes where one exists, so that
+/// someone who knows rover's output recognises them; `INVALID_SUPERGRAPH` is ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A subgraph SDL does not parse, or is not a well-formed type system document.
+    InvalidGraphql,
+    /// Two subgraph names are the same, or one is empty.
+    InvalidSubgraphName,
+    /// A type is an object in one subgraph and, say, an enum in another.
+    TypeKindMismatch,
+    /// A field's type differs between subgraphs by more than nullability.
+    FieldTypeMismatch,
+    /// An argument's type differs between subgraphs by more than nullability.
+    FieldArgumentTypeMismatch,
+    /// An argument has different default values in different subgraphs.
+    ArgumentDefaultMismatch,
+    /// An input field has different default values in different subgraphs.
+    InputFieldDefaultMismatch,
+    /// A field is resolved by several subgraphs but not `@shareable` in all of them.
+    InvalidFieldSharing,
+    /// A `@key` does not parse or selects fields the type does not have.
+    KeyInvalidFields,
+    /// A `@key` selects a field whose type is an interface or a union.
+    KeyFieldsSelectInvalidType,
+    /// A `@key` passes arguments to a field.
+    KeyFieldsHasArgs,
+    /// A `@requires` does not parse or selects fields the type does not have.
+    RequiresInvalidFields,
+    /// A `@requires` selects a field that is not `@external` (Federation 2).
+    RequiresFieldsMissingExternal,
+    /// A `@provides` does not parse or selects fields the returned type does not have.
+    ProvidesInvalidFields,
+    /// A `@provides` selects a field that is not `@external` (Federation 2).
+    ProvidesFieldsMissingExternal,
+    /// A `@provides` is on a field that does not return an object or interface.
+    ProvidesOnNonObjectField,
+    /// A required argument is missing from the field in some subgraph.
+    RequiredArgumentMissingInSomeSubgraph,
+    /// A required input field is missing from the input type in some subgraph.
+    RequiredInputFieldMissingInSomeSubgraph,
+    /// No input field is defined in every subgraph that defines the input type.
+    EmptyMergedInputType,
+    /// No enum value is defined in every subgraph that defines an input-only enum.
+    EmptyMergedEnumType,
+    /// An enum used both as input and output has different values in different subgraphs.
+    EnumValueMismatch,
+    /// `@override(from:)` names the subgraph the field is in.
+    OverrideFromSelfError,
+    /// `@override(from:)` names a subgraph whose field is itself overridden.
+    OverrideSourceHasOverride,
+    /// No subgraph defines a query root type.
+    NoQueries,
+    /// The composed supergraph failed GraphQL validation; the message says why.
+    InvalidSupergraph,
+}
+
+impl ErrorCode {
+    /// The code in SCREAMING_SNAKE_CASE, as printed and as sent in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidGraphql => "INVALID_GRAPHQL",
+            ErrorCode::InvalidSubgraphName => "INVALID_SUBGRAPH_NAME",
+            ErrorCode::TypeKindMismatch => "TYPE_KIND_MISMATCH",
+            ErrorCode::FieldTypeMismatch => "FIELD_TYPE_MISMATCH",
+            ErrorCode::FieldArgumentTypeMismatch => "FIELD_ARGUMENT_TYPE_MISMATCH",
+            ErrorCode::ArgumentDefaultMismatch => "FIELD_ARGUMENT_DEFAULT_MISMATCH",
+            ErrorCode::InputFieldDefaultMismatch => "INPUT_FIELD_DEFAULT_MISMATCH",
+            ErrorCode::InvalidFieldSharing => "INVALID_FIELD_SHARING",
+            ErrorCode::KeyInvalidFields => "KEY_INVALID_FIELDS",
+            ErrorCode::KeyFieldsSelectInvalidType => "KEY_FIELDS_SELECT_INVALID_TYPE",
+            ErrorCode::KeyFieldsHasArgs => "KEY_FIELDS_HAS_ARGS",
+            ErrorCode::RequiresInvalidFields => "REQUIRES_INVALID_FIELDS",
+            ErrorCode::RequiresFieldsMissingExternal => "REQUIRES_FIELDS_MISSING_EXTERNAL",
+            ErrorCode::ProvidesInvalidFields => "PROVIDES_INVALID_FIELDS",
+            ErrorCode::ProvidesFieldsMissingExternal => "PROVIDES_FIELDS_MISSING_EXTERNAL",
+            ErrorCode::ProvidesOnNonObjectField => "PROVIDES_ON_NON_OBJECT_FIELD",
+            ErrorCode::RequiredArgumentMissingInSomeSubgraph => {
+                "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH"
+            }
+            ErrorCode::RequiredInputFieldMissingInSomeSubgraph => {
+                "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH"
+            }
+            ErrorCode::EmptyMergedInputType => "EMPTY_MERGED_INPUT_TYPE",
+            ErrorCode::EmptyMergedEnumType => "EMPTY_MERGED_ENUM_TYPE",
+            ErrorCode::EnumValueMismatch => "ENUM_VALUE_MISMATCH",
+            ErrorCode::OverrideFromSelfError => "OVERRIDE_FROM_SELF_ERROR",
+            ErrorCode::OverrideSourceHasOverride => "OVERRIDE_SOURCE_HAS_OVERRIDE",
+            ErrorCode::NoQueries => "NO_QUERIES",
+            ErrorCode::InvalidSupergraph => "INVALID_SUPERGRAPH",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One reason composition failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CompositionError {
+    code: ErrorCode,
+    message: String,
+}
+
+impl CompositionError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        CompositionError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The human-readable explanation, naming subgraphs, type and field.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Every reason composition failed: composition reports all the problems it can find at once,
+/// so a user fixes their subgraphs in one round rather than one error per attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompositionErrors(Vec<CompositionError>);
+
+impl CompositionErrors {
+    pub(crate) fn new(errors: Vec<CompositionError>) -> Self {
+        CompositionErrors(errors)
+    }
+
+    pub fn errors(&self) -> &[CompositionError] {
+        &self.0
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, CompositionError> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for CompositionErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error[{}]: {}", error.code, error.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CompositionErrors {}
+
+impl IntoIterator for CompositionErrors {
+    type Item = CompositionError;
+    type IntoIter = std::vec::IntoIter<CompositionError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a CompositionErrors {
+    type Item = &'a CompositionError;
+    type IntoIter = std::slice::Iter<'a, CompositionError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// `"a"`, `"a" and "b"`, `"a", "b" and "c"`: how messages list subgraph names.
+pub(crate) fn quoted_list<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|name| format!("\"{}\"", name.as_ref()))
+        .collect();
+    join_with_and(&quoted)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub(crate) fn join_with_and<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
+/// "subgraph" or "subgraphs", to agree with a list of names.
+pub(crate) fn subgraphs_word(count: usize) -> &'static str {
+    if count == 1 {
+        "subgraph"
+    } else {
+        "subgraphs"
+    }
+}

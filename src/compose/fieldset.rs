@@ -1,0 +1,302 @@
+//! Checking the field sets of `@key`, `@requires` and `@provides` against their subgraph, and
+//! recording which fields they select.
+//!
+//! A field set is parsed as the selection set `{ <fields> }` with apollo-compiler's parser and
+//! then walked against the subgraph's own types, so errors can say exactly which field of which
+//! type is missing.
+
+use std::collections::HashSet;
+
+use apollo_compiler::ast::{self, Definition, OperationType, Selection};
+use apollo_compiler::Name;
+
+use super::errors::{CompositionError, ErrorCode};
+use super::subgraph::{FieldCoordinate, Subgraph, TypeKind};
+
+/// What a subgraph's field sets select, for the sharing and override rules.
+#[derive(Debug, Default)]
+pub(crate) struct FieldSetUsage {
+    pub key_fields: HashSet<FieldCoordinate>,
+    pub used_fields: HashSet<FieldCoordinate>,
+    pub provided_fields: HashSet<FieldCoordinate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldSetKind {
+    Key,
+    Requires,
+    Provides,
+}
+
+impl FieldSetKind {
+    fn invalid_fields(self) -> ErrorCode {
+        match self {
+            FieldSetKind::Key => ErrorCode::KeyInvalidFields,
+            FieldSetKind::Requires => ErrorCode::RequiresInvalidFields,
+            FieldSetKind::Provides => ErrorCode::ProvidesInvalidFields,
+        }
+    }
+}
+
+pub(crate) fn check_field_sets(
+    subgraph: &Subgraph,
+    errors: &mut Vec<CompositionError>,
+) -> FieldSetUsage {
+    let mut usage = FieldSetUsage::default();
+    for (type_name, ty) in &subgraph.types {
+        for key in &ty.keys {
+            let context = format!("@key(fields: \"{}\") on {type_name}", key.fields);
+            let selected = Walk::run(
+                subgraph,
+                FieldSetKind::Key,
+                context,
+                type_name,
+                &key.fields,
+                errors,
+            );
+            usage.key_fields.extend(selected.iter().cloned());
+            usage.used_fields.extend(selected);
+        }
+        for (field_name, field) in &ty.fields {
+            if let Some(requires) = &field.requires {
+                let context =
+                    format!("@requires(fields: \"{requires}\") on {type_name}.{field_name}");
+                let selected = Walk::run(
+                    subgraph,
+                    FieldSetKind::Requires,
+                    context,
+                    type_name,
+                    requires,
+                    errors,
+                );
+                usage.used_fields.extend(selected);
+            }
+            if let Some(provides) = &field.provides {
+                let context =
+                    format!("@provides(fields: \"{provides}\") on {type_name}.{field_name}");
+                let target = field.ty.inner_named_type();
+                let target_is_composite = subgraph
+                    .types
+                    .get(target)
+                    .is_some_and(|target| target.kind.is_composite());
+                if !target_is_composite {
+                    errors.push(CompositionError::new(
+                        ErrorCode::ProvidesOnNonObjectField,
+                        format!(
+                            "[{}] {context} is invalid: {type_name}.{field_name} returns {}, \
+                             but only fields returning an object or interface can @provides",
+                            subgraph.name, field.ty
+                        ),
+                    ));
+                    continue;
+                }
+                let selected = Walk::run(
+                    subgraph,
+                    FieldSetKind::Provides,
+                    context,
+                    target,
+                    provides,
+                    errors,
+                );
+                usage.provided_fields.extend(selected.iter().cloned());
+                usage.used_fields.extend(selected);
+            }
+        }
+    }
+    usage
+}
+
+/// One field set being walked.
+struct Walk<'a> {
+    subgraph: &'a Subgraph,
+    kind: FieldSetKind,
+    /// How messages name the directive, e.g. `@key(fields: "id") on Product`.
+    context: String,
+    errors: &'a mut Vec<CompositionError>,
+    selected: Vec<FieldCoordinate>,
+}
+
+impl<'a> Walk<'a> {
+    /// Checks `fields` against `type_name` and returns every field it selects.
+    fn run(
+        subgraph: &'a Subgraph,
+        kind: FieldSetKind,
+        context: String,
+        type_name: &Name,
+        fields: &str,
+        errors: &'a mut Vec<CompositionError>,
+    ) -> Vec<FieldCoordinate> {
+        let mut walk = Walk {
+            subgraph,
+            kind,
+            context,
+            errors,
+            selected: Vec::new(),
+        };
+        match parse_selection_set(fields) {
+            Ok(selections) => walk.selections(type_name, &selections, true),
+            Err(reason) => walk.error(kind.invalid_fields(), format!("cannot be parsed: {reason}")),
+        }
+        walk.selected
+    }
+
+    fn error(&mut self, code: ErrorCode, problem: String) {
+        self.errors.push(CompositionError::new(
+            code,
+            format!("[{}] {} {problem}", self.subgraph.name, self.context),
+        ));
+    }
+
+    /// `top` is true for the selections directly on the directive's type: those are the ones
+    /// Federation 2 requires to be `@external` in `@requires` and `@provides`.
+    fn selections(&mut self, type_name: &Name, selections: &[Selection], top: bool) {
+        let invalid = self.kind.invalid_fields();
+        for selection in selections {
+            match selection {
+                Selection::Field(field) => self.field(type_name, field, top),
+                Selection::InlineFragment(fragment) => match &fragment.type_condition {
+                    None => self.selections(type_name, &fragment.selection_set, top),
+                    Some(condition) => {
+                        let is_composite = self
+                            .subgraph
+                            .types
+                            .get(condition)
+                            .is_some_and(|ty| ty.kind.is_composite());
+                        if is_composite {
+                            self.selections(condition, &fragment.selection_set, top);
+                        } else {
+                            self.error(
+                                invalid,
+                                format!(
+                                    "has a fragment on \"{condition}\", which is not an object, \
+                                     interface or union of the subgraph"
+                                ),
+                            );
+                        }
+                    }
+                },
+                Selection::FragmentSpread(spread) => self.error(
+                    invalid,
+                    format!(
+                        "spreads fragment \"{}\"; field sets cannot use named fragments",
+                        spread.fragment_name
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn field(&mut self, type_name: &Name, field: &ast::Field, top: bool) {
+        let invalid = self.kind.invalid_fields();
+        if field.name == "__typename" {
+            return;
+        }
+        let Some(parent) = self.subgraph.types.get(type_name) else {
+            return;
+        };
+        let Some(definition) = parent.fields.get(&field.name) else {
+            self.error(
+                invalid,
+                format!(
+                    "names field \"{}\", which {type_name} does not have",
+                    field.name
+                ),
+            );
+            return;
+        };
+        let coordinate = format!("{type_name}.{}", field.name);
+        if !field.arguments.is_empty() {
+            let code = match self.kind {
+                FieldSetKind::Key => ErrorCode::KeyFieldsHasArgs,
+                _ => invalid,
+            };
+            self.error(
+                code,
+                format!("passes arguments to {coordinate}; field sets cannot have arguments"),
+            );
+        }
+        self.selected
+            .push((type_name.clone(), definition.name.clone()));
+
+        if top && self.subgraph.fed2 && !definition.external {
+            match self.kind {
+                FieldSetKind::Requires => self.error(
+                    ErrorCode::RequiresFieldsMissingExternal,
+                    format!(
+                        "requires {coordinate}, which is not marked @external in this subgraph"
+                    ),
+                ),
+                FieldSetKind::Provides => self.error(
+                    ErrorCode::ProvidesFieldsMissingExternal,
+                    format!(
+                        "provides {coordinate}, which is not marked @external in this subgraph"
+                    ),
+                ),
+                FieldSetKind::Key => {}
+            }
+        }
+
+        let field_type = definition.ty.inner_named_type();
+        let field_kind = self.subgraph.types.get(field_type).map(|ty| ty.kind);
+        match field_kind {
+            Some(kind) if kind.is_composite() => {
+                if self.kind == FieldSetKind::Key && kind != TypeKind::Object {
+                    self.error(
+                        ErrorCode::KeyFieldsSelectInvalidType,
+                        format!(
+                            "selects {coordinate}, which returns {}, {}; \
+                             keys cannot select interface or union fields",
+                            definition.ty,
+                            kind.describe()
+                        ),
+                    );
+                } else if field.selection_set.is_empty() {
+                    self.error(
+                        invalid,
+                        format!(
+                            "selects {coordinate} of type {} without selecting any of its fields",
+                            definition.ty
+                        ),
+                    );
+                } else {
+                    self.selections(field_type, &field.selection_set, false);
+                }
+            }
+            _ => {
+                if !field.selection_set.is_empty() {
+                    self.error(
+                        invalid,
+                        format!(
+                            "selects fields of {coordinate}, but its type {} has no fields",
+                            definition.ty
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Parses `fields` as the body of an anonymous query, which is what a field set is.
+fn parse_selection_set(fields: &str) -> Result<Vec<Selection>, String> {
+    let source = format!("{{ {fields} }}");
+    let document = ast::Document::parse(source, "fields.graphql").map_err(|invalid| {
+        invalid
+            .errors
+            .iter()
+            .next()
+            .map(|diagnostic| diagnostic.error.to_string())
+            .unwrap_or_else(|| "invalid selection".to_string())
+    })?;
+    match document.definitions.as_slice() {
+        [Definition::OperationDefinition(operation)]
+            if operation.operation_type == OperationType::Query
+                && operation.name.is_none()
+                && operation.variables.is_empty()
+                && operation.directives.is_empty() =>
+        {
+            Ok(operation.selection_set.clone())
+        }
+        _ => Err("it is not a single selection set".to_string()),
+    }
+}

@@ -1,0 +1,176 @@
+//! Which names a subgraph uses for the federation directives and types.
+//!
+//! A Federation 2 subgraph declares the spec with
+//! `@link(url: "https://specs.apollo.dev/federation/v2.x", import: [...])`: imported directives keep
+//! their name (or take the `as:` name), the rest are reachable as `@federation__name` (or with the
+//! link's `as:` prefix). A Federation 1 subgraph has no such link and uses the plain names.
+
+use std::collections::HashMap;
+
+use apollo_compiler::ast::{Directive, Value};
+use apollo_compiler::Node;
+
+/// The directives the federation spec (up to v2.9) defines, by their canonical names.
+const FEDERATION_DIRECTIVES: &[&str] = &[
+    "key",
+    "requires",
+    "provides",
+    "external",
+    "shareable",
+    "override",
+    "extends",
+    "inaccessible",
+    "tag",
+    "interfaceObject",
+    "composeDirective",
+    "authenticated",
+    "requiresScopes",
+    "policy",
+    "context",
+    "fromContext",
+    "cost",
+    "listSize",
+];
+
+/// How one subgraph spells the federation directives and types.
+#[derive(Debug, Clone)]
+pub(crate) struct FederationNames {
+    /// The subgraph links the federation v2 spec; otherwise it is a Federation 1 subgraph.
+    pub fed2: bool,
+    /// Local directive name (without `@`) ▶ canonical federation directive name.
+    directives: HashMap<String, &'static str>,
+    /// Prefixes (`federation__`, `link__`, ...) of the spec types the subgraph may carry.
+    type_prefixes: Vec<String>,
+}
+
+impl FederationNames {
+    /// Reads the `@link`s applied to the subgraph's schema definition or extension.
+    pub fn from_schema_directives<'a>(
+        schema_directives: impl IntoIterator<Item = &'a Node<Directive>>,
+    ) -> Self {
+        let mut names = FederationNames {
+            fed2: false,
+            directives: HashMap::new(),
+            type_prefixes: vec!["link__".to_string(), "federation__".to_string()],
+        };
+        // Canonical names that an import has bound to a local name, and local names an import
+        // has taken: both stop the plain canonical name from being recognised.
+        let mut imported: Vec<&'static str> = Vec::new();
+        let mut taken: Vec<String> = Vec::new();
+
+        for link in schema_directives {
+            if link.name != "link" {
+                continue;
+            }
+            let Some(url) = string_argument(link, "url") else {
+                continue;
+            };
+            let alias = string_argument(link, "as");
+            if url.contains("/federation/") {
+                names.fed2 = true;
+                let namespace = alias.unwrap_or("federation");
+                names.type_prefixes.push(format!("{namespace}__"));
+                for (canonical, local) in imports(link) {
+                    if let Some(canonical) = canonical_name(canonical) {
+                        names.directives.insert(local.to_string(), canonical);
+                        imported.push(canonical);
+                        taken.push(local.to_string());
+                    }
+                }
+                for canonical in FEDERATION_DIRECTIVES {
+                    names
+                        .directives
+                        .insert(format!("{namespace}__{canonical}"), canonical);
+                }
+            } else {
+                // The inaccessible and tag specs name their one directive after the spec.
+                for canonical in ["inaccessible", "tag"] {
+                    if url.contains(&format!("/{canonical}/")) {
+                        let local = alias.unwrap_or(canonical);
+                        names.directives.insert(local.to_string(), canonical);
+                        imported.push(canonical);
+                        taken.push(local.to_string());
+                    }
+                }
+            }
+        }
+
+        // Leniency: frameworks often use a federation directive without importing it; accept the
+        // plain name unless the subgraph bound that name or that directive to something else.
+        for canonical in FEDERATION_DIRECTIVES {
+            if !imported.contains(canonical) && !taken.iter().any(|local| local == canonical) {
+                names
+                    .directives
+                    .entry(canonical.to_string())
+                    .or_insert(canonical);
+            }
+        }
+        names
+    }
+
+    /// The canonical federation name of a directive the subgraph applies, if it is one.
+    pub fn canonical(&self, local: &str) -> Option<&'static str> {
+        self.directives.get(local).copied()
+    }
+
+    /// Types that exist only to support federation in the subgraph and never reach the supergraph.
+    pub fn is_federation_type(&self, name: &str) -> bool {
+        matches!(
+            name,
+            "_Service" | "_Entity" | "_Any" | "_FieldSet" | "FieldSet" | "federation__Scope"
+        ) || self
+            .type_prefixes
+            .iter()
+            .any(|prefix| name.starts_with(prefix.as_str()))
+    }
+}
+
+fn canonical_name(imported: &str) -> Option<&'static str> {
+    let name = imported.strip_prefix('@')?;
+    FEDERATION_DIRECTIVES
+        .iter()
+        .copied()
+        .find(|canonical| *canonical == name)
+}
+
+/// `(imported name, local name)` for every entry of `import:`. The imported name keeps its `@`
+/// so directives can be told from types; the local name drops it.
+fn imports(link: &Directive) -> Vec<(&str, &str)> {
+    let Some(list) = link.specified_argument_by_name("import") else {
+        return Vec::new();
+    };
+    let Value::List(items) = list.as_ref() else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| match item.as_ref() {
+            Value::String(name) => Some((name.as_str(), name.trim_start_matches('@'))),
+            Value::Object(fields) => {
+                let field = |key: &str| {
+                    fields
+                        .iter()
+                        .find(|(name, _)| name == key)
+                        .and_then(|(_, value)| value.as_str())
+                };
+                let name = field("name")?;
+                let local = field("as").unwrap_or(name);
+                Some((name, local.trim_start_matches('@')))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+pub(crate) fn string_argument<'a>(directive: &'a Directive, name: &str) -> Option<&'a str> {
+    directive
+        .specified_argument_by_name(name)
+        .and_then(|value| value.as_str())
+}
+
+pub(crate) fn bool_argument(directive: &Directive, name: &str) -> Option<bool> {
+    match directive.specified_argument_by_name(name)?.as_ref() {
+        Value::Boolean(value) => Some(*value),
+        _ => None,
+    }
+}

@@ -1,0 +1,249 @@
+//! Merging the subgraphs' types into supergraph types.
+//!
+//! Each named type is merged from every subgraph that defines it, in subgraph order. This file
+//! holds what every kind shares (kinds agreeing, `@join__type`, descriptions and directives),
+//! unions and the `@interfaceObject` fix-up; object and interface fields are merged in
+//! `fields.rs`, enums, input objects and arguments in `values.rs`.
+
+use apollo_compiler::ast::Directive;
+use apollo_compiler::{Name, Node};
+use indexmap::IndexMap;
+
+use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
+use super::fields;
+use super::model::{Graph, JoinField, JoinType, SuperType, Supergraph};
+use super::subgraph::{Subgraph, SubgraphType, TypeKind};
+use super::values::{self, EnumUsage};
+
+/// One subgraph's definition of the type being merged, with the subgraph's graph index.
+pub(super) type TypeSource<'a> = (usize, &'a SubgraphType);
+
+pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) -> Supergraph {
+    let graphs = subgraphs
+        .iter()
+        .map(|subgraph| Graph {
+            enum_value: subgraph.graph.clone(),
+            name: subgraph.name.clone(),
+            url: subgraph.url.clone(),
+        })
+        .collect();
+
+    let mut by_name: IndexMap<&Name, Vec<TypeSource<'_>>> = IndexMap::new();
+    for (graph, subgraph) in subgraphs.iter().enumerate() {
+        for ty in subgraph.types.values() {
+            by_name.entry(&ty.name).or_default().push((graph, ty));
+        }
+    }
+    let enum_usage = EnumUsage::collect(subgraphs);
+
+    let mut types = Vec::new();
+    for (name, sources) in &by_name {
+        let Some(kind) = merged_kind(name, sources, subgraphs, errors) else {
+            continue;
+        };
+        let mut merged = SuperType::new((*name).clone(), kind);
+        merge_common(&mut merged, sources);
+        match kind {
+            TypeKind::Object | TypeKind::Interface => {
+                fields::merge_composite(&mut merged, sources, subgraphs, errors)
+            }
+            TypeKind::Union => merge_union(&mut merged, sources),
+            TypeKind::Enum => {
+                values::merge_enum(&mut merged, sources, &enum_usage, subgraphs, errors)
+            }
+            TypeKind::InputObject => {
+                values::merge_input_object(&mut merged, sources, subgraphs, errors)
+            }
+            TypeKind::Scalar => {}
+        }
+        types.push(merged);
+    }
+
+    add_interface_object_fields(&mut types);
+    if !types.iter().any(|ty| ty.name == "Query") {
+        errors.push(CompositionError::new(
+            ErrorCode::NoQueries,
+            "No subgraph defines a query root type (Query) with fields, \
+             so the supergraph would have no queries",
+        ));
+    }
+    types.sort_by(|a, b| print_rank(&a.name).cmp(&print_rank(&b.name)));
+
+    let uses = |name: &str| types.iter().any(|ty| type_uses_directive(ty, name));
+    Supergraph {
+        uses_inaccessible: uses("inaccessible"),
+        uses_tag: uses("tag"),
+        graphs,
+        types,
+    }
+}
+
+/// Root types first, in operation order, then every other type by name.
+fn print_rank(name: &Name) -> (u8, &str) {
+    let rank = match name.as_str() {
+        "Query" => 0,
+        "Mutation" => 1,
+        "Subscription" => 2,
+        _ => 3,
+    };
+    (rank, name.as_str())
+}
+
+/// The kind the type has in the supergraph; an `@interfaceObject` object counts as the
+/// interface it stands for.
+fn merged_kind(
+    name: &Name,
+    sources: &[TypeSource<'_>],
+    subgraphs: &[Subgraph],
+    errors: &mut Vec<CompositionError>,
+) -> Option<TypeKind> {
+    let kind_of = |ty: &SubgraphType| {
+        if ty.kind == TypeKind::Object && ty.interface_object {
+            TypeKind::Interface
+        } else {
+            ty.kind
+        }
+    };
+    let mut groups: Vec<(TypeKind, Vec<&str>)> = Vec::new();
+    for (graph, ty) in sources {
+        let kind = kind_of(ty);
+        let subgraph = subgraphs[*graph].name.as_str();
+        match groups.iter_mut().find(|(seen, _)| *seen == kind) {
+            Some((_, names)) => names.push(subgraph),
+            None => groups.push((kind, vec![subgraph])),
+        }
+    }
+    match groups.as_slice() {
+        [(kind, _)] => Some(*kind),
+        _ => {
+            let described: Vec<String> = groups
+                .iter()
+                .map(|(kind, names)| {
+                    format!(
+                        "{} in {} {}",
+                        kind.describe(),
+                        subgraphs_word(names.len()),
+                        quoted_list(names)
+                    )
+                })
+                .collect();
+            errors.push(CompositionError::new(
+                ErrorCode::TypeKindMismatch,
+                format!(
+                    "Type {name} is defined with different kinds: {}",
+                    join_with_and(&described)
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// `@join__type`s, description and kept directives, which every kind of type has.
+fn merge_common(merged: &mut SuperType, sources: &[TypeSource<'_>]) {
+    merged.description = first_description(sources.iter().map(|(_, ty)| &ty.description));
+    for (graph, ty) in sources {
+        merge_directives(&mut merged.directives, &ty.directives);
+        if ty.keys.is_empty() {
+            merged.join_types.push(JoinType {
+                graph: *graph,
+                key: None,
+                extension: false,
+                resolvable: true,
+                interface_object: ty.interface_object,
+            });
+        }
+        for key in &ty.keys {
+            merged.join_types.push(JoinType {
+                graph: *graph,
+                key: Some(key.fields.clone()),
+                extension: key.extension,
+                resolvable: key.resolvable,
+                interface_object: ty.interface_object,
+            });
+        }
+    }
+}
+
+/// A union has every member any subgraph gives it; `@join__unionMember` says which subgraph
+/// knows which member, so the planner only asks a subgraph about types it can return.
+fn merge_union(merged: &mut SuperType, sources: &[TypeSource<'_>]) {
+    for (graph, ty) in sources {
+        for member in &ty.members {
+            if !merged.members.contains(member) {
+                merged.members.push(member.clone());
+            }
+            merged.join_members.push((*graph, member.clone()));
+        }
+    }
+}
+
+/// A subgraph with an `@interfaceObject` adds fields to an interface without knowing its
+/// implementations. GraphQL requires each implementation to have the interface's fields, so they
+/// are added with a bare `@join__field`: no subgraph resolves them on the object type itself;
+/// the planner fetches them through the interface object.
+fn add_interface_object_fields(types: &mut [SuperType]) {
+    let interface_objects: Vec<(Name, Vec<(Name, super::model::SuperField)>)> = types
+        .iter()
+        .filter(|ty| {
+            ty.kind == TypeKind::Interface
+                && ty.join_types.iter().any(|join| join.interface_object)
+        })
+        .map(|ty| {
+            let fields = ty
+                .fields
+                .iter()
+                .map(|(name, field)| (name.clone(), field.clone()))
+                .collect();
+            (ty.name.clone(), fields)
+        })
+        .collect();
+    for (interface, fields) in &interface_objects {
+        for ty in types.iter_mut() {
+            if ty.kind != TypeKind::Object || !ty.interfaces.contains(interface) {
+                continue;
+            }
+            for (name, field) in fields {
+                if ty.fields.contains_key(name) {
+                    continue;
+                }
+                let mut added = field.clone();
+                added.join_fields = vec![JoinField::default()];
+                ty.fields.insert(name.clone(), added);
+            }
+        }
+    }
+}
+
+/// The first non-blank description in subgraph order.
+pub(super) fn first_description<'a>(
+    descriptions: impl Iterator<Item = &'a Option<Node<str>>>,
+) -> Option<Node<str>> {
+    descriptions
+        .flatten()
+        .find(|description| !description.trim().is_empty())
+        .cloned()
+}
+
+/// Adds directives not already present. Only `@tag` may repeat (with different names); the
+/// others keep the first subgraph's application.
+pub(super) fn merge_directives(into: &mut Vec<Node<Directive>>, from: &[Node<Directive>]) {
+    for directive in from {
+        let present = into.iter().any(|existing| {
+            existing.name == directive.name
+                && (directive.name != "tag" || existing.arguments == directive.arguments)
+        });
+        if !present {
+            into.push(directive.clone());
+        }
+    }
+}
+
+fn type_uses_directive(ty: &SuperType, name: &str) -> bool {
+    let has = |directives: &[Node<Directive>]| directives.iter().any(|d| d.name == name);
+    has(&ty.directives)
+        || ty.fields.values().any(|field| {
+            has(&field.directives) || field.args.iter().any(|arg| has(&arg.directives))
+        })
+        || ty.values.values().any(|value| has(&value.directives))
+}

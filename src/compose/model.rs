@@ -1,0 +1,120 @@
+//! The composed supergraph, between merging and printing.
+//!
+//! Graphs are referred to by their index in [`Supergraph::graphs`], which is also their order
+//! in the `join__Graph` enum.
+
+use apollo_compiler::ast::{Directive, Type, Value};
+use apollo_compiler::{Name, Node};
+use indexmap::IndexMap;
+
+use super::subgraph::TypeKind;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Supergraph {
+    pub graphs: Vec<Graph>,
+    /// In print order: root types first, then by name.
+    pub types: Vec<SuperType>,
+    pub uses_inaccessible: bool,
+    pub uses_tag: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Graph {
+    /// The `join__Graph` value, e.g. `ACCOUNTS`.
+    pub enum_value: String,
+    /// The subgraph's name from the config.
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SuperType {
+    pub name: Name,
+    pub kind: TypeKind,
+    pub description: Option<Node<str>>,
+    pub directives: Vec<Node<Directive>>,
+    pub join_types: Vec<JoinType>,
+    /// Interfaces the type implements in at least one subgraph.
+    pub interfaces: Vec<Name>,
+    /// `(graph, interface)`: where each implementation is declared.
+    pub join_implements: Vec<(usize, Name)>,
+    /// Fields of objects and interfaces, or input fields.
+    pub fields: IndexMap<Name, SuperField>,
+    pub members: Vec<Name>,
+    /// `(graph, member)`: which subgraph declares which union member.
+    pub join_members: Vec<(usize, Name)>,
+    pub values: IndexMap<Name, SuperEnumValue>,
+}
+
+impl SuperType {
+    pub fn new(name: Name, kind: TypeKind) -> Self {
+        SuperType {
+            name,
+            kind,
+            description: None,
+            directives: Vec::new(),
+            join_types: Vec::new(),
+            interfaces: Vec::new(),
+            join_implements: Vec::new(),
+            fields: IndexMap::new(),
+            members: Vec::new(),
+            join_members: Vec::new(),
+            values: IndexMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct JoinType {
+    pub graph: usize,
+    pub key: Option<String>,
+    pub extension: bool,
+    pub resolvable: bool,
+    pub interface_object: bool,
+}
+
+/// An object or interface field, or an input field (which has no arguments but may have a
+/// default).
+#[derive(Debug, Clone)]
+pub(crate) struct SuperField {
+    pub name: Name,
+    pub description: Option<Node<str>>,
+    pub ty: Type,
+    pub args: Vec<SuperInputValue>,
+    pub default: Option<Node<Value>>,
+    pub directives: Vec<Node<Directive>>,
+    /// Empty when the field is resolvable by every graph of its parent type, which is what
+    /// a field without `@join__field` means.
+    pub join_fields: Vec<JoinField>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SuperInputValue {
+    pub name: Name,
+    pub description: Option<Node<str>>,
+    pub ty: Type,
+    pub default: Option<Node<Value>>,
+    pub directives: Vec<Node<Directive>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JoinField {
+    /// `None` prints a bare `@join__field`: the field exists only through an
+    /// `@interfaceObject` and no subgraph resolves it on this type directly.
+    pub graph: Option<usize>,
+    pub requires: Option<String>,
+    pub provides: Option<String>,
+    /// The field's type in this graph, given when the graphs disagree on it.
+    pub ty: Option<Type>,
+    pub external: bool,
+    pub override_from: Option<String>,
+    pub used_overridden: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SuperEnumValue {
+    pub name: Name,
+    pub description: Option<Node<str>>,
+    pub directives: Vec<Node<Directive>>,
+    pub graphs: Vec<usize>,
+}

@@ -1,0 +1,561 @@
+//! One subgraph's SDL, parsed and normalised before merging.
+//!
+//! Subgraph SDLs come from many frameworks and from both federation versions, so this step
+//! turns each one into the same shape: federation directives read into flags (whatever the
+//! subgraph calls them), federation plumbing (`_Service`, `_entities`, `FieldSet`, ...) dropped,
+//! root types renamed to `Query`/`Mutation`/`Subscription`, and only the directives the
+//! supergraph keeps (`@inaccessible`, `@tag`, `@deprecated`, `@specifiedBy`, `@oneOf`) carried on.
+
+use std::collections::{HashMap, HashSet};
+
+use apollo_compiler::ast::{self, Directive, FieldDefinition, InputValueDefinition, Type, Value};
+use apollo_compiler::schema::{self, ExtendedType};
+use apollo_compiler::{Name, Node, Schema};
+use indexmap::IndexMap;
+
+use super::errors::{CompositionError, ErrorCode};
+use super::fieldset;
+use super::links::{bool_argument, string_argument, FederationNames};
+use crate::sources::SubgraphSdl;
+
+/// The kinds of named types, for matching a type across subgraphs and for printing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeKind {
+    Scalar,
+    Object,
+    Interface,
+    Union,
+    Enum,
+    InputObject,
+}
+
+impl TypeKind {
+    /// How error messages name the kind.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TypeKind::Scalar => "a scalar",
+            TypeKind::Object => "an object type",
+            TypeKind::Interface => "an interface",
+            TypeKind::Union => "a union",
+            TypeKind::Enum => "an enum",
+            TypeKind::InputObject => "an input object type",
+        }
+    }
+
+    pub fn is_composite(self) -> bool {
+        matches!(
+            self,
+            TypeKind::Object | TypeKind::Interface | TypeKind::Union
+        )
+    }
+}
+
+/// A field pointed at by its parent type's name and its own.
+pub(crate) type FieldCoordinate = (Name, Name);
+
+/// A subgraph ready for merging.
+#[derive(Debug, Clone)]
+pub(crate) struct Subgraph {
+    pub name: String,
+    /// The subgraph's value in the supergraph's `join__Graph` enum.
+    pub graph: String,
+    pub url: String,
+    pub fed2: bool,
+    pub types: IndexMap<Name, SubgraphType>,
+    /// Fields some `@key` selects, nested ones included: they are implicitly shareable.
+    pub key_fields: HashSet<FieldCoordinate>,
+    /// Fields some `@key`, `@requires` or `@provides` selects: an overridden field that is still
+    /// used this way stays in the supergraph with `usedOverridden: true`.
+    pub used_fields: HashSet<FieldCoordinate>,
+    /// `@external` fields that a `@provides` makes resolvable on some paths.
+    pub provided_fields: HashSet<FieldCoordinate>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SubgraphType {
+    pub name: Name,
+    pub kind: TypeKind,
+    pub description: Option<Node<str>>,
+    /// Directives the supergraph keeps, under their canonical names.
+    pub directives: Vec<Node<Directive>>,
+    pub keys: Vec<Key>,
+    pub shareable: bool,
+    pub interface_object: bool,
+    pub implements: Vec<Name>,
+    /// Object and interface fields.
+    pub fields: IndexMap<Name, SubgraphField>,
+    pub input_fields: IndexMap<Name, InputValue>,
+    pub members: Vec<Name>,
+    pub values: IndexMap<Name, EnumValue>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Key {
+    /// The selection as written, whitespace collapsed.
+    pub fields: String,
+    pub resolvable: bool,
+    /// The key was declared on a type extension (`extend type`, or `@extends`).
+    pub extension: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SubgraphField {
+    pub name: Name,
+    pub description: Option<Node<str>>,
+    pub ty: Type,
+    pub args: IndexMap<Name, InputValue>,
+    pub directives: Vec<Node<Directive>>,
+    pub external: bool,
+    pub shareable: bool,
+    pub requires: Option<String>,
+    pub provides: Option<String>,
+    pub override_from: Option<String>,
+}
+
+/// An argument or an input field.
+#[derive(Debug, Clone)]
+pub(crate) struct InputValue {
+    pub name: Name,
+    pub description: Option<Node<str>>,
+    pub ty: Type,
+    pub default: Option<Node<Value>>,
+    pub directives: Vec<Node<Directive>>,
+}
+
+impl InputValue {
+    /// A caller must always pass it: non-null and without a default.
+    pub fn is_required(&self) -> bool {
+        self.ty.is_non_null() && self.default.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EnumValue {
+    pub description: Option<Node<str>>,
+    pub directives: Vec<Node<Directive>>,
+}
+
+/// Parses and normalises one subgraph. Returns `None` (with errors pushed) when the SDL is not
+/// a usable type system document.
+pub(crate) fn parse_subgraph(
+    input: &SubgraphSdl,
+    graph: String,
+    errors: &mut Vec<CompositionError>,
+) -> Option<Subgraph> {
+    let path = format!("{}.graphql", input.name);
+    let document = match ast::Document::parse(input.sdl.as_str(), &path) {
+        Ok(document) => document,
+        Err(invalid) => {
+            report_diagnostics(&input.name, &invalid.errors, errors);
+            return None;
+        }
+    };
+    // Orphan extensions are adopted because Federation 1 subgraphs `extend type Query` and
+    // entities they do not own; built-in redefinitions are ignored because some printers emit
+    // `scalar String` and the like.
+    let schema = match Schema::builder()
+        .adopt_orphan_extensions()
+        .ignore_builtin_redefinitions()
+        .add_ast(&document)
+        .build()
+    {
+        Ok(schema) => schema,
+        Err(invalid) => {
+            report_diagnostics(&input.name, &invalid.errors, errors);
+            return None;
+        }
+    };
+
+    let names = FederationNames::from_schema_directives(
+        schema
+            .schema_definition
+            .directives
+            .iter()
+            .map(|directive| &directive.node),
+    );
+    let mut reader = Reader {
+        subgraph: &input.name,
+        schema: &schema,
+        names: &names,
+        renames: HashMap::new(),
+        errors,
+    };
+    reader.collect_root_renames();
+
+    let mut types = IndexMap::new();
+    for (name, extended) in &schema.types {
+        if extended.is_built_in() || names.is_federation_type(name) {
+            continue;
+        }
+        if let Some(ty) = reader.read_type(extended) {
+            types.insert(ty.name.clone(), ty);
+        }
+    }
+
+    let mut subgraph = Subgraph {
+        name: input.name.clone(),
+        graph,
+        url: input.url.clone().unwrap_or_default(),
+        fed2: names.fed2,
+        types,
+        key_fields: HashSet::new(),
+        used_fields: HashSet::new(),
+        provided_fields: HashSet::new(),
+    };
+    let usage = fieldset::check_field_sets(&subgraph, errors);
+    subgraph.key_fields = usage.key_fields;
+    subgraph.used_fields = usage.used_fields;
+    subgraph.provided_fields = usage.provided_fields;
+
+    if !subgraph.fed2 {
+        // Federation 1 marks the key fields of an entity it extends `@external`, yet the
+        // subgraph can resolve them (it receives them in the representation): like Apollo,
+        // treat them as its own.
+        for (type_name, ty) in subgraph.types.iter_mut() {
+            for (field_name, field) in ty.fields.iter_mut() {
+                let coordinate = (type_name.clone(), field_name.clone());
+                if field.external && subgraph.key_fields.contains(&coordinate) {
+                    field.external = false;
+                }
+            }
+        }
+    }
+    Some(subgraph)
+}
+
+fn report_diagnostics(
+    subgraph: &str,
+    diagnostics: &apollo_compiler::validation::DiagnosticList,
+    errors: &mut Vec<CompositionError>,
+) {
+    for diagnostic in diagnostics.iter() {
+        let place = diagnostic
+            .line_column_range()
+            .map(|range| {
+                format!(
+                    " (line {}, column {})",
+                    range.start.line, range.start.column
+                )
+            })
+            .unwrap_or_default();
+        errors.push(CompositionError::new(
+            ErrorCode::InvalidGraphql,
+            format!("[{subgraph}] {}{place}", diagnostic.error),
+        ));
+    }
+}
+
+/// Converts the apollo-compiler schema of one subgraph into [`SubgraphType`]s.
+struct Reader<'a> {
+    subgraph: &'a str,
+    schema: &'a Schema,
+    names: &'a FederationNames,
+    /// Non-standard root type names (`RootQuery`) ▶ the standard ones (`Query`).
+    renames: HashMap<Name, Name>,
+    errors: &'a mut Vec<CompositionError>,
+}
+
+/// What the federation directives on a type say.
+#[derive(Default)]
+struct TypeDirectives {
+    kept: Vec<Node<Directive>>,
+    keys: Vec<Key>,
+    shareable: bool,
+    interface_object: bool,
+}
+
+impl Reader<'_> {
+    fn collect_root_renames(&mut self) {
+        let definition = &self.schema.schema_definition;
+        for (root, standard) in [
+            (&definition.query, "Query"),
+            (&definition.mutation, "Mutation"),
+            (&definition.subscription, "Subscription"),
+        ] {
+            let Some(root) = root else { continue };
+            if root.name == standard {
+                continue;
+            }
+            if self.schema.types.contains_key(standard) {
+                self.errors.push(CompositionError::new(
+                    ErrorCode::InvalidGraphql,
+                    format!(
+                        "[{}] the {} root type is {}, but another type is named {standard}; \
+                         the supergraph names root types {standard}, so rename one of them",
+                        self.subgraph,
+                        standard.to_lowercase(),
+                        root.name
+                    ),
+                ));
+                continue;
+            }
+            self.renames
+                .insert(root.name.clone(), Name::new_unchecked(standard));
+        }
+    }
+
+    fn rename(&self, name: &Name) -> Name {
+        self.renames.get(name).unwrap_or(name).clone()
+    }
+
+    fn rename_type(&self, ty: &Type) -> Type {
+        match ty {
+            Type::Named(name) => Type::Named(self.rename(name)),
+            Type::NonNullNamed(name) => Type::NonNullNamed(self.rename(name)),
+            Type::List(inner) => Type::List(Box::new(self.rename_type(inner))),
+            Type::NonNullList(inner) => Type::NonNullList(Box::new(self.rename_type(inner))),
+        }
+    }
+
+    /// Reports a reference to a type the subgraph does not define.
+    fn check_defined(&mut self, referenced: &Name, user: impl FnOnce() -> String) {
+        if !self.schema.types.contains_key(referenced) {
+            let user = user();
+            self.errors.push(CompositionError::new(
+                ErrorCode::InvalidGraphql,
+                format!(
+                    "[{}] {user} refers to type {referenced}, which the subgraph does not define",
+                    self.subgraph
+                ),
+            ));
+        }
+    }
+
+    fn read_type(&mut self, extended: &ExtendedType) -> Option<SubgraphType> {
+        let name = self.rename(extended.name());
+        let type_directives = self.read_type_directives(&name, extended.directives());
+        let mut ty = SubgraphType {
+            name: name.clone(),
+            kind: TypeKind::Scalar,
+            description: extended.description().cloned(),
+            directives: type_directives.kept,
+            keys: type_directives.keys,
+            shareable: type_directives.shareable,
+            interface_object: type_directives.interface_object,
+            implements: Vec::new(),
+            fields: IndexMap::new(),
+            input_fields: IndexMap::new(),
+            members: Vec::new(),
+            values: IndexMap::new(),
+        };
+        match extended {
+            ExtendedType::Scalar(_) => ty.kind = TypeKind::Scalar,
+            ExtendedType::Object(object) => {
+                ty.kind = TypeKind::Object;
+                ty.implements = self.read_implements(&name, &object.implements_interfaces);
+                ty.fields = self.read_fields(&name, &object.fields);
+                if name == "Query" && ty.fields.is_empty() {
+                    // Only `_service`/`_entities` were there: the subgraph has no root query of
+                    // its own, so it gets no `@join__type` on `Query`.
+                    return None;
+                }
+            }
+            ExtendedType::Interface(interface) => {
+                ty.kind = TypeKind::Interface;
+                ty.implements = self.read_implements(&name, &interface.implements_interfaces);
+                ty.fields = self.read_fields(&name, &interface.fields);
+            }
+            ExtendedType::Union(union) => {
+                ty.kind = TypeKind::Union;
+                for member in &union.members {
+                    self.check_defined(&member.name, || format!("union {name}"));
+                    ty.members.push(self.rename(&member.name));
+                }
+            }
+            ExtendedType::Enum(enum_type) => {
+                ty.kind = TypeKind::Enum;
+                for (value_name, value) in &enum_type.values {
+                    let directives = self.kept_directives(&value.directives);
+                    ty.values.insert(
+                        value_name.clone(),
+                        EnumValue {
+                            description: value.description.clone(),
+                            directives,
+                        },
+                    );
+                }
+            }
+            ExtendedType::InputObject(input) => {
+                ty.kind = TypeKind::InputObject;
+                for (field_name, field) in &input.fields {
+                    let value = self.read_input_value(field, || format!("{name}.{field_name}"));
+                    ty.input_fields.insert(field_name.clone(), value);
+                }
+            }
+        }
+        Some(ty)
+    }
+
+    fn read_implements(
+        &mut self,
+        type_name: &Name,
+        interfaces: &apollo_compiler::collections::IndexSet<schema::ComponentName>,
+    ) -> Vec<Name> {
+        let mut names = Vec::new();
+        for interface in interfaces {
+            self.check_defined(&interface.name, || format!("type {type_name}"));
+            names.push(self.rename(&interface.name));
+        }
+        names
+    }
+
+    fn read_type_directives(
+        &mut self,
+        type_name: &Name,
+        directives: &schema::DirectiveList,
+    ) -> TypeDirectives {
+        let mut read = TypeDirectives::default();
+        let mut extends = false;
+        for directive in directives.iter() {
+            match self.names.canonical(&directive.name) {
+                Some("key") => {
+                    let Some(fields) = string_argument(directive, "fields") else {
+                        self.errors.push(CompositionError::new(
+                            ErrorCode::KeyInvalidFields,
+                            format!(
+                                "[{}] @key on {type_name} has no `fields` string",
+                                self.subgraph
+                            ),
+                        ));
+                        continue;
+                    };
+                    read.keys.push(Key {
+                        fields: collapse_whitespace(fields),
+                        resolvable: bool_argument(directive, "resolvable").unwrap_or(true),
+                        extension: directive.origin.extension_id().is_some(),
+                    });
+                }
+                Some("extends") => extends = true,
+                Some("shareable") => read.shareable = true,
+                Some("interfaceObject") => read.interface_object = true,
+                _ => {
+                    if let Some(kept) = self.keep_directive(&directive.node) {
+                        read.kept.push(kept);
+                    }
+                }
+            }
+        }
+        if extends {
+            for key in &mut read.keys {
+                key.extension = true;
+            }
+        }
+        read
+    }
+
+    fn read_fields(
+        &mut self,
+        type_name: &Name,
+        fields: &apollo_compiler::collections::IndexMap<Name, schema::Component<FieldDefinition>>,
+    ) -> IndexMap<Name, SubgraphField> {
+        let mut read = IndexMap::new();
+        for (field_name, definition) in fields {
+            if type_name == "Query" && matches!(field_name.as_str(), "_service" | "_entities") {
+                continue;
+            }
+            let field = self.read_field(type_name, definition);
+            read.insert(field_name.clone(), field);
+        }
+        read
+    }
+
+    fn read_field(&mut self, type_name: &Name, definition: &FieldDefinition) -> SubgraphField {
+        let field_name = &definition.name;
+        self.check_defined(definition.ty.inner_named_type(), || {
+            format!("{type_name}.{field_name}")
+        });
+        let mut field = SubgraphField {
+            name: field_name.clone(),
+            description: definition.description.clone(),
+            ty: self.rename_type(&definition.ty),
+            args: IndexMap::new(),
+            directives: Vec::new(),
+            external: false,
+            shareable: false,
+            requires: None,
+            provides: None,
+            override_from: None,
+        };
+        for argument in &definition.arguments {
+            let value = self.read_input_value(argument, || {
+                format!("{type_name}.{field_name}({}:)", argument.name)
+            });
+            field.args.insert(argument.name.clone(), value);
+        }
+        for directive in definition.directives.iter() {
+            match self.names.canonical(&directive.name) {
+                Some("external") => field.external = true,
+                Some("shareable") => field.shareable = true,
+                Some("requires") => {
+                    field.requires = string_argument(directive, "fields").map(collapse_whitespace)
+                }
+                Some("provides") => {
+                    field.provides = string_argument(directive, "fields").map(collapse_whitespace)
+                }
+                Some("override") => {
+                    field.override_from = string_argument(directive, "from").map(str::to_string)
+                }
+                _ => {
+                    if let Some(kept) = self.keep_directive(directive) {
+                        field.directives.push(kept);
+                    }
+                }
+            }
+        }
+        field
+    }
+
+    fn read_input_value(
+        &mut self,
+        definition: &InputValueDefinition,
+        coordinate: impl FnOnce() -> String,
+    ) -> InputValue {
+        self.check_defined(definition.ty.inner_named_type(), coordinate);
+        InputValue {
+            name: definition.name.clone(),
+            description: definition.description.clone(),
+            ty: self.rename_type(&definition.ty),
+            default: definition.default_value.clone(),
+            directives: self.kept_directives(&definition.directives),
+        }
+    }
+
+    fn kept_directives(&self, directives: &ast::DirectiveList) -> Vec<Node<Directive>> {
+        directives
+            .iter()
+            .filter_map(|directive| self.keep_directive(directive))
+            .collect()
+    }
+
+    /// The directive as the supergraph carries it, or `None` if it does not reach the supergraph:
+    /// federation directives become `@join__*` arguments, and custom directives are not composed.
+    fn keep_directive(&self, directive: &Node<Directive>) -> Option<Node<Directive>> {
+        match self.names.canonical(&directive.name) {
+            Some(canonical @ ("inaccessible" | "tag")) => {
+                if directive.name == canonical {
+                    Some(directive.clone())
+                } else {
+                    Some(Node::new(Directive {
+                        name: Name::new_unchecked(canonical),
+                        arguments: directive.arguments.clone(),
+                    }))
+                }
+            }
+            Some(_) => None,
+            None => matches!(
+                directive.name.as_str(),
+                "deprecated" | "specifiedBy" | "oneOf"
+            )
+            .then(|| directive.clone()),
+        }
+    }
+}
+
+/// Field sets are compared and printed in one canonical spacing.
+fn collapse_whitespace(fields: &str) -> String {
+    fields
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,375 @@
+//! Merging what flows in and out as values: enums, input objects and field arguments, and the
+//! nullability rules for types that differ between subgraphs.
+//!
+//! Outputs take the union and the least restrictive type, since a client must be ready for what
+//! any subgraph returns. Inputs take the intersection and the most restrictive type, since
+//! whatever a client sends must be accepted by every subgraph it may be forwarded to.
+
+use std::collections::HashSet;
+
+use apollo_compiler::ast::Type;
+use apollo_compiler::Name;
+use indexmap::IndexMap;
+
+use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
+use super::merge::{first_description, merge_directives, TypeSource};
+use super::model::{JoinField, SuperEnumValue, SuperField, SuperInputValue, SuperType};
+use super::subgraph::{InputValue, Subgraph};
+
+/// Merges two types of the same shape (same named type, same list nesting), making a position
+/// non-null according to `non_null(a_is_non_null, b_is_non_null)`.
+fn merge_shapes(a: &Type, b: &Type, non_null: fn(bool, bool) -> bool) -> Option<Type> {
+    let keep_non_null = non_null(a.is_non_null(), b.is_non_null());
+    match (a, b) {
+        (
+            Type::Named(x) | Type::NonNullNamed(x),
+            Type::Named(y) | Type::NonNullNamed(y),
+        ) if x == y => Some(if keep_non_null {
+            Type::NonNullNamed(x.clone())
+        } else {
+            Type::Named(x.clone())
+        }),
+        (
+            Type::List(x) | Type::NonNullList(x),
+            Type::List(y) | Type::NonNullList(y),
+        ) => {
+            let item = Box::new(merge_shapes(x, y, non_null)?);
+            Some(if keep_non_null {
+                Type::NonNullList(item)
+            } else {
+                Type::List(item)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// For outputs: nullable wherever either type is nullable.
+pub(super) fn least_restrictive(a: &Type, b: &Type) -> Option<Type> {
+    merge_shapes(a, b, |a, b| a && b)
+}
+
+/// For inputs: non-null wherever either type is non-null.
+pub(super) fn most_restrictive(a: &Type, b: &Type) -> Option<Type> {
+    merge_shapes(a, b, |a, b| a || b)
+}
+
+/// Which named types some subgraph uses as an input (argument or input field) and which as an
+/// output (field type): that decides how an enum's values merge.
+#[derive(Debug, Default)]
+pub(super) struct EnumUsage {
+    input: HashSet<Name>,
+    output: HashSet<Name>,
+}
+
+impl EnumUsage {
+    pub fn collect(subgraphs: &[Subgraph]) -> Self {
+        let mut usage = EnumUsage::default();
+        for ty in subgraphs.iter().flat_map(|subgraph| subgraph.types.values()) {
+            for field in ty.fields.values() {
+                usage.output.insert(field.ty.inner_named_type().clone());
+                for arg in field.args.values() {
+                    usage.input.insert(arg.ty.inner_named_type().clone());
+                }
+            }
+            for field in ty.input_fields.values() {
+                usage.input.insert(field.ty.inner_named_type().clone());
+            }
+        }
+        usage
+    }
+}
+
+pub(super) fn merge_enum(
+    merged: &mut SuperType,
+    sources: &[TypeSource<'_>],
+    usage: &EnumUsage,
+    subgraphs: &[Subgraph],
+    errors: &mut Vec<CompositionError>,
+) {
+    let as_input = usage.input.contains(&merged.name);
+    let as_output = usage.output.contains(&merged.name);
+    let mut by_value: IndexMap<&Name, Vec<usize>> = IndexMap::new();
+    for (graph, ty) in sources {
+        for name in ty.values.keys() {
+            by_value.entry(name).or_default().push(*graph);
+        }
+    }
+    let all_graphs: Vec<usize> = sources.iter().map(|(graph, _)| *graph).collect();
+    let names_of = |graphs: &[usize]| -> Vec<&str> {
+        graphs.iter().map(|g| subgraphs[*g].name.as_str()).collect()
+    };
+
+    for (value, graphs) in &by_value {
+        let everywhere = graphs.len() == all_graphs.len();
+        if !everywhere && as_input {
+            if as_output {
+                let missing: Vec<usize> = all_graphs
+                    .iter()
+                    .copied()
+                    .filter(|graph| !graphs.contains(graph))
+                    .collect();
+                errors.push(CompositionError::new(
+                    ErrorCode::EnumValueMismatch,
+                    format!(
+                        "Enum {} is used as both an input and an output type, so its values must \
+                         be the same in every subgraph, but {value} is defined in {} {} and not \
+                         in {} {}",
+                        merged.name,
+                        subgraphs_word(graphs.len()),
+                        quoted_list(&names_of(graphs)),
+                        subgraphs_word(missing.len()),
+                        quoted_list(&names_of(&missing)),
+                    ),
+                ));
+            }
+            // An input-only enum keeps the values every subgraph accepts.
+            continue;
+        }
+        let definitions = sources
+            .iter()
+            .filter_map(|(_, ty)| ty.values.get(*value))
+            .collect::<Vec<_>>();
+        let mut directives = Vec::new();
+        for definition in &definitions {
+            merge_directives(&mut directives, &definition.directives);
+        }
+        merged.values.insert(
+            (*value).clone(),
+            SuperEnumValue {
+                name: (*value).clone(),
+                description: first_description(definitions.iter().map(|d| &d.description)),
+                directives,
+                graphs: graphs.clone(),
+            },
+        );
+    }
+
+    if merged.values.is_empty() && !by_value.is_empty() && !as_output {
+        errors.push(CompositionError::new(
+            ErrorCode::EmptyMergedEnumType,
+            format!(
+                "Enum {} is used only as an input type, so it keeps only the values defined in \
+                 every subgraph that defines it ({}), and none is",
+                merged.name,
+                quoted_list(&names_of(&all_graphs))
+            ),
+        ));
+    }
+}
+
+pub(super) fn merge_input_object(
+    merged: &mut SuperType,
+    sources: &[TypeSource<'_>],
+    subgraphs: &[Subgraph],
+    errors: &mut Vec<CompositionError>,
+) {
+    let field_sources: Vec<_> = sources
+        .iter()
+        .map(|(graph, ty)| (*graph, &ty.input_fields))
+        .collect();
+    let errors_before = errors.len();
+    let merged_fields = merge_input_values(
+        &merged.name,
+        Position::InputField,
+        &field_sources,
+        subgraphs,
+        errors,
+    );
+    for (value, definitions) in merged_fields {
+        let all_types_equal = definitions
+            .iter()
+            .all(|(_, definition)| definition.ty == definitions[0].1.ty);
+        let join_fields = if all_types_equal {
+            Vec::new()
+        } else {
+            definitions
+                .iter()
+                .map(|(graph, definition)| JoinField {
+                    graph: Some(*graph),
+                    ty: Some(definition.ty.clone()),
+                    ..JoinField::default()
+                })
+                .collect()
+        };
+        merged.fields.insert(
+            value.name.clone(),
+            SuperField {
+                name: value.name,
+                description: value.description,
+                ty: value.ty,
+                args: Vec::new(),
+                default: value.default,
+                directives: value.directives,
+                join_fields,
+            },
+        );
+    }
+    if merged.fields.is_empty() && errors.len() == errors_before {
+        let names: Vec<&str> = sources
+            .iter()
+            .map(|(graph, _)| subgraphs[*graph].name.as_str())
+            .collect();
+        errors.push(CompositionError::new(
+            ErrorCode::EmptyMergedInputType,
+            format!(
+                "Input type {} keeps only the fields defined in every subgraph that defines it \
+                 ({}), and there are none",
+                merged.name,
+                quoted_list(&names)
+            ),
+        ));
+    }
+}
+
+/// Merges the arguments of one field across the subgraphs that resolve it.
+pub(super) fn merge_arguments(
+    coordinate: &str,
+    sources: &[(usize, &IndexMap<Name, InputValue>)],
+    subgraphs: &[Subgraph],
+    errors: &mut Vec<CompositionError>,
+) -> Vec<super::model::SuperInputValue> {
+    merge_input_values(coordinate, Position::Argument, sources, subgraphs, errors)
+        .into_iter()
+        .map(|(value, _)| value)
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    Argument,
+    InputField,
+}
+
+/// One merged argument or input field, with each subgraph's definition of it.
+type MergedInputValue<'a> = (SuperInputValue, Vec<(usize, &'a InputValue)>);
+
+/// The intersection of the arguments (or input fields) of `owner` across `sources`. A value
+/// missing from some subgraph is dropped, unless another subgraph requires it: a client would
+/// then have to send it, and the subgraph without it would reject the request.
+fn merge_input_values<'a>(
+    owner: &str,
+    position: Position,
+    sources: &[(usize, &'a IndexMap<Name, InputValue>)],
+    subgraphs: &[Subgraph],
+    errors: &mut Vec<CompositionError>,
+) -> Vec<MergedInputValue<'a>> {
+    let mut by_name: IndexMap<&Name, Vec<(usize, &InputValue)>> = IndexMap::new();
+    for (graph, values) in sources {
+        for value in values.values() {
+            by_name.entry(&value.name).or_default().push((*graph, value));
+        }
+    }
+    let names_of = |definitions: &[(usize, &InputValue)]| -> Vec<&str> {
+        definitions
+            .iter()
+            .map(|(graph, _)| subgraphs[*graph].name.as_str())
+            .collect()
+    };
+    let (what, coordinate_of): (&str, fn(&str, &Name) -> String) = match position {
+        Position::Argument => ("Argument", |owner, name| format!("{owner}({name}:)")),
+        Position::InputField => ("Input field", |owner, name| format!("{owner}.{name}")),
+    };
+
+    let mut merged = Vec::new();
+    for (name, definitions) in by_name {
+        let coordinate = coordinate_of(owner, name);
+        if definitions.len() < sources.len() {
+            let required: Vec<(usize, &InputValue)> = definitions
+                .iter()
+                .copied()
+                .filter(|(_, definition)| definition.is_required())
+                .collect();
+            if !required.is_empty() {
+                let missing: Vec<&str> = sources
+                    .iter()
+                    .filter(|(graph, _)| !definitions.iter().any(|(g, _)| g == graph))
+                    .map(|(graph, _)| subgraphs[*graph].name.as_str())
+                    .collect();
+                let code = match position {
+                    Position::Argument => ErrorCode::RequiredArgumentMissingInSomeSubgraph,
+                    Position::InputField => ErrorCode::RequiredInputFieldMissingInSomeSubgraph,
+                };
+                errors.push(CompositionError::new(
+                    code,
+                    format!(
+                        "{what} {coordinate} is required in {} {} but missing in {} {}; \
+                         a required {} must be defined in every subgraph",
+                        subgraphs_word(required.len()),
+                        quoted_list(&names_of(&required)),
+                        subgraphs_word(missing.len()),
+                        quoted_list(&missing),
+                        what.to_lowercase()
+                    ),
+                ));
+            }
+            continue;
+        }
+
+        let mut ty = definitions[0].1.ty.clone();
+        let mut compatible = true;
+        for (_, definition) in &definitions[1..] {
+            match most_restrictive(&ty, &definition.ty) {
+                Some(merged_ty) => ty = merged_ty,
+                None => compatible = false,
+            }
+        }
+        if !compatible {
+            let types: Vec<String> = definitions.iter().map(|(_, d)| d.ty.to_string()).collect();
+            let code = match position {
+                Position::Argument => ErrorCode::FieldArgumentTypeMismatch,
+                Position::InputField => ErrorCode::FieldTypeMismatch,
+            };
+            errors.push(CompositionError::new(
+                code,
+                format!(
+                    "{what} {coordinate} is defined in {} {} with types {}, which are \
+                     incompatible: they may differ only in nullability",
+                    subgraphs_word(definitions.len()),
+                    quoted_list(&names_of(&definitions)),
+                    join_with_and(&types)
+                ),
+            ));
+            continue;
+        }
+
+        let mut defaults: Vec<(usize, String)> = Vec::new();
+        for (graph, definition) in &definitions {
+            if let Some(default) = &definition.default {
+                defaults.push((*graph, default.to_string()));
+            }
+        }
+        if defaults.iter().any(|(_, value)| *value != defaults[0].1) {
+            let listed: Vec<String> = defaults
+                .iter()
+                .map(|(graph, value)| format!("{value} in \"{}\"", subgraphs[*graph].name))
+                .collect();
+            let code = match position {
+                Position::Argument => ErrorCode::ArgumentDefaultMismatch,
+                Position::InputField => ErrorCode::InputFieldDefaultMismatch,
+            };
+            errors.push(CompositionError::new(
+                code,
+                format!(
+                    "{what} {coordinate} has different default values: {}",
+                    join_with_and(&listed)
+                ),
+            ));
+            continue;
+        }
+
+        let mut directives = Vec::new();
+        for (_, definition) in &definitions {
+            merge_directives(&mut directives, &definition.directives);
+        }
+        let value = SuperInputValue {
+            name: name.clone(),
+            description: first_description(definitions.iter().map(|(_, d)| &d.description)),
+            ty,
+            default: definitions.iter().find_map(|(_, d)| d.default.clone()),
+            directives,
+        };
+        merged.push((value, definitions));
+    }
+    merged
+}

@@ -1,0 +1,539 @@
+//! One fetch: build the subgraph request from the response so far, send it, merge the answer back.
+//!
+//! Entity targets are remembered as the list indices along the fetch's merge path (the keys are the
+//! path's own), so no per-entity path is allocated, and merging does not depend on the tree keeping
+//! its shape while other fetches run.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::plan::selection::{Selection, SelectionSet};
+use crate::plan::{FetchNode, PathElement};
+use crate::response::{GraphqlError, PathSegment};
+
+/// A prepared request plus what is needed to merge its answer.
+pub(super) struct PreparedFetch {
+    pub body: Vec<u8>,
+    /// For entity fetches: list indices of each target along the merge path, `stride` per target.
+    targets: Vec<usize>,
+    stride: usize,
+    /// The representation each target sent (`None`: its key was null, nothing was sent for it).
+    target_reps: Vec<Option<usize>>,
+    /// The entity type index (in the fetch's `types`) of each target.
+    target_types: Vec<usize>,
+    rep_count: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(super) enum FetchError {
+    #[error("HTTP fetch failed from '{subgraph}': {message}")]
+    Transport { subgraph: String, message: String },
+    #[error("HTTP fetch failed from '{subgraph}': request timed out after {timeout:?}")]
+    Timeout { subgraph: String, timeout: Duration },
+    #[error("HTTP fetch failed from '{subgraph}': {status}: {body}")]
+    Status {
+        subgraph: String,
+        status: u16,
+        body: String,
+    },
+    #[error("subgraph '{subgraph}' returned an invalid response: {message}")]
+    Malformed { subgraph: String, message: String },
+}
+
+impl FetchError {
+    pub fn into_graphql(self) -> GraphqlError {
+        let code = match &self {
+            FetchError::Malformed { .. } => "SUBREQUEST_MALFORMED_RESPONSE",
+            _ => "SUBREQUEST_HTTP_ERROR",
+        };
+        let service = match &self {
+            FetchError::Transport { subgraph, .. }
+            | FetchError::Timeout { subgraph, .. }
+            | FetchError::Status { subgraph, .. }
+            | FetchError::Malformed { subgraph, .. } => subgraph.clone(),
+        };
+        let status = match &self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        };
+        let mut error = GraphqlError::new(self.to_string(), code).with_extension("service", service);
+        if let Some(status) = status {
+            error = error.with_extension("http", serde_json::json!({ "status": status }));
+        }
+        error
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct SubgraphResponse {
+    #[serde(default)]
+    pub data: Option<Value>,
+    #[serde(default)]
+    pub errors: Vec<GraphqlError>,
+}
+
+/// Sends one request. This is the single place every subgraph call goes through, so deduplicating
+/// identical in-flight requests belongs here: key on (subgraph, body) and share the answer.
+pub(super) async fn send(
+    client: &reqwest::Client,
+    subgraph: &str,
+    url: &str,
+    timeout: Duration,
+    body: Vec<u8>,
+) -> Result<SubgraphResponse, FetchError> {
+    let response = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json")
+        .timeout(timeout)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| transport_error(subgraph, timeout, e))?;
+    let status = response.status();
+    let bytes: Bytes = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(subgraph, timeout, e))?;
+    if !status.is_success() {
+        // A GraphQL error response with a 4xx/5xx still carries errors worth passing on.
+        if let Ok(parsed) = serde_json::from_slice::<SubgraphResponse>(&bytes) {
+            if !parsed.errors.is_empty() || parsed.data.is_some() {
+                return Ok(parsed);
+            }
+        }
+        return Err(FetchError::Status {
+            subgraph: subgraph.to_owned(),
+            status: status.as_u16(),
+            body: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+        });
+    }
+    serde_json::from_slice::<SubgraphResponse>(&bytes).map_err(|e| FetchError::Malformed {
+        subgraph: subgraph.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> FetchError {
+    if error.is_timeout() {
+        FetchError::Timeout {
+            subgraph: subgraph.to_owned(),
+            timeout,
+        }
+    } else {
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        FetchError::Transport {
+            subgraph: subgraph.to_owned(),
+            message,
+        }
+    }
+}
+
+/// Builds the request body; `None` when an entity fetch has nothing to ask for.
+pub(super) fn prepare(fetch: &FetchNode, data: &Value, variables: &Map<String, Value>) -> Option<PreparedFetch> {
+    let mut body = Vec::with_capacity(fetch.operation.len() + 256);
+    body.extend_from_slice(b"{\"query\":");
+    write_json(&mut body, &Value::String(fetch.operation.clone()));
+    body.extend_from_slice(b",\"variables\":{");
+    let mut first = true;
+    for name in &fetch.variable_usages {
+        if let Some(value) = variables.get(name.as_str()) {
+            if !first {
+                body.push(b',');
+            }
+            first = false;
+            write_json(&mut body, &Value::String(name.to_string()));
+            body.push(b':');
+            write_json(&mut body, value);
+        }
+    }
+    let Some(entity) = &fetch.entity else {
+        body.extend_from_slice(b"}}");
+        return Some(PreparedFetch {
+            body,
+            targets: Vec::new(),
+            stride: 0,
+            target_reps: Vec::new(),
+            target_types: Vec::new(),
+            rep_count: 0,
+        });
+    };
+    if !first {
+        body.push(b',');
+    }
+    body.extend_from_slice(b"\"representations\":[");
+    let stride = fetch
+        .merge_path
+        .iter()
+        .filter(|p| matches!(p, PathElement::List))
+        .count();
+    let mut prepared = PreparedFetch {
+        body: Vec::new(),
+        targets: Vec::new(),
+        stride,
+        target_reps: Vec::new(),
+        target_types: Vec::new(),
+        rep_count: 0,
+    };
+    // Representations are deduplicated because the same entity (an author of many reviews) often
+    // appears many times in one list.
+    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut indices = Vec::with_capacity(stride);
+    let mut rep = Vec::with_capacity(64);
+    visit_targets(data, &fetch.merge_path, &mut indices, &mut |object, indices| {
+        let typename = object.get("__typename").and_then(Value::as_str);
+        let type_index = match typename {
+            Some(t) => entity.types.iter().position(|e| e.name == t),
+            None if entity.types.len() == 1 => Some(0),
+            None => None,
+        };
+        let Some(type_index) = type_index else {
+            return;
+        };
+        let entity_type = &entity.types[type_index];
+        let key_present = entity_type
+            .key_fields
+            .iter()
+            .all(|k| object.get(k.as_str()).is_some_and(|v| !v.is_null()));
+        prepared.targets.extend_from_slice(indices);
+        prepared.target_types.push(type_index);
+        if !key_present {
+            prepared.target_reps.push(None);
+            return;
+        }
+        rep.clear();
+        write_projection(&mut rep, object, &entity_type.representation, &entity_type.name);
+        let next = seen.len();
+        let index = *seen.entry(rep.clone()).or_insert(next);
+        if index == next {
+            if next > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(&rep);
+        }
+        prepared.target_reps.push(Some(index));
+    });
+    prepared.rep_count = seen.len();
+    if prepared.rep_count == 0 {
+        return None;
+    }
+    body.extend_from_slice(b"]}}");
+    prepared.body = body;
+    Some(prepared)
+}
+
+fn write_json(out: &mut Vec<u8>, value: &Value) {
+    // Writing a `Value` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+/// Calls `f` for every object at `path`, with the list indices that lead to it.
+fn visit_targets<'v>(
+    value: &'v Value,
+    path: &[PathElement],
+    indices: &mut Vec<usize>,
+    f: &mut dyn FnMut(&'v Map<String, Value>, &[usize]),
+) {
+    match path.split_first() {
+        None => match value {
+            Value::Object(object) => f(object, indices),
+            // An entity list met at the end of a path that stops at a list field.
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    indices.push(i);
+                    visit_targets(item, path, indices, f);
+                    indices.pop();
+                }
+            }
+            _ => {}
+        },
+        Some((PathElement::Key(key), rest)) => {
+            if let Some(child) = value.as_object().and_then(|o| o.get(key.as_str())) {
+                visit_targets(child, rest, indices, f);
+            }
+        }
+        Some((PathElement::List, rest)) => {
+            if let Value::Array(items) = value {
+                for (i, item) in items.iter().enumerate() {
+                    indices.push(i);
+                    visit_targets(item, rest, indices, f);
+                    indices.pop();
+                }
+            }
+        }
+    }
+}
+
+/// Writes `object` projected on `selection`: the representation of an entity.
+fn write_projection(out: &mut Vec<u8>, object: &Map<String, Value>, selection: &SelectionSet, typename: &str) {
+    out.push(b'{');
+    let mut first = true;
+    write_projection_fields(out, object, selection, Some(typename), &mut first);
+    out.push(b'}');
+}
+
+fn write_projection_fields(
+    out: &mut Vec<u8>,
+    object: &Map<String, Value>,
+    selection: &SelectionSet,
+    typename: Option<&str>,
+    first: &mut bool,
+) {
+    for item in &selection.items {
+        match item {
+            Selection::Field(field) => {
+                let key = field.response_key();
+                if !*first {
+                    out.push(b',');
+                }
+                *first = false;
+                write_json(out, &Value::String(key.to_string()));
+                out.push(b':');
+                if field.name == "__typename" {
+                    let name = object
+                        .get("__typename")
+                        .and_then(Value::as_str)
+                        .or(typename)
+                        .unwrap_or_default();
+                    write_json(out, &Value::String(name.to_owned()));
+                    continue;
+                }
+                match object.get(key.as_str()) {
+                    None | Some(Value::Null) => out.extend_from_slice(b"null"),
+                    Some(value) if field.selections.is_empty() => write_json(out, value),
+                    Some(value) => write_projection_value(out, value, &field.selections),
+                }
+            }
+            Selection::Fragment(fragment) => {
+                let applies = match (&fragment.type_condition, object.get("__typename").and_then(Value::as_str)) {
+                    (Some(condition), Some(actual)) => condition == actual,
+                    _ => true,
+                };
+                if applies {
+                    write_projection_fields(out, object, &fragment.selections, None, first);
+                }
+            }
+        }
+    }
+}
+
+fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &SelectionSet) {
+    match value {
+        Value::Object(object) => {
+            out.push(b'{');
+            let mut first = true;
+            write_projection_fields(out, object, selection, None, &mut first);
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_projection_value(out, item, selection);
+            }
+            out.push(b']');
+        }
+        other => write_json(out, other),
+    }
+}
+
+/// Merges a subgraph answer into the response and returns the errors to report.
+pub(super) fn merge(
+    fetch: &FetchNode,
+    prepared: PreparedFetch,
+    response: SubgraphResponse,
+    data: &mut Value,
+    errors: &mut Vec<GraphqlError>,
+) {
+    let Some(entity) = &fetch.entity else {
+        errors.extend(response.errors);
+        if let Some(value) = response.data {
+            deep_merge(data, value);
+        }
+        return;
+    };
+    let mut results: Vec<Value> = match response.data {
+        Some(Value::Object(mut object)) => match object.remove("_entities") {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let targets = prepared.target_reps.len();
+    for mut error in response.errors {
+        error.path = rewrite_entity_error_path(fetch, &prepared, error.path.take());
+        errors.push(error);
+    }
+    if results.len() != prepared.rep_count {
+        if results.is_empty() {
+            // The whole `_entities` field failed; the errors above (if any) say why.
+            if errors.is_empty() {
+                errors.push(
+                    GraphqlError::new(
+                        format!("subgraph '{}' returned no entities", fetch.service_name),
+                        "SUBREQUEST_MALFORMED_RESPONSE",
+                    )
+                    .with_extension("service", fetch.service_name.to_string()),
+                );
+            }
+        } else {
+            errors.push(
+                GraphqlError::new(
+                    format!(
+                        "subgraph '{}' returned {} entities for {} representations",
+                        fetch.service_name,
+                        results.len(),
+                        prepared.rep_count
+                    ),
+                    "SUBREQUEST_MALFORMED_RESPONSE",
+                )
+                .with_extension("service", fetch.service_name.to_string()),
+            );
+        }
+        return;
+    }
+    // Each answer is moved into its last target and cloned only for earlier duplicates.
+    let mut remaining = vec![0usize; results.len()];
+    for rep in prepared.target_reps.iter().flatten() {
+        remaining[*rep] += 1;
+    }
+    for t in 0..targets {
+        let Some(rep) = prepared.target_reps[t] else {
+            continue;
+        };
+        remaining[rep] -= 1;
+        let value = if remaining[rep] == 0 {
+            std::mem::take(&mut results[rep])
+        } else {
+            results[rep].clone()
+        };
+        if value.is_null() {
+            continue;
+        }
+        let indices = &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride];
+        if let Some(target) = target_mut(data, &fetch.merge_path, indices) {
+            deep_merge(target, value);
+        }
+    }
+    let _ = entity;
+}
+
+/// Records errors for a fetch that failed as a whole, at the client paths it would have filled.
+pub(super) fn fail(fetch: &FetchNode, prepared: &PreparedFetch, error: GraphqlError, errors: &mut Vec<GraphqlError>) {
+    match &fetch.entity {
+        None => {
+            if fetch.root_keys.is_empty() {
+                errors.push(error);
+                return;
+            }
+            for key in &fetch.root_keys {
+                errors.push(error.clone().with_path(vec![PathSegment::Key(key.to_string())]));
+            }
+        }
+        Some(entity) => {
+            let mut reported = false;
+            for t in 0..prepared.target_reps.len() {
+                if prepared.target_reps[t].is_none() {
+                    continue;
+                }
+                let mut path = client_path(fetch, &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride]);
+                if let Some(key) = &entity.types[prepared.target_types[t]].error_key {
+                    path.push(PathSegment::Key(key.to_string()));
+                }
+                errors.push(error.clone().with_path(path));
+                reported = true;
+            }
+            if !reported {
+                errors.push(error);
+            }
+        }
+    }
+}
+
+fn rewrite_entity_error_path(
+    fetch: &FetchNode,
+    prepared: &PreparedFetch,
+    path: Option<Vec<PathSegment>>,
+) -> Option<Vec<PathSegment>> {
+    let path = path?;
+    let (index, rest) = match path.as_slice() {
+        [PathSegment::Key(k), PathSegment::Index(i), rest @ ..] if k == "_entities" => (Some(*i), rest),
+        // Some servers omit the index; with one representation it is unambiguous.
+        [PathSegment::Key(k), rest @ ..] if k == "_entities" && prepared.rep_count == 1 => (Some(0), rest),
+        _ => (None, &[][..]),
+    };
+    let index = index?;
+    let t = prepared.target_reps.iter().position(|r| *r == Some(index))?;
+    let mut client = client_path(fetch, &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride]);
+    client.extend_from_slice(rest);
+    Some(client)
+}
+
+fn client_path(fetch: &FetchNode, indices: &[usize]) -> Vec<PathSegment> {
+    let mut indices = indices.iter();
+    let mut path = Vec::with_capacity(fetch.merge_path.len());
+    for element in &fetch.merge_path {
+        match element {
+            PathElement::Key(k) => path.push(PathSegment::Key(k.to_string())),
+            PathElement::List => {
+                if let Some(i) = indices.next() {
+                    path.push(PathSegment::Index(*i));
+                }
+            }
+        }
+    }
+    // Trailing indices: the path ended at a list field whose elements are the entities.
+    for i in indices {
+        path.push(PathSegment::Index(*i));
+    }
+    path
+}
+
+fn target_mut<'v>(data: &'v mut Value, path: &[PathElement], indices: &[usize]) -> Option<&'v mut Value> {
+    let mut current = data;
+    let mut indices = indices.iter();
+    for element in path {
+        current = match element {
+            PathElement::Key(k) => current.as_object_mut()?.get_mut(k.as_str())?,
+            PathElement::List => current.as_array_mut()?.get_mut(*indices.next()?)?,
+        };
+    }
+    for i in indices {
+        current = current.as_array_mut()?.get_mut(*i)?;
+    }
+    Some(current)
+}
+
+/// Merges `source` into `target`: objects key by key, equal-length lists element by element.
+pub(super) fn deep_merge(target: &mut Value, source: Value) {
+    match (target, source) {
+        (Value::Object(t), Value::Object(s)) => {
+            for (key, value) in s {
+                match t.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        t.insert(key, value);
+                    }
+                }
+            }
+        }
+        (Value::Array(t), Value::Array(s)) if t.len() == s.len() => {
+            for (existing, value) in t.iter_mut().zip(s) {
+                deep_merge(existing, value);
+            }
+        }
+        (target, source) => *target = source,
+    }
+}

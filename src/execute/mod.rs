@@ -1,0 +1,131 @@
+//! Running a query plan: fetches in the plan's order, each answer merged into one response tree.
+//!
+//! The tree is owned by a single task. Parallel fetches are polled concurrently in that task, and a
+//! lock is held only while a request is built or an answer merged, never across a network wait.
+
+mod fetch;
+pub mod shape;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::future::{join_all, BoxFuture};
+use futures::FutureExt;
+use serde_json::{Map, Value};
+
+use crate::plan::{FetchNode, PlanNode, QueryPlan};
+use crate::response::GraphqlError;
+use crate::supergraph::SubgraphId;
+
+/// Where and how to call each subgraph, indexed by [`SubgraphId`].
+#[derive(Debug, Clone)]
+pub struct SubgraphEndpoint {
+    pub name: String,
+    pub url: String,
+    pub timeout: Duration,
+}
+
+pub struct ExecutionContext<'a> {
+    pub client: &'a reqwest::Client,
+    pub endpoints: &'a [SubgraphEndpoint],
+    /// Coerced variable values (defaults applied), forwarded to subgraphs as they are used.
+    pub variables: &'a Map<String, Value>,
+}
+
+struct State {
+    data: Value,
+    errors: Vec<GraphqlError>,
+}
+
+/// Runs the plan and returns the merged response tree and the errors collected on the way.
+pub async fn execute(ctx: &ExecutionContext<'_>, plan: &QueryPlan, initial: Value) -> (Value, Vec<GraphqlError>) {
+    let state = Mutex::new(State {
+        data: initial,
+        errors: Vec::new(),
+    });
+    if let Some(root) = &plan.root {
+        run_node(ctx, root, &state).await;
+    }
+    let state = state.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    (state.data, state.errors)
+}
+
+fn run_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode, state: &'a Mutex<State>) -> BoxFuture<'a, ()> {
+    async move {
+        match node {
+            PlanNode::Fetch(fetch) => run_fetch(ctx, fetch, state).await,
+            PlanNode::Sequence(nodes) => {
+                for n in nodes {
+                    run_node(ctx, n, state).await;
+                }
+            }
+            PlanNode::Parallel(nodes) => {
+                join_all(nodes.iter().map(|n| run_node(ctx, n, state))).await;
+            }
+            PlanNode::Condition {
+                variable,
+                if_true,
+                if_false,
+            } => {
+                let value = ctx.variables.get(variable.as_str()).and_then(Value::as_bool).unwrap_or(false);
+                let branch = if value { if_true } else { if_false };
+                if let Some(n) = branch {
+                    run_node(ctx, n, state).await;
+                }
+            }
+        }
+    }
+    .boxed()
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<State>) {
+    let prepared = {
+        let guard = lock(state);
+        fetch::prepare(node, &guard.data, ctx.variables)
+    };
+    let Some(mut prepared) = prepared else {
+        return;
+    };
+    let Some(endpoint) = ctx.endpoints.get(node.subgraph.0 as usize) else {
+        return;
+    };
+    let body = std::mem::take(&mut prepared.body);
+    let result = fetch::send(ctx.client, &endpoint.name, &endpoint.url, endpoint.timeout, body).await;
+    let mut guard = lock(state);
+    let State { data, errors } = &mut *guard;
+    match result {
+        Ok(response) => fetch::merge(node, prepared, response, data, errors),
+        Err(error) => {
+            tracing::warn!(subgraph = %endpoint.name, %error, "subgraph fetch failed");
+            fetch::fail(node, &prepared, error.into_graphql(), errors);
+        }
+    }
+}
+
+/// The endpoint list for a supergraph, with URL and timeout overrides by subgraph name.
+pub fn endpoints_for(
+    supergraph: &crate::supergraph::Supergraph,
+    overrides: &dyn Fn(&str) -> (Option<String>, Option<Duration>),
+) -> Vec<SubgraphEndpoint> {
+    supergraph
+        .subgraphs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (url, timeout) = overrides(&s.name.0);
+            let _ = SubgraphId(i as u16);
+            SubgraphEndpoint {
+                name: s.name.to_string(),
+                url: url.unwrap_or_else(|| s.url.clone()),
+                timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+            }
+        })
+        .collect()
+}
+
+/// A subgraph that has not answered in this long is treated as down for this request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

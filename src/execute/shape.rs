@@ -1,0 +1,321 @@
+//! Shaping: the merged response tree projected onto the client's operation and written straight
+//! out as JSON bytes.
+//!
+//! Projection applies aliases, fragments, `@skip`/`@include`, `__typename` and field order, and the
+//! spec's null propagation: a null in a non-null position discards what was written for the nearest
+//! nullable ancestor (the output buffer is truncated back to where that value began) and writes `null`.
+
+use apollo_compiler::executable::{DirectiveList, Field, Selection, SelectionSet};
+use apollo_compiler::schema::{ExtendedType, Type};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Node, Schema};
+use serde_json::{Map, Value};
+
+use crate::response::{GraphqlError, PathSegment};
+
+pub struct ShapeInput<'a> {
+    /// The API schema the operation was validated against.
+    pub schema: &'a Valid<Schema>,
+    pub document: &'a ExecutableDocument,
+    pub selection_set: &'a SelectionSet,
+    pub root_type: &'a str,
+    pub variables: &'a Map<String, Value>,
+}
+
+/// A non-null position was null: the nearest nullable ancestor becomes null.
+struct Bubble;
+
+#[derive(Clone, Copy)]
+enum PathRef<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+struct Shaper<'a> {
+    input: &'a ShapeInput<'a>,
+    out: Vec<u8>,
+    path: Vec<PathRef<'a>>,
+    errors: Vec<GraphqlError>,
+}
+
+/// Writes `{"data": ..., "errors": [...]}` for the operation.
+pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlError>) -> Vec<u8> {
+    let mut shaper = Shaper {
+        input,
+        out: Vec::with_capacity(4096),
+        path: Vec::new(),
+        errors,
+    };
+    shaper.out.extend_from_slice(b"{\"data\":");
+    let start = shaper.out.len();
+    let root = data.as_object();
+    let written = match root {
+        Some(object) => shaper.write_object(object, &[input.selection_set], input.root_type),
+        None => Err(Bubble),
+    };
+    if written.is_err() {
+        shaper.out.truncate(start);
+        shaper.out.extend_from_slice(b"null");
+    }
+    if !shaper.errors.is_empty() {
+        shaper.out.extend_from_slice(b",\"errors\":");
+        let _ = serde_json::to_writer(&mut shaper.out, &shaper.errors);
+    }
+    shaper.out.push(b'}');
+    shaper.out
+}
+
+impl<'a> Shaper<'a> {
+    fn write_object(
+        &mut self,
+        object: &'a Map<String, Value>,
+        sets: &[&'a SelectionSet],
+        runtime_type: &str,
+    ) -> Result<(), Bubble> {
+        let mut fields: Vec<&'a Node<Field>> = Vec::with_capacity(8);
+        for set in sets {
+            self.collect(set, runtime_type, &mut fields);
+        }
+        self.out.push(b'{');
+        let mut first = true;
+        for i in 0..fields.len() {
+            let field = fields[i];
+            let key = field.response_key().as_str();
+            if fields[..i].iter().any(|f| f.response_key() == key) {
+                continue; // Merged into its first occurrence.
+            }
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            self.out.push(b'"');
+            self.out.extend_from_slice(key.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            self.path.push(PathRef::Key(key));
+            let result = match field.name.as_str() {
+                "__typename" => {
+                    write_string(&mut self.out, runtime_type);
+                    Ok(())
+                }
+                // Introspection answers were shaped by the introspection executor already.
+                "__schema" | "__type" => {
+                    match object.get(key) {
+                        Some(value) => {
+                            let _ = serde_json::to_writer(&mut self.out, value);
+                        }
+                        None => self.out.extend_from_slice(b"null"),
+                    }
+                    Ok(())
+                }
+                _ => {
+                    let value = object.get(key);
+                    if fields.len() - i > 1 && fields[i + 1..].iter().any(|f| f.response_key() == key) {
+                        // The same response key selected more than once: their selections merge.
+                        let subsets: Vec<&'a SelectionSet> = fields[i..]
+                            .iter()
+                            .filter(|f| f.response_key() == key)
+                            .map(|f| &f.selection_set)
+                            .collect();
+                        self.write_value(field.ty(), value, &subsets)
+                    } else {
+                        self.write_value(field.ty(), value, &[&field.selection_set])
+                    }
+                }
+            };
+            self.path.pop();
+            result?;
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    fn write_value(&mut self, ty: &Type, value: Option<&'a Value>, sets: &[&'a SelectionSet]) -> Result<(), Bubble> {
+        let start = self.out.len();
+        match self.write_inner(ty, value, sets) {
+            Ok(()) => Ok(()),
+            Err(Bubble) if ty.is_non_null() => Err(Bubble),
+            Err(Bubble) => {
+                self.out.truncate(start);
+                self.out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+
+    fn write_inner(&mut self, ty: &Type, value: Option<&'a Value>, sets: &[&'a SelectionSet]) -> Result<(), Bubble> {
+        let value = match value {
+            None | Some(Value::Null) => {
+                if ty.is_non_null() {
+                    self.null_error();
+                    return Err(Bubble);
+                }
+                self.out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            Some(v) => v,
+        };
+        match ty {
+            Type::List(inner) | Type::NonNullList(inner) => {
+                let Value::Array(items) = value else {
+                    return self.invalid_value("a list");
+                };
+                self.out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.path.push(PathRef::Index(i));
+                    let result = self.write_value(inner, Some(item), sets);
+                    self.path.pop();
+                    result?;
+                }
+                self.out.push(b']');
+                Ok(())
+            }
+            Type::Named(name) | Type::NonNullNamed(name) => {
+                let schema = self.input.schema;
+                match schema.types.get(name.as_str()) {
+                    Some(ExtendedType::Object(_)) => match value {
+                        Value::Object(object) => self.write_object(object, sets, name.as_str()),
+                        _ => self.invalid_value("an object"),
+                    },
+                    Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
+                        let Value::Object(object) = value else {
+                            return self.invalid_value("an object");
+                        };
+                        let runtime = object.get("__typename").and_then(Value::as_str);
+                        // A member the API schema doesn't know (e.g. @inaccessible) must not leak out.
+                        match runtime {
+                            Some(t) if matches!(schema.types.get(t), Some(ExtendedType::Object(_)))
+                                && schema.is_subtype(name.as_str(), t) =>
+                            {
+                                self.write_object(object, sets, t)
+                            }
+                            _ => self.invalid_value("an object with a known __typename"),
+                        }
+                    }
+                    Some(ExtendedType::Enum(e)) => match value {
+                        Value::String(s) if e.values.contains_key(s.as_str()) => {
+                            write_string(&mut self.out, s);
+                            Ok(())
+                        }
+                        _ => self.invalid_value("a value of the enum"),
+                    },
+                    _ => {
+                        let _ = serde_json::to_writer(&mut self.out, value);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    fn invalid_value(&mut self, expected: &str) -> Result<(), Bubble> {
+        let path = self.current_path();
+        self.errors.push(
+            GraphqlError::new(
+                format!("Invalid value from a subgraph: expected {expected}"),
+                "SUBREQUEST_MALFORMED_RESPONSE",
+            )
+            .with_path(path),
+        );
+        // Treated as null: it propagates like one.
+        Err(Bubble)
+    }
+
+    /// Records why a non-null position is null, unless an error about this object is already there.
+    fn null_error(&mut self) {
+        let path = self.current_path();
+        let parent = &path[..path.len().saturating_sub(1)];
+        let explained = self.errors.iter().any(|e| match &e.path {
+            Some(p) => p.starts_with(parent) || path.starts_with(p),
+            None => false,
+        });
+        if !explained {
+            self.errors.push(
+                GraphqlError::new("Cannot return null for non-nullable field", "NULL_IN_NON_NULL_FIELD")
+                    .with_path(path),
+            );
+        }
+    }
+
+    fn current_path(&self) -> Vec<PathSegment> {
+        self.path
+            .iter()
+            .map(|p| match p {
+                PathRef::Key(k) => PathSegment::Key((*k).to_owned()),
+                PathRef::Index(i) => PathSegment::Index(*i),
+            })
+            .collect()
+    }
+
+    /// The spec's CollectFields, flattened into one ordered list; duplicates are merged when written.
+    fn collect(&self, set: &'a SelectionSet, runtime_type: &str, out: &mut Vec<&'a Node<Field>>) {
+        for selection in &set.selections {
+            match selection {
+                Selection::Field(field) => {
+                    if self.included(&field.directives) {
+                        out.push(field);
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let applies = fragment
+                        .type_condition
+                        .as_ref()
+                        .is_none_or(|c| self.satisfies(runtime_type, c));
+                    if applies && self.included(&fragment.directives) {
+                        self.collect(&fragment.selection_set, runtime_type, out);
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    let Some(fragment) = self.input.document.fragments.get(&spread.fragment_name) else {
+                        continue;
+                    };
+                    if self.satisfies(runtime_type, fragment.type_condition()) && self.included(&spread.directives) {
+                        self.collect(&fragment.selection_set, runtime_type, out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn satisfies(&self, runtime_type: &str, condition: &str) -> bool {
+        runtime_type == condition || self.input.schema.is_subtype(condition, runtime_type)
+    }
+
+    fn included(&self, directives: &DirectiveList) -> bool {
+        for d in directives.iter() {
+            let wanted = match d.name.as_str() {
+                "skip" => false,
+                "include" => true,
+                _ => continue,
+            };
+            let value = match d.specified_argument_by_name("if").map(|v| &**v) {
+                Some(apollo_compiler::ast::Value::Boolean(b)) => *b,
+                Some(apollo_compiler::ast::Value::Variable(v)) => self
+                    .input
+                    .variables
+                    .get(v.as_str())
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                _ => continue,
+            };
+            if value != wanted {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Used by tests and the HTTP edge to build an error-only body.
+pub fn errors_body(errors: &[GraphqlError]) -> Vec<u8> {
+    let mut out = b"{\"errors\":".to_vec();
+    let _ = serde_json::to_writer(&mut out, errors);
+    out.push(b'}');
+    out
+}

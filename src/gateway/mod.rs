@@ -1,0 +1,259 @@
+//! The gateway: the schema state (swapped whole on reload) and one request's path through the
+//! pipeline — prepare (cached) ▶ coerce variables ▶ introspection ▶ execute ▶ shape.
+
+pub mod prepare;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apollo_compiler::request::coerce_variable_values;
+use apollo_compiler::response::JsonMap;
+use arc_swap::ArcSwapOption;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::execute::shape::{errors_body, shape_response, ShapeInput};
+use crate::execute::{endpoints_for, execute, ExecutionContext, SubgraphEndpoint};
+use crate::plan::OperationKind;
+use crate::response::GraphqlError;
+use crate::supergraph::Supergraph;
+use prepare::OperationCache;
+
+/// A GraphQL-over-HTTP request; `null` is accepted for every member.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphqlRequest {
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+    #[serde(default)]
+    pub variables: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub extensions: Option<Value>,
+}
+
+/// How the HTTP edge should answer, beside the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Execution ran; the body has `data` (possibly with field errors).
+    Executed,
+    /// A request error: nothing ran, the body has only `errors`.
+    RequestError,
+    /// The request itself is unusable (no query, wrong method for a mutation).
+    BadRequest,
+    MethodNotAllowed,
+    NotReady,
+}
+
+pub struct GatewayResponse {
+    pub outcome: Outcome,
+    pub body: Vec<u8>,
+}
+
+impl GatewayResponse {
+    fn errors(outcome: Outcome, errors: &[GraphqlError]) -> Self {
+        Self {
+            outcome,
+            body: errors_body(errors),
+        }
+    }
+}
+
+/// Everything one schema generation serves with. Requests hold an `Arc` to the generation they
+/// started with, so a reload never changes the schema under a running request.
+pub struct SchemaState {
+    pub supergraph: Arc<Supergraph>,
+    pub endpoints: Vec<SubgraphEndpoint>,
+    operations: OperationCache,
+}
+
+/// Per-subgraph settings from the config, applied over the supergraph's URLs.
+#[derive(Debug, Clone, Default)]
+pub struct SubgraphOverride {
+    pub url: Option<String>,
+    pub timeout: Option<Duration>,
+}
+
+pub struct Gateway {
+    state: ArcSwapOption<SchemaState>,
+    client: reqwest::Client,
+    overrides: std::collections::HashMap<String, SubgraphOverride>,
+}
+
+impl Gateway {
+    pub fn new(overrides: std::collections::HashMap<String, SubgraphOverride>) -> Self {
+        Self {
+            state: ArcSwapOption::empty(),
+            client: subgraph_client(),
+            overrides,
+        }
+    }
+
+    /// Starts serving `supergraph`; requests already running finish on the previous one.
+    pub fn swap_supergraph(&self, supergraph: Supergraph) {
+        let endpoints = endpoints_for(&supergraph, &|name| {
+            let o = self.overrides.get(name).cloned().unwrap_or_default();
+            (o.url, o.timeout)
+        });
+        self.state.store(Some(Arc::new(SchemaState {
+            supergraph: Arc::new(supergraph),
+            endpoints,
+            operations: OperationCache::default(),
+        })));
+    }
+
+    pub fn schema_state(&self) -> Option<Arc<SchemaState>> {
+        self.state.load_full()
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.state.load().is_some()
+    }
+
+    pub async fn execute(&self, request: GraphqlRequest, via_get: bool) -> GatewayResponse {
+        let Some(state) = self.state.load_full() else {
+            return GatewayResponse::errors(
+                Outcome::NotReady,
+                &[GraphqlError::new("the gateway has no schema loaded yet", "NOT_READY")],
+            );
+        };
+        let query = match request.query.as_deref() {
+            Some(q) if !q.trim().is_empty() => q,
+            _ => {
+                return GatewayResponse::errors(
+                    Outcome::BadRequest,
+                    &[GraphqlError::new(
+                        "the request has no `query`: send {\"query\": \"...\"}",
+                        "MISSING_QUERY",
+                    )],
+                )
+            }
+        };
+        let supergraph = &state.supergraph;
+        let prepared = match state
+            .operations
+            .get_or_prepare(supergraph, query, request.operation_name.as_deref())
+        {
+            Ok(p) => p,
+            Err(e) => return GatewayResponse::errors(Outcome::RequestError, &e.errors),
+        };
+        match prepared.kind() {
+            OperationKind::Query => {}
+            OperationKind::Mutation if via_get => {
+                return GatewayResponse::errors(
+                    Outcome::MethodNotAllowed,
+                    &[GraphqlError::new("mutations must be sent with POST", "METHOD_NOT_ALLOWED")],
+                )
+            }
+            OperationKind::Mutation => {}
+            OperationKind::Subscription => {
+                return GatewayResponse::errors(
+                    Outcome::RequestError,
+                    &[GraphqlError::new(
+                        "subscriptions are served over WebSocket or SSE, not a plain HTTP request",
+                        "SUBSCRIPTION_NOT_SUPPORTED",
+                    )],
+                )
+            }
+        }
+        let variables = match coerce_variables(supergraph, &prepared.operation, request.variables) {
+            Ok(v) => v,
+            Err(errors) => return GatewayResponse::errors(Outcome::RequestError, &errors),
+        };
+        let mut initial = Value::Object(Map::new());
+        let mut introspection_errors = Vec::new();
+        if prepared.has_introspection {
+            match introspect(supergraph, &prepared, &variables) {
+                Ok((data, errors)) => {
+                    initial = data;
+                    introspection_errors = errors;
+                }
+                Err(errors) => return GatewayResponse::errors(Outcome::RequestError, &errors),
+            }
+        }
+        let Value::Object(variable_map) = &variables.0 else {
+            return GatewayResponse::errors(Outcome::RequestError, &[]);
+        };
+        let ctx = ExecutionContext {
+            client: &self.client,
+            endpoints: &state.endpoints,
+            variables: variable_map,
+        };
+        let (data, mut errors) = execute(&ctx, &prepared.plan, initial).await;
+        errors.splice(0..0, introspection_errors);
+        let input = ShapeInput {
+            schema: &supergraph.api_schema,
+            document: &prepared.document,
+            selection_set: &prepared.operation.selection_set,
+            root_type: prepared.operation.object_type().as_str(),
+            variables: variable_map,
+        };
+        GatewayResponse {
+            outcome: Outcome::Executed,
+            body: shape_response(&input, &data, errors),
+        }
+    }
+}
+
+/// Coerced variables, both as serde_json (for subgraphs and shaping) and as apollo-compiler's map.
+struct Variables(Value, apollo_compiler::validation::Valid<JsonMap>);
+
+fn coerce_variables(
+    supergraph: &Supergraph,
+    operation: &apollo_compiler::executable::Operation,
+    raw: Option<Map<String, Value>>,
+) -> Result<Variables, Vec<GraphqlError>> {
+    let raw: JsonMap = serde_json::from_value(Value::Object(raw.unwrap_or_default())).map_err(|e| {
+        vec![GraphqlError::new(
+            format!("invalid variables: {e}"),
+            "VALIDATION_INVALID_TYPE_VARIABLE",
+        )]
+    })?;
+    let coerced = coerce_variable_values(&supergraph.api_schema, operation, &raw).map_err(|e| {
+        vec![GraphqlError::new(e.message().to_string(), "VALIDATION_INVALID_TYPE_VARIABLE")]
+    })?;
+    let as_json = serde_json::to_value(&*coerced).unwrap_or(Value::Object(Map::new()));
+    Ok(Variables(as_json, coerced))
+}
+
+fn introspect(
+    supergraph: &Supergraph,
+    prepared: &prepare::PreparedOperation,
+    variables: &Variables,
+) -> Result<(Value, Vec<GraphqlError>), Vec<GraphqlError>> {
+    let request_error = |e: apollo_compiler::request::RequestError| {
+        vec![GraphqlError::new(e.message().to_string(), "INTROSPECTION_FAILED")]
+    };
+    apollo_compiler::introspection::check_max_depth(&prepared.document, &prepared.operation)
+        .map_err(request_error)?;
+    let response = apollo_compiler::introspection::partial_execute(
+        &supergraph.api_schema,
+        &supergraph.api_implementers,
+        &prepared.document,
+        &prepared.operation,
+        &variables.1,
+    )
+    .map_err(request_error)?;
+    let data = response
+        .data
+        .and_then(|d| serde_json::to_value(&d).ok())
+        .unwrap_or(Value::Object(Map::new()));
+    let errors = response
+        .errors
+        .into_iter()
+        .map(|e| GraphqlError::new(e.message, "INTROSPECTION_FAILED"))
+        .collect();
+    Ok((data, errors))
+}
+
+/// One pooled client for every subgraph: keep-alive connections are reused across requests.
+fn subgraph_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap_or_default()
+}

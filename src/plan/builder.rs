@@ -1,0 +1,801 @@
+//! Builds fetch groups from a client operation, then arranges them into a plan tree.
+//!
+//! A fetch group is one request to one subgraph. Walking the client selection, each field goes into
+//! the group of the subgraph that is already resolving its parent when that subgraph can; otherwise
+//! the parent must be an entity, and the field goes into an `_entities` group of another subgraph at
+//! the same response path — one group per (subgraph, path, dependencies), so every entity of a list
+//! is fetched in one batched call.
+
+use std::collections::HashMap;
+
+use apollo_compiler::ast::{DirectiveList, Value};
+use apollo_compiler::executable::{self as exe, Operation, OperationType};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Name, Node};
+
+use super::selection::{conditional_directives, Field, Fragment, SelectionSet};
+use super::{
+    EntityFetch, EntityType, FetchNode, OperationKind, PathElement, PlanError, PlanNode, QueryPlan,
+};
+use crate::supergraph::{SubgraphId, Supergraph};
+
+/// `(variable, value)`: the group runs only when the boolean variable has that value.
+type Conditions = Vec<(Name, bool)>;
+
+struct Group {
+    subgraph: SubgraphId,
+    merge_path: Vec<PathElement>,
+    deps: Vec<usize>,
+    conditions: Conditions,
+    /// For root groups: the fields on the root type.
+    root_selection: SelectionSet,
+    /// For entity groups: per entity type, its representation and the fields fetched for it.
+    entity_types: Option<Vec<EntityEntry>>,
+}
+
+struct EntityEntry {
+    name: Name,
+    representation: SelectionSet,
+    key_fields: Vec<Name>,
+    fields: SelectionSet,
+}
+
+struct Builder<'a> {
+    supergraph: &'a Supergraph,
+    document: &'a Valid<ExecutableDocument>,
+    groups: Vec<Group>,
+    /// While planning a `@requires` selection: the groups it touched, which the requiring fetch waits for.
+    touched: Vec<Vec<usize>>,
+}
+
+/// A client field with the `@skip`/`@include` of the fragments it was reached through.
+struct Collected<'d> {
+    field: &'d Node<exe::Field>,
+    directives: DirectiveList,
+}
+
+pub(super) fn build(
+    supergraph: &Supergraph,
+    document: &Valid<ExecutableDocument>,
+    operation: &Operation,
+) -> Result<QueryPlan, PlanError> {
+    let kind = match operation.operation_type {
+        OperationType::Query => OperationKind::Query,
+        OperationType::Mutation => OperationKind::Mutation,
+        OperationType::Subscription => OperationKind::Subscription,
+    };
+    let mut builder = Builder {
+        supergraph,
+        document,
+        groups: Vec::new(),
+        touched: Vec::new(),
+    };
+    let root_type = operation.object_type().clone();
+    let collected = builder.collect(&operation.selection_set, &root_type)?;
+    for c in &collected {
+        let name = &c.field.name;
+        if name.starts_with("__") {
+            continue; // __typename, __schema and __type are answered by the gateway itself.
+        }
+        let resolvers = supergraph.field_resolvers(&root_type, name);
+        if resolvers.is_empty() {
+            return Err(PlanError::Unresolvable {
+                type_name: root_type.to_string(),
+                field: name.to_string(),
+            });
+        }
+        let group = builder.root_group(kind, &resolvers);
+        let conditions = match conditions_of(&c.directives, &[]) {
+            Some(conds) => conds,
+            None => continue,
+        };
+        let path = child_path(&[], c.field);
+        let provides = supergraph
+            .field_source(&root_type, name, builder.groups[group].subgraph)
+            .and_then(|s| s.provides.clone());
+        let selections = builder.plan_composite(
+            group,
+            c.field.ty().inner_named_type(),
+            &c.field.selection_set,
+            &path,
+            provides.as_deref(),
+            &conditions,
+        )?;
+        let field = client_field(c, selections);
+        builder.groups[group].root_selection.add_field(field);
+    }
+    let root = builder.arrange(kind, operation);
+    Ok(QueryPlan { kind, root })
+}
+
+impl<'a> Builder<'a> {
+    fn root_group(&mut self, kind: OperationKind, resolvers: &[SubgraphId]) -> usize {
+        let roots: Vec<usize> = (0..self.groups.len())
+            .filter(|&i| self.groups[i].entity_types.is_none())
+            .collect();
+        let reuse = match kind {
+            // Mutation fields run in order: only the last root group may take the next field.
+            OperationKind::Mutation => roots
+                .last()
+                .copied()
+                .filter(|&i| resolvers.contains(&self.groups[i].subgraph)),
+            _ => roots
+                .iter()
+                .copied()
+                .find(|&i| resolvers.contains(&self.groups[i].subgraph)),
+        };
+        reuse.unwrap_or_else(|| {
+            self.groups.push(Group {
+                subgraph: resolvers[0],
+                merge_path: Vec::new(),
+                deps: Vec::new(),
+                conditions: Vec::new(),
+                root_selection: SelectionSet::default(),
+                entity_types: None,
+            });
+            self.groups.len() - 1
+        })
+    }
+
+    /// The fields of `set` that apply to an object of type `object_type`, fragments flattened.
+    fn collect<'d>(
+        &self,
+        set: &'d exe::SelectionSet,
+        object_type: &str,
+    ) -> Result<Vec<Collected<'d>>, PlanError>
+    where
+        'a: 'd,
+    {
+        let mut out = Vec::new();
+        self.collect_into(set, object_type, &DirectiveList::new(), &mut out);
+        Ok(out)
+    }
+
+    fn collect_into<'d>(
+        &self,
+        set: &'d exe::SelectionSet,
+        object_type: &str,
+        inherited: &DirectiveList,
+        out: &mut Vec<Collected<'d>>,
+    ) where
+        'a: 'd,
+    {
+        for selection in &set.selections {
+            let (condition, directives, inner) = match selection {
+                exe::Selection::Field(field) => {
+                    if statically_excluded(&field.directives) {
+                        continue;
+                    }
+                    let mut directives = inherited.clone();
+                    directives.extend(conditional_directives(&field.directives).cloned());
+                    out.push(Collected { field, directives });
+                    continue;
+                }
+                exe::Selection::InlineFragment(f) => {
+                    (f.type_condition.as_ref(), &f.directives, &f.selection_set)
+                }
+                exe::Selection::FragmentSpread(spread) => {
+                    let Some(fragment) = self.document.fragments.get(&spread.fragment_name) else {
+                        continue;
+                    };
+                    (
+                        Some(fragment.type_condition()),
+                        &spread.directives,
+                        &fragment.selection_set,
+                    )
+                }
+            };
+            if condition.is_some_and(|c| !self.supergraph.satisfies(object_type, c)) {
+                continue;
+            }
+            if statically_excluded(directives) {
+                continue;
+            }
+            let mut nested = inherited.clone();
+            nested.extend(conditional_directives(directives).cloned());
+            self.collect_into(inner, object_type, &nested, out);
+        }
+    }
+
+    /// Plans a selection on a field of type `type_name` inside group `group`.
+    fn plan_composite(
+        &mut self,
+        group: usize,
+        type_name: &Name,
+        set: &exe::SelectionSet,
+        path: &[PathElement],
+        provides: Option<&exe::SelectionSet>,
+        conditions: &Conditions,
+    ) -> Result<SelectionSet, PlanError> {
+        if set.selections.is_empty() {
+            return Ok(SelectionSet::default());
+        }
+        if !self.supergraph.is_abstract(type_name) {
+            return self.plan_object(group, type_name, set, path, provides, conditions);
+        }
+        // Abstract types are split per concrete type the subgraph knows, so each member's fields can
+        // come from wherever that member lives, and members the subgraph doesn't know are never asked of it.
+        let subgraph = self.groups[group].subgraph;
+        let mut possible: Vec<Name> = self.supergraph.possible_types_in(type_name, subgraph).to_vec();
+        if possible.is_empty() {
+            possible = crate::supergraph::possible_types(&self.supergraph.schema, type_name)
+                .into_iter()
+                .filter(|p| self.supergraph.type_in_graph(p, subgraph))
+                .collect();
+        }
+        let mut out = SelectionSet::default();
+        out.add_typename();
+        for object_type in possible {
+            let inner = self.plan_object(group, &object_type, set, path, provides, conditions)?;
+            if !inner.is_empty() {
+                out.add_fragment(Fragment {
+                    type_condition: Some(object_type),
+                    directives: DirectiveList::new(),
+                    selections: inner,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn plan_object(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        set: &exe::SelectionSet,
+        path: &[PathElement],
+        provides: Option<&exe::SelectionSet>,
+        conditions: &Conditions,
+    ) -> Result<SelectionSet, PlanError> {
+        let mut out = SelectionSet::default();
+        for c in self.collect(set, object_type)? {
+            self.plan_field(group, object_type, &c, path, provides, conditions, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan_field(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        c: &Collected<'_>,
+        path: &[PathElement],
+        provides: Option<&exe::SelectionSet>,
+        conditions: &Conditions,
+        out: &mut SelectionSet,
+    ) -> Result<(), PlanError> {
+        let name = &c.field.name;
+        if name == "__typename" {
+            out.add_field(client_field(c, SelectionSet::default()));
+            return Ok(());
+        }
+        let Some(field_conditions) = conditions_of(&c.directives, conditions) else {
+            return Ok(());
+        };
+        let subgraph = self.groups[group].subgraph;
+        let provided = provides.and_then(|p| find_field(p, name));
+        let source = self.supergraph.field_source(object_type, name, subgraph);
+        let local = provided.is_some()
+            || (self.supergraph.field_resolvers(object_type, name).contains(&subgraph)
+                && source.is_none_or(|s| s.requires.is_none()));
+        let field_type = self.field_type(object_type, c.field);
+        let path = child_path(path, c.field);
+        if local {
+            let child_provides = source
+                .and_then(|s| s.provides.clone())
+                .or_else(|| provided.map(|p| std::sync::Arc::new(p.selection_set.clone())));
+            let selections = self.plan_composite(
+                group,
+                &field_type,
+                &c.field.selection_set,
+                &path,
+                child_provides.as_deref(),
+                &field_conditions,
+            )?;
+            out.add_field(client_field(c, selections));
+            return Ok(());
+        }
+        self.plan_jump(group, object_type, c, &path, conditions, &field_conditions, &field_type, out)
+    }
+
+    /// Moves `c` to another subgraph through an entity fetch at the parent's path.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_jump(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        c: &Collected<'_>,
+        field_path: &[PathElement],
+        parent_conditions: &Conditions,
+        field_conditions: &Conditions,
+        field_type: &Name,
+        out: &mut SelectionSet,
+    ) -> Result<(), PlanError> {
+        let name = &c.field.name;
+        let from = self.groups[group].subgraph;
+        let parent_path = &field_path[..field_path.len() - 1 - list_depth(c.field.ty())];
+        let resolvers = self.supergraph.field_resolvers(object_type, name);
+        if resolvers.is_empty() {
+            return Err(PlanError::Unresolvable {
+                type_name: object_type.to_string(),
+                field: name.to_string(),
+            });
+        }
+        // Prefer a subgraph we already fetch from at this path: the field then rides along.
+        let mut ordered: Vec<SubgraphId> = resolvers
+            .iter()
+            .copied()
+            .filter(|s| {
+                self.groups.iter().any(|g| {
+                    g.subgraph == *s && g.entity_types.is_some() && g.merge_path == parent_path
+                })
+            })
+            .collect();
+        let rest: Vec<SubgraphId> = resolvers.iter().copied().filter(|s| !ordered.contains(s)).collect();
+        ordered.extend(rest);
+        let mut chosen = None;
+        for target in ordered {
+            if let Some(key) = self.reachable_key(object_type, from, target) {
+                chosen = Some((target, key));
+                break;
+            }
+        }
+        let Some((target, key)) = chosen else {
+            return Err(PlanError::NoKey {
+                type_name: object_type.to_string(),
+                field: name.to_string(),
+                from: self.supergraph.subgraph(from).name.to_string(),
+                to: resolvers
+                    .iter()
+                    .map(|s| self.supergraph.subgraph(*s).name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        out.add_typename();
+        let key_fields = self.plan_object(group, object_type, &key, parent_path, None, parent_conditions)?;
+        let mut representation = SelectionSet::default();
+        representation.add_typename();
+        representation.merge(plain_selection(&key));
+        out.merge(key_fields);
+        let mut deps = vec![group];
+        if let Some(requires) = self
+            .supergraph
+            .field_source(object_type, name, target)
+            .and_then(|s| s.requires.clone())
+        {
+            self.touched.push(Vec::new());
+            let required =
+                self.plan_object(group, object_type, &requires, parent_path, None, parent_conditions);
+            let touched = self.touched.pop().unwrap_or_default();
+            out.merge(required?);
+            representation.merge(plain_selection(&requires));
+            for t in touched {
+                if !deps.contains(&t) {
+                    deps.push(t);
+                }
+            }
+        }
+        deps.sort_unstable();
+        let key_fields = plain_selection(&key).top_level_keys();
+        let entity_group = self.entity_group(
+            target,
+            parent_path,
+            deps,
+            field_conditions,
+            object_type,
+            representation,
+            key_fields,
+        );
+        let provides = self
+            .supergraph
+            .field_source(object_type, name, target)
+            .and_then(|s| s.provides.clone());
+        let selections = self.plan_composite(
+            entity_group,
+            field_type,
+            &c.field.selection_set,
+            field_path,
+            provides.as_deref(),
+            field_conditions,
+        )?;
+        let field = client_field(c, selections);
+        if let Some(types) = &mut self.groups[entity_group].entity_types {
+            if let Some(entry) = types.iter_mut().find(|e| &e.name == object_type) {
+                entry.fields.add_field(field);
+            }
+        }
+        Ok(())
+    }
+
+    /// A resolvable key of `object_type` in `target` whose fields `from` can all provide.
+    fn reachable_key(
+        &self,
+        object_type: &Name,
+        from: SubgraphId,
+        target: SubgraphId,
+    ) -> Option<exe::SelectionSet> {
+        self.supergraph
+            .keys_in(object_type, target)
+            .filter(|k| k.resolvable)
+            .find(|k| self.providable(&k.selection, from))
+            .map(|k| (*k.selection).clone())
+    }
+
+    fn providable(&self, set: &exe::SelectionSet, from: SubgraphId) -> bool {
+        set.selections.iter().all(|s| match s {
+            exe::Selection::Field(f) => {
+                (f.name == "__typename"
+                    || self.supergraph.field_resolvers(&set.ty, &f.name).contains(&from))
+                    && (f.selection_set.selections.is_empty() || self.providable(&f.selection_set, from))
+            }
+            exe::Selection::InlineFragment(f) => self.providable(&f.selection_set, from),
+            exe::Selection::FragmentSpread(_) => false,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn entity_group(
+        &mut self,
+        subgraph: SubgraphId,
+        path: &[PathElement],
+        deps: Vec<usize>,
+        conditions: &Conditions,
+        entity_type: &Name,
+        representation: SelectionSet,
+        key_fields: Vec<Name>,
+    ) -> usize {
+        let existing = self.groups.iter().position(|g| {
+            g.subgraph == subgraph
+                && g.entity_types.is_some()
+                && g.merge_path == path
+                && g.deps == deps
+                && &g.conditions == conditions
+        });
+        let index = match existing {
+            Some(i) => i,
+            None => {
+                self.groups.push(Group {
+                    subgraph,
+                    merge_path: path.to_vec(),
+                    deps,
+                    conditions: conditions.clone(),
+                    root_selection: SelectionSet::default(),
+                    entity_types: Some(Vec::new()),
+                });
+                self.groups.len() - 1
+            }
+        };
+        if let Some(types) = &mut self.groups[index].entity_types {
+            match types.iter_mut().find(|e| &e.name == entity_type) {
+                Some(entry) => {
+                    entry.representation.merge(representation);
+                    for k in key_fields {
+                        if !entry.key_fields.contains(&k) {
+                            entry.key_fields.push(k);
+                        }
+                    }
+                }
+                None => types.push(EntityEntry {
+                    name: entity_type.clone(),
+                    representation,
+                    key_fields,
+                    fields: SelectionSet::default(),
+                }),
+            }
+        }
+        if let Some(frame) = self.touched.last_mut() {
+            if !frame.contains(&index) {
+                frame.push(index);
+            }
+        }
+        index
+    }
+
+    /// The output type of `object_type.field` in the supergraph (object fields may narrow an
+    /// interface field's type, so the client's definition is only the fallback).
+    fn field_type(&self, object_type: &Name, field: &exe::Field) -> Name {
+        self.supergraph
+            .schema
+            .type_field(object_type, &field.name)
+            .map(|d| d.ty.inner_named_type().clone())
+            .unwrap_or_else(|_| field.ty().inner_named_type().clone())
+    }
+
+    /// Arranges the groups into a plan: each group after the ones it depends on, independent ones in parallel.
+    fn arrange(&self, kind: OperationKind, operation: &Operation) -> Option<PlanNode> {
+        let fetches: Vec<FetchNode> = (0..self.groups.len())
+            .map(|i| self.fetch_node(i, kind, operation))
+            .collect();
+        let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, g) in self.groups.iter().enumerate() {
+            for d in &g.deps {
+                children.entry(*d).or_default().push(i);
+            }
+        }
+        let roots: Vec<usize> = (0..self.groups.len()).filter(|&i| self.groups[i].deps.is_empty()).collect();
+        let tree_shaped = self.groups.iter().all(|g| g.deps.len() <= 1);
+        let segment = |members: &[usize]| -> Option<PlanNode> {
+            if tree_shaped {
+                let nodes: Vec<PlanNode> = members
+                    .iter()
+                    .filter(|&&i| self.groups[i].deps.is_empty())
+                    .map(|&i| self.tree_node(i, &fetches, &children, &[]))
+                    .collect();
+                parallel(nodes)
+            } else {
+                let mut level: HashMap<usize, usize> = HashMap::new();
+                for &i in members {
+                    let l = self.groups[i].deps.iter().map(|d| level.get(d).map_or(0, |l| l + 1)).max().unwrap_or(0);
+                    level.insert(i, l);
+                }
+                let depth = level.values().copied().max().map_or(0, |m| m + 1);
+                let steps: Vec<PlanNode> = (0..depth)
+                    .filter_map(|l| {
+                        parallel(
+                            members
+                                .iter()
+                                .filter(|i| level.get(i) == Some(&l))
+                                .map(|&i| with_conditions(&self.groups[i].conditions, &[], PlanNode::Fetch(Box::new(fetches[i].clone()))))
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                sequence(steps)
+            }
+        };
+        match kind {
+            OperationKind::Mutation => {
+                let mut steps = Vec::new();
+                for &root in &roots {
+                    let mut members = vec![root];
+                    let mut k = 0;
+                    while k < members.len() {
+                        for c in children.get(&members[k]).into_iter().flatten() {
+                            if !members.contains(c) {
+                                members.push(*c);
+                            }
+                        }
+                        k += 1;
+                    }
+                    members.sort_unstable();
+                    steps.extend(segment(&members));
+                }
+                sequence(steps)
+            }
+            _ => {
+                let all: Vec<usize> = (0..self.groups.len()).collect();
+                segment(&all)
+            }
+        }
+    }
+
+    fn tree_node(
+        &self,
+        index: usize,
+        fetches: &[FetchNode],
+        children: &HashMap<usize, Vec<usize>>,
+        outer_conditions: &[(Name, bool)],
+    ) -> PlanNode {
+        let group = &self.groups[index];
+        let kids: Vec<PlanNode> = children
+            .get(&index)
+            .into_iter()
+            .flatten()
+            .map(|&c| self.tree_node(c, fetches, children, &group.conditions))
+            .collect();
+        let fetch = PlanNode::Fetch(Box::new(fetches[index].clone()));
+        let node = match parallel(kids) {
+            Some(after) => PlanNode::Sequence(vec![fetch, after]),
+            None => fetch,
+        };
+        with_conditions(&group.conditions, outer_conditions, node)
+    }
+
+    fn fetch_node(&self, index: usize, kind: OperationKind, operation: &Operation) -> FetchNode {
+        let group = &self.groups[index];
+        let subgraph = self.supergraph.subgraph(group.subgraph);
+        let mut text = String::new();
+        let mut variables = Vec::new();
+        match &group.entity_types {
+            None => {
+                group.root_selection.variables(&mut variables);
+                let keyword = if kind == OperationKind::Mutation { "mutation" } else { "query" };
+                text.push_str(keyword);
+                write_variable_definitions(operation, &variables, false, &mut text);
+                group.root_selection.write_compact(&mut text);
+                FetchNode {
+                    subgraph: group.subgraph,
+                    service_name: subgraph.name.clone(),
+                    merge_path: Vec::new(),
+                    operation: text,
+                    variable_usages: variables,
+                    selection: group.root_selection.clone(),
+                    entity: None,
+                    root_keys: group.root_selection.top_level_keys(),
+                }
+            }
+            Some(types) => {
+                let mut selection = SelectionSet::default();
+                let mut entity_types = Vec::new();
+                for entry in types {
+                    entity_types.push(EntityType {
+                        name: entry.name.clone(),
+                        representation: entry.representation.clone(),
+                        key_fields: entry.key_fields.clone(),
+                        error_key: entry.fields.top_level_keys().into_iter().next(),
+                    });
+                    selection.add_fragment(Fragment {
+                        type_condition: Some(entry.name.clone()),
+                        directives: DirectiveList::new(),
+                        selections: entry.fields.clone(),
+                    });
+                }
+                selection.variables(&mut variables);
+                text.push_str("query");
+                write_variable_definitions(operation, &variables, true, &mut text);
+                text.push_str("{_entities(representations:$representations)");
+                selection.write_compact(&mut text);
+                text.push('}');
+                FetchNode {
+                    subgraph: group.subgraph,
+                    service_name: subgraph.name.clone(),
+                    merge_path: group.merge_path.clone(),
+                    operation: text,
+                    variable_usages: variables,
+                    selection,
+                    entity: Some(EntityFetch { types: entity_types }),
+                    root_keys: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+fn write_variable_definitions(operation: &Operation, used: &[Name], entities: bool, out: &mut String) {
+    if used.is_empty() && !entities {
+        return;
+    }
+    out.push('(');
+    let mut first = true;
+    if entities {
+        out.push_str("$representations:[_Any!]!");
+        first = false;
+    }
+    for name in used {
+        if let Some(def) = operation.variables.iter().find(|v| &v.name == name) {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('$');
+            out.push_str(name);
+            out.push(':');
+            out.push_str(&def.ty.to_string());
+        }
+    }
+    out.push(')');
+}
+
+fn parallel(mut nodes: Vec<PlanNode>) -> Option<PlanNode> {
+    match nodes.len() {
+        0 => None,
+        1 => nodes.pop(),
+        _ => Some(PlanNode::Parallel(nodes)),
+    }
+}
+
+fn sequence(mut nodes: Vec<PlanNode>) -> Option<PlanNode> {
+    match nodes.len() {
+        0 => None,
+        1 => nodes.pop(),
+        _ => Some(PlanNode::Sequence(nodes)),
+    }
+}
+
+fn with_conditions(conditions: &[(Name, bool)], already: &[(Name, bool)], node: PlanNode) -> PlanNode {
+    conditions
+        .iter()
+        .rev()
+        .filter(|c| !already.contains(c))
+        .fold(node, |node, (variable, value)| {
+            let node = Some(Box::new(node));
+            if *value {
+                PlanNode::Condition { variable: variable.clone(), if_true: node, if_false: None }
+            } else {
+                PlanNode::Condition { variable: variable.clone(), if_true: None, if_false: node }
+            }
+        })
+}
+
+/// `None` when a literal `@skip(if: true)`/`@include(if: false)` removes the selection.
+fn conditions_of(directives: &DirectiveList, inherited: &[(Name, bool)]) -> Option<Conditions> {
+    let mut out = inherited.to_vec();
+    for d in conditional_directives(directives) {
+        let wanted = d.name == "include";
+        match d.specified_argument_by_name("if").map(|v| &**v) {
+            Some(Value::Boolean(b)) if *b != wanted => return None,
+            Some(Value::Variable(v)) => {
+                let cond = (v.clone(), wanted);
+                if !out.contains(&cond) {
+                    out.push(cond);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+fn statically_excluded(directives: &apollo_compiler::executable::DirectiveList) -> bool {
+    conditional_directives(directives).any(|d| {
+        let wanted = d.name == "include";
+        matches!(d.specified_argument_by_name("if").map(|v| &**v), Some(Value::Boolean(b)) if *b != wanted)
+    })
+}
+
+fn list_depth(ty: &apollo_compiler::ast::Type) -> usize {
+    let mut depth = 0;
+    let mut ty = ty;
+    loop {
+        match ty {
+            apollo_compiler::ast::Type::List(inner) | apollo_compiler::ast::Type::NonNullList(inner) => {
+                depth += 1;
+                ty = inner;
+            }
+            _ => return depth,
+        }
+    }
+}
+
+fn child_path(path: &[PathElement], field: &exe::Field) -> Vec<PathElement> {
+    let mut out = Vec::with_capacity(path.len() + 2);
+    out.extend_from_slice(path);
+    out.push(PathElement::Key(field.response_key().clone()));
+    for _ in 0..list_depth(field.ty()) {
+        out.push(PathElement::List);
+    }
+    out
+}
+
+fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
+    Field {
+        alias: c.field.alias.clone(),
+        name: c.field.name.clone(),
+        arguments: c.field.arguments.clone(),
+        directives: c.directives.clone(),
+        selections,
+    }
+}
+
+fn find_field<'s>(set: &'s exe::SelectionSet, name: &str) -> Option<&'s Node<exe::Field>> {
+    set.selections.iter().find_map(|s| match s {
+        exe::Selection::Field(f) if f.name == name => Some(f),
+        exe::Selection::InlineFragment(f) => find_field(&f.selection_set, name),
+        _ => None,
+    })
+}
+
+/// A key or `@requires` field set as a plain selection (names only), used to build representations.
+fn plain_selection(set: &exe::SelectionSet) -> SelectionSet {
+    let mut out = SelectionSet::default();
+    for s in &set.selections {
+        match s {
+            exe::Selection::Field(f) => {
+                let mut field = Field::new(f.name.clone());
+                field.alias = f.alias.clone();
+                field.arguments = f.arguments.clone();
+                field.selections = plain_selection(&f.selection_set);
+                out.add_field(field);
+            }
+            exe::Selection::InlineFragment(f) => out.add_fragment(Fragment {
+                type_condition: f.type_condition.clone(),
+                directives: DirectiveList::new(),
+                selections: plain_selection(&f.selection_set),
+            }),
+            exe::Selection::FragmentSpread(_) => {}
+        }
+    }
+    out
+}

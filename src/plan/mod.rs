@@ -1,0 +1,115 @@
+//! Query planning: one client operation ▶ a tree of subgraph fetches.
+//!
+//! Plans depend only on the document and the schema, never on variable values: `@skip`/`@include`
+//! on variables become `Condition` nodes, so one cached plan serves every request of a document.
+
+mod builder;
+mod display;
+pub mod selection;
+
+use apollo_compiler::executable::Operation;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Name};
+
+use crate::supergraph::{SubgraphId, SubgraphName, Supergraph};
+pub use selection::SelectionSet;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathElement {
+    /// A response key in the client's tree (subgraph fetches keep client aliases).
+    Key(Name),
+    /// Every element of a list.
+    List,
+}
+
+#[derive(Debug, Clone)]
+pub enum PlanNode {
+    Fetch(Box<FetchNode>),
+    Sequence(Vec<PlanNode>),
+    Parallel(Vec<PlanNode>),
+    /// Runs `if_true` when the boolean variable is true, else `if_false`.
+    Condition {
+        variable: Name,
+        if_true: Option<Box<PlanNode>>,
+        if_false: Option<Box<PlanNode>>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    Query,
+    Mutation,
+    Subscription,
+}
+
+impl OperationKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            OperationKind::Query => "query",
+            OperationKind::Mutation => "mutation",
+            OperationKind::Subscription => "subscription",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchNode {
+    pub subgraph: SubgraphId,
+    pub service_name: SubgraphName,
+    /// Where the results are merged into the response; empty for root fetches. Like a `Flatten` node.
+    pub merge_path: Vec<PathElement>,
+    /// The subgraph operation, ready to send.
+    pub operation: String,
+    /// Client variables the operation uses; their values are forwarded.
+    pub variable_usages: Vec<Name>,
+    pub selection: SelectionSet,
+    /// `Some` for an `_entities` fetch.
+    pub entity: Option<EntityFetch>,
+    /// Top-level response keys a root fetch provides: where errors go if the fetch fails.
+    pub root_keys: Vec<Name>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntityFetch {
+    pub types: Vec<EntityType>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntityType {
+    pub name: Name,
+    /// `__typename`, the key fields and any `@requires` fields, projected from the object in the response.
+    pub representation: SelectionSet,
+    /// Top-level key fields: an entity whose key is null or missing is not sent.
+    pub key_fields: Vec<Name>,
+    /// The first field the fetch adds to such an entity: where its error goes if the fetch fails.
+    pub error_key: Option<Name>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    pub kind: OperationKind,
+    pub root: Option<PlanNode>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("no subgraph can resolve field {type_name}.{field}")]
+    Unresolvable { type_name: String, field: String },
+    #[error("cannot reach field {type_name}.{field} from subgraph {from}: no key of {type_name} in {to} that {from} can provide")]
+    NoKey {
+        type_name: String,
+        field: String,
+        from: String,
+        to: String,
+    },
+    #[error("the schema has no root type for {0} operations")]
+    NoRootType(&'static str),
+}
+
+pub fn plan_operation(
+    supergraph: &Supergraph,
+    document: &Valid<ExecutableDocument>,
+    operation: &Operation,
+) -> Result<QueryPlan, PlanError> {
+    builder::build(supergraph, document, operation)
+}

@@ -1,0 +1,275 @@
+//! The selections the planner builds for one subgraph fetch, and their printing as GraphQL text.
+//!
+//! These are our own small types rather than apollo-compiler's executable ones because fetches are
+//! assembled piece by piece (keys, `@requires` inputs, client fields) and merged by response key.
+
+use std::fmt::Write;
+
+use apollo_compiler::ast::{Argument, Directive, DirectiveList, Value};
+use apollo_compiler::{Name, Node};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SelectionSet {
+    pub items: Vec<Selection>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selection {
+    Field(Field),
+    Fragment(Fragment),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub alias: Option<Name>,
+    pub name: Name,
+    pub arguments: Vec<Node<Argument>>,
+    /// Only `@skip`/`@include`; the subgraph evaluates them with the variables we forward.
+    pub directives: DirectiveList,
+    pub selections: SelectionSet,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragment {
+    pub type_condition: Option<Name>,
+    pub directives: DirectiveList,
+    pub selections: SelectionSet,
+}
+
+impl Field {
+    pub fn new(name: Name) -> Self {
+        Self {
+            alias: None,
+            name,
+            arguments: Vec::new(),
+            directives: DirectiveList::new(),
+            selections: SelectionSet::default(),
+        }
+    }
+
+    pub fn response_key(&self) -> &Name {
+        self.alias.as_ref().unwrap_or(&self.name)
+    }
+}
+
+impl SelectionSet {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Adds a field, merging it into an existing field with the same response key, arguments and
+    /// directives, because one fetch must ask for each piece of data once.
+    pub fn add_field(&mut self, field: Field) {
+        for item in &mut self.items {
+            if let Selection::Field(existing) = item {
+                if existing.response_key() == field.response_key()
+                    && existing.name == field.name
+                    && existing.arguments == field.arguments
+                    && existing.directives == field.directives
+                {
+                    existing.selections.merge(field.selections);
+                    return;
+                }
+            }
+        }
+        self.items.push(Selection::Field(field));
+    }
+
+    pub fn add_fragment(&mut self, fragment: Fragment) {
+        for item in &mut self.items {
+            if let Selection::Fragment(existing) = item {
+                if existing.type_condition == fragment.type_condition
+                    && existing.directives == fragment.directives
+                {
+                    existing.selections.merge(fragment.selections);
+                    return;
+                }
+            }
+        }
+        self.items.push(Selection::Fragment(fragment));
+    }
+
+    pub fn add_typename(&mut self) {
+        let already = self.items.iter().any(|s| {
+            matches!(s, Selection::Field(f) if f.name == "__typename" && f.alias.is_none() && f.directives.is_empty())
+        });
+        if !already {
+            self.items.insert(0, Selection::Field(Field::new(Name::new_static_unchecked("__typename"))));
+        }
+    }
+
+    pub fn merge(&mut self, other: SelectionSet) {
+        for item in other.items {
+            match item {
+                Selection::Field(f) => self.add_field(f),
+                Selection::Fragment(f) => self.add_fragment(f),
+            }
+        }
+    }
+
+    /// The response keys of the top-level fields, without `__typename`.
+    pub fn top_level_keys(&self) -> Vec<Name> {
+        let mut keys = Vec::new();
+        self.collect_top_level_keys(&mut keys);
+        keys
+    }
+
+    fn collect_top_level_keys(&self, keys: &mut Vec<Name>) {
+        for item in &self.items {
+            match item {
+                Selection::Field(f) if f.name != "__typename" => {
+                    if !keys.contains(f.response_key()) {
+                        keys.push(f.response_key().clone());
+                    }
+                }
+                Selection::Field(_) => {}
+                Selection::Fragment(f) => f.selections.collect_top_level_keys(keys),
+            }
+        }
+    }
+
+    /// Variables used anywhere in the selection, in first-use order.
+    pub fn variables(&self, out: &mut Vec<Name>) {
+        for item in &self.items {
+            match item {
+                Selection::Field(f) => {
+                    for arg in &f.arguments {
+                        value_variables(&arg.value, out);
+                    }
+                    directive_variables(&f.directives, out);
+                    f.selections.variables(out);
+                }
+                Selection::Fragment(f) => {
+                    directive_variables(&f.directives, out);
+                    f.selections.variables(out);
+                }
+            }
+        }
+    }
+
+    /// Compact GraphQL text, as sent to subgraphs.
+    pub fn write_compact(&self, out: &mut String) {
+        out.push('{');
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            match item {
+                Selection::Field(f) => {
+                    if let Some(alias) = &f.alias {
+                        out.push_str(alias);
+                        out.push(':');
+                    }
+                    out.push_str(&f.name);
+                    write_arguments(&f.arguments, out);
+                    write_directives(&f.directives, out);
+                    if !f.selections.is_empty() {
+                        f.selections.write_compact(out);
+                    }
+                }
+                Selection::Fragment(f) => {
+                    out.push_str("...");
+                    if let Some(ty) = &f.type_condition {
+                        out.push_str("on ");
+                        out.push_str(ty);
+                    }
+                    write_directives(&f.directives, out);
+                    f.selections.write_compact(out);
+                }
+            }
+        }
+        out.push('}');
+    }
+
+    /// Indented GraphQL text, for `seam plan` and plan snapshots.
+    pub fn write_pretty(&self, indent: usize, out: &mut String) {
+        out.push_str("{\n");
+        for item in &self.items {
+            push_indent(indent + 1, out);
+            match item {
+                Selection::Field(f) => {
+                    if let Some(alias) = &f.alias {
+                        let _ = write!(out, "{alias}: ");
+                    }
+                    out.push_str(&f.name);
+                    write_arguments(&f.arguments, out);
+                    write_directives(&f.directives, out);
+                    if !f.selections.is_empty() {
+                        out.push(' ');
+                        f.selections.write_pretty(indent + 1, out);
+                    }
+                }
+                Selection::Fragment(f) => {
+                    out.push_str("...");
+                    if let Some(ty) = &f.type_condition {
+                        out.push_str(" on ");
+                        out.push_str(ty);
+                    }
+                    write_directives(&f.directives, out);
+                    out.push(' ');
+                    f.selections.write_pretty(indent + 1, out);
+                }
+            }
+            out.push('\n');
+        }
+        push_indent(indent, out);
+        out.push('}');
+    }
+}
+
+pub fn push_indent(indent: usize, out: &mut String) {
+    for _ in 0..indent {
+        out.push_str("  ");
+    }
+}
+
+fn write_arguments(arguments: &[Node<Argument>], out: &mut String) {
+    if arguments.is_empty() {
+        return;
+    }
+    out.push('(');
+    for (i, arg) in arguments.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{}: {}", arg.name, arg.value);
+    }
+    out.push(')');
+}
+
+fn write_directives(directives: &DirectiveList, out: &mut String) {
+    for d in directives.iter() {
+        out.push(' ');
+        out.push('@');
+        out.push_str(&d.name);
+        write_arguments(&d.arguments, out);
+    }
+}
+
+fn directive_variables(directives: &DirectiveList, out: &mut Vec<Name>) {
+    for d in directives.iter() {
+        for arg in &d.arguments {
+            value_variables(&arg.value, out);
+        }
+    }
+}
+
+fn value_variables(value: &Value, out: &mut Vec<Name>) {
+    match value {
+        Value::Variable(v) => {
+            if !out.contains(v) {
+                out.push(v.clone());
+            }
+        }
+        Value::List(items) => items.iter().for_each(|v| value_variables(v, out)),
+        Value::Object(fields) => fields.iter().for_each(|(_, v)| value_variables(v, out)),
+        _ => {}
+    }
+}
+
+/// `@skip`/`@include` directives, the only client directives forwarded to subgraphs.
+pub fn conditional_directives(directives: &DirectiveList) -> impl Iterator<Item = &Node<Directive>> {
+    directives
+        .iter()
+        .filter(|d| d.name == "skip" || d.name == "include")
+}

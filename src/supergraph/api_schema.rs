@@ -1,0 +1,119 @@
+//! The API schema: the supergraph as clients see it. Federation machinery (`join__*`, `link__*`,
+//! `@link`) and every `@inaccessible` element are removed, so validation and introspection of client
+//! operations never expose them.
+
+use apollo_compiler::schema::{ExtendedType, Type};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Node, Schema};
+
+use super::SupergraphError;
+
+/// Directives that only mean something to the gateway.
+fn is_machinery_directive(name: &str) -> bool {
+    name.starts_with("join__")
+        || name.starts_with("link__")
+        || name == "link"
+        || name == "inaccessible"
+        || name == "core"
+        || name == "tag"
+}
+
+pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, SupergraphError> {
+    let mut schema: Schema = (**supergraph).clone();
+    let inaccessible: std::collections::HashSet<Name> = schema
+        .types
+        .iter()
+        .filter(|(_, t)| t.directives().has("inaccessible"))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let hidden_type =
+        |ty: &Type| inaccessible.contains(ty.inner_named_type()) || ty.inner_named_type().starts_with("join__");
+
+    schema.types.retain(|name, ty| {
+        !(inaccessible.contains(name)
+            || name.starts_with("join__")
+            || name.starts_with("link__")
+            || (name.starts_with("core__") && !ty.is_built_in()))
+    });
+    schema
+        .directive_definitions
+        .retain(|name, def| def.is_built_in() || !is_machinery_directive(name));
+    {
+        let def = schema.schema_definition.make_mut();
+        def.directives.retain(|d| !is_machinery_directive(&d.name));
+        // A root type that is inaccessible as a whole is not part of the API.
+        if def.mutation.as_ref().is_some_and(|m| inaccessible.contains(&m.name)) {
+            def.mutation = None;
+        }
+        if def.subscription.as_ref().is_some_and(|m| inaccessible.contains(&m.name)) {
+            def.subscription = None;
+        }
+    }
+
+    for ty in schema.types.values_mut() {
+        match ty {
+            ExtendedType::Object(obj) => {
+                let obj = obj.make_mut();
+                obj.directives.retain(|d| !is_machinery_directive(&d.name));
+                obj.implements_interfaces.retain(|i| !inaccessible.contains(&i.name));
+                obj.fields.retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
+                for field in obj.fields.values_mut() {
+                    let field = field.make_mut();
+                    field.directives.retain(|d| !is_machinery_directive(&d.name));
+                    field
+                        .arguments
+                        .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
+                    for arg in &mut field.arguments {
+                        arg.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                    }
+                }
+            }
+            ExtendedType::Interface(iface) => {
+                let iface = iface.make_mut();
+                iface.directives.retain(|d| !is_machinery_directive(&d.name));
+                iface.implements_interfaces.retain(|i| !inaccessible.contains(&i.name));
+                iface.fields.retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
+                for field in iface.fields.values_mut() {
+                    let field = field.make_mut();
+                    field.directives.retain(|d| !is_machinery_directive(&d.name));
+                    field
+                        .arguments
+                        .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
+                    for arg in &mut field.arguments {
+                        arg.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                    }
+                }
+            }
+            ExtendedType::Union(union_) => {
+                let union_ = union_.make_mut();
+                union_.directives.retain(|d| !is_machinery_directive(&d.name));
+                union_.members.retain(|m| !inaccessible.contains(&m.name));
+            }
+            ExtendedType::Enum(enum_) => {
+                let enum_ = enum_.make_mut();
+                enum_.directives.retain(|d| !is_machinery_directive(&d.name));
+                enum_.values.retain(|_, v| !v.directives.has("inaccessible"));
+                for value in enum_.values.values_mut() {
+                    value.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                }
+            }
+            ExtendedType::InputObject(input) => {
+                let input = input.make_mut();
+                input.directives.retain(|d| !is_machinery_directive(&d.name));
+                input
+                    .fields
+                    .retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
+                for field in input.fields.values_mut() {
+                    field.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                }
+            }
+            ExtendedType::Scalar(scalar) => {
+                let scalar: &mut apollo_compiler::schema::ScalarType = Node::make_mut(scalar);
+                scalar.directives.retain(|d| !is_machinery_directive(&d.name));
+            }
+        }
+    }
+    schema
+        .validate()
+        .map_err(|e| SupergraphError::InvalidSchema(format!("API schema: {}", e.errors)))
+}

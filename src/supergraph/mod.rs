@@ -1,0 +1,481 @@
+//! The supergraph model: which subgraphs resolve each type and field, read from any supergraph SDL
+//! (ours or one composed by rover, Hive or wgc), plus the API schema clients see.
+//!
+//! Planning asks the same questions for every field of every request ("who resolves `Product.price`?",
+//! "which keys does `User` have in `accounts`?"), so the answers are precomputed here once per schema.
+
+mod api_schema;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use apollo_compiler::ast::Value;
+use apollo_compiler::executable::{FieldSet, SelectionSet};
+use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Node, Schema};
+
+/// Index of a subgraph in [`Supergraph::subgraphs`]; cheap to copy and compare on the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubgraphId(pub u16);
+
+/// A subgraph's name as users wrote it in the config (`accounts`), not the `join__Graph` enum value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SubgraphName(pub Arc<str>);
+
+impl fmt::Display for SubgraphName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Subgraph {
+    pub name: SubgraphName,
+    /// The `join__Graph` enum value that names this subgraph inside the supergraph SDL.
+    pub graph_value: Name,
+    pub url: String,
+}
+
+/// One `@join__type` of a type: the type exists in `graph`, optionally as an entity with `key`.
+#[derive(Debug, Clone)]
+pub struct TypeInGraph {
+    pub graph: SubgraphId,
+    pub key: Option<Key>,
+    pub is_interface_object: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// The key's field set, parsed against the supergraph schema.
+    pub selection: Arc<SelectionSet>,
+    pub resolvable: bool,
+}
+
+/// One `@join__field` of a field.
+#[derive(Debug, Clone)]
+pub struct FieldSource {
+    pub graph: SubgraphId,
+    pub external: bool,
+    pub requires: Option<Arc<SelectionSet>>,
+    pub provides: Option<Arc<SelectionSet>>,
+    /// The field was taken over by another subgraph through `@override`: it is not resolved here.
+    pub used_overridden: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FieldInfo {
+    /// Empty when the field carries no `@join__field`: then every graph of its parent type resolves it.
+    pub sources: Vec<FieldSource>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TypeInfo {
+    pub graphs: Vec<TypeInGraph>,
+    pub fields: HashMap<Name, FieldInfo>,
+    /// For interfaces and unions: per subgraph, the object types it knows as members/implementations.
+    pub possible_in_graph: HashMap<SubgraphId, Vec<Name>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SupergraphError {
+    #[error("the supergraph SDL is not a valid schema:\n{0}")]
+    InvalidSchema(String),
+    #[error("the supergraph has no `join__Graph` enum; is it a federation supergraph (join v0.1–v0.5)?")]
+    NoGraphs,
+    #[error("invalid @{directive} on {coordinate}: {message}")]
+    InvalidDirective {
+        directive: &'static str,
+        coordinate: String,
+        message: String,
+    },
+}
+
+/// The immutable model one schema generation serves from; swapped whole on reload.
+pub struct Supergraph {
+    /// The supergraph schema as written, with every `@join__*` directive.
+    pub schema: Valid<Schema>,
+    /// What clients see: federation machinery and `@inaccessible` elements removed.
+    pub api_schema: Valid<Schema>,
+    /// The API schema's implementers, computed once for introspection.
+    pub api_implementers: apollo_compiler::collections::HashMap<Name, Implementers>,
+    pub subgraphs: Vec<Subgraph>,
+    types: HashMap<Name, TypeInfo>,
+    /// The supergraph SDL text, kept for `seam compose` and readiness reports.
+    pub sdl: String,
+}
+
+impl fmt::Debug for Supergraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Supergraph")
+            .field("subgraphs", &self.subgraphs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Supergraph {
+    pub fn parse(sdl: &str) -> Result<Self, SupergraphError> {
+        let schema = Schema::parse_and_validate(sdl, "supergraph.graphql")
+            .map_err(|e| SupergraphError::InvalidSchema(e.errors.to_string()))?;
+        let subgraphs = read_graphs(&schema)?;
+        let graph_ids: HashMap<Name, SubgraphId> = subgraphs
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.graph_value.clone(), SubgraphId(i as u16)))
+            .collect();
+        let mut types = HashMap::new();
+        for (name, ty) in &schema.types {
+            if ty.is_built_in() || name.starts_with("join__") || name.starts_with("link__") {
+                continue;
+            }
+            let info = read_type(&schema, &graph_ids, name, ty)?;
+            types.insert(name.clone(), info);
+        }
+        let api_schema = api_schema::derive(&schema)?;
+        let api_implementers = api_schema.implementers_map();
+        Ok(Self {
+            schema,
+            api_schema,
+            api_implementers,
+            subgraphs,
+            types,
+            sdl: sdl.to_owned(),
+        })
+    }
+
+    pub fn subgraph(&self, id: SubgraphId) -> &Subgraph {
+        &self.subgraphs[id.0 as usize]
+    }
+
+    pub fn type_info(&self, name: &str) -> Option<&TypeInfo> {
+        self.types.get(name)
+    }
+
+    /// Whether `graph` defines `type_name` at all.
+    pub fn type_in_graph(&self, type_name: &str, graph: SubgraphId) -> bool {
+        self.types
+            .get(type_name)
+            .is_some_and(|t| t.graphs.iter().any(|g| g.graph == graph))
+    }
+
+    /// The resolvable keys of an entity in `graph`.
+    pub fn keys_in(&self, type_name: &str, graph: SubgraphId) -> impl Iterator<Item = &Key> {
+        self.types
+            .get(type_name)
+            .into_iter()
+            .flat_map(|t| t.graphs.iter())
+            .filter(move |g| g.graph == graph)
+            .filter_map(|g| g.key.as_ref())
+    }
+
+    /// The graphs that can resolve `type_name.field` by themselves (not external, not overridden).
+    pub fn field_resolvers(&self, type_name: &str, field: &str) -> Vec<SubgraphId> {
+        let Some(info) = self.types.get(type_name) else {
+            return Vec::new();
+        };
+        match info.fields.get(field) {
+            Some(f) if !f.sources.is_empty() => f
+                .sources
+                .iter()
+                .filter(|s| !s.external && !s.used_overridden)
+                .map(|s| s.graph)
+                .collect(),
+            _ => {
+                let mut graphs: Vec<SubgraphId> = info.graphs.iter().map(|g| g.graph).collect();
+                graphs.dedup();
+                graphs
+            }
+        }
+    }
+
+    /// The `@join__field` of `type_name.field` in `graph`, if it has one.
+    pub fn field_source(&self, type_name: &str, field: &str, graph: SubgraphId) -> Option<&FieldSource> {
+        self.types
+            .get(type_name)?
+            .fields
+            .get(field)?
+            .sources
+            .iter()
+            .find(|s| s.graph == graph)
+    }
+
+    /// The object types `graph` may return for the abstract type `type_name`. Members the subgraph
+    /// does not know are left out, so its answers are never asked to carry them.
+    pub fn possible_types_in(&self, type_name: &str, graph: SubgraphId) -> &[Name] {
+        self.types
+            .get(type_name)
+            .and_then(|t| t.possible_in_graph.get(&graph))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Whether an object of type `object_type` satisfies a fragment's type condition.
+    pub fn satisfies(&self, object_type: &str, condition: &str) -> bool {
+        object_type == condition || self.schema.is_subtype(condition, object_type)
+    }
+
+    pub fn is_abstract(&self, type_name: &str) -> bool {
+        matches!(
+            self.schema.types.get(type_name),
+            Some(ExtendedType::Interface(_) | ExtendedType::Union(_))
+        )
+    }
+}
+
+fn read_graphs(schema: &Schema) -> Result<Vec<Subgraph>, SupergraphError> {
+    let Some(ExtendedType::Enum(graphs)) = schema.types.get("join__Graph") else {
+        return Err(SupergraphError::NoGraphs);
+    };
+    let mut out = Vec::new();
+    for (value, def) in &graphs.values {
+        let directive = def.directives.get("join__graph");
+        let name = directive
+            .and_then(|d| d.specified_argument_by_name("name"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| value.as_str().to_ascii_lowercase());
+        let url = directive
+            .and_then(|d| d.specified_argument_by_name("url"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned();
+        out.push(Subgraph {
+            name: SubgraphName(name.into()),
+            graph_value: value.clone(),
+            url,
+        });
+    }
+    if out.is_empty() {
+        return Err(SupergraphError::NoGraphs);
+    }
+    Ok(out)
+}
+
+fn graph_arg(
+    directive: &Directive,
+    graph_ids: &HashMap<Name, SubgraphId>,
+    coordinate: &str,
+) -> Result<Option<SubgraphId>, SupergraphError> {
+    let Some(value) = directive.specified_argument_by_name("graph") else {
+        return Ok(None);
+    };
+    let Some(name) = value.as_enum() else {
+        return Err(invalid(directive, coordinate, "`graph` is not a join__Graph value"));
+    };
+    graph_ids
+        .get(name)
+        .copied()
+        .map(Some)
+        .ok_or_else(|| invalid(directive, coordinate, &format!("unknown graph {name}")))
+}
+
+fn invalid(directive: &Directive, coordinate: &str, message: &str) -> SupergraphError {
+    SupergraphError::InvalidDirective {
+        directive: if directive.name == "join__type" {
+            "join__type"
+        } else if directive.name == "join__field" {
+            "join__field"
+        } else {
+            "join__*"
+        },
+        coordinate: coordinate.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn bool_arg(directive: &Directive, name: &str) -> bool {
+    directive
+        .specified_argument_by_name(name)
+        .and_then(|v| v.to_bool())
+        .unwrap_or(false)
+}
+
+fn field_set(
+    schema: &Valid<Schema>,
+    type_name: &Name,
+    directive: &Directive,
+    arg: &str,
+    coordinate: &str,
+) -> Result<Option<Arc<SelectionSet>>, SupergraphError> {
+    let Some(Value::String(text)) = directive.specified_argument_by_name(arg).map(|v| &**v) else {
+        return Ok(None);
+    };
+    FieldSet::parse(schema, type_name.clone(), text.as_str(), "field_set.graphql")
+        .map(|fs| Some(Arc::new(fs.selection_set)))
+        .map_err(|e| invalid(directive, coordinate, &format!("{arg}: \"{text}\": {}", e.errors)))
+}
+
+fn read_type(
+    schema: &Valid<Schema>,
+    graph_ids: &HashMap<Name, SubgraphId>,
+    name: &Name,
+    ty: &ExtendedType,
+) -> Result<TypeInfo, SupergraphError> {
+    let mut info = TypeInfo::default();
+    for directive in ty.directives().get_all("join__type") {
+        let Some(graph) = graph_arg(directive, graph_ids, name)? else {
+            continue;
+        };
+        // `@join__type` keys are parsed against the interface for entity interfaces; an
+        // interface object's key is parsed the same way since the supergraph types it as an interface.
+        let key = field_set(schema, name, directive, "key", name)?.map(|selection| Key {
+            selection,
+            resolvable: directive
+                .specified_argument_by_name("resolvable")
+                .and_then(|v| v.to_bool())
+                .unwrap_or(true),
+        });
+        info.graphs.push(TypeInGraph {
+            graph,
+            key,
+            is_interface_object: bool_arg(directive, "isInterfaceObject"),
+        });
+    }
+    // Federation-1 supergraphs (join v0.1) mark the owner with @join__owner and list keys on @join__type.
+    for directive in ty.directives().get_all("join__owner") {
+        if let Some(graph) = graph_arg(directive, graph_ids, name)? {
+            if !info.graphs.iter().any(|g| g.graph == graph) {
+                info.graphs.push(TypeInGraph {
+                    graph,
+                    key: None,
+                    is_interface_object: false,
+                });
+            }
+        }
+    }
+    let fields = match ty {
+        ExtendedType::Object(o) => Some(&o.fields),
+        ExtendedType::Interface(i) => Some(&i.fields),
+        _ => None,
+    };
+    if let Some(fields) = fields {
+        for (field_name, def) in fields {
+            let coordinate = format!("{name}.{field_name}");
+            let mut field = FieldInfo::default();
+            let output_type = def.ty.inner_named_type().clone();
+            for directive in def.directives.get_all("join__field") {
+                let Some(graph) = graph_arg(directive, graph_ids, &coordinate)? else {
+                    continue;
+                };
+                field.sources.push(FieldSource {
+                    graph,
+                    external: bool_arg(directive, "external"),
+                    requires: field_set(schema, name, directive, "requires", &coordinate)?,
+                    provides: if schema.types.get(&output_type).is_some_and(|t| !t.is_leaf()) {
+                        field_set(schema, &output_type, directive, "provides", &coordinate)?
+                    } else {
+                        None
+                    },
+                    used_overridden: bool_arg(directive, "usedOverridden"),
+                });
+            }
+            info.fields.insert(field_name.clone(), field);
+        }
+    }
+    match ty {
+        ExtendedType::Interface(_) => {
+            // Which implementations each subgraph knows comes from @join__implements on the objects.
+            for (obj_name, obj_ty) in &schema.types {
+                let ExtendedType::Object(obj) = obj_ty else {
+                    continue;
+                };
+                if !obj.implements_interfaces.contains(name) {
+                    continue;
+                }
+                let marks: Vec<_> = obj.directives.get_all("join__implements").collect();
+                if marks.is_empty() {
+                    // No @join__implements (join v0.1/v0.2): every graph of the object knows it.
+                    for d in obj.directives.get_all("join__type") {
+                        if let Some(g) = graph_arg(d, graph_ids, obj_name)? {
+                            push_unique(info.possible_in_graph.entry(g).or_default(), obj_name);
+                        }
+                    }
+                }
+                for d in marks {
+                    let iface = d.specified_argument_by_name("interface").and_then(|v| v.as_str());
+                    if iface == Some(name.as_str()) {
+                        if let Some(g) = graph_arg(d, graph_ids, obj_name)? {
+                            push_unique(info.possible_in_graph.entry(g).or_default(), obj_name);
+                        }
+                    }
+                }
+            }
+            // An interface object stands for every implementation in its subgraph.
+            let all: Vec<Name> = schema
+                .types
+                .iter()
+                .filter_map(|(n, t)| match t {
+                    ExtendedType::Object(o) if o.implements_interfaces.contains(name) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect();
+            for g in &info.graphs {
+                if g.is_interface_object {
+                    info.possible_in_graph.insert(g.graph, all.clone());
+                }
+            }
+        }
+        ExtendedType::Union(u) => {
+            let marks: Vec<_> = u.directives.get_all("join__unionMember").collect();
+            if marks.is_empty() {
+                for g in &info.graphs {
+                    let members: Vec<Name> = u
+                        .members
+                        .iter()
+                        .map(|m| m.name.clone())
+                        .filter(|m| {
+                            schema.types.get(m).is_some_and(|t| {
+                                t.directives().get_all("join__type").any(|d| {
+                                    graph_arg(d, graph_ids, m).ok().flatten() == Some(g.graph)
+                                })
+                            })
+                        })
+                        .collect();
+                    info.possible_in_graph.insert(g.graph, members);
+                }
+            }
+            for d in marks {
+                let member = d.specified_argument_by_name("member").and_then(|v| v.as_str());
+                if let (Some(g), Some(member)) = (graph_arg(d, graph_ids, name)?, member) {
+                    if let Ok(member) = Name::new(member) {
+                        push_unique(info.possible_in_graph.entry(g).or_default(), &member);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(info)
+}
+
+fn push_unique(list: &mut Vec<Name>, name: &Name) {
+    if !list.contains(name) {
+        list.push(name.clone());
+    }
+}
+
+/// Object types that satisfy `type_name` in the supergraph (itself for an object type).
+pub fn possible_types(schema: &Schema, type_name: &str) -> Vec<Name> {
+    match schema.types.get(type_name) {
+        Some(ExtendedType::Object(_)) => Name::new(type_name).into_iter().collect(),
+        Some(ExtendedType::Union(u)) => u.members.iter().map(|m| m.name.clone()).collect(),
+        Some(ExtendedType::Interface(_)) => {
+            let mut seen = HashSet::new();
+            schema
+                .types
+                .iter()
+                .filter_map(|(n, t)| match t {
+                    ExtendedType::Object(o) if o.implements_interfaces.contains(type_name) => {
+                        seen.insert(n.clone()).then(|| n.clone())
+                    }
+                    _ => None,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Keeps `Node` in the public signature readable where a field definition is handed around.
+pub type FieldDefinition = Node<apollo_compiler::schema::FieldDefinition>;
