@@ -11,3 +11,5 @@ pub mod supergraph;
 pub mod execute;
 pub mod response;
 pub mod gateway;
+pub mod http;
+pub mod startup;

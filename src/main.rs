@@ -1,1 +1,181 @@
-fn main() {}
+//! The `seam` command line: serve, compose, plan, demo.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use seam::config::Config;
+use seam::startup::{self, StartupError};
+use seam::supergraph::Supergraph;
+
+const DEFAULT_CONFIG: &str = "config/seam.yaml";
+const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 4000);
+
+#[derive(Parser)]
+#[command(name = "seam", version, about = "A GraphQL federation gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the supergraph described by a config file or a supergraph SDL file.
+    Serve {
+        #[arg(long, env = "SEAM_CONFIG")]
+        config: Option<PathBuf>,
+        /// A supergraph SDL composed by rover, Hive or wgc; no config needed.
+        #[arg(long)]
+        supergraph: Option<PathBuf>,
+        #[arg(long, env = "SEAM_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Print the composed supergraph SDL; exit 1 with composition errors.
+    Compose {
+        #[arg(long, env = "SEAM_CONFIG", default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
+    /// Print the query plan of the operation in QUERY_FILE.
+    Plan {
+        #[arg(long, env = "SEAM_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        supergraph: Option<PathBuf>,
+        /// Which operation of the file to plan, when it has several.
+        #[arg(long)]
+        operation_name: Option<String>,
+        query_file: PathBuf,
+    },
+    /// Start the bundled example subgraphs and the gateway in front of them.
+    Demo {
+        #[arg(long, env = "SEAM_LISTEN", default_value_t = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), StartupError> {
+    let client = reqwest::Client::new();
+    match command {
+        Command::Serve {
+            config,
+            supergraph,
+            listen,
+        } => {
+            let (config, sdl) = match &supergraph {
+                Some(path) => {
+                    let config = config.map(|p| Config::load(&p)).transpose()?;
+                    (config, startup::supergraph_file(path).await?)
+                }
+                None => {
+                    let config =
+                        Config::load(config.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG)))?;
+                    let sdl = startup::supergraph_sdl(&config, &client).await?;
+                    (Some(config), sdl)
+                }
+            };
+            let gateway = startup::gateway_from_supergraph(&sdl, config.as_ref())?;
+            if let (None, Some(config)) = (&supergraph, &config) {
+                if let Some(interval) = config.poll_interval {
+                    startup::spawn_hot_reload(
+                        gateway.clone(),
+                        config.clone(),
+                        interval,
+                        client.clone(),
+                    );
+                }
+            }
+            let addr = listen
+                .or(config.as_ref().and_then(|c| c.listen))
+                .unwrap_or(DEFAULT_LISTEN);
+            startup::serve(gateway, addr).await
+        }
+        Command::Compose { config } => {
+            let config = Config::load(&config)?;
+            let sdls = seam::sources::load_subgraph_sdls(&config, &client).await?;
+            let sdl = seam::compose::compose(&sdls)?;
+            print!("{sdl}");
+            Ok(())
+        }
+        Command::Plan {
+            config,
+            supergraph,
+            operation_name,
+            query_file,
+        } => {
+            let sdl = match (supergraph, config) {
+                (Some(path), _) => startup::supergraph_file(&path).await?,
+                (None, config) => {
+                    let config =
+                        Config::load(config.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG)))?;
+                    startup::supergraph_sdl(&config, &client).await?
+                }
+            };
+            let supergraph = Supergraph::parse(&sdl)?;
+            let query = std::fs::read_to_string(&query_file).map_err(|e| {
+                StartupError::Serve(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot read {}: {e}", query_file.display()),
+                ))
+            })?;
+            match seam::plan::plan_text(&supergraph, &query, operation_name.as_deref()) {
+                Ok(text) => {
+                    print!("{text}");
+                    Ok(())
+                }
+                Err(message) => Err(StartupError::Serve(std::io::Error::other(message))),
+            }
+        }
+        Command::Demo { listen } => {
+            // The config's ports when free, so `seam serve`/`seam compose` with config/seam.yaml
+            // work against a running demo; any free ports otherwise.
+            let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+            let subgraphs = match seam::demo::spawn_subgraphs_from_port(host, 4001).await {
+                Ok(s) => s,
+                Err(_) => seam::demo::spawn_subgraphs(host)
+                    .await
+                    .map_err(StartupError::Serve)?,
+            };
+            let mut yaml = String::from("subgraphs:\n");
+            for s in &subgraphs {
+                eprintln!("demo subgraph {:<10} {}", s.name, s.url);
+                yaml.push_str(&format!("  - name: {}\n    url: {}\n", s.name, s.url));
+            }
+            let config = Config::from_yaml_str(&yaml, Path::new("."))?;
+            let gateway = startup::gateway_from_config(&config, &client).await?;
+            eprintln!(
+                "try: curl -s http://{listen}/graphql -H 'content-type: application/json' \\\n  \
+                 -d '{{\"query\":\"{{ topProducts(first: 2) {{ name price shippingEstimate reviews {{ body author {{ username name }} }} }} }}\"}}'"
+            );
+            startup::serve(gateway, listen).await
+        }
+    }
+}

@@ -60,7 +60,8 @@ impl FetchError {
             FetchError::Status { status, .. } => Some(*status),
             _ => None,
         };
-        let mut error = GraphqlError::new(self.to_string(), code).with_extension("service", service);
+        let mut error =
+            GraphqlError::new(self.to_string(), code).with_extension("service", service);
         if let Some(status) = status {
             error = error.with_extension("http", serde_json::json!({ "status": status }));
         }
@@ -140,7 +141,11 @@ fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> 
 }
 
 /// Builds the request body; `None` when an entity fetch has nothing to ask for.
-pub(super) fn prepare(fetch: &FetchNode, data: &Value, variables: &Map<String, Value>) -> Option<PreparedFetch> {
+pub(super) fn prepare(
+    fetch: &FetchNode,
+    data: &Value,
+    variables: &Map<String, Value>,
+) -> Option<PreparedFetch> {
     let mut body = Vec::with_capacity(fetch.operation.len() + 256);
     body.extend_from_slice(b"{\"query\":");
     write_json(&mut body, &Value::String(fetch.operation.clone()));
@@ -190,39 +195,49 @@ pub(super) fn prepare(fetch: &FetchNode, data: &Value, variables: &Map<String, V
     let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut indices = Vec::with_capacity(stride);
     let mut rep = Vec::with_capacity(64);
-    visit_targets(data, &fetch.merge_path, &mut indices, &mut |object, indices| {
-        let typename = object.get("__typename").and_then(Value::as_str);
-        let type_index = match typename {
-            Some(t) => entity.types.iter().position(|e| e.name == t),
-            None if entity.types.len() == 1 => Some(0),
-            None => None,
-        };
-        let Some(type_index) = type_index else {
-            return;
-        };
-        let entity_type = &entity.types[type_index];
-        let key_present = entity_type
-            .key_fields
-            .iter()
-            .all(|k| object.get(k.as_str()).is_some_and(|v| !v.is_null()));
-        prepared.targets.extend_from_slice(indices);
-        prepared.target_types.push(type_index);
-        if !key_present {
-            prepared.target_reps.push(None);
-            return;
-        }
-        rep.clear();
-        write_projection(&mut rep, object, &entity_type.representation, &entity_type.name);
-        let next = seen.len();
-        let index = *seen.entry(rep.clone()).or_insert(next);
-        if index == next {
-            if next > 0 {
-                body.push(b',');
+    visit_targets(
+        data,
+        &fetch.merge_path,
+        &mut indices,
+        &mut |object, indices| {
+            let typename = object.get("__typename").and_then(Value::as_str);
+            let type_index = match typename {
+                Some(t) => entity.types.iter().position(|e| e.name == t),
+                None if entity.types.len() == 1 => Some(0),
+                None => None,
+            };
+            let Some(type_index) = type_index else {
+                return;
+            };
+            let entity_type = &entity.types[type_index];
+            let key_present = entity_type
+                .key_fields
+                .iter()
+                .all(|k| object.get(k.as_str()).is_some_and(|v| !v.is_null()));
+            prepared.targets.extend_from_slice(indices);
+            prepared.target_types.push(type_index);
+            if !key_present {
+                prepared.target_reps.push(None);
+                return;
             }
-            body.extend_from_slice(&rep);
-        }
-        prepared.target_reps.push(Some(index));
-    });
+            rep.clear();
+            write_projection(
+                &mut rep,
+                object,
+                &entity_type.representation,
+                &entity_type.name,
+            );
+            let next = seen.len();
+            let index = *seen.entry(rep.clone()).or_insert(next);
+            if index == next {
+                if next > 0 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(&rep);
+            }
+            prepared.target_reps.push(Some(index));
+        },
+    );
     prepared.rep_count = seen.len();
     if prepared.rep_count == 0 {
         return None;
@@ -275,7 +290,12 @@ fn visit_targets<'v>(
 }
 
 /// Writes `object` projected on `selection`: the representation of an entity.
-fn write_projection(out: &mut Vec<u8>, object: &Map<String, Value>, selection: &SelectionSet, typename: &str) {
+fn write_projection(
+    out: &mut Vec<u8>,
+    object: &Map<String, Value>,
+    selection: &SelectionSet,
+    typename: &str,
+) {
     out.push(b'{');
     let mut first = true;
     write_projection_fields(out, object, selection, Some(typename), &mut first);
@@ -315,7 +335,10 @@ fn write_projection_fields(
                 }
             }
             Selection::Fragment(fragment) => {
-                let applies = match (&fragment.type_condition, object.get("__typename").and_then(Value::as_str)) {
+                let applies = match (
+                    &fragment.type_condition,
+                    object.get("__typename").and_then(Value::as_str),
+                ) {
                     (Some(condition), Some(actual)) => condition == actual,
                     _ => true,
                 };
@@ -431,7 +454,12 @@ pub(super) fn merge(
 }
 
 /// Records errors for a fetch that failed as a whole, at the client paths it would have filled.
-pub(super) fn fail(fetch: &FetchNode, prepared: &PreparedFetch, error: GraphqlError, errors: &mut Vec<GraphqlError>) {
+pub(super) fn fail(
+    fetch: &FetchNode,
+    prepared: &PreparedFetch,
+    error: GraphqlError,
+    errors: &mut Vec<GraphqlError>,
+) {
     match &fetch.entity {
         None => {
             if fetch.root_keys.is_empty() {
@@ -439,7 +467,11 @@ pub(super) fn fail(fetch: &FetchNode, prepared: &PreparedFetch, error: GraphqlEr
                 return;
             }
             for key in &fetch.root_keys {
-                errors.push(error.clone().with_path(vec![PathSegment::Key(key.to_string())]));
+                errors.push(
+                    error
+                        .clone()
+                        .with_path(vec![PathSegment::Key(key.to_string())]),
+                );
             }
         }
         Some(entity) => {
@@ -448,7 +480,10 @@ pub(super) fn fail(fetch: &FetchNode, prepared: &PreparedFetch, error: GraphqlEr
                 if prepared.target_reps[t].is_none() {
                     continue;
                 }
-                let mut path = client_path(fetch, &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride]);
+                let mut path = client_path(
+                    fetch,
+                    &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
+                );
                 if let Some(key) = &entity.types[prepared.target_types[t]].error_key {
                     path.push(PathSegment::Key(key.to_string()));
                 }
@@ -469,14 +504,24 @@ fn rewrite_entity_error_path(
 ) -> Option<Vec<PathSegment>> {
     let path = path?;
     let (index, rest) = match path.as_slice() {
-        [PathSegment::Key(k), PathSegment::Index(i), rest @ ..] if k == "_entities" => (Some(*i), rest),
+        [PathSegment::Key(k), PathSegment::Index(i), rest @ ..] if k == "_entities" => {
+            (Some(*i), rest)
+        }
         // Some servers omit the index; with one representation it is unambiguous.
-        [PathSegment::Key(k), rest @ ..] if k == "_entities" && prepared.rep_count == 1 => (Some(0), rest),
+        [PathSegment::Key(k), rest @ ..] if k == "_entities" && prepared.rep_count == 1 => {
+            (Some(0), rest)
+        }
         _ => (None, &[][..]),
     };
     let index = index?;
-    let t = prepared.target_reps.iter().position(|r| *r == Some(index))?;
-    let mut client = client_path(fetch, &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride]);
+    let t = prepared
+        .target_reps
+        .iter()
+        .position(|r| *r == Some(index))?;
+    let mut client = client_path(
+        fetch,
+        &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
+    );
     client.extend_from_slice(rest);
     Some(client)
 }
@@ -501,7 +546,11 @@ fn client_path(fetch: &FetchNode, indices: &[usize]) -> Vec<PathSegment> {
     path
 }
 
-fn target_mut<'v>(data: &'v mut Value, path: &[PathElement], indices: &[usize]) -> Option<&'v mut Value> {
+fn target_mut<'v>(
+    data: &'v mut Value,
+    path: &[PathElement],
+    indices: &[usize],
+) -> Option<&'v mut Value> {
     let mut current = data;
     let mut indices = indices.iter();
     for element in path {

@@ -38,7 +38,11 @@ struct State {
 }
 
 /// Runs the plan and returns the merged response tree and the errors collected on the way.
-pub async fn execute(ctx: &ExecutionContext<'_>, plan: &QueryPlan, initial: Value) -> (Value, Vec<GraphqlError>) {
+pub async fn execute(
+    ctx: &ExecutionContext<'_>,
+    plan: &QueryPlan,
+    initial: Value,
+) -> (Value, Vec<GraphqlError>) {
     let state = Mutex::new(State {
         data: initial,
         errors: Vec::new(),
@@ -46,11 +50,17 @@ pub async fn execute(ctx: &ExecutionContext<'_>, plan: &QueryPlan, initial: Valu
     if let Some(root) = &plan.root {
         run_node(ctx, root, &state).await;
     }
-    let state = state.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let state = state
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     (state.data, state.errors)
 }
 
-fn run_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode, state: &'a Mutex<State>) -> BoxFuture<'a, ()> {
+fn run_node<'a>(
+    ctx: &'a ExecutionContext<'a>,
+    node: &'a PlanNode,
+    state: &'a Mutex<State>,
+) -> BoxFuture<'a, ()> {
     async move {
         match node {
             PlanNode::Fetch(fetch) => run_fetch(ctx, fetch, state).await,
@@ -67,7 +77,11 @@ fn run_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode, state: &'a Mu
                 if_true,
                 if_false,
             } => {
-                let value = ctx.variables.get(variable.as_str()).and_then(Value::as_bool).unwrap_or(false);
+                let value = ctx
+                    .variables
+                    .get(variable.as_str())
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 let branch = if value { if_true } else { if_false };
                 if let Some(n) = branch {
                     run_node(ctx, n, state).await;
@@ -79,7 +93,9 @@ fn run_node<'a>(ctx: &'a ExecutionContext<'a>, node: &'a PlanNode, state: &'a Mu
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<State>) {
@@ -94,7 +110,14 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
         return;
     };
     let body = std::mem::take(&mut prepared.body);
-    let result = fetch::send(ctx.client, &endpoint.name, &endpoint.url, endpoint.timeout, body).await;
+    let result = fetch::send(
+        ctx.client,
+        &endpoint.name,
+        &endpoint.url,
+        endpoint.timeout,
+        body,
+    )
+    .await;
     let mut guard = lock(state);
     let State { data, errors } = &mut *guard;
     match result {

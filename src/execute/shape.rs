@@ -109,7 +109,9 @@ impl<'a> Shaper<'a> {
                 }
                 _ => {
                     let value = object.get(key);
-                    if fields.len() - i > 1 && fields[i + 1..].iter().any(|f| f.response_key() == key) {
+                    if fields.len() - i > 1
+                        && fields[i + 1..].iter().any(|f| f.response_key() == key)
+                    {
                         // The same response key selected more than once: their selections merge.
                         let subsets: Vec<&'a SelectionSet> = fields[i..]
                             .iter()
@@ -129,7 +131,12 @@ impl<'a> Shaper<'a> {
         Ok(())
     }
 
-    fn write_value(&mut self, ty: &Type, value: Option<&'a Value>, sets: &[&'a SelectionSet]) -> Result<(), Bubble> {
+    fn write_value(
+        &mut self,
+        ty: &Type,
+        value: Option<&'a Value>,
+        sets: &[&'a SelectionSet],
+    ) -> Result<(), Bubble> {
         let start = self.out.len();
         match self.write_inner(ty, value, sets) {
             Ok(()) => Ok(()),
@@ -142,7 +149,12 @@ impl<'a> Shaper<'a> {
         }
     }
 
-    fn write_inner(&mut self, ty: &Type, value: Option<&'a Value>, sets: &[&'a SelectionSet]) -> Result<(), Bubble> {
+    fn write_inner(
+        &mut self,
+        ty: &Type,
+        value: Option<&'a Value>,
+        sets: &[&'a SelectionSet],
+    ) -> Result<(), Bubble> {
         let value = match value {
             None | Some(Value::Null) => {
                 if ty.is_non_null() {
@@ -186,8 +198,9 @@ impl<'a> Shaper<'a> {
                         let runtime = object.get("__typename").and_then(Value::as_str);
                         // A member the API schema doesn't know (e.g. @inaccessible) must not leak out.
                         match runtime {
-                            Some(t) if matches!(schema.types.get(t), Some(ExtendedType::Object(_)))
-                                && schema.is_subtype(name.as_str(), t) =>
+                            Some(t)
+                                if matches!(schema.types.get(t), Some(ExtendedType::Object(_)))
+                                    && schema.is_subtype(name.as_str(), t) =>
                             {
                                 self.write_object(object, sets, t)
                             }
@@ -233,8 +246,11 @@ impl<'a> Shaper<'a> {
         });
         if !explained {
             self.errors.push(
-                GraphqlError::new("Cannot return null for non-nullable field", "NULL_IN_NON_NULL_FIELD")
-                    .with_path(path),
+                GraphqlError::new(
+                    "Cannot return null for non-nullable field",
+                    "NULL_IN_NON_NULL_FIELD",
+                )
+                .with_path(path),
             );
         }
     }
@@ -268,10 +284,13 @@ impl<'a> Shaper<'a> {
                     }
                 }
                 Selection::FragmentSpread(spread) => {
-                    let Some(fragment) = self.input.document.fragments.get(&spread.fragment_name) else {
+                    let Some(fragment) = self.input.document.fragments.get(&spread.fragment_name)
+                    else {
                         continue;
                     };
-                    if self.satisfies(runtime_type, fragment.type_condition()) && self.included(&spread.directives) {
+                    if self.satisfies(runtime_type, fragment.type_condition())
+                        && self.included(&spread.directives)
+                    {
                         self.collect(&fragment.selection_set, runtime_type, out);
                     }
                 }

@@ -115,7 +115,10 @@ impl Gateway {
         let Some(state) = self.state.load_full() else {
             return GatewayResponse::errors(
                 Outcome::NotReady,
-                &[GraphqlError::new("the gateway has no schema loaded yet", "NOT_READY")],
+                &[GraphqlError::new(
+                    "the gateway has no schema loaded yet",
+                    "NOT_READY",
+                )],
             );
         };
         let query = match request.query.as_deref() {
@@ -131,10 +134,11 @@ impl Gateway {
             }
         };
         let supergraph = &state.supergraph;
-        let prepared = match state
-            .operations
-            .get_or_prepare(supergraph, query, request.operation_name.as_deref())
-        {
+        let prepared = match state.operations.get_or_prepare(
+            supergraph,
+            query,
+            request.operation_name.as_deref(),
+        ) {
             Ok(p) => p,
             Err(e) => return GatewayResponse::errors(Outcome::RequestError, &e.errors),
         };
@@ -143,7 +147,10 @@ impl Gateway {
             OperationKind::Mutation if via_get => {
                 return GatewayResponse::errors(
                     Outcome::MethodNotAllowed,
-                    &[GraphqlError::new("mutations must be sent with POST", "METHOD_NOT_ALLOWED")],
+                    &[GraphqlError::new(
+                        "mutations must be sent with POST",
+                        "METHOD_NOT_ALLOWED",
+                    )],
                 )
             }
             OperationKind::Mutation => {}
@@ -204,14 +211,18 @@ fn coerce_variables(
     operation: &apollo_compiler::executable::Operation,
     raw: Option<Map<String, Value>>,
 ) -> Result<Variables, Vec<GraphqlError>> {
-    let raw: JsonMap = serde_json::from_value(Value::Object(raw.unwrap_or_default())).map_err(|e| {
+    let raw: JsonMap =
+        serde_json::from_value(Value::Object(raw.unwrap_or_default())).map_err(|e| {
+            vec![GraphqlError::new(
+                format!("invalid variables: {e}"),
+                "VALIDATION_INVALID_TYPE_VARIABLE",
+            )]
+        })?;
+    let coerced = coerce_variable_values(&supergraph.api_schema, operation, &raw).map_err(|e| {
         vec![GraphqlError::new(
-            format!("invalid variables: {e}"),
+            e.message().to_string(),
             "VALIDATION_INVALID_TYPE_VARIABLE",
         )]
-    })?;
-    let coerced = coerce_variable_values(&supergraph.api_schema, operation, &raw).map_err(|e| {
-        vec![GraphqlError::new(e.message().to_string(), "VALIDATION_INVALID_TYPE_VARIABLE")]
     })?;
     let as_json = serde_json::to_value(&*coerced).unwrap_or(Value::Object(Map::new()));
     Ok(Variables(as_json, coerced))
@@ -223,7 +234,10 @@ fn introspect(
     variables: &Variables,
 ) -> Result<(Value, Vec<GraphqlError>), Vec<GraphqlError>> {
     let request_error = |e: apollo_compiler::request::RequestError| {
-        vec![GraphqlError::new(e.message().to_string(), "INTROSPECTION_FAILED")]
+        vec![GraphqlError::new(
+            e.message().to_string(),
+            "INTROSPECTION_FAILED",
+        )]
     };
     apollo_compiler::introspection::check_max_depth(&prepared.document, &prepared.operation)
         .map_err(request_error)?;

@@ -77,14 +77,20 @@ impl OperationCache {
     }
 }
 
-fn prepare(supergraph: &Supergraph, query: &str, operation_name: Option<&str>) -> Result<PreparedOperation, PrepareError> {
+fn prepare(
+    supergraph: &Supergraph,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<PreparedOperation, PrepareError> {
     let schema = &supergraph.api_schema;
     let ast = ast::Document::parse(query, "query.graphql").map_err(|e| PrepareError {
         errors: diagnostics(&e.errors, "GRAPHQL_PARSE_FAILED"),
     })?;
-    let document = ast.to_executable_validate(schema).map_err(|e| PrepareError {
-        errors: diagnostics(&e.errors, "GRAPHQL_VALIDATION_FAILED"),
-    })?;
+    let document = ast
+        .to_executable_validate(schema)
+        .map_err(|e| PrepareError {
+            errors: diagnostics(&e.errors, "GRAPHQL_VALIDATION_FAILED"),
+        })?;
     let operation = document
         .operations
         .get(operation_name)
@@ -124,7 +130,10 @@ fn prepare(supergraph: &Supergraph, query: &str, operation_name: Option<&str>) -
     })
 }
 
-fn diagnostics(list: &apollo_compiler::validation::DiagnosticList, code: &str) -> Vec<GraphqlError> {
+fn diagnostics(
+    list: &apollo_compiler::validation::DiagnosticList,
+    code: &str,
+) -> Vec<GraphqlError> {
     list.iter()
         .map(|d| {
             let json = d.to_json();
@@ -167,10 +176,11 @@ fn selection_depth(
             apollo_compiler::executable::Selection::InlineFragment(f) => {
                 selection_depth(document, &f.selection_set, depth)
             }
-            apollo_compiler::executable::Selection::FragmentSpread(s) => document
-                .fragments
-                .get(&s.fragment_name)
-                .map_or(depth, |f| selection_depth(document, &f.selection_set, depth)),
+            apollo_compiler::executable::Selection::FragmentSpread(s) => {
+                document.fragments.get(&s.fragment_name).map_or(depth, |f| {
+                    selection_depth(document, &f.selection_set, depth)
+                })
+            }
         })
         .max()
         .unwrap_or(depth)

@@ -216,7 +216,10 @@ impl<'a> Builder<'a> {
         // Abstract types are split per concrete type the subgraph knows, so each member's fields can
         // come from wherever that member lives, and members the subgraph doesn't know are never asked of it.
         let subgraph = self.groups[group].subgraph;
-        let mut possible: Vec<Name> = self.supergraph.possible_types_in(type_name, subgraph).to_vec();
+        let mut possible: Vec<Name> = self
+            .supergraph
+            .possible_types_in(type_name, subgraph)
+            .to_vec();
         if possible.is_empty() {
             possible = crate::supergraph::possible_types(&self.supergraph.schema, type_name)
                 .into_iter()
@@ -277,7 +280,10 @@ impl<'a> Builder<'a> {
         let provided = provides.and_then(|p| find_field(p, name));
         let source = self.supergraph.field_source(object_type, name, subgraph);
         let local = provided.is_some()
-            || (self.supergraph.field_resolvers(object_type, name).contains(&subgraph)
+            || (self
+                .supergraph
+                .field_resolvers(object_type, name)
+                .contains(&subgraph)
                 && source.is_none_or(|s| s.requires.is_none()));
         let field_type = self.field_type(object_type, c.field);
         let path = child_path(path, c.field);
@@ -296,7 +302,16 @@ impl<'a> Builder<'a> {
             out.add_field(client_field(c, selections));
             return Ok(());
         }
-        self.plan_jump(group, object_type, c, &path, conditions, &field_conditions, &field_type, out)
+        self.plan_jump(
+            group,
+            object_type,
+            c,
+            &path,
+            conditions,
+            &field_conditions,
+            &field_type,
+            out,
+        )
     }
 
     /// Moves `c` to another subgraph through an entity fetch at the parent's path.
@@ -332,7 +347,11 @@ impl<'a> Builder<'a> {
                 })
             })
             .collect();
-        let rest: Vec<SubgraphId> = resolvers.iter().copied().filter(|s| !ordered.contains(s)).collect();
+        let rest: Vec<SubgraphId> = resolvers
+            .iter()
+            .copied()
+            .filter(|s| !ordered.contains(s))
+            .collect();
         ordered.extend(rest);
         let mut chosen = None;
         for target in ordered {
@@ -354,7 +373,14 @@ impl<'a> Builder<'a> {
             });
         };
         out.add_typename();
-        let key_fields = self.plan_object(group, object_type, &key, parent_path, None, parent_conditions)?;
+        let key_fields = self.plan_object(
+            group,
+            object_type,
+            &key,
+            parent_path,
+            None,
+            parent_conditions,
+        )?;
         let mut representation = SelectionSet::default();
         representation.add_typename();
         representation.merge(plain_selection(&key));
@@ -366,8 +392,14 @@ impl<'a> Builder<'a> {
             .and_then(|s| s.requires.clone())
         {
             self.touched.push(Vec::new());
-            let required =
-                self.plan_object(group, object_type, &requires, parent_path, None, parent_conditions);
+            let required = self.plan_object(
+                group,
+                object_type,
+                &requires,
+                parent_path,
+                None,
+                parent_conditions,
+            );
             let touched = self.touched.pop().unwrap_or_default();
             out.merge(required?);
             representation.merge(plain_selection(&requires));
@@ -427,8 +459,12 @@ impl<'a> Builder<'a> {
         set.selections.iter().all(|s| match s {
             exe::Selection::Field(f) => {
                 (f.name == "__typename"
-                    || self.supergraph.field_resolvers(&set.ty, &f.name).contains(&from))
-                    && (f.selection_set.selections.is_empty() || self.providable(&f.selection_set, from))
+                    || self
+                        .supergraph
+                        .field_resolvers(&set.ty, &f.name)
+                        .contains(&from))
+                    && (f.selection_set.selections.is_empty()
+                        || self.providable(&f.selection_set, from))
             }
             exe::Selection::InlineFragment(f) => self.providable(&f.selection_set, from),
             exe::Selection::FragmentSpread(_) => false,
@@ -514,7 +550,9 @@ impl<'a> Builder<'a> {
                 children.entry(*d).or_default().push(i);
             }
         }
-        let roots: Vec<usize> = (0..self.groups.len()).filter(|&i| self.groups[i].deps.is_empty()).collect();
+        let roots: Vec<usize> = (0..self.groups.len())
+            .filter(|&i| self.groups[i].deps.is_empty())
+            .collect();
         let tree_shaped = self.groups.iter().all(|g| g.deps.len() <= 1);
         let segment = |members: &[usize]| -> Option<PlanNode> {
             if tree_shaped {
@@ -527,7 +565,12 @@ impl<'a> Builder<'a> {
             } else {
                 let mut level: HashMap<usize, usize> = HashMap::new();
                 for &i in members {
-                    let l = self.groups[i].deps.iter().map(|d| level.get(d).map_or(0, |l| l + 1)).max().unwrap_or(0);
+                    let l = self.groups[i]
+                        .deps
+                        .iter()
+                        .map(|d| level.get(d).map_or(0, |l| l + 1))
+                        .max()
+                        .unwrap_or(0);
                     level.insert(i, l);
                 }
                 let depth = level.values().copied().max().map_or(0, |m| m + 1);
@@ -537,7 +580,13 @@ impl<'a> Builder<'a> {
                             members
                                 .iter()
                                 .filter(|i| level.get(i) == Some(&l))
-                                .map(|&i| with_conditions(&self.groups[i].conditions, &[], PlanNode::Fetch(Box::new(fetches[i].clone()))))
+                                .map(|&i| {
+                                    with_conditions(
+                                        &self.groups[i].conditions,
+                                        &[],
+                                        PlanNode::Fetch(Box::new(fetches[i].clone())),
+                                    )
+                                })
                                 .collect(),
                         )
                     })
@@ -601,7 +650,11 @@ impl<'a> Builder<'a> {
         match &group.entity_types {
             None => {
                 group.root_selection.variables(&mut variables);
-                let keyword = if kind == OperationKind::Mutation { "mutation" } else { "query" };
+                let keyword = if kind == OperationKind::Mutation {
+                    "mutation"
+                } else {
+                    "query"
+                };
                 text.push_str(keyword);
                 write_variable_definitions(operation, &variables, false, &mut text);
                 group.root_selection.write_compact(&mut text);
@@ -645,7 +698,9 @@ impl<'a> Builder<'a> {
                     operation: text,
                     variable_usages: variables,
                     selection,
-                    entity: Some(EntityFetch { types: entity_types }),
+                    entity: Some(EntityFetch {
+                        types: entity_types,
+                    }),
                     root_keys: Vec::new(),
                 }
             }
@@ -653,7 +708,12 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn write_variable_definitions(operation: &Operation, used: &[Name], entities: bool, out: &mut String) {
+fn write_variable_definitions(
+    operation: &Operation,
+    used: &[Name],
+    entities: bool,
+    out: &mut String,
+) {
     if used.is_empty() && !entities {
         return;
     }
@@ -694,7 +754,11 @@ fn sequence(mut nodes: Vec<PlanNode>) -> Option<PlanNode> {
     }
 }
 
-fn with_conditions(conditions: &[(Name, bool)], already: &[(Name, bool)], node: PlanNode) -> PlanNode {
+fn with_conditions(
+    conditions: &[(Name, bool)],
+    already: &[(Name, bool)],
+    node: PlanNode,
+) -> PlanNode {
     conditions
         .iter()
         .rev()
@@ -702,9 +766,17 @@ fn with_conditions(conditions: &[(Name, bool)], already: &[(Name, bool)], node: 
         .fold(node, |node, (variable, value)| {
             let node = Some(Box::new(node));
             if *value {
-                PlanNode::Condition { variable: variable.clone(), if_true: node, if_false: None }
+                PlanNode::Condition {
+                    variable: variable.clone(),
+                    if_true: node,
+                    if_false: None,
+                }
             } else {
-                PlanNode::Condition { variable: variable.clone(), if_true: None, if_false: node }
+                PlanNode::Condition {
+                    variable: variable.clone(),
+                    if_true: None,
+                    if_false: node,
+                }
             }
         })
 }
@@ -740,7 +812,8 @@ fn list_depth(ty: &apollo_compiler::ast::Type) -> usize {
     let mut ty = ty;
     loop {
         match ty {
-            apollo_compiler::ast::Type::List(inner) | apollo_compiler::ast::Type::NonNullList(inner) => {
+            apollo_compiler::ast::Type::List(inner)
+            | apollo_compiler::ast::Type::NonNullList(inner) => {
                 depth += 1;
                 ty = inner;
             }

@@ -32,7 +32,10 @@ fn write_node(node: &PlanNode, indent: usize, out: &mut String) {
         PlanNode::Fetch(fetch) => {
             let flatten = !fetch.merge_path.is_empty();
             let indent = if flatten {
-                out.push_str(&format!("Flatten(path: \"{}\") {{\n", path_string(&fetch.merge_path)));
+                out.push_str(&format!(
+                    "Flatten(path: \"{}\") {{\n",
+                    path_string(&fetch.merge_path)
+                ));
                 push_indent(indent + 1, out);
                 indent + 1
             } else {

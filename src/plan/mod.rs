@@ -113,3 +113,20 @@ pub fn plan_operation(
 ) -> Result<QueryPlan, PlanError> {
     builder::build(supergraph, document, operation)
 }
+
+/// Plans the operation in `query` and prints the plan; the message of the first error otherwise.
+pub fn plan_text(
+    supergraph: &Supergraph,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<String, String> {
+    let document =
+        ExecutableDocument::parse_and_validate(&supergraph.api_schema, query, "query.graphql")
+            .map_err(|e| e.errors.to_string())?;
+    let operation = document
+        .operations
+        .get(operation_name)
+        .map_err(|e| e.message().to_string())?;
+    let plan = plan_operation(supergraph, &document, operation).map_err(|e| e.to_string())?;
+    Ok(plan.to_string())
+}

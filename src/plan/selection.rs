@@ -94,7 +94,10 @@ impl SelectionSet {
             matches!(s, Selection::Field(f) if f.name == "__typename" && f.alias.is_none() && f.directives.is_empty())
         });
         if !already {
-            self.items.insert(0, Selection::Field(Field::new(Name::new_static_unchecked("__typename"))));
+            self.items.insert(
+                0,
+                Selection::Field(Field::new(Name::new_static_unchecked("__typename"))),
+            );
         }
     }
 
@@ -268,7 +271,9 @@ fn value_variables(value: &Value, out: &mut Vec<Name>) {
 }
 
 /// `@skip`/`@include` directives, the only client directives forwarded to subgraphs.
-pub fn conditional_directives(directives: &DirectiveList) -> impl Iterator<Item = &Node<Directive>> {
+pub fn conditional_directives(
+    directives: &DirectiveList,
+) -> impl Iterator<Item = &Node<Directive>> {
     directives
         .iter()
         .filter(|d| d.name == "skip" || d.name == "include")

@@ -26,8 +26,9 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
         .filter(|(_, t)| t.directives().has("inaccessible"))
         .map(|(n, _)| n.clone())
         .collect();
-    let hidden_type =
-        |ty: &Type| inaccessible.contains(ty.inner_named_type()) || ty.inner_named_type().starts_with("join__");
+    let hidden_type = |ty: &Type| {
+        inaccessible.contains(ty.inner_named_type()) || ty.inner_named_type().starts_with("join__")
+    };
 
     schema.types.retain(|name, ty| {
         !(inaccessible.contains(name)
@@ -42,10 +43,18 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
         let def = schema.schema_definition.make_mut();
         def.directives.retain(|d| !is_machinery_directive(&d.name));
         // A root type that is inaccessible as a whole is not part of the API.
-        if def.mutation.as_ref().is_some_and(|m| inaccessible.contains(&m.name)) {
+        if def
+            .mutation
+            .as_ref()
+            .is_some_and(|m| inaccessible.contains(&m.name))
+        {
             def.mutation = None;
         }
-        if def.subscription.as_ref().is_some_and(|m| inaccessible.contains(&m.name)) {
+        if def
+            .subscription
+            .as_ref()
+            .is_some_and(|m| inaccessible.contains(&m.name))
+        {
             def.subscription = None;
         }
     }
@@ -55,61 +64,93 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
             ExtendedType::Object(obj) => {
                 let obj = obj.make_mut();
                 obj.directives.retain(|d| !is_machinery_directive(&d.name));
-                obj.implements_interfaces.retain(|i| !inaccessible.contains(&i.name));
-                obj.fields.retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
+                obj.implements_interfaces
+                    .retain(|i| !inaccessible.contains(&i.name));
+                obj.fields
+                    .retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
                 for field in obj.fields.values_mut() {
                     let field = field.make_mut();
-                    field.directives.retain(|d| !is_machinery_directive(&d.name));
+                    field
+                        .directives
+                        .retain(|d| !is_machinery_directive(&d.name));
                     field
                         .arguments
                         .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
                     for arg in &mut field.arguments {
-                        arg.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                        arg.make_mut()
+                            .directives
+                            .retain(|d| !is_machinery_directive(&d.name));
                     }
                 }
             }
             ExtendedType::Interface(iface) => {
                 let iface = iface.make_mut();
-                iface.directives.retain(|d| !is_machinery_directive(&d.name));
-                iface.implements_interfaces.retain(|i| !inaccessible.contains(&i.name));
-                iface.fields.retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
+                iface
+                    .directives
+                    .retain(|d| !is_machinery_directive(&d.name));
+                iface
+                    .implements_interfaces
+                    .retain(|i| !inaccessible.contains(&i.name));
+                iface
+                    .fields
+                    .retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
                 for field in iface.fields.values_mut() {
                     let field = field.make_mut();
-                    field.directives.retain(|d| !is_machinery_directive(&d.name));
+                    field
+                        .directives
+                        .retain(|d| !is_machinery_directive(&d.name));
                     field
                         .arguments
                         .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
                     for arg in &mut field.arguments {
-                        arg.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                        arg.make_mut()
+                            .directives
+                            .retain(|d| !is_machinery_directive(&d.name));
                     }
                 }
             }
             ExtendedType::Union(union_) => {
                 let union_ = union_.make_mut();
-                union_.directives.retain(|d| !is_machinery_directive(&d.name));
+                union_
+                    .directives
+                    .retain(|d| !is_machinery_directive(&d.name));
                 union_.members.retain(|m| !inaccessible.contains(&m.name));
             }
             ExtendedType::Enum(enum_) => {
                 let enum_ = enum_.make_mut();
-                enum_.directives.retain(|d| !is_machinery_directive(&d.name));
-                enum_.values.retain(|_, v| !v.directives.has("inaccessible"));
+                enum_
+                    .directives
+                    .retain(|d| !is_machinery_directive(&d.name));
+                enum_
+                    .values
+                    .retain(|_, v| !v.directives.has("inaccessible"));
                 for value in enum_.values.values_mut() {
-                    value.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                    value
+                        .make_mut()
+                        .directives
+                        .retain(|d| !is_machinery_directive(&d.name));
                 }
             }
             ExtendedType::InputObject(input) => {
                 let input = input.make_mut();
-                input.directives.retain(|d| !is_machinery_directive(&d.name));
+                input
+                    .directives
+                    .retain(|d| !is_machinery_directive(&d.name));
                 input
                     .fields
                     .retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
                 for field in input.fields.values_mut() {
-                    field.make_mut().directives.retain(|d| !is_machinery_directive(&d.name));
+                    field
+                        .make_mut()
+                        .directives
+                        .retain(|d| !is_machinery_directive(&d.name));
                 }
             }
             ExtendedType::Scalar(scalar) => {
                 let scalar: &mut apollo_compiler::schema::ScalarType = Node::make_mut(scalar);
-                scalar.directives.retain(|d| !is_machinery_directive(&d.name));
+                scalar
+                    .directives
+                    .retain(|d| !is_machinery_directive(&d.name));
             }
         }
     }

@@ -82,7 +82,9 @@ pub struct TypeInfo {
 pub enum SupergraphError {
     #[error("the supergraph SDL is not a valid schema:\n{0}")]
     InvalidSchema(String),
-    #[error("the supergraph has no `join__Graph` enum; is it a federation supergraph (join v0.1–v0.5)?")]
+    #[error(
+        "the supergraph has no `join__Graph` enum; is it a federation supergraph (join v0.1–v0.5)?"
+    )]
     NoGraphs,
     #[error("invalid @{directive} on {coordinate}: {message}")]
     InvalidDirective {
@@ -190,7 +192,12 @@ impl Supergraph {
     }
 
     /// The `@join__field` of `type_name.field` in `graph`, if it has one.
-    pub fn field_source(&self, type_name: &str, field: &str, graph: SubgraphId) -> Option<&FieldSource> {
+    pub fn field_source(
+        &self,
+        type_name: &str,
+        field: &str,
+        graph: SubgraphId,
+    ) -> Option<&FieldSource> {
         self.types
             .get(type_name)?
             .fields
@@ -261,7 +268,11 @@ fn graph_arg(
         return Ok(None);
     };
     let Some(name) = value.as_enum() else {
-        return Err(invalid(directive, coordinate, "`graph` is not a join__Graph value"));
+        return Err(invalid(
+            directive,
+            coordinate,
+            "`graph` is not a join__Graph value",
+        ));
     };
     graph_ids
         .get(name)
@@ -301,9 +312,20 @@ fn field_set(
     let Some(Value::String(text)) = directive.specified_argument_by_name(arg).map(|v| &**v) else {
         return Ok(None);
     };
-    FieldSet::parse(schema, type_name.clone(), text.as_str(), "field_set.graphql")
-        .map(|fs| Some(Arc::new(fs.selection_set)))
-        .map_err(|e| invalid(directive, coordinate, &format!("{arg}: \"{text}\": {}", e.errors)))
+    FieldSet::parse(
+        schema,
+        type_name.clone(),
+        text.as_str(),
+        "field_set.graphql",
+    )
+    .map(|fs| Some(Arc::new(fs.selection_set)))
+    .map_err(|e| {
+        invalid(
+            directive,
+            coordinate,
+            &format!("{arg}: \"{text}\": {}", e.errors),
+        )
+    })
 }
 
 fn read_type(
@@ -393,7 +415,9 @@ fn read_type(
                     }
                 }
                 for d in marks {
-                    let iface = d.specified_argument_by_name("interface").and_then(|v| v.as_str());
+                    let iface = d
+                        .specified_argument_by_name("interface")
+                        .and_then(|v| v.as_str());
                     if iface == Some(name.as_str()) {
                         if let Some(g) = graph_arg(d, graph_ids, obj_name)? {
                             push_unique(info.possible_in_graph.entry(g).or_default(), obj_name);
@@ -406,7 +430,9 @@ fn read_type(
                 .types
                 .iter()
                 .filter_map(|(n, t)| match t {
-                    ExtendedType::Object(o) if o.implements_interfaces.contains(name) => Some(n.clone()),
+                    ExtendedType::Object(o) if o.implements_interfaces.contains(name) => {
+                        Some(n.clone())
+                    }
                     _ => None,
                 })
                 .collect();
@@ -436,7 +462,9 @@ fn read_type(
                 }
             }
             for d in marks {
-                let member = d.specified_argument_by_name("member").and_then(|v| v.as_str());
+                let member = d
+                    .specified_argument_by_name("member")
+                    .and_then(|v| v.as_str());
                 if let (Some(g), Some(member)) = (graph_arg(d, graph_ids, name)?, member) {
                     if let Ok(member) = Name::new(member) {
                         push_unique(info.possible_in_graph.entry(g).or_default(), &member);

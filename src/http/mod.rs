@@ -1,0 +1,199 @@
+//! The HTTP edge: GraphQL over HTTP on `/graphql`, health and readiness, a GraphiQL page.
+//!
+//! Status codes follow the GraphQL-over-HTTP spec: with `application/graphql-response+json` a request
+//! error is a 4xx; with legacy `application/json` every well-formed request gets 200.
+
+mod graphiql;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use crate::execute::shape::errors_body;
+use crate::gateway::{Gateway, GraphqlRequest, Outcome};
+use crate::response::GraphqlError;
+
+/// Request bodies above this are refused before parsing.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/", get(graphql_get).post(graphql_post))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(gateway)
+}
+
+async fn health() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        "{\"status\":\"UP\"}",
+    )
+}
+
+async fn ready(State(gateway): State<Arc<Gateway>>) -> Response {
+    if gateway.is_ready() {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"status\":\"READY\"}",
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"status\":\"NOT_READY\"}",
+        )
+            .into_response()
+    }
+}
+
+/// Which response media type the client gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+fn negotiate(headers: &HeaderMap) -> MediaType {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains(GRAPHQL_RESPONSE_JSON) {
+        MediaType::GraphqlResponseJson
+    } else {
+        MediaType::Json
+    }
+}
+
+fn respond(media: MediaType, outcome: Outcome, body: Vec<u8>) -> Response {
+    let status = match (outcome, media) {
+        (Outcome::Executed, _) => StatusCode::OK,
+        (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
+        (Outcome::NotReady, _) => StatusCode::SERVICE_UNAVAILABLE,
+        (Outcome::BadRequest, _) => StatusCode::BAD_REQUEST,
+        (Outcome::RequestError, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
+        (Outcome::RequestError, MediaType::Json) => StatusCode::OK,
+    };
+    let content_type = match media {
+        MediaType::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+        MediaType::Json => "application/json",
+    };
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if outcome == Outcome::MethodNotAllowed {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+fn bad_request(media: MediaType, message: String) -> Response {
+    respond(
+        media,
+        Outcome::BadRequest,
+        errors_body(&[GraphqlError::new(message, "BAD_REQUEST")]),
+    )
+}
+
+async fn graphql_post(
+    State(gateway): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let media = negotiate(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if !content_type.starts_with("application/json")
+        && !content_type.starts_with("application/graphql-response+json")
+    {
+        return respond(
+            media,
+            Outcome::BadRequest,
+            errors_body(&[GraphqlError::new(
+                format!("unsupported content type `{content_type}`: send application/json"),
+                "UNSUPPORTED_MEDIA_TYPE",
+            )]),
+        );
+    }
+    let request: GraphqlRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return bad_request(
+                media,
+                format!("the request body is not a valid GraphQL request: {e}"),
+            )
+        }
+    };
+    let response = gateway.execute(request, false).await;
+    respond(media, response.outcome, response.body)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+async fn graphql_get(
+    State(gateway): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let media = negotiate(&headers);
+    let Ok(Query(params)) = params else {
+        return bad_request(media, "the query string could not be read".into());
+    };
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if params.query.is_none() && wants_html {
+        return Html(graphiql::PAGE).into_response();
+    }
+    let variables = match params.variables.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(text) => {
+            match serde_json::from_str::<Option<serde_json::Map<String, serde_json::Value>>>(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    return bad_request(media, format!("`variables` is not a JSON object: {e}"))
+                }
+            }
+        }
+    };
+    let extensions = match params.extensions.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(text) => match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return bad_request(media, format!("`extensions` is not JSON: {e}")),
+        },
+    };
+    let request = GraphqlRequest {
+        query: params.query,
+        operation_name: params.operation_name,
+        variables,
+        extensions,
+    };
+    let response = gateway.execute(request, true).await;
+    respond(media, response.outcome, response.body)
+}

@@ -1,0 +1,155 @@
+//! Getting from a config (or a supergraph file) to a serving gateway: load SDLs, compose, parse,
+//! listen; and hot reload by polling.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::gateway::{Gateway, SubgraphOverride};
+use crate::sources::{load_subgraph_sdls, read_supergraph_file};
+use crate::supergraph::Supergraph;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Sources(#[from] crate::sources::SourceError),
+    #[error("composition failed:\n{0}")]
+    Composition(#[from] crate::compose::CompositionErrors),
+    #[error("{0}")]
+    Supergraph(#[from] crate::supergraph::SupergraphError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The supergraph SDL a config describes: its `supergraph` file, or its subgraphs composed.
+pub async fn supergraph_sdl(
+    config: &Config,
+    client: &reqwest::Client,
+) -> Result<String, StartupError> {
+    if let Some(path) = &config.supergraph {
+        return Ok(read_supergraph_file(path).await?);
+    }
+    let sdls = load_subgraph_sdls(config, client).await?;
+    Ok(crate::compose::compose(&sdls)?)
+}
+
+/// A gateway serving what `config` describes: the embedding entry point (tests use it too);
+/// `crate::http::router(gateway)` turns it into an axum `Router`.
+pub async fn gateway_from_config(
+    config: &Config,
+    client: &reqwest::Client,
+) -> Result<Arc<Gateway>, StartupError> {
+    let sdl = supergraph_sdl(config, client).await?;
+    let supergraph = Supergraph::parse(&sdl)?;
+    let gateway = Arc::new(Gateway::new(overrides(Some(config))));
+    gateway.swap_supergraph(supergraph);
+    Ok(gateway)
+}
+
+/// A gateway serving a supergraph SDL as it is (composed by us or another tool).
+pub fn gateway_from_supergraph(
+    sdl: &str,
+    config: Option<&Config>,
+) -> Result<Arc<Gateway>, StartupError> {
+    let supergraph = Supergraph::parse(sdl)?;
+    let gateway = Arc::new(Gateway::new(overrides(config)));
+    gateway.swap_supergraph(supergraph);
+    Ok(gateway)
+}
+
+pub async fn supergraph_file(path: &Path) -> Result<String, StartupError> {
+    Ok(read_supergraph_file(path).await?)
+}
+
+/// Config settings that apply over the supergraph's own URLs, by subgraph name.
+pub fn overrides(config: Option<&Config>) -> HashMap<String, SubgraphOverride> {
+    config
+        .map(|c| {
+            c.subgraphs
+                .iter()
+                .map(|s| {
+                    (
+                        s.name.clone(),
+                        SubgraphOverride {
+                            url: s.url.clone(),
+                            timeout: s.timeout,
+                        },
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Binds `addr` and serves until Ctrl-C or SIGTERM.
+pub async fn serve(gateway: Arc<Gateway>, addr: SocketAddr) -> Result<(), StartupError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Listen { addr, source })?;
+    let local = listener.local_addr().unwrap_or(addr);
+    eprintln!("seam listening on http://{local}/graphql");
+    tracing::info!(%local, "listening");
+    axum::serve(listener, crate::http::router(gateway))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartupError::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Re-fetches and recomposes every `interval`; swaps the schema only when the SDL changed and is valid,
+/// so a broken subgraph deploy never takes the gateway down.
+pub fn spawn_hot_reload(
+    gateway: Arc<Gateway>,
+    config: Config,
+    interval: Duration,
+    client: reqwest::Client,
+) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let current = gateway.schema_state().map(|s| s.supergraph.sdl.clone());
+            match supergraph_sdl(&config, &client).await {
+                Ok(sdl) if Some(&sdl) != current.as_ref() => match Supergraph::parse(&sdl) {
+                    Ok(supergraph) => {
+                        gateway.swap_supergraph(supergraph);
+                        tracing::info!("schema reloaded");
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reload skipped: new supergraph is invalid")
+                    }
+                },
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reload skipped"),
+            }
+        }
+    });
+}
