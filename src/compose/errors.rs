@@ -42,6 +42,8 @@ pub enum ErrorCode {
     ProvidesFieldsMissingExternal,
     /// A `@provides` is on a field that does not return an object or interface.
     ProvidesOnNonObjectField,
+    /// A field is `@external` in every subgraph that defines it: no subgraph resolves it.
+    ExternalMissingOnBase,
     /// A required argument is missing from the field in some subgraph.
     RequiredArgumentMissingInSomeSubgraph,
     /// A required input field is missing from the input type in some subgraph.
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::ProvidesInvalidFields => "PROVIDES_INVALID_FIELDS",
             ErrorCode::ProvidesFieldsMissingExternal => "PROVIDES_FIELDS_MISSING_EXTERNAL",
             ErrorCode::ProvidesOnNonObjectField => "PROVIDES_ON_NON_OBJECT_FIELD",
+            ErrorCode::ExternalMissingOnBase => "EXTERNAL_MISSING_ON_BASE",
             ErrorCode::RequiredArgumentMissingInSomeSubgraph => {
                 "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH"
             }

@@ -86,6 +86,17 @@ impl FieldMerger<'_> {
         }
         if self.kind == TypeKind::Object {
             self.check_sharing(&coordinate, name, &sources);
+            if sources.iter().all(|source| source.field.external) {
+                let names: Vec<&str> = sources.iter().map(|s| self.subgraph_name(s)).collect();
+                self.errors.push(CompositionError::new(
+                    ErrorCode::ExternalMissingOnBase,
+                    format!(
+                        "Field {coordinate} is marked @external in every subgraph that defines \
+                         it ({}), so no subgraph resolves it",
+                        quoted_list(&names)
+                    ),
+                ));
+            }
         }
         let ty = self.merged_type(&coordinate, &sources)?;
         let all_types_equal = sources

@@ -17,6 +17,8 @@ use super::subgraph::{FieldCoordinate, Subgraph, TypeKind};
 #[derive(Debug, Default)]
 pub(crate) struct FieldSetUsage {
     pub key_fields: HashSet<FieldCoordinate>,
+    /// Fields selected by a key declared on a type extension.
+    pub extension_key_fields: HashSet<FieldCoordinate>,
     pub used_fields: HashSet<FieldCoordinate>,
     pub provided_fields: HashSet<FieldCoordinate>,
 }
@@ -54,6 +56,9 @@ pub(crate) fn check_field_sets(
                 &key.fields,
                 errors,
             );
+            if key.extension {
+                usage.extension_key_fields.extend(selected.iter().cloned());
+            }
             usage.key_fields.extend(selected.iter().cloned());
             usage.used_fields.extend(selected);
         }

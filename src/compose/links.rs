@@ -113,15 +113,16 @@ impl FederationNames {
         self.directives.get(local).copied()
     }
 
-    /// Types that exist only to support federation in the subgraph and never reach the supergraph.
-    pub fn is_federation_type(&self, name: &str) -> bool {
-        matches!(
-            name,
-            "_Service" | "_Entity" | "_Any" | "_FieldSet" | "FieldSet" | "federation__Scope"
-        ) || self
-            .type_prefixes
-            .iter()
-            .any(|prefix| name.starts_with(prefix.as_str()))
+    /// Types that exist only to support federation in the subgraph and never reach the
+    /// supergraph. `FieldSet` and friends count only as scalars, so a user's object type that
+    /// happens to share the name survives.
+    pub fn is_federation_type(&self, name: &str, is_scalar: bool) -> bool {
+        matches!(name, "_Service" | "_Entity")
+            || (is_scalar && matches!(name, "_Any" | "_FieldSet" | "FieldSet"))
+            || self
+                .type_prefixes
+                .iter()
+                .any(|prefix| name.starts_with(prefix.as_str()))
     }
 }
 

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
 use super::fields;
-use super::model::{Graph, JoinField, JoinType, SuperType, Supergraph};
+use super::model::{Graph, JoinField, JoinType, SuperField, SuperType, Supergraph};
 use super::subgraph::{Subgraph, SubgraphType, TypeKind};
 use super::values::{self, EnumUsage};
 
@@ -183,11 +183,10 @@ fn merge_union(merged: &mut SuperType, sources: &[TypeSource<'_>]) {
 /// are added with a bare `@join__field`: no subgraph resolves them on the object type itself;
 /// the planner fetches them through the interface object.
 fn add_interface_object_fields(types: &mut [SuperType]) {
-    let interface_objects: Vec<(Name, Vec<(Name, super::model::SuperField)>)> = types
+    let interface_objects: Vec<(Name, Vec<(Name, SuperField)>)> = types
         .iter()
         .filter(|ty| {
-            ty.kind == TypeKind::Interface
-                && ty.join_types.iter().any(|join| join.interface_object)
+            ty.kind == TypeKind::Interface && ty.join_types.iter().any(|join| join.interface_object)
         })
         .map(|ty| {
             let fields = ty

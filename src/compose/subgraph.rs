@@ -4,7 +4,7 @@
 //! turns each one into the same shape: federation directives read into flags (whatever the
 //! subgraph calls them), federation plumbing (`_Service`, `_entities`, `FieldSet`, ...) dropped,
 //! root types renamed to `Query`/`Mutation`/`Subscription`, and only the directives the
-//! supergraph keeps (`@inaccessible`, `@tag`, `@deprecated`, `@specifiedBy`, `@oneOf`) carried on.
+//! supergraph keeps (`@inaccessible`, `@tag`, `@deprecated`, `@specifiedBy`) carried on.
 
 use std::collections::{HashMap, HashSet};
 
@@ -184,7 +184,7 @@ pub(crate) fn parse_subgraph(
 
     let mut types = IndexMap::new();
     for (name, extended) in &schema.types {
-        if extended.is_built_in() || names.is_federation_type(name) {
+        if extended.is_built_in() || names.is_federation_type(name, extended.is_scalar()) {
             continue;
         }
         if let Some(ty) = reader.read_type(extended) {
@@ -203,23 +203,26 @@ pub(crate) fn parse_subgraph(
         provided_fields: HashSet::new(),
     };
     let usage = fieldset::check_field_sets(&subgraph, errors);
-    subgraph.key_fields = usage.key_fields;
-    subgraph.used_fields = usage.used_fields;
-    subgraph.provided_fields = usage.provided_fields;
 
-    if !subgraph.fed2 {
-        // Federation 1 marks the key fields of an entity it extends `@external`, yet the
-        // subgraph can resolve them (it receives them in the representation): like Apollo,
-        // treat them as its own.
-        for (type_name, ty) in subgraph.types.iter_mut() {
-            for (field_name, field) in ty.fields.iter_mut() {
-                let coordinate = (type_name.clone(), field_name.clone());
-                if field.external && subgraph.key_fields.contains(&coordinate) {
-                    field.external = false;
-                }
+    // A subgraph extending an entity it does not own marks the key fields `@external`, yet it
+    // can resolve them (they arrive in the representation): like Apollo, treat them as its own.
+    // Federation 1 does this for every key; Federation 2 for keys declared on an extension.
+    for (type_name, ty) in subgraph.types.iter_mut() {
+        for (field_name, field) in ty.fields.iter_mut() {
+            let coordinate = (type_name.clone(), field_name.clone());
+            let resolvable_key_field = if subgraph.fed2 {
+                usage.extension_key_fields.contains(&coordinate)
+            } else {
+                usage.key_fields.contains(&coordinate)
+            };
+            if field.external && resolvable_key_field {
+                field.external = false;
             }
         }
     }
+    subgraph.key_fields = usage.key_fields;
+    subgraph.used_fields = usage.used_fields;
+    subgraph.provided_fields = usage.provided_fields;
     Some(subgraph)
 }
 
@@ -542,11 +545,8 @@ impl Reader<'_> {
                 }
             }
             Some(_) => None,
-            None => matches!(
-                directive.name.as_str(),
-                "deprecated" | "specifiedBy" | "oneOf"
-            )
-            .then(|| directive.clone()),
+            None => matches!(directive.name.as_str(), "deprecated" | "specifiedBy")
+                .then(|| directive.clone()),
         }
     }
 }

@@ -21,18 +21,16 @@ use super::subgraph::{InputValue, Subgraph};
 fn merge_shapes(a: &Type, b: &Type, non_null: fn(bool, bool) -> bool) -> Option<Type> {
     let keep_non_null = non_null(a.is_non_null(), b.is_non_null());
     match (a, b) {
-        (
-            Type::Named(x) | Type::NonNullNamed(x),
-            Type::Named(y) | Type::NonNullNamed(y),
-        ) if x == y => Some(if keep_non_null {
-            Type::NonNullNamed(x.clone())
-        } else {
-            Type::Named(x.clone())
-        }),
-        (
-            Type::List(x) | Type::NonNullList(x),
-            Type::List(y) | Type::NonNullList(y),
-        ) => {
+        (Type::Named(x) | Type::NonNullNamed(x), Type::Named(y) | Type::NonNullNamed(y))
+            if x == y =>
+        {
+            Some(if keep_non_null {
+                Type::NonNullNamed(x.clone())
+            } else {
+                Type::Named(x.clone())
+            })
+        }
+        (Type::List(x) | Type::NonNullList(x), Type::List(y) | Type::NonNullList(y)) => {
             let item = Box::new(merge_shapes(x, y, non_null)?);
             Some(if keep_non_null {
                 Type::NonNullList(item)
@@ -65,7 +63,10 @@ pub(super) struct EnumUsage {
 impl EnumUsage {
     pub fn collect(subgraphs: &[Subgraph]) -> Self {
         let mut usage = EnumUsage::default();
-        for ty in subgraphs.iter().flat_map(|subgraph| subgraph.types.values()) {
+        for ty in subgraphs
+            .iter()
+            .flat_map(|subgraph| subgraph.types.values())
+        {
             for field in ty.fields.values() {
                 usage.output.insert(field.ty.inner_named_type().clone());
                 for arg in field.args.values() {
@@ -228,7 +229,7 @@ pub(super) fn merge_arguments(
     sources: &[(usize, &IndexMap<Name, InputValue>)],
     subgraphs: &[Subgraph],
     errors: &mut Vec<CompositionError>,
-) -> Vec<super::model::SuperInputValue> {
+) -> Vec<SuperInputValue> {
     merge_input_values(coordinate, Position::Argument, sources, subgraphs, errors)
         .into_iter()
         .map(|(value, _)| value)
@@ -257,7 +258,10 @@ fn merge_input_values<'a>(
     let mut by_name: IndexMap<&Name, Vec<(usize, &InputValue)>> = IndexMap::new();
     for (graph, values) in sources {
         for value in values.values() {
-            by_name.entry(&value.name).or_default().push((*graph, value));
+            by_name
+                .entry(&value.name)
+                .or_default()
+                .push((*graph, value));
         }
     }
     let names_of = |definitions: &[(usize, &InputValue)]| -> Vec<&str> {
@@ -362,11 +366,18 @@ fn merge_input_values<'a>(
         for (_, definition) in &definitions {
             merge_directives(&mut directives, &definition.directives);
         }
+        // A default only some subgraphs have is left out, as Apollo does: the gateway forwards
+        // what the client sent, so the subgraphs without it would not see the advertised value.
+        let default = if defaults.len() == definitions.len() {
+            definitions[0].1.default.clone()
+        } else {
+            None
+        };
         let value = SuperInputValue {
             name: name.clone(),
             description: first_description(definitions.iter().map(|(_, d)| &d.description)),
             ty,
-            default: definitions.iter().find_map(|(_, d)| d.default.clone()),
+            default,
             directives,
         };
         merged.push((value, definitions));

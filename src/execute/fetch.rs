@@ -252,12 +252,15 @@ fn write_json(out: &mut Vec<u8>, value: &Value) {
     let _ = serde_json::to_writer(&mut *out, value);
 }
 
+/// Called for every entity target with the list indices that lead to it.
+type TargetVisitor<'v, 'f> = dyn FnMut(&'v Map<String, Value>, &[usize]) + 'f;
+
 /// Calls `f` for every object at `path`, with the list indices that lead to it.
 fn visit_targets<'v>(
     value: &'v Value,
     path: &[PathElement],
     indices: &mut Vec<usize>,
-    f: &mut dyn FnMut(&'v Map<String, Value>, &[usize]),
+    f: &mut TargetVisitor<'v, '_>,
 ) {
     match path.split_first() {
         None => match value {
@@ -373,6 +376,10 @@ fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &Selectio
 }
 
 /// Merges a subgraph answer into the response and returns the errors to report.
+///
+/// An answer that does not have the shape asked for is reported at the client paths it should
+/// have filled (like a failed fetch), never merged: a string where an object belongs would
+/// otherwise replace what other subgraphs already put there.
 pub(super) fn merge(
     fetch: &FetchNode,
     prepared: PreparedFetch,
@@ -380,53 +387,69 @@ pub(super) fn merge(
     data: &mut Value,
     errors: &mut Vec<GraphqlError>,
 ) {
-    let Some(entity) = &fetch.entity else {
+    let had_errors = !response.errors.is_empty();
+    if fetch.entity.is_none() {
         errors.extend(response.errors);
-        if let Some(value) = response.data {
-            deep_merge(data, value);
+        match response.data {
+            Some(value @ Value::Object(_)) => deep_merge(data, value),
+            // `data: null` with errors: the errors say why the fields are missing.
+            None if had_errors => {}
+            None => fail(
+                fetch,
+                &prepared,
+                malformed(fetch, "the response has neither `data` nor `errors`".into()),
+                errors,
+            ),
+            Some(_) => fail(
+                fetch,
+                &prepared,
+                malformed(fetch, "`data` is not an object".into()),
+                errors,
+            ),
         }
         return;
+    }
+    for error in response.errors {
+        let paths = entity_error_paths(fetch, &prepared, error.path.as_deref());
+        if paths.is_empty() {
+            // A path the gateway cannot map (or none) would mislead the client: report it without.
+            errors.push(GraphqlError {
+                path: None,
+                ..error
+            });
+            continue;
+        }
+        // One representation can stand for several places in the response (deduplication).
+        for path in paths {
+            errors.push(error.clone().with_path(path));
+        }
+    }
+    let entities = match response.data {
+        Some(Value::Object(mut object)) => object.remove("_entities"),
+        _ => None,
     };
-    let mut results: Vec<Value> = match response.data {
-        Some(Value::Object(mut object)) => match object.remove("_entities") {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
+    let mut results = match entities {
+        Some(Value::Array(items)) if items.len() == prepared.rep_count => items,
+        // The whole `_entities` field failed; the subgraph's errors say why.
+        None | Some(Value::Null) if had_errors => return,
+        Some(Value::Array(items)) => {
+            let message = format!(
+                "it returned {} entities for {} representations",
+                items.len(),
+                prepared.rep_count
+            );
+            return fail(fetch, &prepared, malformed(fetch, message), errors);
+        }
+        None | Some(Value::Null) => {
+            let message = "the response has no `_entities` list".to_owned();
+            return fail(fetch, &prepared, malformed(fetch, message), errors);
+        }
+        Some(_) => {
+            let message = "`_entities` is not a list".to_owned();
+            return fail(fetch, &prepared, malformed(fetch, message), errors);
+        }
     };
     let targets = prepared.target_reps.len();
-    for mut error in response.errors {
-        error.path = rewrite_entity_error_path(fetch, &prepared, error.path.take());
-        errors.push(error);
-    }
-    if results.len() != prepared.rep_count {
-        if results.is_empty() {
-            // The whole `_entities` field failed; the errors above (if any) say why.
-            if errors.is_empty() {
-                errors.push(
-                    GraphqlError::new(
-                        format!("subgraph '{}' returned no entities", fetch.service_name),
-                        "SUBREQUEST_MALFORMED_RESPONSE",
-                    )
-                    .with_extension("service", fetch.service_name.to_string()),
-                );
-            }
-        } else {
-            errors.push(
-                GraphqlError::new(
-                    format!(
-                        "subgraph '{}' returned {} entities for {} representations",
-                        fetch.service_name,
-                        results.len(),
-                        prepared.rep_count
-                    ),
-                    "SUBREQUEST_MALFORMED_RESPONSE",
-                )
-                .with_extension("service", fetch.service_name.to_string()),
-            );
-        }
-        return;
-    }
     // Each answer is moved into its last target and cloned only for earlier duplicates.
     let mut remaining = vec![0usize; results.len()];
     for rep in prepared.target_reps.iter().flatten() {
@@ -442,15 +465,29 @@ pub(super) fn merge(
         } else {
             results[rep].clone()
         };
-        if value.is_null() {
-            continue;
-        }
         let indices = &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride];
-        if let Some(target) = target_mut(data, &fetch.merge_path, indices) {
-            deep_merge(target, value);
+        match value {
+            Value::Null => {}
+            Value::Object(_) => {
+                if let Some(target) = target_mut(data, &fetch.merge_path, indices) {
+                    deep_merge(target, value);
+                }
+            }
+            _ => {
+                let path = target_error_path(fetch, &prepared, t);
+                let message = format!("entity {rep} is not an object");
+                errors.push(malformed(fetch, message).with_path(path));
+            }
         }
     }
-    let _ = entity;
+}
+
+fn malformed(fetch: &FetchNode, message: String) -> GraphqlError {
+    FetchError::Malformed {
+        subgraph: fetch.service_name.to_string(),
+        message,
+    }
+    .into_graphql()
 }
 
 /// Records errors for a fetch that failed as a whole, at the client paths it would have filled.
@@ -474,19 +511,13 @@ pub(super) fn fail(
                 );
             }
         }
-        Some(entity) => {
+        Some(_) => {
             let mut reported = false;
             for t in 0..prepared.target_reps.len() {
                 if prepared.target_reps[t].is_none() {
                     continue;
                 }
-                let mut path = client_path(
-                    fetch,
-                    &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
-                );
-                if let Some(key) = &entity.types[prepared.target_types[t]].error_key {
-                    path.push(PathSegment::Key(key.to_string()));
-                }
+                let path = target_error_path(fetch, prepared, t);
                 errors.push(error.clone().with_path(path));
                 reported = true;
             }
@@ -497,33 +528,50 @@ pub(super) fn fail(
     }
 }
 
-fn rewrite_entity_error_path(
-    fetch: &FetchNode,
-    prepared: &PreparedFetch,
-    path: Option<Vec<PathSegment>>,
-) -> Option<Vec<PathSegment>> {
-    let path = path?;
-    let (index, rest) = match path.as_slice() {
-        [PathSegment::Key(k), PathSegment::Index(i), rest @ ..] if k == "_entities" => {
-            (Some(*i), rest)
-        }
-        // Some servers omit the index; with one representation it is unambiguous.
-        [PathSegment::Key(k), rest @ ..] if k == "_entities" && prepared.rep_count == 1 => {
-            (Some(0), rest)
-        }
-        _ => (None, &[][..]),
-    };
-    let index = index?;
-    let t = prepared
-        .target_reps
-        .iter()
-        .position(|r| *r == Some(index))?;
-    let mut client = client_path(
+/// Where a failure of target `t` of an entity fetch is reported: the entity's client path and
+/// the first field the fetch was to add to it.
+fn target_error_path(fetch: &FetchNode, prepared: &PreparedFetch, t: usize) -> Vec<PathSegment> {
+    let mut path = client_path(
         fetch,
         &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
     );
-    client.extend_from_slice(rest);
-    Some(client)
+    let key = fetch
+        .entity
+        .as_ref()
+        .and_then(|e| e.types[prepared.target_types[t]].error_key.as_ref());
+    if let Some(key) = key {
+        path.push(PathSegment::Key(key.to_string()));
+    }
+    path
+}
+
+/// The client paths of an `_entities` error path: one per place its representation fills.
+fn entity_error_paths(
+    fetch: &FetchNode,
+    prepared: &PreparedFetch,
+    path: Option<&[PathSegment]>,
+) -> Vec<Vec<PathSegment>> {
+    let (index, rest) = match path {
+        Some([PathSegment::Key(k), PathSegment::Index(i), rest @ ..]) if k == "_entities" => {
+            (*i, rest)
+        }
+        // Some servers omit the index; with one representation it is unambiguous.
+        Some([PathSegment::Key(k), rest @ ..]) if k == "_entities" && prepared.rep_count == 1 => {
+            (0, rest)
+        }
+        _ => return Vec::new(),
+    };
+    (0..prepared.target_reps.len())
+        .filter(|t| prepared.target_reps[*t] == Some(index))
+        .map(|t| {
+            let mut client = client_path(
+                fetch,
+                &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
+            );
+            client.extend_from_slice(rest);
+            client
+        })
+        .collect()
 }
 
 fn client_path(fetch: &FetchNode, indices: &[usize]) -> Vec<PathSegment> {

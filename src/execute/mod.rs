@@ -15,9 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::plan::{FetchNode, PlanNode, QueryPlan};
 use crate::response::GraphqlError;
-use crate::supergraph::SubgraphId;
 
-/// Where and how to call each subgraph, indexed by [`SubgraphId`].
+/// Where and how to call each subgraph, indexed by [`crate::supergraph::SubgraphId`].
 #[derive(Debug, Clone)]
 pub struct SubgraphEndpoint {
     pub name: String,
@@ -129,18 +128,19 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
     }
 }
 
+/// A URL and a timeout to use instead of the supergraph's URL and the default timeout.
+pub type EndpointOverride = (Option<String>, Option<Duration>);
+
 /// The endpoint list for a supergraph, with URL and timeout overrides by subgraph name.
 pub fn endpoints_for(
     supergraph: &crate::supergraph::Supergraph,
-    overrides: &dyn Fn(&str) -> (Option<String>, Option<Duration>),
+    overrides: &dyn Fn(&str) -> EndpointOverride,
 ) -> Vec<SubgraphEndpoint> {
     supergraph
         .subgraphs
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
+        .map(|s| {
             let (url, timeout) = overrides(&s.name.0);
-            let _ = SubgraphId(i as u16);
             SubgraphEndpoint {
                 name: s.name.to_string(),
                 url: url.unwrap_or_else(|| s.url.clone()),

@@ -8,6 +8,7 @@ mod graphiql;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -110,10 +111,21 @@ fn bad_request(media: MediaType, message: String) -> Response {
     )
 }
 
+/// An error-only body with an HTTP status of its own (the body was refused before it was read).
+fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> Response {
+    let mut response = respond(
+        media,
+        Outcome::BadRequest,
+        errors_body(&[GraphqlError::new(message, code)]),
+    );
+    *response.status_mut() = status;
+    response
+}
+
 async fn graphql_post(
     State(gateway): State<Arc<Gateway>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let media = negotiate(&headers);
     let content_type = headers
@@ -123,13 +135,41 @@ async fn graphql_post(
     if !content_type.starts_with("application/json")
         && !content_type.starts_with("application/graphql-response+json")
     {
-        return respond(
+        return refuse(
             media,
-            Outcome::BadRequest,
-            errors_body(&[GraphqlError::new(
-                format!("unsupported content type `{content_type}`: send application/json"),
-                "UNSUPPORTED_MEDIA_TYPE",
-            )]),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported content type `{content_type}`: send application/json"),
+            "UNSUPPORTED_MEDIA_TYPE",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        // Answered as GraphQL errors so clients can show them like any other.
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return refuse(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"),
+                "PAYLOAD_TOO_LARGE",
+            )
+        }
+        Err(rejection) => {
+            return refuse(
+                media,
+                rejection.status(),
+                format!(
+                    "the request body could not be read: {}",
+                    rejection.body_text()
+                ),
+                "BAD_REQUEST",
+            )
+        }
+    };
+    // serde reads a struct from a JSON array too; a GraphQL request is an object (no batching).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return bad_request(
+            media,
+            "the request body must be a JSON object: {\"query\": \"...\"}".into(),
         );
     }
     let request: GraphqlRequest = match serde_json::from_slice(&body) {

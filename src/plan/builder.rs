@@ -46,6 +46,9 @@ struct Builder<'a> {
     groups: Vec<Group>,
     /// While planning a `@requires` selection: the groups it touched, which the requiring fetch waits for.
     touched: Vec<Vec<usize>>,
+    /// Per selection set being planned: how many of its fields that must leave the current subgraph
+    /// each other subgraph could resolve. A `@shareable` field then goes where its siblings go.
+    jump_targets: Vec<Vec<(SubgraphId, usize)>>,
 }
 
 /// A client field with the `@skip`/`@include` of the fragments it was reached through.
@@ -69,6 +72,7 @@ pub(super) fn build(
         document,
         groups: Vec::new(),
         touched: Vec::new(),
+        jump_targets: Vec::new(),
     };
     let root_type = operation.object_type().clone();
     let collected = builder.collect(&operation.selection_set, &root_type)?;
@@ -250,11 +254,63 @@ impl<'a> Builder<'a> {
         provides: Option<&exe::SelectionSet>,
         conditions: &Conditions,
     ) -> Result<SelectionSet, PlanError> {
+        let collected = self.collect(set, object_type)?;
+        let targets = self.count_jump_targets(group, object_type, &collected, provides);
+        self.jump_targets.push(targets);
         let mut out = SelectionSet::default();
-        for c in self.collect(set, object_type)? {
-            self.plan_field(group, object_type, &c, path, provides, conditions, &mut out)?;
+        let mut result = Ok(());
+        for c in &collected {
+            result = self.plan_field(group, object_type, c, path, provides, conditions, &mut out);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(out)
+        self.jump_targets.pop();
+        result.map(|()| out)
+    }
+
+    /// Whether `group`'s subgraph resolves `object_type.field` itself (or has it provided).
+    fn is_local(
+        &self,
+        group: usize,
+        object_type: &Name,
+        field: &Name,
+        provides: Option<&exe::SelectionSet>,
+    ) -> bool {
+        let subgraph = self.groups[group].subgraph;
+        provides.and_then(|p| find_field(p, field)).is_some()
+            || (self
+                .supergraph
+                .field_resolvers(object_type, field)
+                .contains(&subgraph)
+                && self
+                    .supergraph
+                    .field_source(object_type, field, subgraph)
+                    .is_none_or(|s| s.requires.is_none()))
+    }
+
+    /// For each subgraph, how many of the fields in `collected` that `group` cannot resolve it can.
+    fn count_jump_targets(
+        &self,
+        group: usize,
+        object_type: &Name,
+        collected: &[Collected<'_>],
+        provides: Option<&exe::SelectionSet>,
+    ) -> Vec<(SubgraphId, usize)> {
+        let mut counts: Vec<(SubgraphId, usize)> = Vec::new();
+        for c in collected {
+            let name = &c.field.name;
+            if name.starts_with("__") || self.is_local(group, object_type, name, provides) {
+                continue;
+            }
+            for target in self.supergraph.field_resolvers(object_type, name) {
+                match counts.iter_mut().find(|(s, _)| *s == target) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((target, 1)),
+                }
+            }
+        }
+        counts
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -279,12 +335,7 @@ impl<'a> Builder<'a> {
         let subgraph = self.groups[group].subgraph;
         let provided = provides.and_then(|p| find_field(p, name));
         let source = self.supergraph.field_source(object_type, name, subgraph);
-        let local = provided.is_some()
-            || (self
-                .supergraph
-                .field_resolvers(object_type, name)
-                .contains(&subgraph)
-                && source.is_none_or(|s| s.requires.is_none()));
+        let local = self.is_local(group, object_type, name, provides);
         let field_type = self.field_type(object_type, c.field);
         let path = child_path(path, c.field);
         if local {
@@ -347,11 +398,20 @@ impl<'a> Builder<'a> {
                 })
             })
             .collect();
-        let rest: Vec<SubgraphId> = resolvers
+        // Otherwise prefer the subgraph that can also take most of the sibling fields, so that a
+        // `@shareable` field rides along with them instead of costing a fetch of its own.
+        let siblings = self.jump_targets.last();
+        let sibling_count = |s: &SubgraphId| {
+            siblings
+                .and_then(|t| t.iter().find(|(g, _)| g == s))
+                .map_or(0, |(_, n)| *n)
+        };
+        let mut rest: Vec<SubgraphId> = resolvers
             .iter()
             .copied()
             .filter(|s| !ordered.contains(s))
             .collect();
+        rest.sort_by_key(|s| std::cmp::Reverse(sibling_count(s)));
         ordered.extend(rest);
         let mut chosen = None;
         for target in ordered {
@@ -482,13 +542,34 @@ impl<'a> Builder<'a> {
         representation: SelectionSet,
         key_fields: Vec<Name>,
     ) -> usize {
-        let existing = self.groups.iter().position(|g| {
+        let same_fetch = |g: &Group| {
             g.subgraph == subgraph
                 && g.entity_types.is_some()
                 && g.merge_path == path
-                && g.deps == deps
                 && &g.conditions == conditions
-        });
+        };
+        // A group with the same dependencies is the natural home. Failing that, one fetch that
+        // waits for the union of both dependency sets is still cheaper than two fetches to the same
+        // subgraph at the same path, as long as waiting creates no cycle.
+        let existing = self
+            .groups
+            .iter()
+            .position(|g| same_fetch(g) && g.deps == deps)
+            .or_else(|| {
+                (0..self.groups.len()).find(|&i| {
+                    same_fetch(&self.groups[i])
+                        && deps.iter().all(|&d| d != i && !self.depends_on(d, i))
+                })
+            });
+        if let Some(i) = existing {
+            let merged = &mut self.groups[i].deps;
+            for &d in &deps {
+                if !merged.contains(&d) {
+                    merged.push(d);
+                }
+            }
+            merged.sort_unstable();
+        }
         let index = match existing {
             Some(i) => i,
             None => {
@@ -529,6 +610,24 @@ impl<'a> Builder<'a> {
         index
     }
 
+    /// Whether group `a` waits, directly or through other groups, for group `b`.
+    fn depends_on(&self, a: usize, b: usize) -> bool {
+        let mut stack = vec![a];
+        let mut seen = vec![false; self.groups.len()];
+        while let Some(g) = stack.pop() {
+            for &d in &self.groups[g].deps {
+                if d == b {
+                    return true;
+                }
+                if !seen[d] {
+                    seen[d] = true;
+                    stack.push(d);
+                }
+            }
+        }
+        false
+    }
+
     /// The output type of `object_type.field` in the supergraph (object fields may narrow an
     /// interface field's type, so the client's definition is only the fallback).
     fn field_type(&self, object_type: &Name, field: &exe::Field) -> Name {
@@ -563,15 +662,11 @@ impl<'a> Builder<'a> {
                     .collect();
                 parallel(nodes)
             } else {
+                // Merged groups may wait for groups created after them, so levels are computed
+                // by walking dependencies rather than in creation order.
                 let mut level: HashMap<usize, usize> = HashMap::new();
                 for &i in members {
-                    let l = self.groups[i]
-                        .deps
-                        .iter()
-                        .map(|d| level.get(d).map_or(0, |l| l + 1))
-                        .max()
-                        .unwrap_or(0);
-                    level.insert(i, l);
+                    self.level_of(i, &mut level);
                 }
                 let depth = level.values().copied().max().map_or(0, |m| m + 1);
                 let steps: Vec<PlanNode> = (0..depth)
@@ -620,6 +715,21 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// One more than the deepest group `index` waits for; 0 for groups that wait for none.
+    fn level_of(&self, index: usize, memo: &mut HashMap<usize, usize>) -> usize {
+        if let Some(&l) = memo.get(&index) {
+            return l;
+        }
+        let l = self.groups[index]
+            .deps
+            .iter()
+            .map(|&d| self.level_of(d, memo) + 1)
+            .max()
+            .unwrap_or(0);
+        memo.insert(index, l);
+        l
+    }
+
     fn tree_node(
         &self,
         index: usize,
@@ -636,6 +746,11 @@ impl<'a> Builder<'a> {
             .collect();
         let fetch = PlanNode::Fetch(Box::new(fetches[index].clone()));
         let node = match parallel(kids) {
+            // A lone sequence after the fetch continues this one rather than nesting in it.
+            Some(PlanNode::Sequence(mut rest)) => {
+                rest.insert(0, fetch);
+                PlanNode::Sequence(rest)
+            }
             Some(after) => PlanNode::Sequence(vec![fetch, after]),
             None => fetch,
         };
@@ -746,7 +861,15 @@ fn parallel(mut nodes: Vec<PlanNode>) -> Option<PlanNode> {
     }
 }
 
-fn sequence(mut nodes: Vec<PlanNode>) -> Option<PlanNode> {
+/// A sequence of steps; a step that is itself a sequence is spliced in, since order is all it adds.
+fn sequence(steps: Vec<PlanNode>) -> Option<PlanNode> {
+    let mut nodes = Vec::with_capacity(steps.len());
+    for step in steps {
+        match step {
+            PlanNode::Sequence(inner) => nodes.extend(inner),
+            other => nodes.push(other),
+        }
+    }
     match nodes.len() {
         0 => None,
         1 => nodes.pop(),

@@ -1,0 +1,354 @@
+//! Printing the supergraph SDL in the layout rover and Hive produce (join v0.3), so one reader
+//! handles ours and theirs and diffs against their output stay small.
+
+use std::fmt::Write as _;
+
+use apollo_compiler::ast::Directive;
+use apollo_compiler::Node;
+
+use super::model::{
+    Graph, JoinField, JoinType, SuperField, SuperInputValue, SuperType, Supergraph,
+};
+use super::subgraph::TypeKind;
+
+const JOIN_DIRECTIVES: &str = r#"directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
+
+directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+
+directive @join__graph(name: String!, url: String!) on ENUM_VALUE
+
+directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
+
+directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR
+
+directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
+
+directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
+"#;
+
+const INACCESSIBLE_DIRECTIVE: &str = "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION\n";
+
+const TAG_DIRECTIVE: &str = "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA\n";
+
+const LINK_PURPOSE: &str = r#"enum link__Purpose {
+  """
+  `SECURITY` features provide metadata necessary to securely resolve fields.
+  """
+  SECURITY
+
+  """
+  `EXECUTION` features provide metadata necessary for operation execution.
+  """
+  EXECUTION
+}
+"#;
+
+pub(crate) fn print(supergraph: &Supergraph) -> String {
+    let mut out = String::new();
+    print_schema_definition(&mut out, supergraph);
+    out.push('\n');
+    if supergraph.uses_inaccessible {
+        out.push_str(INACCESSIBLE_DIRECTIVE);
+        out.push('\n');
+    }
+    out.push_str(JOIN_DIRECTIVES);
+    if supergraph.uses_tag {
+        out.push('\n');
+        out.push_str(TAG_DIRECTIVE);
+    }
+    out.push_str("\nscalar join__FieldSet\n\n");
+    print_graph_enum(&mut out, &supergraph.graphs);
+    out.push_str("\nscalar link__Import\n\n");
+    out.push_str(LINK_PURPOSE);
+    for ty in &supergraph.types {
+        out.push('\n');
+        print_type(&mut out, ty, &supergraph.graphs);
+    }
+    out
+}
+
+fn print_schema_definition(out: &mut String, supergraph: &Supergraph) {
+    out.push_str("schema\n");
+    out.push_str("  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n");
+    out.push_str("  @link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)\n");
+    if supergraph.uses_inaccessible {
+        out.push_str(
+            "  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n",
+        );
+    }
+    if supergraph.uses_tag {
+        out.push_str("  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n");
+    }
+    out.push_str("{\n");
+    for (operation, root) in [
+        ("query", "Query"),
+        ("mutation", "Mutation"),
+        ("subscription", "Subscription"),
+    ] {
+        if supergraph.types.iter().any(|ty| ty.name == root) {
+            let _ = writeln!(out, "  {operation}: {root}");
+        }
+    }
+    out.push_str("}\n");
+}
+
+fn print_graph_enum(out: &mut String, graphs: &[Graph]) {
+    out.push_str("enum join__Graph {\n");
+    for graph in graphs {
+        let _ = writeln!(
+            out,
+            "  {} @join__graph(name: {}, url: {})",
+            graph.enum_value,
+            string_literal(&graph.name),
+            string_literal(&graph.url)
+        );
+    }
+    out.push_str("}\n");
+}
+
+fn print_type(out: &mut String, ty: &SuperType, graphs: &[Graph]) {
+    print_description(out, ty.description.as_deref(), "");
+    let keyword = match ty.kind {
+        TypeKind::Scalar => "scalar",
+        TypeKind::Object => "type",
+        TypeKind::Interface => "interface",
+        TypeKind::Union => "union",
+        TypeKind::Enum => "enum",
+        TypeKind::InputObject => "input",
+    };
+    let _ = write!(out, "{keyword} {}", ty.name);
+    if !ty.interfaces.is_empty() {
+        let interfaces: Vec<&str> = ty.interfaces.iter().map(|name| name.as_str()).collect();
+        let _ = write!(out, " implements {}", interfaces.join(" & "));
+    }
+    out.push('\n');
+
+    for (graph, interface) in &ty.join_implements {
+        let _ = writeln!(
+            out,
+            "  @join__implements(graph: {}, interface: {})",
+            graphs[*graph].enum_value,
+            string_literal(interface)
+        );
+    }
+    for join in &ty.join_types {
+        let _ = writeln!(out, "  {}", join_type(join, graphs));
+    }
+    for (graph, member) in &ty.join_members {
+        let _ = writeln!(
+            out,
+            "  @join__unionMember(graph: {}, member: {})",
+            graphs[*graph].enum_value,
+            string_literal(member)
+        );
+    }
+    for directive in &ty.directives {
+        let _ = writeln!(out, "  {directive}");
+    }
+
+    match ty.kind {
+        TypeKind::Scalar => {}
+        TypeKind::Union => {
+            if !ty.members.is_empty() {
+                let members: Vec<&str> = ty.members.iter().map(|name| name.as_str()).collect();
+                let _ = writeln!(out, " = {}", members.join(" | "));
+            }
+        }
+        TypeKind::Enum => {
+            out.push_str("{\n");
+            for value in ty.values.values() {
+                print_description(out, value.description.as_deref(), "  ");
+                let _ = write!(out, "  {}", value.name);
+                for graph in &value.graphs {
+                    let _ = write!(
+                        out,
+                        " @join__enumValue(graph: {})",
+                        graphs[*graph].enum_value
+                    );
+                }
+                print_inline_directives(out, &value.directives);
+                out.push('\n');
+            }
+            out.push_str("}\n");
+        }
+        TypeKind::Object | TypeKind::Interface | TypeKind::InputObject => {
+            out.push_str("{\n");
+            for field in ty.fields.values() {
+                print_field(out, field, graphs);
+            }
+            out.push_str("}\n");
+        }
+    }
+}
+
+fn join_type(join: &JoinType, graphs: &[Graph]) -> String {
+    let mut printed = format!("@join__type(graph: {}", graphs[join.graph].enum_value);
+    if let Some(key) = &join.key {
+        let _ = write!(printed, ", key: {}", string_literal(key));
+    }
+    if join.extension {
+        printed.push_str(", extension: true");
+    }
+    if !join.resolvable {
+        printed.push_str(", resolvable: false");
+    }
+    if join.interface_object {
+        printed.push_str(", isInterfaceObject: true");
+    }
+    printed.push(')');
+    printed
+}
+
+fn print_field(out: &mut String, field: &SuperField, graphs: &[Graph]) {
+    print_description(out, field.description.as_deref(), "  ");
+    let _ = write!(out, "  {}", field.name);
+    print_arguments(out, &field.args);
+    let _ = write!(out, ": {}", field.ty);
+    if let Some(default) = &field.default {
+        let _ = write!(out, " = {default}");
+    }
+    for join in &field.join_fields {
+        out.push(' ');
+        out.push_str(&join_field(join, graphs));
+    }
+    print_inline_directives(out, &field.directives);
+    out.push('\n');
+}
+
+/// Arguments go on one line, unless one has a description, which needs lines of its own.
+fn print_arguments(out: &mut String, args: &[SuperInputValue]) {
+    if args.is_empty() {
+        return;
+    }
+    let argument = |arg: &SuperInputValue| {
+        let mut printed = format!("{}: {}", arg.name, arg.ty);
+        if let Some(default) = &arg.default {
+            let _ = write!(printed, " = {default}");
+        }
+        for directive in &arg.directives {
+            let _ = write!(printed, " {directive}");
+        }
+        printed
+    };
+    if args.iter().all(|arg| arg.description.is_none()) {
+        let printed: Vec<String> = args.iter().map(argument).collect();
+        let _ = write!(out, "({})", printed.join(", "));
+        return;
+    }
+    out.push_str("(\n");
+    for arg in args {
+        print_description(out, arg.description.as_deref(), "    ");
+        let _ = writeln!(out, "    {}", argument(arg));
+    }
+    out.push_str("  )");
+}
+
+fn join_field(join: &JoinField, graphs: &[Graph]) -> String {
+    let mut arguments = Vec::new();
+    if let Some(graph) = join.graph {
+        arguments.push(format!("graph: {}", graphs[graph].enum_value));
+    }
+    if let Some(requires) = &join.requires {
+        arguments.push(format!("requires: {}", string_literal(requires)));
+    }
+    if let Some(provides) = &join.provides {
+        arguments.push(format!("provides: {}", string_literal(provides)));
+    }
+    if let Some(ty) = &join.ty {
+        arguments.push(format!("type: {}", string_literal(&ty.to_string())));
+    }
+    if join.external {
+        arguments.push("external: true".to_string());
+    }
+    if let Some(from) = &join.override_from {
+        arguments.push(format!("override: {}", string_literal(from)));
+    }
+    if join.used_overridden {
+        arguments.push("usedOverridden: true".to_string());
+    }
+    if arguments.is_empty() {
+        "@join__field".to_string()
+    } else {
+        format!("@join__field({})", arguments.join(", "))
+    }
+}
+
+fn print_inline_directives(out: &mut String, directives: &[Node<Directive>]) {
+    for directive in directives {
+        let _ = write!(out, " {directive}");
+    }
+}
+
+/// Descriptions print as block strings where the text survives the block-string rules (no
+/// `\r`, no blank first or last line, no common indentation, which a reader would strip), and as
+/// ordinary escaped strings otherwise.
+fn print_description(out: &mut String, description: Option<&str>, indent: &str) {
+    let Some(description) = description else {
+        return;
+    };
+    if !fits_block_string(description) {
+        let _ = writeln!(out, "{indent}{}", string_literal(description));
+        return;
+    }
+    let escaped = description.replace("\"\"\"", "\\\"\"\"");
+    let single_line = !escaped.contains('\n')
+        && !escaped.ends_with('"')
+        && !escaped.ends_with('\\')
+        && escaped.len() <= 70;
+    if single_line {
+        let _ = writeln!(out, "{indent}\"\"\"{escaped}\"\"\"");
+        return;
+    }
+    let _ = writeln!(out, "{indent}\"\"\"");
+    for line in escaped.split('\n') {
+        if line.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "{indent}{line}");
+        }
+    }
+    let _ = writeln!(out, "{indent}\"\"\"");
+}
+
+fn fits_block_string(text: &str) -> bool {
+    let is_blank = |line: &str| line.trim_start_matches([' ', '\t']).is_empty();
+    if text.contains('\r') {
+        return false;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    if lines.first().is_some_and(|line| is_blank(line))
+        || lines.last().is_some_and(|line| is_blank(line))
+    {
+        return false;
+    }
+    // Printed on lines of their own, all lines share the printer's indentation, and a reader
+    // strips whatever indentation every line has in common: only text without one survives.
+    let common_indent = lines
+        .iter()
+        .filter(|line| !is_blank(line))
+        .map(|line| line.len() - line.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    common_indent == 0
+}
+
+/// A GraphQL string literal with the characters that need it escaped.
+pub(super) fn string_literal(text: &str) -> String {
+    let mut literal = String::with_capacity(text.len() + 2);
+    literal.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => literal.push_str("\\\""),
+            '\\' => literal.push_str("\\\\"),
+            '\n' => literal.push_str("\\n"),
+            '\r' => literal.push_str("\\r"),
+            '\t' => literal.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(literal, "\\u{:04X}", c as u32);
+            }
+            c => literal.push(c),
+        }
+    }
+    literal.push('"');
+    literal
+}
