@@ -5,11 +5,11 @@
 pub mod compose;
 pub mod config;
 pub mod demo;
-pub mod sources;
-pub mod plan;
-pub mod supergraph;
 pub mod execute;
-pub mod response;
 pub mod gateway;
 pub mod http;
+pub mod plan;
+pub mod response;
+pub mod sources;
 pub mod startup;
+pub mod supergraph;

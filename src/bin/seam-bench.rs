@@ -30,13 +30,19 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number: u64 = value.parse().map_err(|_| format!("{flag}: `{value}` is not a number"))?;
+        let number: u64 = value
+            .parse()
+            .map_err(|_| format!("{flag}: `{value}` is not a number"))?;
         match flag.as_str() {
             "--duration" => args.duration = Duration::from_secs(number.max(1)),
             "--warmup" => args.warmup = Duration::from_secs(number),
             "--concurrency" => args.concurrency = number.max(1) as usize,
             "--first" => args.first = number.max(1) as usize,
-            _ => return Err(format!("unknown flag {flag}; flags: --duration S --warmup S --concurrency N --first N")),
+            _ => {
+                return Err(format!(
+                    "unknown flag {flag}; flags: --duration S --warmup S --concurrency N --first N"
+                ))
+            }
         }
     }
     Ok(args)
@@ -84,7 +90,10 @@ impl Report {
         );
         if let Some(cpu) = cpu {
             if self.requests > 0 {
-                print!("   gateway CPU {:.3} ms/req", cpu.as_secs_f64() * 1000.0 / self.requests as f64);
+                print!(
+                    "   gateway CPU {:.3} ms/req",
+                    cpu.as_secs_f64() * 1000.0 / self.requests as f64
+                );
             }
         }
         println!();
@@ -93,7 +102,12 @@ impl Report {
 
 /// Warms up (connections open, caches filled), then measures; `cpu` reads the gateway's CPU time
 /// just around the measured run.
-async fn load(url: &str, body: serde_json::Value, args: &Args, cpu: impl Fn() -> Option<Duration>) -> (Report, Option<Duration>) {
+async fn load(
+    url: &str,
+    body: serde_json::Value,
+    args: &Args,
+    cpu: impl Fn() -> Option<Duration>,
+) -> (Report, Option<Duration>) {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .tcp_nodelay(true)
@@ -110,7 +124,13 @@ async fn load(url: &str, body: serde_json::Value, args: &Args, cpu: impl Fn() ->
     (report, used)
 }
 
-async fn run_clients(client: &reqwest::Client, url: &str, body: &Arc<Vec<u8>>, concurrency: usize, duration: Duration) -> Report {
+async fn run_clients(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Arc<Vec<u8>>,
+    concurrency: usize,
+    duration: Duration,
+) -> Report {
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
@@ -190,7 +210,10 @@ async fn start_gateway(subgraphs: &[seam::demo::DemoSubgraph]) -> Result<Gateway
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let seam = exe.with_file_name("seam");
     if !seam.exists() {
-        return Err(format!("{} not found: build it with `cargo build --release`", seam.display()));
+        return Err(format!(
+            "{} not found: build it with `cargo build --release`",
+            seam.display()
+        ));
     }
     let dir = std::env::temp_dir().join(format!("seam-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -219,7 +242,10 @@ async fn start_gateway(subgraphs: &[seam::demo::DemoSubgraph]) -> Result<Gateway
     };
     let health = format!("http://127.0.0.1:{port}/ready");
     for _ in 0..200 {
-        if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return Ok(gateway);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use apollo_compiler::ast::{DirectiveList, Value};
+use apollo_compiler::ast::{Directive, DirectiveList, Value};
 use apollo_compiler::executable::{self as exe, Operation, OperationType};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Name, Node};
@@ -171,7 +171,7 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     let mut directives = inherited.clone();
-                    directives.extend(conditional_directives(&field.directives).cloned());
+                    directives.extend(variable_conditions(&field.directives).cloned());
                     out.push(Collected { field, directives });
                     continue;
                 }
@@ -196,7 +196,7 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let mut nested = inherited.clone();
-            nested.extend(conditional_directives(directives).cloned());
+            nested.extend(variable_conditions(directives).cloned());
             self.collect_into(inner, object_type, &nested, out);
         }
     }
@@ -921,6 +921,17 @@ fn conditions_of(directives: &DirectiveList, inherited: &[(Name, bool)]) -> Opti
         }
     }
     Some(out)
+}
+
+/// The `@skip`/`@include` whose `if` is a variable. Literal ones are settled while collecting: a
+/// selection they exclude is dropped, and one they include needs no directive in any fetch.
+fn variable_conditions(directives: &DirectiveList) -> impl Iterator<Item = &Node<Directive>> {
+    conditional_directives(directives).filter(|d| {
+        matches!(
+            d.specified_argument_by_name("if").map(|v| &**v),
+            Some(Value::Variable(_))
+        )
+    })
 }
 
 fn statically_excluded(directives: &apollo_compiler::executable::DirectiveList) -> bool {
