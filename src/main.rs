@@ -9,6 +9,10 @@ use seam::config::Config;
 use seam::startup::{self, StartupError};
 use seam::supergraph::Supergraph;
 
+/// mimalloc: a request allocates many small short-lived values, where it is much faster than glibc's malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEFAULT_CONFIG: &str = "config/seam.yaml";
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 4000);
 

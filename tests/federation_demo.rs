@@ -1246,8 +1246,6 @@ async fn introspection_mixed_with_real_fields() {
 }
 
 #[tokio::test]
-#[ignore = "bug in src/gateway introspect(): the introspection answer goes through serde_json::Value \
-            (a BTreeMap without `preserve_order`), so `__type { name kind }` is written as kind, name"]
 async fn introspection_and_real_fields_keep_the_client_order() {
     let gw = TestGateway::demo().await;
     let body = raw_response(

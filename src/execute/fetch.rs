@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Map;
+
+use super::value::{write_json_string, Object, Value};
 
 use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::{FetchNode, PathElement};
@@ -144,11 +146,11 @@ fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> 
 pub(super) fn prepare(
     fetch: &FetchNode,
     data: &Value,
-    variables: &Map<String, Value>,
+    variables: &Map<String, serde_json::Value>,
 ) -> Option<PreparedFetch> {
     let mut body = Vec::with_capacity(fetch.operation.len() + 256);
     body.extend_from_slice(b"{\"query\":");
-    write_json(&mut body, &Value::String(fetch.operation.clone()));
+    write_json_string(&mut body, &fetch.operation);
     body.extend_from_slice(b",\"variables\":{");
     let mut first = true;
     for name in &fetch.variable_usages {
@@ -157,9 +159,9 @@ pub(super) fn prepare(
                 body.push(b',');
             }
             first = false;
-            write_json(&mut body, &Value::String(name.to_string()));
+            write_json_string(&mut body, name);
             body.push(b':');
-            write_json(&mut body, value);
+            let _ = serde_json::to_writer(&mut body, value);
         }
     }
     let Some(entity) = &fetch.entity else {
@@ -248,12 +250,11 @@ pub(super) fn prepare(
 }
 
 fn write_json(out: &mut Vec<u8>, value: &Value) {
-    // Writing a `Value` into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, value);
+    value.write_json(out);
 }
 
 /// Called for every entity target with the list indices that lead to it.
-type TargetVisitor<'v, 'f> = dyn FnMut(&'v Map<String, Value>, &[usize]) + 'f;
+type TargetVisitor<'v, 'f> = dyn FnMut(&'v Object, &[usize]) + 'f;
 
 /// Calls `f` for every object at `path`, with the list indices that lead to it.
 fn visit_targets<'v>(
@@ -293,12 +294,7 @@ fn visit_targets<'v>(
 }
 
 /// Writes `object` projected on `selection`: the representation of an entity.
-fn write_projection(
-    out: &mut Vec<u8>,
-    object: &Map<String, Value>,
-    selection: &SelectionSet,
-    typename: &str,
-) {
+fn write_projection(out: &mut Vec<u8>, object: &Object, selection: &SelectionSet, typename: &str) {
     out.push(b'{');
     let mut first = true;
     write_projection_fields(out, object, selection, Some(typename), &mut first);
@@ -307,7 +303,7 @@ fn write_projection(
 
 fn write_projection_fields(
     out: &mut Vec<u8>,
-    object: &Map<String, Value>,
+    object: &Object,
     selection: &SelectionSet,
     typename: Option<&str>,
     first: &mut bool,
@@ -320,7 +316,7 @@ fn write_projection_fields(
                     out.push(b',');
                 }
                 *first = false;
-                write_json(out, &Value::String(key.to_string()));
+                write_json_string(out, key);
                 out.push(b':');
                 if field.name == "__typename" {
                     let name = object
@@ -328,7 +324,7 @@ fn write_projection_fields(
                         .and_then(Value::as_str)
                         .or(typename)
                         .unwrap_or_default();
-                    write_json(out, &Value::String(name.to_owned()));
+                    write_json_string(out, name);
                     continue;
                 }
                 match object.get(key.as_str()) {
@@ -617,12 +613,10 @@ fn target_mut<'v>(
 pub(super) fn deep_merge(target: &mut Value, source: Value) {
     match (target, source) {
         (Value::Object(t), Value::Object(s)) => {
-            for (key, value) in s {
+            for (key, value) in s.into_entries() {
                 match t.get_mut(&key) {
                     Some(existing) => deep_merge(existing, value),
-                    None => {
-                        t.insert(key, value);
-                    }
+                    None => t.push(key, value),
                 }
             }
         }

@@ -5,13 +5,16 @@
 
 mod fetch;
 pub mod shape;
+pub mod value;
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::future::{join_all, BoxFuture};
 use futures::FutureExt;
-use serde_json::{Map, Value};
+use serde_json::Map;
+
+pub use value::{Object, Value};
 
 use crate::plan::{FetchNode, PlanNode, QueryPlan};
 use crate::response::GraphqlError;
@@ -28,7 +31,7 @@ pub struct ExecutionContext<'a> {
     pub client: &'a reqwest::Client,
     pub endpoints: &'a [SubgraphEndpoint],
     /// Coerced variable values (defaults applied), forwarded to subgraphs as they are used.
-    pub variables: &'a Map<String, Value>,
+    pub variables: &'a Map<String, serde_json::Value>,
 }
 
 struct State {
@@ -79,7 +82,7 @@ fn run_node<'a>(
                 let value = ctx
                     .variables
                     .get(variable.as_str())
-                    .and_then(Value::as_bool)
+                    .and_then(serde_json::Value::as_bool)
                     .unwrap_or(false);
                 let branch = if value { if_true } else { if_false };
                 if let Some(n) = branch {

@@ -9,7 +9,9 @@ use apollo_compiler::executable::{DirectiveList, Field, Selection, SelectionSet}
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Node, Schema};
-use serde_json::{Map, Value};
+use serde_json::Map;
+
+use super::value::{write_json_string, Object, Value};
 
 use crate::response::{GraphqlError, PathSegment};
 
@@ -19,7 +21,7 @@ pub struct ShapeInput<'a> {
     pub document: &'a ExecutableDocument,
     pub selection_set: &'a SelectionSet,
     pub root_type: &'a str,
-    pub variables: &'a Map<String, Value>,
+    pub variables: &'a Map<String, serde_json::Value>,
 }
 
 /// A non-null position was null: the nearest nullable ancestor becomes null.
@@ -68,7 +70,7 @@ pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlE
 impl<'a> Shaper<'a> {
     fn write_object(
         &mut self,
-        object: &'a Map<String, Value>,
+        object: &'a Object,
         sets: &[&'a SelectionSet],
         runtime_type: &str,
     ) -> Result<(), Bubble> {
@@ -100,9 +102,7 @@ impl<'a> Shaper<'a> {
                 // Introspection answers were shaped by the introspection executor already.
                 "__schema" | "__type" => {
                     match object.get(key) {
-                        Some(value) => {
-                            let _ = serde_json::to_writer(&mut self.out, value);
-                        }
+                        Some(value) => value.write_json(&mut self.out),
                         None => self.out.extend_from_slice(b"null"),
                     }
                     Ok(())
@@ -215,7 +215,7 @@ impl<'a> Shaper<'a> {
                         _ => self.invalid_value("a value of the enum"),
                     },
                     _ => {
-                        let _ = serde_json::to_writer(&mut self.out, value);
+                        value.write_json(&mut self.out);
                         Ok(())
                     }
                 }
@@ -315,7 +315,7 @@ impl<'a> Shaper<'a> {
                     .input
                     .variables
                     .get(v.as_str())
-                    .and_then(Value::as_bool)
+                    .and_then(serde_json::Value::as_bool)
                     .unwrap_or(false),
                 _ => continue,
             };
@@ -328,7 +328,7 @@ impl<'a> Shaper<'a> {
 }
 
 fn write_string(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
+    write_json_string(out, s);
 }
 
 /// Used by tests and the HTTP edge to build an error-only body.

@@ -168,7 +168,7 @@ impl Gateway {
             Ok(v) => v,
             Err(errors) => return GatewayResponse::errors(Outcome::RequestError, &errors),
         };
-        let mut initial = Value::Object(Map::new());
+        let mut initial = crate::execute::Value::Object(Default::default());
         let mut introspection_errors = Vec::new();
         if prepared.has_introspection {
             match introspect(supergraph, &prepared, &variables) {
@@ -232,7 +232,7 @@ fn introspect(
     supergraph: &Supergraph,
     prepared: &prepare::PreparedOperation,
     variables: &Variables,
-) -> Result<(Value, Vec<GraphqlError>), Vec<GraphqlError>> {
+) -> Result<(crate::execute::Value, Vec<GraphqlError>), Vec<GraphqlError>> {
     let request_error = |e: apollo_compiler::request::RequestError| {
         vec![GraphqlError::new(
             e.message().to_string(),
@@ -251,8 +251,10 @@ fn introspect(
     .map_err(request_error)?;
     let data = response
         .data
-        .and_then(|d| serde_json::to_value(&d).ok())
-        .unwrap_or(Value::Object(Map::new()));
+        // Through JSON text into the response tree's own type, which keeps the keys' order.
+        .and_then(|d| serde_json::to_vec(&d).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| crate::execute::Value::Object(Default::default()));
     let errors = response
         .errors
         .into_iter()
