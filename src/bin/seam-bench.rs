@@ -4,7 +4,7 @@
 //! The subgraphs and the load generator run in this process; Seam runs as a child process (the
 //! `seam` binary next to this one) so its CPU time per request can be read from /proc.
 //!
-//! `cargo build --release && ./target/release/seam-bench [--duration 10] [--concurrency 32] [--first 40]`
+//! `cargo build --release && ./target/release/seam-bench [--duration 10] [--concurrency 32] [--first 100]`
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command, Stdio};
@@ -25,7 +25,7 @@ fn parse_args() -> Result<Args, String> {
         duration: Duration::from_secs(10),
         warmup: Duration::from_secs(2),
         concurrency: 32,
-        first: 40,
+        first: 100,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {

@@ -84,12 +84,18 @@ pub(super) struct SubgraphResponse {
 pub(super) async fn send(
     client: &reqwest::Client,
     subgraph: &str,
-    url: &str,
+    url: Option<&reqwest::Url>,
     timeout: Duration,
     body: Vec<u8>,
 ) -> Result<SubgraphResponse, FetchError> {
+    let Some(url) = url else {
+        return Err(FetchError::Transport {
+            subgraph: subgraph.to_owned(),
+            message: "the subgraph URL is not a valid URL".into(),
+        });
+    };
     let response = client
-        .post(url)
+        .post(url.clone())
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::ACCEPT, "application/json")
         .timeout(timeout)
@@ -104,7 +110,7 @@ pub(super) async fn send(
         .map_err(|e| transport_error(subgraph, timeout, e))?;
     if !status.is_success() {
         // A GraphQL error response with a 4xx/5xx still carries errors worth passing on.
-        if let Ok(parsed) = serde_json::from_slice::<SubgraphResponse>(&bytes) {
+        if let Ok(parsed) = parse_response(&bytes) {
             if !parsed.errors.is_empty() || parsed.data.is_some() {
                 return Ok(parsed);
             }
@@ -115,10 +121,14 @@ pub(super) async fn send(
             body: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
         });
     }
-    serde_json::from_slice::<SubgraphResponse>(&bytes).map_err(|e| FetchError::Malformed {
+    parse_response(&bytes).map_err(|e| FetchError::Malformed {
         subgraph: subgraph.to_owned(),
         message: e.to_string(),
     })
+}
+
+fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, serde_json::Error> {
+    serde_json::from_slice::<SubgraphResponse>(bytes)
 }
 
 fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> FetchError {
@@ -194,7 +204,7 @@ pub(super) fn prepare(
     };
     // Representations are deduplicated because the same entity (an author of many reviews) often
     // appears many times in one list.
-    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut seen: HashMap<Vec<u8>, usize, ahash::RandomState> = HashMap::default();
     let mut indices = Vec::with_capacity(stride);
     let mut rep = Vec::with_capacity(64);
     visit_targets(
@@ -230,7 +240,13 @@ pub(super) fn prepare(
                 &entity_type.name,
             );
             let next = seen.len();
-            let index = *seen.entry(rep.clone()).or_insert(next);
+            let index = match seen.get(rep.as_slice()) {
+                Some(i) => *i,
+                None => {
+                    seen.insert(rep.clone(), next);
+                    next
+                }
+            };
             if index == next {
                 if next > 0 {
                     body.push(b',');

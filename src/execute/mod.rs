@@ -24,6 +24,8 @@ use crate::response::GraphqlError;
 pub struct SubgraphEndpoint {
     pub name: String,
     pub url: String,
+    /// Parsed once here rather than on every request; `None` if `url` is not a valid URL.
+    pub parsed_url: Option<reqwest::Url>,
     pub timeout: Duration,
 }
 
@@ -115,7 +117,7 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
     let result = fetch::send(
         ctx.client,
         &endpoint.name,
-        &endpoint.url,
+        endpoint.parsed_url.as_ref(),
         endpoint.timeout,
         body,
     )
@@ -144,9 +146,11 @@ pub fn endpoints_for(
         .iter()
         .map(|s| {
             let (url, timeout) = overrides(&s.name.0);
+            let url = url.unwrap_or_else(|| s.url.clone());
             SubgraphEndpoint {
                 name: s.name.to_string(),
-                url: url.unwrap_or_else(|| s.url.clone()),
+                parsed_url: reqwest::Url::parse(&url).ok(),
+                url,
                 timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
             }
         })

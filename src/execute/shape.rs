@@ -185,6 +185,11 @@ impl<'a> Shaper<'a> {
                 Ok(())
             }
             Type::Named(name) | Type::NonNullNamed(name) => {
+                // Built-in scalars are most leaves: written without a schema lookup.
+                if matches!(name.as_str(), "String" | "Int" | "Float" | "Boolean" | "ID") {
+                    value.write_json(&mut self.out);
+                    return Ok(());
+                }
                 let schema = self.input.schema;
                 match schema.types.get(name.as_str()) {
                     Some(ExtendedType::Object(_)) => match value {
@@ -240,8 +245,9 @@ impl<'a> Shaper<'a> {
     fn null_error(&mut self) {
         let path = self.current_path();
         let parent = &path[..path.len().saturating_sub(1)];
+        // An error at this position, above it, or elsewhere in the same (non-root) object explains it.
         let explained = self.errors.iter().any(|e| match &e.path {
-            Some(p) => p.starts_with(parent) || path.starts_with(p),
+            Some(p) => path.starts_with(p) || (!parent.is_empty() && p.starts_with(parent)),
             None => false,
         });
         if !explained {

@@ -122,7 +122,10 @@ impl Value {
             Value::Null => out.extend_from_slice(b"null"),
             Value::Bool(true) => out.extend_from_slice(b"true"),
             Value::Bool(false) => out.extend_from_slice(b"false"),
-            Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Value::Number(n) => {
+                use std::io::Write;
+                let _ = write!(out, "{n}");
+            }
             Value::String(s) => write_json_string(out, s),
             Value::Array(items) => {
                 out.push(b'[');
@@ -233,8 +236,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         let mut object = Object::with_capacity(map.size_hint().unwrap_or(4).min(64));
         while let Some(key) = map.next_key::<CompactString>()? {
             let value: Value = map.next_value()?;
-            // Duplicate keys: the last one wins, as in serde_json.
-            object.insert(key, value);
+            // No search for duplicate keys (it would make parsing quadratic per object); should a
+            // subgraph send one, lookups see the first.
+            object.push(key, value);
         }
         Ok(Value::Object(object))
     }
