@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::Map;
 
 use super::value::{write_json_string, Object, Value};
@@ -71,11 +70,9 @@ impl FetchError {
     }
 }
 
-#[derive(Deserialize)]
 pub(super) struct SubgraphResponse {
-    #[serde(default)]
+    /// `None` for a missing or null `data`.
     pub data: Option<Value>,
-    #[serde(default)]
     pub errors: Vec<GraphqlError>,
 }
 
@@ -127,8 +124,29 @@ pub(super) async fn send(
     })
 }
 
-fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, serde_json::Error> {
-    serde_json::from_slice::<SubgraphResponse>(bytes)
+/// Parses a subgraph answer with our own parser (see `json.rs`); `errors` are rare and small, so
+/// they go through serde into their typed form.
+fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
+    let Value::Object(object) = super::json::parse(bytes).map_err(|e| e.to_string())? else {
+        return Err("the answer is not a JSON object".into());
+    };
+    let mut response = SubgraphResponse {
+        data: None,
+        errors: Vec::new(),
+    };
+    for (key, value) in object.into_entries() {
+        match key.as_str() {
+            "data" => response.data = (!value.is_null()).then_some(value),
+            "errors" if !value.is_null() => {
+                let mut text = Vec::new();
+                value.write_json(&mut text);
+                response.errors =
+                    serde_json::from_slice(&text).map_err(|e| format!("invalid `errors`: {e}"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(response)
 }
 
 fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> FetchError {

@@ -4,6 +4,7 @@
 //! lock is held only while a request is built or an answer merged, never across a network wait.
 
 mod fetch;
+pub mod json;
 pub mod shape;
 pub mod value;
 

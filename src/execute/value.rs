@@ -18,7 +18,8 @@ pub enum Value {
     #[default]
     Null,
     Bool(bool),
-    Number(serde_json::Number),
+    /// A number as its JSON text: passed through exactly, never computed with.
+    Number(CompactString),
     String(CompactString),
     Array(Vec<Value>),
     Object(Object),
@@ -122,10 +123,7 @@ impl Value {
             Value::Null => out.extend_from_slice(b"null"),
             Value::Bool(true) => out.extend_from_slice(b"true"),
             Value::Bool(false) => out.extend_from_slice(b"false"),
-            Value::Number(n) => {
-                use std::io::Write;
-                let _ = write!(out, "{n}");
-            }
+            Value::Number(n) => out.extend_from_slice(n.as_bytes()),
             Value::String(s) => write_json_string(out, s),
             Value::Array(items) => {
                 out.push(b'[');
@@ -193,15 +191,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
+        Ok(Value::Number(compact_str::format_compact!("{v}")))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.into()))
+        Ok(Value::Number(compact_str::format_compact!("{v}")))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, |n| {
+            Value::Number(compact_str::format_compact!("{n}"))
+        }))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
@@ -249,7 +249,15 @@ impl Serialize for Value {
         match self {
             Value::Null => serializer.serialize_unit(),
             Value::Bool(b) => serializer.serialize_bool(*b),
-            Value::Number(n) => n.serialize(serializer),
+            Value::Number(n) => {
+                if let Ok(i) = n.parse::<i64>() {
+                    serializer.serialize_i64(i)
+                } else if let Ok(u) = n.parse::<u64>() {
+                    serializer.serialize_u64(u)
+                } else {
+                    serializer.serialize_f64(n.parse::<f64>().unwrap_or(f64::NAN))
+                }
+            }
             Value::String(s) => serializer.serialize_str(s),
             Value::Array(items) => {
                 let mut seq = serializer.serialize_seq(Some(items.len()))?;

@@ -1,0 +1,364 @@
+//! A JSON parser straight into the response tree's [`Value`].
+//!
+//! Parsing subgraph answers was the largest cost of a request. Going through serde's visitor costs a
+//! dispatch per token; this parser builds `Value`s directly, copies strings without escapes in one
+//! step, and keeps numbers as their source text (the gateway never computes with them, and this way
+//! they are passed on exactly as the subgraph wrote them).
+
+use compact_str::CompactString;
+
+use super::value::{Object, Value};
+
+/// Deeper nesting than this is refused, so a hostile answer cannot exhaust the stack.
+const MAX_DEPTH: usize = 512;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{message} at byte {position}")]
+pub struct JsonError {
+    pub message: &'static str,
+    pub position: usize,
+}
+
+pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
+    let mut parser = Parser {
+        bytes: input,
+        pos: 0,
+        depth: 0,
+    };
+    let value = parser.value()?;
+    parser.skip_whitespace();
+    if parser.pos != input.len() {
+        return Err(parser.error("trailing characters after the JSON value"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, message: &'static str) -> JsonError {
+        JsonError {
+            message,
+            position: self.pos,
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, JsonError> {
+        self.skip_whitespace();
+        match self.bytes.get(self.pos) {
+            Some(b'{') => self.object(),
+            Some(b'[') => self.array(),
+            Some(b'"') => Ok(Value::String(self.string()?)),
+            Some(b't') => self.literal(b"true", Value::Bool(true)),
+            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+            Some(b'n') => self.literal(b"null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("expected a JSON value")),
+            None => Err(self.error("unexpected end of input")),
+        }
+    }
+
+    fn literal(&mut self, text: &[u8], value: Value) -> Result<Value, JsonError> {
+        if self.bytes[self.pos..].starts_with(text) {
+            self.pos += text.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a JSON value"))
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), JsonError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error("JSON nested too deeply"));
+        }
+        Ok(())
+    }
+
+    fn object(&mut self) -> Result<Value, JsonError> {
+        self.enter()?;
+        self.pos += 1;
+        let mut object = Object::with_capacity(8);
+        self.skip_whitespace();
+        if self.bytes.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(Value::Object(object));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.bytes.get(self.pos) != Some(&b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            if self.bytes.get(self.pos) != Some(&b':') {
+                return Err(self.error("expected `:`"));
+            }
+            self.pos += 1;
+            let value = self.value()?;
+            // No search for duplicate keys (quadratic per object); lookups see the first.
+            object.push(key, value);
+            self.skip_whitespace();
+            match self.bytes.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(Value::Object(object));
+                }
+                _ => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Value, JsonError> {
+        self.enter()?;
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.bytes.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value()?);
+            self.skip_whitespace();
+            match self.bytes.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+
+    /// A string starting at the opening quote.
+    fn string(&mut self) -> Result<CompactString, JsonError> {
+        self.pos += 1;
+        let start = self.pos;
+        let rest = &self.bytes[start..];
+        let Some(end) = memchr::memchr2(b'"', b'\\', rest) else {
+            return Err(self.error("unterminated string"));
+        };
+        if rest[end] == b'"' {
+            let raw = &rest[..end];
+            if raw.iter().any(|b| *b < 0x20) {
+                return Err(self.error("control character in string"));
+            }
+            let text =
+                std::str::from_utf8(raw).map_err(|_| self.error("invalid UTF-8 in string"))?;
+            self.pos = start + end + 1;
+            return Ok(CompactString::from(text));
+        }
+        self.string_with_escapes(start)
+    }
+
+    fn string_with_escapes(&mut self, start: usize) -> Result<CompactString, JsonError> {
+        let mut out: Vec<u8> = Vec::with_capacity(32);
+        self.pos = start;
+        loop {
+            let rest = &self.bytes[self.pos..];
+            let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+                return Err(self.error("unterminated string"));
+            };
+            if rest[..at].iter().any(|b| *b < 0x20) {
+                return Err(self.error("control character in string"));
+            }
+            out.extend_from_slice(&rest[..at]);
+            self.pos += at;
+            if self.bytes[self.pos] == b'"' {
+                self.pos += 1;
+                let text =
+                    String::from_utf8(out).map_err(|_| self.error("invalid UTF-8 in string"))?;
+                return Ok(CompactString::from(text));
+            }
+            self.pos += 1;
+            let escape = *self
+                .bytes
+                .get(self.pos)
+                .ok_or_else(|| self.error("unterminated escape"))?;
+            self.pos += 1;
+            match escape {
+                b'"' => out.push(b'"'),
+                b'\\' => out.push(b'\\'),
+                b'/' => out.push(b'/'),
+                b'b' => out.push(0x08),
+                b'f' => out.push(0x0c),
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b't' => out.push(b'\t'),
+                b'u' => {
+                    let c = self.unicode_escape()?;
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                _ => return Err(self.error("invalid escape")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.error("short \\u escape"))?;
+        let text = std::str::from_utf8(digits).map_err(|_| self.error("invalid \\u escape"))?;
+        let value = u32::from_str_radix(text, 16).map_err(|_| self.error("invalid \\u escape"))?;
+        self.pos += 4;
+        Ok(value)
+    }
+
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let first = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&first) {
+            // A high surrogate must be followed by `\u` and a low surrogate.
+            if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                return Err(self.error("lone surrogate in \\u escape"));
+            }
+            self.pos += 2;
+            let second = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&second) {
+                return Err(self.error("invalid surrogate pair"));
+            }
+            0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+        } else {
+            first
+        };
+        char::from_u32(code).ok_or_else(|| self.error("invalid \\u escape"))
+    }
+
+    /// A number, validated against JSON's grammar and kept as its text.
+    fn number(&mut self) -> Result<Value, JsonError> {
+        let start = self.pos;
+        let b = self.bytes;
+        let digits = |pos: &mut usize| {
+            let from = *pos;
+            while let Some(b'0'..=b'9') = b.get(*pos) {
+                *pos += 1;
+            }
+            *pos > from
+        };
+        let mut pos = self.pos;
+        if b.get(pos) == Some(&b'-') {
+            pos += 1;
+        }
+        if b.get(pos) == Some(&b'0') {
+            pos += 1;
+        } else if !digits(&mut pos) {
+            self.pos = pos;
+            return Err(self.error("invalid number"));
+        }
+        if b.get(pos) == Some(&b'.') {
+            pos += 1;
+            if !digits(&mut pos) {
+                self.pos = pos;
+                return Err(self.error("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(pos) {
+            pos += 1;
+            if let Some(b'+' | b'-') = b.get(pos) {
+                pos += 1;
+            }
+            if !digits(&mut pos) {
+                self.pos = pos;
+                return Err(self.error("invalid number"));
+            }
+        }
+        self.pos = pos;
+        // Only ASCII digits and signs were accepted above, so this is valid UTF-8.
+        let text = std::str::from_utf8(&b[start..pos]).map_err(|_| self.error("invalid number"))?;
+        Ok(Value::Number(CompactString::from(text)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(text: &str) -> String {
+        let value = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let mut out = Vec::new();
+        value.write_json(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn agrees_with_serde_json() {
+        let cases = [
+            r#"{"data":{"a":[1,-2,3.5,1e10,-0.5E-3,0],"b":null,"c":true,"d":false,"e":"x"}}"#,
+            r#" { "k" : [ ] , "o" : { } , "s" : "with \"quotes\" and \\ and \n and \u00e9 and \ud83d\ude00" } "#,
+            r#"["\u0000\u001f","tab\tend","/\/"]"#,
+            r#"{"big":18446744073709551616,"neg":-9223372036854775809}"#,
+            "\"héllo wörld\"",
+        ];
+        for text in cases {
+            let ours: serde_json::Value = serde_json::from_str(&round_trip(text)).unwrap();
+            let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(ours, theirs, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers_keep_their_text_and_keys_their_order() {
+        assert_eq!(
+            round_trip(r#"{"z":1.50,"a":1E+2}"#),
+            r#"{"z":1.50,"a":1E+2}"#
+        );
+    }
+
+    #[test]
+    fn rejects_what_serde_json_rejects() {
+        for text in [
+            "",
+            "{",
+            "[1,]",
+            r#"{"a" 1}"#,
+            r#"{"a":1,}"#,
+            "01",
+            "1.",
+            "-",
+            "1e",
+            "tru",
+            r#""abc"#,
+            "\"a\u{1}b\"",
+            r#""\x""#,
+            r#""\ud800""#,
+            r#""\ud800\u0041""#,
+            "[1] 2",
+            "{1:2}",
+            "nul",
+        ] {
+            assert!(parse(text.as_bytes()).is_err(), "accepted {text:?}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(text).is_err(),
+                "serde accepts {text:?}"
+            );
+        }
+        assert!(parse(&[b'"', 0xff, b'"']).is_err(), "invalid UTF-8");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(
+            parse(deep.as_bytes()).unwrap_err().message,
+            "JSON nested too deeply"
+        );
+    }
+}
