@@ -345,12 +345,14 @@ fn write_projection_fields(
     for item in &selection.items {
         match item {
             Selection::Field(field) => {
+                // Read under the response key, written under the field's name: the planner aliases
+                // a key or `@requires` field whose name a client alias already uses at that level.
                 let key = field.response_key();
                 if !*first {
                     out.push(b',');
                 }
                 *first = false;
-                write_json_string(out, key);
+                write_json_string(out, &field.name);
                 out.push(b':');
                 if field.name == "__typename" {
                     let name = object

@@ -62,6 +62,13 @@ impl Object {
         self.entries.push((key, value));
     }
 
+    /// Appends `key` with a null value and returns the value's place, for parsing in place.
+    pub fn push_slot(&mut self, key: CompactString) -> &mut Value {
+        self.entries.push((key, Value::Null));
+        let last = self.entries.len() - 1;
+        &mut self.entries[last].1
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let index = self.entries.iter().position(|(k, _)| k == key)?;
         Some(self.entries.remove(index).1)

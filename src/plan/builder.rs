@@ -49,6 +49,9 @@ struct Builder<'a> {
     /// Per selection set being planned: how many of its fields that must leave the current subgraph
     /// each other subgraph could resolve. A `@shareable` field then goes where its siblings go.
     jump_targets: Vec<Vec<(SubgraphId, usize)>>,
+    /// Per selection set being planned: the (response key, field name) of its fields, so key and
+    /// `@requires` fields the planner adds can avoid a response key a client alias already uses.
+    response_keys: Vec<Vec<(Name, Name)>>,
 }
 
 /// A client field with the `@skip`/`@include` of the fragments it was reached through.
@@ -73,6 +76,7 @@ pub(super) fn build(
         groups: Vec::new(),
         touched: Vec::new(),
         jump_targets: Vec::new(),
+        response_keys: Vec::new(),
     };
     let root_type = operation.object_type().clone();
     let collected = builder.collect(&operation.selection_set, &root_type)?;
@@ -257,6 +261,12 @@ impl<'a> Builder<'a> {
         let collected = self.collect(set, object_type)?;
         let targets = self.count_jump_targets(group, object_type, &collected, provides);
         self.jump_targets.push(targets);
+        self.response_keys.push(
+            collected
+                .iter()
+                .map(|c| (c.field.response_key().clone(), c.field.name.clone()))
+                .collect(),
+        );
         let mut out = SelectionSet::default();
         let mut result = Ok(());
         for c in &collected {
@@ -266,6 +276,7 @@ impl<'a> Builder<'a> {
             }
         }
         self.jump_targets.pop();
+        self.response_keys.pop();
         result.map(|()| out)
     }
 
@@ -432,6 +443,7 @@ impl<'a> Builder<'a> {
                     .join(", "),
             });
         };
+        let key = self.avoid_client_keys(&key);
         out.add_typename();
         let key_fields = self.plan_object(
             group,
@@ -451,6 +463,7 @@ impl<'a> Builder<'a> {
             .field_source(object_type, name, target)
             .and_then(|s| s.requires.clone())
         {
+            let requires = self.avoid_client_keys(&requires);
             self.touched.push(Vec::new());
             let required = self.plan_object(
                 group,
@@ -499,6 +512,30 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name a
+    /// client field of another name uses as its response key (`{ upc: name shippingEstimate }`):
+    /// one fetch cannot hold both under one key. Representations read the alias and send the name.
+    fn avoid_client_keys(&self, set: &exe::SelectionSet) -> exe::SelectionSet {
+        let mut set = set.clone();
+        let Some(client) = self.response_keys.last() else {
+            return set;
+        };
+        for selection in &mut set.selections {
+            let exe::Selection::Field(field) = selection else {
+                continue;
+            };
+            let taken = client
+                .iter()
+                .any(|(key, name)| key == &field.name && name != &field.name);
+            if field.alias.is_none() && taken {
+                if let Ok(alias) = Name::new(&format!("seam__{}", field.name)) {
+                    field.make_mut().alias = Some(alias);
+                }
+            }
+        }
+        set
     }
 
     /// A resolvable key of `object_type` in `target` whose fields `from` can all provide.
