@@ -29,6 +29,8 @@ pub enum StartupError {
     },
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
+    #[error("nothing to serve: give the builder a config or a supergraph SDL")]
+    NothingToServe,
 }
 
 /// The supergraph SDL a config describes: its `supergraph` file, or its subgraphs composed.
@@ -152,4 +154,60 @@ pub fn spawn_hot_reload(
             }
         }
     });
+}
+
+/// Builds an embeddable gateway: `Gateway::builder().config(cfg).build().await?` gives an
+/// `axum::Router` serving `/graphql`, `/health` and `/ready`.
+#[derive(Default)]
+pub struct GatewayBuilder {
+    config: Option<Config>,
+    supergraph_sdl: Option<String>,
+    client: Option<reqwest::Client>,
+}
+
+impl Gateway {
+    pub fn builder() -> GatewayBuilder {
+        GatewayBuilder::default()
+    }
+}
+
+impl GatewayBuilder {
+    /// Subgraphs (fetched and composed at build time), URL and timeout overrides, hot reload.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Serve this supergraph SDL (ours or another tool's) instead of composing from the config.
+    pub fn supergraph_sdl(mut self, sdl: impl Into<String>) -> Self {
+        self.supergraph_sdl = Some(sdl.into());
+        self
+    }
+
+    /// The client used to fetch subgraph SDLs (subgraph requests use the gateway's own pool).
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The gateway itself, for callers that want to swap schemas or compose their own router.
+    pub async fn build_gateway(self) -> Result<Arc<Gateway>, StartupError> {
+        let client = self.client.unwrap_or_default();
+        match (self.supergraph_sdl, self.config) {
+            (Some(sdl), config) => gateway_from_supergraph(&sdl, config.as_ref()),
+            (None, Some(config)) => {
+                let gateway = gateway_from_config(&config, &client).await?;
+                if let Some(interval) = config.poll_interval.filter(|_| config.supergraph.is_none())
+                {
+                    spawn_hot_reload(gateway.clone(), config, interval, client);
+                }
+                Ok(gateway)
+            }
+            (None, None) => Err(StartupError::NothingToServe),
+        }
+    }
+
+    pub async fn build(self) -> Result<axum::Router, StartupError> {
+        Ok(crate::http::router(self.build_gateway().await?))
+    }
 }

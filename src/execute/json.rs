@@ -1,9 +1,9 @@
 //! A JSON parser straight into the response tree's [`Value`].
 //!
-//! Parsing subgraph answers was the largest cost of a request. Going through serde's visitor costs a
-//! dispatch per token; this parser builds `Value`s directly, copies strings without escapes in one
-//! step, and keeps numbers as their source text (the gateway never computes with them, and this way
-//! they are passed on exactly as the subgraph wrote them).
+//! It keeps numbers as their source text, so a subgraph's numbers (big integers of custom scalars,
+//! floats) reach the client exactly as written, and it parses into the tree in place. Measured
+//! against serde's visitor into the same `Value`: ~10% faster on a 54 KB `_entities` answer, with
+//! no difference visible in seam-bench end to end.
 
 use compact_str::CompactString;
 
