@@ -1,0 +1,500 @@
+//! Unit tests of the config: parsing, `${VAR}` expansion and every validation rule.
+
+use super::*;
+
+fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    move |name| vars.get(name).cloned()
+}
+
+fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    Config::parse(
+        text,
+        Path::new("/etc/seam"),
+        ConfigOrigin(Some(PathBuf::from("config/seam.yaml"))),
+        &env(vars),
+    )
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    parse_with(text, &[])
+}
+
+/// The error's message, for tests that assert on what the user reads.
+fn error_of(text: &str) -> String {
+    match parse(text) {
+        Ok(config) => panic!("expected an error, got {config:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+fn problems_of(text: &str) -> Vec<ConfigProblem> {
+    match parse(text) {
+        Err(ConfigError::Invalid { problems, .. }) => problems,
+        other => panic!("expected validation problems, got {other:?}"),
+    }
+}
+
+fn keys_of(text: &str) -> Vec<String> {
+    problems_of(text).into_iter().map(|p| p.key).collect()
+}
+
+const FULL: &str = "\
+listen: 0.0.0.0:4000
+subgraphs:
+  - name: accounts
+    url: http://accounts:4001/graphql        # queries, mutations, _service, _entities
+    # sdl: schemas/accounts.graphql
+    subscription_url: ws://accounts:4001/ws
+    timeout: 5s
+  - name: events
+    sdl: schemas/events.graphql
+supergraph: /srv/supergraph.graphql
+poll_interval: 10s
+bridge:
+  backend: redis
+  url: redis://127.0.0.1:6379
+";
+
+#[test]
+fn parses_the_documented_example() {
+    let config = parse(FULL).unwrap();
+    assert_eq!(config.listen, Some("0.0.0.0:4000".parse().unwrap()));
+    assert_eq!(config.poll_interval, Some(Duration::from_secs(10)));
+    assert_eq!(
+        config.supergraph,
+        Some(PathBuf::from("/srv/supergraph.graphql"))
+    );
+    assert_eq!(
+        config.bridge,
+        BridgeConfig {
+            backend: BridgeBackend::Redis,
+            url: Some("redis://127.0.0.1:6379".into()),
+        }
+    );
+    assert_eq!(
+        config.subgraphs,
+        vec![
+            SubgraphConfig {
+                name: "accounts".into(),
+                url: Some("http://accounts:4001/graphql".into()),
+                sdl: None,
+                subscription_url: Some("ws://accounts:4001/ws".into()),
+                timeout: Some(Duration::from_secs(5)),
+            },
+            SubgraphConfig {
+                name: "events".into(),
+                url: None,
+                sdl: Some(PathBuf::from("/etc/seam/schemas/events.graphql")),
+                subscription_url: None,
+                timeout: None,
+            },
+        ]
+    );
+    assert_eq!(
+        config.subgraphs[0].timeout_or_default(),
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        config.subgraphs[1].timeout_or_default(),
+        DEFAULT_SUBGRAPH_TIMEOUT
+    );
+}
+
+#[test]
+fn defaults_for_optional_sections() {
+    let config = parse("subgraphs:\n  - name: a\n    url: https://a.example/graphql\n").unwrap();
+    assert_eq!(config.listen, None);
+    assert_eq!(config.poll_interval, None);
+    assert_eq!(config.supergraph, None);
+    assert_eq!(config.bridge, BridgeConfig::default());
+    assert_eq!(config.bridge.backend, BridgeBackend::Memory);
+}
+
+#[test]
+fn a_supergraph_alone_is_enough_and_is_resolved_against_the_config_dir() {
+    let config = parse("supergraph: schemas/supergraph.graphql\n").unwrap();
+    assert!(config.subgraphs.is_empty());
+    assert_eq!(
+        config.supergraph,
+        Some(PathBuf::from("/etc/seam/schemas/supergraph.graphql"))
+    );
+}
+
+#[test]
+fn durations_accept_humantime_forms() {
+    let config = parse(
+            "subgraphs:\n  - name: a\n    url: http://a/graphql\n    timeout: 250ms\npoll_interval: 1m 30s\n",
+        )
+        .unwrap();
+    assert_eq!(
+        config.subgraphs[0].timeout,
+        Some(Duration::from_millis(250))
+    );
+    assert_eq!(config.poll_interval, Some(Duration::from_secs(90)));
+}
+
+#[test]
+fn bad_durations_name_the_key_and_the_fix() {
+    let message = error_of("poll_interval: 10\nsupergraph: s.graphql\n");
+    assert!(
+        message.starts_with(
+            "config/seam.yaml: poll_interval: `10` has no unit; write e.g. `10s` or `10ms`"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("line 1"), "{message}");
+
+    let message =
+        error_of("subgraphs:\n  - name: a\n    url: http://a/graphql\n    timeout: soon\n");
+    assert!(
+        message.starts_with("config/seam.yaml: subgraphs[0].timeout: `soon` is not a duration"),
+        "{message}"
+    );
+}
+
+#[test]
+fn zero_durations_are_refused() {
+    assert_eq!(
+            keys_of("subgraphs:\n  - name: a\n    url: http://a/graphql\n    timeout: 0s\npoll_interval: 0s\n"),
+            vec!["poll_interval", "subgraphs[0].timeout"]
+        );
+}
+
+#[test]
+fn unknown_keys_are_errors_with_their_path() {
+    let message = error_of("subgraphs:\n  - name: a\n    url: http://a/graphql\n  - name: b\n    urll: http://b/graphql\n");
+    assert!(
+        message
+            .starts_with("config/seam.yaml: subgraphs[1]: unknown field `urll`, expected one of"),
+        "{message}"
+    );
+    assert!(message.contains("line 5"), "{message}");
+
+    let message = error_of("supergraph: s.graphql\nlisten_on: 0.0.0.0:4000\n");
+    assert!(message.contains("unknown field `listen_on`"), "{message}");
+
+    let message = error_of("supergraph: s.graphql\nbridge:\n  backend: memory\n  topic: x\n");
+    assert!(
+        message.contains("bridge: unknown field `topic`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_bridge_backend_lists_the_choices() {
+    let message = error_of("supergraph: s.graphql\nbridge:\n  backend: kafka\n");
+    assert!(
+        message.contains("bridge.backend: unknown variant `kafka`"),
+        "{message}"
+    );
+    assert!(message.contains("`memory`, `redis`, `nats`"), "{message}");
+}
+
+#[test]
+fn listen_must_be_an_ip_and_port() {
+    let message = error_of("supergraph: s.graphql\nlisten: localhost\n");
+    assert!(
+        message.starts_with("config/seam.yaml: listen: `localhost` is not a listen address"),
+        "{message}"
+    );
+    let message = error_of("supergraph: s.graphql\nlisten: 4000\n");
+    assert!(
+        message.contains("listen: `4000` is a port without an address; write e.g. `0.0.0.0:4000`"),
+        "{message}"
+    );
+    let config = parse("supergraph: s.graphql\nlisten: '[::1]:8080'\n").unwrap();
+    assert_eq!(config.listen, Some("[::1]:8080".parse().unwrap()));
+}
+
+#[test]
+fn an_empty_config_says_what_is_missing() {
+    assert_eq!(keys_of(""), vec!["subgraphs"]);
+    assert_eq!(keys_of("# nothing yet\n\n"), vec!["subgraphs"]);
+    assert_eq!(keys_of("subgraphs: []\n"), vec!["subgraphs"]);
+    assert_eq!(keys_of("listen: 0.0.0.0:4000\n"), vec!["subgraphs"]);
+}
+
+#[test]
+fn duplicate_names_are_refused() {
+    let problems = problems_of(
+            "subgraphs:\n  - name: a\n    url: http://a/graphql\n  - name: a\n    url: http://b/graphql\n",
+        );
+    assert_eq!(
+        problems,
+        vec![ConfigProblem {
+            key: "subgraphs[1].name".into(),
+            message: "duplicate subgraph name `a`, already used by subgraphs[0]".into(),
+        }]
+    );
+}
+
+#[test]
+fn names_that_become_the_same_graph_value_are_refused() {
+    let problems = problems_of(
+            "subgraphs:\n  - name: user-api\n    url: http://a/graphql\n  - name: USER_API\n    url: http://b/graphql\n",
+        );
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].key, "subgraphs[1].name");
+    assert!(
+        problems[0].message.contains("`USER_API`"),
+        "{}",
+        problems[0].message
+    );
+}
+
+#[test]
+fn names_must_be_graphql_identifiers() {
+    for good in ["accounts", "user-api", "_private", "v2", "Reviews_2"] {
+        assert_eq!(validate_subgraph_name(good), Ok(()), "{good}");
+    }
+    for bad in ["", "2fast", "-x", "my subgraph", "café", "a.b", "__meta"] {
+        assert!(validate_subgraph_name(bad).is_err(), "{bad}");
+    }
+    let problems = problems_of("subgraphs:\n  - name: my graph\n    url: http://a/graphql\n");
+    assert_eq!(problems[0].key, "subgraphs[0].name");
+    assert_eq!(
+        problems[0].message,
+        "`my graph` is not a valid subgraph name (` ` is not allowed): names start with a \
+             letter or `_` and contain only ASCII letters, digits, `_` and `-`"
+    );
+}
+
+#[test]
+fn a_subgraph_needs_a_url_or_an_sdl() {
+    let problems = problems_of("subgraphs:\n  - name: events\n");
+    assert_eq!(
+        problems,
+        vec![ConfigProblem {
+            key: "subgraphs[0]".into(),
+            message: "needs `url` (to fetch its SDL and send it queries) or `sdl` (a schema \
+                          file), or both (subgraph `events`)"
+                .into(),
+        }]
+    );
+}
+
+#[test]
+fn urls_must_use_the_right_scheme() {
+    let problems = problems_of(
+            "subgraphs:\n  - name: a\n    url: ftp://a/graphql\n    subscription_url: http://a/ws\n  - name: b\n    url: not a url\n  - name: c\n    url: https://c/graphql\n    subscription_url: wss://c/ws\n",
+        );
+    let rendered: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+            rendered,
+            vec![
+                "subgraphs[0].url: `ftp://a/graphql` uses `ftp://`; expected http:// or https:// (subgraph `a`)",
+                "subgraphs[0].subscription_url: `http://a/ws` uses `http://`; expected ws:// or wss:// (subgraph `a`)",
+                "subgraphs[1].url: `not a url` is not a valid URL (relative URL without a base); expected http:// or https:// (subgraph `b`)",
+            ]
+        );
+}
+
+#[test]
+fn bridge_url_rules() {
+    let base = "supergraph: s.graphql\nbridge:\n";
+    assert_eq!(
+        keys_of(&format!("{base}  backend: redis\n")),
+        vec!["bridge.url"]
+    );
+    assert_eq!(
+        keys_of(&format!("{base}  backend: nats\n")),
+        vec!["bridge.url"]
+    );
+    assert_eq!(
+            problems_of(&format!("{base}  backend: redis\n  url: http://r:6379\n"))[0].message,
+            "`http://r:6379` uses `http://`; expected redis:// or rediss:// or redis+unix:// or unix://"
+        );
+    assert_eq!(
+        keys_of(&format!("{base}  url: redis://r:6379\n")),
+        vec!["bridge.url"]
+    );
+    assert!(parse(&format!(
+        "{base}  backend: nats\n  url: nats://n:4222,nats://m:4222\n"
+    ))
+    .is_ok());
+    assert!(parse(&format!(
+        "{base}  backend: redis\n  url: rediss://r:6380/0\n"
+    ))
+    .is_ok());
+}
+
+#[test]
+fn all_problems_are_reported_together() {
+    let message = error_of(
+        "subgraphs:\n  - name: 1st\n  - name: b\n    url: ftp://b\nbridge:\n  backend: nats\n",
+    );
+    assert_eq!(
+            message,
+            "config/seam.yaml: 4 problems:\n  \
+             subgraphs[0].name: `1st` is not a valid subgraph name: names start with a letter or `_` and contain only ASCII letters, digits, `_` and `-`\n  \
+             subgraphs[0]: needs `url` (to fetch its SDL and send it queries) or `sdl` (a schema file), or both (subgraph `1st`)\n  \
+             subgraphs[1].url: `ftp://b` uses `ftp://`; expected http:// or https:// (subgraph `b`)\n  \
+             bridge.url: `backend: nats` needs a `url`"
+        );
+}
+
+#[test]
+fn expansion_substitutes_variables_and_defaults() {
+    let lookup = env(&[("HOST", "accounts"), ("EMPTY", "")]);
+    let expand = |text: &str| expand_env(text, &lookup);
+    assert_eq!(
+        expand("url: http://${HOST}:4001\n"),
+        Ok("url: http://accounts:4001\n".into())
+    );
+    assert_eq!(expand("a: ${MISSING:-fallback}"), Ok("a: fallback".into()));
+    assert_eq!(expand("a: ${HOST:-fallback}"), Ok("a: accounts".into()));
+    assert_eq!(
+        expand("a: ${EMPTY:-fallback}"),
+        Ok("a: fallback".into()),
+        "empty uses the default, as in sh"
+    );
+    assert_eq!(expand("a: '${EMPTY}'"), Ok("a: ''".into()));
+    assert_eq!(expand("a: ${MISSING:-}"), Ok("a: ".into()));
+    assert_eq!(
+        expand("a: ${MISSING:-http://x:1/y}"),
+        Ok("a: http://x:1/y".into())
+    );
+    assert_eq!(
+        expand("a: \"${HOST}\" ${HOST}"),
+        Ok("a: \"accounts\" accounts".into())
+    );
+    assert_eq!(
+        expand("a: $${HOST} $HOST $$"),
+        Ok("a: ${HOST} $HOST $$".into())
+    );
+    assert_eq!(expand("ünï: ${HOST}"), Ok("ünï: accounts".into()));
+}
+
+#[test]
+fn expansion_leaves_comments_alone() {
+    let lookup = env(&[("HOST", "h")]);
+    let expand = |text: &str| expand_env(text, &lookup);
+    assert_eq!(
+        expand("# url: ${REDIS_URL}\n"),
+        Ok("# url: ${REDIS_URL}\n".into())
+    );
+    assert_eq!(expand("  # ${X}\n"), Ok("  # ${X}\n".into()));
+    assert_eq!(
+        expand("url: ${HOST} # was ${OLD}\n"),
+        Ok("url: h # was ${OLD}\n".into())
+    );
+    // `#` inside a value or inside quotes does not start a comment.
+    assert_eq!(expand("a: x#${HOST}"), Ok("a: x#h".into()));
+    assert_eq!(expand("a: 'x # ${HOST}'"), Ok("a: 'x # h'".into()));
+    assert_eq!(
+        expand("a: \"x \\\" # ${HOST}\""),
+        Ok("a: \"x \\\" # h\"".into())
+    );
+    // An apostrophe inside a plain value does not open a quote.
+    assert_eq!(
+        expand("a: it's ${HOST} # ${OLD}"),
+        Ok("a: it's h # ${OLD}".into())
+    );
+}
+
+#[test]
+fn expansion_errors_name_the_variable_and_line() {
+    let lookup = env(&[]);
+    assert_eq!(
+        expand_env("a: 1\nb: ${REDIS_URL}\n", &lookup),
+        Err(ExpandError::Unset {
+            line: 2,
+            name: "REDIS_URL".into()
+        })
+    );
+    assert!(matches!(
+        expand_env("a: ${OPEN\n", &lookup),
+        Err(ExpandError::Malformed { line: 1, .. })
+    ));
+    assert!(matches!(
+        expand_env("\n\na: ${not-a-name}", &lookup),
+        Err(ExpandError::Malformed { line: 3, .. })
+    ));
+    assert!(matches!(
+        expand_env("a: ${}", &lookup),
+        Err(ExpandError::Malformed { line: 1, .. })
+    ));
+
+    let message =
+        error_of("supergraph: s.graphql\nbridge:\n  backend: redis\n  url: ${REDIS_URL}\n");
+    assert_eq!(
+        message,
+        "config/seam.yaml: line 4: environment variable `REDIS_URL` is not set (set it, or \
+             give a default with `${REDIS_URL:-value}`)"
+    );
+    let message = error_of("a: ${OPEN\n");
+    assert_eq!(
+            message,
+            "config/seam.yaml: line 1: `${OPEN` has no closing `}`; write `${VAR}` or `$${` for a literal `${`"
+        );
+}
+
+#[test]
+fn expansion_works_for_every_kind_of_value() {
+    let config = parse_with(
+            "listen: ${LISTEN}\nsubgraphs:\n  - name: ${NAME}\n    url: ${URL:-http://localhost:4001/graphql}\n    timeout: ${TIMEOUT:-2s}\nbridge:\n  backend: ${BACKEND:-memory}\n",
+            &[("LISTEN", "127.0.0.1:5000"), ("NAME", "accounts"), ("TIMEOUT", "750ms")],
+        )
+        .unwrap();
+    assert_eq!(config.listen, Some("127.0.0.1:5000".parse().unwrap()));
+    assert_eq!(config.subgraphs[0].name, "accounts");
+    assert_eq!(
+        config.subgraphs[0].url.as_deref(),
+        Some("http://localhost:4001/graphql")
+    );
+    assert_eq!(
+        config.subgraphs[0].timeout,
+        Some(Duration::from_millis(750))
+    );
+    assert_eq!(config.bridge.backend, BridgeBackend::Memory);
+}
+
+#[test]
+fn load_reads_the_file_and_resolves_paths_against_its_directory() {
+    let dir = std::env::temp_dir().join(format!("seam-config-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("seam.yaml");
+    std::fs::write(
+        &path,
+        "subgraphs:\n  - name: events\n    sdl: schemas/events.graphql\n",
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    assert_eq!(
+        config.subgraphs[0].sdl,
+        Some(dir.join("schemas/events.graphql"))
+    );
+
+    std::fs::write(&path, "subgraphs:\n  - name: events\n    sdll: x\n").unwrap();
+    let message = Config::load(&path).unwrap_err().to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{}: subgraphs[0]: unknown field `sdll`",
+            path.display()
+        )),
+        "{message}"
+    );
+
+    let missing = dir.join("missing.yaml");
+    let message = Config::load(&missing).unwrap_err().to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{}: cannot read the config file: ",
+            missing.display()
+        )),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn inline_text_is_labelled_config() {
+    let message = Config::from_yaml_str("subgraphs: []\n", Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(message.starts_with("config: subgraphs: "), "{message}");
+}
