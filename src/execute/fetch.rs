@@ -441,8 +441,16 @@ pub(super) fn merge(
         }
         return;
     }
+    let entities = match response.data {
+        Some(Value::Object(mut object)) => object.remove("_entities"),
+        _ => None,
+    };
+    let (results, wrong_shape) = match entities {
+        Some(Value::Array(items)) if items.len() == prepared.rep_count => (Some(items), None),
+        other => (None, other),
+    };
     for error in response.errors {
-        let paths = entity_error_paths(fetch, &prepared, error.path.as_deref());
+        let paths = entity_error_paths(fetch, &prepared, error.path.as_deref(), results.as_deref());
         if paths.is_empty() {
             // A path the gateway cannot map (or none) would mislead the client: report it without.
             errors.push(GraphqlError {
@@ -456,15 +464,11 @@ pub(super) fn merge(
             errors.push(error.clone().with_path(path));
         }
     }
-    let entities = match response.data {
-        Some(Value::Object(mut object)) => object.remove("_entities"),
-        _ => None,
-    };
-    let mut results = match entities {
-        Some(Value::Array(items)) if items.len() == prepared.rep_count => items,
+    let mut results = match (results, wrong_shape) {
+        (Some(items), _) => items,
         // The whole `_entities` field failed; the subgraph's errors say why.
-        None | Some(Value::Null) if had_errors => return,
-        Some(Value::Array(items)) => {
+        (None, None | Some(Value::Null)) if had_errors => return,
+        (None, Some(Value::Array(items))) => {
             let message = format!(
                 "it returned {} entities for {} representations",
                 items.len(),
@@ -472,11 +476,11 @@ pub(super) fn merge(
             );
             return fail(fetch, &prepared, malformed(fetch, message), errors);
         }
-        None | Some(Value::Null) => {
+        (None, None | Some(Value::Null)) => {
             let message = "the response has no `_entities` list".to_owned();
             return fail(fetch, &prepared, malformed(fetch, message), errors);
         }
-        Some(_) => {
+        (None, Some(_)) => {
             let message = "`_entities` is not a list".to_owned();
             return fail(fetch, &prepared, malformed(fetch, message), errors);
         }
@@ -582,19 +586,39 @@ fn entity_error_paths(
     fetch: &FetchNode,
     prepared: &PreparedFetch,
     path: Option<&[PathSegment]>,
+    results: Option<&[Value]>,
 ) -> Vec<Vec<PathSegment>> {
-    let (index, rest) = match path {
+    let (indices, rest): (Vec<usize>, &[PathSegment]) = match path {
         Some([PathSegment::Key(k), PathSegment::Index(i), rest @ ..]) if k == "_entities" => {
-            (*i, rest)
+            (vec![*i], rest)
         }
-        // Some servers omit the index; with one representation it is unambiguous.
-        Some([PathSegment::Key(k), rest @ ..]) if k == "_entities" && prepared.rep_count == 1 => {
-            (0, rest)
+        // Some servers (async-graphql among them) omit the index. With one representation it is
+        // unambiguous; otherwise the failed entities are those whose answer lacks the field.
+        Some([PathSegment::Key(k), rest @ ..]) if k == "_entities" => {
+            if prepared.rep_count == 1 {
+                (vec![0], rest)
+            } else {
+                match (rest.first(), results) {
+                    (Some(PathSegment::Key(field)), Some(results)) => {
+                        let missing = results
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, r)| match r {
+                                Value::Object(o) => o.get(field).is_none_or(Value::is_null),
+                                _ => true,
+                            })
+                            .map(|(i, _)| i)
+                            .collect();
+                        (missing, rest)
+                    }
+                    _ => return Vec::new(),
+                }
+            }
         }
         _ => return Vec::new(),
     };
     (0..prepared.target_reps.len())
-        .filter(|t| prepared.target_reps[*t] == Some(index))
+        .filter(|t| prepared.target_reps[*t].is_some_and(|r| indices.contains(&r)))
         .map(|t| {
             let mut client = client_path(
                 fetch,

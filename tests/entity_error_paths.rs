@@ -1,0 +1,116 @@
+//! Errors of an `_entities` fetch reach the client at the client's path even when the subgraph
+//! (async-graphql does this) leaves the list index out of the error path.
+
+mod common;
+mod support;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID};
+use serde_json::json;
+
+#[derive(SimpleObject)]
+struct Item {
+    id: ID,
+}
+
+struct CatalogQuery;
+
+#[Object(name = "Query")]
+impl CatalogQuery {
+    async fn items(&self) -> Vec<Item> {
+        ["1", "2", "3"]
+            .into_iter()
+            .map(|id| Item { id: ID::from(id) })
+            .collect()
+    }
+
+    #[graphql(entity)]
+    async fn item_by_id(&self, id: ID) -> Item {
+        Item { id }
+    }
+}
+
+/// `price` fails for item 2 only.
+struct PricedItem {
+    id: ID,
+}
+
+#[Object(name = "Item")]
+impl PricedItem {
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    async fn price(&self) -> async_graphql::Result<Option<i32>> {
+        match self.id.as_str() {
+            "2" => Err("price feed unavailable for item 2".into()),
+            other => Ok(other.parse::<i32>().ok().map(|n| n * 100)),
+        }
+    }
+}
+
+struct PricingQuery;
+
+#[Object(name = "Query")]
+impl PricingQuery {
+    #[graphql(entity)]
+    async fn item_by_id(&self, id: ID) -> PricedItem {
+        PricedItem { id }
+    }
+}
+
+#[tokio::test]
+async fn entity_error_without_index_goes_to_the_entity_that_failed() {
+    let catalog = Schema::build(CatalogQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish();
+    let pricing = Schema::build(PricingQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish();
+    let gw = common::TestGateway::compose(vec![
+        ("catalog", support::graphql_router(catalog)),
+        ("pricing", support::graphql_router(pricing)),
+    ])
+    .await;
+
+    let response = gw.query("{ items { id price } }").await;
+    assert_eq!(
+        response["data"],
+        json!({ "items": [ { "id": "1", "price": 100 }, { "id": "2", "price": null }, { "id": "3", "price": 300 } ] }),
+        "{response}"
+    );
+    let errors = response["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{response}");
+    assert_eq!(
+        errors[0]["path"],
+        json!(["items", 1, "price"]),
+        "{response}"
+    );
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("item 2"),
+        "{response}"
+    );
+
+    // The subgraph really leaves the index out (otherwise this test proves nothing).
+    let direct: serde_json::Value = gw
+        .client
+        .post(&gw.subgraph("pricing").url)
+        .json(&json!({
+            "query": "query($r:[_Any!]!){_entities(representations:$r){...on Item{price}}}",
+            "variables": { "r": [
+                { "__typename": "Item", "id": "1" },
+                { "__typename": "Item", "id": "2" },
+                { "__typename": "Item", "id": "3" }
+            ] }
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        direct["errors"][0]["path"],
+        json!(["_entities", "price"]),
+        "{direct}"
+    );
+}
