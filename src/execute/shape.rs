@@ -9,6 +9,10 @@ use apollo_compiler::executable::{DirectiveList, Field, Selection, SelectionSet}
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Node, Schema};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use compact_str::CompactString;
 use serde_json::Map;
 
 use super::value::{write_json_string, Object, Value};
@@ -33,8 +37,19 @@ enum PathRef<'a> {
     Index(usize),
 }
 
+/// One response key of an object: the field written, with every selection merged under its key.
+struct Collected<'a> {
+    field: &'a Node<Field>,
+    subsets: Vec<&'a SelectionSet>,
+}
+
+/// Shared so a cached list can be iterated while the shaper writes.
+type CollectedFields<'a> = Rc<[Collected<'a>]>;
+
 struct Shaper<'a> {
     input: &'a ShapeInput<'a>,
+    /// Per selection set (by address) and runtime type: the fields to write. See `collected`.
+    collected_cache: HashMap<usize, Vec<(CompactString, CollectedFields<'a>)>, ahash::RandomState>,
     out: Vec<u8>,
     path: Vec<PathRef<'a>>,
     errors: Vec<GraphqlError>,
@@ -44,6 +59,7 @@ struct Shaper<'a> {
 pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlError>) -> Vec<u8> {
     let mut shaper = Shaper {
         input,
+        collected_cache: HashMap::default(),
         out: Vec::with_capacity(4096),
         path: Vec::new(),
         errors,
@@ -74,22 +90,14 @@ impl<'a> Shaper<'a> {
         sets: &[&'a SelectionSet],
         runtime_type: &str,
     ) -> Result<(), Bubble> {
-        let mut fields: Vec<&'a Node<Field>> = Vec::with_capacity(8);
-        for set in sets {
-            self.collect(set, runtime_type, &mut fields);
-        }
+        let fields = self.collected(sets, runtime_type);
         self.out.push(b'{');
-        let mut first = true;
-        for i in 0..fields.len() {
-            let field = fields[i];
+        for (i, collected) in fields.iter().enumerate() {
+            let field = collected.field;
             let key = field.response_key().as_str();
-            if fields[..i].iter().any(|f| f.response_key() == key) {
-                continue; // Merged into its first occurrence.
-            }
-            if !first {
+            if i > 0 {
                 self.out.push(b',');
             }
-            first = false;
             self.out.push(b'"');
             self.out.extend_from_slice(key.as_bytes());
             self.out.extend_from_slice(b"\":");
@@ -107,28 +115,57 @@ impl<'a> Shaper<'a> {
                     }
                     Ok(())
                 }
-                _ => {
-                    let value = object.get(key);
-                    if fields.len() - i > 1
-                        && fields[i + 1..].iter().any(|f| f.response_key() == key)
-                    {
-                        // The same response key selected more than once: their selections merge.
-                        let subsets: Vec<&'a SelectionSet> = fields[i..]
-                            .iter()
-                            .filter(|f| f.response_key() == key)
-                            .map(|f| &f.selection_set)
-                            .collect();
-                        self.write_value(field.ty(), value, &subsets)
-                    } else {
-                        self.write_value(field.ty(), value, &[&field.selection_set])
-                    }
-                }
+                _ => self.write_value(field.ty(), object.get(key), &collected.subsets),
             };
             self.path.pop();
             result?;
         }
         self.out.push(b'}');
         Ok(())
+    }
+
+    /// The fields to write for an object of `runtime_type` under `sets`, one per response key.
+    /// Every object of a list shares its selection and usually its type, and `@skip`/`@include`
+    /// values are fixed for the request, so the answer is computed once per response and reused.
+    fn collected(&mut self, sets: &[&'a SelectionSet], runtime_type: &str) -> CollectedFields<'a> {
+        let [set] = sets else {
+            return self.collect_fields(sets, runtime_type).into();
+        };
+        let slot = self
+            .collected_cache
+            .entry(std::ptr::from_ref(*set) as usize)
+            .or_default();
+        if let Some((_, hit)) = slot.iter().find(|(t, _)| t == runtime_type) {
+            return hit.clone();
+        }
+        let fields: CollectedFields<'a> = self.collect_fields(sets, runtime_type).into();
+        self.collected_cache
+            .entry(std::ptr::from_ref(*set) as usize)
+            .or_default()
+            .push((runtime_type.into(), fields.clone()));
+        fields
+    }
+
+    fn collect_fields(&self, sets: &[&'a SelectionSet], runtime_type: &str) -> Vec<Collected<'a>> {
+        let mut raw: Vec<&'a Node<Field>> = Vec::with_capacity(8);
+        for set in sets {
+            self.collect(set, runtime_type, &mut raw);
+        }
+        let mut out: Vec<Collected<'a>> = Vec::with_capacity(raw.len());
+        for field in raw {
+            // The same response key selected more than once: their selections merge into the first.
+            match out
+                .iter_mut()
+                .find(|c| c.field.response_key() == field.response_key())
+            {
+                Some(existing) => existing.subsets.push(&field.selection_set),
+                None => out.push(Collected {
+                    field,
+                    subsets: vec![&field.selection_set],
+                }),
+            }
+        }
+        out
     }
 
     fn write_value(
