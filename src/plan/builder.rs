@@ -446,7 +446,8 @@ impl<'a> Builder<'a> {
             });
         };
         let key = self.avoid_client_keys(&key);
-        out.add_typename();
+        // No `__typename` is fetched here: `object_type` is concrete, so representations take it
+        // from the plan. Under an abstract type the objects carry it already (`plan_composite`).
         let key_fields = self.plan_object(
             group,
             object_type,
