@@ -101,10 +101,7 @@ pub(super) async fn send(
         .await
         .map_err(|e| transport_error(subgraph, timeout, e))?;
     let status = response.status();
-    let bytes: Bytes = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(subgraph, timeout, e))?;
+    let bytes = read_limited(subgraph, timeout, response).await?;
     if !status.is_success() {
         // A GraphQL error response with a 4xx/5xx still carries errors worth passing on.
         if let Ok(parsed) = parse_response(&bytes) {
@@ -147,6 +144,37 @@ fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
         }
     }
     Ok(response)
+}
+
+/// Subgraph answers larger than this are refused rather than buffered: a runaway subgraph must not
+/// take the gateway's memory with it.
+pub const MAX_SUBGRAPH_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+async fn read_limited(
+    subgraph: &str,
+    timeout: Duration,
+    mut response: reqwest::Response,
+) -> Result<Bytes, FetchError> {
+    let too_large = || FetchError::Malformed {
+        subgraph: subgraph.to_owned(),
+        message: format!("the answer is larger than {MAX_SUBGRAPH_RESPONSE_BYTES} bytes"),
+    };
+    let declared = response.content_length().unwrap_or(0) as usize;
+    if declared > MAX_SUBGRAPH_RESPONSE_BYTES {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::with_capacity(declared.max(8 * 1024));
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(subgraph, timeout, e))?
+    {
+        if body.len() + chunk.len() > MAX_SUBGRAPH_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> FetchError {

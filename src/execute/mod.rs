@@ -15,6 +15,7 @@ use futures::future::{join_all, BoxFuture};
 use futures::FutureExt;
 use serde_json::Map;
 
+pub use fetch::MAX_SUBGRAPH_RESPONSE_BYTES;
 pub use value::{Object, Value};
 
 use crate::plan::{FetchNode, PlanNode, QueryPlan};
