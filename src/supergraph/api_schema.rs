@@ -66,22 +66,7 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
                 obj.directives.retain(|d| !is_machinery_directive(&d.name));
                 obj.implements_interfaces
                     .retain(|i| !inaccessible.contains(&i.name));
-                obj.fields
-                    .retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
-                for field in obj.fields.values_mut() {
-                    let field = field.make_mut();
-                    field
-                        .directives
-                        .retain(|d| !is_machinery_directive(&d.name));
-                    field
-                        .arguments
-                        .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
-                    for arg in &mut field.arguments {
-                        arg.make_mut()
-                            .directives
-                            .retain(|d| !is_machinery_directive(&d.name));
-                    }
-                }
+                clean_fields(&mut obj.fields, &hidden_type);
             }
             ExtendedType::Interface(iface) => {
                 let iface = iface.make_mut();
@@ -91,23 +76,7 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
                 iface
                     .implements_interfaces
                     .retain(|i| !inaccessible.contains(&i.name));
-                iface
-                    .fields
-                    .retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
-                for field in iface.fields.values_mut() {
-                    let field = field.make_mut();
-                    field
-                        .directives
-                        .retain(|d| !is_machinery_directive(&d.name));
-                    field
-                        .arguments
-                        .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
-                    for arg in &mut field.arguments {
-                        arg.make_mut()
-                            .directives
-                            .retain(|d| !is_machinery_directive(&d.name));
-                    }
-                }
+                clean_fields(&mut iface.fields, &hidden_type);
             }
             ExtendedType::Union(union_) => {
                 let union_ = union_.make_mut();
@@ -157,4 +126,30 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
     schema
         .validate()
         .map_err(|e| SupergraphError::InvalidSchema(format!("API schema: {}", e.errors)))
+}
+
+/// Removes inaccessible fields and arguments (and those of hidden types) and machinery directives,
+/// for object and interface types alike.
+fn clean_fields(
+    fields: &mut apollo_compiler::collections::IndexMap<
+        apollo_compiler::Name,
+        apollo_compiler::schema::Component<apollo_compiler::schema::FieldDefinition>,
+    >,
+    hidden_type: &dyn Fn(&Type) -> bool,
+) {
+    fields.retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
+    for field in fields.values_mut() {
+        let field = field.make_mut();
+        field
+            .directives
+            .retain(|d| !is_machinery_directive(&d.name));
+        field
+            .arguments
+            .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
+        for arg in &mut field.arguments {
+            arg.make_mut()
+                .directives
+                .retain(|d| !is_machinery_directive(&d.name));
+        }
+    }
 }
