@@ -435,6 +435,14 @@ fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &Selectio
     }
 }
 
+/// What fetches report besides data: errors, and the objects a failed entity fetch was to fill
+/// (their missing fields are explained by that failure, so shaping adds no error of its own).
+#[derive(Default)]
+pub(super) struct Report {
+    pub errors: Vec<GraphqlError>,
+    pub failed_objects: Vec<Vec<PathSegment>>,
+}
+
 /// Merges a subgraph answer into the response and returns the errors to report.
 ///
 /// An answer that does not have the shape asked for is reported at the client paths it should
@@ -445,8 +453,9 @@ pub(super) fn merge(
     prepared: PreparedFetch,
     response: SubgraphResponse,
     data: &mut Value,
-    errors: &mut Vec<GraphqlError>,
+    report: &mut Report,
 ) {
+    let errors = &mut report.errors;
     let had_errors = !response.errors.is_empty();
     if fetch.entity.is_none() {
         errors.extend(response.errors);
@@ -458,13 +467,13 @@ pub(super) fn merge(
                 fetch,
                 &prepared,
                 malformed(fetch, "the response has neither `data` nor `errors`".into()),
-                errors,
+                report,
             ),
             Some(_) => fail(
                 fetch,
                 &prepared,
                 malformed(fetch, "`data` is not an object".into()),
-                errors,
+                report,
             ),
         }
         return;
@@ -502,15 +511,15 @@ pub(super) fn merge(
                 items.len(),
                 prepared.rep_count
             );
-            return fail(fetch, &prepared, malformed(fetch, message), errors);
+            return fail(fetch, &prepared, malformed(fetch, message), report);
         }
         (None, None | Some(Value::Null)) => {
             let message = "the response has no `_entities` list".to_owned();
-            return fail(fetch, &prepared, malformed(fetch, message), errors);
+            return fail(fetch, &prepared, malformed(fetch, message), report);
         }
         (None, Some(_)) => {
             let message = "`_entities` is not a list".to_owned();
-            return fail(fetch, &prepared, malformed(fetch, message), errors);
+            return fail(fetch, &prepared, malformed(fetch, message), report);
         }
     };
     let targets = prepared.target_reps.len();
@@ -541,6 +550,7 @@ pub(super) fn merge(
                 let path = target_error_path(fetch, &prepared, t);
                 let message = format!("entity {rep} is not an object");
                 errors.push(malformed(fetch, message).with_path(path));
+                report.failed_objects.push(target_path(fetch, &prepared, t));
             }
         }
     }
@@ -559,8 +569,9 @@ pub(super) fn fail(
     fetch: &FetchNode,
     prepared: &PreparedFetch,
     error: GraphqlError,
-    errors: &mut Vec<GraphqlError>,
+    report: &mut Report,
 ) {
+    let errors = &mut report.errors;
     match &fetch.entity {
         None => {
             if fetch.root_keys.is_empty() {
@@ -583,6 +594,7 @@ pub(super) fn fail(
                 }
                 let path = target_error_path(fetch, prepared, t);
                 errors.push(error.clone().with_path(path));
+                report.failed_objects.push(target_path(fetch, prepared, t));
                 reported = true;
             }
             if !reported {
@@ -592,13 +604,18 @@ pub(super) fn fail(
     }
 }
 
+/// The client path of target `t` of an entity fetch.
+fn target_path(fetch: &FetchNode, prepared: &PreparedFetch, t: usize) -> Vec<PathSegment> {
+    client_path(
+        fetch,
+        &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
+    )
+}
+
 /// Where a failure of target `t` of an entity fetch is reported: the entity's client path and
 /// the first field the fetch was to add to it.
 fn target_error_path(fetch: &FetchNode, prepared: &PreparedFetch, t: usize) -> Vec<PathSegment> {
-    let mut path = client_path(
-        fetch,
-        &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
-    );
+    let mut path = target_path(fetch, prepared, t);
     let key = fetch
         .entity
         .as_ref()

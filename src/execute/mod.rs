@@ -19,7 +19,8 @@ pub use fetch::MAX_SUBGRAPH_RESPONSE_BYTES;
 pub use value::{Object, Value};
 
 use crate::plan::{FetchNode, PlanNode, QueryPlan};
-use crate::response::GraphqlError;
+use crate::response::{GraphqlError, PathSegment};
+use fetch::Report;
 
 /// Where and how to call each subgraph, indexed by [`crate::supergraph::SubgraphId`].
 #[derive(Debug, Clone)]
@@ -40,7 +41,16 @@ pub struct ExecutionContext<'a> {
 
 struct State {
     data: Value,
-    errors: Vec<GraphqlError>,
+    report: Report,
+}
+
+/// What running a plan produced, ready for shaping.
+pub struct ExecutionOutput {
+    pub data: Value,
+    pub errors: Vec<GraphqlError>,
+    /// Client paths of objects a failed entity fetch was to complete: their missing fields are
+    /// explained by that fetch's error.
+    pub failed_objects: Vec<Vec<PathSegment>>,
 }
 
 /// Runs the plan and returns the merged response tree and the errors collected on the way.
@@ -48,10 +58,10 @@ pub async fn execute(
     ctx: &ExecutionContext<'_>,
     plan: &QueryPlan,
     initial: Value,
-) -> (Value, Vec<GraphqlError>) {
+) -> ExecutionOutput {
     let state = Mutex::new(State {
         data: initial,
-        errors: Vec::new(),
+        report: Report::default(),
     });
     if let Some(root) = &plan.root {
         run_node(ctx, root, &state).await;
@@ -59,7 +69,11 @@ pub async fn execute(
     let state = state
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    (state.data, state.errors)
+    ExecutionOutput {
+        data: state.data,
+        errors: state.report.errors,
+        failed_objects: state.report.failed_objects,
+    }
 }
 
 fn run_node<'a>(
@@ -125,12 +139,12 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
     )
     .await;
     let mut guard = lock(state);
-    let State { data, errors } = &mut *guard;
+    let State { data, report } = &mut *guard;
     match result {
-        Ok(response) => fetch::merge(node, prepared, response, data, errors),
+        Ok(response) => fetch::merge(node, prepared, response, data, report),
         Err(error) => {
             tracing::warn!(subgraph = %endpoint.name, %error, "subgraph fetch failed");
-            fetch::fail(node, &prepared, error.into_graphql(), errors);
+            fetch::fail(node, &prepared, error.into_graphql(), report);
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct ShapeInput<'a> {
     pub selection_set: &'a SelectionSet,
     pub root_type: &'a str,
     pub variables: &'a Map<String, serde_json::Value>,
+    /// Objects whose completing fetch failed (see `ExecutionOutput::failed_objects`).
+    pub failed_objects: &'a [Vec<PathSegment>],
 }
 
 /// A non-null position was null: the nearest nullable ancestor becomes null.
@@ -282,11 +284,17 @@ impl<'a> Shaper<'a> {
     fn null_error(&mut self) {
         let path = self.current_path();
         let parent = &path[..path.len().saturating_sub(1)];
-        // An error at this position, above it, or elsewhere in the same (non-root) object explains it.
-        let explained = self.errors.iter().any(|e| match &e.path {
-            Some(p) => path.starts_with(p) || (!parent.is_empty() && p.starts_with(parent)),
-            None => false,
-        });
+        // Explained by an error at this position or above it, or by the failed fetch that was to
+        // complete the object holding it.
+        let explained = self
+            .errors
+            .iter()
+            .any(|e| e.path.as_ref().is_some_and(|p| path.starts_with(p)))
+            || self
+                .input
+                .failed_objects
+                .iter()
+                .any(|o| o.as_slice() == parent);
         if !explained {
             self.errors.push(
                 GraphqlError::new(

@@ -187,18 +187,19 @@ impl Gateway {
             endpoints: &state.endpoints,
             variables: variable_map,
         };
-        let (data, mut errors) = execute(&ctx, &prepared.plan, initial).await;
-        errors.splice(0..0, introspection_errors);
+        let mut output = execute(&ctx, &prepared.plan, initial).await;
+        output.errors.splice(0..0, introspection_errors);
         let input = ShapeInput {
             schema: &supergraph.api_schema,
             document: &prepared.document,
             selection_set: &prepared.operation.selection_set,
             root_type: prepared.operation.object_type().as_str(),
             variables: variable_map,
+            failed_objects: &output.failed_objects,
         };
         GatewayResponse {
             outcome: Outcome::Executed,
-            body: shape_response(&input, &data, errors),
+            body: shape_response(&input, &output.data, output.errors),
         }
     }
 }
