@@ -100,7 +100,6 @@ pub async fn serve(gateway: Arc<Gateway>, addr: SocketAddr) -> Result<(), Startu
         .map_err(|source| StartupError::Listen { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
     eprintln!("seam listening on http://{local}/graphql");
-    tracing::info!(%local, "listening");
     axum::serve(listener, crate::http::router(gateway))
         .with_graceful_shutdown(shutdown_signal())
         .await
