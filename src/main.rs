@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use seam::config::Config;
+use seam::gateway::Gateway;
 use seam::startup::{self, StartupError};
 use seam::supergraph::Supergraph;
 
@@ -94,29 +95,21 @@ async fn run(command: Command) -> Result<(), StartupError> {
             supergraph,
             listen,
         } => {
-            let (config, sdl) = match &supergraph {
-                Some(path) => {
-                    let config = config.map(|p| Config::load(&p)).transpose()?;
-                    (config, startup::supergraph_file(path).await?)
-                }
-                None => {
-                    let config =
-                        Config::load(config.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG)))?;
-                    let sdl = startup::supergraph_sdl(&config, &client).await?;
-                    (Some(config), sdl)
-                }
+            // With --supergraph the config is optional (URL and timeout overrides only).
+            let config = match (&supergraph, config) {
+                (Some(_), path) => path.map(|p| Config::load(&p)).transpose()?,
+                (None, path) => Some(Config::load(
+                    path.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG)),
+                )?),
             };
-            let gateway = startup::gateway_from_supergraph(&sdl, config.as_ref())?;
-            if let (None, Some(config)) = (&supergraph, &config) {
-                if let Some(interval) = config.poll_interval {
-                    startup::spawn_hot_reload(
-                        gateway.clone(),
-                        config.clone(),
-                        interval,
-                        client.clone(),
-                    );
-                }
+            let mut builder = Gateway::builder().client(client);
+            if let Some(path) = &supergraph {
+                builder = builder.supergraph_sdl(startup::supergraph_file(path).await?);
             }
+            if let Some(config) = config.clone() {
+                builder = builder.config(config);
+            }
+            let gateway = builder.build_gateway().await?;
             let addr = listen
                 .or(config.as_ref().and_then(|c| c.listen))
                 .unwrap_or(DEFAULT_LISTEN);

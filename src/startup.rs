@@ -196,8 +196,8 @@ impl GatewayBuilder {
             (Some(sdl), config) => gateway_from_supergraph(&sdl, config.as_ref()),
             (None, Some(config)) => {
                 let gateway = gateway_from_config(&config, &client).await?;
-                if let Some(interval) = config.poll_interval.filter(|_| config.supergraph.is_none())
-                {
+                // A `supergraph:` file named in the config is re-read on the same schedule.
+                if let Some(interval) = config.poll_interval {
                     spawn_hot_reload(gateway.clone(), config, interval, client);
                 }
                 Ok(gateway)

@@ -311,10 +311,6 @@ pub(super) fn prepare(
     Some(prepared)
 }
 
-fn write_json(out: &mut Vec<u8>, value: &Value) {
-    value.write_json(out);
-}
-
 /// Called for every entity target with the list indices that lead to it.
 type TargetVisitor<'v, 'f> = dyn FnMut(&'v Object, &[usize]) + 'f;
 
@@ -393,7 +389,7 @@ fn write_projection_fields(
                 }
                 match object.get(key.as_str()) {
                     None | Some(Value::Null) => out.extend_from_slice(b"null"),
-                    Some(value) if field.selections.is_empty() => write_json(out, value),
+                    Some(value) if field.selections.is_empty() => value.write_json(out),
                     Some(value) => write_projection_value(out, value, &field.selections),
                 }
             }
@@ -431,7 +427,7 @@ fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &Selectio
             }
             out.push(b']');
         }
-        other => write_json(out, other),
+        other => other.write_json(out),
     }
 }
 

@@ -149,20 +149,27 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
     }
 }
 
-/// A URL and a timeout to use instead of the supergraph's URL and the default timeout.
-pub type EndpointOverride = (Option<String>, Option<Duration>);
+/// Per-subgraph settings from the config, applied over the supergraph's URL and the default timeout.
+#[derive(Debug, Clone, Default)]
+pub struct SubgraphOverride {
+    pub url: Option<String>,
+    pub timeout: Option<Duration>,
+}
 
 /// The endpoint list for a supergraph, with URL and timeout overrides by subgraph name.
 pub fn endpoints_for(
     supergraph: &crate::supergraph::Supergraph,
-    overrides: &dyn Fn(&str) -> EndpointOverride,
+    overrides: &std::collections::HashMap<String, SubgraphOverride>,
 ) -> Vec<SubgraphEndpoint> {
     supergraph
         .subgraphs
         .iter()
         .map(|s| {
-            let (url, timeout) = overrides(&s.name.0);
-            let url = url.unwrap_or_else(|| s.url.clone());
+            let o = overrides.get(&*s.name.0);
+            let url = o
+                .and_then(|o| o.url.clone())
+                .unwrap_or_else(|| s.url.clone());
+            let timeout = o.and_then(|o| o.timeout);
             SubgraphEndpoint {
                 name: s.name.to_string(),
                 parsed_url: reqwest::Url::parse(&url).ok(),

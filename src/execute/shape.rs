@@ -106,7 +106,7 @@ impl<'a> Shaper<'a> {
             self.path.push(PathRef::Key(key));
             let result = match field.name.as_str() {
                 "__typename" => {
-                    write_string(&mut self.out, runtime_type);
+                    write_json_string(&mut self.out, runtime_type);
                     Ok(())
                 }
                 // Introspection answers were shaped by the introspection executor already.
@@ -253,7 +253,7 @@ impl<'a> Shaper<'a> {
                     }
                     Some(ExtendedType::Enum(e)) => match value {
                         Value::String(s) if e.values.contains_key(s.as_str()) => {
-                            write_string(&mut self.out, s);
+                            write_json_string(&mut self.out, s);
                             Ok(())
                         }
                         _ => self.invalid_value("a value of the enum"),
@@ -376,10 +376,6 @@ impl<'a> Shaper<'a> {
         }
         true
     }
-}
-
-fn write_string(out: &mut Vec<u8>, s: &str) {
-    write_json_string(out, s);
 }
 
 /// Used by tests and the HTTP edge to build an error-only body.

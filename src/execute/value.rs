@@ -48,15 +48,6 @@ impl Object {
             .map(|(_, v)| v)
     }
 
-    /// Sets `key`, replacing an existing value in place (keeping its position).
-    pub fn insert(&mut self, key: impl Into<CompactString>, value: Value) {
-        let key = key.into();
-        match self.get_mut(&key) {
-            Some(existing) => *existing = value,
-            None => self.entries.push((key, value)),
-        }
-    }
-
     /// Appends without looking for `key`; for callers that just checked it is absent.
     pub fn push(&mut self, key: CompactString, value: Value) {
         self.entries.push((key, value));
@@ -155,13 +146,6 @@ impl Value {
                 out.push(b'}');
             }
         }
-    }
-
-    /// For tests and debugging: the same value as a `serde_json::Value`.
-    pub fn to_serde(&self) -> serde_json::Value {
-        let mut out = Vec::new();
-        self.write_json(&mut out);
-        serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -298,14 +282,15 @@ mod tests {
     }
 
     #[test]
-    fn insert_replaces_in_place() {
+    fn push_get_and_remove() {
         let mut o = Object::default();
-        o.insert("a", Value::Bool(true));
-        o.insert("b", Value::Null);
-        o.insert("a", Value::Bool(false));
+        o.push("a".into(), Value::Bool(true));
+        *o.push_slot("b".into()) = Value::Bool(false);
         assert_eq!(o.len(), 2);
-        assert_eq!(o.get("a"), Some(&Value::Bool(false)));
-        assert_eq!(o.remove("a"), Some(Value::Bool(false)));
-        assert!(o.get("a").is_none());
+        assert_eq!(o.get("b"), Some(&Value::Bool(false)));
+        assert_eq!(o.remove("b"), Some(Value::Bool(false)));
+        assert_eq!(o.get("a"), Some(&Value::Bool(true)));
+        assert_eq!(o.remove("a"), Some(Value::Bool(true)));
+        assert!(o.is_empty());
     }
 }

@@ -68,12 +68,7 @@ pub struct SchemaState {
     operations: OperationCache,
 }
 
-/// Per-subgraph settings from the config, applied over the supergraph's URLs.
-#[derive(Debug, Clone, Default)]
-pub struct SubgraphOverride {
-    pub url: Option<String>,
-    pub timeout: Option<Duration>,
-}
+pub use crate::execute::SubgraphOverride;
 
 pub struct Gateway {
     state: ArcSwapOption<SchemaState>,
@@ -92,10 +87,7 @@ impl Gateway {
 
     /// Starts serving `supergraph`; requests already running finish on the previous one.
     pub fn swap_supergraph(&self, supergraph: Supergraph) {
-        let endpoints = endpoints_for(&supergraph, &|name| {
-            let o = self.overrides.get(name).cloned().unwrap_or_default();
-            (o.url, o.timeout)
-        });
+        let endpoints = endpoints_for(&supergraph, &self.overrides);
         self.state.store(Some(Arc::new(SchemaState {
             supergraph: Arc::new(supergraph),
             endpoints,
@@ -179,9 +171,7 @@ impl Gateway {
                 Err(errors) => return GatewayResponse::errors(Outcome::RequestError, &errors),
             }
         }
-        let Value::Object(variable_map) = &variables.0 else {
-            return GatewayResponse::errors(Outcome::RequestError, &[]);
-        };
+        let variable_map = &variables.json;
         let ctx = ExecutionContext {
             client: &self.client,
             endpoints: &state.endpoints,
@@ -205,7 +195,12 @@ impl Gateway {
 }
 
 /// Coerced variables, both as serde_json (for subgraphs and shaping) and as apollo-compiler's map.
-struct Variables(Value, apollo_compiler::validation::Valid<JsonMap>);
+struct Variables {
+    /// For subgraph requests, `Condition` nodes and shaping.
+    json: Map<String, Value>,
+    /// For the introspection executor.
+    coerced: apollo_compiler::validation::Valid<JsonMap>,
+}
 
 fn coerce_variables(
     supergraph: &Supergraph,
@@ -225,8 +220,11 @@ fn coerce_variables(
             "VALIDATION_INVALID_TYPE_VARIABLE",
         )]
     })?;
-    let as_json = serde_json::to_value(&*coerced).unwrap_or(Value::Object(Map::new()));
-    Ok(Variables(as_json, coerced))
+    let json = match serde_json::to_value(&*coerced) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    Ok(Variables { json, coerced })
 }
 
 fn introspect(
@@ -247,7 +245,7 @@ fn introspect(
         &supergraph.api_implementers,
         &prepared.document,
         &prepared.operation,
-        &variables.1,
+        &variables.coerced,
     )
     .map_err(request_error)?;
     let data = response

@@ -14,7 +14,7 @@ use apollo_compiler::ast::Value;
 use apollo_compiler::executable::{FieldSet, SelectionSet};
 use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{Name, Node, Schema};
+use apollo_compiler::{Name, Schema};
 
 /// Index of a subgraph in [`Supergraph::subgraphs`]; cheap to copy and compare on the hot path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,10 +148,6 @@ impl Supergraph {
 
     pub fn subgraph(&self, id: SubgraphId) -> &Subgraph {
         &self.subgraphs[id.0 as usize]
-    }
-
-    pub fn type_info(&self, name: &str) -> Option<&TypeInfo> {
-        self.types.get(name)
     }
 
     /// Whether `graph` defines `type_name` at all.
@@ -504,6 +500,3 @@ pub fn possible_types(schema: &Schema, type_name: &str) -> Vec<Name> {
         _ => Vec::new(),
     }
 }
-
-/// Keeps `Node` in the public signature readable where a field definition is handed around.
-pub type FieldDefinition = Node<apollo_compiler::schema::FieldDefinition>;
