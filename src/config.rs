@@ -36,6 +36,10 @@ pub struct Config {
     pub poll_interval: Option<Duration>,
     #[serde(default)]
     pub bridge: BridgeConfig,
+    /// Custom progressive `@override` labels switched on for every request; `percent(N)` labels
+    /// are drawn per request and need no entry.
+    #[serde(default)]
+    pub override_labels: Vec<String>,
 }
 
 /// One subgraph entry under `subgraphs:`.

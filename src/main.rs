@@ -50,6 +50,10 @@ enum Command {
         /// Which operation of the file to plan, when it has several.
         #[arg(long)]
         operation_name: Option<String>,
+        /// A progressive `@override` label to plan as switched on (repeatable), e.g.
+        /// `--label 'percent(20)'` or `--label new-reviews`.
+        #[arg(long = "label")]
+        labels: Vec<String>,
         query_file: PathBuf,
     },
     /// Start the bundled example subgraphs and the gateway in front of them.
@@ -126,6 +130,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
             config,
             supergraph,
             operation_name,
+            labels,
             query_file,
         } => {
             let sdl = match (supergraph, config) {
@@ -143,7 +148,8 @@ async fn run(command: Command) -> Result<(), StartupError> {
                     format!("cannot read {}: {e}", query_file.display()),
                 ))
             })?;
-            match seam::plan::plan_text(&supergraph, &query, operation_name.as_deref()) {
+            let labels = supergraph.labels_named(&labels);
+            match seam::plan::plan_text(&supergraph, &query, operation_name.as_deref(), labels) {
                 Ok(text) => {
                     print!("{text}");
                     Ok(())

@@ -53,7 +53,9 @@ pub async fn gateway_from_config(
 ) -> Result<Arc<Gateway>, StartupError> {
     let sdl = supergraph_sdl(config, client).await?;
     let supergraph = Supergraph::parse(&sdl)?;
-    let gateway = Arc::new(Gateway::new(overrides(Some(config))));
+    let gateway = Arc::new(
+        Gateway::new(overrides(Some(config))).with_override_labels(config.override_labels.clone()),
+    );
     gateway.swap_supergraph(supergraph);
     Ok(gateway)
 }
@@ -64,7 +66,8 @@ pub fn gateway_from_supergraph(
     config: Option<&Config>,
 ) -> Result<Arc<Gateway>, StartupError> {
     let supergraph = Supergraph::parse(sdl)?;
-    let gateway = Arc::new(Gateway::new(overrides(config)));
+    let labels = config.map(|c| c.override_labels.clone()).unwrap_or_default();
+    let gateway = Arc::new(Gateway::new(overrides(config)).with_override_labels(labels));
     gateway.swap_supergraph(supergraph);
     Ok(gateway)
 }

@@ -86,8 +86,8 @@ fn rover_supergraph_plans_like_the_composed_one() {
         "query($r: Boolean!) { topProducts { upc reviews @include(if: $r) { id } } }",
     ] {
         assert_eq!(
-            plan_text(&rover, query, None),
-            plan_text(&ours, query, None),
+            plan_text(&rover, query, None, Default::default()),
+            plan_text(&ours, query, None, Default::default()),
             "plans differ for {query}"
         );
     }

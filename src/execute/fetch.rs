@@ -260,7 +260,10 @@ pub(super) fn prepare(
         &mut |object, indices| {
             let typename = object.get("__typename").and_then(Value::as_str);
             let type_index = match typename {
-                Some(t) => entity.types.iter().position(|e| e.name == t),
+                Some(t) => entity
+                    .types
+                    .iter()
+                    .position(|e| e.name == t || e.object_types.iter().any(|o| o == t)),
                 None if entity.types.len() == 1 => Some(0),
                 None => None,
             };
@@ -279,11 +282,14 @@ pub(super) fn prepare(
                 return;
             }
             rep.clear();
+            // An object reached through an `@interfaceObject` is sent as its interface.
+            let forced = (!entity_type.object_types.is_empty()).then_some(entity_type.name.as_str());
             write_projection(
                 &mut rep,
                 object,
                 &entity_type.representation,
                 &entity_type.name,
+                forced,
             );
             let next = seen.len();
             let index = match seen.get(rep.as_slice()) {
@@ -352,10 +358,24 @@ fn visit_targets<'v>(
 }
 
 /// Writes `object` projected on `selection`: the representation of an entity.
-fn write_projection(out: &mut Vec<u8>, object: &Object, selection: &SelectionSet, typename: &str) {
+/// `forced_typename` replaces the object's own `__typename` at the top level.
+fn write_projection(
+    out: &mut Vec<u8>,
+    object: &Object,
+    selection: &SelectionSet,
+    typename: &str,
+    forced_typename: Option<&str>,
+) {
     out.push(b'{');
     let mut first = true;
-    write_projection_fields(out, object, selection, Some(typename), &mut first);
+    write_projection_fields(
+        out,
+        object,
+        selection,
+        Some(typename),
+        forced_typename,
+        &mut first,
+    );
     out.push(b'}');
 }
 
@@ -364,6 +384,7 @@ fn write_projection_fields(
     object: &Object,
     selection: &SelectionSet,
     typename: Option<&str>,
+    forced_typename: Option<&str>,
     first: &mut bool,
 ) {
     for item in &selection.items {
@@ -379,9 +400,8 @@ fn write_projection_fields(
                 write_json_string(out, &field.name);
                 out.push(b':');
                 if field.name == "__typename" {
-                    let name = object
-                        .get("__typename")
-                        .and_then(Value::as_str)
+                    let name = forced_typename
+                        .or_else(|| object.get("__typename").and_then(Value::as_str))
                         .or(typename)
                         .unwrap_or_default();
                     write_json_string(out, name);
@@ -402,7 +422,14 @@ fn write_projection_fields(
                     _ => true,
                 };
                 if applies {
-                    write_projection_fields(out, object, &fragment.selections, None, first);
+                    write_projection_fields(
+                        out,
+                        object,
+                        &fragment.selections,
+                        None,
+                        forced_typename,
+                        first,
+                    );
                 }
             }
         }
@@ -414,7 +441,7 @@ fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &Selectio
         Value::Object(object) => {
             out.push(b'{');
             let mut first = true;
-            write_projection_fields(out, object, selection, None, &mut first);
+            write_projection_fields(out, object, selection, None, None, &mut first);
             out.push(b'}');
         }
         Value::Array(items) => {

@@ -74,6 +74,8 @@ pub struct Gateway {
     state: ArcSwapOption<SchemaState>,
     client: reqwest::Client,
     overrides: std::collections::HashMap<String, SubgraphOverride>,
+    /// Custom progressive-override labels switched on for every request (`override_labels`).
+    override_labels: Vec<String>,
 }
 
 impl Gateway {
@@ -82,7 +84,14 @@ impl Gateway {
             state: ArcSwapOption::empty(),
             client: subgraph_client(),
             overrides,
+            override_labels: Vec::new(),
         }
+    }
+
+    /// Switches on these custom `@override` labels for every request.
+    pub fn with_override_labels(mut self, labels: Vec<String>) -> Self {
+        self.override_labels = labels;
+        self
     }
 
     /// Starts serving `supergraph`; requests already running finish on the previous one.
@@ -126,10 +135,12 @@ impl Gateway {
             }
         };
         let supergraph = &state.supergraph;
+        let labels = supergraph.draw_labels(&self.override_labels);
         let prepared = match state.operations.get_or_prepare(
             supergraph,
             query,
             request.operation_name.as_deref(),
+            labels,
         ) {
             Ok(p) => p,
             Err(e) => return GatewayResponse::errors(Outcome::RequestError, &e.errors),

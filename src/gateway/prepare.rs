@@ -10,7 +10,7 @@ use apollo_compiler::{ExecutableDocument, Node};
 
 use crate::plan::{plan_operation, OperationKind, QueryPlan};
 use crate::response::{GraphqlError, Location};
-use crate::supergraph::Supergraph;
+use crate::supergraph::{ActiveLabels, Supergraph};
 
 /// Deeper selections than this are refused before planning: no real client needs them, and
 /// recursion in planning and shaping stays bounded.
@@ -25,6 +25,8 @@ pub struct PreparedOperation {
     pub document: Valid<ExecutableDocument>,
     pub operation: Node<Operation>,
     pub plan: QueryPlan,
+    /// The progressive-override labels the plan was made for.
+    pub labels: ActiveLabels,
     /// Whether `__schema`/`__type` appear, so the introspection executor must run.
     pub has_introspection: bool,
 }
@@ -53,20 +55,25 @@ impl OperationCache {
         supergraph: &Supergraph,
         query: &str,
         operation_name: Option<&str>,
+        labels: ActiveLabels,
     ) -> Result<Arc<PreparedOperation>, PrepareError> {
         let mut hasher = self.hasher.build_hasher();
         query.hash(&mut hasher);
         operation_name.hash(&mut hasher);
+        labels.hash(&mut hasher);
         let key = hasher.finish();
         if let Ok(entries) = self.entries.read() {
             if let Some(hit) = entries.get(&key) {
                 // The hash picks the slot; the texts confirm it is really this operation.
-                if hit.query == query && hit.operation_name.as_deref() == operation_name {
+                if hit.query == query
+                    && hit.operation_name.as_deref() == operation_name
+                    && hit.labels == labels
+                {
                     return Ok(hit.clone());
                 }
             }
         }
-        let prepared = Arc::new(prepare(supergraph, query, operation_name)?);
+        let prepared = Arc::new(prepare(supergraph, query, operation_name, labels)?);
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= CACHE_CAPACITY {
                 entries.clear();
@@ -81,6 +88,7 @@ fn prepare(
     supergraph: &Supergraph,
     query: &str,
     operation_name: Option<&str>,
+    labels: ActiveLabels,
 ) -> Result<PreparedOperation, PrepareError> {
     let schema = &supergraph.api_schema;
     let ast = ast::Document::parse(query, "query.graphql").map_err(|e| PrepareError {
@@ -117,7 +125,7 @@ fn prepare(
     let has_introspection = operation
         .root_fields(&document)
         .any(|f| f.name == "__schema" || f.name == "__type");
-    let plan = plan_operation(supergraph, &document, &operation).map_err(|e| PrepareError {
+    let plan = plan_operation(supergraph, &document, &operation, labels).map_err(|e| PrepareError {
         errors: vec![GraphqlError::new(e.to_string(), "QUERY_PLANNING_FAILED")],
     })?;
     Ok(PreparedOperation {
@@ -126,6 +134,7 @@ fn prepare(
         document,
         operation,
         plan,
+        labels,
         has_introspection,
     })
 }

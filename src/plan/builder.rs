@@ -17,7 +17,7 @@ use super::selection::{conditional_directives, Field, Fragment, SelectionSet};
 use super::{
     EntityFetch, EntityType, FetchNode, OperationKind, PathElement, PlanError, PlanNode, QueryPlan,
 };
-use crate::supergraph::{SubgraphId, Supergraph};
+use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 
 /// `(variable, value)`: the group runs only when the boolean variable has that value.
 type Conditions = Vec<(Name, bool)>;
@@ -36,7 +36,11 @@ struct Group {
 }
 
 struct EntityEntry {
+    /// The type condition in the fetch and the `__typename` of its representations.
     name: Name,
+    /// For an interface met through an `@interfaceObject`: the concrete types of the objects that
+    /// are sent as representations of the interface `name`. Empty: objects of type `name`.
+    object_types: Vec<Name>,
     representation: SelectionSet,
     key_fields: Vec<Name>,
     fields: SelectionSet,
@@ -44,6 +48,11 @@ struct EntityEntry {
 
 struct Builder<'a> {
     supergraph: &'a Supergraph,
+    /// The progressive-override labels of this plan's requests.
+    labels: ActiveLabels,
+    /// (entity type, subgraph) jumps whose key is being planned: a key that needs a jump back to
+    /// where it started would loop.
+    key_jumps: Vec<(Name, SubgraphId)>,
     document: &'a Valid<ExecutableDocument>,
     groups: Vec<Group>,
     /// While planning a `@requires` selection: the groups it touched, which the requiring fetch waits for.
@@ -66,6 +75,7 @@ pub(super) fn build(
     supergraph: &Supergraph,
     document: &Valid<ExecutableDocument>,
     operation: &Operation,
+    labels: ActiveLabels,
 ) -> Result<QueryPlan, PlanError> {
     let kind = match operation.operation_type {
         OperationType::Query => OperationKind::Query,
@@ -74,6 +84,8 @@ pub(super) fn build(
     };
     let mut builder = Builder {
         supergraph,
+        labels,
+        key_jumps: Vec::new(),
         document,
         groups: Vec::new(),
         touched: Vec::new(),
@@ -87,7 +99,7 @@ pub(super) fn build(
         if name.starts_with("__") {
             continue; // __typename, __schema and __type are answered by the gateway itself.
         }
-        let resolvers = supergraph.field_resolvers(&root_type, name);
+        let resolvers = supergraph.field_resolvers(&root_type, name, labels);
         if resolvers.is_empty() {
             return Err(PlanError::Unresolvable {
                 type_name: root_type.to_string(),
@@ -223,9 +235,12 @@ impl<'a> Builder<'a> {
         if !self.supergraph.is_abstract(type_name) {
             return self.plan_object(group, type_name, set, path, provides, conditions);
         }
+        let subgraph = self.groups[group].subgraph;
+        if self.supergraph.is_interface_object_in(type_name, subgraph) {
+            return self.plan_interface_object(group, type_name, set, path, provides, conditions);
+        }
         // Abstract types are split per concrete type the subgraph knows, so each member's fields can
         // come from wherever that member lives, and members the subgraph doesn't know are never asked of it.
-        let subgraph = self.groups[group].subgraph;
         let mut possible: Vec<Name> = self
             .supergraph
             .possible_types_in(type_name, subgraph)
@@ -251,6 +266,77 @@ impl<'a> Builder<'a> {
         Ok(out)
     }
 
+    /// Plans a selection on an interface that `group`'s subgraph sees as an `@interfaceObject`: it
+    /// answers the interface's own fields, but only a subgraph owning the interface as an entity
+    /// knows each object's concrete type, so `__typename` and fragments on implementations are
+    /// fetched from there with representations named after the interface.
+    fn plan_interface_object(
+        &mut self,
+        group: usize,
+        interface: &Name,
+        set: &exe::SelectionSet,
+        path: &[PathElement],
+        provides: Option<&exe::SelectionSet>,
+        conditions: &Conditions,
+    ) -> Result<SelectionSet, PlanError> {
+        let subgraph = self.groups[group].subgraph;
+        let on_interface = self.collect(set, interface)?;
+        let mut out = self.plan_collected(group, interface, &on_interface, path, provides, conditions)?;
+        // Representations of the interface must name it; the subgraph answers with its own name.
+        out.add_typename();
+        let wants_typename = on_interface.iter().any(|c| c.field.name == "__typename");
+        let mut concrete = Vec::new();
+        for object_type in crate::supergraph::possible_types(&self.supergraph.schema, interface) {
+            let extra: Vec<Collected<'_>> = self
+                .collect(set, &object_type)?
+                .into_iter()
+                .filter(|c| {
+                    !on_interface
+                        .iter()
+                        .any(|i| i.field.response_key() == c.field.response_key())
+                })
+                .collect();
+            if !extra.is_empty() {
+                concrete.push((object_type, extra));
+            }
+        }
+        if !wants_typename && concrete.is_empty() {
+            return Ok(out);
+        }
+        let owners = self.supergraph.entity_graphs(interface);
+        let Some((owner, key)) = self.choose_key(interface, subgraph, &owners) else {
+            return Err(PlanError::NoKey {
+                type_name: interface.to_string(),
+                field: "__typename".to_owned(),
+                from: self.supergraph.subgraph(subgraph).name.to_string(),
+                to: owners
+                    .iter()
+                    .map(|s| self.supergraph.subgraph(*s).name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let owner_group = self.jump_group(
+            group, interface, interface, owner, &key, None, path, conditions, conditions, &mut out,
+        )?;
+        let mut fields = SelectionSet::default();
+        fields.add_typename();
+        for (object_type, extra) in concrete {
+            let inner = self.plan_collected(owner_group, &object_type, &extra, path, None, conditions)?;
+            if !inner.is_empty() {
+                fields.add_fragment(Fragment {
+                    type_condition: Some(object_type),
+                    directives: DirectiveList::new(),
+                    selections: inner,
+                });
+            }
+        }
+        if let Some(entry) = self.entry_mut(owner_group, interface) {
+            entry.fields.merge(fields);
+        }
+        Ok(out)
+    }
+
     fn plan_object(
         &mut self,
         group: usize,
@@ -261,7 +347,20 @@ impl<'a> Builder<'a> {
         conditions: &Conditions,
     ) -> Result<SelectionSet, PlanError> {
         let collected = self.collect(set, object_type)?;
-        let targets = self.count_jump_targets(group, object_type, &collected, provides);
+        self.plan_collected(group, object_type, &collected, path, provides, conditions)
+    }
+
+    /// Plans fields already collected for an object of type `object_type`.
+    fn plan_collected(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        collected: &[Collected<'_>],
+        path: &[PathElement],
+        provides: Option<&exe::SelectionSet>,
+        conditions: &Conditions,
+    ) -> Result<SelectionSet, PlanError> {
+        let targets = self.count_jump_targets(group, object_type, collected, provides);
         self.jump_targets.push(targets);
         self.response_keys.push(
             collected
@@ -271,7 +370,7 @@ impl<'a> Builder<'a> {
         );
         let mut out = SelectionSet::default();
         let mut result = Ok(());
-        for c in &collected {
+        for c in collected {
             result = self.plan_field(group, object_type, c, path, provides, conditions, &mut out);
             if result.is_err() {
                 break;
@@ -294,7 +393,7 @@ impl<'a> Builder<'a> {
         provides.and_then(|p| find_field(p, field)).is_some()
             || (self
                 .supergraph
-                .field_resolvers(object_type, field)
+                .field_resolvers(object_type, field, self.labels)
                 .contains(&subgraph)
                 && self
                     .supergraph
@@ -316,7 +415,7 @@ impl<'a> Builder<'a> {
             if name.starts_with("__") || self.is_local(group, object_type, name, provides) {
                 continue;
             }
-            for target in self.supergraph.field_resolvers(object_type, name) {
+            for target in self.supergraph.field_resolvers(object_type, name, self.labels) {
                 match counts.iter_mut().find(|(s, _)| *s == target) {
                     Some((_, n)) => *n += 1,
                     None => counts.push((target, 1)),
@@ -394,7 +493,18 @@ impl<'a> Builder<'a> {
         let name = &c.field.name;
         let from = self.groups[group].subgraph;
         let parent_path = &field_path[..field_path.len() - 1 - list_depth(c.field.ty())];
-        let resolvers = self.supergraph.field_resolvers(object_type, name);
+        // The type the target knows the object as: itself, or for a field an implementation gets
+        // from an `@interfaceObject`, the interface (representations then carry its name).
+        let mut entity_type = object_type.clone();
+        let mut resolvers = self
+            .supergraph
+            .field_resolvers(object_type, name, self.labels);
+        if resolvers.is_empty() {
+            if let Some((interface, graphs)) = self.interface_object_resolvers(object_type, name) {
+                entity_type = interface;
+                resolvers = graphs;
+            }
+        }
         if resolvers.is_empty() {
             return Err(PlanError::Unresolvable {
                 type_name: object_type.to_string(),
@@ -426,14 +536,7 @@ impl<'a> Builder<'a> {
             .collect();
         rest.sort_by_key(|s| std::cmp::Reverse(sibling_count(s)));
         ordered.extend(rest);
-        let mut chosen = None;
-        for target in ordered {
-            if let Some(key) = self.reachable_key(object_type, from, target) {
-                chosen = Some((target, key));
-                break;
-            }
-        }
-        let Some((target, key)) = chosen else {
+        let Some((target, key)) = self.choose_key(&entity_type, from, &ordered) else {
             return Err(PlanError::NoKey {
                 type_name: object_type.to_string(),
                 field: name.to_string(),
@@ -445,60 +548,25 @@ impl<'a> Builder<'a> {
                     .join(", "),
             });
         };
-        let key = self.avoid_client_keys(&key);
-        // No `__typename` is fetched here: `object_type` is concrete, so representations take it
-        // from the plan. Under an abstract type the objects carry it already (`plan_composite`).
-        let key_fields = self.plan_object(
+        let requires = self
+            .supergraph
+            .field_source(&entity_type, name, target)
+            .and_then(|s| s.requires.clone());
+        let entity_group = self.jump_group(
             group,
             object_type,
-            &key,
-            parent_path,
-            None,
-            parent_conditions,
-        )?;
-        let mut representation = SelectionSet::default();
-        representation.add_typename();
-        representation.merge(plain_selection(&key));
-        out.merge(key_fields);
-        let mut deps = vec![group];
-        if let Some(requires) = self
-            .supergraph
-            .field_source(object_type, name, target)
-            .and_then(|s| s.requires.clone())
-        {
-            let requires = self.avoid_client_keys(&requires);
-            self.touched.push(Vec::new());
-            let required = self.plan_object(
-                group,
-                object_type,
-                &requires,
-                parent_path,
-                None,
-                parent_conditions,
-            );
-            let touched = self.touched.pop().unwrap_or_default();
-            out.merge(required?);
-            representation.merge(plain_selection(&requires));
-            for t in touched {
-                if !deps.contains(&t) {
-                    deps.push(t);
-                }
-            }
-        }
-        deps.sort_unstable();
-        let key_fields = plain_selection(&key).top_level_keys();
-        let entity_group = self.entity_group(
+            &entity_type,
             target,
+            &key,
+            requires.as_deref(),
             parent_path,
-            deps,
+            parent_conditions,
             field_conditions,
-            object_type,
-            representation,
-            key_fields,
-        );
+            out,
+        )?;
         let provides = self
             .supergraph
-            .field_source(object_type, name, target)
+            .field_source(&entity_type, name, target)
             .and_then(|s| s.provides.clone());
         let selections = self.plan_composite(
             entity_group,
@@ -509,12 +577,160 @@ impl<'a> Builder<'a> {
             field_conditions,
         )?;
         let field = client_field(c, selections);
-        if let Some(types) = &mut self.groups[entity_group].entity_types {
-            if let Some(entry) = types.iter_mut().find(|e| &e.name == object_type) {
-                entry.fields.add_field(field);
-            }
+        if let Some(entry) = self.entry_mut(entity_group, &entity_type) {
+            entry.fields.add_field(field);
         }
         Ok(())
+    }
+
+    /// The interface of `object_type` that an `@interfaceObject` subgraph extends with `field`, and
+    /// the subgraphs that resolve it there.
+    fn interface_object_resolvers(
+        &self,
+        object_type: &Name,
+        field: &Name,
+    ) -> Option<(Name, Vec<SubgraphId>)> {
+        self.supergraph
+            .interface_objects_of(object_type)
+            .find_map(|(interface, graphs)| {
+                let resolvers: Vec<SubgraphId> = self
+                    .supergraph
+                    .field_resolvers(interface, field, self.labels)
+                    .into_iter()
+                    .filter(|g| graphs.contains(g))
+                    .collect();
+                (!resolvers.is_empty()).then(|| (interface.clone(), resolvers))
+            })
+    }
+
+    /// The first of `targets` with a key of `entity_type` that `from` can send. A key `from` cannot
+    /// provide alone is still usable when other subgraphs can fill it in (a key reached through a
+    /// third subgraph): its fields are then planned like `@requires` fields.
+    fn choose_key(
+        &self,
+        entity_type: &Name,
+        from: SubgraphId,
+        targets: &[SubgraphId],
+    ) -> Option<(SubgraphId, exe::SelectionSet)> {
+        targets
+            .iter()
+            .find_map(|&t| self.reachable_key(entity_type, from, t).map(|k| (t, k)))
+            .or_else(|| {
+                targets.iter().find_map(|&t| {
+                    if self.key_jumps.iter().any(|(n, g)| n == entity_type && *g == t) {
+                        return None;
+                    }
+                    self.supergraph
+                        .keys_in(entity_type, t)
+                        .find(|k| k.resolvable)
+                        .map(|k| (t, (*k.selection).clone()))
+                })
+            })
+    }
+
+    /// Plans the key (and `@requires`) fields of `object_type` in `group` and returns the entity
+    /// group of `target` at `parent_path` that will receive the representations.
+    #[allow(clippy::too_many_arguments)]
+    fn jump_group(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        entity_type: &Name,
+        target: SubgraphId,
+        key: &exe::SelectionSet,
+        requires: Option<&exe::SelectionSet>,
+        parent_path: &[PathElement],
+        parent_conditions: &Conditions,
+        field_conditions: &Conditions,
+        out: &mut SelectionSet,
+    ) -> Result<usize, PlanError> {
+        let key = self.avoid_client_keys(key);
+        let mut deps = vec![group];
+        // Key fields `group` cannot resolve come from other fetches, which the jump then waits for.
+        self.touched.push(Vec::new());
+        self.key_jumps.push((entity_type.clone(), target));
+        let key_fields = self.plan_object(
+            group,
+            object_type,
+            &key,
+            parent_path,
+            None,
+            parent_conditions,
+        );
+        self.key_jumps.pop();
+        let touched = self.pop_touched();
+        out.merge(key_fields?);
+        let mut representation = SelectionSet::default();
+        representation.add_typename();
+        representation.merge(plain_selection(&key));
+        let by_interface = entity_type != object_type;
+        if by_interface {
+            // The objects' own `__typename` picks which of them go to this fetch.
+            out.add_typename();
+        }
+        // No `__typename` is fetched otherwise: `object_type` is concrete, so representations take
+        // it from the plan. Under an abstract type the objects carry it already (`plan_composite`).
+        let mut touched_all = touched;
+        if let Some(requires) = requires {
+            let requires = self.avoid_client_keys(requires);
+            self.touched.push(Vec::new());
+            let required = self.plan_object(
+                group,
+                object_type,
+                &requires,
+                parent_path,
+                None,
+                parent_conditions,
+            );
+            touched_all.extend(self.pop_touched());
+            out.merge(required?);
+            representation.merge(plain_selection(&requires));
+        }
+        for t in touched_all {
+            if !deps.contains(&t) {
+                deps.push(t);
+            }
+        }
+        deps.sort_unstable();
+        let key_fields = plain_selection(&key).top_level_keys();
+        let index = self.entity_group(
+            target,
+            parent_path,
+            deps,
+            field_conditions,
+            entity_type,
+            representation,
+            key_fields,
+        );
+        if by_interface {
+            if let Some(entry) = self.entry_mut(index, entity_type) {
+                if !entry.object_types.contains(object_type) {
+                    entry.object_types.push(object_type.clone());
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// Ends a `touched` frame; the enclosing frame (an outer `@requires`) waits for them too.
+    fn pop_touched(&mut self) -> Vec<usize> {
+        let touched = self.touched.pop().unwrap_or_default();
+        if let Some(outer) = self.touched.last_mut() {
+            for &t in &touched {
+                if !outer.contains(&t) {
+                    outer.push(t);
+                }
+            }
+        }
+        touched
+    }
+
+    fn entry_mut(&mut self, group: usize, entity_type: &Name) -> Option<&mut EntityEntry> {
+        self.groups[group]
+            .entity_types
+            .as_mut()?
+            .iter_mut()
+            .find(|e| &e.name == entity_type)
     }
 
     /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name a
@@ -561,7 +777,7 @@ impl<'a> Builder<'a> {
                 (f.name == "__typename"
                     || self
                         .supergraph
-                        .field_resolvers(&set.ty, &f.name)
+                        .field_resolvers(&set.ty, &f.name, self.labels)
                         .contains(&from))
                     && (f.selection_set.selections.is_empty()
                         || self.providable(&f.selection_set, from))
@@ -638,6 +854,7 @@ impl<'a> Builder<'a> {
                     name: entity_type.clone(),
                     representation,
                     key_fields,
+                    object_types: Vec::new(),
                     fields: SelectionSet::default(),
                 }),
             }

@@ -11,7 +11,7 @@ use apollo_compiler::executable::Operation;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Name};
 
-use crate::supergraph::{SubgraphId, SubgraphName, Supergraph};
+use crate::supergraph::{ActiveLabels, SubgraphId, SubgraphName, Supergraph};
 pub use selection::SelectionSet;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,7 +76,12 @@ pub struct EntityFetch {
 
 #[derive(Debug, Clone)]
 pub struct EntityType {
+    /// The type condition in the fetch; also the representations' `__typename` when
+    /// `object_types` is not empty.
     pub name: Name,
+    /// For an interface fetched from an `@interfaceObject` subgraph: the concrete types of the
+    /// objects sent as representations of `name`. Empty: objects whose `__typename` is `name`.
+    pub object_types: Vec<Name>,
     /// `__typename`, the key fields and any `@requires` fields, projected from the object in the response.
     pub representation: SelectionSet,
     /// Top-level key fields: an entity whose key is null or missing is not sent.
@@ -110,15 +115,18 @@ pub fn plan_operation(
     supergraph: &Supergraph,
     document: &Valid<ExecutableDocument>,
     operation: &Operation,
+    labels: ActiveLabels,
 ) -> Result<QueryPlan, PlanError> {
-    builder::build(supergraph, document, operation)
+    builder::build(supergraph, document, operation, labels)
 }
 
 /// Plans the operation in `query` and prints the plan; the message of the first error otherwise.
+/// `labels` are the progressive-override labels to plan for.
 pub fn plan_text(
     supergraph: &Supergraph,
     query: &str,
     operation_name: Option<&str>,
+    labels: ActiveLabels,
 ) -> Result<String, String> {
     let document =
         ExecutableDocument::parse_and_validate(&supergraph.api_schema, query, "query.graphql")
@@ -127,6 +135,7 @@ pub fn plan_text(
         .operations
         .get(operation_name)
         .map_err(|e| e.message().to_string())?;
-    let plan = plan_operation(supergraph, &document, operation).map_err(|e| e.to_string())?;
+    let plan =
+        plan_operation(supergraph, &document, operation, labels).map_err(|e| e.to_string())?;
     Ok(plan.to_string())
 }

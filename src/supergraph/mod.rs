@@ -62,12 +62,54 @@ pub struct FieldSource {
     pub provides: Option<Arc<SelectionSet>>,
     /// The field was taken over by another subgraph through `@override`: it is not resolved here.
     pub used_overridden: bool,
+    /// Progressive `@override`: the index in [`Supergraph::override_labels`] of the label that
+    /// decides whether this graph resolves the field on a given request.
+    pub override_label: Option<usize>,
+    /// With `override_label`: `true` on the overriding graph (resolves while the label is on),
+    /// `false` on the overridden one (resolves while it is off).
+    pub overrides: bool,
+}
+
+impl FieldSource {
+    /// Whether this graph resolves the field itself on a request with `labels` switched on.
+    pub fn resolves(&self, labels: ActiveLabels) -> bool {
+        if self.external || self.used_overridden {
+            return false;
+        }
+        match self.override_label {
+            Some(label) => labels.contains(label) == self.overrides,
+            None => true,
+        }
+    }
+}
+
+/// The progressive-override labels switched on for one request: bit `i` stands for
+/// [`Supergraph::override_labels`]`[i]`. Plans depend on it, so it is part of the plan cache key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ActiveLabels(pub u64);
+
+impl ActiveLabels {
+    /// Labels past the 64th are never on: their fields stay with the subgraph they override.
+    pub fn contains(self, label: usize) -> bool {
+        label < 64 && self.0 & (1 << label) != 0
+    }
+
+    pub fn with(self, label: usize) -> Self {
+        if label < 64 {
+            Self(self.0 | 1 << label)
+        } else {
+            self
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct FieldInfo {
     /// Empty when the field carries no `@join__field`: then every graph of its parent type resolves it.
     pub sources: Vec<FieldSource>,
+    /// A bare `@join__field` (no graph): no subgraph that has the parent type resolves the field
+    /// itself. Apollo marks fields that implementations get from an `@interfaceObject` this way.
+    pub unresolved_here: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -104,6 +146,10 @@ pub struct Supergraph {
     pub api_implementers: apollo_compiler::collections::HashMap<Name, Implementers>,
     pub subgraphs: Vec<Subgraph>,
     types: HashMap<Name, TypeInfo>,
+    /// Every distinct `overrideLabel` in the supergraph, in the order first seen.
+    pub override_labels: Vec<Arc<str>>,
+    /// The `@interfaceObject` graphs of each interface, for fields implementations get from them.
+    interface_objects: HashMap<Name, Vec<SubgraphId>>,
     /// The supergraph SDL text, kept for `seam compose` and readiness reports.
     pub sdl: String,
 }
@@ -127,11 +173,16 @@ impl Supergraph {
             .map(|(i, g)| (g.graph_value.clone(), SubgraphId(i as u16)))
             .collect();
         let mut types = HashMap::new();
+        let mut override_labels = Vec::new();
+        let mut interface_objects: HashMap<Name, Vec<SubgraphId>> = HashMap::new();
         for (name, ty) in &schema.types {
             if ty.is_built_in() || name.starts_with("join__") || name.starts_with("link__") {
                 continue;
             }
-            let info = read_type(&schema, &graph_ids, name, ty)?;
+            let info = read_type(&schema, &graph_ids, name, ty, &mut override_labels)?;
+            for g in info.graphs.iter().filter(|g| g.is_interface_object) {
+                interface_objects.entry(name.clone()).or_default().push(g.graph);
+            }
             types.insert(name.clone(), info);
         }
         let api_schema = api_schema::derive(&schema)?;
@@ -142,6 +193,8 @@ impl Supergraph {
             api_implementers,
             subgraphs,
             types,
+            override_labels,
+            interface_objects,
             sdl: sdl.to_owned(),
         })
     }
@@ -167,16 +220,23 @@ impl Supergraph {
             .filter_map(|g| g.key.as_ref())
     }
 
-    /// The graphs that can resolve `type_name.field` by themselves (not external, not overridden).
-    pub fn field_resolvers(&self, type_name: &str, field: &str) -> Vec<SubgraphId> {
+    /// The graphs that can resolve `type_name.field` by themselves (not external, not overridden)
+    /// on a request with `labels` switched on.
+    pub fn field_resolvers(
+        &self,
+        type_name: &str,
+        field: &str,
+        labels: ActiveLabels,
+    ) -> Vec<SubgraphId> {
         let Some(info) = self.types.get(type_name) else {
             return Vec::new();
         };
         match info.fields.get(field) {
+            Some(f) if f.unresolved_here => Vec::new(),
             Some(f) if !f.sources.is_empty() => f
                 .sources
                 .iter()
-                .filter(|s| !s.external && !s.used_overridden)
+                .filter(|s| s.resolves(labels))
                 .map(|s| s.graph)
                 .collect(),
             _ => {
@@ -211,6 +271,72 @@ impl Supergraph {
             .and_then(|t| t.possible_in_graph.get(&graph))
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// Whether `graph` sees the interface `type_name` as an `@interfaceObject` (an object type).
+    pub fn is_interface_object_in(&self, type_name: &str, graph: SubgraphId) -> bool {
+        self.interface_objects
+            .get(type_name)
+            .is_some_and(|graphs| graphs.contains(&graph))
+    }
+
+    /// The interfaces of `object_type` that some subgraph sees as an `@interfaceObject`, with those
+    /// subgraphs: where fields that implementations do not resolve themselves come from.
+    pub fn interface_objects_of(
+        &self,
+        object_type: &str,
+    ) -> impl Iterator<Item = (&Name, &[SubgraphId])> {
+        let interfaces = match self.schema.types.get(object_type) {
+            Some(ExtendedType::Object(o)) => Some(&o.implements_interfaces),
+            _ => None,
+        };
+        interfaces
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.interface_objects.get_key_value(&i.name))
+            .map(|(name, graphs)| (name, graphs.as_slice()))
+    }
+
+    /// Graphs where `type_name` is an entity whose resolvable keys answer with the concrete type:
+    /// for an interface, the graphs that own it as an entity interface (not as an interface object).
+    pub fn entity_graphs(&self, type_name: &str) -> Vec<SubgraphId> {
+        let mut out: Vec<SubgraphId> = self
+            .types
+            .get(type_name)
+            .into_iter()
+            .flat_map(|t| t.graphs.iter())
+            .filter(|g| !g.is_interface_object && g.key.as_ref().is_some_and(|k| k.resolvable))
+            .map(|g| g.graph)
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// Draws the labels for one request: each `percent(N)` label is on with probability N%, any
+    /// other label is on when `enabled` (the config's `override_labels`) names it.
+    pub fn draw_labels(&self, enabled: &[String]) -> ActiveLabels {
+        let mut active = ActiveLabels::default();
+        for (i, label) in self.override_labels.iter().enumerate() {
+            let on = match percent_label(label) {
+                Some(percent) => random_percent() < percent,
+                None => enabled.iter().any(|e| e.as_str() == &**label),
+            };
+            if on {
+                active = active.with(i);
+            }
+        }
+        active
+    }
+
+    /// Exactly the labels `names` names, `percent(N)` ones included (for `seam plan --label`).
+    pub fn labels_named(&self, names: &[String]) -> ActiveLabels {
+        let mut active = ActiveLabels::default();
+        for (i, label) in self.override_labels.iter().enumerate() {
+            if names.iter().any(|n| n.as_str() == &**label) {
+                active = active.with(i);
+            }
+        }
+        active
     }
 
     /// Whether an object of type `object_type` satisfies a fragment's type condition.
@@ -324,11 +450,54 @@ fn field_set(
     })
 }
 
+/// `N` of a `percent(N)` label (0–100, fractions allowed).
+fn percent_label(label: &str) -> Option<f64> {
+    let inner = label.strip_prefix("percent(")?.strip_suffix(')')?;
+    inner
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=100.0).contains(p))
+}
+
+/// A uniform draw in [0, 100): a per-thread xorshift seeded from the std hasher's random keys,
+/// so no random-number crate is needed for one coin toss per label and request.
+fn random_percent() -> f64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(0x5EA3);
+            h.finish() | 1
+        });
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64 * 100.0
+    })
+}
+
+fn label_index(labels: &mut Vec<Arc<str>>, label: &str) -> usize {
+    match labels.iter().position(|l| &**l == label) {
+        Some(i) => i,
+        None => {
+            labels.push(label.into());
+            labels.len() - 1
+        }
+    }
+}
+
 fn read_type(
     schema: &Valid<Schema>,
     graph_ids: &HashMap<Name, SubgraphId>,
     name: &Name,
     ty: &ExtendedType,
+    labels: &mut Vec<Arc<str>>,
 ) -> Result<TypeInfo, SupergraphError> {
     let mut info = TypeInfo::default();
     for directive in ty.directives().get_all("join__type") {
@@ -374,8 +543,13 @@ fn read_type(
             let output_type = def.ty.inner_named_type().clone();
             for directive in def.directives.get_all("join__field") {
                 let Some(graph) = graph_arg(directive, graph_ids, &coordinate)? else {
+                    field.unresolved_here = true;
                     continue;
                 };
+                let override_label = directive
+                    .specified_argument_by_name("overrideLabel")
+                    .and_then(|v| v.as_str())
+                    .map(|label| label_index(labels, label));
                 field.sources.push(FieldSource {
                     graph,
                     external: bool_arg(directive, "external"),
@@ -386,8 +560,12 @@ fn read_type(
                         None
                     },
                     used_overridden: bool_arg(directive, "usedOverridden"),
+                    override_label,
+                    overrides: directive.specified_argument_by_name("override").is_some(),
                 });
             }
+            // A graph-less `@join__field` beside ones with graphs adds nothing to them.
+            field.unresolved_here &= field.sources.is_empty();
             info.fields.insert(field_name.clone(), field);
         }
     }

@@ -157,6 +157,7 @@ impl Builder<'_> {
                 for entry in types {
                     entity_types.push(EntityType {
                         name: entry.name.clone(),
+                        object_types: entry.object_types.clone(),
                         representation: entry.representation.clone(),
                         key_fields: entry.key_fields.clone(),
                         error_key: entry.fields.top_level_keys().into_iter().next(),
