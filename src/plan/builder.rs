@@ -106,6 +106,19 @@ pub(super) fn build(
                 field: name.to_string(),
             });
         }
+        // A `@shareable` root field goes to a subgraph that can answer all of its selection.
+        let complete: Vec<SubgraphId> = resolvers
+            .iter()
+            .copied()
+            .filter(|&g| {
+                !builder.needs_other(g, c.field.ty().inner_named_type(), &c.field.selection_set)
+            })
+            .collect();
+        let resolvers = if complete.is_empty() {
+            resolvers
+        } else {
+            complete
+        };
         let group = builder.root_group(kind, &resolvers);
         let conditions = match conditions_of(&c.directives, &[]) {
             Some(conds) => conds,
@@ -390,7 +403,9 @@ impl<'a> Builder<'a> {
         provides: Option<&exe::SelectionSet>,
     ) -> bool {
         let subgraph = self.groups[group].subgraph;
-        provides.and_then(|p| find_field(p, field)).is_some()
+        provides
+            .and_then(|p| self.find_provided(p, object_type, field))
+            .is_some()
             || (self
                 .supergraph
                 .field_resolvers(object_type, field, self.labels)
@@ -445,11 +460,37 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         let subgraph = self.groups[group].subgraph;
-        let provided = provides.and_then(|p| find_field(p, name));
+        let provided = provides.and_then(|p| self.find_provided(p, object_type, name));
         let source = self.supergraph.field_source(object_type, name, subgraph);
         let local = self.is_local(group, object_type, name, provides);
         let field_type = self.field_type(object_type, c.field);
         let path = child_path(path, c.field);
+        // A `@shareable` field whose value type differs between subgraphs: when this one lacks
+        // some of the selected fields and the value cannot be looked up, another subgraph that
+        // has them all answers the whole field.
+        if local
+            && provided.is_none()
+            && self.needs_other(subgraph, &field_type, &c.field.selection_set)
+        {
+            let mut others = SelectionSet::default();
+            let snapshot = self.groups.len();
+            let jumped = self.plan_jump(
+                group,
+                object_type,
+                c,
+                &path,
+                conditions,
+                &field_conditions,
+                &field_type,
+                &mut others,
+                Some(subgraph),
+            );
+            if jumped.is_ok() {
+                out.merge(others);
+                return Ok(());
+            }
+            self.groups.truncate(snapshot);
+        }
         if local {
             let child_provides = source
                 .and_then(|s| s.provides.clone())
@@ -474,7 +515,71 @@ impl<'a> Builder<'a> {
             &field_conditions,
             &field_type,
             out,
+            None,
         )
+    }
+
+    /// The field `name` of a `@provides` selection as it applies to an object of `object_type`:
+    /// a fragment's fields are provided only for the types its condition covers.
+    fn find_provided<'s>(
+        &self,
+        set: &'s exe::SelectionSet,
+        object_type: &str,
+        name: &str,
+    ) -> Option<&'s Node<exe::Field>> {
+        set.selections.iter().find_map(|s| match s {
+            exe::Selection::Field(f) if f.name == name => Some(f),
+            exe::Selection::InlineFragment(f)
+                if f
+                    .type_condition
+                    .as_ref()
+                    .is_none_or(|t| self.supergraph.satisfies(object_type, t)) =>
+            {
+                self.find_provided(&f.selection_set, object_type, name)
+            }
+            _ => None,
+        })
+    }
+
+    /// Whether `selection` on `type_name`, resolved in `subgraph`, reaches a field the subgraph
+    /// does not resolve through value types only (an entity on the way can fetch it elsewhere).
+    fn needs_other(
+        &self,
+        subgraph: SubgraphId,
+        type_name: &Name,
+        selection: &exe::SelectionSet,
+    ) -> bool {
+        if selection.selections.is_empty() || self.supergraph.is_entity(type_name) {
+            return false;
+        }
+        let types = if self.supergraph.is_abstract(type_name) {
+            crate::supergraph::possible_types(&self.supergraph.schema, type_name)
+                .into_iter()
+                .filter(|t| self.supergraph.type_in_graph(t, subgraph))
+                .collect()
+        } else {
+            vec![type_name.clone()]
+        };
+        types.iter().any(|t| {
+            if self.supergraph.is_entity(t) {
+                return false;
+            }
+            let Ok(collected) = self.collect(selection, t) else {
+                return false;
+            };
+            collected.iter().any(|c| {
+                !c.field.name.starts_with("__")
+                    && (!self
+                        .supergraph
+                        .field_resolvers(t, &c.field.name, self.labels)
+                        .contains(&subgraph)
+                        || self.needs_other(
+                            subgraph,
+                            &self.field_type(t, c.field),
+                            &c.field.selection_set,
+                        ))
+            })
+        })
     }
 
     /// Moves `c` to another subgraph through an entity fetch at the parent's path.
@@ -489,6 +594,7 @@ impl<'a> Builder<'a> {
         field_conditions: &Conditions,
         field_type: &Name,
         out: &mut SelectionSet,
+        exclude: Option<SubgraphId>,
     ) -> Result<(), PlanError> {
         let name = &c.field.name;
         let from = self.groups[group].subgraph;
@@ -504,6 +610,11 @@ impl<'a> Builder<'a> {
                 entity_type = interface;
                 resolvers = graphs;
             }
+        }
+        if let Some(excluded) = exclude {
+            resolvers.retain(|&g| {
+                g != excluded && !self.needs_other(g, field_type, &c.field.selection_set)
+            });
         }
         if resolvers.is_empty() {
             return Err(PlanError::Unresolvable {
@@ -968,13 +1079,6 @@ fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
     }
 }
 
-fn find_field<'s>(set: &'s exe::SelectionSet, name: &str) -> Option<&'s Node<exe::Field>> {
-    set.selections.iter().find_map(|s| match s {
-        exe::Selection::Field(f) if f.name == name => Some(f),
-        exe::Selection::InlineFragment(f) => find_field(&f.selection_set, name),
-        _ => None,
-    })
-}
 
 /// A key or `@requires` field set as a plain selection (names only), used to build representations.
 fn plain_selection(set: &exe::SelectionSet) -> SelectionSet {

@@ -273,6 +273,16 @@ impl Supergraph {
             .unwrap_or(&[])
     }
 
+    /// Whether some subgraph can look `type_name` up by a key: then a field one subgraph lacks can
+    /// be fetched from another at the object itself.
+    pub fn is_entity(&self, type_name: &str) -> bool {
+        self.types.get(type_name).is_some_and(|t| {
+            t.graphs
+                .iter()
+                .any(|g| g.key.as_ref().is_some_and(|k| k.resolvable))
+        })
+    }
+
     /// Whether `graph` sees the interface `type_name` as an `@interfaceObject` (an object type).
     pub fn is_interface_object_in(&self, type_name: &str, graph: SubgraphId) -> bool {
         self.interface_objects
