@@ -66,7 +66,9 @@ pub fn gateway_from_supergraph(
     config: Option<&Config>,
 ) -> Result<Arc<Gateway>, StartupError> {
     let supergraph = Supergraph::parse(sdl)?;
-    let labels = config.map(|c| c.override_labels.clone()).unwrap_or_default();
+    let labels = config
+        .map(|c| c.override_labels.clone())
+        .unwrap_or_default();
     let gateway = Arc::new(Gateway::new(overrides(config)).with_override_labels(labels));
     gateway.swap_supergraph(supergraph);
     Ok(gateway)

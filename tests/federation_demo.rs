@@ -72,7 +72,8 @@ fn demo_plan(query: &str) -> QueryPlan {
     )
     .expect("valid query");
     let operation = document.operations.get(None).expect("one operation");
-    seam::plan::plan_operation(&supergraph, &document, operation, Default::default()).expect("a plan")
+    seam::plan::plan_operation(&supergraph, &document, operation, Default::default())
+        .expect("a plan")
 }
 
 /// The services fetched by the nodes of every `Parallel` in the plan, one list per `Parallel`.

@@ -14,7 +14,8 @@ fn plan(query: &str) -> String {
     let supergraph = SUPERGRAPH.get_or_init(|| {
         Supergraph::parse(&common::demo_supergraph_sdl()).expect("schemas/supergraph.graphql")
     });
-    plan_text(supergraph, query, None, Default::default()).unwrap_or_else(|e| panic!("cannot plan {query}: {e}"))
+    plan_text(supergraph, query, None, Default::default())
+        .unwrap_or_else(|e| panic!("cannot plan {query}: {e}"))
 }
 
 macro_rules! assert_plan {

@@ -125,9 +125,10 @@ fn prepare(
     let has_introspection = operation
         .root_fields(&document)
         .any(|f| f.name == "__schema" || f.name == "__type");
-    let plan = plan_operation(supergraph, &document, &operation, labels).map_err(|e| PrepareError {
-        errors: vec![GraphqlError::new(e.to_string(), "QUERY_PLANNING_FAILED")],
-    })?;
+    let plan =
+        plan_operation(supergraph, &document, &operation, labels).map_err(|e| PrepareError {
+            errors: vec![GraphqlError::new(e.to_string(), "QUERY_PLANNING_FAILED")],
+        })?;
     Ok(PreparedOperation {
         query: query.to_owned(),
         operation_name: operation_name.map(str::to_owned),

@@ -62,7 +62,14 @@ struct Builder<'a> {
     jump_targets: Vec<Vec<(SubgraphId, usize)>>,
     /// Per selection set being planned: the (response key, field name) of its fields, so key and
     /// `@requires` fields the planner adds can avoid a response key a client alias already uses.
-    response_keys: Vec<Vec<(Name, Name)>>,
+    response_keys: Vec<Vec<ClientKey>>,
+}
+
+/// A response key a client field uses, with the field and arguments behind it.
+struct ClientKey {
+    key: Name,
+    name: Name,
+    arguments: Vec<Node<apollo_compiler::ast::Argument>>,
 }
 
 /// A client field with the `@skip`/`@include` of the fragments it was reached through.
@@ -294,7 +301,8 @@ impl<'a> Builder<'a> {
     ) -> Result<SelectionSet, PlanError> {
         let subgraph = self.groups[group].subgraph;
         let on_interface = self.collect(set, interface)?;
-        let mut out = self.plan_collected(group, interface, &on_interface, path, provides, conditions)?;
+        let mut out =
+            self.plan_collected(group, interface, &on_interface, path, provides, conditions)?;
         // Representations of the interface must name it; the subgraph answers with its own name.
         out.add_typename();
         let wants_typename = on_interface.iter().any(|c| c.field.name == "__typename");
@@ -335,7 +343,8 @@ impl<'a> Builder<'a> {
         let mut fields = SelectionSet::default();
         fields.add_typename();
         for (object_type, extra) in concrete {
-            let inner = self.plan_collected(owner_group, &object_type, &extra, path, None, conditions)?;
+            let inner =
+                self.plan_collected(owner_group, &object_type, &extra, path, None, conditions)?;
             if !inner.is_empty() {
                 fields.add_fragment(Fragment {
                     type_condition: Some(object_type),
@@ -378,7 +387,11 @@ impl<'a> Builder<'a> {
         self.response_keys.push(
             collected
                 .iter()
-                .map(|c| (c.field.response_key().clone(), c.field.name.clone()))
+                .map(|c| ClientKey {
+                    key: c.field.response_key().clone(),
+                    name: c.field.name.clone(),
+                    arguments: c.field.arguments.clone(),
+                })
                 .collect(),
         );
         let mut out = SelectionSet::default();
@@ -430,7 +443,10 @@ impl<'a> Builder<'a> {
             if name.starts_with("__") || self.is_local(group, object_type, name, provides) {
                 continue;
             }
-            for target in self.supergraph.field_resolvers(object_type, name, self.labels) {
+            for target in self
+                .supergraph
+                .field_resolvers(object_type, name, self.labels)
+            {
                 match counts.iter_mut().find(|(s, _)| *s == target) {
                     Some((_, n)) => *n += 1,
                     None => counts.push((target, 1)),
@@ -530,8 +546,7 @@ impl<'a> Builder<'a> {
         set.selections.iter().find_map(|s| match s {
             exe::Selection::Field(f) if f.name == name => Some(f),
             exe::Selection::InlineFragment(f)
-                if f
-                    .type_condition
+                if f.type_condition
                     .as_ref()
                     .is_none_or(|t| self.supergraph.satisfies(object_type, t)) =>
             {
@@ -728,7 +743,11 @@ impl<'a> Builder<'a> {
             .find_map(|&t| self.reachable_key(entity_type, from, t).map(|k| (t, k)))
             .or_else(|| {
                 targets.iter().find_map(|&t| {
-                    if self.key_jumps.iter().any(|(n, g)| n == entity_type && *g == t) {
+                    if self
+                        .key_jumps
+                        .iter()
+                        .any(|(n, g)| n == entity_type && *g == t)
+                    {
                         return None;
                     }
                     self.supergraph
@@ -845,8 +864,10 @@ impl<'a> Builder<'a> {
     }
 
     /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name a
-    /// client field of another name uses as its response key (`{ upc: name shippingEstimate }`):
-    /// one fetch cannot hold both under one key. Representations read the alias and send the name.
+    /// client field of another name or other arguments uses as its response key
+    /// (`{ upc: name shippingEstimate }`, `{ price(currency: EUR) }` beside a required
+    /// `price(currency: USD)`): one fetch cannot hold both under one key. Representations read
+    /// the alias and send the name.
     fn avoid_client_keys(&self, set: &exe::SelectionSet) -> exe::SelectionSet {
         let mut set = set.clone();
         let Some(client) = self.response_keys.last() else {
@@ -856,9 +877,9 @@ impl<'a> Builder<'a> {
             let exe::Selection::Field(field) = selection else {
                 continue;
             };
-            let taken = client
-                .iter()
-                .any(|(key, name)| key == &field.name && name != &field.name);
+            let taken = client.iter().any(|c| {
+                c.key == field.name && (c.name != field.name || c.arguments != field.arguments)
+            });
             if field.alias.is_none() && taken {
                 if let Ok(alias) = Name::new(&format!("seam__{}", field.name)) {
                     field.make_mut().alias = Some(alias);
@@ -1078,7 +1099,6 @@ fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
         selections,
     }
 }
-
 
 /// A key or `@requires` field set as a plain selection (names only), used to build representations.
 fn plain_selection(set: &exe::SelectionSet) -> SelectionSet {

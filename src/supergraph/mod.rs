@@ -181,7 +181,10 @@ impl Supergraph {
             }
             let info = read_type(&schema, &graph_ids, name, ty, &mut override_labels)?;
             for g in info.graphs.iter().filter(|g| g.is_interface_object) {
-                interface_objects.entry(name.clone()).or_default().push(g.graph);
+                interface_objects
+                    .entry(name.clone())
+                    .or_default()
+                    .push(g.graph);
             }
             types.insert(name.clone(), info);
         }
@@ -688,3 +691,6 @@ pub fn possible_types(schema: &Schema, type_name: &str) -> Vec<Name> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+//! The model's reading of Apollo's supergraph output: progressive `@override` labels and
+//! `@interfaceObject` fields (the fixture was printed by Apollo's composition).
+
+use super::*;
+
+fn supergraph() -> Supergraph {
+    Supergraph::parse(include_str!("tests/override_labels.graphql")).expect("fixture parses")
+}
+
+fn graph(s: &Supergraph, name: &str) -> SubgraphId {
+    let index = s
+        .subgraphs
+        .iter()
+        .position(|g| &*g.name.0 == name)
+        .expect("graph exists");
+    SubgraphId(index as u16)
+}
+
+#[test]
+fn an_overridden_field_moves_only_while_its_label_is_on() {
+    let s = supergraph();
+    let (a, b) = (graph(&s, "a"), graph(&s, "b"));
+    let off = ActiveLabels::default();
+    let on = s.labels_named(&["new-email".to_owned()]);
+    assert_eq!(s.field_resolvers("User", "email", off), vec![b]);
+    assert_eq!(s.field_resolvers("User", "email", on), vec![a]);
+    // Other labels are not touched by switching one on.
+    assert_eq!(s.field_resolvers("User", "name", on), vec![b]);
+}
+
+#[test]
+fn custom_labels_come_from_the_config_and_percent_labels_from_a_draw() {
+    let s = supergraph();
+    let email = s
+        .override_labels
+        .iter()
+        .position(|l| &**l == "new-email")
+        .expect("label read");
+    assert!(s.draw_labels(&["new-email".to_owned()]).contains(email));
+    assert!(!s.draw_labels(&[]).contains(email));
+    let half = s
+        .override_labels
+        .iter()
+        .position(|l| &**l == "percent(50)")
+        .expect("label read");
+    let never = s
+        .override_labels
+        .iter()
+        .position(|l| &**l == "percent(0)")
+        .expect("label read");
+    let draws = 10_000;
+    let mut on = 0;
+    for _ in 0..draws {
+        let labels = s.draw_labels(&[]);
+        assert!(!labels.contains(never), "percent(0) is never on");
+        on += usize::from(labels.contains(half));
+    }
+    // Binomial(10000, 0.5): 4000..6000 is 20 standard deviations wide.
+    assert!(
+        (4000..6000).contains(&on),
+        "percent(50) was on {on} times of {draws}"
+    );
+}
+
+#[test]
+fn implementation_fields_from_an_interface_object_have_no_resolver_of_their_own() {
+    let s = supergraph();
+    let b = graph(&s, "b");
+    assert!(s
+        .field_resolvers("Book", "rating", ActiveLabels::default())
+        .is_empty());
+    assert!(s.is_interface_object_in("Media", b));
+    let from: Vec<_> = s
+        .interface_objects_of("Book")
+        .map(|(i, _)| i.to_string())
+        .collect();
+    assert_eq!(from, vec!["Media"]);
+    assert_eq!(s.entity_graphs("Media"), vec![graph(&s, "a")]);
+}
+
+#[test]
+fn labels_past_the_sixty_fourth_are_never_on() {
+    let labels = ActiveLabels(u64::MAX);
+    assert!(labels.contains(63));
+    assert!(!labels.contains(64));
+    assert_eq!(ActiveLabels::default().with(70), ActiveLabels::default());
+}
