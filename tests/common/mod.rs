@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{to_bytes, Body};
@@ -209,4 +210,163 @@ pub fn demo_supergraph_sdl() -> String {
         "/schemas/supergraph.graphql"
     ))
     .expect("schemas/supergraph.graphql")
+}
+
+/// Where the federation parity scenarios live: one directory of subgraph SDLs (`<name>.graphql`),
+/// their data (`<name>.json`) and the supergraphs Apollo and Hive composed from them.
+pub fn scenario_dir(scenario: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/federation")
+        .join(scenario)
+}
+
+/// The subgraph names of a scenario: its `<name>.graphql` files, bar the `supergraph.*` outputs.
+pub fn scenario_subgraphs(dir: &Path) -> Vec<String> {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
+        .filter(|file| !file.starts_with("supergraph."))
+        .filter_map(|file| file.strip_suffix(".graphql").map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The URL composition tools are given for a subgraph in the checked-in supergraphs (see
+/// tests/fixtures/compose/compose.mjs); the tests route by subgraph name instead.
+pub fn placeholder_url(subgraph: &str) -> String {
+    format!("http://{subgraph}.invalid/graphql")
+}
+
+/// One federation scenario served three ways over one set of running subgraphs: Seam composing
+/// from a config (`seam serve --config`), and Seam serving the supergraphs Apollo's and Hive's
+/// composition libraries produced (`seam serve --supergraph`). Each answer must be the same and
+/// right, whoever composed the supergraph.
+pub struct Parity {
+    pub dir: PathBuf,
+    /// `("seam", …)`, `("apollo", …)`, `("hive", …)`.
+    pub gateways: Vec<(&'static str, TestGateway)>,
+    /// Our composition of the scenario's SDL files, with the placeholder URLs.
+    pub composed_sdl: String,
+}
+
+impl Parity {
+    /// Starts `routers` (one per `<name>.graphql` of the scenario, by that name) once, and the
+    /// three gateways over them.
+    pub async fn start(scenario: &str, routers: Vec<(&str, Router)>) -> Self {
+        let dir = scenario_dir(scenario);
+        let expected = scenario_subgraphs(&dir);
+        let mut given: Vec<String> = routers.iter().map(|(name, _)| name.to_string()).collect();
+        given.sort();
+        assert_eq!(
+            given,
+            expected,
+            "routers must match the subgraph SDL files of {}",
+            dir.display()
+        );
+
+        let composed_sdl = compose_scenario(&dir, &expected);
+        let subgraphs = start_subgraphs(routers).await;
+        let config = config_for(&subgraphs, "");
+        let client = reqwest::Client::new();
+        let composed = seam::startup::gateway_from_config(&config, &client)
+            .await
+            .expect("seam composes the scenario from its running subgraphs");
+        let mut gateways = vec![(
+            "seam",
+            TestGateway::serve(composed, share(&subgraphs)).await,
+        )];
+        for tool in ["apollo", "hive"] {
+            let path = dir.join(format!("supergraph.{tool}.graphql"));
+            let sdl = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!(
+                    "cannot read {} ({e}); run `npm run compose` in tests/fixtures/compose",
+                    path.display()
+                )
+            });
+            let gateway = seam::startup::gateway_from_supergraph(&sdl, Some(&config))
+                .unwrap_or_else(|e| panic!("seam cannot serve the {tool} supergraph: {e}"));
+            gateways.push((tool, TestGateway::serve(gateway, share(&subgraphs)).await));
+        }
+        for s in &subgraphs {
+            s.requests.lock().unwrap().clear(); // forget the `_service` fetches
+        }
+        Parity {
+            dir,
+            gateways,
+            composed_sdl,
+        }
+    }
+
+    /// Sends the query to every gateway; panics naming each gateway whose answer is not
+    /// `expected`, with both JSONs.
+    pub async fn assert_query(&self, query: &str, variables: Value, expected: Value) {
+        let mut wrong = Vec::new();
+        for (label, gateway) in &self.gateways {
+            let (_, answer) = gateway
+                .post(json!({ "query": query, "variables": variables }))
+                .await;
+            if answer != expected {
+                wrong.push(format!(
+                    "{label} answered:\n{}",
+                    serde_json::to_string_pretty(&answer).unwrap_or_default()
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "query {query}\nexpected:\n{}\n{}",
+            serde_json::to_string_pretty(&expected).unwrap_or_default(),
+            wrong.join("\n")
+        );
+    }
+
+    /// Seam's plan for `query` over our composed supergraph, as `tests/plans.rs` prints it.
+    pub fn plan(&self, query: &str) -> String {
+        let supergraph =
+            seam::supergraph::Supergraph::parse(&self.composed_sdl).expect("our supergraph parses");
+        seam::plan::plan_text(&supergraph, query, None)
+            .unwrap_or_else(|e| panic!("cannot plan {query}: {e}"))
+    }
+
+    /// Requests the named subgraph received (from all three gateways) since the last clear.
+    pub fn requests_to(&self, subgraph: &str) -> Vec<Value> {
+        self.gateways[0].1.requests_to(subgraph)
+    }
+
+    pub fn clear_requests(&self) {
+        self.gateways[0].1.clear_requests();
+    }
+}
+
+/// Our composition of the scenario's SDL files, with the placeholder URLs the other tools got,
+/// so a snapshot of it does not depend on the ports the test subgraphs run on.
+pub fn compose_scenario(dir: &Path, subgraphs: &[String]) -> String {
+    let sdls: Vec<seam::sources::SubgraphSdl> = subgraphs
+        .iter()
+        .map(|name| {
+            let path = dir.join(format!("{name}.graphql"));
+            seam::sources::SubgraphSdl {
+                name: name.clone(),
+                url: Some(placeholder_url(name)),
+                sdl: std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())),
+            }
+        })
+        .collect();
+    seam::compose::compose(&sdls).unwrap_or_else(|e| panic!("seam cannot compose: {e}"))
+}
+
+/// Another handle on the same running subgraphs (the request records are shared).
+fn share(subgraphs: &[TestSubgraph]) -> Vec<TestSubgraph> {
+    subgraphs
+        .iter()
+        .map(|s| TestSubgraph {
+            name: s.name.clone(),
+            url: s.url.clone(),
+            requests: s.requests.clone(),
+        })
+        .collect()
 }

@@ -3,6 +3,8 @@
 //! hand-written subgraph answering exact JSON, and a URL nothing listens on.
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use std::sync::Arc;
 use std::time::Duration;
 
