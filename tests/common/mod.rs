@@ -327,7 +327,7 @@ impl Parity {
     pub fn plan(&self, query: &str) -> String {
         let supergraph =
             seam::supergraph::Supergraph::parse(&self.composed_sdl).expect("our supergraph parses");
-        seam::plan::plan_text(&supergraph, query, None)
+        seam::plan::plan_text(&supergraph, query, None, Default::default())
             .unwrap_or_else(|e| panic!("cannot plan {query}: {e}"))
     }
 
