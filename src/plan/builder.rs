@@ -486,6 +486,7 @@ impl<'a> Builder<'a> {
         // has them all answers the whole field.
         if local
             && provided.is_none()
+            && source.is_none_or(|s| s.provides.is_none())
             && self.needs_other(subgraph, &field_type, &c.field.selection_set)
         {
             let mut others = SelectionSet::default();
