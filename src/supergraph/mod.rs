@@ -582,6 +582,7 @@ fn read_type(
             info.fields.insert(field_name.clone(), field);
         }
     }
+    add_key_field_sources(&mut info);
     match ty {
         ExtendedType::Interface(_) => {
             // Which implementations each subgraph knows comes from @join__implements on the objects.
@@ -662,6 +663,37 @@ fn read_type(
         _ => {}
     }
     Ok(info)
+}
+
+/// A graph can always send the fields of its own keys. Federation-1 supergraphs (join v0.1) list
+/// a key field only under its owner's `@join__field`, since other graphs declared it `@external`;
+/// without this, a jump from such a graph would look for the key elsewhere.
+fn add_key_field_sources(info: &mut TypeInfo) {
+    for g in &info.graphs {
+        let Some(key) = &g.key else {
+            continue;
+        };
+        for selection in &key.selection.selections {
+            let apollo_compiler::executable::Selection::Field(f) = selection else {
+                continue;
+            };
+            let Some(field) = info.fields.get_mut(&f.name) else {
+                continue;
+            };
+            if field.sources.is_empty() || field.sources.iter().any(|s| s.graph == g.graph) {
+                continue;
+            }
+            field.sources.push(FieldSource {
+                graph: g.graph,
+                external: false,
+                requires: None,
+                provides: None,
+                used_overridden: false,
+                override_label: None,
+                overrides: false,
+            });
+        }
+    }
 }
 
 fn push_unique(list: &mut Vec<Name>, name: &Name) {
