@@ -248,6 +248,12 @@ impl<'a> Shaper<'a> {
                             {
                                 self.write_object(object, sets, t)
                             }
+                            // An `@interfaceObject` subgraph names objects after the interface. The
+                            // plan fetches the concrete type from the owner whenever the selection
+                            // depends on it, so only the interface's own fields are left to write.
+                            Some(t) if t == name.as_str() && !self.wants_concrete_type(sets) => {
+                                self.write_object(object, sets, t)
+                            }
                             _ => self.invalid_value("an object with a known __typename"),
                         }
                     }
@@ -347,6 +353,34 @@ impl<'a> Shaper<'a> {
                 }
             }
         }
+    }
+
+    /// Whether `sets` ask for `__typename` or select on an object type: an object that names its
+    /// interface cannot answer them.
+    fn wants_concrete_type(&self, sets: &[&'a SelectionSet]) -> bool {
+        let schema = self.input.schema;
+        let is_object = |t: &str| matches!(schema.types.get(t), Some(ExtendedType::Object(_)));
+        sets.iter().any(|set| {
+            set.selections.iter().any(|selection| match selection {
+                Selection::Field(field) => field.name == "__typename",
+                Selection::InlineFragment(fragment) => {
+                    fragment
+                        .type_condition
+                        .as_ref()
+                        .is_some_and(|c| is_object(c))
+                        || self.wants_concrete_type(&[&fragment.selection_set])
+                }
+                Selection::FragmentSpread(spread) => self
+                    .input
+                    .document
+                    .fragments
+                    .get(&spread.fragment_name)
+                    .is_some_and(|f| {
+                        is_object(f.type_condition())
+                            || self.wants_concrete_type(&[&f.selection_set])
+                    }),
+            })
+        })
     }
 
     fn satisfies(&self, runtime_type: &str, condition: &str) -> bool {

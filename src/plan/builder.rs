@@ -830,13 +830,20 @@ impl<'a> Builder<'a> {
             deps,
             field_conditions,
             entity_type,
+            by_interface.then_some(object_type),
             representation,
             key_fields,
         );
-        if by_interface {
+        if !by_interface && self.supergraph.is_abstract(entity_type) {
+            // Objects an `@interfaceObject` subgraph returned: an earlier fetch from the owner may
+            // have written their concrete `__typename`, and they still go as the interface.
+            let implementations =
+                crate::supergraph::possible_types(&self.supergraph.schema, entity_type);
             if let Some(entry) = self.entry_mut(index, entity_type) {
-                if !entry.object_types.contains(object_type) {
-                    entry.object_types.push(object_type.clone());
+                for t in implementations {
+                    if !entry.object_types.contains(&t) {
+                        entry.object_types.push(t);
+                    }
                 }
             }
         }
@@ -928,14 +935,29 @@ impl<'a> Builder<'a> {
         deps: Vec<usize>,
         conditions: &Conditions,
         entity_type: &Name,
+        interface_object_of: Option<&Name>,
         representation: SelectionSet,
         key_fields: Vec<Name>,
     ) -> usize {
+        // Representations of an interface object all carry the interface's name, so one fetch
+        // cannot tell their objects apart: objects of other types join only when they send the
+        // same fields (a `@requires` planned for one type is not fetched for the others).
+        let shares_representation = |g: &Group| {
+            let Some(object_type) = interface_object_of else {
+                return true;
+            };
+            g.entity_types.iter().flatten().all(|e| {
+                &e.name != entity_type
+                    || e.object_types.iter().all(|t| t == object_type)
+                    || e.representation == representation
+            })
+        };
         let same_fetch = |g: &Group| {
             g.subgraph == subgraph
                 && g.entity_types.is_some()
                 && g.merge_path == path
                 && &g.conditions == conditions
+                && shares_representation(g)
         };
         // A group with the same dependencies is the natural home. Failing that, one fetch that
         // waits for the union of both dependency sets is still cheaper than two fetches to the same
@@ -990,6 +1012,14 @@ impl<'a> Builder<'a> {
                     object_types: Vec::new(),
                     fields: SelectionSet::default(),
                 }),
+            }
+            if let (Some(object_type), Some(entry)) = (
+                interface_object_of,
+                types.iter_mut().find(|e| &e.name == entity_type),
+            ) {
+                if !entry.object_types.contains(object_type) {
+                    entry.object_types.push(object_type.clone());
+                }
             }
         }
         if let Some(frame) = self.touched.last_mut() {
