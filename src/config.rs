@@ -5,7 +5,7 @@
 //! errors), then validation of the rules YAML types cannot express. Validation reports every
 //! problem at once rather than making the user fix them one run at a time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+
+pub use merge::{MergeConfig, MergeRule};
 
 /// How long Seam waits for a subgraph that has no `timeout` of its own.
 pub const DEFAULT_SUBGRAPH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,6 +61,16 @@ pub struct SubgraphConfig {
     pub subscription_url: Option<String>,
     #[serde(default, deserialize_with = "optional_duration")]
     pub timeout: Option<Duration>,
+    /// Whether this is a plain GraphQL service (no federation `_service` field), stitched in by
+    /// introspection. `None` asks the service and falls back to introspection when it does not
+    /// know `_service`; `true` is needed for a plain service whose schema comes from an `sdl`
+    /// file, because a federation SDL without `@link` or `@key` looks the same.
+    #[serde(default)]
+    pub plain: Option<bool>,
+    /// How other services' objects are looked up in this plain service, by type name, so a
+    /// client can cross from one service's `User` to this one's in one query.
+    #[serde(default)]
+    pub merge: BTreeMap<String, MergeConfig>,
 }
 
 impl SubgraphConfig {
@@ -359,6 +371,7 @@ impl Config {
                     format!("must be longer than 0 {of}"),
                 );
             }
+            merge::merge_problems(subgraph, &at, &of, &mut problem);
         }
 
         let backend = self.bridge.backend;
@@ -688,5 +701,6 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod merge;
 #[cfg(test)]
 mod tests;

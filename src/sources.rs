@@ -2,26 +2,42 @@
 //!
 //! A subgraph's SDL comes from one of these places, chosen by its config entry:
 //! - an `sdl` file, when given (an event subgraph has nothing else);
-//! - a federation subgraph's `{ _service { sdl } }`, fetched from its `url`.
-//!
-//! Plain (non-federation) GraphQL services, whose SDL would be rebuilt from introspection,
-//! are a planned third source: a new [`SdlSource`] variant and its fetch function.
+//! - a federation subgraph's `{ _service { sdl } }`, fetched from its `url`;
+//! - a plain GraphQL service's introspection, turned into SDL (`introspection`), when the
+//!   service does not know `_service` or the config says `plain: true`.
+
+mod introspection;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures::future::join_all;
 
-use crate::config::Config;
+use crate::config::{Config, MergeRule};
 
 /// One subgraph's SDL together with where it is served.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubgraphSdl {
     /// The subgraph's name from the config; it becomes the `join__Graph` value.
     pub name: String,
     /// Where queries go; `None` for an SDL-only subgraph (e.g. an event subgraph).
     pub url: Option<String>,
     pub sdl: String,
+    /// A plain service is stitched: composition turns it into a federation subgraph first.
+    pub kind: SubgraphKind,
+    /// The config's `merge:` entries: how the service looks up objects by key.
+    pub merge: Vec<MergeRule>,
+}
+
+/// What kind of GraphQL server a subgraph is, which decides how it is composed and queried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubgraphKind {
+    /// Speaks federation: `_service`, `_entities`, `@key`.
+    #[default]
+    Federation,
+    /// A GraphQL service that knows nothing of federation; objects are looked up through the
+    /// root fields its `merge:` config names.
+    Plain,
 }
 
 /// How many characters of an unexpected response body an error quotes: enough to recognise an
@@ -102,6 +118,43 @@ pub enum FetchProblem {
     MissingSdl,
     #[error("the subgraph returned an empty SDL")]
     EmptySdl,
+    /// Introspection answered, but not with a schema Seam can read.
+    #[error("the introspection answer cannot be read: {0}")]
+    BadIntrospection(String),
+    /// The service does not know `_service`, so it was introspected as a plain service, and that
+    /// failed too.
+    #[error(
+        "the service has no federation `_service` field, so Seam read its schema by \
+         introspection, which failed: {0}"
+    )]
+    IntrospectionFailed(Box<FetchProblem>),
+}
+
+impl FetchProblem {
+    /// True when the service answered but evidently does not know `_service`: it is a plain
+    /// GraphQL service rather than a broken federation subgraph. The phrases are the ones the
+    /// common servers use for an unknown field (graphql-js, async-graphql, Hot Chocolate,
+    /// graphql-java, gqlgen, juniper).
+    fn means_not_federation(&self) -> bool {
+        match self {
+            FetchProblem::MissingSdl => true,
+            FetchProblem::GraphQl(messages) => messages.iter().any(|message| {
+                let message = message.to_lowercase();
+                message.contains("_service")
+                    && [
+                        "unknown field",
+                        "cannot query field",
+                        "does not exist",
+                        "undefined",
+                        "not defined",
+                        "no field",
+                    ]
+                    .iter()
+                    .any(|phrase| message.contains(phrase))
+            }),
+            _ => false,
+        }
+    }
 }
 
 /// Points a user whose subgraph does not know `_service` at the likely cause.
@@ -149,11 +202,79 @@ pub async fn fetch_federation_sdl(
         url: url.to_string(),
         problem,
     };
+    let body = post_query(client, url, timeout, SERVICE_SDL_QUERY)
+        .await
+        .map_err(fail)?;
+    service_sdl_from_body(&body).map_err(fail)
+}
+
+/// Gets a subgraph's SDL from its URL, and whether it is a plain service.
+///
+/// `plain` is the config's answer: `Some(true)` introspects at once, `Some(false)` insists on
+/// federation, `None` asks `_service` first and introspects only a service that does not know
+/// that field. A service that is down or answers garbage fails on the first request, so plain
+/// services get the same errors as federation subgraphs.
+pub async fn fetch_sdl(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    plain: Option<bool>,
+) -> Result<(String, SubgraphKind), SourceError> {
+    let fail = |problem| SourceError::Fetch {
+        subgraph: None,
+        url: url.to_string(),
+        problem,
+    };
+    if plain == Some(true) {
+        let sdl = introspect(client, url, timeout).await.map_err(fail)?;
+        return Ok((sdl, SubgraphKind::Plain));
+    }
+    let body = post_query(client, url, timeout, SERVICE_SDL_QUERY)
+        .await
+        .map_err(fail)?;
+    match service_sdl_from_body(&body) {
+        Ok(sdl) => Ok((sdl, SubgraphKind::Federation)),
+        Err(problem) if plain.is_none() && problem.means_not_federation() => {
+            let sdl = introspect(client, url, timeout)
+                .await
+                .map_err(|problem| fail(FetchProblem::IntrospectionFailed(Box::new(problem))))?;
+            Ok((sdl, SubgraphKind::Plain))
+        }
+        Err(problem) => Err(fail(problem)),
+    }
+}
+
+/// Runs the introspection query and prints the schema it describes as SDL.
+async fn introspect(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+) -> Result<String, FetchProblem> {
+    let body = post_query(client, url, timeout, introspection::QUERY).await?;
+    let response = parse_json(&body)?;
+    if let Some(messages) = graphql_errors(&response) {
+        return Err(FetchProblem::GraphQl(messages));
+    }
+    let schema = response.pointer("/data/__schema").ok_or_else(|| {
+        FetchProblem::BadIntrospection(
+            "the answer has no `data.__schema`; is introspection turned off?".into(),
+        )
+    })?;
+    introspection::sdl_from_schema(schema).map_err(FetchProblem::BadIntrospection)
+}
+
+/// POSTs one query and returns the body of a successful (2xx) answer.
+async fn post_query(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    query: &str,
+) -> Result<bytes::Bytes, FetchProblem> {
     let exchange = async {
         let response = client
             .post(url)
             .header(reqwest::header::ACCEPT, "application/json")
-            .json(&serde_json::json!({ "query": SERVICE_SDL_QUERY }))
+            .json(&serde_json::json!({ "query": query }))
             .send()
             .await?;
         let status = response.status();
@@ -161,42 +282,53 @@ pub async fn fetch_federation_sdl(
         Ok::<_, reqwest::Error>((status, body))
     };
     let (status, body) = match tokio::time::timeout(timeout, exchange).await {
-        Err(_elapsed) => return Err(fail(FetchProblem::TimedOut(timeout))),
-        Ok(Err(error)) if error.is_timeout() => return Err(fail(FetchProblem::TimedOut(timeout))),
-        Ok(Err(error)) => return Err(fail(FetchProblem::Unreachable(root_cause(&error)))),
+        Err(_elapsed) => return Err(FetchProblem::TimedOut(timeout)),
+        Ok(Err(error)) if error.is_timeout() => return Err(FetchProblem::TimedOut(timeout)),
+        Ok(Err(error)) => return Err(FetchProblem::Unreachable(root_cause(&error))),
         Ok(Ok(answer)) => answer,
     };
     if !status.is_success() {
-        return Err(fail(FetchProblem::Status {
+        return Err(FetchProblem::Status {
             status: status.to_string(),
             body: excerpt(&body),
-        }));
+        });
     }
-    service_sdl_from_body(&body).map_err(fail)
+    Ok(body)
+}
+
+fn parse_json(body: &[u8]) -> Result<serde_json::Value, FetchProblem> {
+    serde_json::from_slice(body).map_err(|error| FetchProblem::NotJson {
+        detail: error.to_string(),
+        body: excerpt(body),
+    })
+}
+
+/// The messages of a non-empty `errors` list.
+fn graphql_errors(response: &serde_json::Value) -> Option<Vec<String>> {
+    let errors = response.get("errors")?.as_array()?;
+    if errors.is_empty() {
+        return None;
+    }
+    Some(
+        errors
+            .iter()
+            .map(
+                |error| match error.get("message").and_then(|m| m.as_str()) {
+                    Some(message) => message.to_string(),
+                    None => error.to_string(),
+                },
+            )
+            .collect(),
+    )
 }
 
 /// Reads `data._service.sdl` out of a GraphQL response body.
 fn service_sdl_from_body(body: &[u8]) -> Result<String, FetchProblem> {
-    let response: serde_json::Value =
-        serde_json::from_slice(body).map_err(|error| FetchProblem::NotJson {
-            detail: error.to_string(),
-            body: excerpt(body),
-        })?;
+    let response = parse_json(body)?;
     // Errors win over data: a subgraph that reports errors may have returned a partial or stale
     // SDL, and composing from it would hide the real problem.
-    if let Some(errors) = response.get("errors").and_then(|errors| errors.as_array()) {
-        if !errors.is_empty() {
-            let messages = errors
-                .iter()
-                .map(
-                    |error| match error.get("message").and_then(|m| m.as_str()) {
-                        Some(message) => message.to_string(),
-                        None => error.to_string(),
-                    },
-                )
-                .collect();
-            return Err(FetchProblem::GraphQl(messages));
-        }
+    if let Some(messages) = graphql_errors(&response) {
+        return Err(FetchProblem::GraphQl(messages));
     }
     let sdl = response
         .pointer("/data/_service/sdl")
@@ -231,13 +363,6 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// Where one subgraph's SDL comes from, decided from its config entry.
-enum SdlSource<'a> {
-    File(&'a Path),
-    Federation { url: &'a str, timeout: Duration },
-    // Introspection { url, timeout } for plain GraphQL services goes here.
-}
-
 /// Gets every subgraph's SDL, in config order.
 ///
 /// Files are read and subgraphs are asked concurrently, so startup takes as long as the slowest
@@ -248,26 +373,33 @@ pub async fn load_subgraph_sdls(
     client: &reqwest::Client,
 ) -> Result<Vec<SubgraphSdl>, SourceError> {
     let loads = config.subgraphs.iter().map(|subgraph| async move {
-        let source = match (&subgraph.sdl, &subgraph.url) {
-            (Some(path), _) => SdlSource::File(path),
-            (None, Some(url)) => SdlSource::Federation {
-                url,
-                timeout: subgraph.timeout_or_default(),
-            },
+        let (sdl, kind) = match (&subgraph.sdl, &subgraph.url) {
+            (Some(path), _) => {
+                let kind = if subgraph.plain == Some(true) {
+                    SubgraphKind::Plain
+                } else {
+                    SubgraphKind::Federation
+                };
+                (read_sdl_file(&subgraph.name, path).await?, kind)
+            }
+            (None, Some(url)) => {
+                fetch_sdl(client, url, subgraph.timeout_or_default(), subgraph.plain)
+                    .await
+                    .map_err(|error| error.for_subgraph(&subgraph.name))?
+            }
             // Config validation refuses a subgraph with neither; answer as if its file were
             // missing rather than panic, for a `Config` built by hand.
-            (None, None) => SdlSource::File(Path::new("")),
-        };
-        let sdl = match source {
-            SdlSource::File(path) => read_sdl_file(&subgraph.name, path).await?,
-            SdlSource::Federation { url, timeout } => fetch_federation_sdl(client, url, timeout)
-                .await
-                .map_err(|error| error.for_subgraph(&subgraph.name))?,
+            (None, None) => (
+                read_sdl_file(&subgraph.name, Path::new("")).await?,
+                SubgraphKind::Federation,
+            ),
         };
         Ok(SubgraphSdl {
             name: subgraph.name.clone(),
             url: subgraph.url.clone(),
             sdl,
+            kind,
+            merge: subgraph.merge_rules(),
         })
     });
 
@@ -314,376 +446,4 @@ pub async fn read_supergraph_file(path: &Path) -> Result<String, SourceError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::net::SocketAddr;
-    use std::path::Path;
-
-    use axum::http::StatusCode;
-    use axum::routing::post;
-    use axum::{Json, Router};
-
-    use super::*;
-
-    const ACCOUNTS_SDL: &str =
-        "type Query { me: User }\ntype User @key(fields: \"id\") { id: ID! }";
-
-    /// A scripted subgraph: one route per way a real one can answer.
-    async fn start_subgraph() -> SocketAddr {
-        let app = Router::new()
-            .route(
-                "/ok",
-                post(|Json(request): Json<serde_json::Value>| async move {
-                    assert_eq!(request["query"], SERVICE_SDL_QUERY);
-                    Json(serde_json::json!({ "data": { "_service": { "sdl": ACCOUNTS_SDL } } }))
-                }),
-            )
-            .route(
-                "/500",
-                post(|| async {
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "<html>\n  <body>upstream exploded</body>\n</html>",
-                    )
-                }),
-            )
-            .route("/not-json", post(|| async { "hello, I am not GraphQL" }))
-            .route(
-                "/errors",
-                post(|| async {
-                    Json(serde_json::json!({
-                        "errors": [{ "message": "Cannot query field \"_service\" on type \"Query\"." }]
-                    }))
-                }),
-            )
-            .route(
-                "/no-sdl",
-                post(|| async { Json(serde_json::json!({ "data": { "_service": null } })) }),
-            )
-            .route(
-                "/hang",
-                post(|| async {
-                    tokio::time::sleep(Duration::from_secs(3600)).await;
-                    "too late"
-                }),
-            );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        address
-    }
-
-    /// A port nothing listens on: bound, then released.
-    async fn refused_port() -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        listener.local_addr().unwrap()
-    }
-
-    async fn fetch_problem(url: &str, timeout: Duration) -> FetchProblem {
-        let client = reqwest::Client::new();
-        match fetch_federation_sdl(&client, url, timeout).await {
-            Err(SourceError::Fetch {
-                subgraph: None,
-                url: error_url,
-                problem,
-            }) => {
-                assert_eq!(error_url, url);
-                problem
-            }
-            other => panic!("expected a fetch error, got {other:?}"),
-        }
-    }
-
-    const SECOND: Duration = Duration::from_secs(1);
-
-    #[tokio::test]
-    async fn fetches_the_service_sdl() {
-        let address = start_subgraph().await;
-        let client = reqwest::Client::new();
-        let sdl = fetch_federation_sdl(&client, &format!("http://{address}/ok"), SECOND)
-            .await
-            .unwrap();
-        assert_eq!(sdl, ACCOUNTS_SDL);
-    }
-
-    #[tokio::test]
-    async fn an_http_error_shows_status_and_body() {
-        let address = start_subgraph().await;
-        let url = format!("http://{address}/500");
-        let problem = fetch_problem(&url, SECOND).await;
-        assert_eq!(
-            problem,
-            FetchProblem::Status {
-                status: "500 Internal Server Error".into(),
-                body: "<html> <body>upstream exploded</body> </html>".into(),
-            }
-        );
-        assert_eq!(
-            problem.to_string(),
-            "HTTP 500 Internal Server Error: <html> <body>upstream exploded</body> </html>"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_non_json_answer_is_quoted() {
-        let address = start_subgraph().await;
-        let problem = fetch_problem(&format!("http://{address}/not-json"), SECOND).await;
-        let FetchProblem::NotJson { body, .. } = &problem else {
-            panic!("expected NotJson, got {problem:?}");
-        };
-        assert_eq!(body, "hello, I am not GraphQL");
-        assert!(
-            problem.to_string().starts_with("the answer is not JSON ("),
-            "{problem}"
-        );
-    }
-
-    #[tokio::test]
-    async fn graphql_errors_are_listed_with_a_federation_hint() {
-        let address = start_subgraph().await;
-        let problem = fetch_problem(&format!("http://{address}/errors"), SECOND).await;
-        assert_eq!(
-            problem.to_string(),
-            "the subgraph answered with GraphQL errors: Cannot query field \"_service\" on type \
-             \"Query\". (the subgraph does not seem to support federation's `_service` field)"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_missing_sdl_is_reported() {
-        let address = start_subgraph().await;
-        let problem = fetch_problem(&format!("http://{address}/no-sdl"), SECOND).await;
-        assert_eq!(problem, FetchProblem::MissingSdl);
-    }
-
-    #[tokio::test]
-    async fn a_silent_subgraph_times_out() {
-        let address = start_subgraph().await;
-        let started = std::time::Instant::now();
-        let problem = fetch_problem(
-            &format!("http://{address}/hang"),
-            Duration::from_millis(200),
-        )
-        .await;
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(problem, FetchProblem::TimedOut(Duration::from_millis(200)));
-        assert_eq!(
-            problem.to_string(),
-            "no answer within 200ms (raise the subgraph's `timeout` if it is just slow)"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_refused_connection_says_so() {
-        let address = refused_port().await;
-        let problem = fetch_problem(&format!("http://{address}/graphql"), SECOND).await;
-        let FetchProblem::Unreachable(detail) = &problem else {
-            panic!("expected Unreachable, got {problem:?}");
-        };
-        assert!(detail.to_lowercase().contains("refused"), "{detail}");
-    }
-
-    #[test]
-    fn excerpts_are_one_line_and_bounded() {
-        assert_eq!(excerpt(b""), "(empty body)");
-        assert_eq!(excerpt(b"  a\n\tb  "), "a b");
-        let long = "é".repeat(500);
-        let cut = excerpt(long.as_bytes());
-        assert_eq!(cut.chars().count(), BODY_EXCERPT_CHARS + 1);
-        assert!(cut.ends_with('…'));
-    }
-
-    #[test]
-    fn response_bodies_are_read_strictly() {
-        assert_eq!(
-            service_sdl_from_body(br#"{"data":{"_service":{"sdl":"type Query { a: Int }"}}}"#),
-            Ok("type Query { a: Int }".into())
-        );
-        assert_eq!(
-            service_sdl_from_body(br#"{"data":{"_service":{"sdl":"  "}}}"#),
-            Err(FetchProblem::EmptySdl)
-        );
-        assert_eq!(
-            service_sdl_from_body(
-                br#"{"data":{"_service":{"sdl":"x"}},"errors":[{"message":"boom"},{"oops":1}]}"#
-            ),
-            Err(FetchProblem::GraphQl(vec![
-                "boom".into(),
-                r#"{"oops":1}"#.into()
-            ]))
-        );
-        assert_eq!(
-            service_sdl_from_body(br#"{"data":null,"errors":[]}"#),
-            Err(FetchProblem::MissingSdl)
-        );
-        assert_eq!(service_sdl_from_body(b"[1]"), Err(FetchProblem::MissingSdl));
-    }
-
-    #[test]
-    fn errors_name_the_subgraph_and_url() {
-        let error = SourceError::Fetch {
-            subgraph: None,
-            url: "http://a:4001/graphql".into(),
-            problem: FetchProblem::MissingSdl,
-        }
-        .for_subgraph("accounts");
-        assert!(
-            error
-                .to_string()
-                .starts_with("subgraph `accounts` at http://a:4001/graphql: the answer has no `data._service.sdl`"),
-            "{error}"
-        );
-        let bare = SourceError::Fetch {
-            subgraph: None,
-            url: "http://a:4001/graphql".into(),
-            problem: FetchProblem::TimedOut(Duration::from_secs(10)),
-        };
-        assert_eq!(
-            bare.to_string(),
-            "http://a:4001/graphql: no answer within 10s (raise the subgraph's `timeout` if it is just slow)"
-        );
-        let many = SourceError::Many(vec![error, bare]);
-        assert_eq!(many.failures().len(), 2);
-        let rendered = many.to_string();
-        assert!(
-            rendered.starts_with("2 subgraphs failed:\n  - subgraph `accounts` at "),
-            "{rendered}"
-        );
-        assert!(
-            rendered.contains("\n  - http://a:4001/graphql: no answer within 10s"),
-            "{rendered}"
-        );
-    }
-
-    fn temp_dir(label: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("seam-sources-{label}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    fn config(yaml: &str, base_dir: &Path) -> Config {
-        Config::from_yaml_str(yaml, base_dir).unwrap()
-    }
-
-    #[tokio::test]
-    async fn loads_files_and_fetches_in_config_order() {
-        let address = start_subgraph().await;
-        let dir = temp_dir("ok");
-        std::fs::write(
-            dir.join("events.graphql"),
-            "type Query { events: [String] }",
-        )
-        .unwrap();
-        let config = config(
-            &format!(
-                "subgraphs:\n  - name: events\n    sdl: events.graphql\n  - name: accounts\n    url: http://{address}/ok\n  - name: pinned\n    url: http://{address}/500\n    sdl: events.graphql\n"
-            ),
-            &dir,
-        );
-        let sdls = load_subgraph_sdls(&config, &reqwest::Client::new())
-            .await
-            .unwrap();
-        assert_eq!(
-            sdls,
-            vec![
-                SubgraphSdl {
-                    name: "events".into(),
-                    url: None,
-                    sdl: "type Query { events: [String] }".into(),
-                },
-                SubgraphSdl {
-                    name: "accounts".into(),
-                    url: Some(format!("http://{address}/ok")),
-                    sdl: ACCOUNTS_SDL.into(),
-                },
-                // The file wins over fetching; the url is still where queries go.
-                SubgraphSdl {
-                    name: "pinned".into(),
-                    url: Some(format!("http://{address}/500")),
-                    sdl: "type Query { events: [String] }".into(),
-                },
-            ]
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[tokio::test]
-    async fn reports_every_failure_at_once() {
-        let address = start_subgraph().await;
-        let refused = refused_port().await;
-        let dir = temp_dir("fail");
-        std::fs::write(dir.join("empty.graphql"), "\n").unwrap();
-        let config = config(
-            &format!(
-                "subgraphs:
-  - name: good
-    url: http://{address}/ok
-  - name: broken
-    url: http://{address}/500
-  - name: down
-    url: http://{refused}/graphql
-  - name: slow
-    url: http://{address}/hang
-    timeout: 200ms
-  - name: missing
-    sdl: missing.graphql
-  - name: blank
-    sdl: empty.graphql
-"
-            ),
-            &dir,
-        );
-        let error = load_subgraph_sdls(&config, &reqwest::Client::new())
-            .await
-            .unwrap_err();
-        let failures = error.failures();
-        let subgraphs: Vec<&str> = failures
-            .iter()
-            .map(|failure| match failure {
-                SourceError::Fetch {
-                    subgraph: Some(name),
-                    ..
-                }
-                | SourceError::ReadSdlFile { subgraph: name, .. }
-                | SourceError::EmptySdlFile { subgraph: name, .. } => name.as_str(),
-                other => panic!("unexpected {other:?}"),
-            })
-            .collect();
-        assert_eq!(
-            subgraphs,
-            vec!["broken", "down", "slow", "missing", "blank"]
-        );
-        let rendered = error.to_string();
-        assert!(rendered.starts_with("5 subgraphs failed:\n"), "{rendered}");
-        assert!(
-            rendered.contains(&format!(
-                "subgraph `slow` at http://{address}/hang: no answer within 200ms"
-            )),
-            "{rendered}"
-        );
-        assert!(
-            rendered.contains(&format!(
-                "subgraph `missing`: cannot read SDL file {}: ",
-                dir.join("missing.graphql").display()
-            )),
-            "{rendered}"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_single_failure_is_returned_bare() {
-        let dir = temp_dir("single");
-        let config = config(
-            "subgraphs:\n  - name: events\n    sdl: nope.graphql\n",
-            &dir,
-        );
-        let error = load_subgraph_sdls(&config, &reqwest::Client::new())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(error, SourceError::ReadSdlFile { .. }),
-            "{error:?}"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;

@@ -7,10 +7,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use apollo_compiler::Name;
+
 use crate::config::Config;
 use crate::gateway::{Gateway, SubgraphOverride};
 use crate::sources::{load_subgraph_sdls, read_supergraph_file};
-use crate::supergraph::Supergraph;
+use crate::supergraph::{EntityLookup, SubgraphId, Supergraph};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -52,7 +54,7 @@ pub async fn gateway_from_config(
     client: &reqwest::Client,
 ) -> Result<Arc<Gateway>, StartupError> {
     let sdl = supergraph_sdl(config, client).await?;
-    let supergraph = Supergraph::parse(&sdl)?;
+    let supergraph = model(&sdl, Some(config))?;
     let gateway = Arc::new(
         Gateway::new(overrides(Some(config))).with_override_labels(config.override_labels.clone()),
     );
@@ -65,13 +67,52 @@ pub fn gateway_from_supergraph(
     sdl: &str,
     config: Option<&Config>,
 ) -> Result<Arc<Gateway>, StartupError> {
-    let supergraph = Supergraph::parse(sdl)?;
+    let supergraph = model(sdl, config)?;
     let labels = config
         .map(|c| c.override_labels.clone())
         .unwrap_or_default();
     let gateway = Arc::new(Gateway::new(overrides(config)).with_override_labels(labels));
     gateway.swap_supergraph(supergraph);
     Ok(gateway)
+}
+
+/// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):
+/// the config, not the SDL, says which root field looks up a plain service's objects.
+fn model(sdl: &str, config: Option<&Config>) -> Result<Supergraph, StartupError> {
+    let supergraph = Supergraph::parse(sdl)?;
+    let Some(config) = config else {
+        return Ok(supergraph);
+    };
+    // Config validation has checked that these are GraphQL names.
+    let name = |text: &str| Name::new(text).ok();
+    let mut lookups = Vec::new();
+    for subgraph in config.subgraphs.iter().filter(|s| !s.merge.is_empty()) {
+        let Some(graph) = supergraph
+            .subgraphs
+            .iter()
+            .position(|known| *known.name.0 == *subgraph.name)
+        else {
+            continue;
+        };
+        for rule in subgraph.merge_rules() {
+            let arguments = rule
+                .arguments
+                .iter()
+                .filter_map(|(argument, key_field)| Some((name(argument)?, name(key_field)?)))
+                .collect();
+            let (Some(type_name), Some(query_field)) = (name(&rule.type_name), name(&rule.query))
+            else {
+                continue;
+            };
+            lookups.push(EntityLookup {
+                graph: SubgraphId(graph as u16),
+                type_name,
+                query_field,
+                arguments,
+            });
+        }
+    }
+    Ok(supergraph.with_lookups(lookups)?)
 }
 
 pub async fn supergraph_file(path: &Path) -> Result<String, StartupError> {
@@ -144,7 +185,7 @@ pub fn spawn_hot_reload(
             ticker.tick().await;
             let current = gateway.schema_state().map(|s| s.supergraph.sdl.clone());
             match supergraph_sdl(&config, &client).await {
-                Ok(sdl) if Some(&sdl) != current.as_ref() => match Supergraph::parse(&sdl) {
+                Ok(sdl) if Some(&sdl) != current.as_ref() => match model(&sdl, Some(&config)) {
                     Ok(supergraph) => {
                         gateway.swap_supergraph(supergraph);
                         tracing::info!("schema reloaded");

@@ -169,6 +169,7 @@ async fn gateway_with_down(down: &str) -> TestGateway {
         name: name.into(),
         url: Some(closed.clone()),
         sdl,
+        ..Default::default()
     });
     let supergraph = seam::compose::compose(&sdls).expect("catalog and shipping compose");
     // The running subgraph's URL replaces the closed port; the one that is down keeps it.

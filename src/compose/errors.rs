@@ -62,6 +62,11 @@ pub enum ErrorCode {
     NoQueries,
     /// The composed supergraph failed GraphQL validation; the message says why.
     InvalidSupergraph,
+    // Stitching (`plain.rs`): Seam's own codes, as Apollo has no plain services.
+    /// A config `merge:` entry does not fit the service's schema, or names a federation subgraph.
+    MergeLookupInvalid,
+    /// A plain service offers a root field that another subgraph offers too.
+    RootFieldConflict,
 }
 
 impl ErrorCode {
@@ -98,6 +103,8 @@ impl ErrorCode {
             ErrorCode::OverrideSourceHasOverride => "OVERRIDE_SOURCE_HAS_OVERRIDE",
             ErrorCode::NoQueries => "NO_QUERIES",
             ErrorCode::InvalidSupergraph => "INVALID_SUPERGRAPH",
+            ErrorCode::MergeLookupInvalid => "MERGE_LOOKUP_INVALID",
+            ErrorCode::RootFieldConflict => "ROOT_FIELD_CONFLICT",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! The output is the supergraph format rover and Hive produce (`@link` + join v0.3), so the
 //! `supergraph` module reads ours and theirs the same way. The steps, one file each:
 //!
+//! 0. `plain`: rewrite each plain (stitched) service as the Federation 2 subgraph it acts as.
 //! 1. `subgraph`: parse each SDL and normalise it (federation directive names, root type names,
 //!    federation plumbing removed); `fieldset` checks its `@key`/`@requires`/`@provides`.
 //! 2. `merge`: merge every type across subgraphs (`fields` for object and interface fields,
@@ -17,6 +18,7 @@ mod fieldset;
 mod links;
 mod merge;
 mod model;
+mod plain;
 mod print;
 mod subgraph;
 mod values;
@@ -46,6 +48,9 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, CompositionErrors> {
 
     let mut ordered: Vec<&SubgraphSdl> = subgraphs.iter().collect();
     ordered.sort_by(|a, b| a.name.cmp(&b.name));
+    // Stitching: plain services become Federation 2 subgraphs before anything else reads them.
+    let federated = plain::federate(&ordered, &mut errors);
+    let ordered: Vec<&SubgraphSdl> = federated.iter().collect();
     let names: Vec<&str> = ordered.iter().map(|s| s.name.as_str()).collect();
     let graph_values = graph_enum_values(&names);
 

@@ -84,6 +84,8 @@ fn parses_the_documented_example() {
                 sdl: None,
                 subscription_url: Some("ws://accounts:4001/ws".into()),
                 timeout: Some(Duration::from_secs(5)),
+                plain: None,
+                merge: BTreeMap::new(),
             },
             SubgraphConfig {
                 name: "events".into(),
@@ -91,6 +93,8 @@ fn parses_the_documented_example() {
                 sdl: Some(PathBuf::from("/etc/seam/schemas/events.graphql")),
                 subscription_url: None,
                 timeout: None,
+                plain: None,
+                merge: BTreeMap::new(),
             },
         ]
     );
@@ -497,4 +501,107 @@ fn inline_text_is_labelled_config() {
         .unwrap_err()
         .to_string();
     assert!(message.starts_with("config: subgraphs: "), "{message}");
+}
+
+#[test]
+fn merge_entries_become_lookup_rules() {
+    let config = parse(
+        "subgraphs:
+  - name: users
+    url: http://users:4001/graphql
+    merge:
+      User: { key: id, query: userById }
+      Member:
+        key: \"orgId  id\"
+        query: member
+        args: { org: orgId }
+  - name: files
+    sdl: files.graphql
+    plain: true
+",
+    )
+    .unwrap();
+    assert_eq!(config.subgraphs[0].plain, None);
+    assert_eq!(config.subgraphs[1].plain, Some(true));
+    assert_eq!(
+        config.subgraphs[0].merge_rules(),
+        vec![
+            MergeRule {
+                type_name: "Member".into(),
+                key_fields: vec!["orgId".into(), "id".into()],
+                query: "member".into(),
+                arguments: vec![("org".into(), "orgId".into()), ("id".into(), "id".into())],
+            },
+            MergeRule {
+                type_name: "User".into(),
+                key_fields: vec!["id".into()],
+                query: "userById".into(),
+                arguments: vec![("id".into(), "id".into())],
+            },
+        ]
+    );
+    assert_eq!(config.subgraphs[0].merge_rules()[0].key(), "orgId id");
+    assert!(config.subgraphs[1].merge_rules().is_empty());
+}
+
+#[test]
+fn merge_entries_are_validated_with_their_key_path() {
+    let problems = problems_of(
+        "subgraphs:
+  - name: users
+    url: http://users:4001/graphql
+    merge:
+      User: { key: \"\", query: \" \" }
+      Team: { key: \"id o-id\", query: team }
+      __Bad: { key: id, query: byId }
+      Org: { key: \"id { x }\", query: org-by-id, args: { \"the id\": id, org: nope } }
+  - name: files
+    sdl: files.graphql
+    merge:
+      File: { key: id, query: file }
+  - name: fed
+    url: http://fed:4001/graphql
+    plain: false
+    merge:
+      Thing: { key: id, query: thing }
+",
+    );
+    let rendered: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        rendered,
+        vec![
+            "subgraphs[0].merge.Org.key: `id { x }` selects nested fields; a lookup key lists \
+             top-level fields only, e.g. `id` or `id orgId` (subgraph `users`)",
+            "subgraphs[0].merge.Org.query: `org-by-id` is not a valid query field (a GraphQL \
+             name) (subgraph `users`)",
+            "subgraphs[0].merge.Org.args.org: `nope` is not a field of the key `id { x }`; each \
+             argument takes a key field (subgraph `users`)",
+            "subgraphs[0].merge.Org.args: `the id` is not a valid argument name (a GraphQL name) \
+             (subgraph `users`)",
+            "subgraphs[0].merge.Team.key: `o-id` is not a valid key field (a GraphQL name); a \
+             lookup key lists field names, e.g. `id` or `id orgId` (subgraph `users`)",
+            "subgraphs[0].merge.User.key: the key is empty; name the fields that identify a User, \
+             e.g. `key: id` (subgraph `users`)",
+            "subgraphs[0].merge.User.query: the query is empty; name the Query field that returns \
+             a User by its key (subgraph `users`)",
+            "subgraphs[0].merge.__Bad: `__Bad` is not a valid type name (a GraphQL name) \
+             (subgraph `users`)",
+            "subgraphs[1].merge: `merge` is for plain GraphQL services; add `plain: true` to say \
+             the `sdl` file is one (subgraph `files`)",
+            "subgraphs[1].merge: lookups are sent to the service, so `merge` needs a `url` \
+             (subgraph `files`)",
+            "subgraphs[2].merge: `merge` is for plain GraphQL services, but `plain: false` says \
+             this is a federation subgraph; give its entities `@key` in its schema instead \
+             (subgraph `fed`)",
+        ]
+    );
+}
+
+#[test]
+fn merge_entries_refuse_unknown_keys() {
+    let error = error_of(
+        "subgraphs:\n  - name: users\n    url: http://u/graphql\n    merge:\n      User: { key: id, query: userById, lookup: x }\n",
+    );
+    assert!(error.contains("unknown field `lookup`"), "{error}");
+    assert!(error.contains("subgraphs[0].merge"), "{error}");
 }

@@ -13,7 +13,7 @@ use serde_json::Map;
 use super::value::{write_json_string, Object, Value};
 
 use crate::plan::selection::{Selection, SelectionSet};
-use crate::plan::{FetchNode, PathElement};
+use crate::plan::{EntityFetch, FetchNode, PathElement};
 use crate::response::{GraphqlError, PathSegment};
 
 /// A prepared request plus what is needed to merge its answer.
@@ -26,7 +26,8 @@ pub(super) struct PreparedFetch {
     target_reps: Vec<Option<usize>>,
     /// The entity type index (in the fetch's `types`) of each target.
     target_types: Vec<usize>,
-    rep_count: usize,
+    /// How many distinct representations were sent.
+    pub rep_count: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -208,18 +209,7 @@ pub(super) fn prepare(
     body.extend_from_slice(b"{\"query\":");
     write_json_string(&mut body, &fetch.operation);
     body.extend_from_slice(b",\"variables\":{");
-    let mut first = true;
-    for name in &fetch.variable_usages {
-        if let Some(value) = variables.get(name.as_str()) {
-            if !first {
-                body.push(b',');
-            }
-            first = false;
-            write_json_string(&mut body, name);
-            body.push(b':');
-            let _ = serde_json::to_writer(&mut body, value);
-        }
-    }
+    let first = !write_client_variables(fetch, variables, &mut body);
     let Some(entity) = &fetch.entity else {
         body.extend_from_slice(b"}}");
         return Some(PreparedFetch {
@@ -235,6 +225,53 @@ pub(super) fn prepare(
         body.push(b',');
     }
     body.extend_from_slice(b"\"representations\":[");
+    let mut prepared = collect_targets(fetch, entity, data, &mut |index, _, _, rep| {
+        if index > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(rep);
+    });
+    if prepared.rep_count == 0 {
+        return None;
+    }
+    body.extend_from_slice(b"]}}");
+    prepared.body = body;
+    Some(prepared)
+}
+
+/// Writes the client variables the fetch uses as `"name":value` pairs; true if it wrote any.
+pub(super) fn write_client_variables(
+    fetch: &FetchNode,
+    variables: &Map<String, serde_json::Value>,
+    body: &mut Vec<u8>,
+) -> bool {
+    let mut wrote = false;
+    for name in &fetch.variable_usages {
+        if let Some(value) = variables.get(name.as_str()) {
+            if wrote {
+                body.push(b',');
+            }
+            wrote = true;
+            write_json_string(body, name);
+            body.push(b':');
+            let _ = serde_json::to_writer(&mut *body, value);
+        }
+    }
+    wrote
+}
+
+/// Called once per distinct representation, in order: its index, the entity type's index in
+/// the fetch, the object it was projected from, and the representation's JSON.
+pub(super) type RepresentationSink<'s> = dyn FnMut(usize, usize, &Object, &[u8]) + 's;
+
+/// Finds the objects an entity fetch targets and their representations. The result has no body
+/// yet; `unique` sees each distinct representation once, to write it into one.
+pub(super) fn collect_targets(
+    fetch: &FetchNode,
+    entity: &EntityFetch,
+    data: &Value,
+    unique: &mut RepresentationSink<'_>,
+) -> PreparedFetch {
     let stride = fetch
         .merge_path
         .iter()
@@ -301,21 +338,13 @@ pub(super) fn prepare(
                 }
             };
             if index == next {
-                if next > 0 {
-                    body.push(b',');
-                }
-                body.extend_from_slice(&rep);
+                unique(index, type_index, object, &rep);
             }
             prepared.target_reps.push(Some(index));
         },
     );
     prepared.rep_count = seen.len();
-    if prepared.rep_count == 0 {
-        return None;
-    }
-    body.extend_from_slice(b"]}}");
-    prepared.body = body;
-    Some(prepared)
+    prepared
 }
 
 /// Called for every entity target with the list indices that lead to it.

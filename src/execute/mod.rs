@@ -5,6 +5,7 @@
 
 mod fetch;
 pub mod json;
+mod lookup;
 pub mod shape;
 pub mod value;
 
@@ -119,9 +120,17 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 }
 
 async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<State>) {
+    // Stitching: entities of a plain service are fetched through its lookup field.
+    let lookup = node
+        .entity
+        .as_ref()
+        .and_then(|entity| entity.lookup.as_ref());
     let prepared = {
         let guard = lock(state);
-        fetch::prepare(node, &guard.data, ctx.variables)
+        match lookup {
+            Some(lookup) => lookup::prepare(node, lookup, &guard.data, ctx.variables),
+            None => fetch::prepare(node, &guard.data, ctx.variables),
+        }
     };
     let Some(mut prepared) = prepared else {
         return;
@@ -141,7 +150,13 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
     let mut guard = lock(state);
     let State { data, report } = &mut *guard;
     match result {
-        Ok(response) => fetch::merge(node, prepared, response, data, report),
+        Ok(response) => {
+            let response = match lookup {
+                Some(_) => lookup::as_entities(response, prepared.rep_count),
+                None => response,
+            };
+            fetch::merge(node, prepared, response, data, report)
+        }
         Err(error) => {
             tracing::warn!(subgraph = %endpoint.name, %error, "subgraph fetch failed");
             fetch::fail(node, &prepared, error.into_graphql(), report);

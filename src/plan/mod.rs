@@ -5,6 +5,7 @@
 
 mod builder;
 mod display;
+mod lookup;
 pub mod selection;
 
 use apollo_compiler::executable::Operation;
@@ -72,6 +73,27 @@ pub struct FetchNode {
 #[derive(Debug, Clone)]
 pub struct EntityFetch {
     pub types: Vec<EntityType>,
+    /// Stitching: `Some` when every type is fetched from a plain service through its lookup
+    /// field rather than `_entities`.
+    pub lookup: Option<LookupFetch>,
+}
+
+/// An entity fetch from a plain (stitched) service: one aliased lookup field per
+/// representation, built per request because the number of representations varies.
+#[derive(Debug, Clone)]
+pub struct LookupFetch {
+    /// One per entity type, in the order of [`EntityFetch::types`].
+    pub types: Vec<LookupType>,
+    /// The definitions of the client variables the selections use (`$first:Int`),
+    /// comma-separated, without parentheses.
+    pub variable_definitions: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LookupType {
+    pub lookup: std::sync::Arc<crate::supergraph::Lookup>,
+    /// The selection fetched for each entity of the type, compact GraphQL text with braces.
+    pub selection: String,
 }
 
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 //! "which keys does `User` have in `accounts`?"), so the answers are precomputed here once per schema.
 
 mod api_schema;
+mod lookups;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -15,6 +16,8 @@ use apollo_compiler::executable::{FieldSet, SelectionSet};
 use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
+
+pub use lookups::{EntityLookup, Lookup, LookupArgument};
 
 /// Index of a subgraph in [`Supergraph::subgraphs`]; cheap to copy and compare on the hot path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,6 +137,15 @@ pub enum SupergraphError {
         coordinate: String,
         message: String,
     },
+    /// A config `merge:` lookup that the supergraph cannot serve (stitching).
+    #[error(
+        "the `merge` lookup of {type_name} in subgraph `{subgraph}` cannot be used: {message}"
+    )]
+    InvalidLookup {
+        subgraph: String,
+        type_name: String,
+        message: String,
+    },
 }
 
 /// The immutable model one schema generation serves from; swapped whole on reload.
@@ -150,6 +162,8 @@ pub struct Supergraph {
     pub override_labels: Vec<Arc<str>>,
     /// The `@interfaceObject` graphs of each interface, for fields implementations get from them.
     interface_objects: HashMap<Name, Vec<SubgraphId>>,
+    /// Stitching: entities of plain services, fetched through a lookup field (`lookups.rs`).
+    lookups: lookups::Lookups,
     /// The supergraph SDL text, kept for `seam compose` and readiness reports.
     pub sdl: String,
 }
@@ -198,6 +212,7 @@ impl Supergraph {
             types,
             override_labels,
             interface_objects,
+            lookups: lookups::Lookups::default(),
             sdl: sdl.to_owned(),
         })
     }

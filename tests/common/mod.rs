@@ -353,6 +353,7 @@ pub fn compose_scenario(dir: &Path, subgraphs: &[String]) -> String {
                 url: Some(placeholder_url(name)),
                 sdl: std::fs::read_to_string(&path)
                     .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())),
+                ..seam::sources::SubgraphSdl::default()
             }
         })
         .collect();

@@ -19,6 +19,7 @@ fn fed2(name: &str, sdl: &str) -> SubgraphSdl {
         name: name.to_string(),
         url: Some(format!("http://{name}:4000/graphql")),
         sdl: format!("{FED2_LINK}\n{sdl}"),
+        ..SubgraphSdl::default()
     }
 }
 
@@ -28,6 +29,7 @@ fn raw(name: &str, sdl: &str) -> SubgraphSdl {
         name: name.to_string(),
         url: Some(format!("http://{name}:4000/graphql")),
         sdl: sdl.to_string(),
+        ..SubgraphSdl::default()
     }
 }
 

@@ -169,6 +169,17 @@ impl Builder<'_> {
                     });
                 }
                 selection.variables(&mut variables);
+                // Stitching: a plain service's entities go through its lookup fields.
+                let lookup = crate::plan::lookup::lookup_types(
+                    self.supergraph,
+                    group.subgraph,
+                    types.iter().map(|entry| (&entry.name, &entry.fields)),
+                )
+                .map(|types| {
+                    let mut definitions = String::new();
+                    write_variable_definitions(operation, &variables, false, &mut definitions);
+                    crate::plan::lookup::fetch(types, &definitions)
+                });
                 text.push_str("query");
                 write_variable_definitions(operation, &variables, true, &mut text);
                 text.push_str("{_entities(representations:$representations)");
@@ -183,6 +194,7 @@ impl Builder<'_> {
                     selection,
                     entity: Some(EntityFetch {
                         types: entity_types,
+                        lookup,
                     }),
                     root_keys: Vec::new(),
                 }
