@@ -121,11 +121,17 @@ pub(super) fn build(
                 !builder.needs_other(g, c.field.ty().inner_named_type(), &c.field.selection_set)
             })
             .collect();
-        let resolvers = if complete.is_empty() {
+        let mut resolvers = if complete.is_empty() {
             resolvers
         } else {
             complete
         };
+        // Of those, the one that resolves most of the selection itself saves entity fetches.
+        if resolvers.len() > 1 {
+            resolvers.sort_by_cached_key(|&g| {
+                builder.fields_elsewhere(g, c.field.ty().inner_named_type(), &c.field.selection_set)
+            });
+        }
         let group = builder.root_group(kind, &resolvers);
         let conditions = match conditions_of(&c.directives, &[]) {
             Some(conds) => conds,
@@ -484,11 +490,11 @@ impl<'a> Builder<'a> {
         // A `@shareable` field whose value type differs between subgraphs: when this one lacks
         // some of the selected fields and the value cannot be looked up, another subgraph that
         // has them all answers the whole field.
-        if local
+        let partial = local
             && provided.is_none()
             && source.is_none_or(|s| s.provides.is_none())
-            && self.needs_other(subgraph, &field_type, &c.field.selection_set)
-        {
+            && self.needs_other(subgraph, &field_type, &c.field.selection_set);
+        if partial {
             let mut others = SelectionSet::default();
             let snapshot = self.groups.len();
             let jumped = self.plan_jump(
@@ -508,6 +514,47 @@ impl<'a> Builder<'a> {
             }
             self.groups.truncate(snapshot);
         }
+        // No subgraph has every selected field: this one answers the fields it has, and the rest
+        // of the value comes from another subgraph through the parent entity.
+        let split = if partial {
+            self.split_value_field(subgraph, &field_type, c)
+        } else {
+            None
+        };
+        let here_collected;
+        let c = match &split {
+            Some((here, rest)) => {
+                let rest = Collected {
+                    field: rest,
+                    directives: c.directives.clone(),
+                };
+                let mut others = SelectionSet::default();
+                let snapshot = self.groups.len();
+                let jumped = self.plan_jump(
+                    group,
+                    object_type,
+                    &rest,
+                    &path,
+                    conditions,
+                    &field_conditions,
+                    &field_type,
+                    &mut others,
+                    Some(subgraph),
+                );
+                if jumped.is_ok() {
+                    out.merge(others);
+                    here_collected = Collected {
+                        field: here,
+                        directives: c.directives.clone(),
+                    };
+                    &here_collected
+                } else {
+                    self.groups.truncate(snapshot);
+                    c
+                }
+            }
+            None => c,
+        };
         if local {
             let child_provides = source
                 .and_then(|s| s.provides.clone())
@@ -596,6 +643,93 @@ impl<'a> Builder<'a> {
                         ))
             })
         })
+    }
+
+    /// How many fields of `selection` on the object type `type_name` `subgraph` does not resolve
+    /// itself (zero for abstract and leaf types: their fields are not counted).
+    fn fields_elsewhere(
+        &self,
+        subgraph: SubgraphId,
+        type_name: &Name,
+        selection: &exe::SelectionSet,
+    ) -> usize {
+        if selection.selections.is_empty() || self.supergraph.is_abstract(type_name) {
+            return 0;
+        }
+        let Ok(collected) = self.collect(selection, type_name) else {
+            return 0;
+        };
+        collected
+            .iter()
+            .filter(|c| {
+                !c.field.name.starts_with("__")
+                    && !self
+                        .supergraph
+                        .field_resolvers(type_name, &c.field.name, self.labels)
+                        .contains(&subgraph)
+            })
+            .count()
+    }
+
+    /// Splits the selection of a value-type field that `subgraph` answers only in part: the field
+    /// with the selections `subgraph` resolves, and the field with the others. `None` when there
+    /// is nothing to split off, or the type is abstract or an entity.
+    fn split_value_field(
+        &self,
+        subgraph: SubgraphId,
+        field_type: &Name,
+        c: &Collected<'_>,
+    ) -> Option<(Node<exe::Field>, Node<exe::Field>)> {
+        if c.field.selection_set.selections.is_empty()
+            || self.supergraph.is_abstract(field_type)
+            || self.supergraph.is_entity(field_type)
+        {
+            return None;
+        }
+        let collected = self.collect(&c.field.selection_set, field_type).ok()?;
+        let mut here = exe::SelectionSet::new(field_type.clone());
+        let mut rest = exe::SelectionSet::new(field_type.clone());
+        for child in &collected {
+            let name = &child.field.name;
+            let stays = name.starts_with("__")
+                || (self
+                    .supergraph
+                    .field_resolvers(field_type, name, self.labels)
+                    .contains(&subgraph)
+                    && !self.needs_other(
+                        subgraph,
+                        &self.field_type(field_type, child.field),
+                        &child.field.selection_set,
+                    ));
+            // Fragments are flattened away, so their conditions move onto the field itself.
+            let mut field = (**child.field).clone();
+            field
+                .directives
+                .retain(|d| d.name != "skip" && d.name != "include");
+            field.directives.extend(child.directives.iter().cloned());
+            let side = if stays { &mut here } else { &mut rest };
+            side.selections
+                .push(exe::Selection::Field(Node::new(field)));
+        }
+        if rest.selections.is_empty() {
+            return None;
+        }
+        if here.selections.is_empty() {
+            // The field itself still comes from this subgraph; it needs a selection.
+            let definition = self.supergraph.schema.type_field(field_type, "__typename");
+            let typename = exe::Field::new(
+                apollo_compiler::name!("__typename"),
+                definition.ok()?.node.clone(),
+            );
+            here.selections
+                .push(exe::Selection::Field(Node::new(typename)));
+        }
+        let with = |set: exe::SelectionSet| {
+            let mut field = (**c.field).clone();
+            field.selection_set = set;
+            Node::new(field)
+        };
+        Some((with(here), with(rest)))
     }
 
     /// Moves `c` to another subgraph through an entity fetch at the parent's path.

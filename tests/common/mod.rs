@@ -79,13 +79,24 @@ async fn start_subgraphs(subgraphs: Vec<(&str, Router)>) -> Vec<TestSubgraph> {
 }
 
 fn config_for(subgraphs: &[TestSubgraph], extra: &str) -> Config {
+    config_with_top_level(subgraphs, extra, "")
+}
+
+/// A config listing `subgraphs` (each with the `per_subgraph` YAML lines) followed by the
+/// `top_level` YAML lines (e.g. `"override_labels: [my-label]\n"`).
+fn config_with_top_level(
+    subgraphs: &[TestSubgraph],
+    per_subgraph: &str,
+    top_level: &str,
+) -> Config {
     let mut yaml = String::from("subgraphs:\n");
     for s in subgraphs {
         yaml.push_str(&format!(
-            "  - name: {}\n    url: {}\n{extra}",
+            "  - name: {}\n    url: {}\n{per_subgraph}",
             s.name, s.url
         ));
     }
+    yaml.push_str(top_level);
     Config::from_yaml_str(&yaml, Path::new(".")).expect("test config")
 }
 
@@ -256,6 +267,16 @@ impl Parity {
     /// Starts `routers` (one per `<name>.graphql` of the scenario, by that name) once, and the
     /// three gateways over them.
     pub async fn start(scenario: &str, routers: Vec<(&str, Router)>) -> Self {
+        Self::start_with(scenario, routers, "").await
+    }
+
+    /// Like [`Parity::start`], with top-level YAML lines added to every gateway's config (e.g.
+    /// `"override_labels: [my-label]\n"`).
+    pub async fn start_with(
+        scenario: &str,
+        routers: Vec<(&str, Router)>,
+        extra_config_yaml: &str,
+    ) -> Self {
         let dir = scenario_dir(scenario);
         let expected = scenario_subgraphs(&dir);
         let mut given: Vec<String> = routers.iter().map(|(name, _)| name.to_string()).collect();
@@ -269,7 +290,7 @@ impl Parity {
 
         let composed_sdl = compose_scenario(&dir, &expected);
         let subgraphs = start_subgraphs(routers).await;
-        let config = config_for(&subgraphs, "");
+        let config = config_with_top_level(&subgraphs, "", extra_config_yaml);
         let client = reqwest::Client::new();
         let composed = seam::startup::gateway_from_config(&config, &client)
             .await
@@ -329,6 +350,101 @@ impl Parity {
             seam::supergraph::Supergraph::parse(&self.composed_sdl).expect("our supergraph parses");
         seam::plan::plan_text(&supergraph, query, None, Default::default())
             .unwrap_or_else(|e| panic!("cannot plan {query}: {e}"))
+    }
+
+    /// Like [`Parity::plan`], over the supergraph `tool` composed (`"seam"`, `"apollo"` or
+    /// `"hive"`), with exactly the progressive-override labels `labels` switched on.
+    pub fn plan_with_labels(&self, tool: &str, query: &str, labels: &[&str]) -> String {
+        let sdl = match tool {
+            "seam" => self.composed_sdl.clone(),
+            _ => {
+                let path = self.dir.join(format!("supergraph.{tool}.graphql"));
+                std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+            }
+        };
+        let supergraph = seam::supergraph::Supergraph::parse(&sdl)
+            .unwrap_or_else(|e| panic!("the {tool} supergraph does not parse: {e}"));
+        let names: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+        let active = supergraph.labels_named(&names);
+        seam::plan::plan_text(&supergraph, query, None, active)
+            .unwrap_or_else(|e| panic!("cannot plan {query}: {e}"))
+    }
+
+    /// The gateway serving the supergraph `tool` composed (`"seam"`, `"apollo"` or `"hive"`).
+    pub fn gateway(&self, tool: &str) -> &TestGateway {
+        self.gateways
+            .iter()
+            .find(|(label, _)| *label == tool)
+            .map(|(_, gateway)| gateway)
+            .unwrap_or_else(|| panic!("no {tool} gateway"))
+    }
+
+    /// Like [`Parity::assert_query`], through the named gateways only (for a supergraph one
+    /// composition cannot produce yet).
+    pub async fn assert_query_on(
+        &self,
+        tools: &[&str],
+        query: &str,
+        variables: Value,
+        expected: Value,
+    ) {
+        let mut wrong = Vec::new();
+        for tool in tools {
+            let (_, answer) = self
+                .gateway(tool)
+                .post(json!({ "query": query, "variables": variables }))
+                .await;
+            if answer != expected {
+                wrong.push(format!(
+                    "{tool} answered:\n{}",
+                    serde_json::to_string_pretty(&answer).unwrap_or_default()
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "query {query}\nexpected:\n{}\n{}",
+            serde_json::to_string_pretty(&expected).unwrap_or_default(),
+            wrong.join("\n")
+        );
+    }
+
+    /// Every gateway's answer to `query`, by tool name.
+    pub async fn answers(&self, query: &str, variables: Value) -> Vec<(&'static str, Value)> {
+        let mut out = Vec::new();
+        for (label, gateway) in &self.gateways {
+            let (_, answer) = gateway
+                .post(json!({ "query": query, "variables": variables }))
+                .await;
+            out.push((*label, answer));
+        }
+        out
+    }
+
+    /// Asserts every gateway refuses `query` before planning: a validation error whose message
+    /// mentions `mention`, and no `data`.
+    pub async fn assert_invalid(&self, query: &str, variables: Value, mention: &str) {
+        for (label, answer) in self.answers(query, variables).await {
+            let errors = answer["errors"].as_array().cloned().unwrap_or_default();
+            assert!(
+                !errors.is_empty()
+                    && errors
+                        .iter()
+                        .all(|e| e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"),
+                "{label} did not refuse {query}: {answer}"
+            );
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e["message"].as_str().is_some_and(|m| m.contains(mention))),
+                "{label}'s errors for {query} do not mention {mention}: {answer}"
+            );
+            assert!(
+                answer.get("data").is_none_or(Value::is_null),
+                "{label} answered data for {query}: {answer}"
+            );
+        }
     }
 
     /// Requests the named subgraph received (from all three gateways) since the last clear.
