@@ -120,8 +120,9 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<State>) {
     let prepared = {
-        let guard = lock(state);
-        fetch::prepare(node, &guard.data, ctx.variables)
+        let mut guard = lock(state);
+        let State { data, report } = &mut *guard;
+        fetch::prepare(node, data, ctx.variables, report)
     };
     let Some(mut prepared) = prepared else {
         return;

@@ -484,10 +484,9 @@ impl<'a> Builder<'a> {
         // A `@shareable` field whose value type differs between subgraphs: when this one lacks
         // some of the selected fields and the value cannot be looked up, another subgraph that
         // has them all answers the whole field.
-        if local
-            && provided.is_none()
-            && self.needs_other(subgraph, &field_type, &c.field.selection_set)
-        {
+        // The same holds below a provided field: `@provides(fields: "address { city }")` does
+        // not make this subgraph answer `address { street }`.
+        if local && self.needs_other(subgraph, &field_type, &c.field.selection_set) {
             let mut others = SelectionSet::default();
             let snapshot = self.groups.len();
             let jumped = self.plan_jump(
