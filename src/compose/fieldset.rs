@@ -210,7 +210,9 @@ impl<'a> Walk<'a> {
             return;
         };
         let coordinate = format!("{type_name}.{}", field.name);
-        if !field.arguments.is_empty() {
+        // `@requires` may pass arguments (`price(currency: "EUR")`): the gateway fetches that
+        // value for the representation. Keys and provided fields are selected as they are.
+        if !field.arguments.is_empty() && self.kind != FieldSetKind::Requires {
             let code = match self.kind {
                 FieldSetKind::Key => ErrorCode::KeyFieldsHasArgs,
                 _ => invalid,

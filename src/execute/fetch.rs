@@ -199,11 +199,13 @@ fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> 
     }
 }
 
-/// Builds the request body; `None` when an entity fetch has nothing to ask for.
+/// Builds the request body; `None` when an entity fetch has nothing to ask for. Entities whose
+/// required fields never arrived are reported in `report` and not sent.
 pub(super) fn prepare(
     fetch: &FetchNode,
     data: &Value,
     variables: &Map<String, serde_json::Value>,
+    report: &mut Report,
 ) -> Option<PreparedFetch> {
     let mut body = Vec::with_capacity(fetch.operation.len() + 256);
     body.extend_from_slice(b"{\"query\":");
@@ -225,7 +227,7 @@ pub(super) fn prepare(
         body.push(b',');
     }
     body.extend_from_slice(b"\"representations\":[");
-    let mut prepared = collect_targets(fetch, entity, data, &mut |index, _, _, rep| {
+    let mut prepared = collect_targets(fetch, entity, data, report, &mut |index, _, _, rep| {
         if index > 0 {
             body.push(b',');
         }
@@ -270,6 +272,7 @@ pub(super) fn collect_targets(
     fetch: &FetchNode,
     entity: &EntityFetch,
     data: &Value,
+    report: &mut Report,
     unique: &mut RepresentationSink<'_>,
 ) -> PreparedFetch {
     let stride = fetch
@@ -318,6 +321,11 @@ pub(super) fn collect_targets(
                 prepared.target_reps.push(None);
                 return;
             }
+            if !has_required_fields(object, &entity_type.representation) {
+                prepared.target_reps.push(None);
+                report_unmet_requirements(fetch, entity_type, indices, report);
+                return;
+            }
             rep.clear();
             // An object reached through an `@interfaceObject` is sent as its interface.
             let forced =
@@ -345,6 +353,52 @@ pub(super) fn collect_targets(
     );
     prepared.rep_count = seen.len();
     prepared
+}
+
+/// Whether every field of the representation is in `object` (null counts: it is a value the
+/// owner gave). A missing one means its owner never resolved this entity (it answered `null` for
+/// it, or an earlier fetch skipped it): sending null instead would let the subgraph compute from
+/// a value nobody gave.
+fn has_required_fields(object: &Object, representation: &SelectionSet) -> bool {
+    representation.items.iter().all(|item| match item {
+        Selection::Field(field) => {
+            field.name == "__typename" || object.get(field.response_key().as_str()).is_some()
+        }
+        Selection::Fragment(_) => true,
+    })
+}
+
+/// Reports an entity whose `@requires` fields are missing at the first field the fetch was to
+/// add, unless an earlier error already explains it (a failed fetch, a field error inside it, or
+/// this same report from the previous link of a chain of requirements).
+fn report_unmet_requirements(
+    fetch: &FetchNode,
+    entity_type: &crate::plan::EntityType,
+    indices: &[usize],
+    report: &mut Report,
+) {
+    let object_path = client_path(fetch, indices);
+    let explained = report.failed_objects.contains(&object_path)
+        || report.errors.iter().any(|e| {
+            e.path
+                .as_deref()
+                .is_some_and(|path| path.starts_with(&object_path))
+        });
+    if explained {
+        return;
+    }
+    let mut path = object_path.clone();
+    if let Some(key) = &entity_type.error_key {
+        path.push(PathSegment::Key(key.to_string()));
+    }
+    let message = format!(
+        "cannot fetch from subgraph '{}': fields it requires of this {} are missing",
+        fetch.service_name, entity_type.name
+    );
+    report
+        .errors
+        .push(GraphqlError::new(message, "REQUIRES_INPUT_MISSING").with_path(path));
+    report.failed_objects.push(object_path);
 }
 
 /// Called for every entity target with the list indices that lead to it.

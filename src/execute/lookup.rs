@@ -13,6 +13,7 @@ use serde_json::Map;
 
 use super::fetch::{collect_targets, write_client_variables, PreparedFetch, SubgraphResponse};
 use super::value::{write_json_string, Object, Value};
+use super::Report;
 use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::{FetchNode, LookupFetch};
 use crate::response::PathSegment;
@@ -26,49 +27,56 @@ pub(super) fn prepare(
     lookup: &LookupFetch,
     data: &Value,
     variables: &Map<String, serde_json::Value>,
+    report: &mut Report,
 ) -> Option<PreparedFetch> {
     let entity = fetch.entity.as_ref()?;
     // The text is built per request: it has one aliased field per distinct entity.
     let mut definitions = String::new();
     let mut fields = String::new();
     let mut key_values = Vec::with_capacity(256);
-    let mut prepared = collect_targets(fetch, entity, data, &mut |index, type_index, object, _| {
-        let Some(lookup_type) = lookup.types.get(type_index) else {
-            return;
-        };
-        let representation = &entity.types[type_index].representation;
-        let arguments = &lookup_type.lookup.arguments;
-        if index > 0 {
-            fields.push(' ');
-        }
-        let _ = write!(fields, "_{index}:{}(", lookup_type.lookup.query_field);
-        for (position, argument) in arguments.iter().enumerate() {
-            let variable = if arguments.len() == 1 {
-                format!("{KEY_VARIABLE_PREFIX}{index}")
-            } else {
-                format!("{KEY_VARIABLE_PREFIX}{index}_{position}")
+    let mut prepared = collect_targets(
+        fetch,
+        entity,
+        data,
+        report,
+        &mut |index, type_index, object, _| {
+            let Some(lookup_type) = lookup.types.get(type_index) else {
+                return;
             };
-            if !definitions.is_empty() {
-                definitions.push(',');
+            let representation = &entity.types[type_index].representation;
+            let arguments = &lookup_type.lookup.arguments;
+            if index > 0 {
+                fields.push(' ');
             }
-            let _ = write!(definitions, "${variable}:{}", argument.ty);
-            if position > 0 {
-                fields.push(',');
+            let _ = write!(fields, "_{index}:{}(", lookup_type.lookup.query_field);
+            for (position, argument) in arguments.iter().enumerate() {
+                let variable = if arguments.len() == 1 {
+                    format!("{KEY_VARIABLE_PREFIX}{index}")
+                } else {
+                    format!("{KEY_VARIABLE_PREFIX}{index}_{position}")
+                };
+                if !definitions.is_empty() {
+                    definitions.push(',');
+                }
+                let _ = write!(definitions, "${variable}:{}", argument.ty);
+                if position > 0 {
+                    fields.push(',');
+                }
+                let _ = write!(fields, "{}:${variable}", argument.name);
+                if !key_values.is_empty() {
+                    key_values.push(b',');
+                }
+                write_json_string(&mut key_values, &variable);
+                key_values.push(b':');
+                match key_value(object, representation, &argument.key_field) {
+                    Some(value) => value.write_json(&mut key_values),
+                    None => key_values.extend_from_slice(b"null"),
+                }
             }
-            let _ = write!(fields, "{}:${variable}", argument.name);
-            if !key_values.is_empty() {
-                key_values.push(b',');
-            }
-            write_json_string(&mut key_values, &variable);
-            key_values.push(b':');
-            match key_value(object, representation, &argument.key_field) {
-                Some(value) => value.write_json(&mut key_values),
-                None => key_values.extend_from_slice(b"null"),
-            }
-        }
-        fields.push(')');
-        fields.push_str(&lookup_type.selection);
-    });
+            fields.push(')');
+            fields.push_str(&lookup_type.selection);
+        },
+    );
     if prepared.rep_count == 0 {
         return None;
     }

@@ -126,10 +126,11 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
         .as_ref()
         .and_then(|entity| entity.lookup.as_ref());
     let prepared = {
-        let guard = lock(state);
+        let mut guard = lock(state);
+        let State { data, report } = &mut *guard;
         match lookup {
-            Some(lookup) => lookup::prepare(node, lookup, &guard.data, ctx.variables),
-            None => fetch::prepare(node, &guard.data, ctx.variables),
+            Some(lookup) => lookup::prepare(node, lookup, data, ctx.variables, report),
+            None => fetch::prepare(node, data, ctx.variables, report),
         }
     };
     let Some(mut prepared) = prepared else {

@@ -118,7 +118,12 @@ pub(super) fn build(
             .iter()
             .copied()
             .filter(|&g| {
-                !builder.needs_other(g, c.field.ty().inner_named_type(), &c.field.selection_set)
+                !builder.needs_other(
+                    g,
+                    c.field.ty().inner_named_type(),
+                    &c.field.selection_set,
+                    None,
+                )
             })
             .collect();
         let mut resolvers = if complete.is_empty() {
@@ -490,10 +495,18 @@ impl<'a> Builder<'a> {
         // A `@shareable` field whose value type differs between subgraphs: when this one lacks
         // some of the selected fields and the value cannot be looked up, another subgraph that
         // has them all answers the whole field.
+        // The same holds below a provided field: `@provides(fields: "address { city }")` does
+        // not make this subgraph answer `address { street }`.
+        let child_provides = source
+            .and_then(|s| s.provides.clone())
+            .or_else(|| provided.map(|p| std::sync::Arc::new(p.selection_set.clone())));
         let partial = local
-            && provided.is_none()
-            && source.is_none_or(|s| s.provides.is_none())
-            && self.needs_other(subgraph, &field_type, &c.field.selection_set);
+            && self.needs_other(
+                subgraph,
+                &field_type,
+                &c.field.selection_set,
+                child_provides.as_deref(),
+            );
         if partial {
             let mut others = SelectionSet::default();
             let snapshot = self.groups.len();
@@ -556,9 +569,6 @@ impl<'a> Builder<'a> {
             None => c,
         };
         if local {
-            let child_provides = source
-                .and_then(|s| s.provides.clone())
-                .or_else(|| provided.map(|p| std::sync::Arc::new(p.selection_set.clone())));
             let selections = self.plan_composite(
                 group,
                 &field_type,
@@ -606,11 +616,13 @@ impl<'a> Builder<'a> {
 
     /// Whether `selection` on `type_name`, resolved in `subgraph`, reaches a field the subgraph
     /// does not resolve through value types only (an entity on the way can fetch it elsewhere).
+    /// Fields in `provides` count as resolved.
     fn needs_other(
         &self,
         subgraph: SubgraphId,
         type_name: &Name,
         selection: &exe::SelectionSet,
+        provides: Option<&exe::SelectionSet>,
     ) -> bool {
         if selection.selections.is_empty() || self.supergraph.is_entity(type_name) {
             return false;
@@ -631,16 +643,22 @@ impl<'a> Builder<'a> {
                 return false;
             };
             collected.iter().any(|c| {
-                !c.field.name.starts_with("__")
-                    && (!self
+                if c.field.name.starts_with("__") {
+                    return false;
+                }
+                let provided = provides.and_then(|p| self.find_provided(p, t, &c.field.name));
+                let resolves = provided.is_some()
+                    || self
                         .supergraph
                         .field_resolvers(t, &c.field.name, self.labels)
-                        .contains(&subgraph)
-                        || self.needs_other(
-                            subgraph,
-                            &self.field_type(t, c.field),
-                            &c.field.selection_set,
-                        ))
+                        .contains(&subgraph);
+                !resolves
+                    || self.needs_other(
+                        subgraph,
+                        &self.field_type(t, c.field),
+                        &c.field.selection_set,
+                        provided.map(|p| &p.selection_set),
+                    )
             })
         })
     }
@@ -700,6 +718,7 @@ impl<'a> Builder<'a> {
                         subgraph,
                         &self.field_type(field_type, child.field),
                         &child.field.selection_set,
+                        None,
                     ));
             // Fragments are flattened away, so their conditions move onto the field itself.
             let mut field = (**child.field).clone();
@@ -763,7 +782,7 @@ impl<'a> Builder<'a> {
         }
         if let Some(excluded) = exclude {
             resolvers.retain(|&g| {
-                g != excluded && !self.needs_other(g, field_type, &c.field.selection_set)
+                g != excluded && !self.needs_other(g, field_type, &c.field.selection_set, None)
             });
         }
         if resolvers.is_empty() {

@@ -1,0 +1,444 @@
+//! Federation parity for `@requires` in full and for `@provides`: each scenario under
+//! tests/fixtures/federation/ is served by Seam three ways (composed by Seam, and from Apollo's
+//! and Hive's supergraphs) and every answer must be the one computed by hand from the data.
+//!
+//! requires_full: catalog owns Product (weight, price(currency), dimensions, featured media);
+//! shipping requires nested fields, a field with an argument and fragments; billing requires
+//! shipping's field; logistics requires billing's field and overrides shipping's deliveryDays;
+//! reviews references a product catalog does not know.
+//!
+//! provides_paths: reviews provides a nested selection of User, titles of an interface and of one
+//! member of a union; the same types reached without `@provides` must come from their owners.
+
+mod common;
+mod support;
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use common::{scenario_dir, Parity};
+use support::fixture::FixtureSubgraph;
+
+// ---- helpers ----
+
+/// Asks every gateway `query` alone and returns, per gateway, how many requests each subgraph got.
+async fn calls(parity: &Parity, query: &str) -> Vec<(&'static str, BTreeMap<String, usize>)> {
+    let mut out = Vec::new();
+    for (label, gateway) in &parity.gateways {
+        gateway.clear_requests();
+        let answer = gateway.query(query).await;
+        assert!(answer["data"].is_object(), "{label}: {answer}");
+        let counts = gateway
+            .subgraphs
+            .iter()
+            .map(|s| (s.name.clone(), gateway.requests_to(&s.name).len()))
+            .collect();
+        out.push((*label, counts));
+    }
+    out
+}
+
+/// Every gateway sends exactly `expected` requests per subgraph (others: none) for `query`.
+async fn assert_calls(parity: &Parity, query: &str, expected: &[(&str, usize)]) {
+    for (label, counts) in calls(parity, query).await {
+        let mut want: BTreeMap<String, usize> = counts.keys().map(|k| (k.clone(), 0)).collect();
+        for (name, n) in expected {
+            want.insert((*name).to_owned(), *n);
+        }
+        assert_eq!(counts, want, "{label}: subgraph requests for {query}");
+    }
+}
+
+/// Every gateway answers `data` exactly, and errors at exactly the paths `error_paths` (in any
+/// order); messages are not compared, since they are the gateway's own words.
+async fn assert_data_and_error_paths(
+    parity: &Parity,
+    query: &str,
+    data: Value,
+    error_paths: &[Value],
+) {
+    for (label, gateway) in &parity.gateways {
+        let answer = gateway.query(query).await;
+        assert_eq!(answer["data"], data, "{label}: data for {query}\n{answer}");
+        let mut paths: Vec<String> = answer["errors"]
+            .as_array()
+            .map(|errors| errors.iter().map(|e| e["path"].to_string()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        paths.dedup();
+        let mut want: Vec<String> = error_paths.iter().map(Value::to_string).collect();
+        want.sort();
+        assert_eq!(paths, want, "{label}: error paths for {query}\n{answer}");
+    }
+}
+
+fn int(value: &Value) -> Option<i64> {
+    value.as_i64()
+}
+
+// ---- requires_full ----
+
+/// The subgraphs of requires_full; `billing_down` makes billing's `total` fail.
+async fn requires_full(billing_down: bool) -> Parity {
+    let dir = scenario_dir("requires_full");
+    let catalog = FixtureSubgraph::load(&dir, "catalog").computed("Product", "price", |p, args| {
+        let usd = int(&p["priceUsd"]);
+        let percent = match args["currency"].as_str() {
+            Some("EUR") => 90,
+            Some("GBP") => 80,
+            _ => 100,
+        };
+        json!(usd.map(|usd| usd * percent / 100))
+    });
+    let shipping = FixtureSubgraph::load(&dir, "shipping")
+        .computed("Product", "shippingCost", |p, _| {
+            let dims = &p["dimensions"];
+            match (int(&p["weight"]), int(&dims["width"]), int(&dims["height"])) {
+                (Some(w), Some(x), Some(y)) => json!(w + x * y),
+                _ => Value::Null,
+            }
+        })
+        .computed("Product", "customsFee", |p, _| {
+            json!(int(&p["price"]).map(|eur| eur / 10))
+        })
+        .computed("Product", "packaging", |p, _| {
+            let featured = &p["featured"];
+            match (int(&featured["pages"]), int(&featured["minutes"])) {
+                (Some(pages), _) => json!(format!("box:{pages}")),
+                (_, Some(minutes)) => json!(format!("sleeve:{minutes}")),
+                _ => Value::Null,
+            }
+        })
+        // Overridden by logistics: never asked.
+        .computed("Product", "deliveryDays", |_, _| json!(99));
+    let mut billing =
+        FixtureSubgraph::load(&dir, "billing").computed("Product", "total", |p, _| {
+            match (int(&p["price"]), int(&p["shippingCost"])) {
+                (Some(price), Some(shipping)) => json!(price + shipping),
+                _ => Value::Null,
+            }
+        });
+    if billing_down {
+        billing = billing.fail("Product", "total", "billing is down");
+    }
+    let logistics = FixtureSubgraph::load(&dir, "logistics")
+        .computed("Product", "insuredValue", |p, _| {
+            json!(int(&p["total"]).map(|t| t * 2))
+        })
+        .computed("Product", "deliveryDays", |p, _| {
+            json!(int(&p["weight"]).map(|w| w / 2 + 1))
+        });
+    Parity::start(
+        "requires_full",
+        vec![
+            ("billing", billing.router()),
+            ("catalog", catalog.router()),
+            ("logistics", logistics.router()),
+            ("reviews", FixtureSubgraph::load(&dir, "reviews").router()),
+            ("shipping", shipping.router()),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn requires_plan_for_every_kind_of_requirement() {
+    let parity = requires_full(false).await;
+    let query =
+        "{ products { price customsFee shippingCost packaging total insuredValue deliveryDays } }";
+    insta::with_settings!({ description => query, omit_expression => true }, {
+        insta::assert_snapshot!(parity.plan(query));
+    });
+}
+
+#[tokio::test]
+async fn requires_plan_for_a_chain_through_four_subgraphs() {
+    let parity = requires_full(false).await;
+    let query = r#"{ product(upc: "2") { insuredValue } }"#;
+    insta::with_settings!({ description => query, omit_expression => true }, {
+        insta::assert_snapshot!(parity.plan(query));
+    });
+}
+
+#[tokio::test]
+async fn requires_nested_selection() {
+    requires_full(false)
+        .await
+        .assert_query(
+            "{ products { upc shippingCost } }",
+            json!({}),
+            // weight + width * height; the rug has neither (null inputs, null answer).
+            json!({ "data": { "products": [
+                { "upc": "1", "shippingCost": 60 },
+                { "upc": "2", "shippingCost": 4 },
+                { "upc": "3", "shippingCost": null },
+            ] } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn requires_field_with_arguments_beside_the_client_asking_other_arguments() {
+    requires_full(false)
+        .await
+        .assert_query(
+            r#"{ products { name price customsFee gbp: price(currency: "GBP") } }"#,
+            json!({}),
+            // customsFee is a tenth of the EUR price (90% of USD), whatever the client asked.
+            json!({ "data": { "products": [
+                { "name": "Table", "price": 100, "customsFee": 9, "gbp": 80 },
+                { "name": "Lamp", "price": 40, "customsFee": 3, "gbp": 32 },
+                { "name": "Rug", "price": 60, "customsFee": 5, "gbp": 48 },
+            ] } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn requires_fragments_on_an_interface() {
+    requires_full(false)
+        .await
+        .assert_query(
+            "{ products { name packaging featured { id } } }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "name": "Table", "packaging": "box:300", "featured": { "id": "b1" } },
+                { "name": "Lamp", "packaging": "sleeve:90", "featured": { "id": "m1" } },
+                { "name": "Rug", "packaging": null, "featured": null },
+            ] } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn requires_chain_across_four_subgraphs() {
+    let parity = requires_full(false).await;
+    // total = USD price + shippingCost; insuredValue = 2 * total.
+    parity
+        .assert_query(
+            "{ products { upc total insuredValue } }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "upc": "1", "total": 160, "insuredValue": 320 },
+                { "upc": "2", "total": 44, "insuredValue": 88 },
+                { "upc": "3", "total": null, "insuredValue": null },
+            ] } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            r#"{ product(upc: "2") { insuredValue shippingCost total } }"#,
+            json!({}),
+            json!({ "data": { "product": { "insuredValue": 88, "shippingCost": 4, "total": 44 } } }),
+        )
+        .await;
+    // One fetch per subgraph, in order: catalog, shipping, billing, logistics.
+    assert_calls(
+        &parity,
+        r#"{ product(upc: "2") { insuredValue } }"#,
+        &[
+            ("catalog", 1),
+            ("shipping", 1),
+            ("billing", 1),
+            ("logistics", 1),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn requires_with_override_goes_to_the_overriding_subgraph() {
+    let parity = requires_full(false).await;
+    parity
+        .assert_query(
+            "{ products { upc deliveryDays } }",
+            json!({}),
+            // weight / 2 + 1, computed by logistics; shipping's 99 is never seen.
+            json!({ "data": { "products": [
+                { "upc": "1", "deliveryDays": 11 },
+                { "upc": "2", "deliveryDays": 2 },
+                { "upc": "3", "deliveryDays": null },
+            ] } }),
+        )
+        .await;
+    assert_calls(
+        &parity,
+        "{ products { deliveryDays } }",
+        &[("catalog", 1), ("logistics", 1)],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn requires_of_an_entity_its_owner_does_not_know() {
+    let parity = requires_full(false).await;
+    // Catalog answers null for product 404: its name is null (no error: not found is an
+    // answer), and shipping cannot be given the fields it requires: shippingCost is null with an
+    // error. billing and logistics depend on it: null too, without repeating the error. The
+    // other reviews are whole.
+    assert_data_and_error_paths(
+        &parity,
+        "{ topReviews { id product { upc name shippingCost insuredValue } } }",
+        json!({ "topReviews": [
+            { "id": "r1", "product": { "upc": "1", "name": "Table", "shippingCost": 60, "insuredValue": 320 } },
+            { "id": "r2", "product": { "upc": "404", "name": null, "shippingCost": null, "insuredValue": null } },
+            { "id": "r3", "product": { "upc": "2", "name": "Lamp", "shippingCost": 4, "insuredValue": 88 } },
+        ] }),
+        &[json!(["topReviews", 1, "product", "shippingCost"])],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn requires_whose_providing_field_fails() {
+    let parity = requires_full(true).await;
+    // billing's total fails: logistics gets a null total and answers null; catalog and shipping
+    // data are intact; the error is billing's, at the product's total.
+    assert_data_and_error_paths(
+        &parity,
+        r#"{ product(upc: "1") { name shippingCost total insuredValue } }"#,
+        json!({ "product": { "name": "Table", "shippingCost": 60, "total": null, "insuredValue": null } }),
+        &[json!(["product", "total"])],
+    )
+    .await;
+    assert_data_and_error_paths(
+        &parity,
+        "{ products { name insuredValue } }",
+        json!({ "products": [
+            { "name": "Table", "insuredValue": null },
+            { "name": "Lamp", "insuredValue": null },
+            { "name": "Rug", "insuredValue": null },
+        ] }),
+        &[
+            json!(["products", 0, "total"]),
+            json!(["products", 1, "total"]),
+            json!(["products", 2, "total"]),
+        ],
+    )
+    .await;
+}
+
+// ---- provides_paths ----
+
+async fn provides_paths() -> Parity {
+    let dir = scenario_dir("provides_paths");
+    Parity::start(
+        "provides_paths",
+        ["accounts", "media", "reviews"]
+            .into_iter()
+            .map(|name| (name, FixtureSubgraph::load(&dir, name).router()))
+            .collect(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn provides_plan_uses_provided_fields_only_on_their_path() {
+    let parity = provides_paths().await;
+    let query = "{ reviews { author { name address { city } } editor { name } item { title } related { title } } }";
+    insta::with_settings!({ description => query, omit_expression => true }, {
+        insta::assert_snapshot!(parity.plan(query));
+    });
+}
+
+#[tokio::test]
+async fn provides_plan_asks_the_owner_for_what_a_provided_value_lacks() {
+    let parity = provides_paths().await;
+    let query = "{ reviews { author { name address { city street } } } }";
+    insta::with_settings!({ description => query, omit_expression => true }, {
+        insta::assert_snapshot!(parity.plan(query));
+    });
+}
+
+#[tokio::test]
+async fn provides_nested_selection_needs_no_owner() {
+    let parity = provides_paths().await;
+    let query = "{ reviews { id author { id name address { city } } } }";
+    parity
+        .assert_query(
+            query,
+            json!({}),
+            json!({ "data": { "reviews": [
+                { "id": "rv1", "author": { "id": "u1", "name": "Ada", "address": { "city": "London" } } },
+                { "id": "rv2", "author": { "id": "u2", "name": "Alan", "address": { "city": "Wilmslow" } } },
+            ] } }),
+        )
+        .await;
+    assert_calls(&parity, query, &[("reviews", 1)]).await;
+}
+
+#[tokio::test]
+async fn provides_does_not_cover_the_same_type_reached_another_way() {
+    let parity = provides_paths().await;
+    let query = "{ reviews { editor { name } author { email address { street } } } }";
+    parity
+        .assert_query(
+            query,
+            json!({}),
+            json!({ "data": { "reviews": [
+                { "editor": { "name": "Alan" }, "author": { "email": "ada@example.com", "address": { "street": "1 Byron St" } } },
+                { "editor": { "name": "Ada" }, "author": { "email": "alan@example.com", "address": { "street": "2 Hollymeade" } } },
+            ] } }),
+        )
+        .await;
+    // editor and author are Users at two paths: one accounts fetch each (in parallel), and the
+    // author's one asks for `address { street }` as a whole.
+    assert_calls(&parity, query, &[("reviews", 1), ("accounts", 2)]).await;
+}
+
+#[tokio::test]
+async fn provides_on_an_interface() {
+    let parity = provides_paths().await;
+    parity
+        .assert_query(
+            "{ reviews { item { __typename title ... on Book { pages } } related { title } } }",
+            json!({}),
+            json!({ "data": { "reviews": [
+                { "item": { "__typename": "Book", "title": "Dune", "pages": 412 }, "related": { "title": "Alien" } },
+                { "item": { "__typename": "Movie", "title": "Alien" }, "related": { "title": "Dune" } },
+            ] } }),
+        )
+        .await;
+    assert_calls(
+        &parity,
+        "{ reviews { item { __typename title } } }",
+        &[("reviews", 1)],
+    )
+    .await;
+    assert_calls(
+        &parity,
+        "{ reviews { related { title } } }",
+        &[("reviews", 1), ("media", 1)],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn provides_on_a_union_covers_only_the_provided_member() {
+    let parity = provides_paths().await;
+    let provided = "{ reviews { item { title } subject { ... on Book { title } } } }";
+    parity
+        .assert_query(
+            provided,
+            json!({}),
+            json!({ "data": { "reviews": [
+                { "item": { "title": "Dune" }, "subject": { "title": "Dune" } },
+                { "item": { "title": "Alien" }, "subject": {} },
+            ] } }),
+        )
+        .await;
+    assert_calls(&parity, provided, &[("reviews", 1)]).await;
+    let not_provided = "{ reviews { subject { __typename ... on Movie { title } } } }";
+    parity
+        .assert_query(
+            not_provided,
+            json!({}),
+            json!({ "data": { "reviews": [
+                { "subject": { "__typename": "Book" } },
+                { "subject": { "__typename": "Movie", "title": "Alien" } },
+            ] } }),
+        )
+        .await;
+    assert_calls(&parity, not_provided, &[("reviews", 1), ("media", 1)]).await;
+}
