@@ -58,6 +58,47 @@ pub enum ErrorCode {
     OverrideFromSelfError,
     /// `@override(from:)` names a subgraph whose field is itself overridden.
     OverrideSourceHasOverride,
+    /// An interface field is marked `@external` (Federation 2), which means nothing: interface
+    /// fields are resolved by their implementations.
+    ExternalOnInterface,
+    /// An `@external` field is used by no `@key`, `@requires` or `@provides` and implements no
+    /// interface field (Federation 2).
+    ExternalUnused,
+    /// A Federation 1 type has only unused `@external` fields, which the upgrade to Federation 2
+    /// removes, yet another element of the subgraph refers to it.
+    TypeWithOnlyUnusedExternal,
+    /// A Federation 1 subgraph extends a type that no subgraph defines.
+    ExtensionWithNoBase,
+    /// `@key` on an interface in a subgraph that links a federation spec older than v2.3.
+    KeyUnsupportedOnInterface,
+    /// An entity interface's `@key` is missing (or not resolvable) on an implementation in the same
+    /// subgraph.
+    InterfaceKeyNotOnImplementation,
+    /// A subgraph with a resolvable `@key` on an interface lacks one of the interface's
+    /// implementations in the supergraph.
+    InterfaceKeyMissingImplementationType,
+    /// An `@interfaceObject` has no `@key`, or no subgraph defines the entity interface it stands
+    /// for.
+    InterfaceObjectUsageError,
+    /// `@override` on an `@external` field, on a field of an `@interfaceObject`, or taking over a
+    /// field that uses `@requires` or `@provides`.
+    OverrideCollisionWithAnotherDirective,
+    /// `@override` on an interface field.
+    OverrideOnInterface,
+    /// `@override(label:)` is neither a flag name nor `percent(x)` with x from 0 to 100.
+    OverrideLabelInvalid,
+    /// An `@inaccessible` type is the type of a field, argument or input field that clients see.
+    ReferencedInaccessible,
+    /// The query root type is `@inaccessible`.
+    QueryRootTypeInaccessible,
+    /// A required argument or input field is `@inaccessible` while clients see its parent.
+    RequiredInaccessible,
+    /// An `@inaccessible` field or argument implements an interface field or argument clients see.
+    ImplementedByInaccessible,
+    /// A type clients see has only `@inaccessible` fields, values or members.
+    OnlyInaccessibleChildren,
+    /// A default value clients see uses an `@inaccessible` enum value or input field.
+    DefaultValueUsesInaccessible,
     /// No subgraph defines a query root type.
     NoQueries,
     /// The composed supergraph failed GraphQL validation; the message says why.
@@ -101,6 +142,27 @@ impl ErrorCode {
             ErrorCode::EnumValueMismatch => "ENUM_VALUE_MISMATCH",
             ErrorCode::OverrideFromSelfError => "OVERRIDE_FROM_SELF_ERROR",
             ErrorCode::OverrideSourceHasOverride => "OVERRIDE_SOURCE_HAS_OVERRIDE",
+            ErrorCode::ExternalOnInterface => "EXTERNAL_ON_INTERFACE",
+            ErrorCode::ExternalUnused => "EXTERNAL_UNUSED",
+            ErrorCode::TypeWithOnlyUnusedExternal => "TYPE_WITH_ONLY_UNUSED_EXTERNAL",
+            ErrorCode::ExtensionWithNoBase => "EXTENSION_WITH_NO_BASE",
+            ErrorCode::KeyUnsupportedOnInterface => "KEY_UNSUPPORTED_ON_INTERFACE",
+            ErrorCode::InterfaceKeyNotOnImplementation => "INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
+            ErrorCode::InterfaceKeyMissingImplementationType => {
+                "INTERFACE_KEY_MISSING_IMPLEMENTATION_TYPE"
+            }
+            ErrorCode::InterfaceObjectUsageError => "INTERFACE_OBJECT_USAGE_ERROR",
+            ErrorCode::OverrideCollisionWithAnotherDirective => {
+                "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE"
+            }
+            ErrorCode::OverrideOnInterface => "OVERRIDE_ON_INTERFACE",
+            ErrorCode::OverrideLabelInvalid => "OVERRIDE_LABEL_INVALID",
+            ErrorCode::ReferencedInaccessible => "REFERENCED_INACCESSIBLE",
+            ErrorCode::QueryRootTypeInaccessible => "QUERY_ROOT_TYPE_INACCESSIBLE",
+            ErrorCode::RequiredInaccessible => "REQUIRED_INACCESSIBLE",
+            ErrorCode::ImplementedByInaccessible => "IMPLEMENTED_BY_INACCESSIBLE",
+            ErrorCode::OnlyInaccessibleChildren => "ONLY_INACCESSIBLE_CHILDREN",
+            ErrorCode::DefaultValueUsesInaccessible => "DEFAULT_VALUE_USES_INACCESSIBLE",
             ErrorCode::NoQueries => "NO_QUERIES",
             ErrorCode::InvalidSupergraph => "INVALID_SUPERGRAPH",
             ErrorCode::MergeLookupInvalid => "MERGE_LOOKUP_INVALID",

@@ -18,6 +18,11 @@ struct FieldSource<'a> {
     /// Another subgraph overrides the field, but this one still needs it for a key or a
     /// `@requires`/`@provides`, so the planner may use it only for those.
     used_overridden: bool,
+    /// Another subgraph overrides the field with a label: this copy stays resolvable, but only
+    /// for requests where the label is inactive.
+    overridden: bool,
+    /// The progressive override label, on both the overriding and the overridden copy.
+    override_label: Option<String>,
 }
 
 pub(super) fn merge_composite(
@@ -43,15 +48,31 @@ pub(super) fn merge_composite(
                 parent: ty,
                 field,
                 used_overridden: false,
+                overridden: false,
+                override_label: None,
             });
         }
     }
 
     let type_graphs: Vec<usize> = sources.iter().map(|(graph, _)| *graph).collect();
+    let interface_objects: Vec<(usize, &SubgraphType)> = subgraphs
+        .iter()
+        .enumerate()
+        .flat_map(|(graph, subgraph)| {
+            merged
+                .interfaces
+                .iter()
+                .filter_map(|interface| subgraph.types.get(interface))
+                // One without a key is already an error of its own.
+                .filter(|ty| ty.interface_object && !ty.keys.is_empty())
+                .map(move |ty| (graph, ty))
+        })
+        .collect();
     let mut merger = FieldMerger {
         type_name: &merged.name,
         kind: merged.kind,
         type_graphs: &type_graphs,
+        interface_objects: &interface_objects,
         subgraphs,
         errors,
     };
@@ -69,6 +90,9 @@ struct FieldMerger<'a> {
     kind: TypeKind,
     /// The graphs that define the parent type, i.e. that have `@join__type` on it.
     type_graphs: &'a [usize],
+    /// `(graph, type)` for each `@interfaceObject` standing for an interface the merged object
+    /// type implements.
+    interface_objects: &'a [(usize, &'a SubgraphType)],
     subgraphs: &'a [Subgraph],
     errors: &'a mut Vec<CompositionError>,
 }
@@ -151,6 +175,7 @@ impl FieldMerger<'_> {
                     external: source.field.external,
                     override_from: source.field.override_from.clone(),
                     used_overridden: source.used_overridden,
+                    override_label: source.override_label.clone(),
                 })
                 .collect()
         };
@@ -168,7 +193,8 @@ impl FieldMerger<'_> {
 
     /// `@override(from: "x")` moves the field from subgraph x to this one. x's copy is dropped,
     /// unless x still selects the field in a key or `@requires`/`@provides`, in which case it is
-    /// kept and marked `usedOverridden` so the planner uses it only for that.
+    /// kept and marked `usedOverridden` so the planner uses it only for that. With a `label`, the
+    /// move happens only while the label is active, so x's copy is kept with the label.
     fn apply_overrides(
         &mut self,
         coordinate: &str,
@@ -181,32 +207,24 @@ impl FieldMerger<'_> {
                 continue;
             };
             let overrider = self.subgraph_name(&sources[index]).to_string();
-            if *from == overrider {
-                self.errors.push(CompositionError::new(
-                    ErrorCode::OverrideFromSelfError,
-                    format!(
-                        "[{overrider}] {coordinate} is marked @override(from: \"{from}\"), \
-                         which is its own subgraph"
-                    ),
-                ));
-                continue;
-            }
-            // A `from` naming an unknown subgraph, or one without the field, takes nothing over.
-            let Some(overridden) = sources
-                .iter()
-                .position(|source| self.subgraph_name(source) == from)
+            let Some(overridden) =
+                self.override_target(coordinate, &overrider, from, index, sources)
             else {
                 continue;
             };
-            if sources[overridden].field.override_from.is_some() {
+            let mut label = sources[index].field.override_label.clone();
+            // An invalid label is reported, and the override then goes on as a plain one so
+            // that nothing merely echoing the bad label is reported.
+            if let Some(invalid) = label.take_if(|label| !is_valid_override_label(label)) {
                 self.errors.push(CompositionError::new(
-                    ErrorCode::OverrideSourceHasOverride,
+                    ErrorCode::OverrideLabelInvalid,
                     format!(
-                        "{coordinate} is marked @override(from: \"{from}\") in subgraph \
-                         \"{overrider}\", but subgraph \"{from}\" also overrides it"
+                        "[{overrider}] {coordinate} has @override(label: \"{invalid}\"), which is \
+                         not a valid label: a label starts with a letter followed by letters, \
+                         digits, `_`, `-`, `:`, `.` or `/`, or is \"percent(x)\" with x a number \
+                         from 0 to 100 with at most 8 decimals"
                     ),
                 ));
-                continue;
             }
             let subgraph = &self.subgraphs[sources[overridden].graph];
             let still_used = subgraph
@@ -214,7 +232,12 @@ impl FieldMerger<'_> {
                 .contains(&(self.type_name.clone(), field_name.clone()));
             if still_used {
                 sources[overridden].used_overridden = true;
-            } else {
+            }
+            if label.is_some() {
+                sources[overridden].overridden = true;
+                sources[overridden].override_label = label.clone();
+                sources[index].override_label = label;
+            } else if !still_used {
                 dropped.push(overridden);
             }
         }
@@ -225,50 +248,146 @@ impl FieldMerger<'_> {
         }
     }
 
+    /// The index of the source `@override(from: "from")` on `sources[index]` takes the field
+    /// from, or `None` (with an error where Apollo gives one) when it takes nothing.
+    fn override_target(
+        &mut self,
+        coordinate: &str,
+        overrider: &str,
+        from: &str,
+        index: usize,
+        sources: &[FieldSource<'_>],
+    ) -> Option<usize> {
+        if sources[index].parent.interface_object {
+            self.errors.push(CompositionError::new(
+                ErrorCode::OverrideCollisionWithAnotherDirective,
+                format!(
+                    "[{overrider}] {coordinate} is a field of an @interfaceObject, and @override \
+                     cannot be used on those"
+                ),
+            ));
+            return None;
+        }
+        if sources[index].parent.kind == TypeKind::Interface {
+            self.errors.push(CompositionError::new(
+                ErrorCode::OverrideOnInterface,
+                format!(
+                    "[{overrider}] {coordinate} is an interface field, and @override cannot be \
+                     used on interface fields"
+                ),
+            ));
+            return None;
+        }
+        if from == overrider {
+            self.errors.push(CompositionError::new(
+                ErrorCode::OverrideFromSelfError,
+                format!(
+                    "[{overrider}] {coordinate} is marked @override(from: \"{from}\"), which is \
+                     its own subgraph"
+                ),
+            ));
+            return None;
+        }
+        // A `from` naming an unknown subgraph, or one without the field, takes nothing over.
+        let overridden = sources
+            .iter()
+            .position(|source| self.subgraph_name(source) == from)?;
+        let from_field = sources[overridden].field;
+        if from_field.override_from.is_some() {
+            self.errors.push(CompositionError::new(
+                ErrorCode::OverrideSourceHasOverride,
+                format!(
+                    "{coordinate} is marked @override(from: \"{from}\") in subgraph \
+                     \"{overrider}\", but subgraph \"{from}\" also overrides it"
+                ),
+            ));
+            return None;
+        }
+        let collision = if from_field.requires.is_some() {
+            Some(format!("it is marked @requires in subgraph \"{from}\""))
+        } else if from_field.provides.is_some() {
+            Some(format!("it is marked @provides in subgraph \"{from}\""))
+        } else if sources[index].field.external {
+            Some(format!(
+                "it is marked @external in subgraph \"{overrider}\""
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = collision {
+            self.errors.push(CompositionError::new(
+                ErrorCode::OverrideCollisionWithAnotherDirective,
+                format!("[{overrider}] {coordinate} cannot be marked @override, since {reason}"),
+            ));
+            return None;
+        }
+        // Subgraph `from` does not resolve its `@external` copy: there is nothing to take over.
+        (!from_field.external).then_some(overridden)
+    }
+
     /// A field resolvable by several subgraphs must be `@shareable` in each (Federation 2), so
     /// that no subgraph owner shares a field by accident. Key fields, Federation 1 subgraphs and
     /// `@external` copies are exempt; an `@external` copy that a `@provides` makes resolvable
-    /// still counts as a resolver.
+    /// still counts as a resolver, and so does an `@interfaceObject` field of an interface the
+    /// type implements, since that subgraph resolves the field for every implementation.
     fn check_sharing(&mut self, coordinate: &str, field_name: &Name, sources: &[FieldSource<'_>]) {
         let field_coordinate = (self.type_name.clone(), field_name.clone());
-        let resolvers: Vec<&FieldSource<'_>> = sources
+        // (how the message names the subgraph, whether it shares the field)
+        let mut resolvers: Vec<(String, bool)> = sources
             .iter()
             .filter(|source| {
                 !source.used_overridden
+                    && !source.overridden
                     && (!source.field.external
                         || self.subgraphs[source.graph]
                             .provided_fields
                             .contains(&field_coordinate))
             })
-            .collect();
-        if resolvers.len() < 2 {
-            return;
-        }
-        let unshared: Vec<&str> = resolvers
-            .iter()
-            .filter(|source| {
+            .map(|source| {
                 let subgraph = &self.subgraphs[source.graph];
                 let shareable = !subgraph.fed2
                     || source.field.external
                     || source.field.shareable
                     || source.parent.shareable
                     || subgraph.key_fields.contains(&field_coordinate);
-                !shareable
+                (format!("\"{}\"", subgraph.name), shareable)
             })
-            .map(|source| self.subgraph_name(source))
             .collect();
-        if unshared.is_empty() {
+        for (graph, interface_object) in self.interface_objects {
+            let Some(field) = interface_object.fields.get(field_name) else {
+                continue;
+            };
+            if field.external {
+                continue;
+            }
+            let subgraph = &self.subgraphs[*graph];
+            let shareable = field.shareable
+                || interface_object.shareable
+                || subgraph
+                    .key_fields
+                    .contains(&(interface_object.name.clone(), field_name.clone()));
+            resolvers.push((
+                format!(
+                    "\"{}\" (through @interfaceObject {}.{field_name})",
+                    subgraph.name, interface_object.name
+                ),
+                shareable,
+            ));
+        }
+        if resolvers.len() < 2 || resolvers.iter().all(|(_, shareable)| *shareable) {
             return;
         }
-        let resolver_names: Vec<&str> = resolvers
+        let names: Vec<&str> = resolvers.iter().map(|(name, _)| name.as_str()).collect();
+        let unshared: Vec<&str> = resolvers
             .iter()
-            .map(|source| self.subgraph_name(source))
+            .filter(|(_, shareable)| !shareable)
+            .map(|(name, _)| name.as_str())
             .collect();
         let message = format!(
             "Field {coordinate} is resolved by subgraphs {} but is not marked @shareable in all \
              of them (not shareable in {})",
-            quoted_list(&resolver_names),
-            quoted_list(&unshared)
+            join_with_and(&names),
+            join_with_and(&unshared)
         );
         self.errors.push(CompositionError::new(
             ErrorCode::InvalidFieldSharing,
@@ -307,4 +426,35 @@ impl FieldMerger<'_> {
         }
         Some(merged)
     }
+}
+
+/// `@override(label:)` is a feature flag name (a letter, then letters, digits, `_`, `-`, `:`, `.`
+/// or `/`) or `percent(x)`, x from 0 to 100 with at most two integer digits (or exactly 100) and
+/// at most 8 decimals: the rules of Apollo Federation 2.7.
+pub(super) fn is_valid_override_label(label: &str) -> bool {
+    if let Some(percent) = label
+        .strip_prefix("percent(")
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        return is_valid_percentage(percent);
+    }
+    let mut chars = label.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.' | '/'))
+}
+
+fn is_valid_percentage(percent: &str) -> bool {
+    if percent == "100" {
+        return true;
+    }
+    let (whole, decimals) = match percent.split_once('.') {
+        Some((whole, decimals)) => (whole, Some(decimals)),
+        None => (percent, None),
+    };
+    let digits = |text: &str, max: usize| {
+        (1..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+    };
+    digits(whole, 2) && decimals.is_none_or(|decimals| digits(decimals, 8))
 }

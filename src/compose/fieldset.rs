@@ -284,6 +284,119 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// The fields a field set selects directly on its type (not inside sub-selections); empty when
+/// it does not parse, which `check_field_sets` reports.
+pub(crate) fn top_level_fields(fields: &str) -> Vec<Name> {
+    let mut names = Vec::new();
+    let mut pending = parse_selection_set(fields).unwrap_or_default();
+    while let Some(selection) = pending.pop() {
+        match selection {
+            Selection::Field(field) => names.push(field.name.clone()),
+            Selection::InlineFragment(fragment) if fragment.type_condition.is_none() => {
+                pending.extend(fragment.selection_set.iter().cloned())
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// A Federation 1 `@requires` or `@provides` field set without the leaf fields the subgraph
+/// resolves itself (those not `@external`): Apollo's upgrade to Federation 2 drops them, since
+/// requiring or providing what a subgraph already resolves means nothing. `Ok(None)` when
+/// nothing is dropped, `Ok(Some(None))` when nothing is left.
+pub(crate) fn without_own_leaf_fields(
+    subgraph: &Subgraph,
+    type_name: &Name,
+    fields: &str,
+) -> Option<Option<String>> {
+    let selections = parse_selection_set(fields).ok()?;
+    let mut dropped = false;
+    let kept = keep_external(subgraph, type_name, &selections, &mut dropped);
+    if !dropped {
+        return None;
+    }
+    Some((!kept.is_empty()).then(|| kept.join(" ")))
+}
+
+fn keep_external(
+    subgraph: &Subgraph,
+    type_name: &Name,
+    selections: &[Selection],
+    dropped: &mut bool,
+) -> Vec<String> {
+    let mut kept = Vec::new();
+    for selection in selections {
+        let (inner_type, name, sub_selections) = match selection {
+            Selection::Field(field) => {
+                let Some(definition) = subgraph
+                    .types
+                    .get(type_name)
+                    .and_then(|ty| ty.fields.get(&field.name))
+                else {
+                    kept.push(selection.serialize().no_indent().to_string());
+                    continue;
+                };
+                if is_external_somewhere(subgraph, type_name, &field.name) {
+                    kept.push(selection.serialize().no_indent().to_string());
+                    continue;
+                }
+                if field.selection_set.is_empty() {
+                    *dropped = true;
+                    continue;
+                }
+                (
+                    definition.ty.inner_named_type().clone(),
+                    field.name.to_string(),
+                    &field.selection_set,
+                )
+            }
+            Selection::InlineFragment(fragment) => {
+                let condition = fragment.type_condition.clone();
+                let name = match &condition {
+                    Some(condition) => format!("... on {condition}"),
+                    None => "...".to_string(),
+                };
+                (
+                    condition.unwrap_or_else(|| type_name.clone()),
+                    name,
+                    &fragment.selection_set,
+                )
+            }
+            Selection::FragmentSpread(_) => {
+                kept.push(selection.serialize().no_indent().to_string());
+                continue;
+            }
+        };
+        let inner = keep_external(subgraph, &inner_type, sub_selections, dropped);
+        if inner.is_empty() {
+            *dropped = true;
+        } else {
+            kept.push(format!("{name} {{ {} }}", inner.join(" ")));
+        }
+    }
+    kept
+}
+
+/// The field is `@external`, or it is an interface field some implementation marks `@external`.
+fn is_external_somewhere(subgraph: &Subgraph, type_name: &Name, field_name: &Name) -> bool {
+    let Some(ty) = subgraph.types.get(type_name) else {
+        return false;
+    };
+    let external = |ty: &super::subgraph::SubgraphType| {
+        ty.fields
+            .get(field_name)
+            .is_some_and(|field| field.external)
+    };
+    external(ty)
+        || (ty.kind == TypeKind::Interface
+            && subgraph
+                .types
+                .values()
+                .filter(|implementation| implementation.implements.contains(type_name))
+                .any(external))
+}
+
 /// Parses `fields` as the body of an anonymous query, which is what a field set is.
 fn parse_selection_set(fields: &str) -> Result<Vec<Selection>, String> {
     let source = format!("{{ {fields} }}");

@@ -37,6 +37,9 @@ const FEDERATION_DIRECTIVES: &[&str] = &[
 pub(crate) struct FederationNames {
     /// The subgraph links the federation v2 spec; otherwise it is a Federation 1 subgraph.
     pub fed2: bool,
+    /// The minor version of the linked federation v2 spec (`v2.3` ▶ 3); 0 for Federation 1.
+    /// Features newer than the linked version are refused where Apollo refuses them.
+    pub minor_version: u32,
     /// Local directive name (without `@`) ▶ canonical federation directive name.
     directives: HashMap<String, &'static str>,
     /// Prefixes (`federation__`, `link__`, ...) of the spec types the subgraph may carry.
@@ -50,6 +53,7 @@ impl FederationNames {
     ) -> Self {
         let mut names = FederationNames {
             fed2: false,
+            minor_version: 0,
             directives: HashMap::new(),
             type_prefixes: vec!["link__".to_string(), "federation__".to_string()],
         };
@@ -68,6 +72,7 @@ impl FederationNames {
             let alias = string_argument(link, "as");
             if url.contains("/federation/") {
                 names.fed2 = true;
+                names.minor_version = names.minor_version.max(federation_minor_version(url));
                 let namespace = alias.unwrap_or("federation");
                 names.type_prefixes.push(format!("{namespace}__"));
                 for (canonical, local) in imports(link) {
@@ -126,6 +131,19 @@ impl FederationNames {
     }
 }
 
+/// The minor version in a federation spec URL (`.../federation/v2.7` ▶ 7). A version that does
+/// not parse counts as the newest, so an unusual URL never makes a subgraph lose features.
+fn federation_minor_version(url: &str) -> u32 {
+    url.split_once("/federation/v2.")
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|minor| minor.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
 fn canonical_name(imported: &str) -> Option<&'static str> {
     let name = imported.strip_prefix('@')?;
     FEDERATION_DIRECTIVES
@@ -173,5 +191,23 @@ pub(crate) fn bool_argument(directive: &Directive, name: &str) -> Option<bool> {
     match directive.specified_argument_by_name(name)?.as_ref() {
         Value::Boolean(value) => Some(*value),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::federation_minor_version;
+
+    #[test]
+    fn minor_version_of_federation_urls() {
+        for (url, minor) in [
+            ("https://specs.apollo.dev/federation/v2.0", 0),
+            ("https://specs.apollo.dev/federation/v2.7", 7),
+            ("https://specs.apollo.dev/federation/v2.10/", 10),
+            ("https://specs.apollo.dev/federation/v2", u32::MAX),
+            ("https://example.com/federation/latest", u32::MAX),
+        ] {
+            assert_eq!(federation_minor_version(url), minor, "{url}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
 use super::fields;
-use super::model::{Graph, JoinField, JoinType, SuperField, SuperType, Supergraph};
+use super::model::{Graph, JoinField, JoinType, JoinVersion, SuperField, SuperType, Supergraph};
 use super::subgraph::{Subgraph, SubgraphType, TypeKind};
 use super::values::{self, EnumUsage};
 
@@ -69,12 +69,43 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
     }
     types.sort_by(|a, b| print_rank(&a.name).cmp(&print_rank(&b.name)));
 
-    let uses = |name: &str| types.iter().any(|ty| type_uses_directive(ty, name));
+    // Apollo links the spec when any subgraph applies the directive, even where merging drops
+    // the element that carried it (an argument missing from another subgraph, say).
+    let uses = |name: &str| {
+        types.iter().any(|ty| type_uses_directive(ty, name))
+            || subgraphs
+                .iter()
+                .flat_map(|subgraph| subgraph.types.values())
+                .any(|ty| subgraph_type_uses_directive(ty, name))
+    };
     Supergraph {
+        join_version: join_version(subgraphs, &types),
         uses_inaccessible: uses("inaccessible"),
         uses_tag: uses("tag"),
         graphs,
         types,
+    }
+}
+
+fn join_version(subgraphs: &[Subgraph], types: &[SuperType]) -> JoinVersion {
+    let linked = subgraphs
+        .iter()
+        .filter(|subgraph| subgraph.fed2)
+        .map(|subgraph| JoinVersion::for_federation_minor(subgraph.minor_version))
+        .max()
+        .unwrap_or(JoinVersion::V0_3);
+    let uses_labels = types.iter().any(|ty| {
+        ty.fields.values().any(|field| {
+            field
+                .join_fields
+                .iter()
+                .any(|join| join.override_label.is_some())
+        })
+    });
+    if uses_labels {
+        linked.max(JoinVersion::V0_4)
+    } else {
+        linked
     }
 }
 
@@ -104,24 +135,34 @@ fn merged_kind(
             ty.kind
         }
     };
-    let mut groups: Vec<(TypeKind, Vec<&str>)> = Vec::new();
+    // Grouped by how the subgraph declares the type, so a message can tell an interface from
+    // the `@interfaceObject` standing for it.
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut kinds: Vec<TypeKind> = Vec::new();
     for (graph, ty) in sources {
         let kind = kind_of(ty);
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+        let declared = if ty.kind == TypeKind::Object && ty.interface_object {
+            "an @interfaceObject type"
+        } else {
+            ty.kind.describe()
+        };
         let subgraph = subgraphs[*graph].name.as_str();
-        match groups.iter_mut().find(|(seen, _)| *seen == kind) {
+        match groups.iter_mut().find(|(seen, _)| *seen == declared) {
             Some((_, names)) => names.push(subgraph),
-            None => groups.push((kind, vec![subgraph])),
+            None => groups.push((declared, vec![subgraph])),
         }
     }
-    match groups.as_slice() {
-        [(kind, _)] => Some(*kind),
+    match kinds.as_slice() {
+        [kind] => Some(*kind),
         _ => {
             let described: Vec<String> = groups
                 .iter()
-                .map(|(kind, names)| {
+                .map(|(declared, names)| {
                     format!(
-                        "{} in {} {}",
-                        kind.describe(),
+                        "{declared} in {} {}",
                         subgraphs_word(names.len()),
                         quoted_list(names)
                     )
@@ -244,5 +285,15 @@ fn type_uses_directive(ty: &SuperType, name: &str) -> bool {
         || ty.fields.values().any(|field| {
             has(&field.directives) || field.args.iter().any(|arg| has(&arg.directives))
         })
+        || ty.values.values().any(|value| has(&value.directives))
+}
+
+fn subgraph_type_uses_directive(ty: &SubgraphType, name: &str) -> bool {
+    let has = |directives: &[Node<Directive>]| directives.iter().any(|d| d.name == name);
+    has(&ty.directives)
+        || ty.fields.values().any(|field| {
+            has(&field.directives) || field.args.values().any(|arg| has(&arg.directives))
+        })
+        || ty.input_fields.values().any(|field| has(&field.directives))
         || ty.values.values().any(|value| has(&value.directives))
 }

@@ -1,20 +1,26 @@
 //! Composition: subgraph SDLs into one supergraph SDL.
 //!
-//! The output is the supergraph format rover and Hive produce (`@link` + join v0.3), so the
+//! The output is the supergraph format rover and Hive produce (`@link` + join v0.3 to v0.5), so the
 //! `supergraph` module reads ours and theirs the same way. The steps, one file each:
 //!
 //! 0. `plain`: rewrite each plain (stitched) service as the Federation 2 subgraph it acts as.
 //! 1. `subgraph`: parse each SDL and normalise it (federation directive names, root type names,
-//!    federation plumbing removed); `fieldset` checks its `@key`/`@requires`/`@provides`.
-//! 2. `merge`: merge every type across subgraphs (`fields` for object and interface fields,
-//!    `values` for enums, input objects and arguments) into the `model`.
-//! 3. `print`: print the model, then validate the result with apollo-compiler as a last guard.
+//!    federation plumbing removed); `fieldset` checks its `@key`/`@requires`/`@provides`;
+//!    `externals` settles what `@external` means (Federation 1 rules look at every subgraph).
+//! 2. `interfaces` checks entity interfaces and `@interfaceObject`s across subgraphs.
+//! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields,
+//!    `values` for enums, input objects and arguments) into the `model`; `inaccessible` then
+//!    checks that the API schema does not leak what `@inaccessible` hides.
+//! 4. `print`: print the model, then validate the result with apollo-compiler as a last guard.
 //!
 //! Composition reports every error it finds rather than stopping at the first one.
 
 mod errors;
+mod externals;
 mod fields;
 mod fieldset;
+mod inaccessible;
+mod interfaces;
 mod links;
 mod merge;
 mod model;
@@ -67,7 +73,10 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, CompositionErrors> {
         return Err(CompositionErrors::new(errors));
     }
 
+    externals::normalise(&mut parsed, &mut errors);
+    interfaces::check(&parsed, &mut errors);
     let supergraph = merge::merge(&parsed, &mut errors);
+    inaccessible::check(&supergraph, &parsed, &mut errors);
     if !errors.is_empty() {
         return Err(CompositionErrors::new(errors));
     }

@@ -12,10 +12,41 @@ use super::subgraph::TypeKind;
 #[derive(Debug, Clone)]
 pub(crate) struct Supergraph {
     pub graphs: Vec<Graph>,
+    pub join_version: JoinVersion,
     /// In print order: root types first, then by name.
     pub types: Vec<SuperType>,
     pub uses_inaccessible: bool,
     pub uses_tag: bool,
+}
+
+/// The version of the join spec the supergraph links. Apollo links the one that matches the
+/// newest federation spec among the subgraphs (v0.4 from Federation 2.7, v0.5 from 2.8), and
+/// the newer versions only add arguments and types; Seam does the same, and links at least v0.4
+/// when a progressive override label needs `@join__field(overrideLabel:)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum JoinVersion {
+    V0_3,
+    V0_4,
+    V0_5,
+}
+
+impl JoinVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinVersion::V0_3 => "v0.3",
+            JoinVersion::V0_4 => "v0.4",
+            JoinVersion::V0_5 => "v0.5",
+        }
+    }
+
+    /// The version Apollo links for a subgraph of federation v2.`minor`.
+    pub fn for_federation_minor(minor: u32) -> Self {
+        match minor {
+            0..=6 => JoinVersion::V0_3,
+            7 => JoinVersion::V0_4,
+            _ => JoinVersion::V0_5,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +140,10 @@ pub(crate) struct JoinField {
     pub external: bool,
     pub override_from: Option<String>,
     pub used_overridden: bool,
+    /// The progressive override label (`percent(25)`, a flag name): on the overriding graph it
+    /// says when the override applies; on the overridden one, that it still resolves the field
+    /// while the label is inactive.
+    pub override_label: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
-//! Printing the supergraph SDL in the layout rover and Hive produce (join v0.3), so one reader
-//! handles ours and theirs and diffs against their output stay small.
+//! Printing the supergraph SDL in the layout rover and Hive produce, so one reader handles ours and
+//! theirs and diffs against their output stay small. The join spec version is the one Apollo
+//! would link for the same subgraphs (see [`JoinVersion`]).
 
 use std::fmt::Write as _;
 
@@ -7,15 +8,20 @@ use apollo_compiler::ast::Directive;
 use apollo_compiler::Node;
 
 use super::model::{
-    Graph, JoinField, JoinType, SuperField, SuperInputValue, SuperType, Supergraph,
+    Graph, JoinField, JoinType, JoinVersion, SuperField, SuperInputValue, SuperType, Supergraph,
 };
 use super::subgraph::TypeKind;
 
-const JOIN_DIRECTIVES: &str = r#"directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
+/// `@join__directive` (join v0.4 and later) carries subgraph directives the supergraph passes on;
+/// Seam composes none, but declares it as Apollo does so the header matches the linked version.
+const JOIN_DIRECTIVE_DIRECTIVE: &str = "directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION\n";
 
-directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+const JOIN_ENUM_VALUE_DIRECTIVE: &str =
+    "directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE\n";
 
-directive @join__graph(name: String!, url: String!) on ENUM_VALUE
+const JOIN_FIELD_ARGUMENTS_V0_3: &str = "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean";
+
+const JOIN_OTHER_DIRECTIVES: &str = r#"directive @join__graph(name: String!, url: String!) on ENUM_VALUE
 
 directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
 
@@ -24,6 +30,15 @@ directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boole
 directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
 
 directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
+"#;
+
+/// `@fromContext` arguments (join v0.5), declared for the same reason as `@join__directive`.
+const JOIN_CONTEXT_ARGUMENT: &str = r#"input join__ContextArgument {
+  name: String!
+  type: String!
+  context: String!
+  selection: join__FieldValue!
+}
 "#;
 
 const INACCESSIBLE_DIRECTIVE: &str = "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION\n";
@@ -51,12 +66,23 @@ pub(crate) fn print(supergraph: &Supergraph) -> String {
         out.push_str(INACCESSIBLE_DIRECTIVE);
         out.push('\n');
     }
-    out.push_str(JOIN_DIRECTIVES);
+    print_join_directives(&mut out, supergraph.join_version);
     if supergraph.uses_tag {
         out.push('\n');
         out.push_str(TAG_DIRECTIVE);
     }
-    out.push_str("\nscalar join__FieldSet\n\n");
+    out.push('\n');
+    if supergraph.join_version >= JoinVersion::V0_5 {
+        out.push_str(JOIN_CONTEXT_ARGUMENT);
+        out.push('\n');
+    }
+    if supergraph.join_version >= JoinVersion::V0_4 {
+        out.push_str("scalar join__DirectiveArguments\n\n");
+    }
+    out.push_str("scalar join__FieldSet\n\n");
+    if supergraph.join_version >= JoinVersion::V0_5 {
+        out.push_str("scalar join__FieldValue\n\n");
+    }
     print_graph_enum(&mut out, &supergraph.graphs);
     out.push_str("\nscalar link__Import\n\n");
     out.push_str(LINK_PURPOSE);
@@ -67,10 +93,37 @@ pub(crate) fn print(supergraph: &Supergraph) -> String {
     out
 }
 
+/// The join directive definitions of `version`, in Apollo's order (by name).
+fn print_join_directives(out: &mut String, version: JoinVersion) {
+    if version >= JoinVersion::V0_4 {
+        out.push_str(JOIN_DIRECTIVE_DIRECTIVE);
+        out.push('\n');
+    }
+    out.push_str(JOIN_ENUM_VALUE_DIRECTIVE);
+    out.push('\n');
+    let mut arguments = JOIN_FIELD_ARGUMENTS_V0_3.to_string();
+    if version >= JoinVersion::V0_4 {
+        arguments.push_str(", overrideLabel: String");
+    }
+    if version >= JoinVersion::V0_5 {
+        arguments.push_str(", contextArguments: [join__ContextArgument!]");
+    }
+    let _ = writeln!(
+        out,
+        "directive @join__field({arguments}) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION"
+    );
+    out.push('\n');
+    out.push_str(JOIN_OTHER_DIRECTIVES);
+}
+
 fn print_schema_definition(out: &mut String, supergraph: &Supergraph) {
     out.push_str("schema\n");
     out.push_str("  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n");
-    out.push_str("  @link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)\n");
+    let _ = writeln!(
+        out,
+        "  @link(url: \"https://specs.apollo.dev/join/{}\", for: EXECUTION)",
+        supergraph.join_version.as_str()
+    );
     if supergraph.uses_inaccessible {
         out.push_str(
             "  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n",
@@ -143,7 +196,7 @@ fn print_type(out: &mut String, ty: &SuperType, graphs: &[Graph]) {
         );
     }
     for directive in &ty.directives {
-        let _ = writeln!(out, "  {directive}");
+        let _ = writeln!(out, "  {}", directive.serialize().no_indent());
     }
 
     match ty.kind {
@@ -159,6 +212,8 @@ fn print_type(out: &mut String, ty: &SuperType, graphs: &[Graph]) {
             for value in ty.values.values() {
                 print_description(out, value.description.as_deref(), "  ");
                 let _ = write!(out, "  {}", value.name);
+                let (inaccessible, others) = split_inaccessible(&value.directives);
+                print_inline_directives(out, &inaccessible);
                 for graph in &value.graphs {
                     let _ = write!(
                         out,
@@ -166,7 +221,7 @@ fn print_type(out: &mut String, ty: &SuperType, graphs: &[Graph]) {
                         graphs[*graph].enum_value
                     );
                 }
-                print_inline_directives(out, &value.directives);
+                print_inline_directives(out, &others);
                 out.push('\n');
             }
             out.push_str("}\n");
@@ -205,17 +260,20 @@ fn print_field(out: &mut String, field: &SuperField, graphs: &[Graph]) {
     print_arguments(out, &field.args);
     let _ = write!(out, ": {}", field.ty);
     if let Some(default) = &field.default {
-        let _ = write!(out, " = {default}");
+        let _ = write!(out, " = {}", default.serialize().no_indent());
     }
+    let (inaccessible, others) = split_inaccessible(&field.directives);
+    print_inline_directives(out, &inaccessible);
     for join in &field.join_fields {
         out.push(' ');
         out.push_str(&join_field(join, graphs));
     }
-    print_inline_directives(out, &field.directives);
+    print_inline_directives(out, &others);
     out.push('\n');
 }
 
 /// Arguments go on one line, unless one has a description, which needs lines of its own.
+/// Values and directives print without line breaks (`{size: 20}`), as Apollo prints them.
 fn print_arguments(out: &mut String, args: &[SuperInputValue]) {
     if args.is_empty() {
         return;
@@ -223,10 +281,10 @@ fn print_arguments(out: &mut String, args: &[SuperInputValue]) {
     let argument = |arg: &SuperInputValue| {
         let mut printed = format!("{}: {}", arg.name, arg.ty);
         if let Some(default) = &arg.default {
-            let _ = write!(printed, " = {default}");
+            let _ = write!(printed, " = {}", default.serialize().no_indent());
         }
         for directive in &arg.directives {
-            let _ = write!(printed, " {directive}");
+            let _ = write!(printed, " {}", directive.serialize().no_indent());
         }
         printed
     };
@@ -266,6 +324,9 @@ fn join_field(join: &JoinField, graphs: &[Graph]) -> String {
     if join.used_overridden {
         arguments.push("usedOverridden: true".to_string());
     }
+    if let Some(label) = &join.override_label {
+        arguments.push(format!("overrideLabel: {}", string_literal(label)));
+    }
     if arguments.is_empty() {
         "@join__field".to_string()
     } else {
@@ -273,9 +334,20 @@ fn join_field(join: &JoinField, graphs: &[Graph]) -> String {
     }
 }
 
+/// Apollo prints `@inaccessible` on a field or enum value before its join directives and the
+/// other directives after them; Seam does the same so its output diffs cleanly against rover's.
+fn split_inaccessible(
+    directives: &[Node<Directive>],
+) -> (Vec<Node<Directive>>, Vec<Node<Directive>>) {
+    directives
+        .iter()
+        .cloned()
+        .partition(|directive| directive.name == "inaccessible")
+}
+
 fn print_inline_directives(out: &mut String, directives: &[Node<Directive>]) {
     for directive in directives {
-        let _ = write!(out, " {directive}");
+        let _ = write!(out, " {}", directive.serialize().no_indent());
     }
 }
 

@@ -61,9 +61,13 @@ pub(crate) struct Subgraph {
     pub graph: String,
     pub url: String,
     pub fed2: bool,
+    /// The minor version of the federation v2 spec the subgraph links; 0 for Federation 1.
+    pub minor_version: u32,
     pub types: IndexMap<Name, SubgraphType>,
     /// Fields some `@key` selects, nested ones included: they are implicitly shareable.
     pub key_fields: HashSet<FieldCoordinate>,
+    /// Fields some `@key` declared on a type extension selects.
+    pub extension_key_fields: HashSet<FieldCoordinate>,
     /// Fields some `@key`, `@requires` or `@provides` selects: an overridden field that is still
     /// used this way stays in the supergraph with `usedOverridden: true`.
     pub used_fields: HashSet<FieldCoordinate>,
@@ -81,6 +85,11 @@ pub(crate) struct SubgraphType {
     pub keys: Vec<Key>,
     pub shareable: bool,
     pub interface_object: bool,
+    /// An object or interface the subgraph only extends (`extend type`, or `@extends`): a
+    /// Federation 1 subgraph may extend only what another subgraph defines.
+    pub extension: bool,
+    /// Some of the type comes from a definition rather than an extension.
+    pub defined: bool,
     pub implements: Vec<Name>,
     /// Object and interface fields.
     pub fields: IndexMap<Name, SubgraphField>,
@@ -110,6 +119,9 @@ pub(crate) struct SubgraphField {
     pub requires: Option<String>,
     pub provides: Option<String>,
     pub override_from: Option<String>,
+    /// `@override(label:)`: the override applies only while the label is active (progressive
+    /// override, Federation 2.7).
+    pub override_label: Option<String>,
 }
 
 /// An argument or an input field.
@@ -197,30 +209,16 @@ pub(crate) fn parse_subgraph(
         graph,
         url: input.url.clone().unwrap_or_default(),
         fed2: names.fed2,
+        minor_version: names.minor_version,
         types,
         key_fields: HashSet::new(),
+        extension_key_fields: HashSet::new(),
         used_fields: HashSet::new(),
         provided_fields: HashSet::new(),
     };
     let usage = fieldset::check_field_sets(&subgraph, errors);
-
-    // A subgraph extending an entity it does not own marks the key fields `@external`, yet it
-    // can resolve them (they arrive in the representation): like Apollo, treat them as its own.
-    // Federation 1 does this for every key; Federation 2 for keys declared on an extension.
-    for (type_name, ty) in subgraph.types.iter_mut() {
-        for (field_name, field) in ty.fields.iter_mut() {
-            let coordinate = (type_name.clone(), field_name.clone());
-            let resolvable_key_field = if subgraph.fed2 {
-                usage.extension_key_fields.contains(&coordinate)
-            } else {
-                usage.key_fields.contains(&coordinate)
-            };
-            if field.external && resolvable_key_field {
-                field.external = false;
-            }
-        }
-    }
     subgraph.key_fields = usage.key_fields;
+    subgraph.extension_key_fields = usage.extension_key_fields;
     subgraph.used_fields = usage.used_fields;
     subgraph.provided_fields = usage.provided_fields;
     Some(subgraph)
@@ -265,6 +263,7 @@ struct TypeDirectives {
     keys: Vec<Key>,
     shareable: bool,
     interface_object: bool,
+    extends: bool,
 }
 
 impl Reader<'_> {
@@ -327,6 +326,7 @@ impl Reader<'_> {
     fn read_type(&mut self, extended: &ExtendedType) -> Option<SubgraphType> {
         let name = self.rename(extended.name());
         let type_directives = self.read_type_directives(&name, extended.directives());
+        let (extension, defined) = extension_and_definition(extended, type_directives.extends);
         let mut ty = SubgraphType {
             name: name.clone(),
             kind: TypeKind::Scalar,
@@ -335,6 +335,8 @@ impl Reader<'_> {
             keys: type_directives.keys,
             shareable: type_directives.shareable,
             interface_object: type_directives.interface_object,
+            extension,
+            defined,
             implements: Vec::new(),
             fields: IndexMap::new(),
             input_fields: IndexMap::new(),
@@ -357,6 +359,7 @@ impl Reader<'_> {
                 ty.kind = TypeKind::Interface;
                 ty.implements = self.read_implements(&name, &interface.implements_interfaces);
                 ty.fields = self.read_fields(&name, &interface.fields);
+                self.check_interface_keys(&mut ty);
             }
             ExtendedType::Union(union) => {
                 ty.kind = TypeKind::Union;
@@ -387,6 +390,27 @@ impl Reader<'_> {
             }
         }
         Some(ty)
+    }
+
+    /// `@key` on an interface makes it an entity interface, which Federation 2.3 introduced.
+    /// Federation 1 subgraphs had no such thing and Apollo drops their interface keys.
+    fn check_interface_keys(&mut self, ty: &mut SubgraphType) {
+        if ty.keys.is_empty() {
+            return;
+        }
+        if !self.names.fed2 {
+            ty.keys.clear();
+        } else if self.names.minor_version < 3 {
+            self.errors.push(CompositionError::new(
+                ErrorCode::KeyUnsupportedOnInterface,
+                format!(
+                    "[{}] @key on interface {} needs Federation 2.3 or later, but the subgraph \
+                     links federation v2.{}",
+                    self.subgraph, ty.name, self.names.minor_version
+                ),
+            ));
+            ty.keys.clear();
+        }
     }
 
     fn read_implements(
@@ -438,11 +462,14 @@ impl Reader<'_> {
                 }
             }
         }
-        if extends {
+        // Federation 1 subgraphs are read as Apollo upgrades them to Federation 2: `extend type`
+        // becomes a plain definition, so only `@extends` still marks the keys as an extension's.
+        if extends || !self.names.fed2 {
             for key in &mut read.keys {
-                key.extension = true;
+                key.extension = extends;
             }
         }
+        read.extends = extends;
         read
     }
 
@@ -478,6 +505,7 @@ impl Reader<'_> {
             requires: None,
             provides: None,
             override_from: None,
+            override_label: None,
         };
         for argument in &definition.arguments {
             let value = self.read_input_value(argument, || {
@@ -496,7 +524,11 @@ impl Reader<'_> {
                     field.provides = string_argument(directive, "fields").map(collapse_whitespace)
                 }
                 Some("override") => {
-                    field.override_from = string_argument(directive, "from").map(str::to_string)
+                    field.override_from = string_argument(directive, "from").map(str::to_string);
+                    // An empty label is no label, as in Apollo's composition.
+                    field.override_label = string_argument(directive, "label")
+                        .filter(|label| !label.is_empty())
+                        .map(str::to_string);
                 }
                 _ => {
                     if let Some(kept) = self.keep_directive(directive) {
@@ -549,6 +581,41 @@ impl Reader<'_> {
                 .then(|| directive.clone()),
         }
     }
+}
+
+/// Whether an object or interface is only an extension in this subgraph (Apollo's rule: it has
+/// extension parts or `@extends`, and `@extends` or no part from a definition), and whether any
+/// part of it comes from a definition.
+fn extension_and_definition(extended: &ExtendedType, extends: bool) -> (bool, bool) {
+    let origins: Vec<bool> = match extended {
+        ExtendedType::Object(object) => object
+            .directives
+            .iter()
+            .map(|directive| directive.origin.extension_id().is_some())
+            .chain(
+                object
+                    .fields
+                    .values()
+                    .map(|field| field.origin.extension_id().is_some()),
+            )
+            .collect(),
+        ExtendedType::Interface(interface) => interface
+            .directives
+            .iter()
+            .map(|directive| directive.origin.extension_id().is_some())
+            .chain(
+                interface
+                    .fields
+                    .values()
+                    .map(|field| field.origin.extension_id().is_some()),
+            )
+            .collect(),
+        _ => return (false, true),
+    };
+    let has_extension_parts = origins.iter().any(|from_extension| *from_extension);
+    let defined = origins.iter().any(|from_extension| !*from_extension);
+    let extension = extends || (has_extension_parts && !defined);
+    (extension, defined)
 }
 
 /// Field sets are compared and printed in one canonical spacing.

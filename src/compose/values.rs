@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 
-use apollo_compiler::ast::Type;
-use apollo_compiler::Name;
+use apollo_compiler::ast::{Directive, Type};
+use apollo_compiler::{Name, Node};
 use indexmap::IndexMap;
 
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
@@ -40,6 +40,13 @@ fn merge_shapes(a: &Type, b: &Type, non_null: fn(bool, bool) -> bool) -> Option<
         }
         _ => None,
     }
+}
+
+/// Whether the (canonically named) directives hide the element from clients.
+pub(super) fn is_inaccessible(directives: &[Node<Directive>]) -> bool {
+    directives
+        .iter()
+        .any(|directive| directive.name == "inaccessible")
 }
 
 /// For outputs: nullable wherever either type is nullable.
@@ -103,7 +110,13 @@ pub(super) fn merge_enum(
 
     for (value, graphs) in &by_value {
         let everywhere = graphs.len() == all_graphs.len();
-        if !everywhere && as_input {
+        // Clients never see an inaccessible value, so they cannot send it to a subgraph that
+        // lacks it: such a value is kept wherever it is defined, as Apollo does.
+        let inaccessible = sources
+            .iter()
+            .filter_map(|(_, ty)| ty.values.get(*value))
+            .any(|definition| is_inaccessible(&definition.directives));
+        if !everywhere && as_input && !inaccessible {
             if as_output {
                 let missing: Vec<usize> = all_graphs
                     .iter()
@@ -181,14 +194,17 @@ pub(super) fn merge_input_object(
         let all_types_equal = definitions
             .iter()
             .all(|(_, definition)| definition.ty == definitions[0].1.ty);
-        let join_fields = if all_types_equal {
+        // Only an inaccessible input field can be missing from some subgraph here; its
+        // `@join__field`s then say which subgraphs accept it.
+        let everywhere = definitions.len() == sources.len();
+        let join_fields = if all_types_equal && everywhere {
             Vec::new()
         } else {
             definitions
                 .iter()
                 .map(|(graph, definition)| JoinField {
                     graph: Some(*graph),
-                    ty: Some(definition.ty.clone()),
+                    ty: (!all_types_equal).then(|| definition.ty.clone()),
                     ..JoinField::default()
                 })
                 .collect()
@@ -278,7 +294,14 @@ fn merge_input_values<'a>(
     let mut merged = Vec::new();
     for (name, definitions) in by_name {
         let coordinate = coordinate_of(owner, name);
-        if definitions.len() < sources.len() {
+        // Clients cannot send an inaccessible input field, so it may be missing from some
+        // subgraphs (Apollo keeps it); an inaccessible argument is still dropped unless every
+        // subgraph has it.
+        let kept_anyway = position == Position::InputField
+            && definitions
+                .iter()
+                .any(|(_, definition)| is_inaccessible(&definition.directives));
+        if definitions.len() < sources.len() && !kept_anyway {
             let required: Vec<(usize, &InputValue)> = definitions
                 .iter()
                 .copied()
@@ -340,7 +363,7 @@ fn merge_input_values<'a>(
         let mut defaults: Vec<(usize, String)> = Vec::new();
         for (graph, definition) in &definitions {
             if let Some(default) = &definition.default {
-                defaults.push((*graph, default.to_string()));
+                defaults.push((*graph, default.serialize().no_indent().to_string()));
             }
         }
         if defaults.iter().any(|(_, value)| *value != defaults[0].1) {

@@ -4,11 +4,17 @@
 mod cases;
 mod demo;
 mod errors;
+mod federation1;
+mod inaccessible;
+mod interfaces;
+mod overrides;
+mod values;
 
 use apollo_compiler::Schema;
 
 use super::{compose, ErrorCode};
 use crate::sources::SubgraphSdl;
+use crate::supergraph::Supergraph;
 
 /// The `@link` a Federation 2 subgraph (async-graphql, for one) puts in front of its SDL.
 const FED2_LINK: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@override", "@inaccessible", "@tag", "@interfaceObject"])"#;
@@ -23,6 +29,18 @@ fn fed2(name: &str, sdl: &str) -> SubgraphSdl {
     }
 }
 
+/// A subgraph linking federation v2.`minor` with every directive imported.
+fn fed2_at(minor: u32, name: &str, sdl: &str) -> SubgraphSdl {
+    let link = format!(
+        r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.{minor}", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@override", "@inaccessible", "@tag", "@interfaceObject"])"#
+    );
+    SubgraphSdl {
+        name: name.to_string(),
+        url: Some(format!("http://{name}:4000/graphql")),
+        sdl: format!("{link}\n{sdl}"),
+    }
+}
+
 /// A subgraph whose SDL is used as given: Federation 1 when it has no `@link`.
 fn raw(name: &str, sdl: &str) -> SubgraphSdl {
     SubgraphSdl {
@@ -33,7 +51,8 @@ fn raw(name: &str, sdl: &str) -> SubgraphSdl {
     }
 }
 
-/// Composes, checks the supergraph validates and does not depend on the subgraphs' order.
+/// Composes, checks the supergraph validates, that the gateway's model reads it, and that it
+/// does not depend on the subgraphs' order.
 fn compose_valid(subgraphs: &[SubgraphSdl]) -> String {
     let supergraph = match compose(subgraphs) {
         Ok(supergraph) => supergraph,
@@ -41,6 +60,9 @@ fn compose_valid(subgraphs: &[SubgraphSdl]) -> String {
     };
     if let Err(invalid) = Schema::parse_and_validate(&supergraph, "supergraph.graphql") {
         panic!("invalid supergraph:\n{}\n{supergraph}", invalid.errors);
+    }
+    if let Err(error) = Supergraph::parse(&supergraph) {
+        panic!("the model cannot read the supergraph: {error}\n{supergraph}");
     }
     let reversed: Vec<SubgraphSdl> = subgraphs.iter().rev().cloned().collect();
     assert_eq!(
