@@ -153,7 +153,6 @@ async fn progressive_override_percent_labels_and_config_labels() {
 }
 
 #[tokio::test]
-#[ignore = "seam: our composition drops `@override(label:)` and overrides the field outright"]
 async fn progressive_override_through_our_composition() {
     let parity = progressive().await;
     for _ in 0..5 {
@@ -205,7 +204,6 @@ async fn progressive_override_percent_50_sends_requests_to_both_subgraphs() {
 }
 
 #[tokio::test]
-#[ignore = "seam: our composition drops `@override(label:)` and overrides the field outright"]
 async fn progressive_override_percent_50_through_our_composition() {
     let parity = progressive().await;
     let (catalog, pricing) = half_draws(&parity, "seam").await;

@@ -38,6 +38,7 @@ fn fed2_at(minor: u32, name: &str, sdl: &str) -> SubgraphSdl {
         name: name.to_string(),
         url: Some(format!("http://{name}:4000/graphql")),
         sdl: format!("{link}\n{sdl}"),
+        ..SubgraphSdl::default()
     }
 }
 
