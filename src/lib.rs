@@ -2,6 +2,7 @@
 //!
 //! The modules follow the pipeline: `config ▶ sources ▶ compose ▶ supergraph ▶ plan ▶ execute ▶ http`.
 
+pub mod bridge;
 pub mod compose;
 pub mod config;
 pub mod demo;
@@ -12,4 +13,5 @@ pub mod plan;
 pub mod response;
 pub mod sources;
 pub mod startup;
+pub mod subscriptions;
 pub mod supergraph;

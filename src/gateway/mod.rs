@@ -20,7 +20,7 @@ use crate::supergraph::Supergraph;
 use prepare::OperationCache;
 
 /// A GraphQL-over-HTTP request; `null` is accepted for every member.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphqlRequest {
     #[serde(default)]
@@ -76,6 +76,8 @@ pub struct Gateway {
     overrides: std::collections::HashMap<String, SubgraphOverride>,
     /// Custom progressive-override labels switched on for every request (`override_labels`).
     override_labels: Vec<String>,
+    /// Where event subgraphs' subscription fields get their events and publish fields send them.
+    bridge: crate::bridge::SharedBridge,
 }
 
 impl Gateway {
@@ -85,7 +87,18 @@ impl Gateway {
             client: subgraph_client(),
             overrides,
             override_labels: Vec::new(),
+            bridge: std::sync::Arc::new(crate::bridge::memory::MemoryBridge::new()),
         }
+    }
+
+    /// Uses `bridge` for event subgraphs instead of a fresh in-process one.
+    pub fn with_bridge(mut self, bridge: crate::bridge::SharedBridge) -> Self {
+        self.bridge = bridge;
+        self
+    }
+
+    pub fn bridge(&self) -> &crate::bridge::SharedBridge {
+        &self.bridge
     }
 
     /// Switches on these custom `@override` labels for every request.
@@ -202,6 +215,27 @@ impl Gateway {
             outcome: Outcome::Executed,
             body: shape_response(&input, &output.data, output.errors),
         }
+    }
+}
+
+impl Gateway {
+    /// Starts a subscription operation; each response of the stream is a complete GraphQL
+    /// response body. Request errors (parse, validation, not a subscription) come back as `Err`
+    /// with the body to send once.
+    pub async fn subscribe(
+        &self,
+        request: GraphqlRequest,
+        context: crate::subscriptions::SubscriptionContext,
+    ) -> Result<crate::subscriptions::ResponseStream, GatewayResponse> {
+        // Wired by the subscription engine (issue 4, in progress).
+        let _ = (request, context);
+        Err(GatewayResponse::errors(
+            Outcome::RequestError,
+            &[GraphqlError::new(
+                "subscriptions are not available yet",
+                "SUBSCRIPTION_NOT_SUPPORTED",
+            )],
+        ))
     }
 }
 

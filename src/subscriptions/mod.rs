@@ -1,0 +1,17 @@
+//! Subscriptions: event sources (bridge topics, subgraph subscriptions), the per-event execution
+//! of the rest of the plan, and fan-out to clients. Client protocols live in `crate::http`.
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+/// The responses of one subscription, each a complete GraphQL response body
+/// (`{"data":…}` / `{"errors":…}`), in order. The stream ends when the subscription completes
+/// (the source ended, or a fatal error was sent as the last item).
+pub type ResponseStream = BoxStream<'static, Bytes>;
+
+/// What a client protocol knows about the client beyond the operation.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionContext {
+    /// The `connection_init` payload of a WebSocket client (for header propagation).
+    pub init_payload: Option<serde_json::Value>,
+}
