@@ -15,6 +15,9 @@ use futures::future::join_all;
 
 use crate::config::{Config, MergeRule};
 
+/// Composition prints supergraph SDL strings with the same escaping as the SDL printed here.
+pub(crate) use introspection::string_literal;
+
 /// One subgraph's SDL together with where it is served.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubgraphSdl {

@@ -11,6 +11,7 @@ use super::model::{
     Graph, JoinField, JoinType, JoinVersion, SuperField, SuperInputValue, SuperType, Supergraph,
 };
 use super::subgraph::TypeKind;
+use crate::sources::string_literal;
 
 /// `@join__directive` (join v0.4 and later) carries subgraph directives the supergraph passes on;
 /// Seam composes none, but declares it as Apollo does so the header matches the linked version.
@@ -402,25 +403,4 @@ fn fits_block_string(text: &str) -> bool {
         .min()
         .unwrap_or(0);
     common_indent == 0
-}
-
-/// A GraphQL string literal with the characters that need it escaped.
-pub(super) fn string_literal(text: &str) -> String {
-    let mut literal = String::with_capacity(text.len() + 2);
-    literal.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => literal.push_str("\\\""),
-            '\\' => literal.push_str("\\\\"),
-            '\n' => literal.push_str("\\n"),
-            '\r' => literal.push_str("\\r"),
-            '\t' => literal.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(literal, "\\u{:04X}", c as u32);
-            }
-            c => literal.push(c),
-        }
-    }
-    literal.push('"');
-    literal
 }

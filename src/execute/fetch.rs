@@ -10,9 +10,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Map;
 
+use super::representation::{has_required_fields, report_unmet_requirements, write_projection};
 use super::value::{write_json_string, Object, Value};
 
-use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::{EntityFetch, FetchNode, PathElement};
 use crate::response::{GraphqlError, PathSegment};
 
@@ -355,52 +355,6 @@ pub(super) fn collect_targets(
     prepared
 }
 
-/// Whether every field of the representation is in `object` (null counts: it is a value the
-/// owner gave). A missing one means its owner never resolved this entity (it answered `null` for
-/// it, or an earlier fetch skipped it): sending null instead would let the subgraph compute from
-/// a value nobody gave.
-fn has_required_fields(object: &Object, representation: &SelectionSet) -> bool {
-    representation.items.iter().all(|item| match item {
-        Selection::Field(field) => {
-            field.name == "__typename" || object.get(field.response_key().as_str()).is_some()
-        }
-        Selection::Fragment(_) => true,
-    })
-}
-
-/// Reports an entity whose `@requires` fields are missing at the first field the fetch was to
-/// add, unless an earlier error already explains it (a failed fetch, a field error inside it, or
-/// this same report from the previous link of a chain of requirements).
-fn report_unmet_requirements(
-    fetch: &FetchNode,
-    entity_type: &crate::plan::EntityType,
-    indices: &[usize],
-    report: &mut Report,
-) {
-    let object_path = client_path(fetch, indices);
-    let explained = report.failed_objects.contains(&object_path)
-        || report.errors.iter().any(|e| {
-            e.path
-                .as_deref()
-                .is_some_and(|path| path.starts_with(&object_path))
-        });
-    if explained {
-        return;
-    }
-    let mut path = object_path.clone();
-    if let Some(key) = &entity_type.error_key {
-        path.push(PathSegment::Key(key.to_string()));
-    }
-    let message = format!(
-        "cannot fetch from subgraph '{}': fields it requires of this {} are missing",
-        fetch.service_name, entity_type.name
-    );
-    report
-        .errors
-        .push(GraphqlError::new(message, "REQUIRES_INPUT_MISSING").with_path(path));
-    report.failed_objects.push(object_path);
-}
-
 /// Called for every entity target with the list indices that lead to it.
 type TargetVisitor<'v, 'f> = dyn FnMut(&'v Object, &[usize]) + 'f;
 
@@ -438,107 +392,6 @@ fn visit_targets<'v>(
                 }
             }
         }
-    }
-}
-
-/// Writes `object` projected on `selection`: the representation of an entity.
-/// `forced_typename` replaces the object's own `__typename` at the top level.
-fn write_projection(
-    out: &mut Vec<u8>,
-    object: &Object,
-    selection: &SelectionSet,
-    typename: &str,
-    forced_typename: Option<&str>,
-) {
-    out.push(b'{');
-    let mut first = true;
-    write_projection_fields(
-        out,
-        object,
-        selection,
-        Some(typename),
-        forced_typename,
-        &mut first,
-    );
-    out.push(b'}');
-}
-
-fn write_projection_fields(
-    out: &mut Vec<u8>,
-    object: &Object,
-    selection: &SelectionSet,
-    typename: Option<&str>,
-    forced_typename: Option<&str>,
-    first: &mut bool,
-) {
-    for item in &selection.items {
-        match item {
-            Selection::Field(field) => {
-                // Read under the response key, written under the field's name: the planner aliases
-                // a key or `@requires` field whose name a client alias already uses at that level.
-                let key = field.response_key();
-                if !*first {
-                    out.push(b',');
-                }
-                *first = false;
-                write_json_string(out, &field.name);
-                out.push(b':');
-                if field.name == "__typename" {
-                    let name = forced_typename
-                        .or_else(|| object.get("__typename").and_then(Value::as_str))
-                        .or(typename)
-                        .unwrap_or_default();
-                    write_json_string(out, name);
-                    continue;
-                }
-                match object.get(key.as_str()) {
-                    None | Some(Value::Null) => out.extend_from_slice(b"null"),
-                    Some(value) if field.selections.is_empty() => value.write_json(out),
-                    Some(value) => write_projection_value(out, value, &field.selections),
-                }
-            }
-            Selection::Fragment(fragment) => {
-                let applies = match (
-                    &fragment.type_condition,
-                    object.get("__typename").and_then(Value::as_str),
-                ) {
-                    (Some(condition), Some(actual)) => condition == actual,
-                    _ => true,
-                };
-                if applies {
-                    write_projection_fields(
-                        out,
-                        object,
-                        &fragment.selections,
-                        None,
-                        forced_typename,
-                        first,
-                    );
-                }
-            }
-        }
-    }
-}
-
-fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &SelectionSet) {
-    match value {
-        Value::Object(object) => {
-            out.push(b'{');
-            let mut first = true;
-            write_projection_fields(out, object, selection, None, None, &mut first);
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_projection_value(out, item, selection);
-            }
-            out.push(b']');
-        }
-        other => other.write_json(out),
     }
 }
 
@@ -782,7 +635,8 @@ fn entity_error_paths(
         .collect()
 }
 
-fn client_path(fetch: &FetchNode, indices: &[usize]) -> Vec<PathSegment> {
+/// The client path of the object an entity fetch reaches through the list `indices`.
+pub(super) fn client_path(fetch: &FetchNode, indices: &[usize]) -> Vec<PathSegment> {
     let mut indices = indices.iter();
     let mut path = Vec::with_capacity(fetch.merge_path.len());
     for element in &fetch.merge_path {

@@ -6,6 +6,7 @@
 mod fetch;
 pub mod json;
 mod lookup;
+mod representation;
 pub mod shape;
 pub mod value;
 

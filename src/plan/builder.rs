@@ -23,6 +23,9 @@ use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 type Conditions = Vec<(Name, bool)>;
 
 mod arrange;
+mod interface_object;
+mod jump;
+mod shareable;
 
 struct Group {
     subgraph: SubgraphId,
@@ -277,97 +280,23 @@ impl<'a> Builder<'a> {
             .possible_types_in(type_name, subgraph)
             .to_vec();
         if possible.is_empty() {
-            possible = crate::supergraph::possible_types(&self.supergraph.schema, type_name)
-                .into_iter()
-                .filter(|p| self.supergraph.type_in_graph(p, subgraph))
-                .collect();
+            possible = self.possible_types_in_graph(type_name, subgraph);
         }
         let mut out = SelectionSet::default();
         out.add_typename();
         for object_type in possible {
             let inner = self.plan_object(group, &object_type, set, path, provides, conditions)?;
-            if !inner.is_empty() {
-                out.add_fragment(Fragment {
-                    type_condition: Some(object_type),
-                    directives: DirectiveList::new(),
-                    selections: inner,
-                });
-            }
+            add_type_case(&mut out, object_type, inner);
         }
         Ok(out)
     }
 
-    /// Plans a selection on an interface that `group`'s subgraph sees as an `@interfaceObject`: it
-    /// answers the interface's own fields, but only a subgraph owning the interface as an entity
-    /// knows each object's concrete type, so `__typename` and fragments on implementations are
-    /// fetched from there with representations named after the interface.
-    fn plan_interface_object(
-        &mut self,
-        group: usize,
-        interface: &Name,
-        set: &exe::SelectionSet,
-        path: &[PathElement],
-        provides: Option<&exe::SelectionSet>,
-        conditions: &Conditions,
-    ) -> Result<SelectionSet, PlanError> {
-        let subgraph = self.groups[group].subgraph;
-        let on_interface = self.collect(set, interface)?;
-        let mut out =
-            self.plan_collected(group, interface, &on_interface, path, provides, conditions)?;
-        // Representations of the interface must name it; the subgraph answers with its own name.
-        out.add_typename();
-        let wants_typename = on_interface.iter().any(|c| c.field.name == "__typename");
-        let mut concrete = Vec::new();
-        for object_type in crate::supergraph::possible_types(&self.supergraph.schema, interface) {
-            let extra: Vec<Collected<'_>> = self
-                .collect(set, &object_type)?
-                .into_iter()
-                .filter(|c| {
-                    !on_interface
-                        .iter()
-                        .any(|i| i.field.response_key() == c.field.response_key())
-                })
-                .collect();
-            if !extra.is_empty() {
-                concrete.push((object_type, extra));
-            }
-        }
-        if !wants_typename && concrete.is_empty() {
-            return Ok(out);
-        }
-        let owners = self.supergraph.entity_graphs(interface);
-        let Some((owner, key)) = self.choose_key(interface, subgraph, &owners) else {
-            return Err(PlanError::NoKey {
-                type_name: interface.to_string(),
-                field: "__typename".to_owned(),
-                from: self.supergraph.subgraph(subgraph).name.to_string(),
-                to: owners
-                    .iter()
-                    .map(|s| self.supergraph.subgraph(*s).name.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        };
-        let owner_group = self.jump_group(
-            group, interface, interface, owner, &key, None, path, conditions, conditions, &mut out,
-        )?;
-        let mut fields = SelectionSet::default();
-        fields.add_typename();
-        for (object_type, extra) in concrete {
-            let inner =
-                self.plan_collected(owner_group, &object_type, &extra, path, None, conditions)?;
-            if !inner.is_empty() {
-                fields.add_fragment(Fragment {
-                    type_condition: Some(object_type),
-                    directives: DirectiveList::new(),
-                    selections: inner,
-                });
-            }
-        }
-        if let Some(entry) = self.entry_mut(owner_group, interface) {
-            entry.fields.merge(fields);
-        }
-        Ok(out)
+    /// The object types of the abstract `type_name` that `subgraph` defines, read from the schema.
+    fn possible_types_in_graph(&self, type_name: &Name, subgraph: SubgraphId) -> Vec<Name> {
+        crate::supergraph::possible_types(&self.supergraph.schema, type_name)
+            .into_iter()
+            .filter(|t| self.supergraph.type_in_graph(t, subgraph))
+            .collect()
     }
 
     fn plan_object(
@@ -508,9 +437,7 @@ impl<'a> Builder<'a> {
                 child_provides.as_deref(),
             );
         if partial {
-            let mut others = SelectionSet::default();
-            let snapshot = self.groups.len();
-            let jumped = self.plan_jump(
+            if let Some(others) = self.jump_elsewhere(
                 group,
                 object_type,
                 c,
@@ -518,14 +445,10 @@ impl<'a> Builder<'a> {
                 conditions,
                 &field_conditions,
                 &field_type,
-                &mut others,
-                Some(subgraph),
-            );
-            if jumped.is_ok() {
+            ) {
                 out.merge(others);
                 return Ok(());
             }
-            self.groups.truncate(snapshot);
         }
         // No subgraph has every selected field: this one answers the fields it has, and the rest
         // of the value comes from another subgraph through the parent entity.
@@ -541,9 +464,7 @@ impl<'a> Builder<'a> {
                     field: rest,
                     directives: c.directives.clone(),
                 };
-                let mut others = SelectionSet::default();
-                let snapshot = self.groups.len();
-                let jumped = self.plan_jump(
+                let jumped = self.jump_elsewhere(
                     group,
                     object_type,
                     &rest,
@@ -551,19 +472,17 @@ impl<'a> Builder<'a> {
                     conditions,
                     &field_conditions,
                     &field_type,
-                    &mut others,
-                    Some(subgraph),
                 );
-                if jumped.is_ok() {
-                    out.merge(others);
-                    here_collected = Collected {
-                        field: here,
-                        directives: c.directives.clone(),
-                    };
-                    &here_collected
-                } else {
-                    self.groups.truncate(snapshot);
-                    c
+                match jumped {
+                    Some(others) => {
+                        out.merge(others);
+                        here_collected = Collected {
+                            field: here,
+                            directives: c.directives.clone(),
+                        };
+                        &here_collected
+                    }
+                    None => c,
                 }
             }
             None => c,
@@ -593,6 +512,42 @@ impl<'a> Builder<'a> {
         )
     }
 
+    /// Plans `c` in a subgraph other than `group`'s that answers all of its selection, and returns
+    /// what the parent's selection in `group` gains for it (key and `@requires` fields). `None`
+    /// when there is no such jump: the groups the attempt created are dropped, so the caller can
+    /// still resolve (part of) the field where it is.
+    #[allow(clippy::too_many_arguments)]
+    fn jump_elsewhere(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        c: &Collected<'_>,
+        path: &[PathElement],
+        conditions: &Conditions,
+        field_conditions: &Conditions,
+        field_type: &Name,
+    ) -> Option<SelectionSet> {
+        let mut others = SelectionSet::default();
+        let snapshot = self.groups.len();
+        let here = self.groups[group].subgraph;
+        let jumped = self.plan_jump(
+            group,
+            object_type,
+            c,
+            path,
+            conditions,
+            field_conditions,
+            field_type,
+            &mut others,
+            Some(here),
+        );
+        if jumped.is_err() {
+            self.groups.truncate(snapshot);
+            return None;
+        }
+        Some(others)
+    }
+
     /// The field `name` of a `@provides` selection as it applies to an object of `object_type`:
     /// a fragment's fields are provided only for the types its condition covers.
     fn find_provided<'s>(
@@ -614,591 +569,13 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// Whether `selection` on `type_name`, resolved in `subgraph`, reaches a field the subgraph
-    /// does not resolve through value types only (an entity on the way can fetch it elsewhere).
-    /// Fields in `provides` count as resolved.
-    fn needs_other(
-        &self,
-        subgraph: SubgraphId,
-        type_name: &Name,
-        selection: &exe::SelectionSet,
-        provides: Option<&exe::SelectionSet>,
-    ) -> bool {
-        if selection.selections.is_empty() || self.supergraph.is_entity(type_name) {
-            return false;
-        }
-        let types = if self.supergraph.is_abstract(type_name) {
-            crate::supergraph::possible_types(&self.supergraph.schema, type_name)
-                .into_iter()
-                .filter(|t| self.supergraph.type_in_graph(t, subgraph))
-                .collect()
-        } else {
-            vec![type_name.clone()]
-        };
-        types.iter().any(|t| {
-            if self.supergraph.is_entity(t) {
-                return false;
-            }
-            let Ok(collected) = self.collect(selection, t) else {
-                return false;
-            };
-            collected.iter().any(|c| {
-                if c.field.name.starts_with("__") {
-                    return false;
-                }
-                let provided = provides.and_then(|p| self.find_provided(p, t, &c.field.name));
-                let resolves = provided.is_some()
-                    || self
-                        .supergraph
-                        .field_resolvers(t, &c.field.name, self.labels)
-                        .contains(&subgraph);
-                !resolves
-                    || self.needs_other(
-                        subgraph,
-                        &self.field_type(t, c.field),
-                        &c.field.selection_set,
-                        provided.map(|p| &p.selection_set),
-                    )
-            })
-        })
-    }
-
-    /// How many fields of `selection` on the object type `type_name` `subgraph` does not resolve
-    /// itself (zero for abstract and leaf types: their fields are not counted).
-    fn fields_elsewhere(
-        &self,
-        subgraph: SubgraphId,
-        type_name: &Name,
-        selection: &exe::SelectionSet,
-    ) -> usize {
-        if selection.selections.is_empty() || self.supergraph.is_abstract(type_name) {
-            return 0;
-        }
-        let Ok(collected) = self.collect(selection, type_name) else {
-            return 0;
-        };
-        collected
-            .iter()
-            .filter(|c| {
-                !c.field.name.starts_with("__")
-                    && !self
-                        .supergraph
-                        .field_resolvers(type_name, &c.field.name, self.labels)
-                        .contains(&subgraph)
-            })
-            .count()
-    }
-
-    /// Splits the selection of a value-type field that `subgraph` answers only in part: the field
-    /// with the selections `subgraph` resolves, and the field with the others. `None` when there
-    /// is nothing to split off, or the type is abstract or an entity.
-    fn split_value_field(
-        &self,
-        subgraph: SubgraphId,
-        field_type: &Name,
-        c: &Collected<'_>,
-    ) -> Option<(Node<exe::Field>, Node<exe::Field>)> {
-        if c.field.selection_set.selections.is_empty()
-            || self.supergraph.is_abstract(field_type)
-            || self.supergraph.is_entity(field_type)
-        {
-            return None;
-        }
-        let collected = self.collect(&c.field.selection_set, field_type).ok()?;
-        let mut here = exe::SelectionSet::new(field_type.clone());
-        let mut rest = exe::SelectionSet::new(field_type.clone());
-        for child in &collected {
-            let name = &child.field.name;
-            let stays = name.starts_with("__")
-                || (self
-                    .supergraph
-                    .field_resolvers(field_type, name, self.labels)
-                    .contains(&subgraph)
-                    && !self.needs_other(
-                        subgraph,
-                        &self.field_type(field_type, child.field),
-                        &child.field.selection_set,
-                        None,
-                    ));
-            // Fragments are flattened away, so their conditions move onto the field itself.
-            let mut field = (**child.field).clone();
-            field
-                .directives
-                .retain(|d| d.name != "skip" && d.name != "include");
-            field.directives.extend(child.directives.iter().cloned());
-            let side = if stays { &mut here } else { &mut rest };
-            side.selections
-                .push(exe::Selection::Field(Node::new(field)));
-        }
-        if rest.selections.is_empty() {
-            return None;
-        }
-        if here.selections.is_empty() {
-            // The field itself still comes from this subgraph; it needs a selection.
-            let definition = self.supergraph.schema.type_field(field_type, "__typename");
-            let typename = exe::Field::new(
-                apollo_compiler::name!("__typename"),
-                definition.ok()?.node.clone(),
-            );
-            here.selections
-                .push(exe::Selection::Field(Node::new(typename)));
-        }
-        let with = |set: exe::SelectionSet| {
-            let mut field = (**c.field).clone();
-            field.selection_set = set;
-            Node::new(field)
-        };
-        Some((with(here), with(rest)))
-    }
-
-    /// Moves `c` to another subgraph through an entity fetch at the parent's path.
-    #[allow(clippy::too_many_arguments)]
-    fn plan_jump(
-        &mut self,
-        group: usize,
-        object_type: &Name,
-        c: &Collected<'_>,
-        field_path: &[PathElement],
-        parent_conditions: &Conditions,
-        field_conditions: &Conditions,
-        field_type: &Name,
-        out: &mut SelectionSet,
-        exclude: Option<SubgraphId>,
-    ) -> Result<(), PlanError> {
-        let name = &c.field.name;
-        let from = self.groups[group].subgraph;
-        let parent_path = &field_path[..field_path.len() - 1 - list_depth(c.field.ty())];
-        // The type the target knows the object as: itself, or for a field an implementation gets
-        // from an `@interfaceObject`, the interface (representations then carry its name).
-        let mut entity_type = object_type.clone();
-        let mut resolvers = self
-            .supergraph
-            .field_resolvers(object_type, name, self.labels);
-        if resolvers.is_empty() {
-            if let Some((interface, graphs)) = self.interface_object_resolvers(object_type, name) {
-                entity_type = interface;
-                resolvers = graphs;
-            }
-        }
-        if let Some(excluded) = exclude {
-            resolvers.retain(|&g| {
-                g != excluded && !self.needs_other(g, field_type, &c.field.selection_set, None)
-            });
-        }
-        if resolvers.is_empty() {
-            return Err(PlanError::Unresolvable {
-                type_name: object_type.to_string(),
-                field: name.to_string(),
-            });
-        }
-        // Prefer a subgraph we already fetch from at this path: the field then rides along.
-        let mut ordered: Vec<SubgraphId> = resolvers
-            .iter()
-            .copied()
-            .filter(|s| {
-                self.groups.iter().any(|g| {
-                    g.subgraph == *s && g.entity_types.is_some() && g.merge_path == parent_path
-                })
-            })
-            .collect();
-        // Otherwise prefer the subgraph that can also take most of the sibling fields, so that a
-        // `@shareable` field rides along with them instead of costing a fetch of its own.
-        let siblings = self.jump_targets.last();
-        let sibling_count = |s: &SubgraphId| {
-            siblings
-                .and_then(|t| t.iter().find(|(g, _)| g == s))
-                .map_or(0, |(_, n)| *n)
-        };
-        let mut rest: Vec<SubgraphId> = resolvers
-            .iter()
-            .copied()
-            .filter(|s| !ordered.contains(s))
-            .collect();
-        rest.sort_by_key(|s| std::cmp::Reverse(sibling_count(s)));
-        ordered.extend(rest);
-        let Some((target, key)) = self.choose_key(&entity_type, from, &ordered) else {
-            return Err(PlanError::NoKey {
-                type_name: object_type.to_string(),
-                field: name.to_string(),
-                from: self.supergraph.subgraph(from).name.to_string(),
-                to: resolvers
-                    .iter()
-                    .map(|s| self.supergraph.subgraph(*s).name.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        };
-        let requires = self
-            .supergraph
-            .field_source(&entity_type, name, target)
-            .and_then(|s| s.requires.clone());
-        let entity_group = self.jump_group(
-            group,
-            object_type,
-            &entity_type,
-            target,
-            &key,
-            requires.as_deref(),
-            parent_path,
-            parent_conditions,
-            field_conditions,
-            out,
-        )?;
-        let provides = self
-            .supergraph
-            .field_source(&entity_type, name, target)
-            .and_then(|s| s.provides.clone());
-        let selections = self.plan_composite(
-            entity_group,
-            field_type,
-            &c.field.selection_set,
-            field_path,
-            provides.as_deref(),
-            field_conditions,
-        )?;
-        let field = client_field(c, selections);
-        if let Some(entry) = self.entry_mut(entity_group, &entity_type) {
-            entry.fields.add_field(field);
-        }
-        Ok(())
-    }
-
-    /// The interface of `object_type` that an `@interfaceObject` subgraph extends with `field`, and
-    /// the subgraphs that resolve it there.
-    fn interface_object_resolvers(
-        &self,
-        object_type: &Name,
-        field: &Name,
-    ) -> Option<(Name, Vec<SubgraphId>)> {
-        self.supergraph
-            .interface_objects_of(object_type)
-            .find_map(|(interface, graphs)| {
-                let resolvers: Vec<SubgraphId> = self
-                    .supergraph
-                    .field_resolvers(interface, field, self.labels)
-                    .into_iter()
-                    .filter(|g| graphs.contains(g))
-                    .collect();
-                (!resolvers.is_empty()).then(|| (interface.clone(), resolvers))
-            })
-    }
-
-    /// The first of `targets` with a key of `entity_type` that `from` can send. A key `from` cannot
-    /// provide alone is still usable when other subgraphs can fill it in (a key reached through a
-    /// third subgraph): its fields are then planned like `@requires` fields.
-    fn choose_key(
-        &self,
-        entity_type: &Name,
-        from: SubgraphId,
-        targets: &[SubgraphId],
-    ) -> Option<(SubgraphId, exe::SelectionSet)> {
-        targets
-            .iter()
-            .find_map(|&t| self.reachable_key(entity_type, from, t).map(|k| (t, k)))
-            .or_else(|| {
-                targets.iter().find_map(|&t| {
-                    if self
-                        .key_jumps
-                        .iter()
-                        .any(|(n, g)| n == entity_type && *g == t)
-                    {
-                        return None;
-                    }
-                    self.supergraph
-                        .keys_in(entity_type, t)
-                        .find(|k| k.resolvable)
-                        .map(|k| (t, (*k.selection).clone()))
-                })
-            })
-    }
-
-    /// Plans the key (and `@requires`) fields of `object_type` in `group` and returns the entity
-    /// group of `target` at `parent_path` that will receive the representations.
-    #[allow(clippy::too_many_arguments)]
-    fn jump_group(
-        &mut self,
-        group: usize,
-        object_type: &Name,
-        entity_type: &Name,
-        target: SubgraphId,
-        key: &exe::SelectionSet,
-        requires: Option<&exe::SelectionSet>,
-        parent_path: &[PathElement],
-        parent_conditions: &Conditions,
-        field_conditions: &Conditions,
-        out: &mut SelectionSet,
-    ) -> Result<usize, PlanError> {
-        let key = self.avoid_client_keys(key);
-        let mut deps = vec![group];
-        // Key fields `group` cannot resolve come from other fetches, which the jump then waits for.
-        self.touched.push(Vec::new());
-        self.key_jumps.push((entity_type.clone(), target));
-        let key_fields = self.plan_object(
-            group,
-            object_type,
-            &key,
-            parent_path,
-            None,
-            parent_conditions,
-        );
-        self.key_jumps.pop();
-        let touched = self.pop_touched();
-        out.merge(key_fields?);
-        let mut representation = SelectionSet::default();
-        representation.add_typename();
-        representation.merge(plain_selection(&key));
-        let by_interface = entity_type != object_type;
-        if by_interface {
-            // The objects' own `__typename` picks which of them go to this fetch.
-            out.add_typename();
-        }
-        // No `__typename` is fetched otherwise: `object_type` is concrete, so representations take
-        // it from the plan. Under an abstract type the objects carry it already (`plan_composite`).
-        let mut touched_all = touched;
-        if let Some(requires) = requires {
-            let requires = self.avoid_client_keys(requires);
-            self.touched.push(Vec::new());
-            let required = self.plan_object(
-                group,
-                object_type,
-                &requires,
-                parent_path,
-                None,
-                parent_conditions,
-            );
-            touched_all.extend(self.pop_touched());
-            out.merge(required?);
-            representation.merge(plain_selection(&requires));
-        }
-        for t in touched_all {
-            if !deps.contains(&t) {
-                deps.push(t);
-            }
-        }
-        deps.sort_unstable();
-        let key_fields = plain_selection(&key).top_level_keys();
-        let index = self.entity_group(
-            target,
-            parent_path,
-            deps,
-            field_conditions,
-            entity_type,
-            by_interface.then_some(object_type),
-            representation,
-            key_fields,
-        );
-        if !by_interface && self.supergraph.is_abstract(entity_type) {
-            // Objects an `@interfaceObject` subgraph returned: an earlier fetch from the owner may
-            // have written their concrete `__typename`, and they still go as the interface.
-            let implementations =
-                crate::supergraph::possible_types(&self.supergraph.schema, entity_type);
-            if let Some(entry) = self.entry_mut(index, entity_type) {
-                for t in implementations {
-                    if !entry.object_types.contains(&t) {
-                        entry.object_types.push(t);
-                    }
-                }
-            }
-        }
-        Ok(index)
-    }
-
-    /// Ends a `touched` frame; the enclosing frame (an outer `@requires`) waits for them too.
-    fn pop_touched(&mut self) -> Vec<usize> {
-        let touched = self.touched.pop().unwrap_or_default();
-        if let Some(outer) = self.touched.last_mut() {
-            for &t in &touched {
-                if !outer.contains(&t) {
-                    outer.push(t);
-                }
-            }
-        }
-        touched
-    }
-
+    /// The entry of `entity_type` in entity group `group`, where fields fetched for it go.
     fn entry_mut(&mut self, group: usize, entity_type: &Name) -> Option<&mut EntityEntry> {
         self.groups[group]
             .entity_types
             .as_mut()?
             .iter_mut()
             .find(|e| &e.name == entity_type)
-    }
-
-    /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name a
-    /// client field of another name or other arguments uses as its response key
-    /// (`{ upc: name shippingEstimate }`, `{ price(currency: EUR) }` beside a required
-    /// `price(currency: USD)`): one fetch cannot hold both under one key. Representations read
-    /// the alias and send the name.
-    fn avoid_client_keys(&self, set: &exe::SelectionSet) -> exe::SelectionSet {
-        let mut set = set.clone();
-        let Some(client) = self.response_keys.last() else {
-            return set;
-        };
-        for selection in &mut set.selections {
-            let exe::Selection::Field(field) = selection else {
-                continue;
-            };
-            let taken = client.iter().any(|c| {
-                c.key == field.name && (c.name != field.name || c.arguments != field.arguments)
-            });
-            if field.alias.is_none() && taken {
-                if let Ok(alias) = Name::new(&format!("seam__{}", field.name)) {
-                    field.make_mut().alias = Some(alias);
-                }
-            }
-        }
-        set
-    }
-
-    /// A resolvable key of `object_type` in `target` whose fields `from` can all provide.
-    fn reachable_key(
-        &self,
-        object_type: &Name,
-        from: SubgraphId,
-        target: SubgraphId,
-    ) -> Option<exe::SelectionSet> {
-        self.supergraph
-            .keys_in(object_type, target)
-            .filter(|k| k.resolvable)
-            .find(|k| self.providable(&k.selection, from))
-            .map(|k| (*k.selection).clone())
-    }
-
-    fn providable(&self, set: &exe::SelectionSet, from: SubgraphId) -> bool {
-        set.selections.iter().all(|s| match s {
-            exe::Selection::Field(f) => {
-                (f.name == "__typename"
-                    || self
-                        .supergraph
-                        .field_resolvers(&set.ty, &f.name, self.labels)
-                        .contains(&from))
-                    && (f.selection_set.selections.is_empty()
-                        || self.providable(&f.selection_set, from))
-            }
-            exe::Selection::InlineFragment(f) => self.providable(&f.selection_set, from),
-            exe::Selection::FragmentSpread(_) => false,
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn entity_group(
-        &mut self,
-        subgraph: SubgraphId,
-        path: &[PathElement],
-        deps: Vec<usize>,
-        conditions: &Conditions,
-        entity_type: &Name,
-        interface_object_of: Option<&Name>,
-        representation: SelectionSet,
-        key_fields: Vec<Name>,
-    ) -> usize {
-        // Representations of an interface object all carry the interface's name, so one fetch
-        // cannot tell their objects apart: objects of other types join only when they send the
-        // same fields (a `@requires` planned for one type is not fetched for the others).
-        let shares_representation = |g: &Group| {
-            let Some(object_type) = interface_object_of else {
-                return true;
-            };
-            g.entity_types.iter().flatten().all(|e| {
-                &e.name != entity_type
-                    || e.object_types.iter().all(|t| t == object_type)
-                    || e.representation == representation
-            })
-        };
-        let same_fetch = |g: &Group| {
-            g.subgraph == subgraph
-                && g.entity_types.is_some()
-                && g.merge_path == path
-                && &g.conditions == conditions
-                && shares_representation(g)
-        };
-        // A group with the same dependencies is the natural home. Failing that, one fetch that
-        // waits for the union of both dependency sets is still cheaper than two fetches to the same
-        // subgraph at the same path, as long as waiting creates no cycle.
-        let existing = self
-            .groups
-            .iter()
-            .position(|g| same_fetch(g) && g.deps == deps)
-            .or_else(|| {
-                (0..self.groups.len()).find(|&i| {
-                    same_fetch(&self.groups[i])
-                        && deps.iter().all(|&d| d != i && !self.depends_on(d, i))
-                })
-            });
-        if let Some(i) = existing {
-            let merged = &mut self.groups[i].deps;
-            for &d in &deps {
-                if !merged.contains(&d) {
-                    merged.push(d);
-                }
-            }
-            merged.sort_unstable();
-        }
-        let index = match existing {
-            Some(i) => i,
-            None => {
-                self.groups.push(Group {
-                    subgraph,
-                    merge_path: path.to_vec(),
-                    deps,
-                    conditions: conditions.clone(),
-                    root_selection: SelectionSet::default(),
-                    entity_types: Some(Vec::new()),
-                });
-                self.groups.len() - 1
-            }
-        };
-        if let Some(types) = &mut self.groups[index].entity_types {
-            match types.iter_mut().find(|e| &e.name == entity_type) {
-                Some(entry) => {
-                    entry.representation.merge(representation);
-                    for k in key_fields {
-                        if !entry.key_fields.contains(&k) {
-                            entry.key_fields.push(k);
-                        }
-                    }
-                }
-                None => types.push(EntityEntry {
-                    name: entity_type.clone(),
-                    representation,
-                    key_fields,
-                    object_types: Vec::new(),
-                    fields: SelectionSet::default(),
-                }),
-            }
-            if let (Some(object_type), Some(entry)) = (
-                interface_object_of,
-                types.iter_mut().find(|e| &e.name == entity_type),
-            ) {
-                if !entry.object_types.contains(object_type) {
-                    entry.object_types.push(object_type.clone());
-                }
-            }
-        }
-        if let Some(frame) = self.touched.last_mut() {
-            if !frame.contains(&index) {
-                frame.push(index);
-            }
-        }
-        index
-    }
-
-    /// Whether group `a` waits, directly or through other groups, for group `b`.
-    fn depends_on(&self, a: usize, b: usize) -> bool {
-        let mut stack = vec![a];
-        let mut seen = vec![false; self.groups.len()];
-        while let Some(g) = stack.pop() {
-            for &d in &self.groups[g].deps {
-                if d == b {
-                    return true;
-                }
-                if !seen[d] {
-                    seen[d] = true;
-                    stack.push(d);
-                }
-            }
-        }
-        false
     }
 
     /// The output type of `object_type.field` in the supergraph (object fields may narrow an
@@ -1274,6 +651,18 @@ fn child_path(path: &[PathElement], field: &exe::Field) -> Vec<PathElement> {
     out
 }
 
+/// Adds `selections` planned for the concrete type `object_type` as a fragment on it; a type
+/// nothing was planned for adds nothing.
+fn add_type_case(out: &mut SelectionSet, object_type: Name, selections: SelectionSet) {
+    if !selections.is_empty() {
+        out.add_fragment(Fragment {
+            type_condition: Some(object_type),
+            directives: DirectiveList::new(),
+            selections,
+        });
+    }
+}
+
 fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
     Field {
         alias: c.field.alias.clone(),
@@ -1282,27 +671,4 @@ fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
         directives: c.directives.clone(),
         selections,
     }
-}
-
-/// A key or `@requires` field set as a plain selection (names only), used to build representations.
-fn plain_selection(set: &exe::SelectionSet) -> SelectionSet {
-    let mut out = SelectionSet::default();
-    for s in &set.selections {
-        match s {
-            exe::Selection::Field(f) => {
-                let mut field = Field::new(f.name.clone());
-                field.alias = f.alias.clone();
-                field.arguments = f.arguments.clone();
-                field.selections = plain_selection(&f.selection_set);
-                out.add_field(field);
-            }
-            exe::Selection::InlineFragment(f) => out.add_fragment(Fragment {
-                type_condition: f.type_condition.clone(),
-                directives: DirectiveList::new(),
-                selections: plain_selection(&f.selection_set),
-            }),
-            exe::Selection::FragmentSpread(_) => {}
-        }
-    }
-    out
 }

@@ -277,8 +277,9 @@ fn type_text(ty: &TypeRef) -> Result<String, String> {
     }
 }
 
-/// A GraphQL string literal: quotes, backslashes and control characters escaped.
-fn string_literal(text: &str) -> String {
+/// A GraphQL string literal: quotes, backslashes and control characters escaped. Composition
+/// prints the supergraph's strings with it too, so both SDL printers escape alike.
+pub(crate) fn string_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

@@ -1,0 +1,157 @@
+//! Representations: the JSON an entity fetch sends for each object it targets, projected from the
+//! response so far onto the fetch's key and `@requires` selection, and the check that every field
+//! they need arrived before one is sent.
+
+use super::fetch::{client_path, Report};
+use super::value::{write_json_string, Object, Value};
+
+use crate::plan::selection::{Selection, SelectionSet};
+use crate::plan::FetchNode;
+use crate::response::{GraphqlError, PathSegment};
+
+/// Whether every field of the representation is in `object` (null counts: it is a value the
+/// owner gave). A missing one means its owner never resolved this entity (it answered `null` for
+/// it, or an earlier fetch skipped it): sending null instead would let the subgraph compute from
+/// a value nobody gave.
+pub(super) fn has_required_fields(object: &Object, representation: &SelectionSet) -> bool {
+    representation.items.iter().all(|item| match item {
+        Selection::Field(field) => {
+            field.name == "__typename" || object.get(field.response_key().as_str()).is_some()
+        }
+        Selection::Fragment(_) => true,
+    })
+}
+
+/// Reports an entity whose `@requires` fields are missing at the first field the fetch was to
+/// add, unless an earlier error already explains it (a failed fetch, a field error inside it, or
+/// this same report from the previous link of a chain of requirements).
+pub(super) fn report_unmet_requirements(
+    fetch: &FetchNode,
+    entity_type: &crate::plan::EntityType,
+    indices: &[usize],
+    report: &mut Report,
+) {
+    let object_path = client_path(fetch, indices);
+    let explained = report.failed_objects.contains(&object_path)
+        || report.errors.iter().any(|e| {
+            e.path
+                .as_deref()
+                .is_some_and(|path| path.starts_with(&object_path))
+        });
+    if explained {
+        return;
+    }
+    let mut path = object_path.clone();
+    if let Some(key) = &entity_type.error_key {
+        path.push(PathSegment::Key(key.to_string()));
+    }
+    let message = format!(
+        "cannot fetch from subgraph '{}': fields it requires of this {} are missing",
+        fetch.service_name, entity_type.name
+    );
+    report
+        .errors
+        .push(GraphqlError::new(message, "REQUIRES_INPUT_MISSING").with_path(path));
+    report.failed_objects.push(object_path);
+}
+
+/// Writes `object` projected on `selection`: the representation of an entity.
+/// `forced_typename` replaces the object's own `__typename` at the top level.
+pub(super) fn write_projection(
+    out: &mut Vec<u8>,
+    object: &Object,
+    selection: &SelectionSet,
+    typename: &str,
+    forced_typename: Option<&str>,
+) {
+    out.push(b'{');
+    let mut first = true;
+    write_projection_fields(
+        out,
+        object,
+        selection,
+        Some(typename),
+        forced_typename,
+        &mut first,
+    );
+    out.push(b'}');
+}
+
+fn write_projection_fields(
+    out: &mut Vec<u8>,
+    object: &Object,
+    selection: &SelectionSet,
+    typename: Option<&str>,
+    forced_typename: Option<&str>,
+    first: &mut bool,
+) {
+    for item in &selection.items {
+        match item {
+            Selection::Field(field) => {
+                // Read under the response key, written under the field's name: the planner aliases
+                // a key or `@requires` field whose name a client alias already uses at that level.
+                let key = field.response_key();
+                if !*first {
+                    out.push(b',');
+                }
+                *first = false;
+                write_json_string(out, &field.name);
+                out.push(b':');
+                if field.name == "__typename" {
+                    let name = forced_typename
+                        .or_else(|| object.get("__typename").and_then(Value::as_str))
+                        .or(typename)
+                        .unwrap_or_default();
+                    write_json_string(out, name);
+                    continue;
+                }
+                match object.get(key.as_str()) {
+                    None | Some(Value::Null) => out.extend_from_slice(b"null"),
+                    Some(value) if field.selections.is_empty() => value.write_json(out),
+                    Some(value) => write_projection_value(out, value, &field.selections),
+                }
+            }
+            Selection::Fragment(fragment) => {
+                let applies = match (
+                    &fragment.type_condition,
+                    object.get("__typename").and_then(Value::as_str),
+                ) {
+                    (Some(condition), Some(actual)) => condition == actual,
+                    _ => true,
+                };
+                if applies {
+                    write_projection_fields(
+                        out,
+                        object,
+                        &fragment.selections,
+                        None,
+                        forced_typename,
+                        first,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &SelectionSet) {
+    match value {
+        Value::Object(object) => {
+            out.push(b'{');
+            let mut first = true;
+            write_projection_fields(out, object, selection, None, None, &mut first);
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_projection_value(out, item, selection);
+            }
+            out.push(b']');
+        }
+        other => other.write_json(out),
+    }
+}

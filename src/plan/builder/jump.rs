@@ -1,0 +1,460 @@
+//! Jumps between subgraphs: moving a field to another subgraph through an `_entities` fetch at
+//! its parent's path, choosing the key the representations carry, planning the key and
+//! `@requires` fields in the fetch that comes first, and joining the entity group that receives them.
+
+use super::*;
+
+impl Builder<'_> {
+    /// Moves `c` to another subgraph through an entity fetch at the parent's path.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn plan_jump(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        c: &Collected<'_>,
+        field_path: &[PathElement],
+        parent_conditions: &Conditions,
+        field_conditions: &Conditions,
+        field_type: &Name,
+        out: &mut SelectionSet,
+        exclude: Option<SubgraphId>,
+    ) -> Result<(), PlanError> {
+        let name = &c.field.name;
+        let from = self.groups[group].subgraph;
+        let parent_path = &field_path[..field_path.len() - 1 - list_depth(c.field.ty())];
+        // The type the target knows the object as: itself, or for a field an implementation gets
+        // from an `@interfaceObject`, the interface (representations then carry its name).
+        let mut entity_type = object_type.clone();
+        let mut resolvers = self
+            .supergraph
+            .field_resolvers(object_type, name, self.labels);
+        if resolvers.is_empty() {
+            if let Some((interface, graphs)) = self.interface_object_resolvers(object_type, name) {
+                entity_type = interface;
+                resolvers = graphs;
+            }
+        }
+        if let Some(excluded) = exclude {
+            resolvers.retain(|&g| {
+                g != excluded && !self.needs_other(g, field_type, &c.field.selection_set, None)
+            });
+        }
+        if resolvers.is_empty() {
+            return Err(PlanError::Unresolvable {
+                type_name: object_type.to_string(),
+                field: name.to_string(),
+            });
+        }
+        // Prefer a subgraph we already fetch from at this path: the field then rides along.
+        let mut ordered: Vec<SubgraphId> = resolvers
+            .iter()
+            .copied()
+            .filter(|s| {
+                self.groups.iter().any(|g| {
+                    g.subgraph == *s && g.entity_types.is_some() && g.merge_path == parent_path
+                })
+            })
+            .collect();
+        // Otherwise prefer the subgraph that can also take most of the sibling fields, so that a
+        // `@shareable` field rides along with them instead of costing a fetch of its own.
+        let siblings = self.jump_targets.last();
+        let sibling_count = |s: &SubgraphId| {
+            siblings
+                .and_then(|t| t.iter().find(|(g, _)| g == s))
+                .map_or(0, |(_, n)| *n)
+        };
+        let mut rest: Vec<SubgraphId> = resolvers
+            .iter()
+            .copied()
+            .filter(|s| !ordered.contains(s))
+            .collect();
+        rest.sort_by_key(|s| std::cmp::Reverse(sibling_count(s)));
+        ordered.extend(rest);
+        let Some((target, key)) = self.choose_key(&entity_type, from, &ordered) else {
+            return Err(self.no_key(object_type, name, from, &resolvers));
+        };
+        // The target's own `@requires` and `@provides` for the field.
+        let source = self.supergraph.field_source(&entity_type, name, target);
+        let requires = source.and_then(|s| s.requires.clone());
+        let provides = source.and_then(|s| s.provides.clone());
+        let entity_group = self.jump_group(
+            group,
+            object_type,
+            &entity_type,
+            target,
+            &key,
+            requires.as_deref(),
+            parent_path,
+            parent_conditions,
+            field_conditions,
+            out,
+        )?;
+        let selections = self.plan_composite(
+            entity_group,
+            field_type,
+            &c.field.selection_set,
+            field_path,
+            provides.as_deref(),
+            field_conditions,
+        )?;
+        let field = client_field(c, selections);
+        if let Some(entry) = self.entry_mut(entity_group, &entity_type) {
+            entry.fields.add_field(field);
+        }
+        Ok(())
+    }
+
+    /// The first of `targets` with a key of `entity_type` that `from` can send. A key `from` cannot
+    /// provide alone is still usable when other subgraphs can fill it in (a key reached through a
+    /// third subgraph): its fields are then planned like `@requires` fields.
+    pub(super) fn choose_key(
+        &self,
+        entity_type: &Name,
+        from: SubgraphId,
+        targets: &[SubgraphId],
+    ) -> Option<(SubgraphId, exe::SelectionSet)> {
+        targets
+            .iter()
+            .find_map(|&t| self.reachable_key(entity_type, from, t).map(|k| (t, k)))
+            .or_else(|| {
+                targets.iter().find_map(|&t| {
+                    if self
+                        .key_jumps
+                        .iter()
+                        .any(|(n, g)| n == entity_type && *g == t)
+                    {
+                        return None;
+                    }
+                    self.supergraph
+                        .keys_in(entity_type, t)
+                        .find(|k| k.resolvable)
+                        .map(|k| (t, (*k.selection).clone()))
+                })
+            })
+    }
+
+    /// The error for `type_name.field`, which `from` cannot reach: none of `targets` has a key
+    /// `from` can send.
+    pub(super) fn no_key(
+        &self,
+        type_name: &Name,
+        field: &str,
+        from: SubgraphId,
+        targets: &[SubgraphId],
+    ) -> PlanError {
+        PlanError::NoKey {
+            type_name: type_name.to_string(),
+            field: field.to_owned(),
+            from: self.supergraph.subgraph(from).name.to_string(),
+            to: targets
+                .iter()
+                .map(|s| self.supergraph.subgraph(*s).name.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// Plans the key (and `@requires`) fields of `object_type` in `group` and returns the entity
+    /// group of `target` at `parent_path` that will receive the representations.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn jump_group(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        entity_type: &Name,
+        target: SubgraphId,
+        key: &exe::SelectionSet,
+        requires: Option<&exe::SelectionSet>,
+        parent_path: &[PathElement],
+        parent_conditions: &Conditions,
+        field_conditions: &Conditions,
+        out: &mut SelectionSet,
+    ) -> Result<usize, PlanError> {
+        let key = self.avoid_client_keys(key);
+        let mut deps = vec![group];
+        // Key fields `group` cannot resolve come from other fetches, which the jump then waits for.
+        self.touched.push(Vec::new());
+        self.key_jumps.push((entity_type.clone(), target));
+        let key_fields = self.plan_object(
+            group,
+            object_type,
+            &key,
+            parent_path,
+            None,
+            parent_conditions,
+        );
+        self.key_jumps.pop();
+        let touched = self.pop_touched();
+        out.merge(key_fields?);
+        let mut representation = SelectionSet::default();
+        representation.add_typename();
+        representation.merge(plain_selection(&key));
+        let by_interface = entity_type != object_type;
+        if by_interface {
+            // The objects' own `__typename` picks which of them go to this fetch.
+            out.add_typename();
+        }
+        // No `__typename` is fetched otherwise: `object_type` is concrete, so representations take
+        // it from the plan. Under an abstract type the objects carry it already (`plan_composite`).
+        let mut touched_all = touched;
+        if let Some(requires) = requires {
+            let requires = self.avoid_client_keys(requires);
+            self.touched.push(Vec::new());
+            let required = self.plan_object(
+                group,
+                object_type,
+                &requires,
+                parent_path,
+                None,
+                parent_conditions,
+            );
+            touched_all.extend(self.pop_touched());
+            out.merge(required?);
+            representation.merge(plain_selection(&requires));
+        }
+        for t in touched_all {
+            if !deps.contains(&t) {
+                deps.push(t);
+            }
+        }
+        deps.sort_unstable();
+        let key_fields = plain_selection(&key).top_level_keys();
+        let index = self.entity_group(
+            target,
+            parent_path,
+            deps,
+            field_conditions,
+            entity_type,
+            by_interface.then_some(object_type),
+            representation,
+            key_fields,
+        );
+        if !by_interface && self.supergraph.is_abstract(entity_type) {
+            // Objects an `@interfaceObject` subgraph returned: an earlier fetch from the owner may
+            // have written their concrete `__typename`, and they still go as the interface.
+            let implementations =
+                crate::supergraph::possible_types(&self.supergraph.schema, entity_type);
+            if let Some(entry) = self.entry_mut(index, entity_type) {
+                for t in implementations {
+                    if !entry.object_types.contains(&t) {
+                        entry.object_types.push(t);
+                    }
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// Ends a `touched` frame; the enclosing frame (an outer `@requires`) waits for them too.
+    fn pop_touched(&mut self) -> Vec<usize> {
+        let touched = self.touched.pop().unwrap_or_default();
+        if let Some(outer) = self.touched.last_mut() {
+            for &t in &touched {
+                if !outer.contains(&t) {
+                    outer.push(t);
+                }
+            }
+        }
+        touched
+    }
+
+    /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name a
+    /// client field of another name or other arguments uses as its response key
+    /// (`{ upc: name shippingEstimate }`, `{ price(currency: EUR) }` beside a required
+    /// `price(currency: USD)`): one fetch cannot hold both under one key. Representations read
+    /// the alias and send the name.
+    fn avoid_client_keys(&self, set: &exe::SelectionSet) -> exe::SelectionSet {
+        let mut set = set.clone();
+        let Some(client) = self.response_keys.last() else {
+            return set;
+        };
+        for selection in &mut set.selections {
+            let exe::Selection::Field(field) = selection else {
+                continue;
+            };
+            let taken = client.iter().any(|c| {
+                c.key == field.name && (c.name != field.name || c.arguments != field.arguments)
+            });
+            if field.alias.is_none() && taken {
+                if let Ok(alias) = Name::new(&format!("seam__{}", field.name)) {
+                    field.make_mut().alias = Some(alias);
+                }
+            }
+        }
+        set
+    }
+
+    /// A resolvable key of `object_type` in `target` whose fields `from` can all provide.
+    fn reachable_key(
+        &self,
+        object_type: &Name,
+        from: SubgraphId,
+        target: SubgraphId,
+    ) -> Option<exe::SelectionSet> {
+        self.supergraph
+            .keys_in(object_type, target)
+            .filter(|k| k.resolvable)
+            .find(|k| self.providable(&k.selection, from))
+            .map(|k| (*k.selection).clone())
+    }
+
+    fn providable(&self, set: &exe::SelectionSet, from: SubgraphId) -> bool {
+        set.selections.iter().all(|s| match s {
+            exe::Selection::Field(f) => {
+                (f.name == "__typename"
+                    || self
+                        .supergraph
+                        .field_resolvers(&set.ty, &f.name, self.labels)
+                        .contains(&from))
+                    && (f.selection_set.selections.is_empty()
+                        || self.providable(&f.selection_set, from))
+            }
+            exe::Selection::InlineFragment(f) => self.providable(&f.selection_set, from),
+            exe::Selection::FragmentSpread(_) => false,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn entity_group(
+        &mut self,
+        subgraph: SubgraphId,
+        path: &[PathElement],
+        deps: Vec<usize>,
+        conditions: &Conditions,
+        entity_type: &Name,
+        interface_object_of: Option<&Name>,
+        representation: SelectionSet,
+        key_fields: Vec<Name>,
+    ) -> usize {
+        // Representations of an interface object all carry the interface's name, so one fetch
+        // cannot tell their objects apart: objects of other types join only when they send the
+        // same fields (a `@requires` planned for one type is not fetched for the others).
+        let shares_representation = |g: &Group| {
+            let Some(object_type) = interface_object_of else {
+                return true;
+            };
+            g.entity_types.iter().flatten().all(|e| {
+                &e.name != entity_type
+                    || e.object_types.iter().all(|t| t == object_type)
+                    || e.representation == representation
+            })
+        };
+        let same_fetch = |g: &Group| {
+            g.subgraph == subgraph
+                && g.entity_types.is_some()
+                && g.merge_path == path
+                && &g.conditions == conditions
+                && shares_representation(g)
+        };
+        // A group with the same dependencies is the natural home. Failing that, one fetch that
+        // waits for the union of both dependency sets is still cheaper than two fetches to the same
+        // subgraph at the same path, as long as waiting creates no cycle.
+        let existing = self
+            .groups
+            .iter()
+            .position(|g| same_fetch(g) && g.deps == deps)
+            .or_else(|| {
+                (0..self.groups.len()).find(|&i| {
+                    same_fetch(&self.groups[i])
+                        && deps.iter().all(|&d| d != i && !self.depends_on(d, i))
+                })
+            });
+        if let Some(i) = existing {
+            let merged = &mut self.groups[i].deps;
+            for &d in &deps {
+                if !merged.contains(&d) {
+                    merged.push(d);
+                }
+            }
+            merged.sort_unstable();
+        }
+        let index = match existing {
+            Some(i) => i,
+            None => {
+                self.groups.push(Group {
+                    subgraph,
+                    merge_path: path.to_vec(),
+                    deps,
+                    conditions: conditions.clone(),
+                    root_selection: SelectionSet::default(),
+                    entity_types: Some(Vec::new()),
+                });
+                self.groups.len() - 1
+            }
+        };
+        if let Some(types) = &mut self.groups[index].entity_types {
+            match types.iter_mut().find(|e| &e.name == entity_type) {
+                Some(entry) => {
+                    entry.representation.merge(representation);
+                    for k in key_fields {
+                        if !entry.key_fields.contains(&k) {
+                            entry.key_fields.push(k);
+                        }
+                    }
+                }
+                None => types.push(EntityEntry {
+                    name: entity_type.clone(),
+                    representation,
+                    key_fields,
+                    object_types: Vec::new(),
+                    fields: SelectionSet::default(),
+                }),
+            }
+            if let (Some(object_type), Some(entry)) = (
+                interface_object_of,
+                types.iter_mut().find(|e| &e.name == entity_type),
+            ) {
+                if !entry.object_types.contains(object_type) {
+                    entry.object_types.push(object_type.clone());
+                }
+            }
+        }
+        if let Some(frame) = self.touched.last_mut() {
+            if !frame.contains(&index) {
+                frame.push(index);
+            }
+        }
+        index
+    }
+
+    /// Whether group `a` waits, directly or through other groups, for group `b`.
+    fn depends_on(&self, a: usize, b: usize) -> bool {
+        let mut stack = vec![a];
+        let mut seen = vec![false; self.groups.len()];
+        while let Some(g) = stack.pop() {
+            for &d in &self.groups[g].deps {
+                if d == b {
+                    return true;
+                }
+                if !seen[d] {
+                    seen[d] = true;
+                    stack.push(d);
+                }
+            }
+        }
+        false
+    }
+}
+
+/// A key or `@requires` field set as a plain selection (names only), used to build representations.
+fn plain_selection(set: &exe::SelectionSet) -> SelectionSet {
+    let mut out = SelectionSet::default();
+    for s in &set.selections {
+        match s {
+            exe::Selection::Field(f) => {
+                let mut field = Field::new(f.name.clone());
+                field.alias = f.alias.clone();
+                field.arguments = f.arguments.clone();
+                field.selections = plain_selection(&f.selection_set);
+                out.add_field(field);
+            }
+            exe::Selection::InlineFragment(f) => out.add_fragment(Fragment {
+                type_condition: f.type_condition.clone(),
+                directives: DirectiveList::new(),
+                selections: plain_selection(&f.selection_set),
+            }),
+            exe::Selection::FragmentSpread(_) => {}
+        }
+    }
+    out
+}
