@@ -1,0 +1,379 @@
+//! `seam-sub-bench`: subscriptions at scale. Seam runs as a child process (the `seam` binary next
+//! to this one) with one event subgraph and the in-process bridge; this program is the clients
+//! and the publisher.
+//!
+//! 1. Idle: opens `--idle` WebSocket clients (graphql-transport-ws), each holding one
+//!    subscription, and reports the gateway's resident memory per subscription.
+//! 2. Fan-out: `--subscribers` clients hold the same subscription while events are published
+//!    through the gateway's publish endpoint at each of `--rates` events per second for
+//!    `--duration` seconds; reports delivery latency p50/p99 (publish to receipt) and events lost.
+//!
+//! `cargo build --release && ./target/release/seam-sub-bench [--idle 10000] [--subscribers 1000]
+//!  [--rates 50,100,200] [--duration 10]`
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+const TOKEN: &str = "seam-sub-bench";
+
+const EVENTS_SDL: &str = r#"extend schema
+  @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  @link(url: "https://seam.dev/bridge/v0.1", import: ["@subscribe"])
+
+type Query {
+  benchInfo: String
+}
+
+type Subscription {
+  ticks: Tick! @subscribe(topic: "bench.ticks")
+}
+
+type Tick {
+  seq: Int!
+  sentAt: Float!
+}
+"#;
+
+const SUBSCRIPTION: &str = "subscription { ticks { seq sentAt } }";
+
+struct Args {
+    idle: usize,
+    subscribers: usize,
+    rates: Vec<u32>,
+    duration: Duration,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        idle: 10_000,
+        subscribers: 1_000,
+        rates: vec![50, 100, 200],
+        duration: Duration::from_secs(10),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = |v: &str| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{flag}: `{v}` is not a number"))
+        };
+        match flag.as_str() {
+            "--idle" => args.idle = number(&value)? as usize,
+            "--subscribers" => args.subscribers = number(&value)?.max(1) as usize,
+            "--duration" => args.duration = Duration::from_secs(number(&value)?.max(1)),
+            "--rates" => {
+                args.rates = value
+                    .split(',')
+                    .map(|r| number(r).map(|n| n.max(1) as u32))
+                    .collect::<Result<_, _>>()?
+            }
+            _ => return Err(format!(
+                "unknown flag {flag}; flags: --idle N --subscribers N --rates A,B,C --duration S"
+            )),
+        }
+    }
+    Ok(args)
+}
+
+struct Gateway {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_gateway() -> Result<Gateway, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let seam = exe.with_file_name("seam");
+    if !seam.exists() {
+        return Err(format!(
+            "{} not found: build it with `cargo build --release`",
+            seam.display()
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("seam-sub-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("events.graphql"), EVENTS_SDL).map_err(|e| e.to_string())?;
+    let config = dir.join("seam.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "subgraphs:\n  - name: events\n    sdl: events.graphql\nbridge:\n  backend: memory\n  publish_token: {TOKEN}\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        l.local_addr().map_err(|e| e.to_string())?.port()
+    };
+    let child = Command::new(seam)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let gateway = Gateway { child, port };
+    let ready = format!("http://127.0.0.1:{port}/ready");
+    for _ in 0..200 {
+        if reqwest::get(&ready)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(gateway);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err("the gateway did not become ready in 10 s".into())
+}
+
+/// Resident memory of a process in KiB, from /proc (Linux).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn now_micros() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as f64)
+        .unwrap_or(0.0)
+}
+
+/// What every fan-out client records: per event received, the latency in microseconds.
+#[derive(Default)]
+struct Deliveries {
+    latencies_us: Mutex<Vec<u32>>,
+    received: AtomicUsize,
+    errors: AtomicUsize,
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects, initialises and subscribes; returns once the server acknowledged the connection.
+async fn subscribe(port: u16) -> Result<Socket, String> {
+    let mut request = format!("ws://127.0.0.1:{port}/graphql")
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let init = json!({ "type": "connection_init" }).to_string();
+    socket
+        .send(Message::text(init))
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => {
+                let message: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                if message["type"] == "connection_ack" {
+                    break;
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e.to_string()),
+            None => return Err("closed before connection_ack".into()),
+        }
+    }
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } });
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(socket)
+}
+
+/// Reads events until the socket closes, recording latency from the event's `sentAt`.
+async fn read_events(mut socket: Socket, deliveries: Arc<Deliveries>) {
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let received_at = now_micros();
+        let Ok(message) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        match message["type"].as_str() {
+            Some("next") => {
+                let Some(sent_at) = message["payload"]["data"]["ticks"]["sentAt"].as_f64() else {
+                    deliveries.errors.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                let latency = (received_at - sent_at).max(0.0) as u32;
+                deliveries.received.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut l) = deliveries.latencies_us.lock() {
+                    l.push(latency);
+                }
+            }
+            Some("ping") => {
+                let _ = socket
+                    .send(Message::text(json!({ "type": "pong" }).to_string()))
+                    .await;
+            }
+            Some("error") | Some("complete") => {
+                deliveries.errors.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Opens `count` subscribed clients, a few at a time so the accept queue never overflows.
+async fn open_clients(port: u16, count: usize) -> Result<Vec<Socket>, String> {
+    let mut sockets = Vec::with_capacity(count);
+    let mut pending = futures::stream::iter(0..count)
+        .map(|_| subscribe(port))
+        .buffer_unordered(64);
+    while let Some(socket) = pending.next().await {
+        sockets.push(socket?);
+    }
+    Ok(sockets)
+}
+
+async fn idle_phase(gateway: &Gateway, count: usize) -> Result<(), String> {
+    let pid = gateway.child.id();
+    // A first client warms the schema, the operation cache and the bridge topic.
+    let warm = open_clients(gateway.port, 1).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(pid).ok_or("cannot read the gateway's memory")?;
+    let started = Instant::now();
+    let sockets = open_clients(gateway.port, count).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(pid).ok_or("cannot read the gateway's memory")?;
+    let per_sub = (after.saturating_sub(before)) as f64 * 1024.0 / count.max(1) as f64;
+    println!(
+        "idle: {count} subscriptions opened in {:.1} s; gateway RSS {:.1} MiB -> {:.1} MiB: {:.1} KB per subscription",
+        started.elapsed().as_secs_f64(),
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        per_sub / 1000.0
+    );
+    drop(sockets);
+    drop(warm);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    if let Some(released) = rss_kib(pid) {
+        println!(
+            "idle: after closing them the gateway holds {:.1} MiB",
+            released as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+async fn fan_out_phase(gateway: &Gateway, subscribers: usize, rate: u32, duration: Duration) {
+    let sockets = match open_clients(gateway.port, subscribers).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fan-out: cannot open clients: {e}");
+            return;
+        }
+    };
+    let deliveries = Arc::new(Deliveries::default());
+    let readers: Vec<_> = sockets
+        .into_iter()
+        .map(|s| tokio::spawn(read_events(s, deliveries.clone())))
+        .collect();
+    // Let every subscription reach the bridge before the first event.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/bridge/publish", gateway.port);
+    let total = (rate as u64 * duration.as_secs()) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut publish_failures = 0;
+    for seq in 0..total {
+        ticker.tick().await;
+        let body =
+            json!({ "topic": "bench.ticks", "payload": { "seq": seq, "sentAt": now_micros() } });
+        let sent = client
+            .post(&url)
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await;
+        if !sent.is_ok_and(|r| r.status().is_success()) {
+            publish_failures += 1;
+        }
+    }
+    // Time for the last events to arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for reader in &readers {
+        reader.abort();
+    }
+    let expected = (total - publish_failures) * subscribers;
+    let received = deliveries.received.load(Ordering::Relaxed);
+    let mut latencies = deliveries
+        .latencies_us
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    latencies.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        latencies[i] as f64 / 1000.0
+    };
+    let lost = expected.saturating_sub(received);
+    println!(
+        "fan-out {rate:>3} events/s x {subscribers} subscribers: p50 {:.1} ms, p99 {:.1} ms, \
+         delivered {received} of {expected} ({} lost, {:.2} %), {} publish failures, {} client errors",
+        pct(0.50),
+        pct(0.99),
+        lost,
+        lost as f64 * 100.0 / expected.max(1) as f64,
+        publish_failures,
+        deliveries.errors.load(Ordering::Relaxed),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("seam-sub-bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let gateway = match start_gateway().await {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("seam-sub-bench: {e}");
+            std::process::exit(1);
+        }
+    };
+    if args.idle > 0 {
+        if let Err(e) = idle_phase(&gateway, args.idle).await {
+            eprintln!("seam-sub-bench: idle phase: {e}");
+        }
+    }
+    for &rate in &args.rates {
+        fan_out_phase(&gateway, args.subscribers, rate, args.duration).await;
+    }
+}
