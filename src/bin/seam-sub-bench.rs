@@ -76,9 +76,11 @@ fn parse_args() -> Result<Args, String> {
                     .map(|r| number(r).map(|n| n.max(1) as u32))
                     .collect::<Result<_, _>>()?
             }
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown flag {flag}; flags: --idle N --subscribers N --rates A,B,C --duration S"
-            )),
+            ))
+            }
         }
     }
     Ok(args)

@@ -10,21 +10,33 @@ impl Builder<'_> {
         let fetches: Vec<FetchNode> = (0..self.groups.len())
             .map(|i| self.fetch_node(i, kind, operation))
             .collect();
+        // A dependency also reached through another one adds no ordering; without it more plans
+        // are trees, where each fetch starts as soon as its own parent is done.
+        let deps: Vec<Vec<usize>> = (0..self.groups.len())
+            .map(|i| {
+                let direct = &self.groups[i].deps;
+                direct
+                    .iter()
+                    .copied()
+                    .filter(|&d| !direct.iter().any(|&o| o != d && self.depends_on(o, d)))
+                    .collect()
+            })
+            .collect();
         let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, g) in self.groups.iter().enumerate() {
-            for d in &g.deps {
+        for (i, group_deps) in deps.iter().enumerate() {
+            for d in group_deps {
                 children.entry(*d).or_default().push(i);
             }
         }
         let roots: Vec<usize> = (0..self.groups.len())
-            .filter(|&i| self.groups[i].deps.is_empty())
+            .filter(|&i| deps[i].is_empty())
             .collect();
-        let tree_shaped = self.groups.iter().all(|g| g.deps.len() <= 1);
+        let tree_shaped = deps.iter().all(|d| d.len() <= 1);
         let segment = |members: &[usize]| -> Option<PlanNode> {
             if tree_shaped {
                 let nodes: Vec<PlanNode> = members
                     .iter()
-                    .filter(|&&i| self.groups[i].deps.is_empty())
+                    .filter(|&&i| deps[i].is_empty())
                     .map(|&i| self.tree_node(i, &fetches, &children, &[]))
                     .collect();
                 parallel(nodes)

@@ -418,7 +418,7 @@ impl Builder<'_> {
     }
 
     /// Whether group `a` waits, directly or through other groups, for group `b`.
-    fn depends_on(&self, a: usize, b: usize) -> bool {
+    pub(super) fn depends_on(&self, a: usize, b: usize) -> bool {
         let mut stack = vec![a];
         let mut seen = vec![false; self.groups.len()];
         while let Some(g) = stack.pop() {
