@@ -60,7 +60,32 @@ enum Command {
     Demo {
         #[arg(long, env = "SEAM_LISTEN", default_value_t = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// The bridge for subscriptions: `redis://HOST:PORT` or `nats://HOST:PORT`; the
+        /// in-process bridge when absent.
+        #[arg(long)]
+        bridge: Option<String>,
     },
+}
+
+/// `--bridge redis://…` / `nats://…` as the config's `bridge:` section (YAML), so the config's
+/// own validation checks the URL.
+fn demo_bridge_yaml(url: Option<&str>) -> Result<String, StartupError> {
+    let Some(url) = url else {
+        return Ok(String::new());
+    };
+    let backend = if url.starts_with("redis://") || url.starts_with("rediss://") {
+        "redis"
+    } else if url.starts_with("nats://") {
+        "nats"
+    } else {
+        return Err(StartupError::Bridge(
+            seam::bridge::BridgeError::Unavailable {
+                backend: "demo",
+                message: format!("--bridge {url}: expected redis://HOST:PORT or nats://HOST:PORT"),
+            },
+        ));
+    };
+    Ok(format!("bridge:\n  backend: {backend}\n  url: \"{url}\"\n"))
 }
 
 fn main() -> ExitCode {
@@ -157,26 +182,64 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 Err(message) => Err(StartupError::Serve(std::io::Error::other(message))),
             }
         }
-        Command::Demo { listen } => {
+        Command::Demo { listen, bridge } => {
+            let bridge_yaml = demo_bridge_yaml(bridge.as_deref())?;
+            // The demo's subgraphs publish through the same bridge the gateway subscribes on.
+            let bridge_config: seam::config::BridgeConfig =
+                match bridge_yaml.strip_prefix("bridge:\n") {
+                    Some(section) => serde_yaml_ng::from_str(section).map_err(|e| {
+                        StartupError::Bridge(seam::bridge::BridgeError::Unavailable {
+                            backend: "demo",
+                            message: e.to_string(),
+                        })
+                    })?,
+                    None => seam::config::BridgeConfig::default(),
+                };
+            let shared = seam::bridge::from_config(&bridge_config)?;
             // The config's ports when free, so `seam serve`/`seam compose` with config/seam.yaml
-            // work against a running demo; any free ports otherwise.
+            // work against a running demo. When another demo already serves them, this gateway
+            // fronts those same subgraphs (two gateways sharing one bridge); any free ports else.
             let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-            let subgraphs = match seam::demo::spawn_subgraphs_from_port(host, 4001).await {
-                Ok(s) => s,
-                Err(_) => seam::demo::spawn_subgraphs(host)
+            let subgraphs =
+                match seam::demo::spawn_subgraphs_with_bridge(host, 4001, Some(shared.clone()))
                     .await
-                    .map_err(StartupError::Serve)?,
-            };
+                {
+                    Ok(s) => s,
+                    Err(_) => match seam::demo::running_subgraphs(host, 4001, &client).await {
+                        Some(running) => {
+                            eprintln!("demo subgraphs already run on ports 4001-4004: using them");
+                            running
+                        }
+                        None => {
+                            seam::demo::spawn_subgraphs_with_bridge(host, 0, Some(shared.clone()))
+                                .await
+                                .map_err(StartupError::Serve)?
+                        }
+                    },
+                };
+            let events = std::env::temp_dir()
+                .join(format!("seam-demo-events-{}.graphql", std::process::id()));
+            std::fs::write(&events, seam::demo::EVENTS_SDL).map_err(StartupError::Serve)?;
             let mut yaml = String::from("subgraphs:\n");
             for s in &subgraphs {
                 eprintln!("demo subgraph {:<10} {}", s.name, s.url);
                 yaml.push_str(&format!("  - name: {}\n    url: {}\n", s.name, s.url));
             }
+            yaml.push_str(&format!(
+                "  - name: events\n    sdl: {}\n",
+                events.display()
+            ));
+            yaml.push_str(&bridge_yaml);
             let config = Config::from_yaml_str(&yaml, Path::new("."))?;
-            let gateway = startup::gateway_from_config(&config, &client).await?;
+            let gateway =
+                startup::gateway_from_config_with_bridge(&config, &client, Some(shared)).await?;
             eprintln!(
                 "try: curl -s http://{listen}/graphql -H 'content-type: application/json' \\\n  \
                  -d '{{\"query\":\"{{ topProducts(first: 2) {{ name price shippingEstimate reviews {{ body author {{ username name }} }} }} }}\"}}'"
+            );
+            eprintln!(
+                "subscribe: curl -N http://{listen}/graphql -H 'accept: text/event-stream' -H 'content-type: application/json' \\\n  \
+                 -d '{{\"query\":\"subscription {{ reviewAdded {{ body product {{ name price }} author {{ username }} }} }}\"}}'"
             );
             startup::serve(gateway, listen).await
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use apollo_compiler::Name;
 
+use crate::bridge::SharedBridge;
 use crate::config::Config;
 use crate::gateway::{Gateway, SubgraphOverride};
 use crate::sources::{load_subgraph_sdls, read_supergraph_file};
@@ -33,6 +34,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("nothing to serve: give the builder a config or a supergraph SDL")]
     NothingToServe,
+    #[error(transparent)]
+    Bridge(#[from] crate::bridge::BridgeError),
 }
 
 /// The supergraph SDL a config describes: its `supergraph` file, or its subgraphs composed.
@@ -53,11 +56,19 @@ pub async fn gateway_from_config(
     config: &Config,
     client: &reqwest::Client,
 ) -> Result<Arc<Gateway>, StartupError> {
+    gateway_from_config_with_bridge(config, client, None).await
+}
+
+/// Like [`gateway_from_config`], publishing and subscribing through `bridge` instead of the one
+/// the config names (e.g. one in-process bridge shared with services in the same process).
+pub async fn gateway_from_config_with_bridge(
+    config: &Config,
+    client: &reqwest::Client,
+    bridge: Option<SharedBridge>,
+) -> Result<Arc<Gateway>, StartupError> {
     let sdl = supergraph_sdl(config, client).await?;
     let supergraph = model(&sdl, Some(config))?;
-    let gateway = Arc::new(
-        Gateway::new(overrides(Some(config))).with_override_labels(config.override_labels.clone()),
-    );
+    let gateway = Arc::new(new_gateway(Some(config), bridge)?);
     gateway.swap_supergraph(supergraph);
     Ok(gateway)
 }
@@ -68,12 +79,27 @@ pub fn gateway_from_supergraph(
     config: Option<&Config>,
 ) -> Result<Arc<Gateway>, StartupError> {
     let supergraph = model(sdl, config)?;
+    let gateway = Arc::new(new_gateway(config, None)?);
+    gateway.swap_supergraph(supergraph);
+    Ok(gateway)
+}
+
+/// A gateway with the config's overrides, labels and bridge, and no schema yet.
+fn new_gateway(
+    config: Option<&Config>,
+    bridge: Option<SharedBridge>,
+) -> Result<Gateway, StartupError> {
     let labels = config
         .map(|c| c.override_labels.clone())
         .unwrap_or_default();
-    let gateway = Arc::new(Gateway::new(overrides(config)).with_override_labels(labels));
-    gateway.swap_supergraph(supergraph);
-    Ok(gateway)
+    let bridge = match (bridge, config) {
+        (Some(bridge), _) => bridge,
+        (None, Some(config)) => crate::bridge::from_config(&config.bridge)?,
+        (None, None) => Arc::new(crate::bridge::memory::MemoryBridge::new()),
+    };
+    Ok(Gateway::new(overrides(config))
+        .with_override_labels(labels)
+        .with_bridge(bridge))
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):

@@ -24,6 +24,37 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 
+/// The bridge topic the reviews subgraph announces each new review on.
+pub const REVIEW_ADDED_TOPIC: &str = "reviews.added";
+
+/// The event subgraph of the demo: `reviewAdded`, fed by [`REVIEW_ADDED_TOPIC`].
+pub const EVENTS_SDL: &str = include_str!("../../schemas/events.graphql");
+
+/// The demo subgraphs another `seam demo` already serves on consecutive ports from `first_port`,
+/// if each answers `_service`; so a second gateway can front the same data.
+pub async fn running_subgraphs(
+    host: IpAddr,
+    first_port: u16,
+    client: &reqwest::Client,
+) -> Option<Vec<DemoSubgraph>> {
+    let mut found = Vec::new();
+    for (offset, name) in (0u16..).zip(["accounts", "products", "reviews", "inventory"]) {
+        let addr = SocketAddr::new(host, first_port.checked_add(offset)?);
+        let url = format!("http://{addr}/graphql");
+        let answer = client
+            .post(&url)
+            .json(&serde_json::json!({ "query": "{ _service { sdl } }" }))
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+            .await
+            .ok()?;
+        let body: serde_json::Value = answer.json().await.ok()?;
+        body["data"]["_service"]["sdl"].as_str()?;
+        found.push(DemoSubgraph { name, url, addr });
+    }
+    Some(found)
+}
+
 /// A running demo subgraph.
 #[derive(Debug, Clone)]
 pub struct DemoSubgraph {
@@ -47,10 +78,20 @@ pub async fn spawn_subgraphs_from_port(
     host: IpAddr,
     first_port: u16,
 ) -> std::io::Result<Vec<DemoSubgraph>> {
+    spawn_subgraphs_with_bridge(host, first_port, None).await
+}
+
+/// Like [`spawn_subgraphs_from_port`]; with a bridge, `addReview` publishes each new review
+/// on [`REVIEW_ADDED_TOPIC`].
+pub async fn spawn_subgraphs_with_bridge(
+    host: IpAddr,
+    first_port: u16,
+    bridge: Option<crate::bridge::SharedBridge>,
+) -> std::io::Result<Vec<DemoSubgraph>> {
     let routers = [
         ("accounts", accounts_router()),
         ("products", products_router()),
-        ("reviews", reviews_router()),
+        ("reviews", router_for(reviews::schema_with_bridge(bridge))),
         ("inventory", inventory_router()),
     ];
     let mut spawned = Vec::with_capacity(routers.len());

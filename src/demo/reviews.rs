@@ -8,15 +8,26 @@ use ahash::AHashMap;
 use async_graphql::{Context, EmptySubscription, Error, Object, Result, Schema, ID};
 
 use super::data;
+use crate::bridge::SharedBridge;
 
 pub(crate) type ReviewsSchema = Schema<Query, Mutation, EmptySubscription>;
 
 pub(crate) fn schema() -> ReviewsSchema {
+    schema_with_bridge(None)
+}
+
+/// With a bridge, `addReview` announces each new review on [`super::REVIEW_ADDED_TOPIC`], the
+/// way a real service would tell the gateway's subscribers.
+pub(crate) fn schema_with_bridge(bridge: Option<SharedBridge>) -> ReviewsSchema {
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .data(Reviews::generate())
+        .data(ReviewEvents(bridge))
         .finish()
 }
+
+/// Where `addReview` publishes; `None` when nobody listens (tests, benchmarks).
+struct ReviewEvents(Option<SharedBridge>);
 
 /// Reviews' view of a user: the key plus the username it provides.
 struct Author {
@@ -234,15 +245,34 @@ impl Mutation {
                 "rating must be between 1 and 5, got {rating}"
             )));
         }
-        let mut index = data::write(&reviews.index);
-        let review = Arc::new(ReviewRecord {
-            id: ID((index.all.len() + 1).to_string()),
-            body,
-            rating,
-            product_upc,
-            author,
-        });
-        index.insert(review.clone());
+        let review = {
+            let mut index = data::write(&reviews.index);
+            let review = Arc::new(ReviewRecord {
+                id: ID((index.all.len() + 1).to_string()),
+                body,
+                rating,
+                product_upc,
+                author,
+            });
+            index.insert(review.clone());
+            review
+        };
+        if let Ok(ReviewEvents(Some(bridge))) = ctx.data::<ReviewEvents>() {
+            // The event carries the review's key (the gateway fetches the rest for each
+            // subscriber's selection) and its product's, which subscriptions filter on.
+            let event = serde_json::json!({
+                "__typename": "Review",
+                "id": review.id.as_str(),
+                "product": { "upc": &*review.product_upc },
+            });
+            if let Err(e) = bridge
+                .publish(super::REVIEW_ADDED_TOPIC, event.to_string().into())
+                .await
+            {
+                // The review is stored either way; subscribers miss this one event.
+                tracing::warn!(error = %e, "could not announce a new review");
+            }
+        }
         Ok(Review(review))
     }
 }
