@@ -154,6 +154,11 @@ pub fn reviews_router() -> Router {
     router_for(reviews::schema())
 }
 
+/// The reviews subgraph whose `addReview` publishes each new review on `bridge`.
+pub fn reviews_router_with_bridge(bridge: crate::bridge::SharedBridge) -> Router {
+    router_for(reviews::schema_with_bridge(Some(bridge)))
+}
+
 /// The inventory subgraph (`Product` stock and shipping, `Warehouse`) at `/graphql`.
 pub fn inventory_router() -> Router {
     router_for(inventory::schema())
