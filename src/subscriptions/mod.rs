@@ -1,6 +1,8 @@
 //! Subscriptions: event sources (bridge topics, subgraph subscriptions), the per-event execution
 //! of the rest of the plan, and fan-out to clients. Client protocols live in `crate::http`.
 
+pub mod upstream;
+
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
