@@ -239,6 +239,27 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// The kind of operation `request` names, if it parses and validates (prepared through the
+    /// operation cache, so running it afterwards costs no second parse), so a transport can tell
+    /// a subscription from a query before choosing how to run it.
+    pub fn operation_kind(&self, request: &GraphqlRequest) -> Option<OperationKind> {
+        let state = self.state.load_full()?;
+        let query = request.query.as_deref()?;
+        let labels = state.supergraph.draw_labels(&self.override_labels);
+        state
+            .operations
+            .get_or_prepare(
+                &state.supergraph,
+                query,
+                request.operation_name.as_deref(),
+                labels,
+            )
+            .ok()
+            .map(|prepared| prepared.kind())
+    }
+}
+
 /// Coerced variables, both as serde_json (for subgraphs and shaping) and as apollo-compiler's map.
 struct Variables {
     /// For subgraph requests, `Condition` nodes and shaping.

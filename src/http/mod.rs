@@ -2,13 +2,23 @@
 //!
 //! Status codes follow the GraphQL-over-HTTP spec: with `application/graphql-response+json` a request
 //! error is a 4xx; with legacy `application/json` every well-formed request gets 200.
+//!
+//! The same path streams: a WebSocket upgrade (`ws`), `Accept: text/event-stream` (`sse`) and
+//! Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
 
 mod graphiql;
+mod multipart;
+pub mod service;
+mod sse;
+mod streaming;
+mod ws;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -17,8 +27,10 @@ use axum::Router;
 use serde::Deserialize;
 
 use crate::execute::shape::errors_body;
-use crate::gateway::{Gateway, GraphqlRequest, Outcome};
+use crate::gateway::{Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
+use service::Endpoint;
+pub use service::{ProtocolSettings, SubscriptionService};
 
 /// Request bodies above this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -26,13 +38,30 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/", get(graphql_get).post(graphql_post))
+    router_with(gateway, ProtocolSettings::default())
+}
+
+/// [`router`] with the streaming protocols' timings set.
+pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router {
+    let probes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .with_state(gateway.clone());
+    graphql_router(gateway, settings).merge(probes)
+}
+
+/// `/graphql` (and `/`) alone, over any [`SubscriptionService`]: every protocol Seam speaks
+/// there, for the gateway or for a service a test scripts.
+pub fn graphql_router<S: SubscriptionService>(
+    service: Arc<S>,
+    settings: ProtocolSettings,
+) -> Router {
+    let endpoint = Arc::new(Endpoint { service, settings });
+    Router::new()
+        .route("/graphql", get(graphql_get::<S>).post(graphql_post::<S>))
+        .route("/", get(graphql_get::<S>).post(graphql_post::<S>))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(gateway)
+        .with_state(endpoint)
 }
 
 async fn health() -> impl IntoResponse {
@@ -111,6 +140,39 @@ fn bad_request(media: MediaType, message: String) -> Response {
     )
 }
 
+/// A streaming request refused before its stream began: answered as JSON with the status the
+/// GraphQL-over-HTTP spec gives request errors (a streaming client has no use for a 200 here).
+fn stream_refusal(headers: &HeaderMap, refused: GatewayResponse) -> Response {
+    let mut response = respond(
+        MediaType::GraphqlResponseJson,
+        refused.outcome,
+        refused.body,
+    );
+    if negotiate(headers) == MediaType::Json {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    response
+}
+
+/// Streams the operation if the client asked for a stream it can have.
+async fn stream_if_asked<S: SubscriptionService>(
+    endpoint: &Endpoint<S>,
+    headers: &HeaderMap,
+    request: GraphqlRequest,
+    via_get: bool,
+) -> Result<Response, GraphqlRequest> {
+    if sse::accepts(headers) {
+        return Ok(sse::respond(endpoint, headers, request, via_get).await);
+    }
+    if multipart::accepts(headers) && endpoint.service.is_subscription(&request) {
+        return Ok(multipart::respond(endpoint, headers, request).await);
+    }
+    Err(request)
+}
+
 /// An error-only body with an HTTP status of its own (the body was refused before it was read).
 fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> Response {
     let mut response = respond(
@@ -122,8 +184,8 @@ fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> 
     response
 }
 
-async fn graphql_post(
-    State(gateway): State<Arc<Gateway>>,
+async fn graphql_post<S: SubscriptionService>(
+    State(endpoint): State<Arc<Endpoint<S>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -181,7 +243,11 @@ async fn graphql_post(
             )
         }
     };
-    let response = gateway.execute(request, false).await;
+    let request = match stream_if_asked(&endpoint, &headers, request, false).await {
+        Ok(streamed) => return streamed,
+        Err(request) => request,
+    };
+    let response = endpoint.service.execute(request, false).await;
     respond(media, response.outcome, response.body)
 }
 
@@ -194,11 +260,15 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-async fn graphql_get(
-    State(gateway): State<Arc<Gateway>>,
+async fn graphql_get<S: SubscriptionService>(
+    State(endpoint): State<Arc<Endpoint<S>>>,
     headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    if let Ok(upgrade) = upgrade {
+        return ws::upgrade(upgrade, endpoint);
+    }
     let media = negotiate(&headers);
     let Ok(Query(params)) = params else {
         return bad_request(media, "the query string could not be read".into());
@@ -234,6 +304,10 @@ async fn graphql_get(
         variables,
         extensions,
     };
-    let response = gateway.execute(request, true).await;
+    let request = match stream_if_asked(&endpoint, &headers, request, true).await {
+        Ok(streamed) => return streamed,
+        Err(request) => request,
+    };
+    let response = endpoint.service.execute(request, true).await;
     respond(media, response.outcome, response.body)
 }

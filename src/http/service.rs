@@ -1,0 +1,120 @@
+//! What the client protocols need from the gateway, as a trait: the WebSocket, SSE and multipart
+//! code is written once against it, the gateway implements it, and tests drive the protocols with
+//! scripted event streams without a running subscription engine.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::stream::{self, StreamExt};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::gateway::{Gateway, GatewayResponse, GraphqlRequest, Outcome};
+use crate::plan::OperationKind;
+use crate::subscriptions::{ResponseStream, SubscriptionContext};
+
+/// The operations a client protocol can run.
+pub trait SubscriptionService: Send + Sync + 'static {
+    /// Runs a query or mutation; `via_get` refuses mutations (GET must not change state).
+    fn execute(
+        &self,
+        request: GraphqlRequest,
+        via_get: bool,
+    ) -> impl Future<Output = GatewayResponse> + Send;
+
+    /// Whether `request` names a valid subscription operation. Anything else (including a request
+    /// that does not parse) goes to [`SubscriptionService::execute`], which reports its errors.
+    fn is_subscription(&self, request: &GraphqlRequest) -> bool;
+
+    /// Starts a subscription; request errors come back as `Err` with the body to send once.
+    fn subscribe(
+        &self,
+        request: GraphqlRequest,
+        context: SubscriptionContext,
+    ) -> impl Future<Output = Result<ResponseStream, GatewayResponse>> + Send;
+}
+
+impl SubscriptionService for Gateway {
+    async fn execute(&self, request: GraphqlRequest, via_get: bool) -> GatewayResponse {
+        Gateway::execute(self, request, via_get).await
+    }
+
+    fn is_subscription(&self, request: &GraphqlRequest) -> bool {
+        self.operation_kind(request) == Some(OperationKind::Subscription)
+    }
+
+    async fn subscribe(
+        &self,
+        request: GraphqlRequest,
+        context: SubscriptionContext,
+    ) -> Result<ResponseStream, GatewayResponse> {
+        Gateway::subscribe(self, request, context).await
+    }
+}
+
+/// Timings of the streaming protocols.
+#[derive(Debug, Clone)]
+pub struct ProtocolSettings {
+    /// A WebSocket client that has not sent `connection_init` by then is closed (4408).
+    pub connection_init_timeout: Duration,
+    /// How often a legacy `graphql-ws` client gets a `ka` message.
+    pub keep_alive: Duration,
+    /// How often an idle SSE stream gets a comment, so proxies keep it open.
+    pub sse_keep_alive: Duration,
+    /// How often an idle multipart stream gets an empty `{}` part (Apollo clients expect ~5 s).
+    pub multipart_heartbeat: Duration,
+}
+
+impl Default for ProtocolSettings {
+    fn default() -> Self {
+        Self {
+            connection_init_timeout: Duration::from_secs(10),
+            keep_alive: Duration::from_secs(12),
+            sse_keep_alive: Duration::from_secs(12),
+            multipart_heartbeat: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The state behind `/graphql`: the service and the protocol timings.
+pub(crate) struct Endpoint<S> {
+    pub(crate) service: Arc<S>,
+    pub(crate) settings: ProtocolSettings,
+}
+
+/// Starts any operation as a stream of response bodies: a subscription as the service streams
+/// it, a query or mutation as its single response. `Err` carries a request error to answer once.
+pub(super) async fn open_stream<S: SubscriptionService>(
+    service: &S,
+    request: GraphqlRequest,
+    via_get: bool,
+    context: SubscriptionContext,
+) -> Result<ResponseStream, GatewayResponse> {
+    if service.is_subscription(&request) {
+        return service.subscribe(request, context).await;
+    }
+    let response = service.execute(request, via_get).await;
+    if response.outcome != Outcome::Executed {
+        return Err(response);
+    }
+    Ok(stream::once(std::future::ready(Bytes::from(response.body))).boxed())
+}
+
+/// The `errors` array of an error-only response body, as JSON text; a body without one (which
+/// the gateway never sends) still yields a well-formed array.
+pub(super) fn errors_array(body: &[u8]) -> Box<RawValue> {
+    #[derive(Deserialize)]
+    struct ErrorsOnly {
+        errors: Box<RawValue>,
+    }
+    match serde_json::from_slice::<ErrorsOnly>(body) {
+        Ok(parsed) => parsed.errors,
+        Err(_) => RawValue::from_string(
+            r#"[{"message":"the operation failed","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]"#
+                .to_owned(),
+        )
+        .unwrap_or_else(|_| RawValue::NULL.to_owned()),
+    }
+}

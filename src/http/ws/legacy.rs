@@ -1,0 +1,206 @@
+//! The legacy `graphql-ws` protocol of subscriptions-transport-ws: `connection_init` ▶
+//! `connection_ack` and `ka` keep-alives, then `start` ▶ `data`* ▶ `complete` per operation,
+//! `stop` from the client, `connection_terminate` to leave. Bad messages get an `error` (or a
+//! `connection_error` when the text is not JSON at all) and the connection stays open, as that
+//! protocol's clients expect.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures::stream::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
+
+use super::{
+    init_payload, message_with_payload, message_without_payload, Disconnected, OperationEvent,
+    Operations, Outbox,
+};
+use crate::gateway::GraphqlRequest;
+use crate::http::service::{Endpoint, SubscriptionService};
+use crate::subscriptions::SubscriptionContext;
+
+/// Close codes, borrowed from graphql-transport-ws: the legacy protocol defines none, and these
+/// tell a client what went wrong better than a bare close.
+const INIT_TIMEOUT: u16 = 4408;
+const TOO_MANY_INITS: u16 = 4429;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Start {
+        id: String,
+        payload: GraphqlRequest,
+    },
+    Stop {
+        id: String,
+    },
+    ConnectionTerminate {},
+}
+
+struct Connection<S> {
+    endpoint: Arc<Endpoint<S>>,
+    out: Outbox,
+    operations: Operations,
+    /// Set once acknowledged; operations may start only then.
+    context: Option<SubscriptionContext>,
+    keep_alive: Interval,
+}
+
+pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: Arc<Endpoint<S>>) {
+    let (sink, mut incoming) = socket.split();
+    let init_timeout = tokio::time::sleep(endpoint.settings.connection_init_timeout);
+    tokio::pin!(init_timeout);
+    let every = endpoint.settings.keep_alive;
+    let mut keep_alive = interval_at(Instant::now() + every, every);
+    keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut connection = Connection {
+        endpoint,
+        out: Outbox { sink },
+        operations: Operations::default(),
+        context: None,
+        keep_alive,
+    };
+    loop {
+        let acknowledged = connection.context.is_some();
+        let step = tokio::select! {
+            message = incoming.next() => match message {
+                Some(Ok(message)) => connection.on_message(message).await,
+                _ => Err(Disconnected),
+            },
+            () = &mut init_timeout, if !acknowledged => {
+                let _ = connection
+                    .out
+                    .close(INIT_TIMEOUT, "Connection initialisation timeout")
+                    .await;
+                Err(Disconnected)
+            }
+            _ = connection.keep_alive.tick(), if acknowledged => {
+                connection.out.send(r#"{"type":"ka"}"#.to_owned()).await
+            }
+            (id, event) = connection.operations.next() => connection.on_event(id, event).await,
+        };
+        if step.is_err() {
+            break;
+        }
+    }
+}
+
+impl<S: SubscriptionService> Connection<S> {
+    async fn on_message(&mut self, message: Message) -> Result<(), Disconnected> {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                return self
+                    .connection_error("binary frames are not GraphQL messages")
+                    .await
+            }
+            Message::Ping(_) | Message::Pong(_) => return Ok(()),
+            Message::Close(_) => return Err(Disconnected),
+        };
+        let value: Value = match serde_json::from_str(text.as_str()) {
+            Ok(value) => value,
+            Err(e) => {
+                return self
+                    .connection_error(&format!("the message is not JSON: {e}"))
+                    .await
+            }
+        };
+        let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+        let message: ClientMessage = match serde_json::from_value(value) {
+            Ok(message) => message,
+            Err(e) => {
+                let reason = format!("invalid message: {e}");
+                return self.error(id.as_deref(), &reason).await;
+            }
+        };
+        match message {
+            ClientMessage::ConnectionInit { payload } => {
+                if self.context.is_some() {
+                    return self
+                        .refuse(TOO_MANY_INITS, "Too many initialisation requests")
+                        .await;
+                }
+                let init_payload = match init_payload(payload) {
+                    Ok(payload) => payload,
+                    Err(reason) => return self.connection_error(reason).await,
+                };
+                self.context = Some(SubscriptionContext { init_payload });
+                self.out
+                    .send(r#"{"type":"connection_ack"}"#.to_owned())
+                    .await?;
+                // The first keep-alive right away tells the client the server sends them.
+                self.keep_alive.reset();
+                self.out.send(r#"{"type":"ka"}"#.to_owned()).await
+            }
+            ClientMessage::Start { id, payload } => {
+                let Some(context) = self.context.clone() else {
+                    return self
+                        .error(Some(&id), "send connection_init before starting operations")
+                        .await;
+                };
+                // As subscriptions-transport-ws servers do, a reused id replaces its operation.
+                self.operations.stop(&id);
+                self.operations
+                    .start(id, &self.endpoint.service, payload, context);
+                Ok(())
+            }
+            ClientMessage::Stop { id } => {
+                self.operations.stop(&id);
+                Ok(())
+            }
+            ClientMessage::ConnectionTerminate {} => {
+                let _ = self.out.close(1000, "").await;
+                Err(Disconnected)
+            }
+        }
+    }
+
+    async fn on_event(&mut self, id: String, event: OperationEvent) -> Result<(), Disconnected> {
+        match event {
+            OperationEvent::Next(body) => match message_with_payload("data", &id, &body) {
+                Some(text) => self.out.send(text).await,
+                None => {
+                    tracing::warn!(operation = %id, "dropped a response that is not UTF-8");
+                    Ok(())
+                }
+            },
+            OperationEvent::Refused(errors) => {
+                self.operations.stop(&id);
+                match message_with_payload("error", &id, errors.get().as_bytes()) {
+                    Some(text) => self.out.send(text).await,
+                    None => Ok(()),
+                }
+            }
+            OperationEvent::Complete => {
+                self.operations.stop(&id);
+                self.out
+                    .send(message_without_payload("complete", &id))
+                    .await
+            }
+        }
+    }
+
+    /// An `error` for one operation (or none, when the message had no id).
+    async fn error(&mut self, id: Option<&str>, message: &str) -> Result<(), Disconnected> {
+        let mut error = json!({ "type": "error", "payload": { "message": message } });
+        if let (Some(id), Some(object)) = (id, error.as_object_mut()) {
+            object.insert("id".to_owned(), Value::String(id.to_owned()));
+        }
+        self.out.send(error.to_string()).await
+    }
+
+    async fn connection_error(&mut self, message: &str) -> Result<(), Disconnected> {
+        let error = json!({ "type": "connection_error", "payload": { "message": message } });
+        self.out.send(error.to_string()).await
+    }
+
+    async fn refuse(&mut self, code: u16, reason: &str) -> Result<(), Disconnected> {
+        let _ = self.out.close(code, reason).await;
+        Err(Disconnected)
+    }
+}

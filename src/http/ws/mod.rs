@@ -1,0 +1,214 @@
+//! GraphQL over WebSocket on `/graphql`: `graphql-transport-ws` (the graphql-ws library's
+//! protocol) and the legacy `graphql-ws` (subscriptions-transport-ws), chosen by subprotocol.
+//!
+//! Each connection is one task: it reads the client's messages, polls the connection's running
+//! operations and writes to the socket, all in one `select!`. An operation is polled only when
+//! the task is ready to write its next message, so a slow client holds back its own (bounded)
+//! streams and nothing queues up here.
+
+mod legacy;
+mod transport;
+
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use bytes::Bytes;
+use futures::stream::{self, BoxStream, SplitSink, StreamExt};
+use futures::SinkExt;
+use serde_json::value::RawValue;
+use tokio_stream::StreamMap;
+
+use super::service::{errors_array, open_stream, Endpoint, SubscriptionService};
+use crate::gateway::GraphqlRequest;
+use crate::subscriptions::SubscriptionContext;
+
+const TRANSPORT_WS: &str = "graphql-transport-ws";
+const LEGACY_WS: &str = "graphql-ws";
+
+/// Messages above this are refused by the socket itself (the same limit as a POST body).
+const MAX_MESSAGE_BYTES: usize = super::MAX_BODY_BYTES;
+
+pub(super) fn upgrade<S: SubscriptionService>(
+    upgrade: WebSocketUpgrade,
+    endpoint: Arc<Endpoint<S>>,
+) -> Response {
+    let upgrade = upgrade
+        .protocols([TRANSPORT_WS, LEGACY_WS])
+        .max_message_size(MAX_MESSAGE_BYTES);
+    let protocol = upgrade
+        .selected_protocol()
+        .and_then(|p| p.to_str().ok())
+        .map(str::to_owned);
+    upgrade.on_upgrade(move |socket| async move {
+        match protocol.as_deref() {
+            Some(TRANSPORT_WS) => transport::serve(socket, endpoint).await,
+            Some(LEGACY_WS) => legacy::serve(socket, endpoint).await,
+            // The handshake has no way to refuse a subprotocol, so the socket is closed at once.
+            _ => {
+                let (sink, _) = socket.split();
+                let _ = Outbox { sink }
+                    .close(4406, "Subprotocol not acceptable")
+                    .await;
+            }
+        }
+    })
+}
+
+/// What one running operation reports to its connection.
+enum OperationEvent {
+    /// A response body.
+    Next(Bytes),
+    /// The operation was refused before it ran: the `errors` array of the refusal.
+    Refused(Box<RawValue>),
+    /// The operation ended normally.
+    Complete,
+}
+
+/// The operations running on one connection, by client-chosen id. Removing an id drops its
+/// stream, which frees whatever the stream held upstream.
+#[derive(Default)]
+struct Operations {
+    running: StreamMap<String, BoxStream<'static, OperationEvent>>,
+}
+
+impl Operations {
+    fn contains(&self, id: &str) -> bool {
+        self.running.contains_key(id)
+    }
+
+    fn start<S: SubscriptionService>(
+        &mut self,
+        id: String,
+        service: &Arc<S>,
+        request: GraphqlRequest,
+        context: SubscriptionContext,
+    ) {
+        let service = service.clone();
+        let events = stream::once(async move {
+            match open_stream(&*service, request, false, context).await {
+                Ok(responses) => responses
+                    .map(OperationEvent::Next)
+                    .chain(stream::once(async { OperationEvent::Complete }))
+                    .boxed(),
+                Err(refused) => {
+                    let errors = errors_array(&refused.body);
+                    stream::once(async move { OperationEvent::Refused(errors) }).boxed()
+                }
+            }
+        })
+        .flatten()
+        .boxed();
+        self.running.insert(id, events);
+    }
+
+    fn stop(&mut self, id: &str) {
+        self.running.remove(id);
+    }
+
+    /// The next event of any operation; never resolves while none runs. Cancel-safe.
+    async fn next(&mut self) -> (String, OperationEvent) {
+        loop {
+            if self.running.is_empty() {
+                std::future::pending::<()>().await;
+            }
+            if let Some(event) = self.running.next().await {
+                return event;
+            }
+        }
+    }
+}
+
+/// The writing half of the socket.
+struct Outbox {
+    sink: SplitSink<WebSocket, Message>,
+}
+
+/// The socket is gone; the connection task ends.
+struct Disconnected;
+
+impl Outbox {
+    async fn send(&mut self, text: String) -> Result<(), Disconnected> {
+        self.sink
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|_| Disconnected)
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) -> Result<(), Disconnected> {
+        let frame = CloseFrame {
+            code,
+            reason: close_reason(reason).into(),
+        };
+        self.sink
+            .send(Message::Close(Some(frame)))
+            .await
+            .map_err(|_| Disconnected)
+    }
+}
+
+/// A close reason must fit in 123 bytes; longer ones are cut at a character boundary.
+fn close_reason(reason: &str) -> String {
+    const LIMIT: usize = 123;
+    if reason.len() <= LIMIT {
+        return reason.to_owned();
+    }
+    let mut end = LIMIT;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_owned()
+}
+
+/// `{"id":<id>,"type":<kind>,"payload":<payload>}` written directly: the payload is already JSON
+/// (a response body from the gateway), so it is not parsed again for every client.
+fn message_with_payload(kind: &str, id: &str, payload: &[u8]) -> Option<String> {
+    let id = serde_json::to_string(id).ok()?;
+    let mut out = Vec::with_capacity(payload.len() + id.len() + kind.len() + 32);
+    out.extend_from_slice(b"{\"id\":");
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(b",\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"payload\":");
+    out.extend_from_slice(payload);
+    out.push(b'}');
+    String::from_utf8(out).ok()
+}
+
+/// `{"id":<id>,"type":<kind>}`.
+fn message_without_payload(kind: &str, id: &str) -> String {
+    serde_json::json!({ "id": id, "type": kind }).to_string()
+}
+
+/// The `connection_init` payload: an object, or nothing.
+fn init_payload(
+    payload: Option<serde_json::Value>,
+) -> Result<Option<serde_json::Value>, &'static str> {
+    match payload {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(object @ serde_json::Value::Object(_)) => Ok(Some(object)),
+        Some(_) => Err("the connection_init payload must be an object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(100);
+        let cut = close_reason(&long);
+        assert!(cut.len() <= 123);
+        assert_eq!(cut, "é".repeat(61));
+    }
+
+    #[test]
+    fn payload_messages_embed_the_body_as_is() {
+        let text = message_with_payload("next", "a\"b", br#"{"data":{"x":1}}"#);
+        assert_eq!(
+            text.as_deref(),
+            Some(r#"{"id":"a\"b","type":"next","payload":{"data":{"x":1}}}"#)
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The `graphql-transport-ws` protocol: `connection_init` ▶ `connection_ack`, then `subscribe`
+//! ▶ `next`* ▶ `complete` per operation, `ping`/`pong` at any time, and a close code for every
+//! breach of the protocol.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures::stream::StreamExt;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    init_payload, message_with_payload, message_without_payload, Disconnected, OperationEvent,
+    Operations, Outbox,
+};
+use crate::gateway::GraphqlRequest;
+use crate::http::service::{Endpoint, SubscriptionService};
+use crate::subscriptions::SubscriptionContext;
+
+/// The protocol's close codes.
+mod close {
+    pub const BAD_REQUEST: u16 = 4400;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const INIT_TIMEOUT: u16 = 4408;
+    pub const DUPLICATE_ID: u16 = 4409;
+    pub const TOO_MANY_INITS: u16 = 4429;
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Ping {},
+    Pong {},
+    Subscribe {
+        id: String,
+        payload: GraphqlRequest,
+    },
+    Complete {
+        id: String,
+    },
+}
+
+struct Connection<S> {
+    endpoint: Arc<Endpoint<S>>,
+    out: Outbox,
+    operations: Operations,
+    init_received: bool,
+    /// Set once acknowledged; operations may start only then.
+    context: Option<SubscriptionContext>,
+}
+
+pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: Arc<Endpoint<S>>) {
+    let (sink, mut incoming) = socket.split();
+    let init_timeout = tokio::time::sleep(endpoint.settings.connection_init_timeout);
+    tokio::pin!(init_timeout);
+    let mut connection = Connection {
+        endpoint,
+        out: Outbox { sink },
+        operations: Operations::default(),
+        init_received: false,
+        context: None,
+    };
+    loop {
+        let step = tokio::select! {
+            message = incoming.next() => match message {
+                Some(Ok(message)) => connection.on_message(message).await,
+                _ => Err(Disconnected),
+            },
+            () = &mut init_timeout, if !connection.init_received => {
+                let _ = connection
+                    .out
+                    .close(close::INIT_TIMEOUT, "Connection initialisation timeout")
+                    .await;
+                Err(Disconnected)
+            }
+            (id, event) = connection.operations.next() => connection.on_event(id, event).await,
+        };
+        if step.is_err() {
+            break;
+        }
+    }
+}
+
+impl<S: SubscriptionService> Connection<S> {
+    async fn on_message(&mut self, message: Message) -> Result<(), Disconnected> {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                return self
+                    .refuse(close::BAD_REQUEST, "Invalid message received: binary frame")
+                    .await
+            }
+            // Socket-level pings are answered by the socket itself.
+            Message::Ping(_) | Message::Pong(_) => return Ok(()),
+            Message::Close(_) => return Err(Disconnected),
+        };
+        let message: ClientMessage = match serde_json::from_str(text.as_str()) {
+            Ok(message) => message,
+            Err(e) => {
+                let reason = format!("Invalid message received: {e}");
+                return self.refuse(close::BAD_REQUEST, &reason).await;
+            }
+        };
+        match message {
+            ClientMessage::ConnectionInit { payload } => {
+                if self.init_received {
+                    return self
+                        .refuse(close::TOO_MANY_INITS, "Too many initialisation requests")
+                        .await;
+                }
+                self.init_received = true;
+                let init_payload = match init_payload(payload) {
+                    Ok(payload) => payload,
+                    Err(reason) => return self.refuse(close::BAD_REQUEST, reason).await,
+                };
+                self.context = Some(SubscriptionContext { init_payload });
+                self.out
+                    .send(r#"{"type":"connection_ack"}"#.to_owned())
+                    .await
+            }
+            ClientMessage::Ping {} => self.out.send(r#"{"type":"pong"}"#.to_owned()).await,
+            ClientMessage::Pong {} => Ok(()),
+            ClientMessage::Subscribe { id, payload } => {
+                let Some(context) = self.context.clone() else {
+                    return self.refuse(close::UNAUTHORIZED, "Unauthorized").await;
+                };
+                if self.operations.contains(&id) {
+                    let reason = format!("Subscriber for {id} already exists");
+                    return self.refuse(close::DUPLICATE_ID, &reason).await;
+                }
+                self.operations
+                    .start(id, &self.endpoint.service, payload, context);
+                Ok(())
+            }
+            // The client is done with it: dropping the stream frees it upstream, and nothing
+            // more is sent for this id.
+            ClientMessage::Complete { id } => {
+                self.operations.stop(&id);
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_event(&mut self, id: String, event: OperationEvent) -> Result<(), Disconnected> {
+        match event {
+            OperationEvent::Next(body) => match message_with_payload("next", &id, &body) {
+                Some(text) => self.out.send(text).await,
+                None => {
+                    tracing::warn!(operation = %id, "dropped a response that is not UTF-8");
+                    Ok(())
+                }
+            },
+            OperationEvent::Refused(errors) => {
+                self.operations.stop(&id);
+                match message_with_payload("error", &id, errors.get().as_bytes()) {
+                    Some(text) => self.out.send(text).await,
+                    None => Ok(()),
+                }
+            }
+            OperationEvent::Complete => {
+                self.operations.stop(&id);
+                self.out
+                    .send(message_without_payload("complete", &id))
+                    .await
+            }
+        }
+    }
+
+    /// Closes the socket with `code`; the connection ends either way.
+    async fn refuse(&mut self, code: u16, reason: &str) -> Result<(), Disconnected> {
+        let _ = self.out.close(code, reason).await;
+        Err(Disconnected)
+    }
+}

@@ -1,0 +1,415 @@
+//! Streaming over plain HTTP on `/graphql`: GraphQL over SSE (distinct connections mode) and
+//! Apollo's multipart subscriptions, read chunk by chunk with a real HTTP client.
+
+mod common;
+mod protocols_support;
+
+use std::time::Duration;
+
+use protocols_support::{Server, PATIENCE};
+use serde_json::{json, Value};
+
+const MULTIPART_ACCEPT: &str = "multipart/mixed;subscriptionSpec=\"1.0\", application/json";
+const PART_HEAD: &str = "--graphql\r\ncontent-type: application/json\r\n\r\n";
+
+/// Reads the body until it contains `needle`; returns everything read so far.
+async fn read_until(response: &mut reqwest::Response, seen: &mut String, needle: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !seen.contains(needle) {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("never saw {needle:?}; got {seen:?}"))
+            .expect("body readable")
+            .unwrap_or_else(|| panic!("the body ended before {needle:?}; got {seen:?}"));
+        seen.push_str(std::str::from_utf8(&chunk).expect("UTF-8 body"));
+    }
+}
+
+/// The whole rest of the body.
+async fn read_to_end(response: &mut reqwest::Response, seen: &mut String) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .expect("the body never ended")
+            .expect("body readable");
+        match chunk {
+            Some(chunk) => seen.push_str(std::str::from_utf8(&chunk).expect("UTF-8 body")),
+            None => return,
+        }
+    }
+}
+
+fn content_type(response: &reqwest::Response) -> &str {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Without `{}` heartbeat parts, which come on their own clock.
+fn without(text: &str, heartbeat: &str) -> String {
+    text.replace(heartbeat, "")
+}
+
+/// The SSE events of a complete body, each with its terminating blank line, bar keep-alive
+/// comments (which come on their own clock). Asserts every event is terminated.
+fn sse_events(text: &str) -> Vec<String> {
+    assert!(text.ends_with("\n\n"), "unterminated event in {text:?}");
+    text.split_inclusive("\n\n")
+        .filter(|event| *event != ":\n\n")
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn post(server: &Server, accept: &str, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.http_url())
+        .header("accept", accept)
+        .json(&body)
+        .send()
+        .await
+        .expect("server reachable")
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSE
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sse_subscription_streams_next_events_then_complete() {
+    let server = Server::start().await;
+    let mut response = post(
+        &server,
+        "text/event-stream",
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert!(content_type(&response).starts_with("text/event-stream"));
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.as_bytes()),
+        Some(&b"no-cache"[..])
+    );
+    let feed = server.service.feed(0).await;
+    feed.push(r#"{"data":{"live":1}}"#).await;
+    feed.push(r#"{"data":{"live":2}}"#).await;
+    let mut seen = String::new();
+    read_until(&mut response, &mut seen, r#"{"data":{"live":2}}"#).await;
+    feed.end();
+    read_to_end(&mut response, &mut seen).await;
+    assert_eq!(
+        sse_events(&seen),
+        [
+            "event: next\ndata: {\"data\":{\"live\":1}}\n\n",
+            "event: next\ndata: {\"data\":{\"live\":2}}\n\n",
+            "event: complete\ndata:\n\n",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sse_idle_stream_gets_keep_alive_comments() {
+    let server = Server::start().await;
+    let mut response = post(
+        &server,
+        "text/event-stream",
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    let feed = server.service.feed(0).await;
+    let mut seen = String::new();
+    read_until(&mut response, &mut seen, ":\n\n:\n\n").await;
+    assert_eq!(seen.replace(":\n\n", ""), "", "only keep-alives while idle");
+    feed.push(r#"{"data":{"live":1}}"#).await;
+    read_until(&mut response, &mut seen, "event: next").await;
+}
+
+#[tokio::test]
+async fn sse_query_over_get_is_one_next_then_complete() {
+    let server = Server::start().await;
+    let mut response = reqwest::Client::new()
+        .get(server.http_url())
+        .query(&[("query", "{ hello }")])
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .expect("server reachable");
+    assert_eq!(response.status(), 200);
+    let mut seen = String::new();
+    read_to_end(&mut response, &mut seen).await;
+    assert_eq!(
+        seen,
+        "event: next\ndata: {\"data\":{\"hello\":\"world\"}}\n\nevent: complete\ndata:\n\n"
+    );
+}
+
+#[tokio::test]
+async fn sse_subscription_over_get_streams_too() {
+    let server = Server::start().await;
+    let mut response = reqwest::Client::new()
+        .get(server.http_url())
+        .query(&[("query", "subscription { count }")])
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .expect("server reachable");
+    let mut seen = String::new();
+    read_to_end(&mut response, &mut seen).await;
+    assert_eq!(
+        sse_events(&seen),
+        [
+            "event: next\ndata: {\"data\":{\"count\":1}}\n\n",
+            "event: next\ndata: {\"data\":{\"count\":2}}\n\n",
+            "event: next\ndata: {\"data\":{\"count\":3}}\n\n",
+            "event: complete\ndata:\n\n",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sse_request_errors_are_http_errors_with_a_json_body() {
+    let server = Server::start().await;
+    let response = post(
+        &server,
+        "text/event-stream",
+        json!({ "query": "subscription { broken }" }),
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON body");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+
+    let response = post(
+        &server,
+        "text/event-stream",
+        json!({ "query": "{ nothingHere }" }),
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+
+    let response = reqwest::Client::new()
+        .get(server.http_url())
+        .query(&[("query", "mutation { hello }")])
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .expect("server reachable");
+    assert_eq!(response.status(), 405);
+}
+
+#[tokio::test]
+async fn sse_client_leaving_drops_the_stream() {
+    let server = Server::start().await;
+    let response = post(
+        &server,
+        "text/event-stream",
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    let feed = server.service.feed(0).await;
+    assert!(!feed.is_dropped());
+    drop(response);
+    // Noticed at the next write at the latest: a keep-alive 150 ms later.
+    feed.dropped().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// multipart
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn multipart_subscription_streams_payload_parts_then_the_end() {
+    let server = Server::start().await;
+    let mut response = post(
+        &server,
+        MULTIPART_ACCEPT,
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        content_type(&response),
+        "multipart/mixed;boundary=\"graphql\";subscriptionSpec=\"1.0\""
+    );
+    let feed = server.service.feed(0).await;
+    feed.push(r#"{"data":{"live":1}}"#).await;
+    feed.push(r#"{"data":{"live":2},"errors":[{"message":"partly"}]}"#)
+        .await;
+    let mut seen = String::new();
+    read_until(&mut response, &mut seen, "partly").await;
+    feed.end();
+    read_to_end(&mut response, &mut seen).await;
+    let heartbeat = format!("{PART_HEAD}{{}}\r\n");
+    assert_eq!(
+        without(&seen, &heartbeat),
+        format!(
+            "{PART_HEAD}{{\"payload\":{{\"data\":{{\"live\":1}}}}}}\r\n\
+             {PART_HEAD}{{\"payload\":{{\"data\":{{\"live\":2}},\"errors\":[{{\"message\":\"partly\"}}]}}}}\r\n\
+             --graphql--\r\n"
+        )
+    );
+}
+
+#[tokio::test]
+async fn multipart_idle_stream_gets_empty_heartbeat_parts() {
+    let server = Server::start().await;
+    let mut response = post(
+        &server,
+        "multipart/mixed;boundary=\"graphql\";subscriptionSpec=1.0,application/json",
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    let _feed = server.service.feed(0).await;
+    let heartbeat = format!("{PART_HEAD}{{}}\r\n");
+    let twice = heartbeat.repeat(2);
+    let mut seen = String::new();
+    read_until(&mut response, &mut seen, &twice).await;
+    assert_eq!(
+        seen.replace(&heartbeat, ""),
+        "",
+        "only heartbeats while idle"
+    );
+}
+
+#[tokio::test]
+async fn multipart_finite_subscription_ends_the_body() {
+    let server = Server::start().await;
+    let mut response = post(
+        &server,
+        MULTIPART_ACCEPT,
+        json!({ "query": "subscription { count }" }),
+    )
+    .await;
+    let mut seen = String::new();
+    read_to_end(&mut response, &mut seen).await;
+    let parts: Vec<&str> = seen.split(PART_HEAD).filter(|p| !p.is_empty()).collect();
+    assert_eq!(
+        parts,
+        [
+            "{\"payload\":{\"data\":{\"count\":1}}}\r\n",
+            "{\"payload\":{\"data\":{\"count\":2}}}\r\n",
+            "{\"payload\":{\"data\":{\"count\":3}}}\r\n--graphql--\r\n",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn multipart_refused_subscription_is_an_http_error() {
+    let server = Server::start().await;
+    let response = post(
+        &server,
+        MULTIPART_ACCEPT,
+        json!({ "query": "subscription { broken }" }),
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON body");
+    assert!(body["errors"][0]["message"].is_string());
+}
+
+#[tokio::test]
+async fn multipart_accept_on_a_query_gets_plain_json() {
+    let server = Server::start().await;
+    let response = post(&server, MULTIPART_ACCEPT, json!({ "query": "{ hello }" })).await;
+    assert_eq!(response.status(), 200);
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON body");
+    assert_eq!(body, json!({ "data": { "hello": "world" } }));
+}
+
+#[tokio::test]
+async fn multipart_client_leaving_drops_the_stream() {
+    let server = Server::start().await;
+    let response = post(
+        &server,
+        MULTIPART_ACCEPT,
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    let feed = server.service.feed(0).await;
+    drop(response);
+    feed.dropped().await;
+}
+
+#[tokio::test]
+async fn a_slow_reader_holds_back_its_stream_instead_of_buffering() {
+    let server = Server::start().await;
+    let mut response = post(
+        &server,
+        "text/event-stream",
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    let feed = server.service.feed(0).await;
+    // ~200 KB events while the client reads nothing: once the socket buffers and the feed's
+    // 8-slot queue are full, pushing must block rather than pile up in the server.
+    let big = format!(r#"{{"data":{{"live":"{}"}}}}"#, "x".repeat(200_000));
+    let mut pushed = 0;
+    let blocked = loop {
+        match tokio::time::timeout(Duration::from_millis(500), feed.push(&big)).await {
+            Ok(()) => pushed += 1,
+            Err(_) => break true,
+        }
+        if pushed > 400 {
+            break false;
+        }
+    };
+    assert!(blocked, "80 MB went out to a client that read nothing");
+    // Reading again lets the events through, in order and whole.
+    let mut seen = String::new();
+    read_until(&mut response, &mut seen, "event: next").await;
+    assert!(seen.len() > 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the real gateway
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn gateway_streams_a_query_over_sse_and_refuses_bad_subscriptions() {
+    let gateway = common::TestGateway::demo().await;
+    let client = reqwest::Client::new();
+    let mut response = client
+        .post(&gateway.url)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": "{ topProducts(first: 1) { upc price } }" }))
+        .send()
+        .await
+        .expect("gateway reachable");
+    assert_eq!(response.status(), 200);
+    let mut seen = String::new();
+    read_to_end(&mut response, &mut seen).await;
+    assert_eq!(
+        seen,
+        "event: next\ndata: {\"data\":{\"topProducts\":[{\"upc\":\"1\",\"price\":8018}]}}\n\n\
+         event: complete\ndata:\n\n"
+    );
+    // An invalid operation is not known to be a subscription: SSE refuses it with a 400, and a
+    // multipart client (which also accepts JSON) gets the plain JSON answer.
+    for (accept, status) in [("text/event-stream", 400), (MULTIPART_ACCEPT, 200)] {
+        let response = client
+            .post(&gateway.url)
+            .header("accept", accept)
+            .json(&json!({ "query": "subscription { noSuchField }" }))
+            .send()
+            .await
+            .expect("gateway reachable");
+        assert_eq!(response.status(), status, "with {accept}");
+        assert!(content_type(&response).starts_with("application/json"));
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{body}"
+        );
+    }
+}

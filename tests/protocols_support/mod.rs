@@ -1,0 +1,302 @@
+//! A scripted `SubscriptionService` behind Seam's real `/graphql` router on a real port, and a
+//! WebSocket client, for the protocol tests. The subscription engine is not needed: the test
+//! decides what each subscription yields and sees when the protocol drops a stream.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use seam::gateway::{GatewayResponse, GraphqlRequest, Outcome};
+use seam::http::{graphql_router, ProtocolSettings, SubscriptionService};
+use seam::subscriptions::{ResponseStream, SubscriptionContext};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for anything before failing.
+pub const PATIENCE: Duration = Duration::from_secs(5);
+
+/// One live subscription the service handed out: the test pushes its events and sees it close.
+pub struct Feed {
+    pub query: String,
+    pub init_payload: Option<Value>,
+    /// `None` once the test ended the stream.
+    events: Mutex<Option<mpsc::Sender<Bytes>>>,
+}
+
+/// Answers by what the query text contains:
+/// - queries: `hello` ▶ `{"data":{"hello":"world"}}`; a `mutation` over GET ▶ 405; anything
+///   else ▶ a validation error;
+/// - subscriptions: `broken` ▶ refused with a validation error; `count` ▶ three responses, then
+///   the end; anything else ▶ a live [`Feed`] the test drives.
+#[derive(Default)]
+pub struct Scripted {
+    feeds: Mutex<Vec<Arc<Feed>>>,
+}
+
+fn refusal(outcome: Outcome, message: &str, code: &str) -> GatewayResponse {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    GatewayResponse {
+        outcome,
+        body: body.to_string().into_bytes(),
+    }
+}
+
+impl SubscriptionService for Scripted {
+    async fn execute(&self, request: GraphqlRequest, via_get: bool) -> GatewayResponse {
+        let query = request.query.unwrap_or_default();
+        if query.contains("mutation") && via_get {
+            return refusal(
+                Outcome::MethodNotAllowed,
+                "mutations must be sent with POST",
+                "METHOD_NOT_ALLOWED",
+            );
+        }
+        if query.contains("hello") {
+            return GatewayResponse {
+                outcome: Outcome::Executed,
+                body: br#"{"data":{"hello":"world"}}"#.to_vec(),
+            };
+        }
+        refusal(
+            Outcome::RequestError,
+            "Cannot query field",
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+    }
+
+    fn is_subscription(&self, request: &GraphqlRequest) -> bool {
+        request
+            .query
+            .as_deref()
+            .is_some_and(|q| q.trim_start().starts_with("subscription"))
+    }
+
+    async fn subscribe(
+        &self,
+        request: GraphqlRequest,
+        context: SubscriptionContext,
+    ) -> Result<ResponseStream, GatewayResponse> {
+        let query = request.query.unwrap_or_default();
+        if query.contains("broken") {
+            return Err(refusal(
+                Outcome::RequestError,
+                "Cannot query field \"broken\" on type \"Subscription\".",
+                "GRAPHQL_VALIDATION_FAILED",
+            ));
+        }
+        if query.contains("count") {
+            let responses = (1..=3).map(|n| Bytes::from(format!(r#"{{"data":{{"count":{n}}}}}"#)));
+            return Ok(futures::stream::iter(responses).boxed());
+        }
+        let (events, receiver) = mpsc::channel(8);
+        let feed = Arc::new(Feed {
+            query,
+            init_payload: context.init_payload,
+            events: Mutex::new(Some(events)),
+        });
+        self.feeds.lock().unwrap().push(feed);
+        Ok(tokio_stream::wrappers::ReceiverStream::new(receiver).boxed())
+    }
+}
+
+impl Scripted {
+    /// The `index`-th live subscription, once it has started.
+    pub async fn feed(&self, index: usize) -> Arc<Feed> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(feed) = self.feeds.lock().unwrap().get(index) {
+                return feed.clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "subscription {index} never started"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub fn feeds_started(&self) -> usize {
+        self.feeds.lock().unwrap().len()
+    }
+}
+
+impl Feed {
+    fn sender(&self) -> mpsc::Sender<Bytes> {
+        self.events
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("the test has not ended this stream")
+    }
+
+    pub async fn push(&self, body: &str) {
+        self.sender()
+            .send(Bytes::from(body.to_owned()))
+            .await
+            .expect("the subscription is still open");
+    }
+
+    /// Ends the stream, as a source that has nothing more to say.
+    pub fn end(&self) {
+        self.events.lock().unwrap().take();
+    }
+
+    /// Waits until the protocol dropped the stream (the client left or completed it).
+    pub async fn dropped(&self) {
+        let sender = self.sender();
+        tokio::time::timeout(PATIENCE, sender.closed())
+            .await
+            .expect("the protocol never dropped the subscription's stream");
+    }
+
+    pub fn is_dropped(&self) -> bool {
+        self.sender().is_closed()
+    }
+}
+
+/// Short timings, so timeouts and keep-alives show within a test.
+pub fn quick_settings() -> ProtocolSettings {
+    ProtocolSettings {
+        connection_init_timeout: Duration::from_millis(400),
+        keep_alive: Duration::from_millis(150),
+        sse_keep_alive: Duration::from_millis(150),
+        multipart_heartbeat: Duration::from_millis(150),
+    }
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub service: Arc<Scripted>,
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        let service = Arc::new(Scripted::default());
+        let router = graphql_router(service.clone(), quick_settings());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind test port");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Server { addr, service }
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql", self.addr)
+    }
+}
+
+/// A WebSocket client speaking raw JSON messages.
+pub struct WsClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// How a server ended the connection.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub code: u16,
+    pub reason: String,
+}
+
+impl WsClient {
+    /// Connects offering `subprotocol` (none when `None`).
+    pub async fn connect(url: &str, subprotocol: Option<&str>) -> Self {
+        let mut request = url.into_client_request().expect("ws request");
+        if let Some(protocol) = subprotocol {
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_str(protocol).expect("protocol header"),
+            );
+        }
+        let (socket, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket handshake");
+        let chosen = response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(chosen, subprotocol, "the server chose another subprotocol");
+        WsClient { socket }
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.send_text(&message.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(Message::text(text.to_owned()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send_binary(&mut self, bytes: &[u8]) {
+        self.socket
+            .send(Message::binary(bytes.to_vec()))
+            .await
+            .expect("send");
+    }
+
+    /// The next JSON message; fails on a close or after [`PATIENCE`].
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("no message in time")
+                .expect("the socket ended")
+                .expect("socket error");
+            match message {
+                Message::Text(text) => {
+                    return serde_json::from_str(text.as_str()).expect("a JSON message")
+                }
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text message, got {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection, failing on any other message than a legacy
+    /// keep-alive.
+    pub async fn closed(&mut self) -> Closed {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("the server did not close in time");
+            match message {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Closed {
+                        code: u16::from(frame.code),
+                        reason: frame.reason.to_string(),
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Text(text))) if text.as_str() == r#"{"type":"ka"}"# => continue,
+                Some(Ok(other)) => panic!("expected a close, got {other:?}"),
+                Some(Err(e)) => panic!("expected a close frame, got the error {e}"),
+                None => panic!("the socket ended without a close frame"),
+            }
+        }
+    }
+
+    /// Asserts nothing arrives for `quiet` (the keep-alive timings are much longer).
+    pub async fn silent_for(&mut self, quiet: Duration) {
+        if let Ok(message) = tokio::time::timeout(quiet, self.socket.next()).await {
+            panic!("expected silence, got {message:?}");
+        }
+    }
+}

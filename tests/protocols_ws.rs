@@ -1,0 +1,566 @@
+//! GraphQL over WebSocket on `/graphql`: both subprotocols, with a real client on a real socket.
+//! Subscriptions come from a scripted service (tests/protocols_support); queries also run
+//! against the real gateway over the demo subgraphs.
+
+mod common;
+mod protocols_support;
+
+use std::time::Duration;
+
+use protocols_support::{Closed, Server, WsClient};
+use serde_json::json;
+
+const TRANSPORT: Option<&str> = Some("graphql-transport-ws");
+const LEGACY: Option<&str> = Some("graphql-ws");
+
+async fn acknowledged(server: &Server, protocol: Option<&str>) -> WsClient {
+    let mut client = WsClient::connect(&server.ws_url(), protocol).await;
+    client.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(client.recv().await, json!({ "type": "connection_ack" }));
+    client
+}
+
+fn closed(code: u16, reason: &str) -> Closed {
+    Closed {
+        code,
+        reason: reason.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// graphql-transport-ws
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn transport_subscription_runs_from_init_to_complete() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), TRANSPORT).await;
+    client
+        .send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer abc" } }))
+        .await;
+    assert_eq!(client.recv().await, json!({ "type": "connection_ack" }));
+    client
+        .send(json!({ "id": "s1", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let feed = server.service.feed(0).await;
+    assert_eq!(feed.query, "subscription { live }");
+    assert_eq!(
+        feed.init_payload,
+        Some(json!({ "authorization": "Bearer abc" }))
+    );
+
+    feed.push(r#"{"data":{"live":1}}"#).await;
+    feed.push(r#"{"data":{"live":2}}"#).await;
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "s1", "type": "next", "payload": { "data": { "live": 1 } } })
+    );
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "s1", "type": "next", "payload": { "data": { "live": 2 } } })
+    );
+    // The source ends: the server completes the operation.
+    feed.end();
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "s1", "type": "complete" })
+    );
+}
+
+#[tokio::test]
+async fn transport_finite_subscription_completes_and_its_id_can_be_reused() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    for _ in 0..2 {
+        client
+            .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { count }" } }))
+            .await;
+        for n in 1..=3 {
+            assert_eq!(
+                client.recv().await,
+                json!({ "id": "c", "type": "next", "payload": { "data": { "count": n } } })
+            );
+        }
+        assert_eq!(
+            client.recv().await,
+            json!({ "id": "c", "type": "complete" })
+        );
+    }
+}
+
+#[tokio::test]
+async fn transport_query_and_mutation_are_one_next_then_complete() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client
+        .send(json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ hello }" } }))
+        .await;
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "q", "type": "next", "payload": { "data": { "hello": "world" } } })
+    );
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "q", "type": "complete" })
+    );
+    client
+        .send(
+            json!({ "id": "m", "type": "subscribe", "payload": { "query": "mutation { hello }" } }),
+        )
+        .await;
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "m", "type": "next", "payload": { "data": { "hello": "world" } } })
+    );
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "m", "type": "complete" })
+    );
+}
+
+#[tokio::test]
+async fn transport_refused_operation_gets_an_error_message_and_no_complete() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client
+        .send(json!({ "id": "b", "type": "subscribe", "payload": { "query": "subscription { broken }" } }))
+        .await;
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "b", "type": "error", "payload": [{
+            "message": "Cannot query field \"broken\" on type \"Subscription\".",
+            "extensions": { "code": "GRAPHQL_VALIDATION_FAILED" }
+        }] })
+    );
+    // The next thing the client hears is the answer to its ping: no `complete` for `b`.
+    client.send(json!({ "type": "ping" })).await;
+    assert_eq!(client.recv().await, json!({ "type": "pong" }));
+}
+
+#[tokio::test]
+async fn transport_client_complete_drops_the_stream_and_the_connection_stays() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client
+        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let feed = server.service.feed(0).await;
+    feed.push(r#"{"data":{"live":1}}"#).await;
+    assert_eq!(client.recv().await["type"], "next");
+    client.send(json!({ "id": "s", "type": "complete" })).await;
+    feed.dropped().await;
+    // Nothing more for `s`, and the connection still answers.
+    client.send(json!({ "type": "ping" })).await;
+    assert_eq!(client.recv().await, json!({ "type": "pong" }));
+    // The id is free again.
+    client
+        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    server.service.feed(1).await;
+}
+
+#[tokio::test]
+async fn transport_disconnect_drops_every_stream() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    for id in ["a", "b"] {
+        client
+            .send(json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+            .await;
+    }
+    let (a, b) = (server.service.feed(0).await, server.service.feed(1).await);
+    drop(client);
+    a.dropped().await;
+    b.dropped().await;
+}
+
+#[tokio::test]
+async fn transport_slow_reader_holds_back_its_stream_instead_of_buffering() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client
+        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let feed = server.service.feed(0).await;
+    // ~200 KB events while the client reads nothing: once the socket buffers and the feed's
+    // 8-slot queue are full, pushing must block rather than pile up in the server.
+    let big = format!(r#"{{"data":{{"live":"{}"}}}}"#, "x".repeat(200_000));
+    let mut pushed = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_millis(500), feed.push(&big)).await {
+            Ok(()) => pushed += 1,
+            Err(_) => break,
+        }
+        assert!(
+            pushed <= 400,
+            "80 MB went out to a client that read nothing"
+        );
+    }
+    // Reading again lets every event through, in order.
+    for _ in 0..pushed {
+        let next = client.recv().await;
+        assert_eq!(next["type"], "next");
+        assert_eq!(
+            next["payload"]["data"]["live"].as_str().map(str::len),
+            Some(200_000)
+        );
+    }
+}
+
+#[tokio::test]
+async fn transport_ping_is_answered_before_and_after_init_and_pong_is_ignored() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), TRANSPORT).await;
+    client.send(json!({ "type": "ping" })).await;
+    assert_eq!(client.recv().await, json!({ "type": "pong" }));
+    client.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(client.recv().await, json!({ "type": "connection_ack" }));
+    client.send(json!({ "type": "pong", "payload": {} })).await;
+    client
+        .send(json!({ "type": "ping", "payload": { "at": 1 } }))
+        .await;
+    assert_eq!(client.recv().await, json!({ "type": "pong" }));
+    client.silent_for(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn transport_without_init_is_closed_4408() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), TRANSPORT).await;
+    assert_eq!(
+        client.closed().await,
+        closed(4408, "Connection initialisation timeout")
+    );
+}
+
+#[tokio::test]
+async fn transport_acknowledged_connection_outlives_the_init_timeout() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client.send(json!({ "type": "ping" })).await;
+    assert_eq!(client.recv().await, json!({ "type": "pong" }));
+}
+
+#[tokio::test]
+async fn transport_subscribe_before_ack_is_closed_4401() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), TRANSPORT).await;
+    client
+        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    assert_eq!(client.closed().await, closed(4401, "Unauthorized"));
+    assert_eq!(server.service.feeds_started(), 0);
+}
+
+#[tokio::test]
+async fn transport_duplicate_id_is_closed_4409() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    let subscribe = json!({ "id": "dup", "type": "subscribe", "payload": { "query": "subscription { live }" } });
+    client.send(subscribe.clone()).await;
+    let feed = server.service.feed(0).await;
+    client.send(subscribe).await;
+    assert_eq!(
+        client.closed().await,
+        closed(4409, "Subscriber for dup already exists")
+    );
+    feed.dropped().await;
+}
+
+#[tokio::test]
+async fn transport_second_init_is_closed_4429() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        client.closed().await,
+        closed(4429, "Too many initialisation requests")
+    );
+}
+
+#[tokio::test]
+async fn transport_bad_messages_are_closed_4400() {
+    let server = Server::start().await;
+    let bad: [&str; 6] = [
+        "not json",
+        r#"{"type":"wat"}"#,
+        r#"{"id":"1"}"#,
+        r#"{"type":"subscribe","payload":{"query":"{ hello }"}}"#,
+        r#"{"type":"connection_init","payload":"a string"}"#,
+        "[1,2,3]",
+    ];
+    for text in bad {
+        let mut client = WsClient::connect(&server.ws_url(), TRANSPORT).await;
+        client.send_text(text).await;
+        let closed = client.closed().await;
+        assert_eq!(closed.code, 4400, "for {text}: {closed:?}");
+        assert!(!closed.reason.is_empty(), "for {text}: a reason is given");
+    }
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client.send_binary(b"{\"type\":\"ping\"}").await;
+    assert_eq!(client.closed().await.code, 4400);
+}
+
+#[tokio::test]
+async fn without_a_known_subprotocol_the_socket_is_closed_4406() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), None).await;
+    assert_eq!(
+        client.closed().await,
+        closed(4406, "Subprotocol not acceptable")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// legacy graphql-ws (subscriptions-transport-ws)
+// ---------------------------------------------------------------------------------------------
+
+async fn legacy_acknowledged(server: &Server) -> WsClient {
+    let mut client = acknowledged(server, LEGACY).await;
+    assert_eq!(client.recv().await, json!({ "type": "ka" }));
+    client
+}
+
+/// The next message that is not a keep-alive.
+async fn recv_skipping_ka(client: &mut WsClient) -> serde_json::Value {
+    loop {
+        let message = client.recv().await;
+        if message != json!({ "type": "ka" }) {
+            return message;
+        }
+    }
+}
+
+#[tokio::test]
+async fn legacy_subscription_runs_from_init_to_complete() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), LEGACY).await;
+    client
+        .send(json!({ "type": "connection_init", "payload": { "token": "t" } }))
+        .await;
+    assert_eq!(client.recv().await, json!({ "type": "connection_ack" }));
+    assert_eq!(client.recv().await, json!({ "type": "ka" }));
+    client
+        .send(json!({ "id": "1", "type": "start", "payload": { "query": "subscription { live }", "variables": null } }))
+        .await;
+    let feed = server.service.feed(0).await;
+    assert_eq!(feed.init_payload, Some(json!({ "token": "t" })));
+    feed.push(r#"{"data":{"live":"a"}}"#).await;
+    feed.push(r#"{"data":{"live":"b"}}"#).await;
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "1", "type": "data", "payload": { "data": { "live": "a" } } })
+    );
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "1", "type": "data", "payload": { "data": { "live": "b" } } })
+    );
+    feed.end();
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "1", "type": "complete" })
+    );
+}
+
+#[tokio::test]
+async fn legacy_keep_alives_keep_coming() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    let started = tokio::time::Instant::now();
+    for _ in 0..3 {
+        assert_eq!(client.recv().await, json!({ "type": "ka" }));
+    }
+    // 150 ms apart in the quick settings.
+    assert!(started.elapsed() >= Duration::from_millis(400));
+}
+
+#[tokio::test]
+async fn legacy_query_is_data_then_complete() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    client
+        .send(json!({ "id": "q", "type": "start", "payload": { "query": "{ hello }" } }))
+        .await;
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "q", "type": "data", "payload": { "data": { "hello": "world" } } })
+    );
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "q", "type": "complete" })
+    );
+}
+
+#[tokio::test]
+async fn legacy_stop_drops_the_stream() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    client
+        .send(
+            json!({ "id": "s", "type": "start", "payload": { "query": "subscription { live }" } }),
+        )
+        .await;
+    let feed = server.service.feed(0).await;
+    client.send(json!({ "id": "s", "type": "stop" })).await;
+    feed.dropped().await;
+    // The connection goes on.
+    client
+        .send(json!({ "id": "q", "type": "start", "payload": { "query": "{ hello }" } }))
+        .await;
+    assert_eq!(recv_skipping_ka(&mut client).await["type"], "data");
+}
+
+#[tokio::test]
+async fn legacy_reused_id_replaces_the_operation() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    let start =
+        json!({ "id": "r", "type": "start", "payload": { "query": "subscription { live }" } });
+    client.send(start.clone()).await;
+    let first = server.service.feed(0).await;
+    client.send(start).await;
+    first.dropped().await;
+    let second = server.service.feed(1).await;
+    second.push(r#"{"data":{"live":2}}"#).await;
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "r", "type": "data", "payload": { "data": { "live": 2 } } })
+    );
+}
+
+#[tokio::test]
+async fn legacy_refused_operation_gets_an_error() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    client
+        .send(json!({ "id": "b", "type": "start", "payload": { "query": "subscription { broken }" } }))
+        .await;
+    let error = recv_skipping_ka(&mut client).await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["id"], "b");
+    assert_eq!(
+        error["payload"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+}
+
+#[tokio::test]
+async fn legacy_bad_messages_get_errors_and_the_connection_stays() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    client.send_text("{not json").await;
+    let error = recv_skipping_ka(&mut client).await;
+    assert_eq!(error["type"], "connection_error");
+    assert!(error["payload"]["message"].is_string());
+
+    client.send(json!({ "id": "x", "type": "wat" })).await;
+    let error = recv_skipping_ka(&mut client).await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["id"], "x");
+    assert!(error["payload"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("wat")));
+
+    client
+        .send(json!({ "id": "q", "type": "start", "payload": { "query": "{ hello }" } }))
+        .await;
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "q", "type": "data", "payload": { "data": { "hello": "world" } } })
+    );
+}
+
+#[tokio::test]
+async fn legacy_start_before_init_is_an_error() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), LEGACY).await;
+    client
+        .send(json!({ "id": "early", "type": "start", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let error = client.recv().await;
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["id"], "early");
+    assert_eq!(server.service.feeds_started(), 0);
+}
+
+#[tokio::test]
+async fn legacy_without_init_is_closed_4408() {
+    let server = Server::start().await;
+    let mut client = WsClient::connect(&server.ws_url(), LEGACY).await;
+    assert_eq!(
+        client.closed().await,
+        closed(4408, "Connection initialisation timeout")
+    );
+}
+
+#[tokio::test]
+async fn legacy_second_init_is_closed_4429() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    client.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        client.closed().await,
+        closed(4429, "Too many initialisation requests")
+    );
+}
+
+#[tokio::test]
+async fn legacy_connection_terminate_closes_and_drops_streams() {
+    let server = Server::start().await;
+    let mut client = legacy_acknowledged(&server).await;
+    client
+        .send(
+            json!({ "id": "s", "type": "start", "payload": { "query": "subscription { live }" } }),
+        )
+        .await;
+    let feed = server.service.feed(0).await;
+    client.send(json!({ "type": "connection_terminate" })).await;
+    feed.dropped().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the real gateway
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn gateway_answers_queries_and_refuses_unknown_subscriptions_over_websocket() {
+    let gateway = common::TestGateway::demo().await;
+    let ws_url = gateway.url.replacen("http://", "ws://", 1);
+    for protocol in [TRANSPORT, LEGACY] {
+        let mut client = WsClient::connect(&ws_url, protocol).await;
+        client.send(json!({ "type": "connection_init" })).await;
+        assert_eq!(client.recv().await, json!({ "type": "connection_ack" }));
+        let start = if protocol == TRANSPORT {
+            "subscribe"
+        } else {
+            "start"
+        };
+        let next = if protocol == TRANSPORT {
+            "next"
+        } else {
+            "data"
+        };
+        client
+            .send(json!({ "id": "1", "type": start, "payload": { "query": "{ topProducts(first: 2) { upc price } }" } }))
+            .await;
+        assert_eq!(
+            recv_skipping_ka(&mut client).await,
+            json!({ "id": "1", "type": next, "payload": { "data": { "topProducts": [
+                { "upc": "1", "price": 8018 },
+                { "upc": "2", "price": 15937 },
+            ] } } })
+        );
+        assert_eq!(
+            recv_skipping_ka(&mut client).await,
+            json!({ "id": "1", "type": "complete" })
+        );
+        client
+            .send(json!({ "id": "2", "type": start, "payload": { "query": "subscription { noSuchField }" } }))
+            .await;
+        let error = recv_skipping_ka(&mut client).await;
+        assert_eq!(error["type"], "error", "{error}");
+        assert_eq!(error["id"], "2");
+        assert!(error["payload"][0]["message"].is_string(), "{error}");
+    }
+}
