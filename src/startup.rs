@@ -33,6 +33,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("nothing to serve: give the builder a config or a supergraph SDL")]
     NothingToServe,
+    #[error(transparent)]
+    Bridge(#[from] crate::bridge::BridgeError),
 }
 
 /// The supergraph SDL a config describes: its `supergraph` file, or its subgraphs composed.
@@ -55,9 +57,10 @@ pub async fn gateway_from_config(
 ) -> Result<Arc<Gateway>, StartupError> {
     let sdl = supergraph_sdl(config, client).await?;
     let supergraph = model(&sdl, Some(config))?;
-    let gateway = Arc::new(
+    let gateway = Arc::new(with_bridge(
         Gateway::new(overrides(Some(config))).with_override_labels(config.override_labels.clone()),
-    );
+        Some(config),
+    )?);
     gateway.swap_supergraph(supergraph);
     Ok(gateway)
 }
@@ -71,9 +74,23 @@ pub fn gateway_from_supergraph(
     let labels = config
         .map(|c| c.override_labels.clone())
         .unwrap_or_default();
-    let gateway = Arc::new(Gateway::new(overrides(config)).with_override_labels(labels));
+    let gateway = Arc::new(with_bridge(
+        Gateway::new(overrides(config)).with_override_labels(labels),
+        config,
+    )?);
     gateway.swap_supergraph(supergraph);
     Ok(gateway)
+}
+
+/// The config's `bridge:` section: its backend and the publish endpoint's token. Without a
+/// config the gateway keeps its in-process bridge and no publish endpoint.
+fn with_bridge(gateway: Gateway, config: Option<&Config>) -> Result<Gateway, StartupError> {
+    let Some(config) = config else {
+        return Ok(gateway);
+    };
+    Ok(gateway
+        .with_bridge(crate::bridge::from_config(&config.bridge)?)
+        .with_publish_token(config.bridge.publish_token.clone()))
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):

@@ -4,6 +4,7 @@
 //! error is a 4xx; with legacy `application/json` every well-formed request gets 200.
 
 mod graphiql;
+mod publish;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/bridge/publish", axum::routing::post(publish::publish))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(gateway)
 }
