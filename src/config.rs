@@ -89,6 +89,14 @@ pub struct BridgeConfig {
     /// The server of the `redis` or `nats` backend.
     #[serde(default)]
     pub url: Option<String>,
+    /// Prepended as is to every topic to make the Redis channel or NATS subject, so several
+    /// deployments can share one server; include your own separator (`seam:` or `seam.`).
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Switches on `POST /bridge/publish` for services that cannot reach the bridge's server;
+    /// callers send it as `Authorization: Bearer <token>`. Unset, the endpoint does not exist.
+    #[serde(default)]
+    pub publish_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -102,7 +110,7 @@ pub enum BridgeBackend {
 }
 
 impl BridgeBackend {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             BridgeBackend::Memory => "memory",
             BridgeBackend::Redis => "redis",
@@ -399,6 +407,32 @@ impl Config {
                 }
             }
             (BridgeBackend::Memory, None) => {}
+        }
+        if let Some(prefix) = &self.bridge.prefix {
+            match backend {
+                BridgeBackend::Memory => problem(
+                    "bridge.prefix".into(),
+                    "the memory backend is private to this gateway and takes no prefix".into(),
+                ),
+                BridgeBackend::Nats => {
+                    if let Err(message) = crate::bridge::nats::check_prefix(prefix) {
+                        problem("bridge.prefix".into(), message);
+                    }
+                }
+                BridgeBackend::Redis => {}
+            }
+        }
+        // An empty token would let `Authorization: Bearer ` through.
+        if self
+            .bridge
+            .publish_token
+            .as_ref()
+            .is_some_and(|token| token.trim().is_empty())
+        {
+            problem(
+                "bridge.publish_token".into(),
+                "the token is empty; remove the key to switch the publish endpoint off".into(),
+            );
         }
 
         problems

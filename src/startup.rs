@@ -99,7 +99,8 @@ fn new_gateway(
     };
     Ok(Gateway::new(overrides(config))
         .with_override_labels(labels)
-        .with_bridge(bridge))
+        .with_bridge(bridge)
+        .with_publish_token(config.and_then(|c| c.bridge.publish_token.clone())))
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):

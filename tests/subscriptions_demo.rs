@@ -32,13 +32,18 @@ async fn demo(bridge: SharedBridge, bridge_yaml: &str) -> Demo {
     let routers = vec![
         ("accounts", seam::demo::accounts_router()),
         ("products", seam::demo::products_router()),
-        ("reviews", seam::demo::reviews_router_with_bridge(bridge.clone())),
+        (
+            "reviews",
+            seam::demo::reviews_router_with_bridge(bridge.clone()),
+        ),
         ("inventory", seam::demo::inventory_router()),
     ];
     let mut yaml = String::from("subgraphs:\n");
     for (name, router) in routers {
         let addr = spawn_router(router).await;
-        yaml.push_str(&format!("  - name: {name}\n    url: http://{addr}/graphql\n"));
+        yaml.push_str(&format!(
+            "  - name: {name}\n    url: http://{addr}/graphql\n"
+        ));
     }
     yaml.push_str(&format!(
         "  - name: events\n    sdl: {}/schemas/events.graphql\n{bridge_yaml}",
@@ -46,10 +51,9 @@ async fn demo(bridge: SharedBridge, bridge_yaml: &str) -> Demo {
     ));
     let config = Config::from_yaml_str(&yaml, Path::new(".")).expect("demo config");
     let client = reqwest::Client::new();
-    let gateway =
-        seam::startup::gateway_from_config_with_bridge(&config, &client, Some(bridge))
-            .await
-            .expect("demo gateway");
+    let gateway = seam::startup::gateway_from_config_with_bridge(&config, &client, Some(bridge))
+        .await
+        .expect("demo gateway");
     let addr = spawn_router(seam::http::router(gateway)).await;
     Demo {
         base: format!("http://{addr}"),
@@ -89,7 +93,9 @@ async fn ws_subscribe(base: &str, variables: Value) -> Socket {
         .await
         .expect("websocket connects");
     socket
-        .send(Message::text(json!({ "type": "connection_init" }).to_string()))
+        .send(Message::text(
+            json!({ "type": "connection_init" }).to_string(),
+        ))
         .await
         .expect("send init");
     let ack = next_message(&mut socket).await;

@@ -49,6 +49,11 @@ impl Bridge for MemoryBridge {
         payload: Bytes,
     ) -> BoxFuture<'a, Result<(), BridgeError>> {
         Box::pin(async move {
+            // Refused like `subscribe` does, so a publisher learns of the mistake whatever the
+            // backend.
+            if topic.is_empty() {
+                return Err(empty_topic());
+            }
             let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(sender) = topics.get(topic) {
                 // No receiver is not an error: nobody listens to this topic right now.
@@ -61,10 +66,7 @@ impl Bridge for MemoryBridge {
     fn subscribe<'a>(&'a self, topic: &'a str) -> BoxFuture<'a, Result<EventStream, BridgeError>> {
         Box::pin(async move {
             if topic.is_empty() {
-                return Err(BridgeError::InvalidTopic {
-                    topic: String::new(),
-                    message: "a topic must not be empty".to_owned(),
-                });
+                return Err(empty_topic());
             }
             let receiver = self.sender(topic).subscribe();
             let name = topic.to_owned();
@@ -84,5 +86,12 @@ impl Bridge for MemoryBridge {
             );
             Ok(stream.boxed())
         })
+    }
+}
+
+fn empty_topic() -> BridgeError {
+    BridgeError::InvalidTopic {
+        topic: String::new(),
+        message: "a topic must not be empty".to_owned(),
     }
 }

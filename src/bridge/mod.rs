@@ -3,10 +3,13 @@
 //!
 //! A [`Bridge`] is deliberately small — publish bytes to a topic, subscribe to a topic as a
 //! stream — so that an embedding application can bring its own. Seam ships three, chosen by
-//! `bridge.backend` in the config: [`memory`] (in-process, the default), `redis` (Pub/Sub) and
-//! `nats` (core subjects).
+//! `bridge.backend` in the config: [`memory`] (in-process, the default), [`redis`] (Pub/Sub) and
+//! [`nats`] (core subjects).
 
+mod fanout;
 pub mod memory;
+pub mod nats;
+pub mod redis;
 
 use std::sync::Arc;
 
@@ -41,23 +44,41 @@ pub trait Bridge: Send + Sync + 'static {
 
     /// Subscribes to `topic`; events published after this resolves are delivered.
     fn subscribe<'a>(&'a self, topic: &'a str) -> BoxFuture<'a, Result<EventStream, BridgeError>>;
+
+    /// Connection health counters, for metrics and tests. A backend without a connection (the
+    /// in-process one) has nothing to count.
+    fn stats(&self) -> BridgeStats {
+        BridgeStats::default()
+    }
+}
+
+/// How often a networked bridge lost its server and came back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BridgeStats {
+    /// Connections re-established after a loss.
+    pub reconnects: u64,
+    /// Losses while at least one topic had subscribers: each is a window in which events
+    /// published by others were not received (Pub/Sub keeps no history to replay).
+    pub gaps: u64,
 }
 
 pub type SharedBridge = Arc<dyn Bridge>;
 
 /// The bridge the config names. Redis and NATS connect lazily and reconnect on their own, so a
-/// backend that is down at startup is reported by the first publish or subscribe, not here.
+/// backend that is down at startup is reported by the first publish or subscribe, not here;
+/// only a url the client library cannot read is an error now.
 pub fn from_config(config: &crate::config::BridgeConfig) -> Result<SharedBridge, BridgeError> {
     use crate::config::BridgeBackend;
+    let prefix = config.prefix.clone().unwrap_or_default();
+    let url = || {
+        config.url.clone().ok_or_else(|| BridgeError::Unavailable {
+            backend: config.backend.as_str(),
+            message: "no `bridge.url` is configured".to_owned(),
+        })
+    };
     match config.backend {
         BridgeBackend::Memory => Ok(Arc::new(memory::MemoryBridge::new())),
-        BridgeBackend::Redis | BridgeBackend::Nats => Err(BridgeError::Unavailable {
-            backend: if config.backend == BridgeBackend::Redis {
-                "redis"
-            } else {
-                "nats"
-            },
-            message: "this backend is not built in yet".to_owned(),
-        }),
+        BridgeBackend::Redis => Ok(Arc::new(redis::RedisBridge::new(&url()?, prefix)?)),
+        BridgeBackend::Nats => Ok(Arc::new(nats::NatsBridge::new(url()?, prefix))),
     }
 }

@@ -73,6 +73,8 @@ fn parses_the_documented_example() {
         BridgeConfig {
             backend: BridgeBackend::Redis,
             url: Some("redis://127.0.0.1:6379".into()),
+            prefix: None,
+            publish_token: None,
         }
     );
     assert_eq!(
@@ -324,6 +326,45 @@ fn bridge_url_rules() {
         "{base}  backend: redis\n  url: rediss://r:6380/0\n"
     ))
     .is_ok());
+}
+
+#[test]
+fn bridge_prefix_and_publish_token() {
+    let config = parse_with(
+        "supergraph: s.graphql\nbridge:\n  backend: redis\n  url: redis://r:6379\n  prefix: \"seam:\"\n  publish_token: ${PUBLISH_TOKEN}\n",
+        &[("PUBLISH_TOKEN", "s3cret")],
+    )
+    .unwrap();
+    assert_eq!(config.bridge.prefix.as_deref(), Some("seam:"));
+    assert_eq!(config.bridge.publish_token.as_deref(), Some("s3cret"));
+
+    let base = "supergraph: s.graphql\nbridge:\n";
+    assert_eq!(
+        keys_of(&format!("{base}  prefix: app.\n")),
+        vec!["bridge.prefix"]
+    );
+    assert!(parse(&format!(
+        "{base}  backend: nats\n  url: nats://n:4222\n  prefix: app.\n"
+    ))
+    .is_ok());
+    assert_eq!(
+        problems_of(&format!(
+            "{base}  backend: nats\n  url: nats://n:4222\n  prefix: \"my app.\"\n"
+        ))[0]
+            .message,
+        "`my app.` contains ' '; NATS subjects cannot contain whitespace, `*` or `>`"
+    );
+    assert_eq!(
+        keys_of(&format!(
+            "{base}  backend: nats\n  url: nats://n:4222\n  prefix: a..b\n"
+        )),
+        vec!["bridge.prefix"]
+    );
+    assert_eq!(
+        keys_of(&format!("{base}  publish_token: \"  \"\n")),
+        vec!["bridge.publish_token"]
+    );
+    assert!(parse(&format!("{base}  publish_token: t0ken\n")).is_ok());
 }
 
 #[test]

@@ -78,6 +78,8 @@ pub struct Gateway {
     override_labels: Vec<String>,
     /// Where event subgraphs' subscription fields get their events and publish fields send them.
     bridge: crate::bridge::SharedBridge,
+    /// `bridge.publish_token`: switches on `POST /bridge/publish` and is what callers must send.
+    publish_token: Option<String>,
 }
 
 impl Gateway {
@@ -88,6 +90,7 @@ impl Gateway {
             overrides,
             override_labels: Vec::new(),
             bridge: std::sync::Arc::new(crate::bridge::memory::MemoryBridge::new()),
+            publish_token: None,
         }
     }
 
@@ -99,6 +102,16 @@ impl Gateway {
 
     pub fn bridge(&self) -> &crate::bridge::SharedBridge {
         &self.bridge
+    }
+
+    /// Serves `POST /bridge/publish` to callers presenting `token`; `None` keeps it off.
+    pub fn with_publish_token(mut self, token: Option<String>) -> Self {
+        self.publish_token = token;
+        self
+    }
+
+    pub fn publish_token(&self) -> Option<&str> {
+        self.publish_token.as_deref()
     }
 
     /// Switches on these custom `@override` labels for every request.

@@ -8,6 +8,7 @@
 
 mod graphiql;
 mod multipart;
+mod publish;
 pub mod service;
 mod sse;
 mod streaming;
@@ -46,6 +47,8 @@ pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router 
     let probes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/bridge/publish", axum::routing::post(publish::publish))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(gateway.clone());
     graphql_router(gateway, settings).merge(probes)
 }
