@@ -13,6 +13,7 @@ use crate::bridge::SharedBridge;
 use crate::config::Config;
 use crate::gateway::{Gateway, SubgraphOverride};
 use crate::sources::{load_subgraph_sdls, read_supergraph_file};
+use crate::subscriptions::EventModel;
 use crate::supergraph::{EntityLookup, SubgraphId, Supergraph};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,8 @@ pub enum StartupError {
     },
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Events(#[from] crate::subscriptions::EventModelError),
     #[error("nothing to serve: give the builder a config or a supergraph SDL")]
     NothingToServe,
     #[error(transparent)]
@@ -68,8 +71,9 @@ pub async fn gateway_from_config_with_bridge(
 ) -> Result<Arc<Gateway>, StartupError> {
     let sdl = supergraph_sdl(config, client).await?;
     let supergraph = model(&sdl, Some(config))?;
+    let events = EventModel::from_config(config, &supergraph)?;
     let gateway = Arc::new(new_gateway(Some(config), bridge)?);
-    gateway.swap_supergraph(supergraph);
+    gateway.swap_schema(supergraph, events);
     Ok(gateway)
 }
 
@@ -79,8 +83,12 @@ pub fn gateway_from_supergraph(
     config: Option<&Config>,
 ) -> Result<Arc<Gateway>, StartupError> {
     let supergraph = model(sdl, config)?;
+    let events = match config {
+        Some(config) => EventModel::from_config(config, &supergraph)?,
+        None => EventModel::default(),
+    };
     let gateway = Arc::new(new_gateway(config, None)?);
-    gateway.swap_supergraph(supergraph);
+    gateway.swap_schema(supergraph, events);
     Ok(gateway)
 }
 
@@ -212,9 +220,11 @@ pub fn spawn_hot_reload(
             ticker.tick().await;
             let current = gateway.schema_state().map(|s| s.supergraph.sdl.clone());
             match supergraph_sdl(&config, &client).await {
-                Ok(sdl) if Some(&sdl) != current.as_ref() => match model(&sdl, Some(&config)) {
-                    Ok(supergraph) => {
-                        gateway.swap_supergraph(supergraph);
+                Ok(sdl) if Some(&sdl) != current.as_ref() => match model(&sdl, Some(&config))
+                    .and_then(|s| Ok((EventModel::from_config(&config, &s)?, s)))
+                {
+                    Ok((events, supergraph)) => {
+                        gateway.swap_schema(supergraph, events);
                         tracing::info!("schema reloaded");
                     }
                     Err(e) => {

@@ -39,6 +39,27 @@ pub struct ExecutionContext<'a> {
     pub endpoints: &'a [SubgraphEndpoint],
     /// Coerced variable values (defaults applied), forwarded to subgraphs as they are used.
     pub variables: &'a Map<String, serde_json::Value>,
+    /// Subgraphs the gateway answers itself rather than over HTTP (event subgraphs).
+    pub local: Option<&'a dyn LocalSubgraphs>,
+}
+
+/// Answers root fetches to subgraphs that have no URL because the gateway resolves their fields
+/// itself: an event subgraph's `@publish` mutation fields publish to the bridge. The answer is
+/// merged like a subgraph's, so the rest of the plan (entity fetches) runs as usual.
+pub trait LocalSubgraphs: Send + Sync {
+    fn handles(&self, subgraph: crate::supergraph::SubgraphId) -> bool;
+
+    fn resolve<'a>(
+        &'a self,
+        fetch: &'a FetchNode,
+        variables: &'a Map<String, serde_json::Value>,
+    ) -> BoxFuture<'a, LocalAnswer>;
+}
+
+/// A local subgraph's answer: `data` keyed by the fetch's response keys, and field errors.
+pub struct LocalAnswer {
+    pub data: Option<Value>,
+    pub errors: Vec<GraphqlError>,
 }
 
 struct State {
@@ -137,6 +158,20 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
     let Some(mut prepared) = prepared else {
         return;
     };
+    if let Some(local) = ctx
+        .local
+        .filter(|l| node.entity.is_none() && l.handles(node.subgraph))
+    {
+        let answer = local.resolve(node, ctx.variables).await;
+        let response = fetch::SubgraphResponse {
+            data: answer.data,
+            errors: answer.errors,
+        };
+        let mut guard = lock(state);
+        let State { data, report } = &mut *guard;
+        fetch::merge(node, prepared, response, data, report);
+        return;
+    }
     let Some(endpoint) = ctx.endpoints.get(node.subgraph.0 as usize) else {
         return;
     };

@@ -65,6 +65,8 @@ impl GatewayResponse {
 pub struct SchemaState {
     pub supergraph: Arc<Supergraph>,
     pub endpoints: Vec<SubgraphEndpoint>,
+    /// What the event subgraphs' `@subscribe`/`@publish` directives say (not in the supergraph).
+    pub events: Arc<crate::subscriptions::EventModel>,
     operations: OperationCache,
 }
 
@@ -80,6 +82,8 @@ pub struct Gateway {
     bridge: crate::bridge::SharedBridge,
     /// `bridge.publish_token`: switches on `POST /bridge/publish` and is what callers must send.
     publish_token: Option<String>,
+    /// Open subscriptions, shared by identical operations.
+    subscriptions: crate::subscriptions::Hub,
 }
 
 impl Gateway {
@@ -91,6 +95,7 @@ impl Gateway {
             override_labels: Vec::new(),
             bridge: std::sync::Arc::new(crate::bridge::memory::MemoryBridge::new()),
             publish_token: None,
+            subscriptions: crate::subscriptions::Hub::default(),
         }
     }
 
@@ -122,12 +127,24 @@ impl Gateway {
 
     /// Starts serving `supergraph`; requests already running finish on the previous one.
     pub fn swap_supergraph(&self, supergraph: Supergraph) {
+        self.swap_schema(supergraph, crate::subscriptions::EventModel::default());
+    }
+
+    /// Starts serving `supergraph` with its event subgraphs' directives. Open subscriptions keep
+    /// the generation they started with.
+    pub fn swap_schema(&self, supergraph: Supergraph, events: crate::subscriptions::EventModel) {
         let endpoints = endpoints_for(&supergraph, &self.overrides);
         self.state.store(Some(Arc::new(SchemaState {
             supergraph: Arc::new(supergraph),
             endpoints,
+            events: Arc::new(events),
             operations: OperationCache::default(),
         })));
+    }
+
+    /// How many shared subscriptions are running (identical ones count once).
+    pub fn active_subscriptions(&self) -> usize {
+        self.subscriptions.active()
     }
 
     pub fn schema_state(&self) -> Option<Arc<SchemaState>> {
@@ -209,10 +226,21 @@ impl Gateway {
             }
         }
         let variable_map = &variables.json;
+        let publisher = match prepared.kind() {
+            OperationKind::Mutation => crate::subscriptions::publish::Publisher::new(
+                &state.supergraph,
+                &state.events,
+                &self.bridge,
+            ),
+            _ => None,
+        };
         let ctx = ExecutionContext {
             client: &self.client,
             endpoints: &state.endpoints,
             variables: variable_map,
+            local: publisher
+                .as_ref()
+                .map(|p| p as &dyn crate::execute::LocalSubgraphs),
         };
         let mut output = execute(&ctx, &prepared.plan, initial).await;
         output.errors.splice(0..0, introspection_errors);
@@ -240,15 +268,64 @@ impl Gateway {
         request: GraphqlRequest,
         context: crate::subscriptions::SubscriptionContext,
     ) -> Result<crate::subscriptions::ResponseStream, GatewayResponse> {
-        // Wired by the subscription engine (issue 4, in progress).
-        let _ = (request, context);
-        Err(GatewayResponse::errors(
-            Outcome::RequestError,
-            &[GraphqlError::new(
-                "subscriptions are not available yet",
-                "SUBSCRIPTION_NOT_SUPPORTED",
-            )],
-        ))
+        // Nothing in the context changes a response yet; header propagation will use it.
+        let _ = context;
+        let Some(state) = self.state.load_full() else {
+            return Err(GatewayResponse::errors(
+                Outcome::NotReady,
+                &[GraphqlError::new(
+                    "the gateway has no schema loaded yet",
+                    "NOT_READY",
+                )],
+            ));
+        };
+        let query = match request.query.as_deref() {
+            Some(q) if !q.trim().is_empty() => q,
+            _ => {
+                return Err(GatewayResponse::errors(
+                    Outcome::BadRequest,
+                    &[GraphqlError::new(
+                        "the request has no `query`: send {\"query\": \"...\"}",
+                        "MISSING_QUERY",
+                    )],
+                ))
+            }
+        };
+        let labels = state.supergraph.draw_labels(&self.override_labels);
+        let prepared = state
+            .operations
+            .get_or_prepare(
+                &state.supergraph,
+                query,
+                request.operation_name.as_deref(),
+                labels,
+            )
+            .map_err(|e| GatewayResponse::errors(Outcome::RequestError, &e.errors))?;
+        if prepared.kind() != OperationKind::Subscription {
+            return Err(GatewayResponse::errors(
+                Outcome::RequestError,
+                &[GraphqlError::new(
+                    format!(
+                        "expected a subscription, got a {}; run it with Gateway::execute",
+                        prepared.kind().keyword()
+                    ),
+                    "NOT_A_SUBSCRIPTION",
+                )],
+            ));
+        }
+        let variables = coerce_variables(&state.supergraph, &prepared.operation, request.variables)
+            .map_err(|errors| GatewayResponse::errors(Outcome::RequestError, &errors))?;
+        crate::subscriptions::start(crate::subscriptions::Start {
+            hub: &self.subscriptions,
+            bridge: &self.bridge,
+            client: &self.client,
+            state,
+            prepared,
+            variables: variables.json,
+            labels,
+        })
+        .await
+        .map_err(|errors| GatewayResponse::errors(Outcome::RequestError, &errors))
     }
 }
 

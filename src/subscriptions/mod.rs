@@ -17,3 +17,14 @@ pub struct SubscriptionContext {
     /// The `connection_init` payload of a WebSocket client (for header propagation).
     pub init_payload: Option<serde_json::Value>,
 }
+
+mod engine;
+mod event_value;
+pub mod events;
+pub mod hub;
+pub mod publish;
+pub mod template;
+
+pub(crate) use engine::{start, Start};
+pub use events::{EventModel, EventModelError};
+pub use hub::Hub;

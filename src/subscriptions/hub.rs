@@ -1,0 +1,219 @@
+//! Fan-out: clients with the same subscription (operation, variables, topic, schema generation)
+//! share one event source and one execution per event.
+//!
+//! Each shared subscription is one task writing complete responses into a bounded broadcast
+//! ring; each client reads the ring at its own pace. The ring is the client's queue: a client
+//! more than [`CLIENT_QUEUE`] responses behind has lost responses, so it gets one final error
+//! and its stream ends, while the task and every other client carry on. Memory per shared
+//! subscription is bounded by the ring, whatever the clients do.
+//!
+//! Clients hold the shared state; when the last one goes, its drop stops the task, which drops
+//! the event source (unsubscribing from the bridge) and leaves the registry.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use tokio::sync::{broadcast, oneshot, OnceCell};
+
+use super::ResponseStream;
+use crate::response::GraphqlError;
+
+/// Responses one client may have waiting; a client further behind is closed with an error.
+pub const CLIENT_QUEUE: usize = 256;
+
+/// What identifies a shareable subscription. Everything that can change a response is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ShareKey {
+    /// The schema generation (its state's address, unique while the subscription holds it).
+    pub generation: usize,
+    pub query: String,
+    pub operation_name: Option<String>,
+    pub labels: u64,
+    /// The coerced variables as JSON text (object keys sorted, so equal values give equal text).
+    pub variables: String,
+    pub source: String,
+}
+
+#[derive(Clone)]
+enum Delivery {
+    Response(Bytes),
+    /// The source ended: clients end their streams.
+    Complete,
+}
+
+type Registry = Mutex<HashMap<ShareKey, Weak<Shared>>>;
+
+/// Every shared subscription of a gateway.
+#[derive(Clone, Default)]
+pub struct Hub {
+    registry: Arc<Registry>,
+}
+
+/// One shared subscription, held by its clients.
+pub struct Shared {
+    key: ShareKey,
+    registry: Weak<Registry>,
+    sender: broadcast::Sender<Delivery>,
+    started: OnceCell<Result<(), GraphqlError>>,
+    /// Taken by the task; the sender half below stops the task when this is dropped.
+    stop_signal: Mutex<Option<oneshot::Receiver<()>>>,
+    _stop: oneshot::Sender<()>,
+    /// The task has ended (source finished or failed to start): new clients start afresh.
+    finished: Arc<AtomicBool>,
+}
+
+/// What the task of a shared subscription works with.
+pub struct Feed {
+    sender: broadcast::Sender<Delivery>,
+    stop: oneshot::Receiver<()>,
+    finished: Arc<AtomicBool>,
+}
+
+impl Hub {
+    /// Joins the shared subscription of `key`, creating it if there is none; the receiver is
+    /// subscribed before anything can be sent, so the client misses nothing after joining.
+    pub fn join(&self, key: ShareKey) -> Client {
+        let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(shared) = registry.get(&key).and_then(Weak::upgrade) {
+            if !shared.finished.load(Ordering::Acquire) {
+                let receiver = shared.sender.subscribe();
+                return Client { shared, receiver };
+            }
+        }
+        let (sender, receiver) = broadcast::channel(CLIENT_QUEUE);
+        let (stop, stop_signal) = oneshot::channel();
+        let shared = Arc::new(Shared {
+            key: key.clone(),
+            registry: Arc::downgrade(&self.registry),
+            sender,
+            started: OnceCell::new(),
+            stop_signal: Mutex::new(Some(stop_signal)),
+            _stop: stop,
+            finished: Arc::default(),
+        });
+        registry.insert(key, Arc::downgrade(&shared));
+        Client { shared, receiver }
+    }
+
+    /// How many shared subscriptions are running (for tests and metrics).
+    pub fn active(&self) -> usize {
+        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        registry.values().filter(|w| w.strong_count() > 0).count()
+    }
+}
+
+/// One client's place in a shared subscription.
+pub struct Client {
+    shared: Arc<Shared>,
+    receiver: broadcast::Receiver<Delivery>,
+}
+
+impl Client {
+    /// Starts the shared task the first time; later clients wait for that start and share its
+    /// outcome. `start` gets the feed and must hand it a source (see [`Feed::run`]).
+    pub async fn start<F, Fut>(&self, start: F) -> Result<(), GraphqlError>
+    where
+        F: FnOnce(Feed) -> Fut,
+        Fut: std::future::Future<Output = Result<(), GraphqlError>>,
+    {
+        let shared = &self.shared;
+        let outcome = shared
+            .started
+            .get_or_init(|| async {
+                let stop = shared
+                    .stop_signal
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                let Some(stop) = stop else {
+                    return Err(GraphqlError::new(
+                        "the subscription was already started",
+                        "INTERNAL_SERVER_ERROR",
+                    ));
+                };
+                let feed = Feed {
+                    sender: shared.sender.clone(),
+                    stop,
+                    finished: shared.finished.clone(),
+                };
+                let outcome = start(feed).await;
+                if outcome.is_err() {
+                    shared.finished.store(true, Ordering::Release);
+                }
+                outcome
+            })
+            .await;
+        outcome.clone()
+    }
+
+    /// The client's responses: each shared response in order, then the end; or, for a client
+    /// that fell more than [`CLIENT_QUEUE`] behind, one error response and the end.
+    pub fn into_stream(self) -> ResponseStream {
+        futures::stream::unfold(Some(self), |client| async move {
+            let mut client = client?;
+            match client.receiver.recv().await {
+                Ok(Delivery::Response(body)) => Some((body, Some(client))),
+                Ok(Delivery::Complete) | Err(broadcast::error::RecvError::Closed) => None,
+                Err(broadcast::error::RecvError::Lagged(lost)) => {
+                    tracing::warn!(lost, "subscription client too slow; closing it");
+                    let error = GraphqlError::new(
+                        format!(
+                            "this client fell more than {CLIENT_QUEUE} responses behind and \
+                             lost {lost}; the subscription is closed"
+                        ),
+                        "SUBSCRIPTION_CLIENT_TOO_SLOW",
+                    );
+                    let body = crate::execute::shape::errors_body(&[error]);
+                    Some((Bytes::from(body), None))
+                }
+            }
+        })
+        .boxed()
+    }
+}
+
+impl Feed {
+    /// Delivers `responses` to the clients until the source ends or the last client leaves.
+    pub async fn run(self, responses: impl Stream<Item = Bytes> + Send) {
+        let Feed {
+            sender,
+            mut stop,
+            finished,
+        } = self;
+        let mut responses = std::pin::pin!(responses);
+        loop {
+            tokio::select! {
+                // Resolves (with an error) when the last client drops the shared state.
+                _ = &mut stop => break,
+                next = responses.next() => match next {
+                    // Clients that left meanwhile are not an error: the stop signal follows.
+                    Some(body) => { let _ = sender.send(Delivery::Response(body)); }
+                    None => {
+                        finished.store(true, Ordering::Release);
+                        let _ = sender.send(Delivery::Complete);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let Some(registry) = self.registry.upgrade() else {
+            return;
+        };
+        let mut registry = registry.lock().unwrap_or_else(|e| e.into_inner());
+        // A newer subscription may have taken the key after this one was abandoned.
+        if registry
+            .get(&self.key)
+            .is_some_and(|weak| weak.strong_count() == 0)
+        {
+            registry.remove(&self.key);
+        }
+    }
+}
