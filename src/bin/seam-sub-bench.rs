@@ -28,10 +28,6 @@ const EVENTS_SDL: &str = r#"extend schema
   @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
   @link(url: "https://seam.dev/bridge/v0.1", import: ["@subscribe"])
 
-type Query {
-  benchInfo: String
-}
-
 type Subscription {
   ticks: Tick! @subscribe(topic: "bench.ticks")
 }
@@ -98,7 +94,16 @@ impl Drop for Gateway {
     }
 }
 
+/// The demo subgraphs give the supergraph its `Query` root; the events come from the bridge.
 async fn start_gateway() -> Result<Gateway, String> {
+    let subgraphs =
+        seam::demo::spawn_subgraphs(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+            .await
+            .map_err(|e| format!("cannot start the demo subgraphs: {e}"))?;
+    let mut yaml = String::from("subgraphs:\n");
+    for s in &subgraphs {
+        yaml.push_str(&format!("  - name: {}\n    url: {}\n", s.name, s.url));
+    }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let seam = exe.with_file_name("seam");
     if !seam.exists() {
@@ -114,7 +119,7 @@ async fn start_gateway() -> Result<Gateway, String> {
     std::fs::write(
         &config,
         format!(
-            "subgraphs:\n  - name: events\n    sdl: events.graphql\nbridge:\n  backend: memory\n  publish_token: {TOKEN}\n"
+            "{yaml}  - name: events\n    sdl: events.graphql\nbridge:\n  backend: memory\n  publish_token: {TOKEN}\n"
         ),
     )
     .map_err(|e| e.to_string())?;
