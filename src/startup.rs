@@ -166,6 +166,7 @@ pub fn overrides(config: Option<&Config>) -> HashMap<String, SubgraphOverride> {
                         SubgraphOverride {
                             url: s.url.clone(),
                             timeout: s.timeout,
+                            subscription_url: s.subscription_url.clone(),
                         },
                     )
                 })

@@ -84,6 +84,9 @@ pub struct Gateway {
     publish_token: Option<String>,
     /// Open subscriptions, shared by identical operations.
     subscriptions: crate::subscriptions::Hub,
+    /// Subscriptions to subgraphs that resolve subscription fields themselves: one socket per
+    /// subgraph, identical upstream subscriptions sent once.
+    upstreams: crate::subscriptions::upstream::Upstreams,
 }
 
 impl Gateway {
@@ -96,6 +99,7 @@ impl Gateway {
             bridge: std::sync::Arc::new(crate::bridge::memory::MemoryBridge::new()),
             publish_token: None,
             subscriptions: crate::subscriptions::Hub::default(),
+            upstreams: crate::subscriptions::upstream::Upstreams::new(),
         }
     }
 
@@ -318,6 +322,7 @@ impl Gateway {
         crate::subscriptions::start(crate::subscriptions::Start {
             hub: &self.subscriptions,
             bridge: &self.bridge,
+            upstreams: &self.upstreams,
             client: &self.client,
             state,
             prepared,

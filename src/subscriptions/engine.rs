@@ -1,5 +1,6 @@
-//! Starting a subscription: find the event source of its root field, join (or start) the shared
-//! subscription, and for each event run the rest of the plan and shape the response.
+//! Starting a subscription: find the event source of its root field (a bridge topic, or the
+//! subgraph that resolves the field itself), join (or start) the shared subscription, and for
+//! each event run the rest of the plan and shape the response.
 
 use std::sync::Arc;
 
@@ -7,26 +8,31 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::{Map, Value as Json};
 
-use super::event_value::{split_plan, EventPlan, Projector};
+use super::event_value::{split_plan, Projector};
+use super::events::SubscribeField;
 use super::hub::{Hub, ShareKey};
 use super::template::{argument_values, BoundFilter};
+use super::upstream::Upstreams;
 use super::ResponseStream;
 use crate::bridge::SharedBridge;
 use crate::execute::shape::{shape_response, ShapeInput};
 use crate::execute::{execute, ExecutionContext, Value};
 use crate::gateway::prepare::PreparedOperation;
 use crate::gateway::SchemaState;
+use crate::plan::selection::Field;
+use crate::plan::QueryPlan;
 use crate::response::GraphqlError;
 use crate::supergraph::ActiveLabels;
 
 /// Events executed at once per shared subscription. Responses still go out in event order;
 /// this only overlaps the subgraph calls of consecutive events.
-const EVENTS_IN_FLIGHT: usize = 8;
+pub(super) const EVENTS_IN_FLIGHT: usize = 8;
 
 /// What a subscription needs from the gateway.
 pub struct Start<'a> {
     pub hub: &'a Hub,
     pub bridge: &'a SharedBridge,
+    pub upstreams: &'a Upstreams,
     pub client: &'a reqwest::Client,
     pub state: Arc<SchemaState>,
     pub prepared: Arc<PreparedOperation>,
@@ -34,11 +40,16 @@ pub struct Start<'a> {
     pub labels: ActiveLabels,
 }
 
+/// The subscribed root field, by name and response key.
+pub(super) struct RootField {
+    pub type_name: String,
+    pub name: String,
+    pub response_key: String,
+}
+
 /// Starts the subscription; request errors (nothing subscribed) come back as `Err`.
 pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>> {
-    let supergraph = &start.state.supergraph;
-    let prepared = &start.prepared;
-    let root_type = prepared.operation.object_type().to_string();
+    let prepared = start.prepared.clone();
     let Some(field) = prepared
         .operation
         .root_fields(&prepared.document)
@@ -49,43 +60,46 @@ pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>
             "GRAPHQL_VALIDATION_FAILED",
         )]);
     };
-    let Some(subscribed) = start.state.events.subscription(&field.name) else {
-        // Hook for subscription fields a subgraph resolves itself (`subscription_url`): split the
-        // plan at the owner's root fetch (`split_plan` walks to it; return that `FetchNode` too),
-        // subscribe upstream with its `operation` and the values of its `variable_usages`, and seed each event's
-        // tree with the upstream `data` object as it is (the operation keeps client aliases);
-        // `EventExecution::respond` does the rest. The share key's `source` names the upstream.
-        let owners: Vec<String> = supergraph
-            .field_resolvers(&root_type, &field.name, start.labels)
-            .iter()
-            .map(|&g| supergraph.subgraph(g).name.to_string())
-            .collect();
-        return Err(vec![GraphqlError::new(
-            format!(
-                "{root_type}.{} is resolved by subgraph `{}`, not by an event subgraph; \
-                 subscriptions to subgraphs are not available yet",
-                field.name,
-                owners.join("`, `")
-            ),
-            "SUBSCRIPTION_NOT_SUPPORTED",
-        )]);
+    let root = RootField {
+        type_name: prepared.operation.object_type().to_string(),
+        name: field.name.to_string(),
+        response_key: field.response_key().to_string(),
     };
-    let arguments = argument_values(
-        &field.arguments,
-        &field.definition.arguments,
-        &start.variables,
-    );
-    let topic = subscribed.topic.render(&arguments).map_err(|message| {
+    let events = start.state.events.clone();
+    match events.subscription(&root.name) {
+        Some(subscribed) => {
+            let arguments = argument_values(
+                &field.arguments,
+                &field.definition.arguments,
+                &start.variables,
+            );
+            from_bridge(start, root, subscribed, &arguments).await
+        }
+        None => super::subgraph::start(start, root).await,
+    }
+}
+
+/// A field of an event subgraph: its events come from a bridge topic.
+async fn from_bridge(
+    start: Start<'_>,
+    root: RootField,
+    subscribed: &SubscribeField,
+    arguments: &Map<String, Json>,
+) -> Result<ResponseStream, Vec<GraphqlError>> {
+    let topic = subscribed.topic.render(arguments).map_err(|message| {
         vec![GraphqlError::new(
-            format!("cannot subscribe to {root_type}.{}: {message}", field.name),
+            format!(
+                "cannot subscribe to {}.{}: {message}",
+                root.type_name, root.name
+            ),
             "INVALID_EVENT_TOPIC",
         )]
     })?;
-    let Some(plan) = split_plan(&prepared.plan, subscribed.graph, field.response_key()) else {
+    let Some(plan) = split_plan(&start.prepared.plan, subscribed.graph, &root.response_key) else {
         return Err(vec![GraphqlError::new(
             format!(
-                "the plan of this subscription has no fetch of {root_type}.{} from its event subgraph",
-                field.name
+                "the plan of this subscription has no fetch of {}.{} from its event subgraph",
+                root.type_name, root.name
             ),
             "QUERY_PLANNING_FAILED",
         )]);
@@ -93,43 +107,31 @@ pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>
     let filter = subscribed
         .filter
         .as_ref()
-        .map(|f| f.bind(&arguments))
+        .map(|f| f.bind(arguments))
         .unwrap_or_default();
 
-    let key = ShareKey {
-        generation: Arc::as_ptr(&start.state) as usize,
-        query: prepared.query.clone(),
-        operation_name: prepared.operation_name.clone(),
-        labels: start.labels.0,
-        variables: serde_json::to_string(&start.variables).unwrap_or_default(),
-        source: format!("bridge:{topic}"),
-    };
-    let client = start.hub.join(key);
-    let execution = Arc::new(EventExecution {
-        state: start.state.clone(),
-        prepared: start.prepared.clone(),
-        variables: start.variables,
-        root_type,
-        plan,
+    let client = start.hub.join(share_key(&start, format!("bridge:{topic}")));
+    let events = Arc::new(BridgeEvents {
+        field: plan.field,
         filter,
-        client: start.client.clone(),
         topic: topic.clone(),
+        execution: Arc::new(EventExecution::new(&start, root.type_name, plan.rest)),
     });
     let bridge = start.bridge;
     client
         .start(|feed| async move {
-            let events = bridge.subscribe(&topic).await.map_err(|e| {
+            let messages = bridge.subscribe(&topic).await.map_err(|e| {
                 GraphqlError::new(
                     format!("cannot subscribe to topic `{topic}`: {e}"),
                     "BRIDGE_UNAVAILABLE",
                 )
             })?;
-            let responses = events
+            let responses = messages
                 .filter_map({
-                    let execution = execution.clone();
-                    move |bytes| std::future::ready(execution.accept(&bytes))
+                    let events = events.clone();
+                    move |bytes| std::future::ready(events.accept(&bytes))
                 })
-                .map(move |event| execution.clone().respond(event))
+                .map(move |initial| events.execution.clone().respond(initial, Vec::new()))
                 .buffered(EVENTS_IN_FLIGHT);
             tokio::spawn(feed.run(responses));
             Ok(())
@@ -139,51 +141,59 @@ pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>
     Ok(client.into_stream())
 }
 
+/// What identifies the subscription for sharing; `source` names where its events come from.
+pub(super) fn share_key(start: &Start<'_>, source: String) -> ShareKey {
+    ShareKey {
+        generation: Arc::as_ptr(&start.state) as usize,
+        query: start.prepared.query.clone(),
+        operation_name: start.prepared.operation_name.clone(),
+        labels: start.labels.0,
+        variables: serde_json::to_string(&start.variables).unwrap_or_default(),
+        source,
+    }
+}
+
 /// Everything one shared subscription runs each event with. It holds its schema generation, so
 /// a reload leaves open subscriptions on the schema and plan they started with.
-struct EventExecution {
+pub(super) struct EventExecution {
     state: Arc<SchemaState>,
     prepared: Arc<PreparedOperation>,
     variables: Map<String, Json>,
     root_type: String,
-    plan: EventPlan,
-    filter: BoundFilter,
+    /// The plan without the root fetch, which the event source stands in for.
+    rest: QueryPlan,
     client: reqwest::Client,
-    topic: String,
 }
 
 impl EventExecution {
-    /// The event, if it is one this subscription delivers: a JSON object that passes the filter.
-    fn accept(&self, bytes: &Bytes) -> Option<Value> {
-        match crate::execute::json::parse(bytes) {
-            Ok(event @ Value::Object(_)) => self.filter.matches(&event).then_some(event),
-            Ok(_) => {
-                tracing::warn!(topic = %self.topic, "event skipped: not a JSON object");
-                None
-            }
-            Err(error) => {
-                tracing::warn!(topic = %self.topic, %error, "event skipped: not JSON");
-                None
-            }
+    pub(super) fn new(start: &Start<'_>, root_type: String, rest: QueryPlan) -> Self {
+        EventExecution {
+            state: start.state.clone(),
+            prepared: start.prepared.clone(),
+            variables: start.variables.clone(),
+            root_type,
+            rest,
+            client: start.client.clone(),
         }
     }
 
-    /// The response for one event: the event as the root field's value, the rest of the plan
-    /// run over it, shaped exactly like a query's response.
-    async fn respond(self: Arc<Self>, event: Value) -> Bytes {
+    /// The response for one event: `initial` is what the root fetch would have answered (with
+    /// `errors`, already at client paths); the rest of the plan runs over it and the result is
+    /// shaped exactly like a query's response.
+    pub(super) async fn respond(
+        self: Arc<Self>,
+        initial: Value,
+        errors: Vec<GraphqlError>,
+    ) -> Bytes {
         let supergraph = &self.state.supergraph;
-        let projector = Projector {
-            supergraph,
-            variables: &self.variables,
-        };
-        let initial = projector.root(&self.plan.field, &self.root_type, &event);
         let ctx = ExecutionContext {
             client: &self.client,
             endpoints: &self.state.endpoints,
             variables: &self.variables,
             local: None,
         };
-        let output = execute(&ctx, &self.plan.rest, initial).await;
+        let mut output = execute(&ctx, &self.rest, initial).await;
+        output.errors.splice(0..0, errors);
         let input = ShapeInput {
             schema: &supergraph.api_schema,
             document: &self.prepared.document,
@@ -193,5 +203,41 @@ impl EventExecution {
             failed_objects: &output.failed_objects,
         };
         Bytes::from(shape_response(&input, &output.data, output.errors))
+    }
+}
+
+/// The bridge side of an event subgraph's subscription: which messages are events, and the
+/// event as the root field's value.
+struct BridgeEvents {
+    execution: Arc<EventExecution>,
+    field: Field,
+    filter: BoundFilter,
+    topic: String,
+}
+
+impl BridgeEvents {
+    /// The response tree the root fetch would have produced for this message, if it is an event
+    /// this subscription delivers: a JSON object that passes the filter.
+    fn accept(&self, bytes: &Bytes) -> Option<Value> {
+        let event = match crate::execute::json::parse(bytes) {
+            Ok(event @ Value::Object(_)) => event,
+            Ok(_) => {
+                tracing::warn!(topic = %self.topic, "event skipped: not a JSON object");
+                return None;
+            }
+            Err(error) => {
+                tracing::warn!(topic = %self.topic, %error, "event skipped: not JSON");
+                return None;
+            }
+        };
+        if !self.filter.matches(&event) {
+            return None;
+        }
+        let execution = &self.execution;
+        let projector = Projector {
+            supergraph: &execution.state.supergraph,
+            variables: &execution.variables,
+        };
+        Some(projector.root(&self.field, &execution.root_type, &event))
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Map;
 
 use crate::execute::{Object, Value};
 use crate::plan::selection::{Field, Selection, SelectionSet};
-use crate::plan::{PlanNode, QueryPlan};
+use crate::plan::{FetchNode, PlanNode, QueryPlan};
 use crate::supergraph::{SubgraphId, Supergraph};
 
 /// What runs for each event of a subscription.
@@ -21,23 +21,27 @@ pub struct EventPlan {
     /// The subscribed root field as the event subgraph would have been asked for it: client
     /// aliases, plus `__typename` and the keys that later fetches need.
     pub field: Field,
+    /// The root fetch taken out: for a subgraph that resolves the field itself, the operation
+    /// to subscribe with.
+    pub fetch: Box<FetchNode>,
 }
 
 /// Splits `plan` at the root fetch of `graph` that selects `response_key`; `None` when the plan
-/// has no such fetch (the field is not the event subgraph's).
+/// has no such fetch (the field is not that subgraph's).
 pub fn split_plan(plan: &QueryPlan, graph: SubgraphId, response_key: &str) -> Option<EventPlan> {
     let mut found = None;
     let rest = plan
         .root
         .as_ref()
         .and_then(|root| strip(root, graph, response_key, &mut found));
-    let field = found?;
+    let (field, fetch) = found?;
     Some(EventPlan {
         rest: QueryPlan {
             kind: plan.kind,
             root: rest,
         },
         field,
+        fetch,
     })
 }
 
@@ -45,16 +49,21 @@ fn strip(
     node: &PlanNode,
     graph: SubgraphId,
     response_key: &str,
-    found: &mut Option<Field>,
+    found: &mut Option<(Field, Box<FetchNode>)>,
 ) -> Option<PlanNode> {
     match node {
         PlanNode::Fetch(fetch)
             if fetch.entity.is_none() && fetch.merge_path.is_empty() && fetch.subgraph == graph =>
         {
-            *found = fetch.selection.items.iter().find_map(|s| match s {
-                Selection::Field(f) if f.response_key() == response_key => Some(f.clone()),
-                _ => None,
-            });
+            *found = fetch
+                .selection
+                .items
+                .iter()
+                .find_map(|s| match s {
+                    Selection::Field(f) if f.response_key() == response_key => Some(f.clone()),
+                    _ => None,
+                })
+                .map(|field| (field, fetch.clone()));
             None
         }
         PlanNode::Fetch(_) => Some(node.clone()),

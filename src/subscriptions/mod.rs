@@ -23,6 +23,7 @@ mod event_value;
 pub mod events;
 pub mod hub;
 pub mod publish;
+mod subgraph;
 pub mod template;
 
 pub(crate) use engine::{start, Start};
