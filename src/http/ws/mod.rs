@@ -26,6 +26,9 @@ use crate::subscriptions::SubscriptionContext;
 const TRANSPORT_WS: &str = "graphql-transport-ws";
 const LEGACY_WS: &str = "graphql-ws";
 
+/// What a socket reads at a time; client messages are small (`subscribe`, `ping`).
+const READ_BUFFER_BYTES: usize = 4096;
+
 /// Messages above this are refused by the socket itself (the same limit as a POST body).
 const MAX_MESSAGE_BYTES: usize = super::MAX_BODY_BYTES;
 
@@ -33,9 +36,13 @@ pub(super) fn upgrade<S: SubscriptionService>(
     upgrade: WebSocketUpgrade,
     endpoint: Arc<Endpoint<S>>,
 ) -> Response {
+    // Small buffers: most sockets sit idle holding one subscription, and tungstenite's 128 KiB
+    // defaults would make each cost that much. Larger messages still grow the read buffer.
     let upgrade = upgrade
         .protocols([TRANSPORT_WS, LEGACY_WS])
-        .max_message_size(MAX_MESSAGE_BYTES);
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0);
     let protocol = upgrade
         .selected_protocol()
         .and_then(|p| p.to_str().ok())
