@@ -16,6 +16,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DEFAULT_CONFIG: &str = "config/seam.yaml";
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 4000);
+/// Where `config/seam.yaml` expects the demo subgraphs: accounts on 4001 up to inventory on 4004.
+const DEFAULT_SUBGRAPH_PORT: u16 = 4001;
 
 #[derive(Parser)]
 #[command(name = "seam", version, about = "A GraphQL federation gateway")]
@@ -64,6 +66,12 @@ enum Command {
         /// in-process bridge when absent.
         #[arg(long)]
         bridge: Option<String>,
+        /// The first of four consecutive ports for the demo subgraphs (accounts, products,
+        /// reviews, inventory). If another `seam demo` serves them there already, this one
+        /// fronts those; if something else holds them, startup fails. Without it: 4001, or any
+        /// free ports when 4001-4004 are taken.
+        #[arg(long)]
+        subgraph_port: Option<u16>,
     },
 }
 
@@ -182,7 +190,11 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 Err(message) => Err(StartupError::Serve(std::io::Error::other(message))),
             }
         }
-        Command::Demo { listen, bridge } => {
+        Command::Demo {
+            listen,
+            bridge,
+            subgraph_port,
+        } => {
             let bridge_yaml = demo_bridge_yaml(bridge.as_deref())?;
             // The demo's subgraphs publish through the same bridge the gateway subscribes on.
             let bridge_config: seam::config::BridgeConfig =
@@ -198,25 +210,42 @@ async fn run(command: Command) -> Result<(), StartupError> {
             let shared = seam::bridge::from_config(&bridge_config)?;
             // The config's ports when free, so `seam serve`/`seam compose` with config/seam.yaml
             // work against a running demo. When another demo already serves them, this gateway
-            // fronts those same subgraphs (two gateways sharing one bridge); any free ports else.
+            // fronts those same subgraphs (two gateways sharing one bridge); any free ports else,
+            // unless the ports were asked for.
             let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-            let subgraphs =
-                match seam::demo::spawn_subgraphs_with_bridge(host, 4001, Some(shared.clone()))
-                    .await
-                {
-                    Ok(s) => s,
-                    Err(_) => match seam::demo::running_subgraphs(host, 4001, &client).await {
+            let first_port = subgraph_port.unwrap_or(DEFAULT_SUBGRAPH_PORT);
+            let ports = format!("{first_port}-{}", first_port.saturating_add(3));
+            let subgraphs = match seam::demo::spawn_subgraphs_with_bridge(
+                host,
+                first_port,
+                Some(shared.clone()),
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(bind_error) => {
+                    match seam::demo::running_subgraphs(host, first_port, &client).await {
                         Some(running) => {
-                            eprintln!("demo subgraphs already run on ports 4001-4004: using them");
+                            eprintln!("demo subgraphs already run on ports {ports}: using them");
                             running
+                        }
+                        None if subgraph_port.is_some() => {
+                            return Err(StartupError::Serve(std::io::Error::new(
+                                bind_error.kind(),
+                                format!(
+                                    "cannot start the demo subgraphs on ports {ports}, and no \
+                                     demo subgraphs answer there: {bind_error}"
+                                ),
+                            )))
                         }
                         None => {
                             seam::demo::spawn_subgraphs_with_bridge(host, 0, Some(shared.clone()))
                                 .await
                                 .map_err(StartupError::Serve)?
                         }
-                    },
-                };
+                    }
+                }
+            };
             let events = std::env::temp_dir()
                 .join(format!("seam-demo-events-{}.graphql", std::process::id()));
             std::fs::write(&events, seam::demo::EVENTS_SDL).map_err(StartupError::Serve)?;

@@ -94,7 +94,9 @@ pub async fn spawn_subgraphs_with_bridge(
         ("reviews", router_for(reviews::schema_with_bridge(bridge))),
         ("inventory", inventory_router()),
     ];
-    let mut spawned = Vec::with_capacity(routers.len());
+    // Every port is bound before any subgraph serves, so a port that is taken leaves none of
+    // them running: a caller falling back to other ports does not leave a stray subgraph behind.
+    let mut listeners = Vec::with_capacity(routers.len());
     for (offset, (name, router)) in (0u16..).zip(routers) {
         let port = if first_port == 0 {
             0
@@ -107,6 +109,10 @@ pub async fn spawn_subgraphs_with_bridge(
             })?
         };
         let listener = TcpListener::bind(SocketAddr::new(host, port)).await?;
+        listeners.push((name, router, listener));
+    }
+    let mut spawned = Vec::with_capacity(listeners.len());
+    for (name, router, listener) in listeners {
         let addr = listener.local_addr()?;
         tokio::spawn(serve(listener, router, name));
         spawned.push(DemoSubgraph {
