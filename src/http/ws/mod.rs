@@ -27,7 +27,7 @@ const TRANSPORT_WS: &str = "graphql-transport-ws";
 const LEGACY_WS: &str = "graphql-ws";
 
 /// What a socket reads at a time; client messages are small (`subscribe`, `ping`).
-const READ_BUFFER_BYTES: usize = 4096;
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// Messages above this are refused by the socket itself (the same limit as a POST body).
 const MAX_MESSAGE_BYTES: usize = super::MAX_BODY_BYTES;
@@ -92,7 +92,9 @@ impl Operations {
         context: SubscriptionContext,
     ) {
         let service = service.clone();
-        let events = stream::once(async move {
+        // The opening future is boxed on its own so its (large) state is freed once the
+        // operation runs, instead of staying inline in the stream of every idle subscription.
+        let events = stream::once(Box::pin(async move {
             match open_stream(&*service, request, false, context).await {
                 Ok(responses) => responses
                     .map(OperationEvent::Next)
@@ -103,7 +105,7 @@ impl Operations {
                     stream::once(async move { OperationEvent::Refused(errors) }).boxed()
                 }
             }
-        })
+        }))
         .flatten()
         .boxed();
         self.running.insert(id, events);
