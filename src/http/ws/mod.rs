@@ -136,6 +136,37 @@ struct Outbox {
 /// The socket is gone; the connection task ends.
 struct Disconnected;
 
+/// Sends what operation `id` reported. `next_kind` is the protocol's name for a response:
+/// `next` in graphql-transport-ws, `data` in the legacy protocol; the rest is the same in both.
+async fn forward_event(
+    out: &mut Outbox,
+    operations: &mut Operations,
+    id: String,
+    event: OperationEvent,
+    next_kind: &str,
+) -> Result<(), Disconnected> {
+    match event {
+        OperationEvent::Next(body) => match message_with_payload(next_kind, &id, &body) {
+            Some(text) => out.send(text).await,
+            None => {
+                tracing::warn!(operation = %id, "dropped a response that is not UTF-8");
+                Ok(())
+            }
+        },
+        OperationEvent::Refused(errors) => {
+            operations.stop(&id);
+            match message_with_payload("error", &id, errors.get().as_bytes()) {
+                Some(text) => out.send(text).await,
+                None => Ok(()),
+            }
+        }
+        OperationEvent::Complete => {
+            operations.stop(&id);
+            out.send(message_without_payload("complete", &id)).await
+        }
+    }
+}
+
 impl Outbox {
     async fn send(&mut self, text: String) -> Result<(), Disconnected> {
         self.sink

@@ -9,10 +9,7 @@ use futures::stream::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{
-    init_payload, message_with_payload, message_without_payload, Disconnected, OperationEvent,
-    Operations, Outbox,
-};
+use super::{forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
 use crate::gateway::GraphqlRequest;
 use crate::http::service::{Endpoint, SubscriptionService};
 use crate::subscriptions::SubscriptionContext;
@@ -146,28 +143,7 @@ impl<S: SubscriptionService> Connection<S> {
     }
 
     async fn on_event(&mut self, id: String, event: OperationEvent) -> Result<(), Disconnected> {
-        match event {
-            OperationEvent::Next(body) => match message_with_payload("next", &id, &body) {
-                Some(text) => self.out.send(text).await,
-                None => {
-                    tracing::warn!(operation = %id, "dropped a response that is not UTF-8");
-                    Ok(())
-                }
-            },
-            OperationEvent::Refused(errors) => {
-                self.operations.stop(&id);
-                match message_with_payload("error", &id, errors.get().as_bytes()) {
-                    Some(text) => self.out.send(text).await,
-                    None => Ok(()),
-                }
-            }
-            OperationEvent::Complete => {
-                self.operations.stop(&id);
-                self.out
-                    .send(message_without_payload("complete", &id))
-                    .await
-            }
-        }
+        forward_event(&mut self.out, &mut self.operations, id, event, "next").await
     }
 
     /// Closes the socket with `code`; the connection ends either way.
