@@ -7,11 +7,13 @@
 //! `cargo build --release && ./target/release/seam-bench [--duration 10] [--concurrency 32] [--first 100]`
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+
+mod support;
+use support::SeamProcess;
 
 struct Args {
     duration: Duration,
@@ -194,63 +196,11 @@ fn process_cpu(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-struct Gateway {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_gateway(subgraphs: &[seam::demo::DemoSubgraph]) -> Result<Gateway, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let seam = exe.with_file_name("seam");
-    if !seam.exists() {
-        return Err(format!(
-            "{} not found: build it with `cargo build --release`",
-            seam.display()
-        ));
-    }
-    let dir = std::env::temp_dir().join(format!("seam-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let mut yaml = String::from("subgraphs:\n");
-    for s in subgraphs {
-        yaml.push_str(&format!("  - name: {}\n    url: {}\n", s.name, s.url));
-    }
+async fn start_gateway(subgraphs: &[seam::demo::DemoSubgraph]) -> Result<SeamProcess, String> {
+    let dir = support::scratch_dir("seam-bench")?;
     let config = dir.join("seam.yaml");
-    std::fs::write(&config, yaml).map_err(|e| e.to_string())?;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        l.local_addr().map_err(|e| e.to_string())?.port()
-    };
-    let child = Command::new(seam)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let gateway = Gateway {
-        child,
-        url: format!("http://127.0.0.1:{port}/graphql"),
-    };
-    let health = format!("http://127.0.0.1:{port}/ready");
-    for _ in 0..200 {
-        if reqwest::get(&health)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(gateway);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the gateway did not become ready in 10 s".into())
+    std::fs::write(&config, support::demo_subgraphs_yaml(subgraphs)).map_err(|e| e.to_string())?;
+    support::start_seam(&config).await
 }
 
 #[tokio::main]
@@ -285,7 +235,7 @@ async fn main() {
     );
     let pid = gateway.child.id();
     let query = json!({ "query": gateway_query(args.first) });
-    let (report, cpu) = load(&gateway.url, query, &args, || process_cpu(pid)).await;
+    let (report, cpu) = load(&gateway.url("/graphql"), query, &args, || process_cpu(pid)).await;
     report.print("seam (4 subgraphs)", cpu);
     if let Some(reviews) = subgraphs.iter().find(|s| s.name == "reviews") {
         let query = json!({ "query": subgraph_query(args.first) });

@@ -11,7 +11,6 @@
 //! `cargo build --release && ./target/release/seam-sub-bench [--idle 10000] [--subscribers 1000]
 //!  [--rates 50,100,200] [--duration 10]`
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -21,6 +20,9 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
+
+mod support;
+use support::SeamProcess;
 
 const TOKEN: &str = "seam-sub-bench";
 
@@ -82,72 +84,24 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-struct Gateway {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The demo subgraphs give the supergraph its `Query` root; the events come from the bridge.
-async fn start_gateway() -> Result<Gateway, String> {
+async fn start_gateway() -> Result<SeamProcess, String> {
     let subgraphs =
         seam::demo::spawn_subgraphs(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
             .await
             .map_err(|e| format!("cannot start the demo subgraphs: {e}"))?;
-    let mut yaml = String::from("subgraphs:\n");
-    for s in &subgraphs {
-        yaml.push_str(&format!("  - name: {}\n    url: {}\n", s.name, s.url));
-    }
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let seam = exe.with_file_name("seam");
-    if !seam.exists() {
-        return Err(format!(
-            "{} not found: build it with `cargo build --release`",
-            seam.display()
-        ));
-    }
-    let dir = std::env::temp_dir().join(format!("seam-sub-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let dir = support::scratch_dir("seam-sub-bench")?;
     std::fs::write(dir.join("events.graphql"), EVENTS_SDL).map_err(|e| e.to_string())?;
     let config = dir.join("seam.yaml");
     std::fs::write(
         &config,
         format!(
-            "{yaml}  - name: events\n    sdl: events.graphql\nbridge:\n  backend: memory\n  publish_token: {TOKEN}\n"
+            "{}  - name: events\n    sdl: events.graphql\nbridge:\n  backend: memory\n  publish_token: {TOKEN}\n",
+            support::demo_subgraphs_yaml(&subgraphs)
         ),
     )
     .map_err(|e| e.to_string())?;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        l.local_addr().map_err(|e| e.to_string())?.port()
-    };
-    let child = Command::new(seam)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let gateway = Gateway { child, port };
-    let ready = format!("http://127.0.0.1:{port}/ready");
-    for _ in 0..200 {
-        if reqwest::get(&ready)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(gateway);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the gateway did not become ready in 10 s".into())
+    support::start_seam(&config).await
 }
 
 /// Resident memory of a process in KiB, from /proc (Linux).
@@ -282,7 +236,7 @@ async fn open_clients(port: u16, count: usize) -> Result<Vec<Socket>, String> {
     Ok(sockets)
 }
 
-async fn idle_phase(gateway: &Gateway, count: usize) -> Result<(), String> {
+async fn idle_phase(gateway: &SeamProcess, count: usize) -> Result<(), String> {
     let pid = gateway.child.id();
     // A first client warms the schema, the operation cache and the bridge topic.
     let warm = open_clients(gateway.port, 1).await?;
@@ -312,7 +266,7 @@ async fn idle_phase(gateway: &Gateway, count: usize) -> Result<(), String> {
     Ok(())
 }
 
-async fn fan_out_phase(gateway: &Gateway, subscribers: usize, rate: u32, duration: Duration) {
+async fn fan_out_phase(gateway: &SeamProcess, subscribers: usize, rate: u32, duration: Duration) {
     let sockets = match open_clients(gateway.port, subscribers).await {
         Ok(s) => s,
         Err(e) => {
@@ -329,7 +283,7 @@ async fn fan_out_phase(gateway: &Gateway, subscribers: usize, rate: u32, duratio
     // Let every subscription reach the bridge before the first event.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{}/bridge/publish", gateway.port);
+    let url = gateway.url("/bridge/publish");
     let total = (rate as u64 * duration.as_secs()) as usize;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);

@@ -1,0 +1,79 @@
+//! What the benchmark programs share: Seam as a child process (the `seam` binary next to the
+//! benchmark), so its CPU time and memory can be read from /proc apart from the load generator.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running `seam serve`; killed when dropped.
+pub struct SeamProcess {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for SeamProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SeamProcess {
+    /// `path` on this gateway, e.g. `/graphql`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+/// A scratch directory for one benchmark run's config files.
+pub fn scratch_dir(program: &str) -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("{program}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// Starts `seam serve --config config` on a free port and waits until it is ready.
+pub async fn start_seam(config: &Path) -> Result<SeamProcess, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let seam = exe.with_file_name("seam");
+    if !seam.exists() {
+        return Err(format!(
+            "{} not found: build it with `cargo build --release`",
+            seam.display()
+        ));
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        l.local_addr().map_err(|e| e.to_string())?.port()
+    };
+    let child = Command::new(seam)
+        .args(["serve", "--config"])
+        .arg(config)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let process = SeamProcess { child, port };
+    let ready = format!("http://127.0.0.1:{port}/ready");
+    for _ in 0..200 {
+        if reqwest::get(&ready)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(process);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err("the gateway did not become ready in 10 s".into())
+}
+
+/// The `subgraphs:` lines for the running demo subgraphs.
+pub fn demo_subgraphs_yaml(subgraphs: &[seam::demo::DemoSubgraph]) -> String {
+    let mut yaml = String::from("subgraphs:\n");
+    for s in subgraphs {
+        yaml.push_str(&format!("  - name: {}\n    url: {}\n", s.name, s.url));
+    }
+    yaml
+}
