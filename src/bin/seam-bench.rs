@@ -185,17 +185,6 @@ async fn run_clients(
     report
 }
 
-/// utime + stime of a process, from /proc (Linux); `None` elsewhere.
-fn process_cpu(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    // Clock ticks are 100 Hz on Linux unless the kernel was built otherwise.
-    Some(Duration::from_millis((utime + stime) * 10))
-}
-
 async fn start_gateway(subgraphs: &[seam::demo::DemoSubgraph]) -> Result<SeamProcess, String> {
     let dir = support::scratch_dir("seam-bench")?;
     let config = dir.join("seam.yaml");
@@ -235,7 +224,10 @@ async fn main() {
     );
     let pid = gateway.child.id();
     let query = json!({ "query": gateway_query(args.first) });
-    let (report, cpu) = load(&gateway.url("/graphql"), query, &args, || process_cpu(pid)).await;
+    let (report, cpu) = load(&gateway.url("/graphql"), query, &args, || {
+        support::process_cpu(pid)
+    })
+    .await;
     report.print("seam (4 subgraphs)", cpu);
     if let Some(reviews) = subgraphs.iter().find(|s| s.name == "reviews") {
         let query = json!({ "query": subgraph_query(args.first) });

@@ -288,6 +288,7 @@ async fn fan_out_phase(gateway: &SeamProcess, subscribers: usize, rate: u32, dur
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut publish_failures = 0;
+    let cpu_before = support::process_cpu(gateway.child.id());
     for seq in 0..total {
         ticker.tick().await;
         let body =
@@ -308,6 +309,13 @@ async fn fan_out_phase(gateway: &SeamProcess, subscribers: usize, rate: u32, dur
     for reader in readers {
         let _ = reader.await;
     }
+    let cpu = match (cpu_before, support::process_cpu(gateway.child.id())) {
+        (Some(before), Some(after)) => format!(
+            ", gateway CPU {:.0} % of one core",
+            (after - before).as_secs_f64() * 100.0 / (duration.as_secs_f64() + 2.0)
+        ),
+        _ => String::new(),
+    };
     let expected = (total - publish_failures) * subscribers;
     let received = deliveries.received.load(Ordering::Relaxed);
     let mut latencies = deliveries
@@ -326,7 +334,7 @@ async fn fan_out_phase(gateway: &SeamProcess, subscribers: usize, rate: u32, dur
     let lost = expected.saturating_sub(received);
     println!(
         "fan-out {rate:>3} events/s x {subscribers} subscribers: p50 {:.1} ms, p99 {:.1} ms, \
-         delivered {received} of {expected} ({} lost, {:.2} %), {} publish failures, {} client errors",
+         delivered {received} of {expected} ({} lost, {:.2} %), {} publish failures, {} client errors{cpu}",
         pct(0.50),
         pct(0.99),
         lost,

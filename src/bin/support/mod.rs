@@ -77,3 +77,14 @@ pub fn demo_subgraphs_yaml(subgraphs: &[seam::demo::DemoSubgraph]) -> String {
     }
     yaml
 }
+
+/// utime + stime of a process, from /proc (Linux); `None` elsewhere.
+pub fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // Clock ticks are 100 Hz on Linux unless the kernel was built otherwise.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
