@@ -6,19 +6,16 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use futures::StreamExt;
 use tokio::sync::broadcast;
 
+use super::fanout::{shared_stream, TOPIC_CAPACITY};
 use super::{Bridge, BridgeError, EventStream};
 
-/// Events a topic buffers for a subscriber that has not read them yet. Subscribers are the
-/// gateway's own fan-out tasks, which read continuously; a lagging one loses the oldest events
-/// and the loss is logged.
-const TOPIC_CAPACITY: usize = 4096;
+type Topics = Arc<Mutex<HashMap<String, broadcast::Sender<Bytes>>>>;
 
 #[derive(Default, Clone)]
 pub struct MemoryBridge {
-    topics: Arc<Mutex<HashMap<String, broadcast::Sender<Bytes>>>>,
+    topics: Topics,
 }
 
 impl MemoryBridge {
@@ -26,19 +23,33 @@ impl MemoryBridge {
         Self::default()
     }
 
-    fn sender(&self, topic: &str) -> broadcast::Sender<Bytes> {
-        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        topics
-            .entry(topic.to_owned())
-            .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
-            .clone()
-    }
-
     /// How many topics have subscribers; for tests of cleanup.
     pub fn topic_count(&self) -> usize {
-        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        topics.retain(|_, sender| sender.receiver_count() > 0);
-        topics.len()
+        lock(&self.topics).len()
+    }
+}
+
+fn lock(topics: &Topics) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Bytes>>> {
+    topics.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Held by each stream of a topic; the last one to go removes the topic, so topics named after
+/// client arguments do not pile up.
+struct TopicShare {
+    topics: Topics,
+    topic: String,
+}
+
+impl Drop for TopicShare {
+    fn drop(&mut self) {
+        let mut topics = lock(&self.topics);
+        // The stream's own receiver is already gone (it is dropped before its share).
+        if topics
+            .get(&self.topic)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            topics.remove(&self.topic);
+        }
     }
 }
 
@@ -54,8 +65,7 @@ impl Bridge for MemoryBridge {
             if topic.is_empty() {
                 return Err(empty_topic());
             }
-            let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(sender) = topics.get(topic) {
+            if let Some(sender) = lock(&self.topics).get(topic) {
                 // No receiver is not an error: nobody listens to this topic right now.
                 let _ = sender.send(payload);
             }
@@ -68,23 +78,15 @@ impl Bridge for MemoryBridge {
             if topic.is_empty() {
                 return Err(empty_topic());
             }
-            let receiver = self.sender(topic).subscribe();
-            let name = topic.to_owned();
-            let stream = tokio_stream::wrappers::BroadcastStream::new(receiver).filter_map(
-                move |item| {
-                    let name = name.clone();
-                    async move {
-                        match item {
-                            Ok(payload) => Some(payload),
-                            Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
-                                tracing::warn!(topic = %name, lost = n, "memory bridge subscriber lagged");
-                                None
-                            }
-                        }
-                    }
-                },
-            );
-            Ok(stream.boxed())
+            let receiver = lock(&self.topics)
+                .entry(topic.to_owned())
+                .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
+                .subscribe();
+            let share = TopicShare {
+                topics: self.topics.clone(),
+                topic: topic.to_owned(),
+            };
+            Ok(shared_stream(receiver, "memory", topic, share))
         })
     }
 }
@@ -93,5 +95,28 @@ fn empty_topic() -> BridgeError {
     BridgeError::InvalidTopic {
         topic: String::new(),
         message: "a topic must not be empty".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_topic_lives_as_long_as_its_streams() {
+        let bridge = MemoryBridge::new();
+        let first = bridge.subscribe("t").await.expect("subscribed");
+        let second = bridge.subscribe("t").await.expect("subscribed");
+        assert_eq!(bridge.topic_count(), 1);
+        drop(first);
+        assert_eq!(bridge.topic_count(), 1);
+        drop(second);
+        assert_eq!(bridge.topic_count(), 0);
+        // Publishing to a topic nobody listens to is fine and creates nothing.
+        bridge
+            .publish("t", Bytes::from_static(b"{}"))
+            .await
+            .expect("published");
+        assert_eq!(bridge.topic_count(), 0);
     }
 }

@@ -27,6 +27,7 @@ mod interface_object;
 mod jump;
 mod shareable;
 
+#[derive(Clone)]
 struct Group {
     subgraph: SubgraphId,
     merge_path: Vec<PathElement>,
@@ -38,6 +39,7 @@ struct Group {
     entity_types: Option<Vec<EntityEntry>>,
 }
 
+#[derive(Clone)]
 struct EntityEntry {
     /// The type condition in the fetch and the `__typename` of its representations.
     name: Name,
@@ -528,7 +530,9 @@ impl<'a> Builder<'a> {
         field_type: &Name,
     ) -> Option<SelectionSet> {
         let mut others = SelectionSet::default();
-        let snapshot = self.groups.len();
+        // A failed attempt may already have added dependencies to existing groups and indices
+        // to the enclosing `touched` frame: all of it is undone, not just the new groups.
+        let snapshot = (self.groups.clone(), self.touched.clone());
         let here = self.groups[group].subgraph;
         let jumped = self.plan_jump(
             group,
@@ -542,7 +546,7 @@ impl<'a> Builder<'a> {
             Some(here),
         );
         if jumped.is_err() {
-            self.groups.truncate(snapshot);
+            (self.groups, self.touched) = snapshot;
             return None;
         }
         Some(others)

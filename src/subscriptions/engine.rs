@@ -117,7 +117,7 @@ async fn from_bridge(
         topic: topic.clone(),
         execution: Arc::new(EventExecution::new(&start, root.type_name, plan.rest)),
     });
-    let bridge = start.bridge;
+    let bridge = start.bridge.clone();
     client
         .start(|feed| async move {
             let messages = bridge.subscribe(&topic).await.map_err(|e| {

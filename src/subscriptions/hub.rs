@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use bytes::Bytes;
+use futures::future::{BoxFuture, FutureExt};
 use futures::{Stream, StreamExt};
-use tokio::sync::{broadcast, oneshot, OnceCell};
+use tokio::sync::{broadcast, oneshot};
 
 use super::ResponseStream;
 use crate::response::GraphqlError;
@@ -57,13 +58,17 @@ pub struct Shared {
     key: ShareKey,
     registry: Weak<Registry>,
     sender: broadcast::Sender<Delivery>,
-    started: OnceCell<Result<(), GraphqlError>>,
+    /// The start, run as its own task by the first client and awaited by every client: a
+    /// client that leaves while it runs cancels nothing for the others.
+    starting: Mutex<Option<Starting>>,
     /// Taken by the task; the sender half below stops the task when this is dropped.
     stop_signal: Mutex<Option<oneshot::Receiver<()>>>,
     _stop: oneshot::Sender<()>,
     /// The task has ended (source finished or failed to start): new clients start afresh.
     finished: Arc<AtomicBool>,
 }
+
+type Starting = futures::future::Shared<BoxFuture<'static, Result<(), GraphqlError>>>;
 
 /// What the task of a shared subscription works with.
 pub struct Feed {
@@ -89,7 +94,7 @@ impl Hub {
             key: key.clone(),
             registry: Arc::downgrade(&self.registry),
             sender,
-            started: OnceCell::new(),
+            starting: Mutex::new(None),
             stop_signal: Mutex::new(Some(stop_signal)),
             _stop: stop,
             finished: Arc::default(),
@@ -117,36 +122,55 @@ impl Client {
     pub async fn start<F, Fut>(&self, start: F) -> Result<(), GraphqlError>
     where
         F: FnOnce(Feed) -> Fut,
-        Fut: std::future::Future<Output = Result<(), GraphqlError>>,
+        Fut: std::future::Future<Output = Result<(), GraphqlError>> + Send + 'static,
     {
         let shared = &self.shared;
-        let outcome = shared
-            .started
-            .get_or_init(|| async {
-                let stop = shared
-                    .stop_signal
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
-                let Some(stop) = stop else {
-                    return Err(GraphqlError::new(
-                        "the subscription was already started",
-                        "INTERNAL_SERVER_ERROR",
-                    ));
-                };
-                let feed = Feed {
-                    sender: shared.sender.clone(),
-                    stop,
-                    finished: shared.finished.clone(),
-                };
-                let outcome = start(feed).await;
-                if outcome.is_err() {
-                    shared.finished.store(true, Ordering::Release);
+        let starting = {
+            let mut slot = shared.starting.lock().unwrap_or_else(|e| e.into_inner());
+            match &*slot {
+                Some(starting) => starting.clone(),
+                None => {
+                    let stop = shared
+                        .stop_signal
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .take();
+                    let starting = match stop {
+                        Some(stop) => {
+                            let feed = Feed {
+                                sender: shared.sender.clone(),
+                                stop,
+                                finished: shared.finished.clone(),
+                            };
+                            let task = tokio::spawn(start(feed));
+                            async move {
+                                task.await.unwrap_or_else(|e| {
+                                    Err(GraphqlError::new(
+                                        format!("the subscription failed to start: {e}"),
+                                        "INTERNAL_SERVER_ERROR",
+                                    ))
+                                })
+                            }
+                            .boxed()
+                            .shared()
+                        }
+                        None => futures::future::ready(Err(GraphqlError::new(
+                            "the subscription was already started",
+                            "INTERNAL_SERVER_ERROR",
+                        )))
+                        .boxed()
+                        .shared(),
+                    };
+                    *slot = Some(starting.clone());
+                    starting
                 }
-                outcome
-            })
-            .await;
-        outcome.clone()
+            }
+        };
+        let outcome = starting.await;
+        if outcome.is_err() {
+            shared.finished.store(true, Ordering::Release);
+        }
+        outcome
     }
 
     /// The client's responses: each shared response in order, then the end; or, for a client
