@@ -160,6 +160,8 @@ pub struct Supergraph {
     types: HashMap<Name, TypeInfo>,
     /// Every distinct `overrideLabel` in the supergraph, in the order first seen.
     pub override_labels: Vec<Arc<str>>,
+    /// `N` of each label that is `percent(N)`, parsed once rather than on every request.
+    label_percents: Vec<Option<f64>>,
     /// The `@interfaceObject` graphs of each interface, for fields implementations get from them.
     interface_objects: HashMap<Name, Vec<SubgraphId>>,
     /// Stitching: entities of plain services, fetched through a lookup field (`lookups.rs`).
@@ -202,6 +204,13 @@ impl Supergraph {
             }
             types.insert(name.clone(), info);
         }
+        if override_labels.len() > 64 {
+            tracing::warn!(
+                labels = override_labels.len(),
+                "the supergraph has more than 64 progressive-override labels; fields of the \
+                 labels past the 64th stay with the subgraph they override"
+            );
+        }
         let api_schema = api_schema::derive(&schema)?;
         let api_implementers = api_schema.implementers_map();
         Ok(Self {
@@ -210,6 +219,7 @@ impl Supergraph {
             api_implementers,
             subgraphs,
             types,
+            label_percents: override_labels.iter().map(|l| percent_label(l)).collect(),
             override_labels,
             interface_objects,
             lookups: lookups::Lookups::default(),
@@ -328,15 +338,19 @@ impl Supergraph {
     /// Graphs where `type_name` is an entity whose resolvable keys answer with the concrete type:
     /// for an interface, the graphs that own it as an entity interface (not as an interface object).
     pub fn entity_graphs(&self, type_name: &str) -> Vec<SubgraphId> {
-        let mut out: Vec<SubgraphId> = self
+        let out: Vec<SubgraphId> = self
             .types
             .get(type_name)
             .into_iter()
             .flat_map(|t| t.graphs.iter())
             .filter(|g| !g.is_interface_object && g.key.as_ref().is_some_and(|k| k.resolvable))
             .map(|g| g.graph)
-            .collect();
-        out.dedup();
+            .fold(Vec::new(), |mut graphs, g| {
+                if !graphs.contains(&g) {
+                    graphs.push(g);
+                }
+                graphs
+            });
         out
     }
 
@@ -344,8 +358,13 @@ impl Supergraph {
     /// other label is on when `enabled` (the config's `override_labels`) names it.
     pub fn draw_labels(&self, enabled: &[String]) -> ActiveLabels {
         let mut active = ActiveLabels::default();
-        for (i, label) in self.override_labels.iter().enumerate() {
-            let on = match percent_label(label) {
+        for (i, (label, percent)) in self
+            .override_labels
+            .iter()
+            .zip(&self.label_percents)
+            .enumerate()
+        {
+            let on = match *percent {
                 Some(percent) => random_percent() < percent,
                 None => enabled.iter().any(|e| e.as_str() == &**label),
             };
