@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use seam::config::Config;
+use seam::config::{BridgeBackend, BridgeConfig, Config};
 use seam::gateway::Gateway;
 use seam::startup::{self, StartupError};
-use seam::supergraph::Supergraph;
 
 /// mimalloc: a request allocates many small short-lived values, where it is much faster than glibc's malloc.
 #[global_allocator]
@@ -75,25 +74,38 @@ enum Command {
     },
 }
 
-/// `--bridge redis://…` / `nats://…` as the config's `bridge:` section (YAML), so the config's
-/// own validation checks the URL.
-fn demo_bridge_yaml(url: Option<&str>) -> Result<String, StartupError> {
+/// The bridge `--bridge` names: its scheme picks the backend, and the backend's client checks
+/// the rest of the URL when it connects.
+fn demo_bridge_config(url: Option<String>) -> Result<BridgeConfig, StartupError> {
     let Some(url) = url else {
-        return Ok(String::new());
+        return Ok(BridgeConfig::default());
     };
     let backend = if url.starts_with("redis://") || url.starts_with("rediss://") {
-        "redis"
+        BridgeBackend::Redis
     } else if url.starts_with("nats://") {
-        "nats"
+        BridgeBackend::Nats
     } else {
-        return Err(StartupError::Bridge(
-            seam::bridge::BridgeError::Unavailable {
-                backend: "demo",
-                message: format!("--bridge {url}: expected redis://HOST:PORT or nats://HOST:PORT"),
-            },
-        ));
+        return Err(StartupError::Usage(format!(
+            "--bridge {url}: expected redis://HOST:PORT, rediss://HOST:PORT or nats://HOST:PORT"
+        )));
     };
-    Ok(format!("bridge:\n  backend: {backend}\n  url: \"{url}\"\n"))
+    Ok(BridgeConfig {
+        backend,
+        url: Some(url),
+        ..BridgeConfig::default()
+    })
+}
+
+/// Writes the demo's event subgraph SDL where the demo config can name it. One fixed file,
+/// replaced whole each run: a temp file renamed over it, so a second demo starting at the same
+/// moment never reads it half written, and runs leave no file per process behind.
+fn write_demo_events_sdl() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir();
+    let path = dir.join("seam-demo-events.graphql");
+    let partial = dir.join(format!("seam-demo-events.graphql.{}", std::process::id()));
+    std::fs::write(&partial, seam::demo::EVENTS_SDL)?;
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
 }
 
 fn main() -> ExitCode {
@@ -166,15 +178,23 @@ async fn run(command: Command) -> Result<(), StartupError> {
             labels,
             query_file,
         } => {
-            let sdl = match (supergraph, config) {
-                (Some(path), _) => startup::supergraph_file(&path).await?,
+            // As `seam serve` does, so the plan is the one the gateway would run: a config given
+            // with --supergraph still contributes its `merge:` lookups.
+            let (sdl, config) = match (supergraph, config) {
+                (Some(path), config) => (
+                    startup::supergraph_file(&path).await?,
+                    config.map(|p| Config::load(&p)).transpose()?,
+                ),
                 (None, config) => {
                     let config =
                         Config::load(config.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG)))?;
-                    startup::supergraph_sdl(&config, &client).await?
+                    (
+                        startup::supergraph_sdl(&config, &client).await?,
+                        Some(config),
+                    )
                 }
             };
-            let supergraph = Supergraph::parse(&sdl)?;
+            let supergraph = startup::supergraph_model(&sdl, config.as_ref())?;
             let query = std::fs::read_to_string(&query_file).map_err(|e| {
                 StartupError::Serve(std::io::Error::new(
                     e.kind(),
@@ -195,23 +215,12 @@ async fn run(command: Command) -> Result<(), StartupError> {
             bridge,
             subgraph_port,
         } => {
-            let bridge_yaml = demo_bridge_yaml(bridge.as_deref())?;
+            let bridge_config = demo_bridge_config(bridge)?;
+            let shared_bridge = bridge_config.backend != BridgeBackend::Memory;
             // The demo's subgraphs publish through the same bridge the gateway subscribes on.
-            let bridge_config: seam::config::BridgeConfig =
-                match bridge_yaml.strip_prefix("bridge:\n") {
-                    Some(section) => serde_yaml_ng::from_str(section).map_err(|e| {
-                        StartupError::Bridge(seam::bridge::BridgeError::Unavailable {
-                            backend: "demo",
-                            message: e.to_string(),
-                        })
-                    })?,
-                    None => seam::config::BridgeConfig::default(),
-                };
             let shared = seam::bridge::from_config(&bridge_config)?;
             // The config's ports when free, so `seam serve`/`seam compose` with config/seam.yaml
-            // work against a running demo. When another demo already serves them, this gateway
-            // fronts those same subgraphs (two gateways sharing one bridge); any free ports else,
-            // unless the ports were asked for.
+            // work against a running demo; any free ports else, unless the ports were asked for.
             let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
             let first_port = subgraph_port.unwrap_or(DEFAULT_SUBGRAPH_PORT);
             let ports = format!("{first_port}-{}", first_port.saturating_add(3));
@@ -224,19 +233,32 @@ async fn run(command: Command) -> Result<(), StartupError> {
             {
                 Ok(s) => s,
                 Err(bind_error) => {
-                    match seam::demo::running_subgraphs(host, first_port, &client).await {
+                    // Another demo's subgraphs are fronted only over a shared bridge: its reviews
+                    // subgraph publishes on its own bridge, which an in-process one here would
+                    // never hear, so `reviewAdded` would stay silent.
+                    let running = if shared_bridge {
+                        seam::demo::running_subgraphs(host, first_port, &client).await
+                    } else {
+                        None
+                    };
+                    match running {
                         Some(running) => {
                             eprintln!("demo subgraphs already run on ports {ports}: using them");
                             running
                         }
                         None if subgraph_port.is_some() => {
+                            let hint = if shared_bridge {
+                                "no demo subgraphs answer there"
+                            } else {
+                                "a running demo's subgraphs there can be shared only with --bridge"
+                            };
                             return Err(StartupError::Serve(std::io::Error::new(
                                 bind_error.kind(),
                                 format!(
-                                    "cannot start the demo subgraphs on ports {ports}, and no \
-                                     demo subgraphs answer there: {bind_error}"
+                                    "cannot start the demo subgraphs on ports {ports} ({hint}): \
+                                     {bind_error}"
                                 ),
-                            )))
+                            )));
                         }
                         None => {
                             seam::demo::spawn_subgraphs_with_bridge(host, 0, Some(shared.clone()))
@@ -246,9 +268,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
                     }
                 }
             };
-            let events = std::env::temp_dir()
-                .join(format!("seam-demo-events-{}.graphql", std::process::id()));
-            std::fs::write(&events, seam::demo::EVENTS_SDL).map_err(StartupError::Serve)?;
+            let events = write_demo_events_sdl().map_err(StartupError::Serve)?;
             let mut yaml = String::from("subgraphs:\n");
             for s in &subgraphs {
                 eprintln!("demo subgraph {:<10} {}", s.name, s.url);
@@ -258,8 +278,8 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 "  - name: events\n    sdl: {}\n",
                 events.display()
             ));
-            yaml.push_str(&bridge_yaml);
-            let config = Config::from_yaml_str(&yaml, Path::new("."))?;
+            let mut config = Config::from_yaml_str(&yaml, Path::new("."))?;
+            config.bridge = bridge_config;
             let gateway =
                 startup::gateway_from_config_with_bridge(&config, &client, Some(shared)).await?;
             eprintln!(

@@ -138,25 +138,28 @@ impl FetchProblem {
     /// GraphQL service rather than a broken federation subgraph. The phrases are the ones the
     /// common servers use for an unknown field (graphql-js, async-graphql, Hot Chocolate,
     /// graphql-java, gqlgen, juniper).
+    ///
+    /// Only an error naming `_service` counts: an answer with data but no `_service.sdl`
+    /// ([`FetchProblem::MissingSdl`]) comes from a server that accepted the field, i.e. a broken
+    /// federation subgraph, and introspecting it would hide that behind a stitched schema.
     fn means_not_federation(&self) -> bool {
-        match self {
-            FetchProblem::MissingSdl => true,
-            FetchProblem::GraphQl(messages) => messages.iter().any(|message| {
-                let message = message.to_lowercase();
-                message.contains("_service")
-                    && [
-                        "unknown field",
-                        "cannot query field",
-                        "does not exist",
-                        "undefined",
-                        "not defined",
-                        "no field",
-                    ]
-                    .iter()
-                    .any(|phrase| message.contains(phrase))
-            }),
-            _ => false,
-        }
+        let FetchProblem::GraphQl(messages) = self else {
+            return false;
+        };
+        messages.iter().any(|message| {
+            let message = message.to_lowercase();
+            message.contains("_service")
+                && [
+                    "unknown field",
+                    "cannot query field",
+                    "does not exist",
+                    "undefined",
+                    "not defined",
+                    "no field",
+                ]
+                .iter()
+                .any(|phrase| message.contains(phrase))
+        })
     }
 }
 
@@ -232,10 +235,10 @@ pub async fn fetch_sdl(
         let sdl = introspect(client, url, timeout).await.map_err(fail)?;
         return Ok((sdl, SubgraphKind::Plain));
     }
-    let body = post_query(client, url, timeout, SERVICE_SDL_QUERY)
+    let answer = post_query(client, url, timeout, SERVICE_SDL_QUERY)
         .await
-        .map_err(fail)?;
-    match service_sdl_from_body(&body) {
+        .and_then(|body| service_sdl_from_body(&body));
+    match answer {
         Ok(sdl) => Ok((sdl, SubgraphKind::Federation)),
         Err(problem) if plain.is_none() && problem.means_not_federation() => {
             let sdl = introspect(client, url, timeout)
@@ -267,6 +270,10 @@ async fn introspect(
 }
 
 /// POSTs one query and returns the body of a successful (2xx) answer.
+///
+/// A 4xx answer whose body is a GraphQL response with `errors` is reported as those errors:
+/// servers following the GraphQL over HTTP spec (Apollo Server among them) answer a query that
+/// fails validation, such as `_service` on a plain service, with 400 and the reason in the body.
 async fn post_query(
     client: &reqwest::Client,
     url: &str,
@@ -290,6 +297,15 @@ async fn post_query(
         Ok(Err(error)) => return Err(FetchProblem::Unreachable(root_cause(&error))),
         Ok(Ok(answer)) => answer,
     };
+    if status.is_client_error() {
+        let messages = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .as_ref()
+            .and_then(graphql_errors);
+        if let Some(messages) = messages {
+            return Err(FetchProblem::GraphQl(messages));
+        }
+    }
     if !status.is_success() {
         return Err(FetchProblem::Status {
             status: status.to_string(),

@@ -39,6 +39,9 @@ pub enum StartupError {
     NothingToServe,
     #[error(transparent)]
     Bridge(#[from] crate::bridge::BridgeError),
+    /// A command-line value that cannot work, with what was expected instead.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// The supergraph SDL a config describes: its `supergraph` file, or its subgraphs composed.
@@ -70,7 +73,7 @@ pub async fn gateway_from_config_with_bridge(
     bridge: Option<SharedBridge>,
 ) -> Result<Arc<Gateway>, StartupError> {
     let sdl = supergraph_sdl(config, client).await?;
-    let supergraph = model(&sdl, Some(config))?;
+    let supergraph = supergraph_model(&sdl, Some(config))?;
     let events = EventModel::from_config(config, &supergraph)?;
     let gateway = Arc::new(new_gateway(Some(config), bridge)?);
     gateway.swap_schema(supergraph, events);
@@ -82,7 +85,7 @@ pub fn gateway_from_supergraph(
     sdl: &str,
     config: Option<&Config>,
 ) -> Result<Arc<Gateway>, StartupError> {
-    let supergraph = model(sdl, config)?;
+    let supergraph = supergraph_model(sdl, config)?;
     let events = match config {
         Some(config) => EventModel::from_config(config, &supergraph)?,
         None => EventModel::default(),
@@ -112,8 +115,9 @@ fn new_gateway(
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):
-/// the config, not the SDL, says which root field looks up a plain service's objects.
-fn model(sdl: &str, config: Option<&Config>) -> Result<Supergraph, StartupError> {
+/// the config, not the SDL, says which root field looks up a plain service's objects. Whatever
+/// plans against a config's supergraph (the gateway, `seam plan`) builds its model here.
+pub fn supergraph_model(sdl: &str, config: Option<&Config>) -> Result<Supergraph, StartupError> {
     let supergraph = Supergraph::parse(sdl)?;
     let Some(config) = config else {
         return Ok(supergraph);
@@ -221,17 +225,19 @@ pub fn spawn_hot_reload(
             ticker.tick().await;
             let current = gateway.schema_state().map(|s| s.supergraph.sdl.clone());
             match supergraph_sdl(&config, &client).await {
-                Ok(sdl) if Some(&sdl) != current.as_ref() => match model(&sdl, Some(&config))
-                    .and_then(|s| Ok((EventModel::from_config(&config, &s)?, s)))
-                {
-                    Ok((events, supergraph)) => {
-                        gateway.swap_schema(supergraph, events);
-                        tracing::info!("schema reloaded");
+                Ok(sdl) if Some(&sdl) != current.as_ref() => {
+                    match supergraph_model(&sdl, Some(&config))
+                        .and_then(|s| Ok((EventModel::from_config(&config, &s)?, s)))
+                    {
+                        Ok((events, supergraph)) => {
+                            gateway.swap_schema(supergraph, events);
+                            tracing::info!("schema reloaded");
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "reload skipped: new supergraph is invalid")
+                        }
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reload skipped: new supergraph is invalid")
-                    }
-                },
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reload skipped"),
             }

@@ -142,3 +142,29 @@ async fn serve_with_a_supergraph_file_and_config_urls() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `--bridge` URL of no known backend stops the demo before it starts anything, saying what
+/// was expected.
+#[test]
+fn a_bridge_url_of_an_unknown_kind_is_a_usage_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--bridge",
+            "http://127.0.0.1:6379",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("seam runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: --bridge http://127.0.0.1:6379: expected redis://HOST:PORT, rediss://HOST:PORT \
+         or nats://HOST:PORT"
+    );
+}

@@ -165,3 +165,40 @@ fn a_subgraph_port_held_by_something_else_is_an_error() {
     );
     drop(holder);
 }
+
+/// Without `--bridge` a second demo does not front the first one's subgraphs: their reviews
+/// would be announced on the first process's in-process bridge, out of this gateway's reach.
+/// With the ports asked for, that is an error that points at `--bridge`.
+#[test]
+fn demo_subgraphs_are_shared_only_over_a_bridge() {
+    let subgraph_port = four_free_ports().to_string();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (_first, _) = start(&[
+        "demo",
+        "--listen",
+        &listen,
+        "--subgraph-port",
+        &subgraph_port,
+    ]);
+    let output = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--subgraph-port",
+            &subgraph_port,
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("seam runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(!stderr.contains("already run on ports"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("ports {subgraph_port}-"))
+            && stderr.contains("can be shared only with --bridge"),
+        "{stderr}"
+    );
+}

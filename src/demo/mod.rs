@@ -31,28 +31,39 @@ pub const REVIEW_ADDED_TOPIC: &str = "reviews.added";
 pub const EVENTS_SDL: &str = include_str!("../../schemas/events.graphql");
 
 /// The demo subgraphs another `seam demo` already serves on consecutive ports from `first_port`,
-/// if each answers `_service`; so a second gateway can front the same data.
+/// so a second gateway can front the same data.
+///
+/// Each port must answer `_service` with exactly the SDL of the demo subgraph expected there:
+/// anything else on those ports (a user's own services, say) is not fronted as the demo. The
+/// four are asked at once, so a port that does not answer costs one timeout, not four.
 pub async fn running_subgraphs(
     host: IpAddr,
     first_port: u16,
     client: &reqwest::Client,
 ) -> Option<Vec<DemoSubgraph>> {
-    let mut found = Vec::new();
-    for (offset, name) in (0u16..).zip(["accounts", "products", "reviews", "inventory"]) {
-        let addr = SocketAddr::new(host, first_port.checked_add(offset)?);
-        let url = format!("http://{addr}/graphql");
-        let answer = client
-            .post(&url)
-            .json(&serde_json::json!({ "query": "{ _service { sdl } }" }))
-            .timeout(std::time::Duration::from_secs(2))
-            .send()
-            .await
-            .ok()?;
-        let body: serde_json::Value = answer.json().await.ok()?;
-        body["data"]["_service"]["sdl"].as_str()?;
-        found.push(DemoSubgraph { name, url, addr });
-    }
-    Some(found)
+    let probes = (0u16..)
+        .zip(subgraph_sdls())
+        .map(|(offset, (name, sdl))| async move {
+            let addr = SocketAddr::new(host, first_port.checked_add(offset)?);
+            let url = format!("http://{addr}/graphql");
+            let answer = client
+                .post(&url)
+                .json(&serde_json::json!({ "query": "{ _service { sdl } }" }))
+                .timeout(std::time::Duration::from_secs(2))
+                .send()
+                .await
+                .ok()?;
+            let body: serde_json::Value = answer.json().await.ok()?;
+            (body["data"]["_service"]["sdl"].as_str()? == sdl).then_some(DemoSubgraph {
+                name,
+                url,
+                addr,
+            })
+        });
+    futures::future::join_all(probes)
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// A running demo subgraph.
@@ -158,11 +169,6 @@ pub fn products_router() -> Router {
 /// The reviews subgraph (`Review`, `User.reviews`, `Product.reviews`) at `/graphql`.
 pub fn reviews_router() -> Router {
     router_for(reviews::schema())
-}
-
-/// The reviews subgraph whose `addReview` publishes each new review on `bridge`.
-pub fn reviews_router_with_bridge(bridge: crate::bridge::SharedBridge) -> Router {
-    router_for(reviews::schema_with_bridge(Some(bridge)))
 }
 
 /// The inventory subgraph (`Product` stock and shipping, `Warehouse`) at `/graphql`.

@@ -484,3 +484,45 @@ async fn a_representation_without_a_key_fails_the_whole_batch() {
     assert_eq!(body["data"], Value::Null, "{body}");
     assert_eq!(body["errors"][0]["message"], "Entity not found.", "{body}");
 }
+
+/// The first of four consecutive ports that are free now.
+async fn four_free_ports(host: std::net::IpAddr) -> u16 {
+    for _ in 0..100 {
+        let first = TcpListener::bind((host, 0))
+            .await
+            .expect("bind")
+            .local_addr()
+            .expect("local addr")
+            .port();
+        let Some(last) = first.checked_add(3) else {
+            continue;
+        };
+        let mut held = Vec::new();
+        for port in first..=last {
+            if let Ok(listener) = TcpListener::bind((host, port)).await {
+                held.push(listener);
+            }
+        }
+        if held.len() == 4 {
+            return first;
+        }
+    }
+    panic!("no four consecutive free ports");
+}
+
+#[tokio::test]
+async fn running_demo_subgraphs_are_found_by_their_sdl() {
+    let host = std::net::IpAddr::from([127, 0, 0, 1]);
+    let first = four_free_ports(host).await;
+    let spawned = spawn_subgraphs_from_port(host, first).await.expect("spawn");
+    let client = reqwest::Client::new();
+    let found = running_subgraphs(host, first, &client)
+        .await
+        .expect("the demo subgraphs are found");
+    let found: Vec<_> = found.iter().map(|s| (s.name, s.url.clone())).collect();
+    let expected: Vec<_> = spawned.iter().map(|s| (s.name, s.url.clone())).collect();
+    assert_eq!(found, expected);
+    // Federation subgraphs that are not the demo's, in its order, are not taken for it: from
+    // `first + 1` the products subgraph answers where accounts is expected.
+    assert!(running_subgraphs(host, first + 1, &client).await.is_none());
+}

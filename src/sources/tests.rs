@@ -42,20 +42,23 @@ async fn start_subgraph() -> SocketAddr {
         .route(
             "/plain",
             post(|Json(request): Json<serde_json::Value>| async move {
-                if request["query"] == SERVICE_SDL_QUERY {
-                    return Json(serde_json::json!({
-                        "errors": [{ "message": "Unknown field \"_service\" on type \"Query\"." }]
-                    }));
-                }
-                assert_eq!(request["query"], introspection::QUERY);
-                Json(serde_json::json!({ "data": { "__schema": {
-                    "queryType": { "name": "Query" },
-                    "types": [{
-                        "kind": "OBJECT", "name": "Query",
-                        "fields": [{ "name": "hello", "args": [],
-                            "type": { "kind": "SCALAR", "name": "String" } }]
-                    }]
-                } } }))
+                plain_service(StatusCode::OK, &request)
+            }),
+        )
+        .route(
+            // Apollo Server refuses a query that fails validation with 400 and the errors.
+            "/plain-400",
+            post(|Json(request): Json<serde_json::Value>| async move {
+                plain_service(StatusCode::BAD_REQUEST, &request)
+            }),
+        )
+        .route(
+            "/400-not-graphql",
+            post(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    Json(serde_json::json!({ "error": "bad request" })),
+                )
             }),
         )
         .route(
@@ -73,6 +76,34 @@ async fn start_subgraph() -> SocketAddr {
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     address
+}
+
+/// A GraphQL service without federation: it answers `_service` with an unknown-field error (with
+/// `error_status`) and introspection with a one-field schema.
+fn plain_service(
+    error_status: StatusCode,
+    request: &serde_json::Value,
+) -> (StatusCode, Json<serde_json::Value>) {
+    if request["query"] == SERVICE_SDL_QUERY {
+        return (
+            error_status,
+            Json(serde_json::json!({
+                "errors": [{ "message": "Cannot query field \"_service\" on type \"Query\"." }]
+            })),
+        );
+    }
+    assert_eq!(request["query"], introspection::QUERY);
+    (
+        StatusCode::OK,
+        Json(serde_json::json!({ "data": { "__schema": {
+            "queryType": { "name": "Query" },
+            "types": [{
+                "kind": "OBJECT", "name": "Query",
+                "fields": [{ "name": "hello", "args": [],
+                    "type": { "kind": "SCALAR", "name": "String" } }]
+            }]
+        } } })),
+    )
 }
 
 /// A port nothing listens on: bound, then released.
@@ -212,6 +243,55 @@ async fn a_service_without_service_field_is_introspected() {
 }
 
 #[tokio::test]
+async fn a_400_with_graphql_errors_is_read_as_those_errors() {
+    let address = start_subgraph().await;
+    let url = format!("http://{address}/plain-400");
+    assert_eq!(
+        fetch_problem(&url, SECOND).await,
+        FetchProblem::GraphQl(vec![
+            "Cannot query field \"_service\" on type \"Query\".".into()
+        ])
+    );
+    // So a plain service that refuses `_service` with 400 is found out and introspected.
+    assert_eq!(
+        fetch_with(&url, None).await.unwrap(),
+        (
+            "type Query {\n  hello: String\n}\n\n".to_string(),
+            SubgraphKind::Plain
+        )
+    );
+    // A 400 whose body is not a GraphQL response stays an HTTP error.
+    let problem = fetch_problem(&format!("http://{address}/400-not-graphql"), SECOND).await;
+    assert_eq!(
+        problem,
+        FetchProblem::Status {
+            status: "400 Bad Request".into(),
+            body: r#"{"error":"bad request"}"#.into(),
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_federation_subgraph_without_sdl_is_not_introspected() {
+    let address = start_subgraph().await;
+    let url = format!("http://{address}/no-sdl");
+    let Err(error) = fetch_with(&url, None).await else {
+        panic!("expected an error");
+    };
+    let SourceError::Fetch { problem, .. } = &error else {
+        panic!("expected a fetch error, got {error:?}");
+    };
+    assert_eq!(*problem, FetchProblem::MissingSdl);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{url}: the answer has no `data._service.sdl`; is this a federation subgraph? (its \
+             GraphQL server must enable federation)"
+        )
+    );
+}
+
+#[tokio::test]
 async fn a_failed_introspection_says_both_steps() {
     let address = start_subgraph().await;
     let Err(error) = fetch_with(&format!("http://{address}/errors"), None).await else {
@@ -249,7 +329,7 @@ fn only_unknown_field_errors_mean_not_federation() {
     assert!(says("Validation error (FieldUndefined@[_service]) : Field '_service' in type 'Query' is undefined"));
     assert!(!says("_service failed: database is down"));
     assert!(!says("Cannot query field \"users\" on type \"Query\"."));
-    assert!(FetchProblem::MissingSdl.means_not_federation());
+    assert!(!FetchProblem::MissingSdl.means_not_federation());
     assert!(!FetchProblem::EmptySdl.means_not_federation());
 }
 
