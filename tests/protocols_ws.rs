@@ -7,7 +7,8 @@ mod protocols_support;
 
 use std::time::Duration;
 
-use protocols_support::{Closed, Server, WsClient};
+use protocols_support::{quick_settings, Closed, Server, WsClient};
+use seam::http::ProtocolSettings;
 use serde_json::json;
 
 const TRANSPORT: Option<&str> = Some("graphql-transport-ws");
@@ -312,6 +313,143 @@ async fn without_a_known_subprotocol_the_socket_is_closed_4406() {
     );
 }
 
+#[tokio::test]
+async fn transport_client_that_leaves_a_ping_unanswered_is_dropped() {
+    let server = Server::start_with(ProtocolSettings {
+        ping_interval: Duration::from_millis(150),
+        ..quick_settings()
+    })
+    .await;
+    let started = tokio::time::Instant::now();
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client
+        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let feed = server.service.feed(0).await;
+    assert_eq!(client.recv().await, json!({ "type": "ping" }));
+    // No pong: the next ping is not sent, the socket is dropped and so is the subscription.
+    client.dropped_by_server().await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    feed.dropped().await;
+}
+
+#[tokio::test]
+async fn transport_client_that_answers_pings_stays_connected() {
+    let server = Server::start_with(ProtocolSettings {
+        ping_interval: Duration::from_millis(200),
+        ..quick_settings()
+    })
+    .await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client
+        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let feed = server.service.feed(0).await;
+    for _ in 0..5 {
+        assert_eq!(client.recv().await, json!({ "type": "ping" }));
+        client.send(json!({ "type": "pong" })).await;
+    }
+    assert!(!feed.is_dropped());
+    feed.push(r#"{"data":{"live":1}}"#).await;
+    loop {
+        let message = client.recv().await;
+        if message == json!({ "type": "ping" }) {
+            client.send(json!({ "type": "pong" })).await;
+            continue;
+        }
+        assert_eq!(
+            message,
+            json!({ "id": "s", "type": "next", "payload": { "data": { "live": 1 } } })
+        );
+        break;
+    }
+}
+
+/// Pushes ~200 KB events to a client that reads nothing until the server gives the connection
+/// up (the feed is dropped); fails if that takes longer than the test's patience.
+async fn push_until_the_server_gives_up(server: &Server) {
+    let feed = server.service.feed(0).await;
+    let big = format!(r#"{{"data":{{"live":"{}"}}}}"#, "x".repeat(200_000));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut pushed = 0;
+    while !feed.is_dropped() {
+        // A push blocks once the socket and the feed's queue are full.
+        if let Ok(true) =
+            tokio::time::timeout(Duration::from_millis(100), feed.try_push(&big)).await
+        {
+            pushed += 1;
+        }
+        assert!(
+            pushed <= 400,
+            "80 MB went out to a client that read nothing"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server kept a client that stopped reading ({pushed} events pushed)"
+        );
+    }
+}
+
+#[tokio::test]
+async fn transport_client_that_stops_reading_is_dropped_after_the_send_timeout() {
+    let server = Server::start_with(ProtocolSettings {
+        send_timeout: Duration::from_millis(300),
+        ..quick_settings()
+    })
+    .await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client
+        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    push_until_the_server_gives_up(&server).await;
+    drop(client);
+}
+
+#[tokio::test]
+async fn transport_operations_beyond_the_limit_get_an_error_and_the_connection_stays() {
+    let server = Server::start_with(ProtocolSettings {
+        max_operations: 2,
+        ..quick_settings()
+    })
+    .await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    for id in ["a", "b"] {
+        client
+            .send(json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+            .await;
+    }
+    let (a, b) = (server.service.feed(0).await, server.service.feed(1).await);
+    client
+        .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "c", "type": "error", "payload": [{
+            "message": "too many operations on this connection (at most 2)",
+            "extensions": { "code": "TOO_MANY_OPERATIONS" }
+        }] })
+    );
+    assert_eq!(server.service.feeds_started(), 2);
+    // The running operations and the connection go on.
+    b.push(r#"{"data":{"live":"b"}}"#).await;
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "b", "type": "next", "payload": { "data": { "live": "b" } } })
+    );
+    // Completing one makes room.
+    client.send(json!({ "id": "a", "type": "complete" })).await;
+    a.dropped().await;
+    client
+        .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let c = server.service.feed(2).await;
+    c.push(r#"{"data":{"live":"c"}}"#).await;
+    assert_eq!(
+        client.recv().await,
+        json!({ "id": "c", "type": "next", "payload": { "data": { "live": "c" } } })
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // legacy graphql-ws (subscriptions-transport-ws)
 // ---------------------------------------------------------------------------------------------
@@ -517,6 +655,54 @@ async fn legacy_connection_terminate_closes_and_drops_streams() {
     let feed = server.service.feed(0).await;
     client.send(json!({ "type": "connection_terminate" })).await;
     feed.dropped().await;
+}
+
+#[tokio::test]
+async fn legacy_client_that_stops_reading_is_dropped_after_the_send_timeout() {
+    let server = Server::start_with(ProtocolSettings {
+        send_timeout: Duration::from_millis(300),
+        ..quick_settings()
+    })
+    .await;
+    let mut client = legacy_acknowledged(&server).await;
+    client
+        .send(
+            json!({ "id": "s", "type": "start", "payload": { "query": "subscription { live }" } }),
+        )
+        .await;
+    push_until_the_server_gives_up(&server).await;
+    drop(client);
+}
+
+#[tokio::test]
+async fn legacy_operations_beyond_the_limit_get_an_error_and_the_connection_stays() {
+    let server = Server::start_with(ProtocolSettings {
+        max_operations: 1,
+        ..quick_settings()
+    })
+    .await;
+    let mut client = legacy_acknowledged(&server).await;
+    let start = |id: &str| json!({ "id": id, "type": "start", "payload": { "query": "subscription { live }" } });
+    client.send(start("a")).await;
+    let first = server.service.feed(0).await;
+    client.send(start("b")).await;
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "b", "type": "error", "payload": [{
+            "message": "too many operations on this connection (at most 1)",
+            "extensions": { "code": "TOO_MANY_OPERATIONS" }
+        }] })
+    );
+    assert_eq!(server.service.feeds_started(), 1);
+    // A reused id replaces its operation, so it fits in the limit.
+    client.send(start("a")).await;
+    first.dropped().await;
+    let second = server.service.feed(1).await;
+    second.push(r#"{"data":{"live":2}}"#).await;
+    assert_eq!(
+        recv_skipping_ka(&mut client).await,
+        json!({ "id": "a", "type": "data", "payload": { "data": { "live": 2 } } })
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

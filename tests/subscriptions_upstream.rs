@@ -650,3 +650,50 @@ async fn keepalive_pings_keep_a_live_subgraph_and_give_up_on_a_mute_one() {
         data(json!({ "feed": "still alive" }))
     );
 }
+
+#[tokio::test]
+async fn a_subgraph_that_stops_reading_fails_every_stream_on_its_socket() {
+    // Acknowledges, then never reads again: once the socket buffers are full, a write to it
+    // waits for ever.
+    let deaf = scripted(|mut socket: WebSocket| async move {
+        accept_init(&mut socket).await;
+        std::future::pending::<()>().await;
+        drop(socket);
+    })
+    .await;
+    let keepalive = Duration::from_millis(300);
+    let upstreams = Upstreams::with_options(UpstreamOptions {
+        keepalive: Some(keepalive),
+        ..UpstreamOptions::default()
+    });
+    // A subscribe far larger than the loopback socket buffers: its write never finishes.
+    let mut huge = upstreams
+        .subscribe(
+            &deaf,
+            "subscription($pad: String!) { n(pad: $pad) }",
+            vars(json!({ "pad": "x".repeat(32 << 20) })),
+        )
+        .await
+        .expect("subscribe");
+    // Another subscription on the same socket, queued behind that write.
+    let mut small = upstreams
+        .subscribe(&deaf, "subscription { n }", Map::new())
+        .await
+        .expect("subscribe");
+    let started = Instant::now();
+    for stream in [&mut huge, &mut small] {
+        match next(stream).await {
+            Some(UpstreamEvent::Failed(reason)) => {
+                assert!(reason.contains("did not read"), "{reason}")
+            }
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        assert_eq!(next(stream).await, None);
+    }
+    assert!(
+        started.elapsed() < keepalive * 10,
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(upstreams.connection_count(), 0);
+}

@@ -41,11 +41,14 @@ struct Shared {
     client: OnceCell<async_nats::Client>,
     /// Live topics by NATS subject (prefix included).
     topics: Mutex<HashMap<String, Topic>>,
-    /// Held while a topic's first NATS subscription is made, so two streams racing for a new
-    /// topic make one.
-    creating: tokio::sync::Mutex<()>,
+    /// Locks of the subjects whose first NATS subscription is being made, so two streams racing
+    /// for a new topic make one, while other topics (each a server round trip or two) go ahead.
+    creating: CreatingLocks,
     counters: Arc<Counters>,
 }
+
+/// A lock per subject whose first NATS subscription is being made (see [`creating`]).
+type CreatingLocks = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
 
 struct Topic {
     sender: broadcast::Sender<Bytes>,
@@ -105,7 +108,7 @@ impl NatsBridge {
                 prefix: prefix.into(),
                 client: OnceCell::new(),
                 topics: Mutex::default(),
-                creating: tokio::sync::Mutex::new(()),
+                creating: Arc::default(),
                 counters: Arc::default(),
             }),
         }
@@ -220,7 +223,7 @@ impl Bridge for NatsBridge {
             }
             let client = self.client().await?;
             self.connected(&client)?;
-            let _creating = self.shared.creating.lock().await;
+            let _creating = creating(&self.shared.creating, &subject).await;
             // Another stream may have made the subscription while this one waited.
             if let Some(stream) = self.join(&subject, topic) {
                 return Ok(stream);
@@ -284,6 +287,40 @@ async fn sync_with_server(client: &async_nats::Client) -> Result<(), BridgeError
         Ok(Err(error)) if error.kind() == RequestErrorKind::NoResponders => Ok(()),
         Ok(Err(error)) => Err(unavailable(&error.to_string())),
         Err(_) => Err(unavailable("the server did not answer in time")),
+    }
+}
+
+/// Holds `subject`'s creation lock until dropped.
+async fn creating(locks: &CreatingLocks, subject: &str) -> CreatingGuard {
+    let lock = lock(locks).entry(subject.to_owned()).or_default().clone();
+    // The guard exists before the wait, so a caller dropped while waiting still cleans up.
+    let mut guard = CreatingGuard {
+        locks: locks.clone(),
+        subject: subject.to_owned(),
+        lock,
+        held: None,
+    };
+    guard.held = Some(guard.lock.clone().lock_owned().await);
+    guard
+}
+
+/// One subject's creation lock, held or waited for; the map entry goes with the last of them.
+struct CreatingGuard {
+    locks: CreatingLocks,
+    subject: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for CreatingGuard {
+    fn drop(&mut self) {
+        self.held.take();
+        let mut locks = lock(&self.locks);
+        // Ours and the map's: nobody else holds or waits for this subject, and nobody can start
+        // to without the map's lock, which is ours now.
+        if Arc::strong_count(&self.lock) == 2 {
+            locks.remove(&self.subject);
+        }
     }
 }
 
@@ -358,4 +395,46 @@ fn unavailable(message: &str) -> BridgeError {
 /// The topic map's lock is never held across an await; a poisoned map is still consistent.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const SHORT: Duration = Duration::from_millis(50);
+
+    #[tokio::test]
+    async fn creating_one_subject_does_not_wait_for_another() {
+        let locks = CreatingLocks::default();
+        let first = creating(&locks, "a").await;
+        let other = tokio::time::timeout(SHORT, creating(&locks, "b")).await;
+        assert!(other.is_ok(), "subject b waited for subject a");
+        let same = tokio::time::timeout(SHORT, creating(&locks, "a")).await;
+        assert!(same.is_err(), "two creations of subject a ran at once");
+        drop(other);
+        drop(first);
+        assert!(lock(&locks).is_empty(), "{:?}", lock(&locks).keys());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gets_the_subject_when_the_holder_is_done() {
+        let locks = CreatingLocks::default();
+        let first = creating(&locks, "a").await;
+        let waiter = tokio::spawn({
+            let locks = locks.clone();
+            async move {
+                let _held = creating(&locks, "a").await;
+            }
+        });
+        tokio::time::sleep(SHORT).await;
+        assert!(!waiter.is_finished());
+        drop(first);
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .expect("the waiter got the lock")
+            .expect("the waiter ran");
+        assert!(lock(&locks).is_empty());
+    }
 }

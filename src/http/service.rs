@@ -61,6 +61,16 @@ pub struct ProtocolSettings {
     pub connection_init_timeout: Duration,
     /// How often a legacy `graphql-ws` client gets a `ka` message.
     pub keep_alive: Duration,
+    /// How often an acknowledged `graphql-transport-ws` client gets a `ping`. One that has sent
+    /// nothing at all (not even the `pong`) by the next ping is disconnected: a client whose host
+    /// vanished never closes its socket, and would hold its subscriptions forever.
+    pub ping_interval: Duration,
+    /// How long one WebSocket message may take to go out; a client that stops reading is
+    /// disconnected then, instead of stalling its connection for good.
+    pub send_timeout: Duration,
+    /// Operations one WebSocket connection may run at once; a start beyond it gets an `error`
+    /// for that id, so one client cannot open unbounded upstream work.
+    pub max_operations: usize,
     /// How often an idle SSE stream gets a comment, so proxies keep it open.
     pub sse_keep_alive: Duration,
     /// How often an idle multipart stream gets an empty `{}` part (Apollo clients expect ~5 s).
@@ -72,6 +82,9 @@ impl Default for ProtocolSettings {
         Self {
             connection_init_timeout: Duration::from_secs(10),
             keep_alive: Duration::from_secs(12),
+            ping_interval: Duration::from_secs(15),
+            send_timeout: Duration::from_secs(30),
+            max_operations: 100,
             sse_keep_alive: Duration::from_secs(12),
             multipart_heartbeat: Duration::from_secs(5),
         }

@@ -145,6 +145,14 @@ impl Feed {
             .expect("the subscription is still open");
     }
 
+    /// Pushes unless the protocol dropped the stream meanwhile; `false` then.
+    pub async fn try_push(&self, body: &str) -> bool {
+        let Some(sender) = self.events.lock().unwrap().clone() else {
+            return false;
+        };
+        sender.send(Bytes::from(body.to_owned())).await.is_ok()
+    }
+
     /// Ends the stream, as a source that has nothing more to say.
     pub fn end(&self) {
         self.events.lock().unwrap().take();
@@ -170,6 +178,9 @@ pub fn quick_settings() -> ProtocolSettings {
         keep_alive: Duration::from_millis(150),
         sse_keep_alive: Duration::from_millis(150),
         multipart_heartbeat: Duration::from_millis(150),
+        // Pings, send timeouts and the operation limit keep their defaults here: the tests of
+        // those start a server with their own settings.
+        ..ProtocolSettings::default()
     }
 }
 
@@ -180,8 +191,12 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with(quick_settings()).await
+    }
+
+    pub async fn start_with(settings: ProtocolSettings) -> Self {
         let service = Arc::new(Scripted::default());
-        let router = graphql_router(service.clone(), quick_settings());
+        let router = graphql_router(service.clone(), settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind test port");
@@ -289,6 +304,21 @@ impl WsClient {
                 Some(Ok(other)) => panic!("expected a close, got {other:?}"),
                 Some(Err(e)) => panic!("expected a close frame, got the error {e}"),
                 None => panic!("the socket ended without a close frame"),
+            }
+        }
+    }
+
+    /// Waits for the server to drop the connection without a close frame, failing on any message
+    /// but frame-level pings.
+    pub async fn dropped_by_server(&mut self) {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("the server did not drop the connection in time");
+            match message {
+                None | Some(Err(_)) => return,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(other)) => panic!("expected the connection to end, got {other:?}"),
             }
         }
     }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
-use super::{forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
+use super::{admit, forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
 use crate::gateway::GraphqlRequest;
 use crate::http::service::{Endpoint, SubscriptionService};
 use crate::subscriptions::SubscriptionContext;
@@ -56,8 +56,8 @@ pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: A
     let mut keep_alive = interval_at(Instant::now() + every, every);
     keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut connection = Connection {
+        out: Outbox::new(sink, &endpoint.settings),
         endpoint,
-        out: Outbox { sink },
         operations: Operations::default(),
         context: None,
         keep_alive,
@@ -142,6 +142,11 @@ impl<S: SubscriptionService> Connection<S> {
                 };
                 // As subscriptions-transport-ws servers do, a reused id replaces its operation.
                 self.operations.stop(&id);
+                let (running, limit) =
+                    (self.operations.len(), self.endpoint.settings.max_operations);
+                if !admit(&mut self.out, running, limit, &id).await? {
+                    return Ok(());
+                }
                 self.operations
                     .start(id, &self.endpoint.service, payload, context);
                 Ok(())

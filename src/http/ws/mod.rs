@@ -4,12 +4,14 @@
 //! Each connection is one task: it reads the client's messages, polls the connection's running
 //! operations and writes to the socket, all in one `select!`. An operation is polled only when
 //! the task is ready to write its next message, so a slow client holds back its own (bounded)
-//! streams and nothing queues up here.
+//! streams and nothing queues up here; one that stops reading altogether is disconnected once a
+//! send has waited [`ProtocolSettings::send_timeout`].
 
 mod legacy;
 mod transport;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -19,7 +21,7 @@ use futures::SinkExt;
 use serde_json::value::RawValue;
 use tokio_stream::StreamMap;
 
-use super::service::{errors_array, open_stream, Endpoint, SubscriptionService};
+use super::service::{errors_array, open_stream, Endpoint, ProtocolSettings, SubscriptionService};
 use crate::gateway::GraphqlRequest;
 use crate::subscriptions::SubscriptionContext;
 
@@ -54,7 +56,7 @@ pub(super) fn upgrade<S: SubscriptionService>(
             // The handshake has no way to refuse a subprotocol, so the socket is closed at once.
             _ => {
                 let (sink, _) = socket.split();
-                let _ = Outbox { sink }
+                let _ = Outbox::new(sink, &endpoint.settings)
                     .close(4406, "Subprotocol not acceptable")
                     .await;
             }
@@ -82,6 +84,10 @@ struct Operations {
 impl Operations {
     fn contains(&self, id: &str) -> bool {
         self.running.contains_key(id)
+    }
+
+    fn len(&self) -> usize {
+        self.running.len()
     }
 
     fn start<S: SubscriptionService>(
@@ -131,6 +137,9 @@ impl Operations {
 /// The writing half of the socket.
 struct Outbox {
     sink: SplitSink<WebSocket, Message>,
+    /// Every send waits for its flush (no write buffer), so a client that stops reading would
+    /// hold the connection task, and every subscription on it, in one send forever.
+    send_timeout: Duration,
 }
 
 /// The socket is gone; the connection task ends.
@@ -168,11 +177,15 @@ async fn forward_event(
 }
 
 impl Outbox {
+    fn new(sink: SplitSink<WebSocket, Message>, settings: &ProtocolSettings) -> Self {
+        Outbox {
+            sink,
+            send_timeout: settings.send_timeout,
+        }
+    }
+
     async fn send(&mut self, text: String) -> Result<(), Disconnected> {
-        self.sink
-            .send(Message::Text(text.into()))
-            .await
-            .map_err(|_| Disconnected)
+        self.write(Message::Text(text.into())).await
     }
 
     async fn close(&mut self, code: u16, reason: &str) -> Result<(), Disconnected> {
@@ -180,11 +193,44 @@ impl Outbox {
             code,
             reason: close_reason(reason).into(),
         };
-        self.sink
-            .send(Message::Close(Some(frame)))
-            .await
-            .map_err(|_| Disconnected)
+        self.write(Message::Close(Some(frame))).await
     }
+
+    async fn write(&mut self, message: Message) -> Result<(), Disconnected> {
+        match tokio::time::timeout(self.send_timeout, self.sink.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Disconnected),
+            Err(_) => {
+                tracing::debug!(
+                    timeout = ?self.send_timeout,
+                    "a WebSocket client stopped reading; disconnecting it"
+                );
+                Err(Disconnected)
+            }
+        }
+    }
+}
+
+/// Whether a connection running `running` operations may start one more; when it may not, the
+/// client gets an `error` for `id` (its other operations and the connection go on). The same
+/// message in both protocols: an `error` whose payload is a GraphQL `errors` array, as for an
+/// operation the gateway refused.
+async fn admit(
+    out: &mut Outbox,
+    running: usize,
+    limit: usize,
+    id: &str,
+) -> Result<bool, Disconnected> {
+    if running < limit {
+        return Ok(true);
+    }
+    let errors = serde_json::json!([{
+        "message": format!("too many operations on this connection (at most {limit})"),
+        "extensions": { "code": "TOO_MANY_OPERATIONS" },
+    }]);
+    out.send(message_with_payload_value("error", id, &errors))
+        .await?;
+    Ok(false)
 }
 
 /// A close reason must fit in 123 bytes; longer ones are cut at a character boundary.
@@ -213,6 +259,11 @@ fn message_with_payload(kind: &str, id: &str, payload: &[u8]) -> Option<String> 
     out.extend_from_slice(payload);
     out.push(b'}');
     String::from_utf8(out).ok()
+}
+
+/// `{"id":<id>,"type":<kind>,"payload":<payload>}` for a payload built here.
+fn message_with_payload_value(kind: &str, id: &str, payload: &serde_json::Value) -> String {
+    serde_json::json!({ "id": id, "type": kind, "payload": payload }).to_string()
 }
 
 /// `{"id":<id>,"type":<kind>}`.

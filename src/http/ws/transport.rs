@@ -1,6 +1,12 @@
 //! The `graphql-transport-ws` protocol: `connection_init` ▶ `connection_ack`, then `subscribe`
 //! ▶ `next`* ▶ `complete` per operation, `ping`/`pong` at any time, and a close code for every
 //! breach of the protocol.
+//!
+//! The server pings an acknowledged client every [`ProtocolSettings::ping_interval`] and drops a
+//! client that has sent nothing by the next ping, without a close frame, as graphql-ws servers
+//! terminate a socket that missed its pong: a peer that is gone would never read one.
+//!
+//! [`ProtocolSettings::ping_interval`]: crate::http::ProtocolSettings::ping_interval
 
 use std::sync::Arc;
 
@@ -8,8 +14,9 @@ use axum::extract::ws::{Message, WebSocket};
 use futures::stream::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
+use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
-use super::{forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
+use super::{admit, forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
 use crate::gateway::GraphqlRequest;
 use crate::http::service::{Endpoint, SubscriptionService};
 use crate::subscriptions::SubscriptionContext;
@@ -48,23 +55,36 @@ struct Connection<S> {
     init_received: bool,
     /// Set once acknowledged; operations may start only then.
     context: Option<SubscriptionContext>,
+    ping: Interval,
+    /// Whether the client sent anything since the last `ping`; a live client at least answers
+    /// it with a `pong`.
+    heard_since_ping: bool,
 }
 
 pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: Arc<Endpoint<S>>) {
     let (sink, mut incoming) = socket.split();
     let init_timeout = tokio::time::sleep(endpoint.settings.connection_init_timeout);
     tokio::pin!(init_timeout);
+    let every = endpoint.settings.ping_interval;
+    let mut ping = interval_at(Instant::now() + every, every);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut connection = Connection {
+        out: Outbox::new(sink, &endpoint.settings),
         endpoint,
-        out: Outbox { sink },
         operations: Operations::default(),
         init_received: false,
         context: None,
+        ping,
+        heard_since_ping: true,
     };
     loop {
+        let acknowledged = connection.context.is_some();
         let step = tokio::select! {
             message = incoming.next() => match message {
-                Some(Ok(message)) => connection.on_message(message).await,
+                Some(Ok(message)) => {
+                    connection.heard_since_ping = true;
+                    connection.on_message(message).await
+                }
                 _ => Err(Disconnected),
             },
             () = &mut init_timeout, if !connection.init_received => {
@@ -74,6 +94,7 @@ pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: A
                     .await;
                 Err(Disconnected)
             }
+            _ = connection.ping.tick(), if acknowledged => connection.on_ping_due().await,
             (id, event) = connection.operations.next() => connection.on_event(id, event).await,
         };
         if step.is_err() {
@@ -115,6 +136,7 @@ impl<S: SubscriptionService> Connection<S> {
                     Err(reason) => return self.refuse(close::BAD_REQUEST, reason).await,
                 };
                 self.context = Some(SubscriptionContext { init_payload });
+                self.ping.reset();
                 self.out
                     .send(r#"{"type":"connection_ack"}"#.to_owned())
                     .await
@@ -128,6 +150,11 @@ impl<S: SubscriptionService> Connection<S> {
                 if self.operations.contains(&id) {
                     let reason = format!("Subscriber for {id} already exists");
                     return self.refuse(close::DUPLICATE_ID, &reason).await;
+                }
+                let (running, limit) =
+                    (self.operations.len(), self.endpoint.settings.max_operations);
+                if !admit(&mut self.out, running, limit, &id).await? {
+                    return Ok(());
                 }
                 self.operations
                     .start(id, &self.endpoint.service, payload, context);
@@ -144,6 +171,16 @@ impl<S: SubscriptionService> Connection<S> {
 
     async fn on_event(&mut self, id: String, event: OperationEvent) -> Result<(), Disconnected> {
         forward_event(&mut self.out, &mut self.operations, id, event, "next").await
+    }
+
+    /// Pings the client, or gives it up when it left the previous ping unanswered.
+    async fn on_ping_due(&mut self) -> Result<(), Disconnected> {
+        if !self.heard_since_ping {
+            tracing::debug!("a graphql-transport-ws client did not answer a ping; dropping it");
+            return Err(Disconnected);
+        }
+        self.heard_since_ping = false;
+        self.out.send(r#"{"type":"ping"}"#.to_owned()).await
     }
 
     /// Closes the socket with `code`; the connection ends either way.

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -22,6 +23,9 @@ use super::protocol::{self, ServerMessage};
 use super::{Command, ConnectionEntry, Item, Readiness, Shared, UpstreamError, UpstreamEvent};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long one write to the subgraph may take when keep-alive is off (otherwise its period).
+const WRITE_TIMEOUT_WITHOUT_KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// Starts the task for a new connection to `url` and returns its registry entry. The caller
 /// holds the state lock, so the task cannot touch the registry before the entry is in it.
@@ -71,18 +75,31 @@ impl Task {
             }
         };
         let _ = ready.send(Readiness::Ready);
+        let write_timeout = self.write_timeout();
         match self.serve(&mut socket).await {
             Ok(()) => {
                 // Every consumer is gone: say goodbye properly so the subgraph frees its side.
-                let _ = socket.close(None).await;
+                close(&mut socket, None, write_timeout).await;
             }
             Err(Failure(reason)) => {
                 tracing::warn!(url = %self.url, %reason, "upstream subscription connection lost");
                 self.shared.forget_connection(&self.url, self.serial);
-                let _ = socket.close(None).await;
+                // Consumers hear first: the goodbye may wait on a subgraph that stopped reading.
                 self.fail_all(&reason);
+                close(&mut socket, None, write_timeout).await;
             }
         }
+    }
+
+    /// Bounds every write and close: a subgraph that stops reading would otherwise hold this
+    /// task in one `send`, where neither keep-alive nor the consumers' commands are seen, and
+    /// every subscription multiplexed on the socket would stall without a word. The keep-alive
+    /// period is the natural bound, as a socket quiet for that long is given up anyway.
+    fn write_timeout(&self) -> Duration {
+        self.shared
+            .options
+            .keepalive
+            .unwrap_or(WRITE_TIMEOUT_WITHOUT_KEEPALIVE)
     }
 
     /// Connects and completes the `connection_init` / `connection_ack` handshake.
@@ -111,11 +128,14 @@ impl Task {
             url: self.url.to_string(),
             message,
         };
-        socket
-            .send(Message::text(protocol::connection_init()))
-            .await
-            .map_err(|error| handshake_error(error.to_string()))?;
         let timeout = self.shared.options.ack_timeout;
+        tokio::time::timeout(
+            timeout,
+            socket.send(Message::text(protocol::connection_init())),
+        )
+        .await
+        .map_err(|_| handshake_error(format!("`connection_init` not sent within {timeout:?}")))?
+        .map_err(|error| handshake_error(error.to_string()))?;
         let acknowledged = tokio::time::timeout(timeout, async {
             loop {
                 let Some(message) = socket.next().await else {
@@ -142,7 +162,7 @@ impl Task {
         .await
         .map_err(|_| handshake_error(format!("no `connection_ack` within {timeout:?}")))?;
         if let Err(message) = acknowledged {
-            let _ = socket.close(None).await;
+            close(&mut socket, None, timeout).await;
             return Err(handshake_error(message));
         }
         Ok(socket)
@@ -156,6 +176,7 @@ impl Task {
             ticks
         });
         let mut heard_since_ping = true;
+        let within = self.write_timeout();
         loop {
             tokio::select! {
                 () = tick(&mut keepalive) => {
@@ -165,17 +186,17 @@ impl Task {
                         ));
                     }
                     heard_since_ping = false;
-                    send(socket, protocol::ping()).await?;
+                    send(socket, protocol::ping(), within).await?;
                 }
                 command = self.commands.recv() => match command {
                     Some(Command::Subscribe { id, message, events }) => {
                         self.operations.insert(id, events);
-                        send(socket, message).await?;
+                        send(socket, message, within).await?;
                     }
                     Some(Command::Complete { id }) => {
                         // Already gone if the subgraph completed it first; nothing to tell then.
                         if self.operations.remove(&id).is_some() {
-                            send(socket, protocol::complete(id)).await?;
+                            send(socket, protocol::complete(id), within).await?;
                         }
                     }
                     None => return Ok(()),
@@ -212,7 +233,7 @@ impl Task {
                     code: CloseCode::Library(4400),
                     reason: "invalid message".into(),
                 };
-                let _ = socket.close(Some(frame)).await;
+                close(socket, Some(frame), self.write_timeout()).await;
                 return Err(Failure(format!("the subgraph sent {problem}")));
             }
         };
@@ -236,7 +257,7 @@ impl Task {
                     let _ = events.send(Item::End);
                 }
             }
-            ServerMessage::Ping => send(socket, protocol::pong()).await?,
+            ServerMessage::Ping => send(socket, protocol::pong(), self.write_timeout()).await?,
             ServerMessage::Pong | ServerMessage::ConnectionAck => {}
         }
         Ok(())
@@ -268,12 +289,22 @@ async fn tick(keepalive: &mut Option<Interval>) {
     }
 }
 
-async fn send(socket: &mut Socket, text: String) -> Result<(), Failure> {
-    socket.send(Message::text(text)).await.map_err(|error| {
-        Failure(format!(
+/// Writes one message, failing the socket when it is not out `within`.
+async fn send(socket: &mut Socket, text: String, within: Duration) -> Result<(), Failure> {
+    match tokio::time::timeout(within, socket.send(Message::text(text))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(Failure(format!(
             "could not write to the subgraph's subscription socket: {error}"
-        ))
-    })
+        ))),
+        Err(_) => Err(Failure(format!(
+            "the subgraph did not read from its subscription socket within {within:?}"
+        ))),
+    }
+}
+
+/// Sends a close frame if that finishes `within`; the socket is dropped after it either way.
+async fn close(socket: &mut Socket, frame: Option<CloseFrame>, within: Duration) {
+    let _ = tokio::time::timeout(within, socket.close(frame)).await;
 }
 
 fn closed_by_subgraph(frame: Option<&CloseFrame>) -> String {
