@@ -3,6 +3,8 @@ FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
+# The demo's event subgraph SDL is compiled in.
+COPY schemas schemas
 RUN cargo build --release --locked --bin seam
 
 FROM debian:bookworm-slim
