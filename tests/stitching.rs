@@ -585,3 +585,38 @@ async fn a_plain_service_that_is_down_is_a_clear_error() {
         assert!(message.contains(&expected), "{message}");
     }
 }
+
+#[tokio::test]
+async fn the_plan_shows_which_lookup_field_fetches_a_plain_services_entities() {
+    let (_subgraphs, config) = start(vec![
+        ("users", users_router(), USERS_MERGE),
+        ("posts", posts_router(), ""),
+    ])
+    .await;
+    let client = reqwest::Client::new();
+    let sdl = seam::startup::supergraph_sdl(&config, &client)
+        .await
+        .expect("composes");
+    let supergraph = seam::startup::supergraph_model(&sdl, Some(&config)).expect("model");
+    let plan = seam::plan::plan_text(
+        &supergraph,
+        "{ posts { title author { name } } }",
+        None,
+        Default::default(),
+    )
+    .expect("plans");
+    assert!(
+        plan.contains("Fetch(service: \"users\", lookup: userById)"),
+        "{plan}"
+    );
+    // Without the config's `merge:` the same supergraph would send `_entities` to `users`.
+    let bare = seam::supergraph::Supergraph::parse(&sdl).expect("parses");
+    let plan = seam::plan::plan_text(
+        &bare,
+        "{ posts { title author { name } } }",
+        None,
+        Default::default(),
+    )
+    .expect("plans");
+    assert!(!plan.contains("lookup:"), "{plan}");
+}

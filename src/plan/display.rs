@@ -41,7 +41,27 @@ fn write_node(node: &PlanNode, indent: usize, out: &mut String) {
             } else {
                 indent
             };
-            out.push_str(&format!("Fetch(service: \"{}\") {{\n", fetch.service_name));
+            // A plain service's entities are looked up through its own root fields (stitching).
+            let lookups: Vec<&str> = fetch
+                .entity
+                .as_ref()
+                .and_then(|e| e.lookup.as_ref())
+                .map(|l| {
+                    l.types
+                        .iter()
+                        .map(|t| t.lookup.query_field.as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if lookups.is_empty() {
+                out.push_str(&format!("Fetch(service: \"{}\") {{\n", fetch.service_name));
+            } else {
+                out.push_str(&format!(
+                    "Fetch(service: \"{}\", lookup: {}) {{\n",
+                    fetch.service_name,
+                    lookups.join(", ")
+                ));
+            }
             if let Some(entity) = &fetch.entity {
                 push_indent(indent + 1, out);
                 out.push_str("{\n");
