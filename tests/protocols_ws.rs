@@ -40,9 +40,7 @@ async fn transport_subscription_runs_from_init_to_complete() {
         .send(json!({ "type": "connection_init", "payload": { "authorization": "Bearer abc" } }))
         .await;
     assert_eq!(client.recv().await, json!({ "type": "connection_ack" }));
-    client
-        .send(json!({ "id": "s1", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("s1", "subscription { live }").await;
     let feed = server.service.feed(0).await;
     assert_eq!(feed.query, "subscription { live }");
     assert_eq!(
@@ -62,10 +60,7 @@ async fn transport_subscription_runs_from_init_to_complete() {
     );
     // The source ends: the server completes the operation.
     feed.end();
-    assert_eq!(
-        client.recv().await,
-        json!({ "id": "s1", "type": "complete" })
-    );
+    client.expect_complete("s1").await;
 }
 
 #[tokio::test]
@@ -73,19 +68,14 @@ async fn transport_finite_subscription_completes_and_its_id_can_be_reused() {
     let server = Server::start().await;
     let mut client = acknowledged(&server, TRANSPORT).await;
     for _ in 0..2 {
-        client
-            .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { count }" } }))
-            .await;
+        client.subscribe("c", "subscription { count }").await;
         for n in 1..=3 {
             assert_eq!(
                 client.recv().await,
                 json!({ "id": "c", "type": "next", "payload": { "data": { "count": n } } })
             );
         }
-        assert_eq!(
-            client.recv().await,
-            json!({ "id": "c", "type": "complete" })
-        );
+        client.expect_complete("c").await;
     }
 }
 
@@ -93,39 +83,25 @@ async fn transport_finite_subscription_completes_and_its_id_can_be_reused() {
 async fn transport_query_and_mutation_are_one_next_then_complete() {
     let server = Server::start().await;
     let mut client = acknowledged(&server, TRANSPORT).await;
-    client
-        .send(json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ hello }" } }))
-        .await;
+    client.subscribe("q", "{ hello }").await;
     assert_eq!(
         client.recv().await,
         json!({ "id": "q", "type": "next", "payload": { "data": { "hello": "world" } } })
     );
-    assert_eq!(
-        client.recv().await,
-        json!({ "id": "q", "type": "complete" })
-    );
-    client
-        .send(
-            json!({ "id": "m", "type": "subscribe", "payload": { "query": "mutation { hello }" } }),
-        )
-        .await;
+    client.expect_complete("q").await;
+    client.subscribe("m", "mutation { hello }").await;
     assert_eq!(
         client.recv().await,
         json!({ "id": "m", "type": "next", "payload": { "data": { "hello": "world" } } })
     );
-    assert_eq!(
-        client.recv().await,
-        json!({ "id": "m", "type": "complete" })
-    );
+    client.expect_complete("m").await;
 }
 
 #[tokio::test]
 async fn transport_refused_operation_gets_an_error_message_and_no_complete() {
     let server = Server::start().await;
     let mut client = acknowledged(&server, TRANSPORT).await;
-    client
-        .send(json!({ "id": "b", "type": "subscribe", "payload": { "query": "subscription { broken }" } }))
-        .await;
+    client.subscribe("b", "subscription { broken }").await;
     assert_eq!(
         client.recv().await,
         json!({ "id": "b", "type": "error", "payload": [{
@@ -142,9 +118,7 @@ async fn transport_refused_operation_gets_an_error_message_and_no_complete() {
 async fn transport_client_complete_drops_the_stream_and_the_connection_stays() {
     let server = Server::start().await;
     let mut client = acknowledged(&server, TRANSPORT).await;
-    client
-        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("s", "subscription { live }").await;
     let feed = server.service.feed(0).await;
     feed.push(r#"{"data":{"live":1}}"#).await;
     assert_eq!(client.recv().await["type"], "next");
@@ -154,9 +128,7 @@ async fn transport_client_complete_drops_the_stream_and_the_connection_stays() {
     client.send(json!({ "type": "ping" })).await;
     assert_eq!(client.recv().await, json!({ "type": "pong" }));
     // The id is free again.
-    client
-        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("s", "subscription { live }").await;
     server.service.feed(1).await;
 }
 
@@ -165,9 +137,7 @@ async fn transport_disconnect_drops_every_stream() {
     let server = Server::start().await;
     let mut client = acknowledged(&server, TRANSPORT).await;
     for id in ["a", "b"] {
-        client
-            .send(json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-            .await;
+        client.subscribe(id, "subscription { live }").await;
     }
     let (a, b) = (server.service.feed(0).await, server.service.feed(1).await);
     drop(client);
@@ -179,9 +149,7 @@ async fn transport_disconnect_drops_every_stream() {
 async fn transport_slow_reader_holds_back_its_stream_instead_of_buffering() {
     let server = Server::start().await;
     let mut client = acknowledged(&server, TRANSPORT).await;
-    client
-        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("s", "subscription { live }").await;
     let feed = server.service.feed(0).await;
     // ~200 KB events while the client reads nothing: once the socket buffers and the feed's
     // 8-slot queue are full, pushing must block rather than pile up in the server.
@@ -247,9 +215,7 @@ async fn transport_acknowledged_connection_outlives_the_init_timeout() {
 async fn transport_subscribe_before_ack_is_closed_4401() {
     let server = Server::start().await;
     let mut client = WsClient::connect(&server.ws_url(), TRANSPORT).await;
-    client
-        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("1", "subscription { live }").await;
     assert_eq!(client.closed().await, closed(4401, "Unauthorized"));
     assert_eq!(server.service.feeds_started(), 0);
 }
@@ -322,9 +288,7 @@ async fn transport_client_that_leaves_a_ping_unanswered_is_dropped() {
     .await;
     let started = tokio::time::Instant::now();
     let mut client = acknowledged(&server, TRANSPORT).await;
-    client
-        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("s", "subscription { live }").await;
     let feed = server.service.feed(0).await;
     assert_eq!(client.recv().await, json!({ "type": "ping" }));
     // No pong: the next ping is not sent, the socket is dropped and so is the subscription.
@@ -341,9 +305,7 @@ async fn transport_client_that_answers_pings_stays_connected() {
     })
     .await;
     let mut client = acknowledged(&server, TRANSPORT).await;
-    client
-        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("s", "subscription { live }").await;
     let feed = server.service.feed(0).await;
     for _ in 0..5 {
         assert_eq!(client.recv().await, json!({ "type": "ping" }));
@@ -398,9 +360,7 @@ async fn transport_client_that_stops_reading_is_dropped_after_the_send_timeout()
     })
     .await;
     let mut client = acknowledged(&server, TRANSPORT).await;
-    client
-        .send(json!({ "id": "s", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("s", "subscription { live }").await;
     push_until_the_server_gives_up(&server).await;
     drop(client);
 }
@@ -414,14 +374,10 @@ async fn transport_operations_beyond_the_limit_get_an_error_and_the_connection_s
     .await;
     let mut client = acknowledged(&server, TRANSPORT).await;
     for id in ["a", "b"] {
-        client
-            .send(json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-            .await;
+        client.subscribe(id, "subscription { live }").await;
     }
     let (a, b) = (server.service.feed(0).await, server.service.feed(1).await);
-    client
-        .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("c", "subscription { live }").await;
     assert_eq!(
         client.recv().await,
         json!({ "id": "c", "type": "error", "payload": [{
@@ -439,9 +395,7 @@ async fn transport_operations_beyond_the_limit_get_an_error_and_the_connection_s
     // Completing one makes room.
     client.send(json!({ "id": "a", "type": "complete" })).await;
     a.dropped().await;
-    client
-        .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": "subscription { live }" } }))
-        .await;
+    client.subscribe("c", "subscription { live }").await;
     let c = server.service.feed(2).await;
     c.push(r#"{"data":{"live":"c"}}"#).await;
     assert_eq!(

@@ -12,7 +12,7 @@ use futures::{SinkExt, StreamExt};
 use seam::gateway::{GatewayResponse, GraphqlRequest, Outcome};
 use seam::http::{graphql_router, ProtocolSettings, SubscriptionService};
 use seam::subscriptions::{ResponseStream, SubscriptionContext};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -251,6 +251,17 @@ impl WsClient {
 
     pub async fn send(&mut self, message: Value) {
         self.send_text(&message.to_string()).await;
+    }
+
+    /// A graphql-transport-ws `subscribe` of `query` under `id`.
+    pub async fn subscribe(&mut self, id: &str, query: &str) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
+            .await;
+    }
+
+    /// Asserts the next message is the `complete` of operation `id`.
+    pub async fn expect_complete(&mut self, id: &str) {
+        assert_eq!(self.recv().await, json!({ "id": id, "type": "complete" }));
     }
 
     pub async fn send_text(&mut self, text: &str) {
