@@ -14,7 +14,9 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+pub use headers::{is_never_forwarded, HeaderRule, HeaderRules, HeadersConfig, RuleKind};
 pub use merge::{MergeConfig, MergeRule};
+pub use subgraph_errors::{ResolvedErrorPolicy, SubgraphErrorsConfig};
 
 /// How long Seam waits for a subgraph that has no `timeout` of its own.
 pub const DEFAULT_SUBGRAPH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,6 +44,15 @@ pub struct Config {
     /// are drawn per request and need no entry.
     #[serde(default)]
     pub override_labels: Vec<String>,
+    /// Which client headers reach the subgraphs, and which Seam adds or removes.
+    #[serde(default)]
+    pub headers: HeadersConfig,
+    /// How much of the subgraphs' GraphQL errors reaches clients.
+    #[serde(default)]
+    pub subgraph_errors: SubgraphErrorsConfig,
+    /// Whether clients may query `__schema` and `__type` (default true); `__typename` always works.
+    #[serde(default)]
+    pub introspection: Option<bool>,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -209,6 +220,11 @@ impl fmt::Display for ProblemList<'_> {
 }
 
 impl Config {
+    /// Whether `__schema`/`__type` are served (`introspection`, default true).
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.unwrap_or(true)
+    }
+
     /// Reads, expands, parses and validates the config file at `path`, taking `${VAR}` values
     /// from the process environment. Relative `sdl` and `supergraph` paths are resolved against
     /// the file's directory, so the config works from any working directory.
@@ -305,6 +321,15 @@ impl Config {
                  `supergraph`"
                     .into(),
             );
+        }
+        // Names can be checked only when the config lists every subgraph itself.
+        let names: Vec<&str> = self.subgraphs.iter().map(|s| s.name.as_str()).collect();
+        let known = (self.supergraph.is_none() && !names.is_empty()).then_some(names.as_slice());
+        let mut section_problems = Vec::new();
+        self.headers.problems(known, &mut section_problems);
+        self.subgraph_errors.problems(known, &mut section_problems);
+        for p in section_problems {
+            problem(p.key, p.message);
         }
         if let Some(path) = &self.supergraph {
             if path.as_os_str().is_empty() {
@@ -415,7 +440,7 @@ impl Config {
                     "the memory backend is private to this gateway and takes no prefix".into(),
                 ),
                 BridgeBackend::Nats => {
-                    if let Err(message) = crate::bridge::nats::check_prefix(prefix) {
+                    if let Err(message) = check_nats_prefix(prefix) {
                         problem("bridge.prefix".into(), message);
                     }
                 }
@@ -485,6 +510,27 @@ fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
         return Err(format!("`{url}` has no host"));
     }
     Ok(())
+}
+
+/// Whether `prefix` can start NATS subjects; config validation uses it to name the bad key.
+fn check_nats_prefix(prefix: &str) -> Result<(), String> {
+    if let Some(bad) = prefix.chars().find(|c| forbidden_in_nats_subject(*c)) {
+        return Err(format!(
+            "`{prefix}` contains {bad:?}; NATS subjects cannot contain whitespace, `*` or `>`"
+        ));
+    }
+    if prefix.starts_with('.') || prefix.contains("..") {
+        return Err(format!(
+            "`{prefix}` makes an empty subject token; NATS subjects are `.`-separated non-empty tokens"
+        ));
+    }
+    Ok(())
+}
+
+/// Characters a NATS subject cannot hold: whitespace and control characters break the protocol
+/// line, and `*` and `>` are wildcards that would subscribe to other topics' events.
+pub fn forbidden_in_nats_subject(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || c == '*' || c == '>'
 }
 
 fn process_env(name: &str) -> Option<String> {
@@ -735,6 +781,8 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod headers;
 mod merge;
+mod subgraph_errors;
 #[cfg(test)]
 mod tests;

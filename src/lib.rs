@@ -1,17 +1,25 @@
 //! Seam: a GraphQL federation gateway.
 //!
-//! The modules follow the pipeline: `config ▶ sources ▶ compose ▶ supergraph ▶ plan ▶ execute ▶ http`.
+//! The modules follow the pipeline, bottom to top: `config ▶ sources ▶ compose ▶ supergraph ▶
+//! plan ▶ execute ▶ traffic ▶ subscriptions ▶ pipeline ▶ http ▶ startup`. Each uses only the
+//! ones before it; `context` (one request's context) and `response` (errors, the JSON tree)
+//! are shared by all.
 
 pub mod bridge;
 pub mod compose;
 pub mod config;
+pub mod context;
 pub mod demo;
-pub mod execute;
-pub mod gateway;
+mod execute;
 pub mod http;
+pub mod pipeline;
 pub mod plan;
 pub mod response;
 pub mod sources;
 pub mod startup;
 pub mod subscriptions;
 pub mod supergraph;
+pub mod traffic;
+
+pub use context::{RequestContext, Transport};
+pub use pipeline::{Gateway, GraphqlRequest};

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use seam::config::{BridgeBackend, BridgeConfig, Config};
-use seam::gateway::Gateway;
 use seam::startup::{self, StartupError};
+use seam::Gateway;
 
 /// mimalloc: a request allocates many small short-lived values, where it is much faster than glibc's malloc.
 #[global_allocator]

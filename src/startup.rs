@@ -1,7 +1,6 @@
 //! Getting from a config (or a supergraph file) to a serving gateway: load SDLs, compose, parse,
 //! listen; and hot reload by polling.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +10,7 @@ use apollo_compiler::Name;
 
 use crate::bridge::SharedBridge;
 use crate::config::Config;
-use crate::gateway::{Gateway, SubgraphOverride};
+use crate::pipeline::{Gateway, Settings};
 use crate::sources::{load_subgraph_sdls, read_supergraph_file};
 use crate::subscriptions::EventModel;
 use crate::supergraph::{EntityLookup, SubgraphId, Supergraph};
@@ -85,33 +84,36 @@ pub fn gateway_from_supergraph(
     sdl: &str,
     config: Option<&Config>,
 ) -> Result<Arc<Gateway>, StartupError> {
+    gateway_from_supergraph_with_bridge(sdl, config, None)
+}
+
+/// Like [`gateway_from_supergraph`], publishing and subscribing through `bridge`.
+pub fn gateway_from_supergraph_with_bridge(
+    sdl: &str,
+    config: Option<&Config>,
+    bridge: Option<SharedBridge>,
+) -> Result<Arc<Gateway>, StartupError> {
     let supergraph = supergraph_model(sdl, config)?;
     let events = match config {
         Some(config) => EventModel::from_config(config, &supergraph)?,
         None => EventModel::default(),
     };
-    let gateway = Arc::new(new_gateway(config, None)?);
+    let gateway = Arc::new(new_gateway(config, bridge)?);
     gateway.swap_schema(supergraph, events);
     Ok(gateway)
 }
 
-/// A gateway with the config's overrides, labels and bridge, and no schema yet.
+/// A gateway with the config's settings and bridge, and no schema yet.
 fn new_gateway(
     config: Option<&Config>,
     bridge: Option<SharedBridge>,
 ) -> Result<Gateway, StartupError> {
-    let labels = config
-        .map(|c| c.override_labels.clone())
-        .unwrap_or_default();
     let bridge = match (bridge, config) {
         (Some(bridge), _) => bridge,
         (None, Some(config)) => crate::bridge::from_config(&config.bridge)?,
         (None, None) => Arc::new(crate::bridge::memory::MemoryBridge::new()),
     };
-    Ok(Gateway::new(overrides(config))
-        .with_override_labels(labels)
-        .with_bridge(bridge)
-        .with_publish_token(config.and_then(|c| c.bridge.publish_token.clone())))
+    Ok(Gateway::new(Settings::from_config(config), bridge))
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):
@@ -156,27 +158,6 @@ pub fn supergraph_model(sdl: &str, config: Option<&Config>) -> Result<Supergraph
 
 pub async fn supergraph_file(path: &Path) -> Result<String, StartupError> {
     Ok(read_supergraph_file(path).await?)
-}
-
-/// Config settings that apply over the supergraph's own URLs, by subgraph name.
-pub fn overrides(config: Option<&Config>) -> HashMap<String, SubgraphOverride> {
-    config
-        .map(|c| {
-            c.subgraphs
-                .iter()
-                .map(|s| {
-                    (
-                        s.name.clone(),
-                        SubgraphOverride {
-                            url: s.url.clone(),
-                            timeout: s.timeout,
-                            subscription_url: s.subscription_url.clone(),
-                        },
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Binds `addr` and serves until Ctrl-C or SIGTERM.
@@ -252,6 +233,7 @@ pub struct GatewayBuilder {
     config: Option<Config>,
     supergraph_sdl: Option<String>,
     client: Option<reqwest::Client>,
+    bridge: Option<SharedBridge>,
 }
 
 impl Gateway {
@@ -273,6 +255,13 @@ impl GatewayBuilder {
         self
     }
 
+    /// Publish and subscribe events through `bridge` — any implementation of
+    /// [`crate::bridge::Bridge`] — instead of the one the config names.
+    pub fn bridge(mut self, bridge: SharedBridge) -> Self {
+        self.bridge = Some(bridge);
+        self
+    }
+
     /// The client used to fetch subgraph SDLs (subgraph requests use the gateway's own pool).
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -283,9 +272,12 @@ impl GatewayBuilder {
     pub async fn build_gateway(self) -> Result<Arc<Gateway>, StartupError> {
         let client = self.client.unwrap_or_default();
         match (self.supergraph_sdl, self.config) {
-            (Some(sdl), config) => gateway_from_supergraph(&sdl, config.as_ref()),
+            (Some(sdl), config) => {
+                gateway_from_supergraph_with_bridge(&sdl, config.as_ref(), self.bridge)
+            }
             (None, Some(config)) => {
-                let gateway = gateway_from_config(&config, &client).await?;
+                let gateway =
+                    gateway_from_config_with_bridge(&config, &client, self.bridge).await?;
                 // A `supergraph:` file named in the config is re-read on the same schedule.
                 if let Some(interval) = config.poll_interval {
                     spawn_hot_reload(gateway.clone(), config, interval, client);

@@ -12,7 +12,7 @@ use bridge_support::{free_port, next_event, unique, REDIS_URL};
 use seam::bridge::redis::RedisBridge;
 use seam::bridge::Bridge;
 use seam::config::Config;
-use seam::gateway::Gateway;
+use seam::Gateway;
 use serde_json::{json, Value};
 
 /// A gateway serving the demo supergraph with `bridge_yaml` as its `bridge:` section.

@@ -8,7 +8,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use seam::execute::MAX_SUBGRAPH_RESPONSE_BYTES;
+use seam::traffic::MAX_SUBGRAPH_RESPONSE_BYTES;
 
 const SMALL_SDL: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
 type Query { ok: String }"#;

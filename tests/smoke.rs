@@ -32,7 +32,7 @@ async fn embedding_builder_gives_a_router() {
         yaml.push_str(&format!("  - name: {}\n    url: {}\n", s.name, s.url));
     }
     let config = seam::config::Config::from_yaml_str(&yaml, std::path::Path::new(".")).unwrap();
-    let router = seam::gateway::Gateway::builder()
+    let router = seam::Gateway::builder()
         .config(config)
         .build()
         .await
@@ -53,7 +53,7 @@ async fn embedding_builder_gives_a_router() {
         "Product 1"
     );
 
-    let nothing = seam::gateway::Gateway::builder().build().await;
+    let nothing = seam::Gateway::builder().build().await;
     assert!(matches!(
         nothing,
         Err(seam::startup::StartupError::NothingToServe)

@@ -240,7 +240,7 @@ async fn start(subgraphs: Vec<(&str, Router, &str)>) -> (Vec<TestSubgraph>, seam
     (started, config)
 }
 
-async fn serve(gateway: Arc<seam::gateway::Gateway>, subgraphs: Vec<TestSubgraph>) -> TestGateway {
+async fn serve(gateway: Arc<seam::Gateway>, subgraphs: Vec<TestSubgraph>) -> TestGateway {
     let addr = spawn_router(seam::http::router(gateway)).await;
     TestGateway {
         url: format!("http://{addr}/graphql"),

@@ -15,9 +15,9 @@ use serde_json::{json, Value};
 use seam::bridge::memory::MemoryBridge;
 use seam::bridge::Bridge;
 use seam::config::Config;
-use seam::gateway::{Gateway, GraphqlRequest};
-use seam::subscriptions::{EventModel, ResponseStream, SubscriptionContext};
+use seam::subscriptions::{EventModel, ResponseStream};
 use seam::supergraph::Supergraph;
+use seam::{Gateway, GraphqlRequest};
 use support::fixture::FixtureSubgraph;
 
 const PRODUCTS: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -93,9 +93,10 @@ async fn harness_with(events_sdl: &str) -> Harness {
     let supergraph = Supergraph::parse(&sdl).expect("supergraph");
     let events = EventModel::from_config(&config, &supergraph).expect("event model");
     let bridge = MemoryBridge::new();
-    let gateway = Arc::new(
-        Gateway::new(seam::startup::overrides(Some(&config))).with_bridge(Arc::new(bridge.clone())),
-    );
+    let gateway = Arc::new(Gateway::new(
+        seam::pipeline::Settings::from_config(Some(&config)),
+        Arc::new(bridge.clone()),
+    ));
     gateway.swap_schema(supergraph, events);
     let addr = common::spawn_router(seam::http::router(gateway.clone())).await;
     reviews.lock().unwrap().clear();
@@ -155,7 +156,7 @@ impl Harness {
             ..Default::default()
         };
         self.gateway
-            .subscribe(request, SubscriptionContext::default())
+            .subscribe(request)
             .await
             .map_err(|response| serde_json::from_slice(&response.body).expect("error body"))
     }
@@ -550,10 +551,7 @@ async fn startup_reports_broken_event_directives_by_field() {
         query: Some("subscription { reviewAdded { id body } }".into()),
         ..Default::default()
     };
-    let Ok(mut stream) = gateway
-        .subscribe(request, SubscriptionContext::default())
-        .await
-    else {
+    let Ok(mut stream) = gateway.subscribe(request).await else {
         panic!("subscribe failed");
     };
     gateway

@@ -26,8 +26,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use common::{recording, spawn_router, Recorded};
 use seam::config::Config;
-use seam::gateway::{Gateway, GraphqlRequest};
-use seam::subscriptions::{ResponseStream, SubscriptionContext};
+use seam::subscriptions::ResponseStream;
+use seam::{Gateway, GraphqlRequest};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -275,7 +275,7 @@ impl Setup {
             ..GraphqlRequest::default()
         };
         self.gateway
-            .subscribe(request, SubscriptionContext::default())
+            .subscribe(request)
             .await
             .map_err(|response| serde_json::from_slice(&response.body).expect("JSON errors"))
     }

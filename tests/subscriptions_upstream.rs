@@ -2,6 +2,7 @@
 //! subgraph serving `graphql-transport-ws`, and hand-scripted WebSocket servers for the failures
 //! async-graphql will not produce (closing mid-subscription, never acknowledging, pinging).
 
+use http::HeaderMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -256,6 +257,7 @@ async fn events_flow_and_a_completed_subscription_ends_the_stream() {
     let mut count = upstreams
         .subscribe(
             &url,
+            HeaderMap::new(),
             "subscription($to: Int!) { count(to: $to) }",
             vars(json!({ "to": 3 })),
         )
@@ -275,13 +277,13 @@ async fn identical_subscriptions_share_one_upstream_and_others_share_the_socket(
     let (url, probe, feed) = feed_subgraph().await;
     let upstreams = Upstreams::new();
     let mut first = upstreams
-        .subscribe(&url, FEED, topic("a"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("a"))
         .await
         .expect("subscribe");
     eventually("the subgraph started the feed", || probe.started() == 1).await;
     let mut second = upstreams
         .clone()
-        .subscribe(&url, FEED, topic("a"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("a"))
         .await
         .expect("subscribe");
 
@@ -295,7 +297,7 @@ async fn identical_subscriptions_share_one_upstream_and_others_share_the_socket(
     );
 
     let mut other = upstreams
-        .subscribe(&url, FEED, topic("b"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("b"))
         .await
         .expect("subscribe");
     eventually("the subgraph started the second feed", || {
@@ -316,15 +318,15 @@ async fn dropping_every_stream_completes_upstream_and_closes_the_socket() {
     let (url, probe, feed) = feed_subgraph().await;
     let upstreams = Upstreams::new();
     let first = upstreams
-        .subscribe(&url, FEED, topic("a"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("a"))
         .await
         .expect("subscribe");
     let mut second = upstreams
-        .subscribe(&url, FEED, topic("a"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("a"))
         .await
         .expect("subscribe");
     let other = upstreams
-        .subscribe(&url, FEED, topic("b"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("b"))
         .await
         .expect("subscribe");
     eventually("the subgraph started both feeds", || probe.started() == 2).await;
@@ -354,7 +356,7 @@ async fn dropping_every_stream_completes_upstream_and_closes_the_socket() {
 
     // A new subscribe opens a new connection and a new upstream subscription.
     let mut again = upstreams
-        .subscribe(&url, FEED, topic("a"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("a"))
         .await
         .expect("subscribe");
     eventually("the subgraph started the feed again", || {
@@ -371,7 +373,7 @@ async fn errors_in_events_are_passed_on_and_the_stream_goes_on() {
     let (url, probe, feed) = feed_subgraph().await;
     let upstreams = Upstreams::new();
     let mut events = upstreams
-        .subscribe(&url, FEED, topic("e"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("e"))
         .await
         .expect("subscribe");
     eventually("the subgraph started the feed", || probe.started() == 1).await;
@@ -395,7 +397,7 @@ async fn a_subscription_the_subgraph_rejects_yields_its_errors_and_ends() {
     for attempt in 0..2 {
         // The second attempt must not join the finished first one (it would wait forever).
         let mut events = upstreams
-            .subscribe(&url, query, Map::new())
+            .subscribe(&url, HeaderMap::new(), query, Map::new())
             .await
             .expect("subscribe");
         match next(&mut events).await {
@@ -419,11 +421,11 @@ async fn a_lagging_consumer_is_failed_without_holding_back_the_others() {
         ..UpstreamOptions::default()
     });
     let mut reader = upstreams
-        .subscribe(&url, FEED, topic("l"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("l"))
         .await
         .expect("subscribe");
     let mut idle = upstreams
-        .subscribe(&url, FEED, topic("l"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("l"))
         .await
         .expect("subscribe");
     eventually("the subgraph started the feed", || probe.started() == 1).await;
@@ -470,11 +472,11 @@ async fn a_subgraph_that_closes_the_socket_fails_every_stream() {
     .await;
     let upstreams = Upstreams::new();
     let mut first = upstreams
-        .subscribe(&url, "subscription { n }", Map::new())
+        .subscribe(&url, HeaderMap::new(), "subscription { n }", Map::new())
         .await
         .expect("subscribe");
     let mut second = upstreams
-        .subscribe(&url, "subscription { n m }", Map::new())
+        .subscribe(&url, HeaderMap::new(), "subscription { n m }", Map::new())
         .await
         .expect("subscribe");
     for stream in [&mut first, &mut second] {
@@ -502,7 +504,7 @@ async fn a_subgraph_that_sends_garbage_fails_the_streams() {
     .await;
     let upstreams = Upstreams::new();
     let mut events = upstreams
-        .subscribe(&url, "subscription { n }", Map::new())
+        .subscribe(&url, HeaderMap::new(), "subscription { n }", Map::new())
         .await
         .expect("subscribe");
     assert!(matches!(
@@ -538,7 +540,12 @@ async fn pings_from_the_subgraph_are_answered() {
     .await;
     let upstreams = Upstreams::new();
     let mut events = upstreams
-        .subscribe(&url, "subscription { ponged }", Map::new())
+        .subscribe(
+            &url,
+            HeaderMap::new(),
+            "subscription { ponged }",
+            Map::new(),
+        )
         .await
         .expect("subscribe");
     assert_eq!(next(&mut events).await, data(json!({ "ponged": true })));
@@ -552,7 +559,12 @@ async fn a_closed_port_is_an_error_at_once() {
     let upstreams = Upstreams::new();
     let started = Instant::now();
     let result = upstreams
-        .subscribe(&format!("ws://{addr}/ws"), FEED, topic("x"))
+        .subscribe(
+            &format!("ws://{addr}/ws"),
+            HeaderMap::new(),
+            FEED,
+            topic("x"),
+        )
         .await;
     assert!(
         matches!(result, Err(UpstreamError::Connect { .. })),
@@ -584,13 +596,13 @@ async fn a_server_that_never_answers_times_out() {
 
     let started = Instant::now();
     let (first, second) = tokio::join!(
-        upstreams.subscribe(&silent, FEED, topic("x")),
-        upstreams.subscribe(&silent, FEED, topic("y")),
+        upstreams.subscribe(&silent, HeaderMap::new(), FEED, topic("x")),
+        upstreams.subscribe(&silent, HeaderMap::new(), FEED, topic("y")),
     );
     assert!(matches!(first, Err(UpstreamError::Connect { .. })));
     assert!(matches!(second, Err(UpstreamError::Connect { .. })));
     let result = upstreams
-        .subscribe(&unacknowledging, FEED, topic("x"))
+        .subscribe(&unacknowledging, HeaderMap::new(), FEED, topic("x"))
         .await;
     assert!(matches!(result, Err(UpstreamError::Handshake { .. })));
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -601,7 +613,12 @@ async fn a_server_that_never_answers_times_out() {
 #[tokio::test]
 async fn a_url_that_is_not_a_websocket_is_refused() {
     let result = Upstreams::new()
-        .subscribe("http://127.0.0.1:1/graphql", FEED, topic("x"))
+        .subscribe(
+            "http://127.0.0.1:1/graphql",
+            HeaderMap::new(),
+            FEED,
+            topic("x"),
+        )
         .await;
     assert!(matches!(result, Err(UpstreamError::InvalidUrl { .. })));
 }
@@ -617,7 +634,7 @@ async fn keepalive_pings_keep_a_live_subgraph_and_give_up_on_a_mute_one() {
     let (url, probe, feed) = feed_subgraph().await;
     let upstreams = Upstreams::with_options(options.clone());
     let mut live = upstreams
-        .subscribe(&url, FEED, topic("k"))
+        .subscribe(&url, HeaderMap::new(), FEED, topic("k"))
         .await
         .expect("subscribe");
     eventually("the subgraph started the feed", || probe.started() == 1).await;
@@ -632,7 +649,7 @@ async fn keepalive_pings_keep_a_live_subgraph_and_give_up_on_a_mute_one() {
     })
     .await;
     let mut events = upstreams
-        .subscribe(&mute, "subscription { n }", Map::new())
+        .subscribe(&mute, HeaderMap::new(), "subscription { n }", Map::new())
         .await
         .expect("subscribe");
     let started = Instant::now();
@@ -670,6 +687,7 @@ async fn a_subgraph_that_stops_reading_fails_every_stream_on_its_socket() {
     let mut huge = upstreams
         .subscribe(
             &deaf,
+            HeaderMap::new(),
             "subscription($pad: String!) { n(pad: $pad) }",
             vars(json!({ "pad": "x".repeat(32 << 20) })),
         )
@@ -677,7 +695,7 @@ async fn a_subgraph_that_stops_reading_fails_every_stream_on_its_socket() {
         .expect("subscribe");
     // Another subscription on the same socket, queued behind that write.
     let mut small = upstreams
-        .subscribe(&deaf, "subscription { n }", Map::new())
+        .subscribe(&deaf, HeaderMap::new(), "subscription { n }", Map::new())
         .await
         .expect("subscribe");
     let started = Instant::now();

@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, OnceCell};
 
 use super::fanout::{shared_stream, TOPIC_CAPACITY};
 use super::{Bridge, BridgeError, BridgeStats, EventStream};
+use crate::config::forbidden_in_nats_subject as forbidden;
 
 const BACKEND: &str = "nats";
 /// Bounds connecting, so a NATS that is down is reported instead of waited for.
@@ -349,21 +350,6 @@ impl Drop for Share {
     }
 }
 
-/// Whether `prefix` can start NATS subjects; config validation uses it to name the bad key.
-pub fn check_prefix(prefix: &str) -> Result<(), String> {
-    if let Some(bad) = prefix.chars().find(|c| forbidden(*c)) {
-        return Err(format!(
-            "`{prefix}` contains {bad:?}; NATS subjects cannot contain whitespace, `*` or `>`"
-        ));
-    }
-    if prefix.starts_with('.') || prefix.contains("..") {
-        return Err(format!(
-            "`{prefix}` makes an empty subject token; NATS subjects are `.`-separated non-empty tokens"
-        ));
-    }
-    Ok(())
-}
-
 /// Topics are literal subjects: wildcards would subscribe to other topics' events, and
 /// whitespace breaks the protocol line.
 fn check_subject(subject: &str) -> Result<(), String> {
@@ -379,10 +365,6 @@ fn check_subject(subject: &str) -> Result<(), String> {
         );
     }
     Ok(())
-}
-
-fn forbidden(c: char) -> bool {
-    c.is_whitespace() || c.is_control() || c == '*' || c == '>'
 }
 
 fn unavailable(message: &str) -> BridgeError {

@@ -5,16 +5,15 @@
 //! its shape while other fetches run.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use bytes::Bytes;
 use serde_json::Map;
 
 use super::representation::{has_required_fields, report_unmet_requirements, write_projection};
-use super::value::{write_json_string, Object, Value};
+use crate::response::value::{write_json_string, Object, Value};
 
 use crate::plan::{EntityFetch, FetchNode, PathElement};
 use crate::response::{GraphqlError, PathSegment};
+use crate::traffic::{FetchError, SubgraphResponse};
 
 /// A prepared request plus what is needed to merge its answer.
 pub(super) struct PreparedFetch {
@@ -28,175 +27,6 @@ pub(super) struct PreparedFetch {
     target_types: Vec<usize>,
     /// How many distinct representations were sent.
     pub rep_count: usize,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub(super) enum FetchError {
-    #[error("HTTP fetch failed from '{subgraph}': {message}")]
-    Transport { subgraph: String, message: String },
-    #[error("HTTP fetch failed from '{subgraph}': request timed out after {timeout:?}")]
-    Timeout { subgraph: String, timeout: Duration },
-    #[error("HTTP fetch failed from '{subgraph}': {status}: {body}")]
-    Status {
-        subgraph: String,
-        status: u16,
-        body: String,
-    },
-    #[error("subgraph '{subgraph}' returned an invalid response: {message}")]
-    Malformed { subgraph: String, message: String },
-}
-
-impl FetchError {
-    pub fn into_graphql(self) -> GraphqlError {
-        let code = match &self {
-            FetchError::Malformed { .. } => "SUBREQUEST_MALFORMED_RESPONSE",
-            _ => "SUBREQUEST_HTTP_ERROR",
-        };
-        let service = match &self {
-            FetchError::Transport { subgraph, .. }
-            | FetchError::Timeout { subgraph, .. }
-            | FetchError::Status { subgraph, .. }
-            | FetchError::Malformed { subgraph, .. } => subgraph.clone(),
-        };
-        let status = match &self {
-            FetchError::Status { status, .. } => Some(*status),
-            _ => None,
-        };
-        let mut error =
-            GraphqlError::new(self.to_string(), code).with_extension("service", service);
-        if let Some(status) = status {
-            error = error.with_extension("http", serde_json::json!({ "status": status }));
-        }
-        error
-    }
-}
-
-pub(super) struct SubgraphResponse {
-    /// `None` for a missing or null `data`.
-    pub data: Option<Value>,
-    pub errors: Vec<GraphqlError>,
-}
-
-/// Sends one request. This is the single place every subgraph call goes through, so deduplicating
-/// identical in-flight requests belongs here: key on (subgraph, body) and share the answer.
-pub(super) async fn send(
-    client: &reqwest::Client,
-    subgraph: &str,
-    url: Option<&reqwest::Url>,
-    timeout: Duration,
-    body: Vec<u8>,
-) -> Result<SubgraphResponse, FetchError> {
-    let Some(url) = url else {
-        return Err(FetchError::Transport {
-            subgraph: subgraph.to_owned(),
-            message: "the subgraph URL is not a valid URL".into(),
-        });
-    };
-    let response = client
-        .post(url.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::ACCEPT, "application/json")
-        .timeout(timeout)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| transport_error(subgraph, timeout, e))?;
-    let status = response.status();
-    let bytes = read_limited(subgraph, timeout, response).await?;
-    if !status.is_success() {
-        // A GraphQL error response with a 4xx/5xx still carries errors worth passing on.
-        if let Ok(parsed) = parse_response(&bytes) {
-            if !parsed.errors.is_empty() || parsed.data.is_some() {
-                return Ok(parsed);
-            }
-        }
-        return Err(FetchError::Status {
-            subgraph: subgraph.to_owned(),
-            status: status.as_u16(),
-            body: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
-        });
-    }
-    parse_response(&bytes).map_err(|e| FetchError::Malformed {
-        subgraph: subgraph.to_owned(),
-        message: e.to_string(),
-    })
-}
-
-/// Parses a subgraph answer with our own parser (see `json.rs`); `errors` are rare and small, so
-/// they go through serde into their typed form.
-fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
-    let Value::Object(object) = super::json::parse(bytes).map_err(|e| e.to_string())? else {
-        return Err("the answer is not a JSON object".into());
-    };
-    let mut response = SubgraphResponse {
-        data: None,
-        errors: Vec::new(),
-    };
-    for (key, value) in object.into_entries() {
-        match key.as_str() {
-            "data" => response.data = (!value.is_null()).then_some(value),
-            "errors" if !value.is_null() => {
-                let mut text = Vec::new();
-                value.write_json(&mut text);
-                response.errors =
-                    serde_json::from_slice(&text).map_err(|e| format!("invalid `errors`: {e}"))?;
-            }
-            _ => {}
-        }
-    }
-    Ok(response)
-}
-
-/// Subgraph answers larger than this are refused rather than buffered: a runaway subgraph must not
-/// take the gateway's memory with it.
-pub const MAX_SUBGRAPH_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-
-async fn read_limited(
-    subgraph: &str,
-    timeout: Duration,
-    mut response: reqwest::Response,
-) -> Result<Bytes, FetchError> {
-    let too_large = || FetchError::Malformed {
-        subgraph: subgraph.to_owned(),
-        message: format!("the answer is larger than {MAX_SUBGRAPH_RESPONSE_BYTES} bytes"),
-    };
-    let declared = response.content_length().unwrap_or(0) as usize;
-    if declared > MAX_SUBGRAPH_RESPONSE_BYTES {
-        return Err(too_large());
-    }
-    let mut body = bytes::BytesMut::with_capacity(declared.max(8 * 1024));
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport_error(subgraph, timeout, e))?
-    {
-        if body.len() + chunk.len() > MAX_SUBGRAPH_RESPONSE_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-fn transport_error(subgraph: &str, timeout: Duration, error: reqwest::Error) -> FetchError {
-    if error.is_timeout() {
-        FetchError::Timeout {
-            subgraph: subgraph.to_owned(),
-            timeout,
-        }
-    } else {
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        FetchError::Transport {
-            subgraph: subgraph.to_owned(),
-            message,
-        }
-    }
 }
 
 /// Builds the request body; `None` when an entity fetch has nothing to ask for. Entities whose

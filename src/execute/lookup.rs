@@ -11,12 +11,13 @@ use std::fmt::Write;
 
 use serde_json::Map;
 
-use super::fetch::{collect_targets, write_client_variables, PreparedFetch, SubgraphResponse};
-use super::value::{write_json_string, Object, Value};
+use super::fetch::{collect_targets, write_client_variables, PreparedFetch};
 use super::Report;
 use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::{FetchNode, LookupFetch};
+use crate::response::value::{write_json_string, Object, Value};
 use crate::response::PathSegment;
+use crate::traffic::SubgraphResponse;
 
 /// Variables carrying key values are prefixed so they cannot meet a client variable's name.
 const KEY_VARIABLE_PREFIX: &str = "seam__a";

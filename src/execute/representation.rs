@@ -3,7 +3,7 @@
 //! they need arrived before one is sent.
 
 use super::fetch::{client_path, Report};
-use super::value::{write_json_string, Object, Value};
+use crate::response::value::{write_json_string, Object, Value};
 
 use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::FetchNode;

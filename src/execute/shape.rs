@@ -15,7 +15,7 @@ use std::rc::Rc;
 use compact_str::CompactString;
 use serde_json::Map;
 
-use super::value::{write_json_string, Object, Value};
+use crate::response::value::{write_json_string, Object, Value};
 
 use crate::response::{GraphqlError, PathSegment};
 

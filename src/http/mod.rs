@@ -14,24 +14,28 @@ mod sse;
 mod streaming;
 mod ws;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
 
+use crate::context::{RequestContext, Transport};
 use crate::execute::shape::errors_body;
-use crate::gateway::{Gateway, GatewayResponse, GraphqlRequest, Outcome};
+use crate::pipeline::receive::{self, QueryParams};
+use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
 use service::Endpoint;
-pub use service::{ProtocolSettings, SubscriptionService};
+pub use service::{OperationService, ProtocolSettings};
 
 /// Request bodies above this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -55,10 +59,7 @@ pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router 
 
 /// `/graphql` (and `/`) alone, over any [`SubscriptionService`]: every protocol Seam speaks
 /// there, for the gateway or for a service a test scripts.
-pub fn graphql_router<S: SubscriptionService>(
-    service: Arc<S>,
-    settings: ProtocolSettings,
-) -> Router {
+pub fn graphql_router<S: OperationService>(service: Arc<S>, settings: ProtocolSettings) -> Router {
     let endpoint = Arc::new(Endpoint { service, settings });
     Router::new()
         .route("/graphql", get(graphql_get::<S>).post(graphql_post::<S>))
@@ -160,20 +161,85 @@ fn stream_refusal(headers: &HeaderMap, refused: GatewayResponse) -> Response {
     response
 }
 
-/// Streams the operation if the client asked for a stream it can have.
-async fn stream_if_asked<S: SubscriptionService>(
+/// How the client asked to be answered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// One JSON response.
+    Plain,
+    /// `Accept: text/event-stream`: any operation, as SSE events.
+    Sse,
+    /// Apollo's multipart subscriptions; a query still gets one JSON response.
+    Multipart,
+}
+
+impl Delivery {
+    fn of(headers: &HeaderMap) -> Self {
+        if sse::accepts(headers) {
+            Delivery::Sse
+        } else if multipart::accepts(headers) {
+            Delivery::Multipart
+        } else {
+            Delivery::Plain
+        }
+    }
+
+    fn transport(self, get: bool) -> Transport {
+        match (self, get) {
+            (Delivery::Plain, true) => Transport::HttpGet,
+            (Delivery::Plain, false) => Transport::HttpPost,
+            (_, get) => Transport::HttpStream { get },
+        }
+    }
+}
+
+/// The client's address, when the server was started with connection info (tests that serve
+/// a bare router have none).
+struct ClientAddress(Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+        ))
+    }
+}
+
+/// Runs `request` with a context made from the HTTP request, and answers the way it was asked.
+async fn run_and_answer<S: OperationService>(
     endpoint: &Endpoint<S>,
-    headers: &HeaderMap,
+    headers: HeaderMap,
+    client: Option<SocketAddr>,
     request: GraphqlRequest,
-    via_get: bool,
-) -> Result<Response, GraphqlRequest> {
-    if sse::accepts(headers) {
-        return Ok(sse::respond(endpoint, headers, request, via_get).await);
+    get: bool,
+) -> Response {
+    let media = negotiate(&headers);
+    let delivery = Delivery::of(&headers);
+    let context = RequestContext::new(delivery.transport(get), headers).with_client_address(client);
+    let headers = context.headers.clone();
+    let answer = endpoint.service.run(Arc::new(context), request).await;
+    match (delivery, answer) {
+        (Delivery::Sse, answer) => sse::respond(endpoint, &headers, answer),
+        (Delivery::Multipart, Answer::Stream(responses)) => multipart::respond(endpoint, responses),
+        // A refused operation of a client that asked for a stream: the spec's status codes.
+        (Delivery::Multipart, Answer::Single(refused)) if refused.outcome != Outcome::Executed => {
+            stream_refusal(&headers, refused)
+        }
+        (_, Answer::Single(response)) => respond(media, response.outcome, response.body),
+        // A plain request's context cannot stream, so the pipeline never answers it with one.
+        (Delivery::Plain, Answer::Stream(_)) => respond(
+            media,
+            Outcome::RequestError,
+            errors_body(&[GraphqlError::new(
+                "subscriptions need a streaming transport",
+                "SUBSCRIPTION_NOT_SUPPORTED",
+            )]),
+        ),
     }
-    if multipart::accepts(headers) && endpoint.service.is_subscription(&request) {
-        return Ok(multipart::respond(endpoint, headers, request).await);
-    }
-    Err(request)
 }
 
 /// An error-only body with an HTTP status of its own (the body was refused before it was read).
@@ -187,8 +253,9 @@ fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> 
     response
 }
 
-async fn graphql_post<S: SubscriptionService>(
+async fn graphql_post<S: OperationService>(
     State(endpoint): State<Arc<Endpoint<S>>>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -203,7 +270,7 @@ async fn graphql_post<S: SubscriptionService>(
         return refuse(
             media,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("unsupported content type `{content_type}`: send application/json"),
+            "unsupported content type: send application/json".to_owned(),
             "UNSUPPORTED_MEDIA_TYPE",
         );
     }
@@ -222,55 +289,29 @@ async fn graphql_post<S: SubscriptionService>(
             return refuse(
                 media,
                 rejection.status(),
-                format!(
-                    "the request body could not be read: {}",
-                    rejection.body_text()
-                ),
+                "the request body could not be read".to_owned(),
                 "BAD_REQUEST",
             )
         }
     };
-    // serde reads a struct from a JSON array too; a GraphQL request is an object (no batching).
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return bad_request(
-            media,
-            "the request body must be a JSON object: {\"query\": \"...\"}".into(),
-        );
-    }
-    let request: GraphqlRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return bad_request(
-                media,
-                format!("the request body is not a valid GraphQL request: {e}"),
-            )
-        }
+    let request = match receive::from_json_body(&body) {
+        Ok(request) => request,
+        Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),
     };
-    let request = match stream_if_asked(&endpoint, &headers, request, false).await {
-        Ok(streamed) => return streamed,
-        Err(request) => request,
-    };
-    let response = endpoint.service.execute(request, false).await;
-    respond(media, response.outcome, response.body)
+    run_and_answer(&endpoint, headers, client, request, false).await
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GetParams {
-    query: Option<String>,
-    operation_name: Option<String>,
-    variables: Option<String>,
-    extensions: Option<String>,
-}
-
-async fn graphql_get<S: SubscriptionService>(
+async fn graphql_get<S: OperationService>(
     State(endpoint): State<Arc<Endpoint<S>>>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<QueryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     if let Ok(upgrade) = upgrade {
-        return ws::upgrade(upgrade, endpoint);
+        let handshake =
+            RequestContext::new(Transport::WebSocket, headers).with_client_address(client);
+        return ws::upgrade(upgrade, endpoint, handshake);
     }
     let media = negotiate(&headers);
     let Ok(Query(params)) = params else {
@@ -283,34 +324,9 @@ async fn graphql_get<S: SubscriptionService>(
     if params.query.is_none() && wants_html {
         return Html(graphiql::PAGE).into_response();
     }
-    let variables = match params.variables.as_deref().filter(|v| !v.is_empty()) {
-        None => None,
-        Some(text) => {
-            match serde_json::from_str::<Option<serde_json::Map<String, serde_json::Value>>>(text) {
-                Ok(v) => v,
-                Err(e) => {
-                    return bad_request(media, format!("`variables` is not a JSON object: {e}"))
-                }
-            }
-        }
+    let request = match receive::from_query_params(params) {
+        Ok(request) => request,
+        Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),
     };
-    let extensions = match params.extensions.as_deref().filter(|v| !v.is_empty()) {
-        None => None,
-        Some(text) => match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => return bad_request(media, format!("`extensions` is not JSON: {e}")),
-        },
-    };
-    let request = GraphqlRequest {
-        query: params.query,
-        operation_name: params.operation_name,
-        variables,
-        extensions,
-    };
-    let request = match stream_if_asked(&endpoint, &headers, request, true).await {
-        Ok(streamed) => return streamed,
-        Err(request) => request,
-    };
-    let response = endpoint.service.execute(request, true).await;
-    respond(media, response.outcome, response.body)
+    run_and_answer(&endpoint, headers, client, request, true).await
 }

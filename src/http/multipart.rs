@@ -5,10 +5,9 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::service::{Endpoint, SubscriptionService};
+use super::service::Endpoint;
 use super::streaming::{framed_body, Framing};
-use crate::gateway::GraphqlRequest;
-use crate::subscriptions::SubscriptionContext;
+use crate::subscriptions::ResponseStream;
 
 const CONTENT_TYPE: &str = "multipart/mixed;boundary=\"graphql\";subscriptionSpec=\"1.0\"";
 const PART_HEAD: &[u8] = b"--graphql\r\ncontent-type: application/json\r\n\r\n";
@@ -28,18 +27,9 @@ pub(super) fn accepts(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Streams a subscription the client asked for as multipart (queries are answered as JSON
-/// before this is reached).
-pub(super) async fn respond<S: SubscriptionService>(
-    endpoint: &Endpoint<S>,
-    headers: &HeaderMap,
-    request: GraphqlRequest,
-) -> Response {
-    let context = SubscriptionContext::default();
-    let responses = match endpoint.service.subscribe(request, context).await {
-        Ok(responses) => responses,
-        Err(refused) => return super::stream_refusal(headers, refused),
-    };
+/// Streams a subscription's responses as multipart parts (a query's single response is
+/// answered as plain JSON before this is reached).
+pub(super) fn respond<S>(endpoint: &Endpoint<S>, responses: ResponseStream) -> Response {
     let framing = Framing {
         frame: payload_part,
         heartbeat: b"--graphql\r\ncontent-type: application/json\r\n\r\n{}\r\n",

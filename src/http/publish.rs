@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::bridge::BridgeError;
 use crate::execute::shape::errors_body;
-use crate::gateway::Gateway;
+use crate::pipeline::Gateway;
 use crate::response::GraphqlError;
 
 #[derive(Deserialize)]

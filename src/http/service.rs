@@ -1,6 +1,6 @@
-//! What the client protocols need from the gateway, as a trait: the WebSocket, SSE and multipart
-//! code is written once against it, the gateway implements it, and tests drive the protocols with
-//! scripted event streams without a running subscription engine.
+//! What the client protocols need from the gateway, as a trait: the HTTP, WebSocket, SSE and
+//! multipart code is written once against it, the gateway implements it, and tests drive the
+//! protocols with scripted event streams without a running subscription engine.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,46 +11,24 @@ use futures::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::gateway::{Gateway, GatewayResponse, GraphqlRequest, Outcome};
-use crate::plan::OperationKind;
-use crate::subscriptions::{ResponseStream, SubscriptionContext};
+use crate::context::RequestContext;
+use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
+use crate::subscriptions::ResponseStream;
 
-/// The operations a client protocol can run.
-pub trait SubscriptionService: Send + Sync + 'static {
-    /// Runs a query or mutation; `via_get` refuses mutations (GET must not change state).
-    fn execute(
+/// Runs operations for the transports.
+pub trait OperationService: Send + Sync + 'static {
+    /// Runs any operation; what it may do depends on the context's transport (no mutation over
+    /// GET, subscriptions only where responses can stream).
+    fn run(
         &self,
+        context: Arc<RequestContext>,
         request: GraphqlRequest,
-        via_get: bool,
-    ) -> impl Future<Output = GatewayResponse> + Send;
-
-    /// Whether `request` names a valid subscription operation. Anything else (including a request
-    /// that does not parse) goes to [`SubscriptionService::execute`], which reports its errors.
-    fn is_subscription(&self, request: &GraphqlRequest) -> bool;
-
-    /// Starts a subscription; request errors come back as `Err` with the body to send once.
-    fn subscribe(
-        &self,
-        request: GraphqlRequest,
-        context: SubscriptionContext,
-    ) -> impl Future<Output = Result<ResponseStream, GatewayResponse>> + Send;
+    ) -> impl Future<Output = Answer> + Send;
 }
 
-impl SubscriptionService for Gateway {
-    async fn execute(&self, request: GraphqlRequest, via_get: bool) -> GatewayResponse {
-        Gateway::execute(self, request, via_get).await
-    }
-
-    fn is_subscription(&self, request: &GraphqlRequest) -> bool {
-        self.operation_kind(request) == Some(OperationKind::Subscription)
-    }
-
-    async fn subscribe(
-        &self,
-        request: GraphqlRequest,
-        context: SubscriptionContext,
-    ) -> Result<ResponseStream, GatewayResponse> {
-        Gateway::subscribe(self, request, context).await
+impl OperationService for Gateway {
+    async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
+        Gateway::run(self, context, request).await
     }
 }
 
@@ -97,22 +75,16 @@ pub(crate) struct Endpoint<S> {
     pub(crate) settings: ProtocolSettings,
 }
 
-/// Starts any operation as a stream of response bodies: a subscription as the service streams
-/// it, a query or mutation as its single response. `Err` carries a request error to answer once.
-pub(super) async fn open_stream<S: SubscriptionService>(
-    service: &S,
-    request: GraphqlRequest,
-    via_get: bool,
-    context: SubscriptionContext,
-) -> Result<ResponseStream, GatewayResponse> {
-    if service.is_subscription(&request) {
-        return service.subscribe(request, context).await;
+/// An answer as a stream of response bodies: a subscription as it streams, a query's or
+/// mutation's response as a single item. `Err` carries a request error to answer once.
+pub(super) fn into_stream(answer: Answer) -> Result<ResponseStream, GatewayResponse> {
+    match answer {
+        Answer::Stream(stream) => Ok(stream),
+        Answer::Single(response) if response.outcome == Outcome::Executed => {
+            Ok(stream::once(std::future::ready(Bytes::from(response.body))).boxed())
+        }
+        Answer::Single(refused) => Err(refused),
     }
-    let response = service.execute(request, via_get).await;
-    if response.outcome != Outcome::Executed {
-        return Err(response);
-    }
-    Ok(stream::once(std::future::ready(Bytes::from(response.body))).boxed())
 }
 
 /// The `errors` array of an error-only response body, as JSON text; a body without one (which

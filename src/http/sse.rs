@@ -5,10 +5,9 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::service::{open_stream, Endpoint, SubscriptionService};
+use super::service::{into_stream, Endpoint};
 use super::streaming::{framed_body, Framing};
-use crate::gateway::GraphqlRequest;
-use crate::subscriptions::SubscriptionContext;
+use crate::pipeline::Answer;
 
 pub(super) const EVENT_STREAM: &str = "text/event-stream";
 
@@ -21,14 +20,10 @@ pub(super) fn accepts(headers: &HeaderMap) -> bool {
         .any(|accept| accept.contains(EVENT_STREAM))
 }
 
-pub(super) async fn respond<S: SubscriptionService>(
-    endpoint: &Endpoint<S>,
-    headers: &HeaderMap,
-    request: GraphqlRequest,
-    via_get: bool,
-) -> Response {
-    let context = SubscriptionContext::default();
-    let responses = match open_stream(&*endpoint.service, request, via_get, context).await {
+/// Streams the answer: a subscription's responses, or a query's one response, each as an
+/// `event: next`. A request error is answered as JSON before any stream begins.
+pub(super) fn respond<S>(endpoint: &Endpoint<S>, headers: &HeaderMap, answer: Answer) -> Response {
+    let responses = match into_stream(answer) {
         Ok(responses) => responses,
         Err(refused) => return super::stream_refusal(headers, refused),
     };

@@ -10,7 +10,7 @@ pub mod selection;
 
 use apollo_compiler::executable::Operation;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{ExecutableDocument, Name};
+use apollo_compiler::{ExecutableDocument, Name, Node};
 
 use crate::supergraph::{ActiveLabels, SubgraphId, SubgraphName, Supergraph};
 pub use selection::SelectionSet;
@@ -116,6 +116,39 @@ pub struct EntityType {
 pub struct QueryPlan {
     pub kind: OperationKind,
     pub root: Option<PlanNode>,
+}
+
+impl QueryPlan {
+    /// The bytes of subgraph operation text the plan holds: the bulk of its memory.
+    pub fn text_size(&self) -> usize {
+        fn size(node: &PlanNode) -> usize {
+            match node {
+                PlanNode::Fetch(fetch) => fetch.operation.len() + 64,
+                PlanNode::Sequence(nodes) | PlanNode::Parallel(nodes) => {
+                    nodes.iter().map(size).sum()
+                }
+                PlanNode::Condition {
+                    if_true, if_false, ..
+                } => if_true.as_deref().map_or(0, size) + if_false.as_deref().map_or(0, size),
+            }
+        }
+        self.root.as_ref().map_or(0, size)
+    }
+}
+
+/// An operation ready to run: the validated document, the operation chosen in it, and its
+/// plan. Made once per document and shared by every request (and subscription) that runs it.
+#[derive(Debug)]
+pub struct PlannedOperation {
+    pub document: Valid<ExecutableDocument>,
+    pub operation: Node<Operation>,
+    pub plan: QueryPlan,
+}
+
+impl PlannedOperation {
+    pub fn kind(&self) -> OperationKind {
+        self.plan.kind
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,35 +9,47 @@ use futures::StreamExt;
 use serde_json::{Map, Value as Json};
 
 use super::event_value::{split_plan, Projector};
+use super::events::EventModel;
 use super::events::SubscribeField;
 use super::hub::{Hub, ShareKey};
 use super::template::{argument_values, BoundFilter};
 use super::upstream::Upstreams;
 use super::ResponseStream;
 use crate::bridge::SharedBridge;
+use crate::context::RequestContext;
 use crate::execute::shape::{shape_response, ShapeInput};
-use crate::execute::{execute, ExecutionContext, Value};
-use crate::gateway::prepare::PreparedOperation;
-use crate::gateway::SchemaState;
+use crate::execute::{execute, ExecutionContext};
 use crate::plan::selection::Field;
-use crate::plan::QueryPlan;
-use crate::response::GraphqlError;
-use crate::supergraph::ActiveLabels;
+use crate::plan::{PlannedOperation, QueryPlan};
+use crate::response::{GraphqlError, Value};
+use crate::supergraph::{ActiveLabels, Supergraph};
+use crate::traffic::Subgraphs;
 
 /// Events executed at once per shared subscription. Responses still go out in event order;
 /// this only overlaps the subgraph calls of consecutive events.
 pub(super) const EVENTS_IN_FLIGHT: usize = 8;
 
-/// What a subscription needs from the gateway.
+/// The schema generation a subscription runs on, for as long as it runs.
+#[derive(Clone)]
+pub struct Schema {
+    pub supergraph: Arc<Supergraph>,
+    pub subgraphs: Arc<Subgraphs>,
+    /// What the event subgraphs' `@subscribe`/`@publish` directives say.
+    pub events: Arc<EventModel>,
+}
+
+/// What a subscription needs from the pipeline.
 pub struct Start<'a> {
     pub hub: &'a Hub,
     pub bridge: &'a SharedBridge,
     pub upstreams: &'a Upstreams,
-    pub client: &'a reqwest::Client,
-    pub state: Arc<SchemaState>,
-    pub prepared: Arc<PreparedOperation>,
+    pub schema: Schema,
+    pub operation: Arc<PlannedOperation>,
     pub variables: Map<String, Json>,
     pub labels: ActiveLabels,
+    /// The first client's context: clients share a subscription only when the header rules
+    /// forward the same for them, so its per-event subgraph calls serve them all.
+    pub context: Arc<RequestContext>,
 }
 
 /// The subscribed root field, by name and response key.
@@ -49,7 +61,7 @@ pub(super) struct RootField {
 
 /// Starts the subscription; request errors (nothing subscribed) come back as `Err`.
 pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>> {
-    let prepared = start.prepared.clone();
+    let prepared = start.operation.clone();
     let Some(field) = prepared
         .operation
         .root_fields(&prepared.document)
@@ -65,7 +77,7 @@ pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>
         name: field.name.to_string(),
         response_key: field.response_key().to_string(),
     };
-    let events = start.state.events.clone();
+    let events = start.schema.events.clone();
     match events.subscription(&root.name) {
         Some(subscribed) => {
             let arguments = argument_values(
@@ -95,7 +107,7 @@ async fn from_bridge(
             "INVALID_EVENT_TOPIC",
         )]
     })?;
-    let Some(plan) = split_plan(&start.prepared.plan, subscribed.graph, &root.response_key) else {
+    let Some(plan) = split_plan(&start.operation.plan, subscribed.graph, &root.response_key) else {
         return Err(vec![GraphqlError::new(
             format!(
                 "the plan of this subscription has no fetch of {}.{} from its event subgraph",
@@ -144,11 +156,9 @@ async fn from_bridge(
 /// What identifies the subscription for sharing; `source` names where its events come from.
 pub(super) fn share_key(start: &Start<'_>, source: String) -> ShareKey {
     ShareKey {
-        generation: Arc::as_ptr(&start.state) as usize,
-        query: start.prepared.query.clone(),
-        operation_name: start.prepared.operation_name.clone(),
-        labels: start.labels.0,
+        operation: Arc::as_ptr(&start.operation) as usize,
         variables: serde_json::to_string(&start.variables).unwrap_or_default(),
+        forwarded: start.schema.subgraphs.forwarded_fingerprint(&start.context),
         source,
     }
 }
@@ -156,24 +166,24 @@ pub(super) fn share_key(start: &Start<'_>, source: String) -> ShareKey {
 /// Everything one shared subscription runs each event with. It holds its schema generation, so
 /// a reload leaves open subscriptions on the schema and plan they started with.
 pub(super) struct EventExecution {
-    state: Arc<SchemaState>,
-    prepared: Arc<PreparedOperation>,
+    schema: Schema,
+    operation: Arc<PlannedOperation>,
     variables: Map<String, Json>,
     root_type: String,
     /// The plan without the root fetch, which the event source stands in for.
     rest: QueryPlan,
-    client: reqwest::Client,
+    context: Arc<RequestContext>,
 }
 
 impl EventExecution {
     pub(super) fn new(start: &Start<'_>, root_type: String, rest: QueryPlan) -> Self {
         EventExecution {
-            state: start.state.clone(),
-            prepared: start.prepared.clone(),
+            schema: start.schema.clone(),
+            operation: start.operation.clone(),
             variables: start.variables.clone(),
             root_type,
             rest,
-            client: start.client.clone(),
+            context: start.context.clone(),
         }
     }
 
@@ -185,10 +195,10 @@ impl EventExecution {
         initial: Value,
         errors: Vec<GraphqlError>,
     ) -> Bytes {
-        let supergraph = &self.state.supergraph;
+        let supergraph = &self.schema.supergraph;
         let ctx = ExecutionContext {
-            client: &self.client,
-            endpoints: &self.state.endpoints,
+            subgraphs: &self.schema.subgraphs,
+            request: &self.context,
             variables: &self.variables,
             local: None,
         };
@@ -196,8 +206,8 @@ impl EventExecution {
         output.errors.splice(0..0, errors);
         let input = ShapeInput {
             schema: &supergraph.api_schema,
-            document: &self.prepared.document,
-            selection_set: &self.prepared.operation.selection_set,
+            document: &self.operation.document,
+            selection_set: &self.operation.operation.selection_set,
             root_type: &self.root_type,
             variables: &self.variables,
             failed_objects: &output.failed_objects,
@@ -219,7 +229,7 @@ impl BridgeEvents {
     /// The response tree the root fetch would have produced for this message, if it is an event
     /// this subscription delivers: a JSON object that passes the filter.
     fn accept(&self, bytes: &Bytes) -> Option<Value> {
-        let event = match crate::execute::json::parse(bytes) {
+        let event = match crate::response::json::parse(bytes) {
             Ok(event @ Value::Object(_)) => event,
             Ok(_) => {
                 tracing::warn!(topic = %self.topic, "event skipped: not a JSON object");
@@ -235,7 +245,7 @@ impl BridgeEvents {
         }
         let execution = &self.execution;
         let projector = Projector {
-            supergraph: &execution.state.supergraph,
+            supergraph: &execution.schema.supergraph,
             variables: &execution.variables,
         };
         Some(projector.root(&self.field, &execution.root_type, &event))

@@ -7,9 +7,9 @@ use apollo_compiler::schema::ExtendedType;
 use compact_str::CompactString;
 use serde_json::Map;
 
-use crate::execute::{Object, Value};
 use crate::plan::selection::{Field, Selection, SelectionSet};
 use crate::plan::{FetchNode, PlanNode, QueryPlan};
+use crate::response::{Object, Value};
 use crate::supergraph::{SubgraphId, Supergraph};
 
 /// What runs for each event of a subscription.

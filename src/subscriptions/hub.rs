@@ -28,13 +28,14 @@ pub const CLIENT_QUEUE: usize = 256;
 /// What identifies a shareable subscription. Everything that can change a response is in it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ShareKey {
-    /// The schema generation (its state's address, unique while the subscription holds it).
-    pub generation: usize,
-    pub query: String,
-    pub operation_name: Option<String>,
-    pub labels: u64,
+    /// The planned operation's address, unique while the subscription holds it: it stands for
+    /// the document, the operation name, the override labels and the schema generation.
+    pub operation: usize,
     /// The coerced variables as JSON text (object keys sorted, so equal values give equal text).
     pub variables: String,
+    /// What the header rules forward for the client (see `Subgraphs::forwarded_fingerprint`):
+    /// clients the subgraphs would tell apart never share.
+    pub forwarded: u64,
     pub source: String,
 }
 

@@ -11,13 +11,6 @@ use futures::stream::BoxStream;
 /// (the source ended, or a fatal error was sent as the last item).
 pub type ResponseStream = BoxStream<'static, Bytes>;
 
-/// What a client protocol knows about the client beyond the operation.
-#[derive(Debug, Clone, Default)]
-pub struct SubscriptionContext {
-    /// The `connection_init` payload of a WebSocket client (for header propagation).
-    pub init_payload: Option<serde_json::Value>,
-}
-
 mod engine;
 mod event_value;
 pub mod events;
@@ -26,6 +19,6 @@ pub mod publish;
 mod subgraph;
 pub mod template;
 
-pub(crate) use engine::{start, Start};
+pub(crate) use engine::{start, Schema, Start};
 pub use events::{EventModel, EventModelError};
 pub use hub::Hub;

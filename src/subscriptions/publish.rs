@@ -78,7 +78,7 @@ impl Publisher {
         if definition.ty.inner_named_type() == "Boolean" {
             return Ok(Value::Bool(true));
         }
-        let event = crate::execute::json::parse(&payload).unwrap_or_default();
+        let event = crate::response::json::parse(&payload).unwrap_or_default();
         let projector = Projector {
             supergraph: &self.supergraph,
             variables,

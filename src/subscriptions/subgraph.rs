@@ -20,8 +20,10 @@ use super::event_value::split_plan;
 use super::upstream::UpstreamEvent;
 use super::ResponseStream;
 use crate::execute::shape::errors_body;
-use crate::execute::{Object, Value};
 use crate::response::GraphqlError;
+use crate::response::{Object, Value};
+use crate::supergraph::SubgraphId;
+use crate::traffic::Subgraphs;
 
 /// The code of the last response of a subscription whose subgraph connection failed, and of
 /// the request error when the subgraph cannot be subscribed to at all.
@@ -32,11 +34,11 @@ pub(super) async fn start(
     start: Start<'_>,
     root: RootField,
 ) -> Result<ResponseStream, Vec<GraphqlError>> {
-    let supergraph = &start.state.supergraph;
+    let supergraph = &start.schema.supergraph;
     let owners = supergraph.field_resolvers(&root.type_name, &root.name, start.labels);
     let Some(plan) = owners
         .iter()
-        .find_map(|&graph| split_plan(&start.prepared.plan, graph, &root.response_key))
+        .find_map(|&graph| split_plan(&start.operation.plan, graph, &root.response_key))
     else {
         return Err(vec![GraphqlError::new(
             format!(
@@ -46,7 +48,8 @@ pub(super) async fn start(
             "QUERY_PLANNING_FAILED",
         )]);
     };
-    let Some(endpoint) = start.state.endpoints.get(plan.fetch.subgraph.0 as usize) else {
+    let graph = plan.fetch.subgraph;
+    let Some(endpoint) = start.schema.subgraphs.endpoint(graph) else {
         return Err(vec![GraphqlError::new(
             format!(
                 "the subgraph of {}.{} is unknown",
@@ -80,23 +83,34 @@ pub(super) async fn start(
         })
         .collect();
 
+    let headers = start
+        .schema
+        .subgraphs
+        .forwarded_headers(graph, &start.context);
     let client = start.hub.join(share_key(&start, format!("subgraph:{url}")));
     let execution = Arc::new(EventExecution::new(&start, root.type_name, plan.rest));
     let upstreams = start.upstreams.clone();
+    let subgraphs = start.schema.subgraphs.clone();
     client
         .start(|feed| async move {
             let events = upstreams
-                .subscribe(&url, &operation, variables)
+                .subscribe(&url, headers, &operation, variables)
                 .await
                 .map_err(|e| {
+                    // The error names the URL and the socket's failure: for the log only.
+                    tracing::warn!(%subgraph, error = %e, "subscription to a subgraph failed");
                     GraphqlError::new(
-                        format!("cannot subscribe to subgraph `{subgraph}`: {e}"),
+                        format!("cannot subscribe to subgraph `{subgraph}`: {}", e.reason()),
                         UPSTREAM_FAILED,
                     )
                 })?;
-            let subgraph: Arc<str> = Arc::from(subgraph);
+            let source = Arc::new(Source {
+                name: Arc::from(subgraph),
+                id: graph,
+                subgraphs,
+            });
             let responses = events
-                .map(move |event| respond(execution.clone(), subgraph.clone(), event))
+                .map(move |event| respond(execution.clone(), source.clone(), event))
                 .buffered(EVENTS_IN_FLIGHT);
             tokio::spawn(feed.run(responses));
             Ok(())
@@ -106,12 +120,21 @@ pub(super) async fn start(
     Ok(client.into_stream())
 }
 
+/// The subgraph a subscription's events come from.
+struct Source {
+    name: Arc<str>,
+    id: SubgraphId,
+    /// For the subgraph's error policy.
+    subgraphs: Arc<Subgraphs>,
+}
+
 /// The client response for one thing the subgraph sent.
 async fn respond(
     execution: Arc<EventExecution>,
-    subgraph: Arc<str>,
+    source: Arc<Source>,
     event: UpstreamEvent,
 ) -> Bytes {
+    let subgraph = &*source.name;
     match event {
         UpstreamEvent::Data(data) => match Value::deserialize(&data) {
             Ok(tree @ Value::Object(_)) => execution.respond(tree, Vec::new()).await,
@@ -126,7 +149,11 @@ async fn respond(
         UpstreamEvent::Errors(errors) => {
             let errors: Vec<GraphqlError> = errors
                 .into_iter()
-                .map(|error| subgraph_error(&subgraph, error))
+                .map(|error| {
+                    source
+                        .subgraphs
+                        .client_error(source.id, subgraph_error(subgraph, error))
+                })
                 .collect();
             if errors.iter().any(|e| e.path.is_some()) {
                 // Field errors: the subgraph's paths use the client's response keys (the
@@ -138,10 +165,13 @@ async fn respond(
             }
         }
         // Always the stream's last item: this response ends the client's subscription.
-        UpstreamEvent::Failed(reason) => Bytes::from(errors_body(&[GraphqlError::new(
-            format!("the subscription to subgraph `{subgraph}` failed: {reason}"),
-            UPSTREAM_FAILED,
-        )])),
+        UpstreamEvent::Failed(reason) => {
+            tracing::warn!(%subgraph, %reason, "a subgraph subscription ended with a failure");
+            Bytes::from(errors_body(&[GraphqlError::new(
+                format!("the subscription to subgraph `{subgraph}` failed"),
+                UPSTREAM_FAILED,
+            )]))
+        }
     }
 }
 
@@ -154,7 +184,7 @@ fn empty_tree() -> Value {
 fn subgraph_error(subgraph: &str, error: Json) -> GraphqlError {
     GraphqlError::deserialize(&error).unwrap_or_else(|_| {
         GraphqlError::new(
-            format!("subgraph `{subgraph}` sent a malformed error: {error}"),
+            format!("subgraph `{subgraph}` sent a malformed error"),
             "SUBREQUEST_MALFORMED_RESPONSE",
         )
     })

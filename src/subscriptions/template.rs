@@ -10,7 +10,7 @@ use apollo_compiler::ast::{Argument, InputValueDefinition, Value as AstValue};
 use apollo_compiler::Node;
 use serde_json::{Map, Value as Json};
 
-use crate::execute::Value;
+use crate::response::Value;
 
 /// `reviews.{args.productUpc}`: literal text with argument placeholders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,7 +327,7 @@ mod tests {
     }
 
     fn event(value: Json) -> Value {
-        crate::execute::json::parse(value.to_string().as_bytes()).expect("event JSON")
+        crate::response::json::parse(value.to_string().as_bytes()).expect("event JSON")
     }
 
     #[test]

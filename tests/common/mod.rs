@@ -143,7 +143,7 @@ impl TestGateway {
         Self::compose(demo_routers()).await
     }
 
-    async fn serve(gateway: Arc<seam::gateway::Gateway>, subgraphs: Vec<TestSubgraph>) -> Self {
+    async fn serve(gateway: Arc<seam::Gateway>, subgraphs: Vec<TestSubgraph>) -> Self {
         let addr = spawn_router(seam::http::router(gateway)).await;
         TestGateway {
             url: format!("http://{addr}/graphql"),

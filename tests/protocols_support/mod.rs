@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use seam::gateway::{GatewayResponse, GraphqlRequest, Outcome};
-use seam::http::{graphql_router, ProtocolSettings, SubscriptionService};
-use seam::subscriptions::{ResponseStream, SubscriptionContext};
+use seam::http::{graphql_router, OperationService, ProtocolSettings};
+use seam::pipeline::{Answer, GatewayResponse, GraphqlRequest, Outcome};
+use seam::{RequestContext, Transport};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -26,7 +26,8 @@ pub const PATIENCE: Duration = Duration::from_secs(5);
 /// One live subscription the service handed out: the test pushes its events and sees it close.
 pub struct Feed {
     pub query: String,
-    pub init_payload: Option<Value>,
+    /// The context the operation ran with (its headers include the `connection_init` payload).
+    pub context: RequestContext,
     /// `None` once the test ended the stream.
     events: Mutex<Option<mpsc::Sender<Bytes>>>,
 }
@@ -50,44 +51,21 @@ fn refusal(outcome: Outcome, message: &str, code: &str) -> GatewayResponse {
     }
 }
 
-impl SubscriptionService for Scripted {
-    async fn execute(&self, request: GraphqlRequest, via_get: bool) -> GatewayResponse {
+impl OperationService for Scripted {
+    async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
         let query = request.query.unwrap_or_default();
-        if query.contains("mutation") && via_get {
-            return refusal(
-                Outcome::MethodNotAllowed,
-                "mutations must be sent with POST",
-                "METHOD_NOT_ALLOWED",
-            );
+        if !query.trim_start().starts_with("subscription") {
+            return Answer::Single(execute(&query, context.transport));
         }
-        if query.contains("hello") {
-            return GatewayResponse {
-                outcome: Outcome::Executed,
-                body: br#"{"data":{"hello":"world"}}"#.to_vec(),
-            };
+        if !context.transport.streams() {
+            return Answer::Single(refusal(
+                Outcome::RequestError,
+                "subscriptions need a streaming transport",
+                "SUBSCRIPTION_NOT_SUPPORTED",
+            ));
         }
-        refusal(
-            Outcome::RequestError,
-            "Cannot query field",
-            "GRAPHQL_VALIDATION_FAILED",
-        )
-    }
-
-    fn is_subscription(&self, request: &GraphqlRequest) -> bool {
-        request
-            .query
-            .as_deref()
-            .is_some_and(|q| q.trim_start().starts_with("subscription"))
-    }
-
-    async fn subscribe(
-        &self,
-        request: GraphqlRequest,
-        context: SubscriptionContext,
-    ) -> Result<ResponseStream, GatewayResponse> {
-        let query = request.query.unwrap_or_default();
         if query.contains("broken") {
-            return Err(refusal(
+            return Answer::Single(refusal(
                 Outcome::RequestError,
                 "Cannot query field \"broken\" on type \"Subscription\".",
                 "GRAPHQL_VALIDATION_FAILED",
@@ -95,16 +73,50 @@ impl SubscriptionService for Scripted {
         }
         if query.contains("count") {
             let responses = (1..=3).map(|n| Bytes::from(format!(r#"{{"data":{{"count":{n}}}}}"#)));
-            return Ok(futures::stream::iter(responses).boxed());
+            return Answer::Stream(futures::stream::iter(responses).boxed());
         }
         let (events, receiver) = mpsc::channel(8);
         let feed = Arc::new(Feed {
             query,
-            init_payload: context.init_payload,
+            context: (*context).clone(),
             events: Mutex::new(Some(events)),
         });
         self.feeds.lock().unwrap().push(feed);
-        Ok(tokio_stream::wrappers::ReceiverStream::new(receiver).boxed())
+        Answer::Stream(tokio_stream::wrappers::ReceiverStream::new(receiver).boxed())
+    }
+}
+
+/// Queries: `hello` ▶ `{"data":{"hello":"world"}}`; a `mutation` over GET ▶ 405; anything
+/// else ▶ a validation error.
+fn execute(query: &str, transport: Transport) -> GatewayResponse {
+    if query.contains("mutation") && !transport.allows_mutations() {
+        return refusal(
+            Outcome::MethodNotAllowed,
+            "mutations must be sent with POST",
+            "METHOD_NOT_ALLOWED",
+        );
+    }
+    if query.contains("hello") {
+        return GatewayResponse {
+            outcome: Outcome::Executed,
+            body: br#"{"data":{"hello":"world"}}"#.to_vec(),
+        };
+    }
+    refusal(
+        Outcome::RequestError,
+        "Cannot query field",
+        "GRAPHQL_VALIDATION_FAILED",
+    )
+}
+
+impl Feed {
+    /// A header of the operation's context.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.context
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 }
 

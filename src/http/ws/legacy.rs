@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
 use super::{admit, forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
-use crate::gateway::GraphqlRequest;
-use crate::http::service::{Endpoint, SubscriptionService};
-use crate::subscriptions::SubscriptionContext;
+use crate::context::RequestContext;
+use crate::http::service::{Endpoint, OperationService};
+use crate::pipeline::GraphqlRequest;
 
 /// Close codes, borrowed from graphql-transport-ws: the legacy protocol defines none, and these
 /// tell a client what went wrong better than a bare close.
@@ -44,11 +44,17 @@ struct Connection<S> {
     out: Outbox,
     operations: Operations,
     /// Set once acknowledged; operations may start only then.
-    context: Option<SubscriptionContext>,
+    context: Option<Arc<RequestContext>>,
+    /// What the upgrade request said; the `connection_init` payload is laid over it.
+    handshake: RequestContext,
     keep_alive: Interval,
 }
 
-pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: Arc<Endpoint<S>>) {
+pub(super) async fn serve<S: OperationService>(
+    socket: WebSocket,
+    endpoint: Arc<Endpoint<S>>,
+    handshake: RequestContext,
+) {
     let (sink, mut incoming) = socket.split();
     let init_timeout = tokio::time::sleep(endpoint.settings.connection_init_timeout);
     tokio::pin!(init_timeout);
@@ -60,6 +66,7 @@ pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: A
         endpoint,
         operations: Operations::default(),
         context: None,
+        handshake,
         keep_alive,
     };
     loop {
@@ -87,7 +94,7 @@ pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: A
     }
 }
 
-impl<S: SubscriptionService> Connection<S> {
+impl<S: OperationService> Connection<S> {
     async fn on_message(&mut self, message: Message) -> Result<(), Disconnected> {
         let text = match message {
             Message::Text(text) => text,
@@ -126,7 +133,11 @@ impl<S: SubscriptionService> Connection<S> {
                     Ok(payload) => payload,
                     Err(reason) => return self.connection_error(reason).await,
                 };
-                self.context = Some(SubscriptionContext { init_payload });
+                self.context = Some(Arc::new(
+                    self.handshake
+                        .clone()
+                        .with_init_payload(init_payload.as_ref()),
+                ));
                 self.out
                     .send(r#"{"type":"connection_ack"}"#.to_owned())
                     .await?;

@@ -21,9 +21,9 @@ use futures::SinkExt;
 use serde_json::value::RawValue;
 use tokio_stream::StreamMap;
 
-use super::service::{errors_array, open_stream, Endpoint, ProtocolSettings, SubscriptionService};
-use crate::gateway::GraphqlRequest;
-use crate::subscriptions::SubscriptionContext;
+use super::service::{errors_array, into_stream, Endpoint, OperationService, ProtocolSettings};
+use crate::context::RequestContext;
+use crate::pipeline::GraphqlRequest;
 
 const TRANSPORT_WS: &str = "graphql-transport-ws";
 const LEGACY_WS: &str = "graphql-ws";
@@ -34,9 +34,12 @@ const READ_BUFFER_BYTES: usize = 1024;
 /// Messages above this are refused by the socket itself (the same limit as a POST body).
 const MAX_MESSAGE_BYTES: usize = super::MAX_BODY_BYTES;
 
-pub(super) fn upgrade<S: SubscriptionService>(
+/// Upgrades the connection; `handshake` is the upgrade request's context, which every operation
+/// on the socket starts from.
+pub(super) fn upgrade<S: OperationService>(
     upgrade: WebSocketUpgrade,
     endpoint: Arc<Endpoint<S>>,
+    handshake: RequestContext,
 ) -> Response {
     // Small buffers: most sockets sit idle holding one subscription, and tungstenite's 128 KiB
     // defaults would make each cost that much. Larger messages still grow the read buffer.
@@ -51,8 +54,8 @@ pub(super) fn upgrade<S: SubscriptionService>(
         .map(str::to_owned);
     upgrade.on_upgrade(move |socket| async move {
         match protocol.as_deref() {
-            Some(TRANSPORT_WS) => transport::serve(socket, endpoint).await,
-            Some(LEGACY_WS) => legacy::serve(socket, endpoint).await,
+            Some(TRANSPORT_WS) => transport::serve(socket, endpoint, handshake).await,
+            Some(LEGACY_WS) => legacy::serve(socket, endpoint, handshake).await,
             // The handshake has no way to refuse a subprotocol, so the socket is closed at once.
             _ => {
                 let (sink, _) = socket.split();
@@ -90,18 +93,18 @@ impl Operations {
         self.running.len()
     }
 
-    fn start<S: SubscriptionService>(
+    fn start<S: OperationService>(
         &mut self,
         id: String,
         service: &Arc<S>,
         request: GraphqlRequest,
-        context: SubscriptionContext,
+        context: Arc<RequestContext>,
     ) {
         let service = service.clone();
         // The opening future is boxed on its own so its (large) state is freed once the
         // operation runs, instead of staying inline in the stream of every idle subscription.
         let events = stream::once(Box::pin(async move {
-            match open_stream(&*service, request, false, context).await {
+            match into_stream(service.run(context, request).await) {
                 Ok(responses) => responses
                     .map(OperationEvent::Next)
                     .chain(stream::once(async { OperationEvent::Complete }))

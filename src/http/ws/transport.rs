@@ -17,9 +17,9 @@ use serde_json::Value;
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
 use super::{admit, forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
-use crate::gateway::GraphqlRequest;
-use crate::http::service::{Endpoint, SubscriptionService};
-use crate::subscriptions::SubscriptionContext;
+use crate::context::RequestContext;
+use crate::http::service::{Endpoint, OperationService};
+use crate::pipeline::GraphqlRequest;
 
 /// The protocol's close codes.
 mod close {
@@ -54,14 +54,20 @@ struct Connection<S> {
     operations: Operations,
     init_received: bool,
     /// Set once acknowledged; operations may start only then.
-    context: Option<SubscriptionContext>,
+    context: Option<Arc<RequestContext>>,
+    /// What the upgrade request said; the `connection_init` payload is laid over it.
+    handshake: RequestContext,
     ping: Interval,
     /// Whether the client sent anything since the last `ping`; a live client at least answers
     /// it with a `pong`.
     heard_since_ping: bool,
 }
 
-pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: Arc<Endpoint<S>>) {
+pub(super) async fn serve<S: OperationService>(
+    socket: WebSocket,
+    endpoint: Arc<Endpoint<S>>,
+    handshake: RequestContext,
+) {
     let (sink, mut incoming) = socket.split();
     let init_timeout = tokio::time::sleep(endpoint.settings.connection_init_timeout);
     tokio::pin!(init_timeout);
@@ -74,6 +80,7 @@ pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: A
         operations: Operations::default(),
         init_received: false,
         context: None,
+        handshake,
         ping,
         heard_since_ping: true,
     };
@@ -103,7 +110,7 @@ pub(super) async fn serve<S: SubscriptionService>(socket: WebSocket, endpoint: A
     }
 }
 
-impl<S: SubscriptionService> Connection<S> {
+impl<S: OperationService> Connection<S> {
     async fn on_message(&mut self, message: Message) -> Result<(), Disconnected> {
         let text = match message {
             Message::Text(text) => text,
@@ -135,7 +142,11 @@ impl<S: SubscriptionService> Connection<S> {
                     Ok(payload) => payload,
                     Err(reason) => return self.refuse(close::BAD_REQUEST, reason).await,
                 };
-                self.context = Some(SubscriptionContext { init_payload });
+                self.context = Some(Arc::new(
+                    self.handshake
+                        .clone()
+                        .with_init_payload(init_payload.as_ref()),
+                ));
                 self.ping.reset();
                 self.out
                     .send(r#"{"type":"connection_ack"}"#.to_owned())

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
+use http::HeaderMap;
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -29,20 +30,27 @@ const WRITE_TIMEOUT_WITHOUT_KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// Starts the task for a new connection to `url` and returns its registry entry. The caller
 /// holds the state lock, so the task cannot touch the registry before the entry is in it.
-pub(super) fn spawn(shared: Arc<Shared>, url: Arc<str>) -> ConnectionEntry {
+pub(super) fn spawn(
+    shared: Arc<Shared>,
+    key: Arc<str>,
+    url: Arc<str>,
+    headers: HeaderMap,
+) -> ConnectionEntry {
     let serial = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
     let (commands, command_receiver) = mpsc::unbounded_channel();
     let (ready_sender, ready) = watch::channel(Readiness::Connecting);
     let task = Task {
         shared,
-        url: url.clone(),
+        key: key.clone(),
+        url,
+        headers,
         serial,
         commands: command_receiver,
         operations: HashMap::new(),
     };
     tokio::spawn(task.run(ready_sender));
     ConnectionEntry {
-        url,
+        url: key,
         serial,
         commands,
         ready,
@@ -52,7 +60,11 @@ pub(super) fn spawn(shared: Arc<Shared>, url: Arc<str>) -> ConnectionEntry {
 
 struct Task {
     shared: Arc<Shared>,
+    /// The connection's registry key: the URL and the headers it was opened with.
+    key: Arc<str>,
     url: Arc<str>,
+    /// Sent with the WebSocket handshake: what the header rules forward.
+    headers: HeaderMap,
     serial: u64,
     commands: mpsc::UnboundedReceiver<Command>,
     /// The rings of the subscriptions sent on this socket, by id.
@@ -68,7 +80,7 @@ impl Task {
             Ok(socket) => socket,
             Err(error) => {
                 tracing::warn!(url = %self.url, %error, "upstream subscription connection failed");
-                self.shared.forget_connection(&self.url, self.serial);
+                self.shared.forget_connection(&self.key, self.serial);
                 let _ = ready.send(Readiness::Failed(error.clone()));
                 self.fail_all(&format!("{error}"));
                 return;
@@ -83,7 +95,7 @@ impl Task {
             }
             Err(Failure(reason)) => {
                 tracing::warn!(url = %self.url, %reason, "upstream subscription connection lost");
-                self.shared.forget_connection(&self.url, self.serial);
+                self.shared.forget_connection(&self.key, self.serial);
                 // Consumers hear first: the goodbye may wait on a subgraph that stopped reading.
                 self.fail_all(&reason);
                 close(&mut socket, None, write_timeout).await;
@@ -113,6 +125,9 @@ impl Task {
             .as_ref()
             .into_client_request()
             .map_err(|error| connect_error(error.to_string()))?;
+        for (name, value) in &self.headers {
+            request.headers_mut().append(name.clone(), value.clone());
+        }
         request.headers_mut().insert(
             SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static(protocol::SUBPROTOCOL),
@@ -246,14 +261,14 @@ impl Task {
             }
             ServerMessage::Error { id, errors } => {
                 if let Some(events) = self.operations.remove(&id) {
-                    self.shared.forget_operation(&self.url, self.serial, id);
+                    self.shared.forget_operation(&self.key, self.serial, id);
                     let _ = events.send(Item::Event(Arc::new(UpstreamEvent::Errors(errors))));
                     let _ = events.send(Item::End);
                 }
             }
             ServerMessage::Complete { id } => {
                 if let Some(events) = self.operations.remove(&id) {
-                    self.shared.forget_operation(&self.url, self.serial, id);
+                    self.shared.forget_operation(&self.key, self.serial, id);
                     let _ = events.send(Item::End);
                 }
             }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use futures::stream::{self, BoxStream, StreamExt};
+use http::HeaderMap;
 use serde_json::{Map, Value};
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -35,6 +36,18 @@ pub enum UpstreamEvent {
     /// The socket or the protocol failed, or this consumer fell too far behind (`"lagged"`).
     /// Always the last item.
     Failed(String),
+}
+
+impl UpstreamError {
+    /// What went wrong without the URL or the socket's own words, which can describe the
+    /// private network: for clients, while the whole error goes to the log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            UpstreamError::InvalidUrl { .. } => "its subscription URL is not valid",
+            UpstreamError::Connect { .. } => "could not connect",
+            UpstreamError::Handshake { .. } => "it did not accept the subscription connection",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -178,23 +191,33 @@ impl Upstreams {
     /// subscription already running. Resolves once the connection is acknowledged, so a subgraph
     /// that is down is an `Err` here (within the connect and ack timeouts) rather than a stream
     /// that fails at once.
+    ///
+    /// `headers` go with the WebSocket handshake. Sockets are shared only between subscriptions
+    /// with the same headers, because a subgraph authorises a connection by what it carried.
     pub async fn subscribe(
         &self,
         url: &str,
+        headers: HeaderMap,
         query: &str,
         variables: Map<String, Value>,
     ) -> Result<UpstreamStream, UpstreamError> {
         check_url(url)?;
+        let connection_key = connection_key(url, &headers);
         let key = Arc::new(OperationKey {
             query: query.to_owned(),
             variables: canonical_json(&Value::Object(variables.clone())),
         });
         let (events, consumer, mut ready) = {
             let mut state = self.shared.lock();
-            let connection = match state.connections.get_mut(url) {
+            let connection = match state.connections.get_mut(&connection_key) {
                 Some(connection) => connection,
                 None => {
-                    let connection = connection::spawn(self.shared.clone(), Arc::from(url));
+                    let connection = connection::spawn(
+                        self.shared.clone(),
+                        connection_key.clone(),
+                        Arc::from(url),
+                        headers,
+                    );
                     state
                         .connections
                         .entry(connection.url.clone())
@@ -292,6 +315,26 @@ impl Shared {
             state.connections.remove(url);
         }
     }
+}
+
+/// The registry key of a socket: its URL, and the headers it opens with in a canonical order.
+fn connection_key(url: &str, headers: &HeaderMap) -> Arc<str> {
+    if headers.is_empty() {
+        return Arc::from(url);
+    }
+    let mut pairs: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect();
+    pairs.sort();
+    let mut key = url.to_owned();
+    for (name, value) in pairs {
+        key.push('\n');
+        key.push_str(name);
+        key.push(':');
+        key.push_str(&String::from_utf8_lossy(value));
+    }
+    Arc::from(key)
 }
 
 /// One local stream's share of an upstream subscription; dropping it gives the share back.

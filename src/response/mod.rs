@@ -1,4 +1,10 @@
-//! The GraphQL response pieces shared by execution and the HTTP edge.
+//! The GraphQL response pieces shared by execution, the subgraph client and the HTTP edge: the
+//! JSON value tree responses are parsed into and merged in, its parser, and GraphQL errors.
+
+pub mod json;
+pub mod value;
+
+pub use value::{Object, Value};
 
 use serde::{Deserialize, Serialize};
 

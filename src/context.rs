@@ -1,0 +1,167 @@
+//! The request context: what Seam knows about one client request beyond its operation.
+//!
+//! It is made once at the edge (an HTTP request, a WebSocket's `connection_init`), passed down by
+//! reference through every stage, and read by the layers that need it — the header rules of the
+//! subgraph client, deadlines, later the authenticated identity and the trace. It is data, not a
+//! global, and it sits below every module that reads it, so the request path points one way.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use tokio::time::Instant;
+
+/// How the operation arrived, which decides what it may do: a GET must not change state, and
+/// only a streaming transport can carry a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `GET /graphql?query=…`: queries only.
+    HttpGet,
+    /// `POST /graphql` answered with one response.
+    HttpPost,
+    /// An HTTP request the client asked to stream (SSE or multipart); `get` refuses mutations.
+    HttpStream { get: bool },
+    /// One operation on a WebSocket connection.
+    WebSocket,
+    /// A caller that asked for a subscription only ([`crate::Gateway::subscribe`]).
+    Subscription,
+}
+
+impl Transport {
+    /// Whether a mutation may run over it (GraphQL over HTTP: never over GET).
+    pub fn allows_mutations(self) -> bool {
+        !matches!(
+            self,
+            Transport::HttpGet | Transport::HttpStream { get: true }
+        )
+    }
+
+    /// Whether it can carry a stream of responses.
+    pub fn streams(self) -> bool {
+        matches!(
+            self,
+            Transport::HttpStream { .. } | Transport::WebSocket | Transport::Subscription
+        )
+    }
+}
+
+/// One client request, as the pipeline and the subgraph client see it.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The client's headers. Over WebSocket: the upgrade request's headers with the entries of
+    /// the `connection_init` payload laid over them (see [`RequestContext::with_init_payload`]).
+    pub headers: HeaderMap,
+    pub transport: Transport,
+    /// The client's address, when the server knows it.
+    pub client_address: Option<SocketAddr>,
+    /// When the request must be answered by; every subgraph call is capped by it. `None` for
+    /// streams, which live as long as the client wants.
+    pub deadline: Option<Instant>,
+}
+
+impl RequestContext {
+    pub fn new(transport: Transport, headers: HeaderMap) -> Self {
+        RequestContext {
+            headers,
+            transport,
+            client_address: None,
+            deadline: None,
+        }
+    }
+
+    /// A context with no client headers (embedding, tests).
+    pub fn empty(transport: Transport) -> Self {
+        Self::new(transport, HeaderMap::new())
+    }
+
+    pub fn with_client_address(mut self, address: Option<SocketAddr>) -> Self {
+        self.client_address = address;
+        self
+    }
+
+    /// Sets the deadline `timeout` from now; `None` leaves the request unbounded.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.deadline = timeout.map(|t| Instant::now() + t);
+        self
+    }
+
+    /// Lays the entries of a WebSocket `connection_init` payload over the headers, because
+    /// browsers cannot set headers on a WebSocket and clients put them in the payload instead
+    /// (`{"Authorization": "Bearer …"}`, or nested under `"headers"`). String values are taken
+    /// as they are, numbers and booleans as their JSON text; other values, and names or values
+    /// that cannot be HTTP headers, are skipped.
+    pub fn with_init_payload(mut self, payload: Option<&serde_json::Value>) -> Self {
+        let Some(serde_json::Value::Object(entries)) = payload else {
+            return self;
+        };
+        let nested = match entries.get("headers") {
+            Some(serde_json::Value::Object(headers)) => Some(headers),
+            _ => None,
+        };
+        // Nested `headers` entries win over top-level ones of the same name: they are the more
+        // explicit of the two conventions.
+        for (name, value) in entries.iter().chain(nested.into_iter().flatten()) {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&text),
+            ) else {
+                continue;
+            };
+            self.headers.insert(name, value);
+        }
+        self
+    }
+
+    /// Time left before the deadline; `None` when there is no deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn init_payload_entries_count_as_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("from-upgrade"));
+        headers.insert("x-kept", HeaderValue::from_static("kept"));
+        let payload = json!({
+            "Authorization": "Bearer top",
+            "x-number": 7,
+            "x-flag": true,
+            "x-object": { "a": 1 },
+            "bad name": "skipped",
+            "headers": { "authorization": "Bearer nested", "x-tenant": "acme" },
+        });
+        let ctx =
+            RequestContext::new(Transport::WebSocket, headers).with_init_payload(Some(&payload));
+        let get = |name: &str| ctx.headers.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(get("authorization"), Some("Bearer nested"));
+        assert_eq!(get("x-tenant"), Some("acme"));
+        assert_eq!(get("x-number"), Some("7"));
+        assert_eq!(get("x-flag"), Some("true"));
+        assert_eq!(get("x-kept"), Some("kept"));
+        assert_eq!(get("x-object"), None);
+        assert_eq!(ctx.headers.len(), 5);
+    }
+
+    #[test]
+    fn get_requests_cannot_mutate_and_only_streams_stream() {
+        assert!(!Transport::HttpGet.allows_mutations());
+        assert!(!Transport::HttpStream { get: true }.allows_mutations());
+        assert!(Transport::HttpPost.allows_mutations());
+        assert!(Transport::WebSocket.allows_mutations());
+        assert!(!Transport::HttpPost.streams());
+        assert!(Transport::WebSocket.streams());
+    }
+}

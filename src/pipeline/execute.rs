@@ -1,0 +1,109 @@
+//! Execute: a prepared query or mutation ▶ the merged response tree, then shaped into the
+//! client's response. Introspection is answered here from the API schema; everything else comes
+//! from the subgraphs through the plan.
+
+use std::sync::Arc;
+
+use apollo_compiler::response::JsonMap;
+use apollo_compiler::validation::Valid;
+use serde_json::{Map, Value as Json};
+
+use super::prepare::PreparedOperation;
+use super::respond::{GatewayResponse, Outcome};
+use super::SchemaState;
+use crate::bridge::SharedBridge;
+use crate::context::RequestContext;
+use crate::execute::shape::{shape_response, ShapeInput};
+use crate::execute::{execute, ExecutionContext, LocalSubgraphs};
+use crate::plan::OperationKind;
+use crate::response::{GraphqlError, Object, Value};
+use crate::subscriptions::publish::Publisher;
+use crate::supergraph::Supergraph;
+
+pub(super) async fn run(
+    state: &SchemaState,
+    bridge: &SharedBridge,
+    context: &Arc<RequestContext>,
+    prepared: &PreparedOperation,
+    variables: &Map<String, Json>,
+) -> GatewayResponse {
+    let supergraph = &state.supergraph;
+    let planned = &prepared.planned;
+    let mut initial = Value::Object(Object::default());
+    let mut introspection_errors = Vec::new();
+    if prepared.has_introspection {
+        match introspect(supergraph, prepared, variables) {
+            Ok((data, errors)) => {
+                initial = data;
+                introspection_errors = errors;
+            }
+            Err(errors) => return GatewayResponse::errors(Outcome::RequestError, &errors),
+        }
+    }
+    // `@publish` mutation fields of event subgraphs are answered by the gateway itself.
+    let publisher = match planned.kind() {
+        OperationKind::Mutation => Publisher::new(&state.supergraph, &state.events, bridge),
+        _ => None,
+    };
+    let ctx = ExecutionContext {
+        subgraphs: &state.subgraphs,
+        request: context,
+        variables,
+        local: publisher.as_ref().map(|p| p as &dyn LocalSubgraphs),
+    };
+    let mut output = execute(&ctx, &planned.plan, initial).await;
+    output.errors.splice(0..0, introspection_errors);
+    let input = ShapeInput {
+        schema: &supergraph.api_schema,
+        document: &planned.document,
+        selection_set: &planned.operation.selection_set,
+        root_type: planned.operation.object_type().as_str(),
+        variables,
+        failed_objects: &output.failed_objects,
+    };
+    GatewayResponse {
+        outcome: Outcome::Executed,
+        body: shape_response(&input, &output.data, output.errors),
+    }
+}
+
+/// Answers `__schema`/`__type` from the API schema; the rest of the tree is left to the plan.
+fn introspect(
+    supergraph: &Supergraph,
+    prepared: &PreparedOperation,
+    variables: &Map<String, Json>,
+) -> Result<(Value, Vec<GraphqlError>), Vec<GraphqlError>> {
+    let planned = &prepared.planned;
+    let request_error = |e: apollo_compiler::request::RequestError| {
+        vec![GraphqlError::new(
+            e.message().to_string(),
+            "INTROSPECTION_FAILED",
+        )]
+    };
+    apollo_compiler::introspection::check_max_depth(&planned.document, &planned.operation)
+        .map_err(request_error)?;
+    // The variables were coerced by our own stage; the introspection executor takes them in
+    // its own map type.
+    let coerced: JsonMap =
+        serde_json::from_value(Json::Object(variables.clone())).unwrap_or_default();
+    let response = apollo_compiler::introspection::partial_execute(
+        &supergraph.api_schema,
+        &supergraph.api_implementers,
+        &planned.document,
+        &planned.operation,
+        Valid::assume_valid_ref(&coerced),
+    )
+    .map_err(request_error)?;
+    let data = response
+        .data
+        // Through JSON text into the response tree's own type, which keeps the keys' order.
+        .and_then(|d| serde_json::to_vec(&d).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| Value::Object(Object::default()));
+    let errors = response
+        .errors
+        .into_iter()
+        .map(|e| GraphqlError::new(e.message, "INTROSPECTION_FAILED"))
+        .collect();
+    Ok((data, errors))
+}

@@ -1,0 +1,310 @@
+//! The request path, one stage per file, in the order a request meets them:
+//!
+//! 1. [`receive`] — an HTTP body or query string ▶ a GraphQL request (the edge calls it);
+//! 2. [`prepare`] — once per document, in a bounded pool and cached:
+//!    [`parse`] ▶ [`limits`] ▶ [`validate`] ▶ [`plan`];
+//! 3. [`admit`] — whether the operation may run over the transport it came on;
+//! 4. [`coerce`] — the variables ▶ the values the operation runs with;
+//! 5. [`execute`] (queries, mutations) or [`subscribe`] (subscriptions, to their event source);
+//! 6. [`respond`] — what goes back to the transport.
+//!
+//! Queries, mutations and subscriptions share every stage up to execution, whatever transport
+//! they came on. The [`RequestContext`] made at the edge is passed down to the subgraph client;
+//! cross-cutting rules are stages here (limits), layers at the HTTP edge (`crate::http`), or
+//! layers of the subgraph client (`crate::traffic`).
+
+mod admit;
+mod coerce;
+mod execute;
+mod limits;
+pub mod parse;
+mod plan;
+pub mod prepare;
+pub mod receive;
+pub mod respond;
+mod subscribe;
+mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+
+use crate::bridge::SharedBridge;
+use crate::config::Config;
+use crate::context::RequestContext;
+use crate::plan::OperationKind;
+use crate::response::{GraphqlError, Location};
+use crate::subscriptions::upstream::Upstreams;
+use crate::subscriptions::{EventModel, Hub};
+use crate::supergraph::Supergraph;
+use crate::traffic::{Subgraphs, TrafficSettings};
+use parse::ParseLimits;
+use prepare::{OperationCache, PrepareSettings, Preparer};
+
+pub use receive::GraphqlRequest;
+pub use respond::{Answer, GatewayResponse, Outcome};
+
+/// What the pipeline runs with, from the config (or the defaults when there is none).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub traffic: TrafficSettings,
+    /// Custom progressive-override labels switched on for every request (`override_labels`).
+    pub override_labels: Vec<String>,
+    /// `bridge.publish_token`: switches on `POST /bridge/publish`.
+    pub publish_token: Option<String>,
+    pub prepare: PrepareSettings,
+    /// Threads that parse, validate and plan new documents at once.
+    pub planning_threads: usize,
+    /// How long preparing a new document may take, waiting for a thread included.
+    pub planning_timeout: Duration,
+    /// What the operation cache of a schema generation may hold.
+    pub operation_cache_bytes: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::from_config(None)
+    }
+}
+
+impl Settings {
+    pub fn from_config(config: Option<&Config>) -> Self {
+        Settings {
+            traffic: TrafficSettings::from_config(config),
+            override_labels: config
+                .map(|c| c.override_labels.clone())
+                .unwrap_or_default(),
+            publish_token: config.and_then(|c| c.bridge.publish_token.clone()),
+            prepare: PrepareSettings {
+                parse: ParseLimits {
+                    max_tokens: 15_000,
+                    max_recursion: 500,
+                },
+                max_depth: 64,
+                introspection: config.is_none_or(Config::introspection_enabled),
+            },
+            planning_threads: std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+            planning_timeout: Duration::from_secs(10),
+            operation_cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Everything one schema generation serves with. Requests hold an `Arc` to the generation they
+/// started with, so a reload never changes the schema under a running request.
+pub struct SchemaState {
+    pub supergraph: Arc<Supergraph>,
+    pub subgraphs: Arc<Subgraphs>,
+    /// What the event subgraphs' `@subscribe`/`@publish` directives say (not in the supergraph).
+    pub events: Arc<EventModel>,
+    operations: OperationCache,
+}
+
+impl SchemaState {
+    /// Prepared documents held in the operation cache (for tests and metrics).
+    pub fn cached_operations(&self) -> u64 {
+        self.operations.entry_count()
+    }
+}
+
+/// The gateway: the schema it serves (swapped whole on reload) and the long-lived parts every
+/// request uses — the subgraph HTTP client, the bridge, the shared subscriptions and the pool
+/// new documents are prepared in.
+pub struct Gateway {
+    state: ArcSwapOption<SchemaState>,
+    client: reqwest::Client,
+    settings: Settings,
+    bridge: SharedBridge,
+    /// Open subscriptions, shared by identical operations.
+    subscriptions: Hub,
+    /// Subscriptions to subgraphs that resolve subscription fields themselves.
+    upstreams: Upstreams,
+    preparer: Preparer,
+}
+
+impl Gateway {
+    pub fn new(settings: Settings, bridge: SharedBridge) -> Self {
+        let preparer = Preparer::new(settings.planning_threads, settings.planning_timeout);
+        Gateway {
+            state: ArcSwapOption::empty(),
+            client: subgraph_client(),
+            settings,
+            bridge,
+            subscriptions: Hub::default(),
+            upstreams: Upstreams::new(),
+            preparer,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn bridge(&self) -> &SharedBridge {
+        &self.bridge
+    }
+
+    pub fn publish_token(&self) -> Option<&str> {
+        self.settings.publish_token.as_deref()
+    }
+
+    /// Starts serving `supergraph`; requests already running finish on the previous one.
+    pub fn swap_supergraph(&self, supergraph: Supergraph) {
+        self.swap_schema(supergraph, EventModel::default());
+    }
+
+    /// Starts serving `supergraph` with its event subgraphs' directives. Open subscriptions keep
+    /// the generation they started with.
+    pub fn swap_schema(&self, supergraph: Supergraph, events: EventModel) {
+        let subgraphs = Subgraphs::new(&supergraph, &self.settings.traffic, &self.client);
+        self.state.store(Some(Arc::new(SchemaState {
+            supergraph: Arc::new(supergraph),
+            subgraphs: Arc::new(subgraphs),
+            events: Arc::new(events),
+            operations: OperationCache::new(self.settings.operation_cache_bytes),
+        })));
+    }
+
+    /// How many shared subscriptions are running (identical ones count once).
+    pub fn active_subscriptions(&self) -> usize {
+        self.subscriptions.active()
+    }
+
+    pub fn schema_state(&self) -> Option<Arc<SchemaState>> {
+        self.state.load_full()
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.state.load().is_some()
+    }
+
+    /// Runs one operation through every stage.
+    pub async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
+        let Some(state) = self.state.load_full() else {
+            return Answer::refuse(
+                Outcome::NotReady,
+                &[GraphqlError::new(
+                    "the gateway has no schema loaded yet",
+                    "NOT_READY",
+                )],
+            );
+        };
+        let query = match request.query_text() {
+            Ok(query) => query,
+            Err(error) => return Answer::refuse(Outcome::BadRequest, &[error]),
+        };
+        let labels = state.supergraph.draw_labels(&self.settings.override_labels);
+        let prepared = match self
+            .preparer
+            .get_or_prepare(
+                &state.operations,
+                &state.supergraph,
+                self.settings.prepare,
+                query,
+                request.operation_name.as_deref(),
+                labels,
+            )
+            .await
+        {
+            Ok(prepared) => prepared,
+            Err(errors) => return Answer::refuse(Outcome::RequestError, &errors),
+        };
+        let kind = prepared.planned.kind();
+        if let Err(refused) = admit::admit(kind, context.transport) {
+            return refused;
+        }
+        let variables = match coerce::coerce_variables(
+            &state.supergraph.api_schema,
+            &prepared.planned.operation,
+            request.variables,
+        ) {
+            Ok(variables) => variables,
+            Err(errors) => return Answer::refuse(Outcome::RequestError, &errors),
+        };
+        match kind {
+            OperationKind::Subscription => {
+                subscribe::start(self, &state, context, &prepared, variables).await
+            }
+            OperationKind::Query | OperationKind::Mutation => Answer::Single(
+                execute::run(&state, &self.bridge, &context, &prepared, &variables).await,
+            ),
+        }
+    }
+
+    /// Runs a query or mutation as a POST with no client headers would (embedding, tests).
+    pub async fn execute(&self, request: GraphqlRequest) -> GatewayResponse {
+        let context = Arc::new(RequestContext::empty(crate::context::Transport::HttpPost));
+        match self.run(context, request).await {
+            Answer::Single(response) => response,
+            Answer::Stream(_) => unreachable_stream(),
+        }
+    }
+}
+
+impl Gateway {
+    /// Starts a subscription with no client headers (embedding, tests): its responses, or the
+    /// response that refused it — anything but a subscription is refused.
+    pub async fn subscribe(
+        &self,
+        request: GraphqlRequest,
+    ) -> Result<crate::subscriptions::ResponseStream, GatewayResponse> {
+        let context = Arc::new(RequestContext::empty(
+            crate::context::Transport::Subscription,
+        ));
+        match self.run(context, request).await {
+            Answer::Stream(stream) => Ok(stream),
+            Answer::Single(response) => Err(response),
+        }
+    }
+}
+
+/// A POST context cannot stream, so `admit` refuses subscriptions before they start; this keeps
+/// the type honest without a panic path.
+fn unreachable_stream() -> GatewayResponse {
+    GatewayResponse::errors(
+        Outcome::RequestError,
+        &[GraphqlError::new(
+            "subscriptions need a streaming transport",
+            "SUBSCRIPTION_NOT_SUPPORTED",
+        )],
+    )
+}
+
+/// One pooled client for every subgraph: keep-alive connections are reused across requests.
+fn subgraph_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap_or_default()
+}
+
+/// apollo-compiler's diagnostics as GraphQL errors with `code` and locations.
+fn diagnostics(
+    list: &apollo_compiler::validation::DiagnosticList,
+    code: &str,
+) -> Vec<GraphqlError> {
+    list.iter()
+        .map(|d| {
+            let json = d.to_json();
+            let mut error = GraphqlError::new(json.message, code);
+            if !json.locations.is_empty() {
+                error.locations = Some(
+                    json.locations
+                        .iter()
+                        .map(|l| Location {
+                            line: l.line,
+                            column: l.column,
+                        })
+                        .collect(),
+                );
+            }
+            error
+        })
+        .collect()
+}

@@ -1,0 +1,54 @@
+//! Parse: operation text ▶ syntax tree, within a token count and a nesting depth, so that a
+//! huge or deeply nested document is refused while it is read instead of after.
+
+use apollo_compiler::ast;
+use apollo_compiler::parser::Parser;
+
+use super::diagnostics;
+use crate::response::GraphqlError;
+
+/// The parser's bounds (`limits.max_tokens`, `limits.max_parser_recursion`).
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    pub max_tokens: usize,
+    pub max_recursion: usize,
+}
+
+pub(super) fn parse(query: &str, limits: ParseLimits) -> Result<ast::Document, Vec<GraphqlError>> {
+    Parser::new()
+        .token_limit(limits.max_tokens)
+        .recursion_limit(limits.max_recursion)
+        .parse_ast(query, "query.graphql")
+        .map_err(|e| {
+            let mut errors = diagnostics(&e.errors, "GRAPHQL_PARSE_FAILED");
+            // The parser reports its limits as diagnostics; they get codes of their own so a
+            // client can tell "too big" from "malformed".
+            for error in &mut errors {
+                let code = if error.message.contains("token limit") {
+                    Some(("MAX_TOKENS_LIMIT", limits.max_tokens, "tokens"))
+                } else if error.message.contains("recursion limit") {
+                    Some((
+                        "MAX_PARSER_RECURSION_LIMIT",
+                        limits.max_recursion,
+                        "levels of nesting",
+                    ))
+                } else {
+                    None
+                };
+                if let Some((code, limit, what)) = code {
+                    *error = GraphqlError::new(
+                        format!("the document has more than {limit} {what}, the limit"),
+                        code,
+                    );
+                }
+            }
+            // One limit error says it all; the syntax errors after the cut-off are noise.
+            if let Some(limit) = errors
+                .iter()
+                .find(|e| e.code().is_some_and(|c| c.starts_with("MAX_")))
+            {
+                return vec![limit.clone()];
+            }
+            errors
+        })
+}

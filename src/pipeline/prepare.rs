@@ -1,0 +1,230 @@
+//! Prepare: parse ▶ limits ▶ validate ▶ plan, done once per document and schema generation.
+//!
+//! Preparing a new document is the most expensive thing a request can ask for, and its cost is in
+//! the client's hands. So it never runs on the async workers: a bounded pool of blocking threads
+//! does it, within a time limit, while `/health`, cached operations and subscriptions keep being
+//! served. Identical documents arriving together are prepared once (the cache's single flight).
+//! The cache is bounded by an estimate of the bytes its entries hold and evicts the least useful
+//! ones, so a flood of distinct documents cannot grow it or flush it whole.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::parse::{parse, ParseLimits};
+use super::{plan, validate};
+use crate::plan::PlannedOperation;
+use crate::response::GraphqlError;
+use crate::supergraph::{ActiveLabels, Supergraph};
+
+/// A document ready to run, as the operation cache keeps it.
+pub struct PreparedOperation {
+    pub query: Box<str>,
+    pub operation_name: Option<Box<str>>,
+    pub labels: ActiveLabels,
+    /// Whether `__schema`/`__type` appear, so the introspection executor must run.
+    pub has_introspection: bool,
+    pub planned: Arc<PlannedOperation>,
+}
+
+/// How a new document is prepared (from the config's `limits`).
+#[derive(Debug, Clone, Copy)]
+pub struct PrepareSettings {
+    pub parse: ParseLimits,
+    /// Deeper selections than this are refused before validation and planning.
+    pub max_depth: usize,
+    pub introspection: bool,
+}
+
+/// The outcome of preparing one document: request errors are cached too, so a client repeating
+/// a broken or refused document costs a lookup, not another parse.
+type Outcome = Result<Arc<PreparedOperation>, Arc<[GraphqlError]>>;
+
+struct Entry {
+    query: Box<str>,
+    operation_name: Option<Box<str>>,
+    labels: ActiveLabels,
+    outcome: Outcome,
+}
+
+impl Entry {
+    fn is_for(&self, query: &str, operation_name: Option<&str>, labels: ActiveLabels) -> bool {
+        &*self.query == query
+            && self.operation_name.as_deref() == operation_name
+            && self.labels == labels
+    }
+
+    /// An estimate of the memory the entry holds: the syntax trees and the plan grow with the
+    /// document's text, about twenty bytes per byte of it in practice.
+    fn weight(&self) -> u32 {
+        let text = self.query.len();
+        let plan = match &self.outcome {
+            Ok(prepared) => prepared.planned.plan.text_size(),
+            Err(errors) => errors.iter().map(|e| e.message.len()).sum(),
+        };
+        u32::try_from(text * 20 + plan + 1024).unwrap_or(u32::MAX)
+    }
+}
+
+/// The prepared documents of one schema generation.
+pub struct OperationCache {
+    entries: moka::future::Cache<u64, Arc<Entry>>,
+    hasher: ahash::RandomState,
+}
+
+impl OperationCache {
+    pub fn new(max_bytes: u64) -> Self {
+        OperationCache {
+            entries: moka::future::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_, entry: &Arc<Entry>| entry.weight())
+                .build(),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+
+    /// Entries held now (for tests and metrics).
+    pub fn entry_count(&self) -> u64 {
+        self.entries.entry_count()
+    }
+}
+
+/// The bounded pool new documents are prepared in.
+pub struct Preparer {
+    permits: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+impl Preparer {
+    pub fn new(threads: usize, timeout: Duration) -> Self {
+        Preparer {
+            permits: Arc::new(Semaphore::new(threads.max(1))),
+            timeout,
+        }
+    }
+
+    /// The prepared operation for `query`, from the cache or prepared now.
+    pub(super) async fn get_or_prepare(
+        &self,
+        cache: &OperationCache,
+        supergraph: &Arc<Supergraph>,
+        settings: PrepareSettings,
+        query: &str,
+        operation_name: Option<&str>,
+        labels: ActiveLabels,
+    ) -> Result<Arc<PreparedOperation>, Vec<GraphqlError>> {
+        let mut hasher = cache.hasher.build_hasher();
+        query.hash(&mut hasher);
+        operation_name.hash(&mut hasher);
+        labels.hash(&mut hasher);
+        let key = hasher.finish();
+        let entry = match cache.entries.get(&key).await {
+            Some(hit) => hit,
+            None => cache
+                .entries
+                .try_get_with(key, async {
+                    let outcome = self
+                        .prepare(supergraph, settings, query, operation_name, labels)
+                        .await?;
+                    Ok::<_, GraphqlError>(Arc::new(Entry {
+                        query: query.into(),
+                        operation_name: operation_name.map(Into::into),
+                        labels,
+                        outcome,
+                    }))
+                })
+                .await
+                .map_err(|error| vec![(*error).clone()])?,
+        };
+        // The hash picks the entry; the texts confirm it is this document. Two documents with
+        // one hash (never seen in practice) are prepared each time rather than mixed up.
+        let outcome = if entry.is_for(query, operation_name, labels) {
+            entry.outcome.clone()
+        } else {
+            self.prepare(supergraph, settings, query, operation_name, labels)
+                .await
+                .map_err(|e| vec![e])?
+        };
+        outcome.map_err(|errors| errors.to_vec())
+    }
+
+    /// Runs the stages on a pool thread. `Err` is for a document that could not be prepared in
+    /// time, which is not cached: under less load it may well succeed.
+    async fn prepare(
+        &self,
+        supergraph: &Arc<Supergraph>,
+        settings: PrepareSettings,
+        query: &str,
+        operation_name: Option<&str>,
+        labels: ActiveLabels,
+    ) -> Result<Outcome, GraphqlError> {
+        let timed_out = || {
+            GraphqlError::new(
+                format!(
+                    "the operation could not be prepared within {:?}; the gateway is busy or \
+                     the document is too complex",
+                    self.timeout
+                ),
+                "PLANNING_TIMEOUT",
+            )
+        };
+        let work = async {
+            let permit = self
+                .permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| timed_out())?;
+            let supergraph = supergraph.clone();
+            let query: Box<str> = query.into();
+            let operation_name: Option<Box<str>> = operation_name.map(Into::into);
+            // The permit goes with the thread: a timed-out preparation still holds its place in
+            // the pool until it finishes, so abandoned work cannot pile up beyond the pool.
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                prepare_now(&supergraph, settings, query, operation_name, labels)
+            })
+            .await
+            .map_err(|_| {
+                GraphqlError::new(
+                    "the operation could not be planned",
+                    "QUERY_PLANNING_FAILED",
+                )
+            })
+        };
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .map_err(|_| timed_out())?
+    }
+}
+
+fn prepare_now(
+    supergraph: &Supergraph,
+    settings: PrepareSettings,
+    query: Box<str>,
+    operation_name: Option<Box<str>>,
+    labels: ActiveLabels,
+) -> Outcome {
+    let stages = || -> Result<PreparedOperation, Vec<GraphqlError>> {
+        let ast = parse(&query, settings.parse)?;
+        super::limits::check_depth(&ast, operation_name.as_deref(), settings.max_depth)?;
+        let validated = validate::validate(
+            ast,
+            &supergraph.api_schema,
+            operation_name.as_deref(),
+            settings.introspection,
+        )?;
+        let has_introspection = validated.has_introspection;
+        let planned = plan::plan(supergraph, validated, labels)?;
+        Ok(PreparedOperation {
+            query: query.clone(),
+            operation_name: operation_name.clone(),
+            labels,
+            has_introspection,
+            planned: Arc::new(planned),
+        })
+    };
+    stages().map(Arc::new).map_err(Arc::from)
+}

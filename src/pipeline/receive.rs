@@ -1,0 +1,107 @@
+//! Receive: an HTTP body or query string ▶ a GraphQL request.
+//!
+//! Only decoding happens here. What the HTTP edge refuses before a body is read — methods, content
+//! types, CSRF, sizes — is refused by the edge's layers, so a request that reaches this stage
+//! is one Seam is willing to read.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::response::GraphqlError;
+
+/// A GraphQL-over-HTTP request; `null` is accepted for every member.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphqlRequest {
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+    #[serde(default)]
+    pub variables: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub extensions: Option<Value>,
+}
+
+impl GraphqlRequest {
+    /// A request for `query` with nothing else (embedding, tests).
+    pub fn new(query: impl Into<String>) -> Self {
+        GraphqlRequest {
+            query: Some(query.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The operation text, when the request has a non-blank one.
+    pub fn query_text(&self) -> Result<&str, GraphqlError> {
+        match self.query.as_deref() {
+            Some(q) if !q.trim().is_empty() => Ok(q),
+            _ => Err(GraphqlError::new(
+                "the request has no `query`: send {\"query\": \"...\"}",
+                "MISSING_QUERY",
+            )),
+        }
+    }
+}
+
+/// The members of a `GET /graphql?…` query string, each JSON-encoded where the spec says so.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryParams {
+    pub query: Option<String>,
+    pub operation_name: Option<String>,
+    pub variables: Option<String>,
+    pub extensions: Option<String>,
+}
+
+/// Decodes a POST body. serde would read a struct from a JSON array too, but a GraphQL request
+/// is an object (Seam does not batch), so anything else is refused first.
+pub fn from_json_body(body: &[u8]) -> Result<GraphqlRequest, GraphqlError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(bad_request(
+            "the request body must be a JSON object: {\"query\": \"...\"}".into(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        bad_request(format!(
+            "the request body is not a valid GraphQL request: {}",
+            brief(&e)
+        ))
+    })
+}
+
+/// Decodes the query string of a GET request.
+pub fn from_query_params(params: QueryParams) -> Result<GraphqlRequest, GraphqlError> {
+    let variables = match params.variables.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(text) => serde_json::from_str::<Option<Map<String, Value>>>(text)
+            .map_err(|e| bad_request(format!("`variables` is not a JSON object: {}", brief(&e))))?,
+    };
+    let extensions = match params.extensions.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| bad_request(format!("`extensions` is not JSON: {}", brief(&e))))?,
+    };
+    Ok(GraphqlRequest {
+        query: params.query,
+        operation_name: params.operation_name,
+        variables,
+        extensions,
+    })
+}
+
+fn bad_request(message: String) -> GraphqlError {
+    GraphqlError::new(message, "BAD_REQUEST")
+}
+
+/// serde's message with its position, without the offending input (which it sometimes quotes).
+fn brief(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Syntax => "malformed JSON",
+        Category::Eof => "the JSON ends too early",
+        Category::Data => "a member has the wrong type",
+        Category::Io => "it could not be read",
+    };
+    format!("{what} at line {} column {}", error.line(), error.column())
+}

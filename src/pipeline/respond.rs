@@ -1,0 +1,48 @@
+//! Respond: what the pipeline hands back to a transport — one response body with an outcome the
+//! HTTP edge turns into a status, or a stream of response bodies.
+
+use crate::execute::shape::errors_body;
+use crate::response::GraphqlError;
+use crate::subscriptions::ResponseStream;
+
+/// How the HTTP edge should answer, beside the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Execution ran; the body has `data` (possibly with field errors).
+    Executed,
+    /// A request error: nothing ran, the body has only `errors`.
+    RequestError,
+    /// The request itself is unusable (no query, undecodable).
+    BadRequest,
+    /// A mutation over GET.
+    MethodNotAllowed,
+    NotReady,
+}
+
+pub struct GatewayResponse {
+    pub outcome: Outcome,
+    pub body: Vec<u8>,
+}
+
+impl GatewayResponse {
+    pub fn errors(outcome: Outcome, errors: &[GraphqlError]) -> Self {
+        Self {
+            outcome,
+            body: errors_body(errors),
+        }
+    }
+}
+
+/// What running an operation gives a transport.
+pub enum Answer {
+    /// A query's or mutation's response, or a request error.
+    Single(GatewayResponse),
+    /// A subscription's responses, each a complete GraphQL response body.
+    Stream(ResponseStream),
+}
+
+impl Answer {
+    pub(super) fn refuse(outcome: Outcome, errors: &[GraphqlError]) -> Self {
+        Answer::Single(GatewayResponse::errors(outcome, errors))
+    }
+}

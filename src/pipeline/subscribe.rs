@@ -1,0 +1,39 @@
+//! Subscribe: a prepared subscription ▶ its event source (a bridge topic, or the subgraph that
+//! resolves the field), each event completed through the rest of the plan.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::prepare::PreparedOperation;
+use super::respond::{Answer, Outcome};
+use super::{Gateway, SchemaState};
+use crate::context::RequestContext;
+use crate::subscriptions::{self, Schema, Start};
+
+pub(super) async fn start(
+    gateway: &Gateway,
+    state: &SchemaState,
+    context: Arc<RequestContext>,
+    prepared: &PreparedOperation,
+    variables: Map<String, Value>,
+) -> Answer {
+    let start = Start {
+        hub: &gateway.subscriptions,
+        bridge: &gateway.bridge,
+        upstreams: &gateway.upstreams,
+        schema: Schema {
+            supergraph: state.supergraph.clone(),
+            subgraphs: state.subgraphs.clone(),
+            events: state.events.clone(),
+        },
+        operation: prepared.planned.clone(),
+        variables,
+        labels: prepared.labels,
+        context,
+    };
+    match subscriptions::start(start).await {
+        Ok(stream) => Answer::Stream(stream),
+        Err(errors) => Answer::refuse(Outcome::RequestError, &errors),
+    }
+}

@@ -1,0 +1,166 @@
+//! Why a subgraph call failed, and what of it the client may see.
+//!
+//! Clients learn which subgraph failed and how (unreachable, timed out, an HTTP status, a broken
+//! answer) — never the subgraph's URL, its error body or the HTTP library's internals, which
+//! can describe the private network. Those go to the log where the failure is noticed.
+
+use std::time::Duration;
+
+use crate::config::ResolvedErrorPolicy;
+use crate::response::GraphqlError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    /// No HTTP answer came: the connection was refused, reset or never set up.
+    #[error("HTTP fetch failed from '{subgraph}': {reason}")]
+    Transport {
+        subgraph: String,
+        reason: &'static str,
+    },
+    #[error("HTTP fetch failed from '{subgraph}': the request timed out after {timeout:?}")]
+    Timeout { subgraph: String, timeout: Duration },
+    /// An HTTP error status without a GraphQL answer in the body.
+    #[error("HTTP fetch failed from '{subgraph}': {status}")]
+    Status {
+        subgraph: String,
+        status: http::StatusCode,
+    },
+    /// An answer that is not a GraphQL response (not JSON, too large, the wrong shape).
+    #[error("subgraph '{subgraph}' returned an invalid response: {message}")]
+    Malformed { subgraph: String, message: String },
+}
+
+impl FetchError {
+    pub fn into_graphql(self) -> GraphqlError {
+        let code = match &self {
+            FetchError::Malformed { .. } => "SUBREQUEST_MALFORMED_RESPONSE",
+            _ => "SUBREQUEST_HTTP_ERROR",
+        };
+        let service = match &self {
+            FetchError::Transport { subgraph, .. }
+            | FetchError::Timeout { subgraph, .. }
+            | FetchError::Status { subgraph, .. }
+            | FetchError::Malformed { subgraph, .. } => subgraph.clone(),
+        };
+        let status = match &self {
+            FetchError::Status { status, .. } => Some(status.as_u16()),
+            _ => None,
+        };
+        let mut error =
+            GraphqlError::new(self.to_string(), code).with_extension("service", service);
+        if let Some(status) = status {
+            error = error.with_extension("http", serde_json::json!({ "status": status }));
+        }
+        error
+    }
+}
+
+/// Sorts a reqwest failure into a reason safe to show: reqwest's own message names the URL and
+/// the socket error, so it is logged rather than passed on.
+pub(super) fn transport_error(
+    subgraph: &str,
+    url: &str,
+    timeout: Duration,
+    error: reqwest::Error,
+) -> FetchError {
+    tracing::warn!(subgraph, url, error = %error_chain(&error), "subgraph request failed");
+    if error.is_timeout() {
+        return FetchError::Timeout {
+            subgraph: subgraph.to_owned(),
+            timeout,
+        };
+    }
+    let reason = if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the connection failed while the answer was read"
+    } else if error.is_request() {
+        "the request could not be sent"
+    } else {
+        "the request failed"
+    };
+    FetchError::Transport {
+        subgraph: subgraph.to_owned(),
+        reason,
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+/// What a client sees of a GraphQL error a subgraph sent: its message (or a generic one when
+/// the policy redacts), its path (rewritten to the client's later) and `extensions.code` — or
+/// every extension when the policy keeps them. `locations` point into the subgraph's query, not
+/// the client's, so they are always dropped.
+pub(crate) fn apply_policy(mut error: GraphqlError, policy: ResolvedErrorPolicy) -> GraphqlError {
+    error.locations = None;
+    if policy.redact_message {
+        error.message = "subgraph error (message redacted)".to_owned();
+    }
+    if !policy.keep_extensions {
+        error.extensions = error.extensions.and_then(|mut extensions| {
+            let code = extensions.remove("code")?;
+            let mut kept = serde_json::Map::new();
+            kept.insert("code".to_owned(), code);
+            Some(kept)
+        });
+    }
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn error() -> GraphqlError {
+        serde_json::from_value(json!({
+            "message": "db at 10.0.0.5 refused",
+            "locations": [{ "line": 1, "column": 2 }],
+            "path": ["me", "name"],
+            "extensions": { "code": "DB_DOWN", "stacktrace": ["at x"], "host": "10.0.0.5" },
+        }))
+        .expect("error")
+    }
+
+    #[test]
+    fn by_default_message_path_and_code_pass() {
+        let out = apply_policy(error(), ResolvedErrorPolicy::default());
+        assert_eq!(
+            serde_json::to_value(out).expect("json"),
+            json!({
+                "message": "db at 10.0.0.5 refused",
+                "path": ["me", "name"],
+                "extensions": { "code": "DB_DOWN" },
+            })
+        );
+    }
+
+    #[test]
+    fn redaction_and_kept_extensions_follow_the_policy() {
+        let policy = ResolvedErrorPolicy {
+            redact_message: true,
+            keep_extensions: true,
+        };
+        let out = serde_json::to_value(apply_policy(error(), policy)).expect("json");
+        assert_eq!(out["message"], "subgraph error (message redacted)");
+        assert_eq!(out["extensions"]["stacktrace"], json!(["at x"]));
+        assert!(out.get("locations").is_none());
+    }
+
+    #[test]
+    fn an_error_without_code_keeps_no_extensions() {
+        let mut e = error();
+        e.extensions = Some(serde_json::Map::from_iter([("x".to_owned(), json!(1))]));
+        let out = apply_policy(e, ResolvedErrorPolicy::default());
+        assert_eq!(out.extensions, None);
+    }
+}

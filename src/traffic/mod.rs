@@ -1,0 +1,250 @@
+//! The subgraph client: the one place a request leaves Seam for a subgraph.
+//!
+//! The executor calls [`Subgraphs::call`] with the request context and a body; it does not know
+//! which layers exist. Each subgraph has its own stack of tower layers around the HTTP call —
+//! today the error policy and the header rules; deduplication, retries and the circuit breaker
+//! go in the same place — so the next rule is one new layer file, not an `if` in the executor.
+//! Subscription sockets to subgraphs get the same headers through
+//! [`Subgraphs::forwarded_headers`].
+
+mod endpoint;
+mod errors;
+mod headers;
+mod send;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use tower::util::BoxCloneSyncService;
+use tower::{ServiceBuilder, ServiceExt};
+
+use crate::config::{HeadersConfig, ResolvedErrorPolicy, SubgraphErrorsConfig};
+use crate::context::RequestContext;
+use crate::response::{GraphqlError, Value};
+use crate::supergraph::{SubgraphId, Supergraph};
+
+pub use endpoint::{
+    endpoints_for, subscription_url_for, SubgraphEndpoint, SubgraphOverride, DEFAULT_TIMEOUT,
+};
+pub use errors::FetchError;
+pub use headers::HeaderRuleSet;
+pub use send::MAX_SUBGRAPH_RESPONSE_BYTES;
+
+/// One request to a subgraph as it passes through the layers.
+pub struct SubgraphRequest {
+    pub body: Bytes,
+    /// What the request carries besides Seam's own `content-type` and `accept`; the header
+    /// rules fill it from the context.
+    pub headers: HeaderMap,
+    pub context: Arc<RequestContext>,
+}
+
+/// A subgraph's GraphQL answer.
+#[derive(Debug)]
+pub struct SubgraphResponse {
+    /// `None` for a missing or null `data`.
+    pub data: Option<Value>,
+    pub errors: Vec<GraphqlError>,
+}
+
+type SubgraphService = BoxCloneSyncService<SubgraphRequest, SubgraphResponse, FetchError>;
+
+/// What the config says about calling subgraphs, kept by the gateway and applied to each
+/// schema generation's subgraph list.
+#[derive(Debug, Clone, Default)]
+pub struct TrafficSettings {
+    pub overrides: HashMap<String, SubgraphOverride>,
+    pub headers: HeadersConfig,
+    pub errors: SubgraphErrorsConfig,
+}
+
+impl TrafficSettings {
+    pub fn from_config(config: Option<&crate::config::Config>) -> Self {
+        let Some(config) = config else {
+            return Self::default();
+        };
+        let overrides = config
+            .subgraphs
+            .iter()
+            .map(|s| {
+                let o = SubgraphOverride {
+                    url: s.url.clone(),
+                    timeout: s.timeout,
+                    subscription_url: s.subscription_url.clone(),
+                };
+                (s.name.clone(), o)
+            })
+            .collect();
+        TrafficSettings {
+            overrides,
+            headers: config.headers.clone(),
+            errors: config.subgraph_errors.clone(),
+        }
+    }
+}
+
+struct Subgraph {
+    endpoint: Arc<SubgraphEndpoint>,
+    service: SubgraphService,
+    headers: Arc<HeaderRuleSet>,
+    errors: ResolvedErrorPolicy,
+}
+
+/// The subgraphs of one schema generation, each behind its layers.
+pub struct Subgraphs {
+    subgraphs: Vec<Subgraph>,
+    hasher: ahash::RandomState,
+}
+
+impl Subgraphs {
+    pub fn new(
+        supergraph: &Supergraph,
+        settings: &TrafficSettings,
+        client: &reqwest::Client,
+    ) -> Self {
+        let subgraphs = endpoints_for(supergraph, &settings.overrides)
+            .into_iter()
+            .map(|endpoint| {
+                let endpoint = Arc::new(endpoint);
+                let headers = Arc::new(HeaderRuleSet::for_subgraph(
+                    &settings.headers,
+                    &endpoint.name,
+                ));
+                let errors = settings.errors.for_subgraph(&endpoint.name);
+                let service = ServiceBuilder::new()
+                    .layer(ErrorPolicyLayer(errors))
+                    .layer(headers::HeaderRulesLayer(headers.clone()))
+                    .service(send::HttpCall {
+                        client: client.clone(),
+                        endpoint: endpoint.clone(),
+                    });
+                Subgraph {
+                    endpoint,
+                    service: BoxCloneSyncService::new(service),
+                    headers,
+                    errors,
+                }
+            })
+            .collect();
+        Subgraphs {
+            subgraphs,
+            hasher: ahash::RandomState::new(),
+        }
+    }
+
+    pub fn endpoint(&self, id: SubgraphId) -> Option<&SubgraphEndpoint> {
+        self.subgraphs.get(id.0 as usize).map(|s| &*s.endpoint)
+    }
+
+    /// Sends `body` to the subgraph through its layers.
+    pub async fn call(
+        &self,
+        id: SubgraphId,
+        context: &Arc<RequestContext>,
+        body: Vec<u8>,
+    ) -> Result<SubgraphResponse, FetchError> {
+        let Some(subgraph) = self.subgraphs.get(id.0 as usize) else {
+            return Err(FetchError::Transport {
+                subgraph: format!("#{}", id.0),
+                reason: "the subgraph is not configured",
+            });
+        };
+        let request = SubgraphRequest {
+            body: Bytes::from(body),
+            headers: HeaderMap::new(),
+            context: context.clone(),
+        };
+        subgraph.service.clone().oneshot(request).await
+    }
+
+    /// The headers the rules give a subgraph request in `context`, for subscription sockets.
+    pub fn forwarded_headers(&self, id: SubgraphId, context: &RequestContext) -> HeaderMap {
+        self.subgraphs
+            .get(id.0 as usize)
+            .map(|s| s.headers.apply(&context.headers))
+            .unwrap_or_default()
+    }
+
+    /// A hash of everything the header rules would forward to any subgraph for `context`: two
+    /// requests may share subgraph work only when it is equal, because only then would the
+    /// subgraphs see the same request from each.
+    pub fn forwarded_fingerprint(&self, context: &RequestContext) -> u64 {
+        let mut hasher = self.hasher.build_hasher();
+        for subgraph in &self.subgraphs {
+            if subgraph.headers.is_empty() {
+                continue;
+            }
+            for (name, value) in &subgraph.headers.apply(&context.headers) {
+                name.as_str().hash(&mut hasher);
+                value.as_bytes().hash(&mut hasher);
+            }
+            0xffu8.hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
+    /// A GraphQL error one subgraph sent outside an HTTP answer (a subscription event), as the
+    /// client may see it.
+    pub fn client_error(&self, id: SubgraphId, error: GraphqlError) -> GraphqlError {
+        let policy = self
+            .subgraphs
+            .get(id.0 as usize)
+            .map(|s| s.errors)
+            .unwrap_or_default();
+        errors::apply_policy(error, policy)
+    }
+}
+
+/// Applies the subgraph's error policy to the GraphQL errors of every answer.
+#[derive(Clone)]
+struct ErrorPolicyLayer(ResolvedErrorPolicy);
+
+impl<S> tower::Layer<S> for ErrorPolicyLayer {
+    type Service = WithErrorPolicy<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        WithErrorPolicy {
+            policy: self.0,
+            inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct WithErrorPolicy<S> {
+    policy: ResolvedErrorPolicy,
+    inner: S,
+}
+
+impl<S> tower::Service<SubgraphRequest> for WithErrorPolicy<S>
+where
+    S: tower::Service<SubgraphRequest, Response = SubgraphResponse, Error = FetchError>,
+    S::Future: Send + 'static,
+{
+    type Response = SubgraphResponse;
+    type Error = FetchError;
+    type Future = futures::future::BoxFuture<'static, Result<SubgraphResponse, FetchError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), FetchError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: SubgraphRequest) -> Self::Future {
+        let policy = self.policy;
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            if !response.errors.is_empty() {
+                response.errors = std::mem::take(&mut response.errors)
+                    .into_iter()
+                    .map(|e| errors::apply_policy(e, policy))
+                    .collect();
+            }
+            Ok(response)
+        })
+    }
+}
