@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+pub use cost::CostConfig;
 pub use merge::{MergeConfig, MergeRule};
 
 /// How long Seam waits for a subgraph that has no `timeout` of its own.
@@ -735,6 +736,7 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod cost;
 mod merge;
 #[cfg(test)]
 mod tests;
