@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+pub use cost::CostConfig;
 pub use headers::{is_never_forwarded, HeaderRule, HeaderRules, HeadersConfig, RuleKind};
 pub use merge::{MergeConfig, MergeRule};
 pub use subgraph_errors::{ResolvedErrorPolicy, SubgraphErrorsConfig};
@@ -781,6 +782,7 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod cost;
 mod headers;
 mod merge;
 mod subgraph_errors;

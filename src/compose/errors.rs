@@ -99,6 +99,21 @@ pub enum ErrorCode {
     OnlyInaccessibleChildren,
     /// A default value clients see uses an `@inaccessible` enum value or input field.
     DefaultValueUsesInaccessible,
+    /// A subgraph uses a federation directive its linked federation version does not have
+    /// (`@cost` or `@listSize` before v2.9).
+    InvalidLinkDirectiveUsage,
+    /// Subgraphs apply the same spec directive under different names (`@cost` and `@weight`).
+    LinkImportNameMismatch,
+    /// `@cost` on an interface field: only the implementations' fields are resolved.
+    CostAppliedToInterfaceField,
+    /// `@listSize` on a field that returns no list and names no `sizedFields`.
+    ListSizeAppliedToNonList,
+    /// `@listSize(assumedSize:)` is negative.
+    ListSizeInvalidAssumedSize,
+    /// A `@listSize(slicingArguments:)` entry is not an `Int` argument of the field.
+    ListSizeInvalidSlicingArgument,
+    /// A `@listSize(sizedFields:)` entry is not a list field of the returned type.
+    ListSizeInvalidSizedField,
     /// No subgraph defines a query root type.
     NoQueries,
     /// The composed supergraph failed GraphQL validation; the message says why.
@@ -163,6 +178,13 @@ impl ErrorCode {
             ErrorCode::ImplementedByInaccessible => "IMPLEMENTED_BY_INACCESSIBLE",
             ErrorCode::OnlyInaccessibleChildren => "ONLY_INACCESSIBLE_CHILDREN",
             ErrorCode::DefaultValueUsesInaccessible => "DEFAULT_VALUE_USES_INACCESSIBLE",
+            ErrorCode::InvalidLinkDirectiveUsage => "INVALID_LINK_DIRECTIVE_USAGE",
+            ErrorCode::LinkImportNameMismatch => "LINK_IMPORT_NAME_MISMATCH",
+            ErrorCode::CostAppliedToInterfaceField => "COST_APPLIED_TO_INTERFACE_FIELD",
+            ErrorCode::ListSizeAppliedToNonList => "LIST_SIZE_APPLIED_TO_NON_LIST",
+            ErrorCode::ListSizeInvalidAssumedSize => "LIST_SIZE_INVALID_ASSUMED_SIZE",
+            ErrorCode::ListSizeInvalidSlicingArgument => "LIST_SIZE_INVALID_SLICING_ARGUMENT",
+            ErrorCode::ListSizeInvalidSizedField => "LIST_SIZE_INVALID_SIZED_FIELD",
             ErrorCode::NoQueries => "NO_QUERIES",
             ErrorCode::InvalidSupergraph => "INVALID_SUPERGRAPH",
             ErrorCode::MergeLookupInvalid => "MERGE_LOOKUP_INVALID",

@@ -102,7 +102,13 @@ impl FederationNames {
 
         // Leniency: frameworks often use a federation directive without importing it; accept the
         // plain name unless the subgraph bound that name or that directive to something else.
-        for canonical in FEDERATION_DIRECTIVES {
+        // Not for `@cost` and `@listSize`: custom directives of those names are common (cost
+        // analysis libraries define their own `@cost`), so only an import or the
+        // `federation__` prefix makes them federation's.
+        for canonical in FEDERATION_DIRECTIVES
+            .iter()
+            .filter(|canonical| !matches!(**canonical, "cost" | "listSize"))
+        {
             if !imported.contains(canonical) && !taken.iter().any(|local| local == canonical) {
                 names
                     .directives

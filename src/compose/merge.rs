@@ -9,6 +9,7 @@ use apollo_compiler::ast::Directive;
 use apollo_compiler::{Name, Node};
 use indexmap::IndexMap;
 
+use super::cost;
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
 use super::fields;
 use super::model::{Graph, JoinField, JoinType, JoinVersion, SuperField, SuperType, Supergraph};
@@ -78,10 +79,17 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
                 .flat_map(|subgraph| subgraph.types.values())
                 .any(|ty| subgraph_type_uses_directive(ty, name))
     };
+    let uses_inaccessible = uses("inaccessible");
+    let uses_tag = uses("tag");
+    let cost = cost::supergraph_names(subgraphs, errors);
+    if let Some(names) = &cost {
+        cost::name_applications(&mut types, names);
+    }
     Supergraph {
         join_version: join_version(subgraphs, &types),
-        uses_inaccessible: uses("inaccessible"),
-        uses_tag: uses("tag"),
+        uses_inaccessible,
+        uses_tag,
+        cost,
         graphs,
         types,
     }
@@ -265,10 +273,14 @@ pub(super) fn first_description<'a>(
         .cloned()
 }
 
-/// Adds directives not already present. Only `@tag` may repeat (with different names); the
-/// others keep the first subgraph's application.
+/// Adds directives not already present. Only `@tag` may repeat (with different names);
+/// `@cost` and `@listSize` combine every subgraph's arguments (`cost.rs`); the others keep the
+/// first subgraph's application.
 pub(super) fn merge_directives(into: &mut Vec<Node<Directive>>, from: &[Node<Directive>]) {
     for directive in from {
+        if cost::merge_application(into, directive) {
+            continue;
+        }
         let present = into.iter().any(|existing| {
             existing.name == directive.name
                 && (directive.name != "tag" || existing.arguments == directive.arguments)

@@ -5,16 +5,19 @@
 //!
 //! 0. `plain`: rewrite each plain (stitched) service as the Federation 2 subgraph it acts as.
 //! 1. `subgraph`: parse each SDL and normalise it (federation directive names, root type names,
-//!    federation plumbing removed); `fieldset` checks its `@key`/`@requires`/`@provides`;
-//!    `externals` settles what `@external` means (Federation 1 rules look at every subgraph).
+//!    federation plumbing removed); `fieldset` checks its `@key`/`@requires`/`@provides`, `cost`
+//!    its `@cost`/`@listSize`; `externals` settles what `@external` means (Federation 1 rules
+//!    look at every subgraph).
 //! 2. `interfaces` checks entity interfaces and `@interfaceObject`s across subgraphs.
 //! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields,
-//!    `values` for enums, input objects and arguments) into the `model`; `inaccessible` then
-//!    checks that the API schema does not leak what `@inaccessible` hides.
+//!    `values` for enums, input objects and arguments, `cost` for `@cost`/`@listSize`) into the
+//!    `model`; `inaccessible` then checks that the API schema does not leak what `@inaccessible`
+//!    hides.
 //! 4. `print`: print the model, then validate the result with apollo-compiler as a last guard.
 //!
 //! Composition reports every error it finds rather than stopping at the first one.
 
+mod cost;
 mod errors;
 mod externals;
 mod fields;

@@ -7,6 +7,7 @@ use apollo_compiler::ast::{Directive, Type, Value};
 use apollo_compiler::{Name, Node};
 use indexmap::IndexMap;
 
+use super::cost::SupergraphNames;
 use super::subgraph::TypeKind;
 
 #[derive(Debug, Clone)]
@@ -17,6 +18,9 @@ pub(crate) struct Supergraph {
     pub types: Vec<SuperType>,
     pub uses_inaccessible: bool,
     pub uses_tag: bool,
+    /// The names of `@cost` and `@listSize` when some subgraph applies one: the cost spec is
+    /// linked then.
+    pub cost: Option<SupergraphNames>,
 }
 
 /// The version of the join spec the supergraph links. Apollo links the one that matches the

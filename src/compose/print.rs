@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use apollo_compiler::ast::Directive;
 use apollo_compiler::Node;
 
+use super::cost;
 use super::model::{
     Graph, JoinField, JoinType, JoinVersion, SuperField, SuperInputValue, SuperType, Supergraph,
 };
@@ -15,23 +16,21 @@ use crate::sources::string_literal;
 
 /// `@join__directive` (join v0.4 and later) carries subgraph directives the supergraph passes on;
 /// Seam composes none, but declares it as Apollo does so the header matches the linked version.
-const JOIN_DIRECTIVE_DIRECTIVE: &str = "directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION\n";
+const JOIN_DIRECTIVE_DIRECTIVE: &str = "directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION";
 
 const JOIN_ENUM_VALUE_DIRECTIVE: &str =
-    "directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE\n";
+    "directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE";
 
 const JOIN_FIELD_ARGUMENTS_V0_3: &str = "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean";
 
-const JOIN_OTHER_DIRECTIVES: &str = r#"directive @join__graph(name: String!, url: String!) on ENUM_VALUE
-
-directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
-
-directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR
-
-directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
-
-directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
-"#;
+/// `(name, definition)` of the directives every join version defines.
+const JOIN_OTHER_DIRECTIVES: [(&str, &str); 5] = [
+    ("join__graph", "directive @join__graph(name: String!, url: String!) on ENUM_VALUE"),
+    ("join__implements", "directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE"),
+    ("join__type", "directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR"),
+    ("join__unionMember", "directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION"),
+    ("link", "directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA"),
+];
 
 /// `@fromContext` arguments (join v0.5), declared for the same reason as `@join__directive`.
 const JOIN_CONTEXT_ARGUMENT: &str = r#"input join__ContextArgument {
@@ -42,9 +41,9 @@ const JOIN_CONTEXT_ARGUMENT: &str = r#"input join__ContextArgument {
 }
 "#;
 
-const INACCESSIBLE_DIRECTIVE: &str = "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION\n";
+const INACCESSIBLE_DIRECTIVE: &str = "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION";
 
-const TAG_DIRECTIVE: &str = "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA\n";
+const TAG_DIRECTIVE: &str = "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA";
 
 const LINK_PURPOSE: &str = r#"enum link__Purpose {
   """
@@ -63,16 +62,10 @@ pub(crate) fn print(supergraph: &Supergraph) -> String {
     let mut out = String::new();
     print_schema_definition(&mut out, supergraph);
     out.push('\n');
-    if supergraph.uses_inaccessible {
-        out.push_str(INACCESSIBLE_DIRECTIVE);
-        out.push('\n');
+    for (_, definition) in directive_definitions(supergraph) {
+        out.push_str(&definition);
+        out.push_str("\n\n");
     }
-    print_join_directives(&mut out, supergraph.join_version);
-    if supergraph.uses_tag {
-        out.push('\n');
-        out.push_str(TAG_DIRECTIVE);
-    }
-    out.push('\n');
     if supergraph.join_version >= JoinVersion::V0_5 {
         out.push_str(JOIN_CONTEXT_ARGUMENT);
         out.push('\n');
@@ -94,27 +87,40 @@ pub(crate) fn print(supergraph: &Supergraph) -> String {
     out
 }
 
-/// The join directive definitions of `version`, in Apollo's order (by name).
-fn print_join_directives(out: &mut String, version: JoinVersion) {
-    if version >= JoinVersion::V0_4 {
-        out.push_str(JOIN_DIRECTIVE_DIRECTIVE);
-        out.push('\n');
-    }
-    out.push_str(JOIN_ENUM_VALUE_DIRECTIVE);
-    out.push('\n');
+/// `(name, definition)` of every directive the supergraph defines, sorted by name as Apollo
+/// prints them (a renamed `@cost` sorts under its new name).
+fn directive_definitions(supergraph: &Supergraph) -> Vec<(String, String)> {
+    let version = supergraph.join_version;
+    let mut definitions: Vec<(String, String)> = JOIN_OTHER_DIRECTIVES
+        .iter()
+        .map(|(name, definition)| (name.to_string(), definition.to_string()))
+        .collect();
     let mut arguments = JOIN_FIELD_ARGUMENTS_V0_3.to_string();
     if version >= JoinVersion::V0_4 {
         arguments.push_str(", overrideLabel: String");
+        definitions.push(("join__directive".into(), JOIN_DIRECTIVE_DIRECTIVE.into()));
     }
     if version >= JoinVersion::V0_5 {
         arguments.push_str(", contextArguments: [join__ContextArgument!]");
     }
-    let _ = writeln!(
-        out,
-        "directive @join__field({arguments}) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION"
-    );
-    out.push('\n');
-    out.push_str(JOIN_OTHER_DIRECTIVES);
+    definitions.push((
+        "join__field".into(),
+        format!(
+            "directive @join__field({arguments}) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION"
+        ),
+    ));
+    definitions.push(("join__enumValue".into(), JOIN_ENUM_VALUE_DIRECTIVE.into()));
+    if supergraph.uses_inaccessible {
+        definitions.push(("inaccessible".into(), INACCESSIBLE_DIRECTIVE.into()));
+    }
+    if supergraph.uses_tag {
+        definitions.push(("tag".into(), TAG_DIRECTIVE.into()));
+    }
+    if let Some(names) = &supergraph.cost {
+        definitions.extend(cost::definitions(names));
+    }
+    definitions.sort_by(|a, b| a.0.cmp(&b.0));
+    definitions
 }
 
 fn print_schema_definition(out: &mut String, supergraph: &Supergraph) {
@@ -132,6 +138,9 @@ fn print_schema_definition(out: &mut String, supergraph: &Supergraph) {
     }
     if supergraph.uses_tag {
         out.push_str("  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n");
+    }
+    if let Some(names) = &supergraph.cost {
+        let _ = writeln!(out, "  {}", cost::link(names));
     }
     out.push_str("{\n");
     for (operation, root) in [

@@ -13,6 +13,7 @@ use apollo_compiler::schema::{self, ExtendedType};
 use apollo_compiler::{Name, Node, Schema};
 use indexmap::IndexMap;
 
+use super::cost;
 use super::errors::{CompositionError, ErrorCode};
 use super::fieldset;
 use super::links::{bool_argument, string_argument, FederationNames};
@@ -73,6 +74,8 @@ pub(crate) struct Subgraph {
     pub used_fields: HashSet<FieldCoordinate>,
     /// `@external` fields that a `@provides` makes resolvable on some paths.
     pub provided_fields: HashSet<FieldCoordinate>,
+    /// The names the subgraph applies `@cost` and `@listSize` under.
+    pub cost_names: cost::UsedNames,
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +188,7 @@ pub(crate) fn parse_subgraph(
             .iter()
             .map(|directive| &directive.node),
     );
+    let cost_names = cost::read_subgraph(&input.name, &schema, &names, errors);
     let mut reader = Reader {
         subgraph: &input.name,
         schema: &schema,
@@ -215,6 +219,7 @@ pub(crate) fn parse_subgraph(
         extension_key_fields: HashSet::new(),
         used_fields: HashSet::new(),
         provided_fields: HashSet::new(),
+        cost_names,
     };
     let usage = fieldset::check_field_sets(&subgraph, errors);
     subgraph.key_fields = usage.key_fields;
@@ -566,7 +571,7 @@ impl Reader<'_> {
     /// federation directives become `@join__*` arguments, and custom directives are not composed.
     fn keep_directive(&self, directive: &Node<Directive>) -> Option<Node<Directive>> {
         match self.names.canonical(&directive.name) {
-            Some(canonical @ ("inaccessible" | "tag")) => {
+            Some(canonical @ ("inaccessible" | "tag" | "cost" | "listSize")) => {
                 if directive.name == canonical {
                     Some(directive.clone())
                 } else {

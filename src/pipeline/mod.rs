@@ -15,6 +15,7 @@
 
 mod admit;
 mod coerce;
+mod cost;
 mod execute;
 mod limits;
 pub mod parse;

@@ -1,6 +1,6 @@
 //! The API schema: the supergraph as clients see it. Federation machinery (`join__*`, `link__*`,
-//! `@link`) and every `@inaccessible` element are removed, so validation and introspection of client
-//! operations never expose them.
+//! `@link`, the cost spec's directives) and every `@inaccessible` element are removed, so
+//! validation and introspection of client operations never expose them.
 
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
@@ -18,7 +18,14 @@ fn is_machinery_directive(name: &str) -> bool {
         || name == "tag"
 }
 
-pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, SupergraphError> {
+/// `linked` names other directives of linked specs the supergraph applies (`@cost`,
+/// `@listSize` under their supergraph names): clients see none of them, as in Apollo's API
+/// schema.
+pub(super) fn derive(
+    supergraph: &Valid<Schema>,
+    linked: &[Name],
+) -> Result<Valid<Schema>, SupergraphError> {
+    let machinery = |name: &str| is_machinery_directive(name) || linked.iter().any(|l| l == name);
     let mut schema: Schema = (**supergraph).clone();
     let inaccessible: std::collections::HashSet<Name> = schema
         .types
@@ -38,10 +45,10 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
     });
     schema
         .directive_definitions
-        .retain(|name, def| def.is_built_in() || !is_machinery_directive(name));
+        .retain(|name, def| def.is_built_in() || !machinery(name));
     {
         let def = schema.schema_definition.make_mut();
-        def.directives.retain(|d| !is_machinery_directive(&d.name));
+        def.directives.retain(|d| !machinery(&d.name));
         // A root type that is inaccessible as a whole is not part of the API.
         if def
             .mutation
@@ -63,63 +70,47 @@ pub(super) fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, Superg
         match ty {
             ExtendedType::Object(obj) => {
                 let obj = obj.make_mut();
-                obj.directives.retain(|d| !is_machinery_directive(&d.name));
+                obj.directives.retain(|d| !machinery(&d.name));
                 obj.implements_interfaces
                     .retain(|i| !inaccessible.contains(&i.name));
-                clean_fields(&mut obj.fields, &hidden_type);
+                clean_fields(&mut obj.fields, &hidden_type, &machinery);
             }
             ExtendedType::Interface(iface) => {
                 let iface = iface.make_mut();
-                iface
-                    .directives
-                    .retain(|d| !is_machinery_directive(&d.name));
+                iface.directives.retain(|d| !machinery(&d.name));
                 iface
                     .implements_interfaces
                     .retain(|i| !inaccessible.contains(&i.name));
-                clean_fields(&mut iface.fields, &hidden_type);
+                clean_fields(&mut iface.fields, &hidden_type, &machinery);
             }
             ExtendedType::Union(union_) => {
                 let union_ = union_.make_mut();
-                union_
-                    .directives
-                    .retain(|d| !is_machinery_directive(&d.name));
+                union_.directives.retain(|d| !machinery(&d.name));
                 union_.members.retain(|m| !inaccessible.contains(&m.name));
             }
             ExtendedType::Enum(enum_) => {
                 let enum_ = enum_.make_mut();
-                enum_
-                    .directives
-                    .retain(|d| !is_machinery_directive(&d.name));
+                enum_.directives.retain(|d| !machinery(&d.name));
                 enum_
                     .values
                     .retain(|_, v| !v.directives.has("inaccessible"));
                 for value in enum_.values.values_mut() {
-                    value
-                        .make_mut()
-                        .directives
-                        .retain(|d| !is_machinery_directive(&d.name));
+                    value.make_mut().directives.retain(|d| !machinery(&d.name));
                 }
             }
             ExtendedType::InputObject(input) => {
                 let input = input.make_mut();
-                input
-                    .directives
-                    .retain(|d| !is_machinery_directive(&d.name));
+                input.directives.retain(|d| !machinery(&d.name));
                 input
                     .fields
                     .retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
                 for field in input.fields.values_mut() {
-                    field
-                        .make_mut()
-                        .directives
-                        .retain(|d| !is_machinery_directive(&d.name));
+                    field.make_mut().directives.retain(|d| !machinery(&d.name));
                 }
             }
             ExtendedType::Scalar(scalar) => {
                 let scalar: &mut apollo_compiler::schema::ScalarType = Node::make_mut(scalar);
-                scalar
-                    .directives
-                    .retain(|d| !is_machinery_directive(&d.name));
+                scalar.directives.retain(|d| !machinery(&d.name));
             }
         }
     }
@@ -136,20 +127,17 @@ fn clean_fields(
         apollo_compiler::schema::Component<apollo_compiler::schema::FieldDefinition>,
     >,
     hidden_type: &dyn Fn(&Type) -> bool,
+    machinery: &dyn Fn(&str) -> bool,
 ) {
     fields.retain(|_, f| !f.directives.has("inaccessible") && !hidden_type(&f.ty));
     for field in fields.values_mut() {
         let field = field.make_mut();
-        field
-            .directives
-            .retain(|d| !is_machinery_directive(&d.name));
+        field.directives.retain(|d| !machinery(&d.name));
         field
             .arguments
             .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
         for arg in &mut field.arguments {
-            arg.make_mut()
-                .directives
-                .retain(|d| !is_machinery_directive(&d.name));
+            arg.make_mut().directives.retain(|d| !machinery(&d.name));
         }
     }
 }

@@ -5,6 +5,7 @@
 //! "which keys does `User` have in `accounts`?"), so the answers are precomputed here once per schema.
 
 mod api_schema;
+mod cost;
 mod lookups;
 
 use std::collections::{HashMap, HashSet};
@@ -17,6 +18,7 @@ use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
+pub use cost::{CostModel, FieldCost, InputFieldCost, ListSize, SizedField};
 pub use lookups::{EntityLookup, Lookup, LookupArgument};
 
 /// Index of a subgraph in [`Supergraph::subgraphs`]; cheap to copy and compare on the hot path.
@@ -166,6 +168,8 @@ pub struct Supergraph {
     interface_objects: HashMap<Name, Vec<SubgraphId>>,
     /// Stitching: entities of plain services, fetched through a lookup field (`lookups.rs`).
     lookups: lookups::Lookups,
+    /// `@cost` and `@listSize`, for estimating what an operation costs (`cost.rs`).
+    pub cost: CostModel,
     /// The supergraph SDL text, kept for `seam compose` and readiness reports.
     pub sdl: String,
 }
@@ -211,7 +215,8 @@ impl Supergraph {
                  labels past the 64th stay with the subgraph they override"
             );
         }
-        let api_schema = api_schema::derive(&schema)?;
+        let cost = CostModel::read(&schema)?;
+        let api_schema = api_schema::derive(&schema, cost.directive_names())?;
         let api_implementers = api_schema.implementers_map();
         Ok(Self {
             schema,
@@ -223,6 +228,7 @@ impl Supergraph {
             override_labels,
             interface_objects,
             lookups: lookups::Lookups::default(),
+            cost,
             sdl: sdl.to_owned(),
         })
     }

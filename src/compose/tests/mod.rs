@@ -2,6 +2,7 @@
 //! supergraph (an insta snapshot) or the errors composition must report.
 
 mod cases;
+mod cost;
 mod demo;
 mod errors;
 mod federation1;
