@@ -42,6 +42,13 @@ pub struct Config {
     /// are drawn per request and need no entry.
     #[serde(default)]
     pub override_labels: Vec<String>,
+    /// Connection, request and operation limits; every key has a default.
+    #[serde(default)]
+    pub limits: limits::LimitsConfig,
+    /// How long a shutdown (SIGTERM, Ctrl-C) waits for requests and streams to finish;
+    /// [`limits::DEFAULT_SHUTDOWN_GRACE_PERIOD`] when absent.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub shutdown_grace_period: Option<Duration>,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -435,6 +442,9 @@ impl Config {
             );
         }
 
+        self.limits.problems(&mut problem);
+        limits::grace_period_problems(self.shutdown_grace_period, &mut problem);
+
         problems
     }
 }
@@ -735,6 +745,7 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+pub mod limits;
 mod merge;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod execute;
 pub mod gateway;
 pub mod http;
+pub mod pipeline;
 pub mod plan;
 pub mod response;
 pub mod sources;

@@ -87,6 +87,8 @@ pub struct Gateway {
     /// Subscriptions to subgraphs that resolve subscription fields themselves: one socket per
     /// subgraph, identical upstream subscriptions sent once.
     upstreams: crate::subscriptions::upstream::Upstreams,
+    /// `limits:`; the operation limits and parser limits apply when an operation is prepared.
+    limits: crate::config::limits::LimitsConfig,
 }
 
 impl Gateway {
@@ -100,7 +102,14 @@ impl Gateway {
             publish_token: None,
             subscriptions: crate::subscriptions::Hub::default(),
             upstreams: crate::subscriptions::upstream::Upstreams::new(),
+            limits: Default::default(),
         }
+    }
+
+    /// Applies the `limits:` section's operation and parser limits.
+    pub fn with_limits(mut self, limits: crate::config::limits::LimitsConfig) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Uses `bridge` for event subgraphs instead of a fresh in-process one.
@@ -188,6 +197,7 @@ impl Gateway {
             query,
             request.operation_name.as_deref(),
             labels,
+            &self.limits,
         ) {
             Ok(p) => p,
             Err(e) => return GatewayResponse::errors(Outcome::RequestError, &e.errors),
@@ -303,6 +313,7 @@ impl Gateway {
                 query,
                 request.operation_name.as_deref(),
                 labels,
+                &self.limits,
             )
             .map_err(|e| GatewayResponse::errors(Outcome::RequestError, &e.errors))?;
         if prepared.kind() != OperationKind::Subscription {
@@ -349,6 +360,7 @@ impl Gateway {
                 query,
                 request.operation_name.as_deref(),
                 labels,
+                &self.limits,
             )
             .ok()
             .map(|prepared| prepared.kind())

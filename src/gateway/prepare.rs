@@ -3,18 +3,14 @@
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, RwLock};
 
-use apollo_compiler::ast;
 use apollo_compiler::executable::Operation;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Node};
 
+use crate::config::limits::LimitsConfig;
 use crate::plan::{plan_operation, OperationKind, QueryPlan};
 use crate::response::{GraphqlError, Location};
 use crate::supergraph::{ActiveLabels, Supergraph};
-
-/// Deeper selections than this are refused before planning: no real client needs them, and
-/// recursion in planning and shaping stays bounded.
-pub const MAX_DEPTH: usize = 64;
 
 /// Cached entries per schema generation; when full the cache starts over (cheap, and a hot set refills at once).
 const CACHE_CAPACITY: usize = 2048;
@@ -56,6 +52,7 @@ impl OperationCache {
         query: &str,
         operation_name: Option<&str>,
         labels: ActiveLabels,
+        limits: &LimitsConfig,
     ) -> Result<Arc<PreparedOperation>, PrepareError> {
         let mut hasher = self.hasher.build_hasher();
         query.hash(&mut hasher);
@@ -73,7 +70,7 @@ impl OperationCache {
                 }
             }
         }
-        let prepared = Arc::new(prepare(supergraph, query, operation_name, labels)?);
+        let prepared = Arc::new(prepare(supergraph, query, operation_name, labels, limits)?);
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= CACHE_CAPACITY {
                 entries.clear();
@@ -89,11 +86,26 @@ fn prepare(
     query: &str,
     operation_name: Option<&str>,
     labels: ActiveLabels,
+    limits: &LimitsConfig,
 ) -> Result<PreparedOperation, PrepareError> {
     let schema = &supergraph.api_schema;
-    let ast = ast::Document::parse(query, "query.graphql").map_err(|e| PrepareError {
-        errors: diagnostics(&e.errors, "GRAPHQL_PARSE_FAILED"),
-    })?;
+    let mut parser = apollo_compiler::parser::Parser::new();
+    if let Some(tokens) = limits.max_tokens.as_usize() {
+        parser = parser.token_limit(tokens);
+    }
+    if let Some(nesting) = limits.max_parser_recursion.as_usize() {
+        parser = parser.recursion_limit(nesting);
+    }
+    let ast = parser
+        .parse_ast(query, "query.graphql")
+        .map_err(|e| PrepareError {
+            errors: diagnostics(&e.errors, "GRAPHQL_PARSE_FAILED"),
+        })?;
+    crate::pipeline::limits::check_operation_limits(&ast, operation_name, limits).map_err(
+        |error| PrepareError {
+            errors: vec![error],
+        },
+    )?;
     let document = ast
         .to_executable_validate(schema)
         .map_err(|e| PrepareError {
@@ -113,15 +125,6 @@ fn prepare(
             )],
         })?
         .clone();
-    let depth = selection_depth(&document, &operation.selection_set, 0);
-    if depth > MAX_DEPTH {
-        return Err(PrepareError {
-            errors: vec![GraphqlError::new(
-                format!("the operation is nested {depth} levels deep; the limit is {MAX_DEPTH}"),
-                "MAX_DEPTH_LIMIT",
-            )],
-        });
-    }
     let has_introspection = operation
         .root_fields(&document)
         .any(|f| f.name == "__schema" || f.name == "__type");
@@ -162,36 +165,4 @@ fn diagnostics(
             error
         })
         .collect()
-}
-
-/// Depth of the deepest field, following fragment spreads (validation already rejected cycles).
-fn selection_depth(
-    document: &ExecutableDocument,
-    set: &apollo_compiler::executable::SelectionSet,
-    depth: usize,
-) -> usize {
-    if depth > MAX_DEPTH {
-        return depth;
-    }
-    set.selections
-        .iter()
-        .map(|s| match s {
-            apollo_compiler::executable::Selection::Field(f) => {
-                if f.selection_set.selections.is_empty() {
-                    depth + 1
-                } else {
-                    selection_depth(document, &f.selection_set, depth + 1)
-                }
-            }
-            apollo_compiler::executable::Selection::InlineFragment(f) => {
-                selection_depth(document, &f.selection_set, depth)
-            }
-            apollo_compiler::executable::Selection::FragmentSpread(s) => {
-                document.fragments.get(&s.fragment_name).map_or(depth, |f| {
-                    selection_depth(document, &f.selection_set, depth)
-                })
-            }
-        })
-        .max()
-        .unwrap_or(depth)
 }
