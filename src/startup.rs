@@ -111,7 +111,8 @@ fn new_gateway(
     Ok(Gateway::new(overrides(config))
         .with_override_labels(labels)
         .with_bridge(bridge)
-        .with_publish_token(config.and_then(|c| c.bridge.publish_token.clone())))
+        .with_publish_token(config.and_then(|c| c.bridge.publish_token.clone()))
+        .with_limits(config.map(|c| c.limits.clone()).unwrap_or_default()))
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):
@@ -179,35 +180,21 @@ pub fn overrides(config: Option<&Config>) -> HashMap<String, SubgraphOverride> {
         .unwrap_or_default()
 }
 
-/// Binds `addr` and serves until Ctrl-C or SIGTERM.
-pub async fn serve(gateway: Arc<Gateway>, addr: SocketAddr) -> Result<(), StartupError> {
+/// Binds `addr` and serves with the config's limits until Ctrl-C or SIGTERM, then shuts down
+/// gracefully (see `http::server`).
+pub async fn serve(
+    gateway: Arc<Gateway>,
+    addr: SocketAddr,
+    config: Option<&Config>,
+) -> Result<(), StartupError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Listen { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
     eprintln!("seam listening on http://{local}/graphql");
-    axum::serve(listener, crate::http::router(gateway))
-        .with_graceful_shutdown(shutdown_signal())
+    crate::http::server::serve_gateway(listener, gateway, config)
         .await
         .map_err(StartupError::Serve)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
 /// Re-fetches and recomposes every `interval`; swaps the schema only when the SDL changed and is valid,

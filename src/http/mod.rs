@@ -6,12 +6,16 @@
 //! The same path streams: a WebSocket upgrade (`ws`), `Accept: text/event-stream` (`sse`) and
 //! Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
 
+mod clients;
+mod connection;
 mod graphiql;
 mod multipart;
 mod publish;
+pub mod server;
 pub mod service;
 mod sse;
 mod streaming;
+mod timeout;
 mod ws;
 
 use std::sync::Arc;
@@ -30,11 +34,9 @@ use serde::Deserialize;
 use crate::execute::shape::errors_body;
 use crate::gateway::{Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
+pub use clients::StreamingClients;
 use service::Endpoint;
 pub use service::{ProtocolSettings, SubscriptionService};
-
-/// Request bodies above this are refused before parsing.
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -42,13 +44,19 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     router_with(gateway, ProtocolSettings::default())
 }
 
-/// [`router`] with the streaming protocols' timings set.
+/// [`router`] with the protocols' timings and limits set.
 pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router {
     let probes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/bridge/publish", axum::routing::post(publish::publish))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.max_body_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            timeout::request_timeout,
+        ))
         .with_state(gateway.clone());
     graphql_router(gateway, settings).merge(probes)
 }
@@ -59,11 +67,16 @@ pub fn graphql_router<S: SubscriptionService>(
     service: Arc<S>,
     settings: ProtocolSettings,
 ) -> Router {
+    let (max_body_bytes, timeout) = (settings.max_body_bytes, settings.request_timeout);
     let endpoint = Arc::new(Endpoint { service, settings });
     Router::new()
         .route("/graphql", get(graphql_get::<S>).post(graphql_post::<S>))
         .route("/", get(graphql_get::<S>).post(graphql_post::<S>))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            timeout,
+            timeout::request_timeout,
+        ))
         .with_state(endpoint)
 }
 
@@ -214,7 +227,10 @@ async fn graphql_post<S: SubscriptionService>(
             return refuse(
                 media,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"),
+                format!(
+                    "the request body is larger than the limit of {} bytes",
+                    endpoint.settings.max_body_bytes
+                ),
                 "PAYLOAD_TOO_LARGE",
             )
         }

@@ -35,6 +35,11 @@ pub(super) async fn respond<S: SubscriptionService>(
     headers: &HeaderMap,
     request: GraphqlRequest,
 ) -> Response {
+    // Admitted before the operation starts, so a refused client costs no upstream work.
+    let slot = match endpoint.settings.clients.admit() {
+        Ok(slot) => slot,
+        Err(refusal) => return refusal.into_response(),
+    };
     let context = SubscriptionContext::default();
     let responses = match endpoint.service.subscribe(request, context).await {
         Ok(responses) => responses,
@@ -46,7 +51,8 @@ pub(super) async fn respond<S: SubscriptionService>(
         end: b"--graphql--\r\n",
         every: endpoint.settings.multipart_heartbeat,
     };
-    let mut response = framed_body(responses, framing).into_response();
+    let shutdown = endpoint.settings.clients.shutdown().clone();
+    let mut response = framed_body(responses, framing, slot, shutdown).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

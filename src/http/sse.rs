@@ -27,6 +27,11 @@ pub(super) async fn respond<S: SubscriptionService>(
     request: GraphqlRequest,
     via_get: bool,
 ) -> Response {
+    // Admitted before the operation starts, so a refused client costs no upstream work.
+    let slot = match endpoint.settings.clients.admit() {
+        Ok(slot) => slot,
+        Err(refusal) => return refusal.into_response(),
+    };
     let context = SubscriptionContext::default();
     let responses = match open_stream(&*endpoint.service, request, via_get, context).await {
         Ok(responses) => responses,
@@ -38,7 +43,8 @@ pub(super) async fn respond<S: SubscriptionService>(
         end: b"event: complete\ndata:\n\n",
         every: endpoint.settings.sse_keep_alive,
     };
-    let mut response = framed_body(responses, framing).into_response();
+    let shutdown = endpoint.settings.clients.shutdown().clone();
+    let mut response = framed_body(responses, framing, slot, shutdown).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
