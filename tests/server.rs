@@ -61,8 +61,10 @@ async fn an_idle_keep_alive_connection_is_closed_while_a_busy_one_is_not() {
     let (status, _) = exchange(&mut idle, "GET", "/health", "").await;
     assert_eq!(status, 200);
 
-    // A request that takes five idle timeouts: its connection is not idle meanwhile.
+    // A request that takes five idle timeouts: its connection is not idle meanwhile (and a
+    // request before it makes it a keep-alive connection, watched by the idle timeout).
     let mut busy = TcpStream::connect(seam.addr).await.unwrap();
+    assert_eq!(exchange(&mut busy, "GET", "/health", "").await.0, 200);
     let query = json!({ "query": "{ slow(ms: 2000) }" }).to_string();
     let (status, body) = exchange(&mut busy, "POST", "/graphql", &query).await;
     assert_eq!(status, 200, "{body}");
@@ -452,7 +454,11 @@ async fn sigterm_finishes_requests_ends_every_stream_and_exits_zero() {
 #[tokio::test]
 async fn a_request_that_outlives_the_grace_period_does_not_hold_the_exit() {
     let (url, started) = spawn_subgraph().await;
-    let mut seam = SeamProcess::start(&url, "shutdown_grace_period: 1s\n").await;
+    let mut seam = SeamProcess::start(
+        &url,
+        "shutdown_grace_period: 1s\nlimits:\n  request_timeout: 10m\n",
+    )
+    .await;
     let client = reqwest::Client::new();
     let graphql = format!("{}/graphql", seam.base);
     let stuck = tokio::spawn(async move {

@@ -121,7 +121,7 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 /// `extra` (top-level YAML, e.g. a `limits:` section) appended.
 pub fn config_yaml(url: &str, dir: &Path, extra: &str) -> String {
     format!(
-        "subgraphs:\n  - name: things\n    url: {url}\n  - name: events\n    sdl: {}\n\
+        "subgraphs:\n  - name: things\n    url: {url}\n    timeout: 10m\n  - name: events\n    sdl: {}\n\
          bridge:\n  publish_token: {PUBLISH_TOKEN}\n{extra}",
         dir.join("events.graphql").display()
     )
