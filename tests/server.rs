@@ -434,13 +434,13 @@ async fn sigterm_finishes_requests_ends_every_stream_and_exits_zero() {
     assert_eq!(body["data"]["slow"], "slept 1500 ms", "{body}");
     assert_eq!(transport.close_code().await, 1001);
     assert_eq!(legacy.close_code().await, 1001);
-    sse.to_end().await;
+    sse.read_to_end().await;
     assert!(
         sse.text.ends_with("event: complete\ndata:\n\n"),
         "{:?}",
         sse.text
     );
-    multipart.to_end().await;
+    multipart.read_to_end().await;
     assert!(
         multipart.text.ends_with("--graphql--\r\n"),
         "{:?}",

@@ -22,14 +22,6 @@ pub enum Limit {
 }
 
 impl Limit {
-    /// Whether `measured` goes beyond the limit.
-    pub fn exceeded_by(self, measured: u64) -> bool {
-        match self {
-            Limit::Max(max) => measured > max,
-            Limit::Unlimited => false,
-        }
-    }
-
     /// The cap as a `usize` (saturating), or `None` when unlimited.
     pub fn as_usize(self) -> Option<usize> {
         match self {

@@ -356,7 +356,7 @@ impl TextStream {
     }
 
     /// Reads to the end of the stream; fails if it does not end in time.
-    pub async fn to_end(&mut self) {
+    pub async fn read_to_end(&mut self) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         let response = self.response.as_mut().expect("an open stream");
         loop {
@@ -377,7 +377,7 @@ pub struct Ws {
 
 /// The outcome of a WebSocket handshake: a socket, or the HTTP refusal.
 pub enum Handshake {
-    Open(Ws),
+    Open(Box<Ws>),
     Refused(u16, Value),
 }
 
@@ -389,7 +389,7 @@ impl Ws {
             HeaderValue::from_str(subprotocol).expect("protocol"),
         );
         match tokio_tungstenite::connect_async(request).await {
-            Ok((socket, _)) => Handshake::Open(Ws { socket }),
+            Ok((socket, _)) => Handshake::Open(Box::new(Ws { socket })),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 let status = response.status().as_u16();
                 let body = response
@@ -405,9 +405,10 @@ impl Ws {
 
     /// Connects and completes `connection_init` ▶ `connection_ack`.
     pub async fn connect(url: &str, subprotocol: &str) -> Ws {
-        let Handshake::Open(mut ws) = Self::handshake(url, subprotocol).await else {
+        let Handshake::Open(ws) = Self::handshake(url, subprotocol).await else {
             panic!("the WebSocket was refused");
         };
+        let mut ws = *ws;
         ws.send(json!({ "type": "connection_init" })).await;
         assert_eq!(ws.recv().await["type"], "connection_ack");
         ws
