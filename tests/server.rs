@@ -297,6 +297,13 @@ async fn an_invalid_limit_stops_startup_naming_the_key() {
     assert!(error.contains("limits.max_depth"), "{error}");
     assert!(error.contains("limits.idle_timeout"), "{error}");
     let error = seam::config::Config::from_yaml_str(
+        "supergraph: x.graphql\nshutdown_grace_period: 0s\n",
+        std::path::Path::new("."),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("shutdown_grace_period"), "{error}");
+    let error = seam::config::Config::from_yaml_str(
         "supergraph: x.graphql\nlimits:\n  max_conections: 3\n",
         std::path::Path::new("."),
     )
