@@ -54,6 +54,13 @@ pub struct Config {
     /// Whether clients may query `__schema` and `__type` (default true); `__typename` always works.
     #[serde(default)]
     pub introspection: Option<bool>,
+    /// Connection, request and operation limits; every key has a default.
+    #[serde(default)]
+    pub limits: limits::LimitsConfig,
+    /// How long a shutdown (SIGTERM, Ctrl-C) waits for requests and streams to finish;
+    /// [`limits::DEFAULT_SHUTDOWN_GRACE_PERIOD`] when absent.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub shutdown_grace_period: Option<Duration>,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -461,6 +468,9 @@ impl Config {
             );
         }
 
+        self.limits.problems(&mut problem);
+        limits::grace_period_problems(self.shutdown_grace_period, &mut problem);
+
         problems
     }
 }
@@ -784,6 +794,7 @@ impl Visitor<'_> for ListenAddressVisitor {
 
 mod cost;
 mod headers;
+pub mod limits;
 mod merge;
 mod subgraph_errors;
 #[cfg(test)]

@@ -162,7 +162,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
             let addr = listen
                 .or(config.as_ref().and_then(|c| c.listen))
                 .unwrap_or(DEFAULT_LISTEN);
-            startup::serve(gateway, addr).await
+            startup::serve(gateway, addr, config.as_ref()).await
         }
         Command::Compose { config } => {
             let config = Config::load(&config)?;
@@ -290,7 +290,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 "subscribe: curl -N http://{listen}/graphql -H 'accept: text/event-stream' -H 'content-type: application/json' \\\n  \
                  -d '{{\"query\":\"subscription {{ reviewAdded {{ body product {{ name price }} author {{ username }} }} }}\"}}'"
             );
-            startup::serve(gateway, listen).await
+            startup::serve(gateway, listen, Some(&config)).await
         }
     }
 }

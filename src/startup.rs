@@ -160,35 +160,21 @@ pub async fn supergraph_file(path: &Path) -> Result<String, StartupError> {
     Ok(read_supergraph_file(path).await?)
 }
 
-/// Binds `addr` and serves until Ctrl-C or SIGTERM.
-pub async fn serve(gateway: Arc<Gateway>, addr: SocketAddr) -> Result<(), StartupError> {
+/// Binds `addr` and serves with the config's limits until Ctrl-C or SIGTERM, then shuts down
+/// gracefully (see `http::server`).
+pub async fn serve(
+    gateway: Arc<Gateway>,
+    addr: SocketAddr,
+    config: Option<&Config>,
+) -> Result<(), StartupError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Listen { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
     eprintln!("seam listening on http://{local}/graphql");
-    axum::serve(listener, crate::http::router(gateway))
-        .with_graceful_shutdown(shutdown_signal())
+    crate::http::server::serve_gateway(listener, gateway, config)
         .await
         .map_err(StartupError::Serve)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
 /// Re-fetches and recomposes every `interval`; swaps the schema only when the SDL changed and is valid,
@@ -288,7 +274,15 @@ impl GatewayBuilder {
         }
     }
 
+    /// The router with the config's body, message, timeout and streaming limits; the socket
+    /// limits and graceful shutdown belong to whoever serves it (`http::server` for Seam's own).
     pub async fn build(self) -> Result<axum::Router, StartupError> {
-        Ok(crate::http::router(self.build_gateway().await?))
+        let limits = self.config.as_ref().map(|c| c.limits.clone());
+        let settings = crate::http::ProtocolSettings::default()
+            .with_limits(&limits.unwrap_or_default(), Default::default());
+        Ok(crate::http::router_with(
+            self.build_gateway().await?,
+            settings,
+        ))
     }
 }

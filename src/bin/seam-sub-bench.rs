@@ -96,7 +96,9 @@ async fn start_gateway() -> Result<SeamProcess, String> {
     std::fs::write(
         &config,
         format!(
-            "{}  - name: events\n    sdl: events.graphql\nbridge:\n  backend: memory\n  publish_token: {TOKEN}\n",
+            // `--idle` may ask for more sockets than the production caps allow.
+            "{}  - name: events\n    sdl: events.graphql\nbridge:\n  backend: memory\n  publish_token: {TOKEN}\n\
+             limits:\n  max_connections: unlimited\n  max_streaming_clients: unlimited\n",
             support::demo_subgraphs_yaml(&subgraphs)
         ),
     )

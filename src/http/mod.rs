@@ -6,12 +6,16 @@
 //! The same path streams: a WebSocket upgrade (`ws`), `Accept: text/event-stream` (`sse`) and
 //! Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
 
+mod clients;
+mod connection;
 mod graphiql;
 mod multipart;
 mod publish;
+pub mod server;
 pub mod service;
 mod sse;
 mod streaming;
+mod timeout;
 mod ws;
 
 use std::net::SocketAddr;
@@ -34,11 +38,9 @@ use crate::execute::shape::errors_body;
 use crate::pipeline::receive::{self, QueryParams};
 use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
+pub use clients::StreamingClients;
 use service::Endpoint;
 pub use service::{OperationService, ProtocolSettings};
-
-/// Request bodies above this are refused before parsing.
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -46,25 +48,36 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     router_with(gateway, ProtocolSettings::default())
 }
 
-/// [`router`] with the streaming protocols' timings set.
+/// [`router`] with the protocols' timings and limits set.
 pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router {
     let probes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/bridge/publish", axum::routing::post(publish::publish))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.max_body_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            timeout::request_timeout,
+        ))
         .with_state(gateway.clone());
     graphql_router(gateway, settings).merge(probes)
 }
 
-/// `/graphql` (and `/`) alone, over any [`SubscriptionService`]: every protocol Seam speaks
+/// `/graphql` (and `/`) alone, over any [`OperationService`]: every protocol Seam speaks
 /// there, for the gateway or for a service a test scripts.
 pub fn graphql_router<S: OperationService>(service: Arc<S>, settings: ProtocolSettings) -> Router {
+    let (max_body_bytes, timeout) = (settings.max_body_bytes, settings.request_timeout);
     let endpoint = Arc::new(Endpoint { service, settings });
     Router::new()
         .route("/graphql", get(graphql_get::<S>).post(graphql_post::<S>))
         .route("/", get(graphql_get::<S>).post(graphql_post::<S>))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            timeout,
+            timeout::request_timeout,
+        ))
         .with_state(endpoint)
 }
 
@@ -219,19 +232,37 @@ async fn run_and_answer<S: OperationService>(
 ) -> Response {
     let media = negotiate(&headers);
     let delivery = Delivery::of(&headers);
-    let context = RequestContext::new(delivery.transport(get), headers).with_client_address(client);
+    // A streaming client is admitted before its operation starts, so a refused one costs no
+    // upstream work; the slot is held until its stream ends.
+    let slot = match delivery {
+        Delivery::Plain => None,
+        Delivery::Sse | Delivery::Multipart => match endpoint.settings.clients.admit() {
+            Ok(slot) => Some(slot),
+            Err(refusal) => return refusal.into_response(),
+        },
+    };
+    let mut context =
+        RequestContext::new(delivery.transport(get), headers).with_client_address(client);
+    if delivery == Delivery::Plain {
+        // Streams live as long as their client wants; one answer has a deadline.
+        context = context.with_timeout(Some(endpoint.settings.request_timeout));
+    }
     let headers = context.headers.clone();
     let answer = endpoint.service.run(Arc::new(context), request).await;
-    match (delivery, answer) {
-        (Delivery::Sse, answer) => sse::respond(endpoint, &headers, answer),
-        (Delivery::Multipart, Answer::Stream(responses)) => multipart::respond(endpoint, responses),
+    match (delivery, answer, slot) {
+        (Delivery::Sse, answer, Some(slot)) => sse::respond(endpoint, &headers, answer, slot),
+        (Delivery::Multipart, Answer::Stream(responses), Some(slot)) => {
+            multipart::respond(endpoint, responses, slot)
+        }
         // A refused operation of a client that asked for a stream: the spec's status codes.
-        (Delivery::Multipart, Answer::Single(refused)) if refused.outcome != Outcome::Executed => {
+        (Delivery::Multipart, Answer::Single(refused), _)
+            if refused.outcome != Outcome::Executed =>
+        {
             stream_refusal(&headers, refused)
         }
-        (_, Answer::Single(response)) => respond(media, response.outcome, response.body),
+        (_, Answer::Single(response), _) => respond(media, response.outcome, response.body),
         // A plain request's context cannot stream, so the pipeline never answers it with one.
-        (Delivery::Plain, Answer::Stream(_)) => respond(
+        (_, Answer::Stream(_), _) => respond(
             media,
             Outcome::RequestError,
             errors_body(&[GraphqlError::new(
@@ -281,7 +312,10 @@ async fn graphql_post<S: OperationService>(
             return refuse(
                 media,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"),
+                format!(
+                    "the request body is larger than the limit of {} bytes",
+                    endpoint.settings.max_body_bytes
+                ),
                 "PAYLOAD_TOO_LARGE",
             )
         }

@@ -5,6 +5,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::clients::StreamingSlot;
 use super::service::Endpoint;
 use super::streaming::{framed_body, Framing};
 use crate::subscriptions::ResponseStream;
@@ -28,15 +29,21 @@ pub(super) fn accepts(headers: &HeaderMap) -> bool {
 }
 
 /// Streams a subscription's responses as multipart parts (a query's single response is
-/// answered as plain JSON before this is reached).
-pub(super) fn respond<S>(endpoint: &Endpoint<S>, responses: ResponseStream) -> Response {
+/// answered as plain JSON before this is reached). `slot` counts the client as open until the
+/// stream ends.
+pub(super) fn respond<S>(
+    endpoint: &Endpoint<S>,
+    responses: ResponseStream,
+    slot: StreamingSlot,
+) -> Response {
     let framing = Framing {
         frame: payload_part,
         heartbeat: b"--graphql\r\ncontent-type: application/json\r\n\r\n{}\r\n",
         end: b"--graphql--\r\n",
         every: endpoint.settings.multipart_heartbeat,
     };
-    let mut response = framed_body(responses, framing).into_response();
+    let shutdown = endpoint.settings.clients.shutdown().clone();
+    let mut response = framed_body(responses, framing, slot, shutdown).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

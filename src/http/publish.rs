@@ -64,6 +64,14 @@ pub(super) async fn publish(
     }
     let body = match body {
         Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "the request body is larger than the gateway's limit (limits.max_body_bytes)"
+                    .into(),
+            )
+        }
         Err(rejection) => {
             return error(
                 rejection.status(),

@@ -10,7 +10,10 @@ use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
 
+use super::clients::StreamingClients;
+use crate::config::limits::LimitsConfig;
 use crate::context::RequestContext;
 use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::subscriptions::ResponseStream;
@@ -32,7 +35,7 @@ impl OperationService for Gateway {
     }
 }
 
-/// Timings of the streaming protocols.
+/// Timings and limits of the protocols on `/graphql`, and the streaming clients' registry.
 #[derive(Debug, Clone)]
 pub struct ProtocolSettings {
     /// A WebSocket client that has not sent `connection_init` by then is closed (4408).
@@ -53,10 +56,20 @@ pub struct ProtocolSettings {
     pub sse_keep_alive: Duration,
     /// How often an idle multipart stream gets an empty `{}` part (Apollo clients expect ~5 s).
     pub multipart_heartbeat: Duration,
+    /// Request bodies above this are refused with 413 before they are parsed.
+    pub max_body_bytes: usize,
+    /// A WebSocket message above this closes the socket with 1009 (message too big).
+    pub max_ws_message_bytes: usize,
+    /// A query or mutation unanswered by then gets a 504; streams are not cut by it.
+    pub request_timeout: Duration,
+    /// How many WebSocket, SSE and multipart clients may be open, and the shutdown signal
+    /// they end on.
+    pub clients: StreamingClients,
 }
 
 impl Default for ProtocolSettings {
     fn default() -> Self {
+        let limits = LimitsConfig::default();
         Self {
             connection_init_timeout: Duration::from_secs(10),
             keep_alive: Duration::from_secs(12),
@@ -65,8 +78,30 @@ impl Default for ProtocolSettings {
             max_operations: 100,
             sse_keep_alive: Duration::from_secs(12),
             multipart_heartbeat: Duration::from_secs(5),
+            max_body_bytes: byte_count(limits.max_body_bytes),
+            max_ws_message_bytes: byte_count(limits.max_ws_message_bytes),
+            request_timeout: limits.request_timeout,
+            clients: StreamingClients::default(),
         }
     }
+}
+
+impl ProtocolSettings {
+    /// These settings with the `limits:` section's sizes, timeout and streaming-client cap;
+    /// streaming clients end when `shutdown` fires.
+    pub fn with_limits(self, limits: &LimitsConfig, shutdown: CancellationToken) -> Self {
+        Self {
+            max_body_bytes: byte_count(limits.max_body_bytes),
+            max_ws_message_bytes: byte_count(limits.max_ws_message_bytes),
+            request_timeout: limits.request_timeout,
+            clients: StreamingClients::new(limits.max_streaming_clients.as_usize(), shutdown),
+            ..self
+        }
+    }
+}
+
+fn byte_count(bytes: u64) -> usize {
+    usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
 /// The state behind `/graphql`: the service and the protocol timings.

@@ -5,6 +5,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::clients::StreamingSlot;
 use super::service::{into_stream, Endpoint};
 use super::streaming::{framed_body, Framing};
 use crate::pipeline::Answer;
@@ -21,8 +22,14 @@ pub(super) fn accepts(headers: &HeaderMap) -> bool {
 }
 
 /// Streams the answer: a subscription's responses, or a query's one response, each as an
-/// `event: next`. A request error is answered as JSON before any stream begins.
-pub(super) fn respond<S>(endpoint: &Endpoint<S>, headers: &HeaderMap, answer: Answer) -> Response {
+/// `event: next`. A request error is answered as JSON before any stream begins. `slot` counts
+/// the client as open until the stream ends.
+pub(super) fn respond<S>(
+    endpoint: &Endpoint<S>,
+    headers: &HeaderMap,
+    answer: Answer,
+    slot: StreamingSlot,
+) -> Response {
     let responses = match into_stream(answer) {
         Ok(responses) => responses,
         Err(refused) => return super::stream_refusal(headers, refused),
@@ -33,7 +40,8 @@ pub(super) fn respond<S>(endpoint: &Endpoint<S>, headers: &HeaderMap, answer: An
         end: b"event: complete\ndata:\n\n",
         every: endpoint.settings.sse_keep_alive,
     };
-    let mut response = framed_body(responses, framing).into_response();
+    let shutdown = endpoint.settings.clients.shutdown().clone();
+    let mut response = framed_body(responses, framing, slot, shutdown).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

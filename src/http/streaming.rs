@@ -1,6 +1,9 @@
 //! A response body that streams framed GraphQL responses with heartbeats in between: the shape
 //! SSE and multipart share. Only one frame is produced at a time, when hyper asks for it, so a
 //! slow reader holds back the (bounded) response stream instead of growing a buffer here.
+//!
+//! When the server shuts down, the stream ends as if the operation had: with the protocol's end
+//! frame, so the client knows it was told everything and need not treat it as a failure.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -10,6 +13,9 @@ use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
+use tokio_util::sync::CancellationToken;
+
+use super::clients::StreamingSlot;
 use crate::subscriptions::ResponseStream;
 
 /// How one protocol frames its parts.
@@ -28,24 +34,43 @@ enum State {
     Streaming {
         responses: ResponseStream,
         ticks: Interval,
+        shutdown: CancellationToken,
+        /// Counts this stream among the open streaming clients until the body is dropped.
+        slot: StreamingSlot,
     },
     Ended,
 }
 
-pub(super) fn framed_body(responses: ResponseStream, framing: Framing) -> Body {
+pub(super) fn framed_body(
+    responses: ResponseStream,
+    framing: Framing,
+    slot: StreamingSlot,
+    shutdown: CancellationToken,
+) -> Body {
     let mut ticks = interval_at(Instant::now() + framing.every, framing.every);
     // After a stall, one heartbeat is enough; a burst of them would say nothing more.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let initial = State::Streaming { responses, ticks };
+    let initial = State::Streaming {
+        responses,
+        ticks,
+        shutdown,
+        slot,
+    };
     let frames = stream::unfold(initial, move |state| async move {
         let State::Streaming {
             mut responses,
             mut ticks,
+            shutdown,
+            slot,
         } = state
         else {
             return None;
         };
         let chunk = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => {
+                return Some((Bytes::from_static(framing.end), State::Ended));
+            }
             next = responses.next() => match next {
                 Some(body) => {
                     ticks.reset();
@@ -55,7 +80,13 @@ pub(super) fn framed_body(responses: ResponseStream, framing: Framing) -> Body {
             },
             _ = ticks.tick() => Bytes::from_static(framing.heartbeat),
         };
-        Some((chunk, State::Streaming { responses, ticks }))
+        let state = State::Streaming {
+            responses,
+            ticks,
+            shutdown,
+            slot,
+        };
+        Some((chunk, state))
     });
     Body::from_stream(frames.map(Ok::<_, Infallible>))
 }

@@ -29,7 +29,6 @@
 
 // The pipeline calls `check` once the request path moves into `src/pipeline/`; until then only
 // the tests do.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::HashMap;
 
@@ -85,6 +84,27 @@ impl CostError {
             }
         }
     }
+}
+
+/// The demand-control stage: nothing when `limits.cost` is off; the refusal when the operation
+/// is estimated too expensive; else what `expose` adds to the response's `extensions`.
+pub(super) fn demand_control(
+    planned: &crate::plan::PlannedOperation,
+    supergraph: &crate::supergraph::Supergraph,
+    variables: &Map<String, JsonValue>,
+    config: &CostConfig,
+) -> Result<Option<Map<String, JsonValue>>, GraphqlError> {
+    if !config.enabled() {
+        return Ok(None);
+    }
+    let estimated = check(
+        &planned.document,
+        &planned.operation,
+        &supergraph.cost,
+        variables,
+        config,
+    )?;
+    Ok(config.expose.then(|| exposed_extensions(estimated, config)))
 }
 
 /// The estimated cost of `operation`, or the request error that refuses it: estimated above

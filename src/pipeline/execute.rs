@@ -20,7 +20,48 @@ use crate::response::{GraphqlError, Object, Value};
 use crate::subscriptions::publish::Publisher;
 use crate::supergraph::Supergraph;
 
-pub(super) async fn run(
+/// One query or mutation to run.
+pub(super) struct Run<'a> {
+    pub state: &'a SchemaState,
+    pub bridge: &'a SharedBridge,
+    pub context: &'a Arc<RequestContext>,
+    pub prepared: &'a PreparedOperation,
+    pub variables: &'a Map<String, Json>,
+    /// Added to the response as its `extensions` (the cost estimate, when exposed).
+    pub extensions: Option<Map<String, Json>>,
+}
+
+impl Run<'_> {
+    pub(super) async fn run(self) -> GatewayResponse {
+        let mut response = run(
+            self.state,
+            self.bridge,
+            self.context,
+            self.prepared,
+            self.variables,
+        )
+        .await;
+        if let Some(extensions) = self.extensions {
+            add_extensions(&mut response.body, &extensions);
+        }
+        response
+    }
+}
+
+/// Appends `"extensions"` to a response body written by shaping, which always ends in `}`.
+fn add_extensions(body: &mut Vec<u8>, extensions: &Map<String, Json>) {
+    if body.last() != Some(&b'}') {
+        return;
+    }
+    body.pop();
+    body.extend_from_slice(b",\"extensions\":");
+    if serde_json::to_writer(&mut *body, extensions).is_err() {
+        body.extend_from_slice(b"{}");
+    }
+    body.push(b'}');
+}
+
+async fn run(
     state: &SchemaState,
     bridge: &SharedBridge,
     context: &Arc<RequestContext>,

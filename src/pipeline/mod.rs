@@ -40,7 +40,6 @@ use crate::subscriptions::upstream::Upstreams;
 use crate::subscriptions::{EventModel, Hub};
 use crate::supergraph::Supergraph;
 use crate::traffic::{Subgraphs, TrafficSettings};
-use parse::ParseLimits;
 use prepare::{OperationCache, PrepareSettings, Preparer};
 
 pub use receive::GraphqlRequest;
@@ -71,6 +70,7 @@ impl Default for Settings {
 
 impl Settings {
     pub fn from_config(config: Option<&Config>) -> Self {
+        let limits = config.map(|c| c.limits.clone()).unwrap_or_default();
         Settings {
             traffic: TrafficSettings::from_config(config),
             override_labels: config
@@ -78,18 +78,16 @@ impl Settings {
                 .unwrap_or_default(),
             publish_token: config.and_then(|c| c.bridge.publish_token.clone()),
             prepare: PrepareSettings {
-                parse: ParseLimits {
-                    max_tokens: 15_000,
-                    max_recursion: 500,
-                },
-                max_depth: 64,
+                limits: Arc::new(limits.clone()),
                 introspection: config.is_none_or(Config::introspection_enabled),
             },
-            planning_threads: std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(2),
-            planning_timeout: Duration::from_secs(10),
-            operation_cache_bytes: 64 * 1024 * 1024,
+            planning_threads: limits.planning_threads.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(usize::from)
+                    .unwrap_or(2)
+            }),
+            planning_timeout: limits.planning_timeout,
+            operation_cache_bytes: limits.operation_cache_bytes,
         }
     }
 }
@@ -203,7 +201,7 @@ impl Gateway {
             .get_or_prepare(
                 &state.operations,
                 &state.supergraph,
-                self.settings.prepare,
+                &self.settings.prepare,
                 query,
                 request.operation_name.as_deref(),
                 labels,
@@ -225,13 +223,30 @@ impl Gateway {
             Ok(variables) => variables,
             Err(errors) => return Answer::refuse(Outcome::RequestError, &errors),
         };
+        let estimate = match cost::demand_control(
+            &prepared.planned,
+            &state.supergraph,
+            &variables,
+            &self.settings.prepare.limits.cost,
+        ) {
+            Ok(estimate) => estimate,
+            Err(error) => return Answer::refuse(Outcome::RequestError, &[error]),
+        };
         match kind {
             OperationKind::Subscription => {
                 subscribe::start(self, &state, context, &prepared, variables).await
             }
-            OperationKind::Query | OperationKind::Mutation => Answer::Single(
-                execute::run(&state, &self.bridge, &context, &prepared, &variables).await,
-            ),
+            OperationKind::Query | OperationKind::Mutation => {
+                let run = execute::Run {
+                    state: &state,
+                    bridge: &self.bridge,
+                    context: &context,
+                    prepared: &prepared,
+                    variables: &variables,
+                    extensions: estimate,
+                };
+                Answer::Single(run.run().await)
+            }
         }
     }
 

@@ -24,22 +24,27 @@ pub(super) fn parse(query: &str, limits: ParseLimits) -> Result<ast::Document, V
             // The parser reports its limits as diagnostics; they get codes of their own so a
             // client can tell "too big" from "malformed".
             for error in &mut errors {
-                let code = if error.message.contains("token limit") {
-                    Some(("MAX_TOKENS_LIMIT", limits.max_tokens, "tokens"))
+                let refusal = if error.message.contains("token limit") {
+                    Some((
+                        "MAX_TOKENS_LIMIT",
+                        format!(
+                            "the document exceeds the token limit of {}",
+                            limits.max_tokens
+                        ),
+                    ))
                 } else if error.message.contains("recursion limit") {
                     Some((
                         "MAX_PARSER_RECURSION_LIMIT",
-                        limits.max_recursion,
-                        "levels of nesting",
+                        format!(
+                            "the document nests deeper than the parser's recursion limit of {}",
+                            limits.max_recursion
+                        ),
                     ))
                 } else {
                     None
                 };
-                if let Some((code, limit, what)) = code {
-                    *error = GraphqlError::new(
-                        format!("the document has more than {limit} {what}, the limit"),
-                        code,
-                    );
+                if let Some((code, message)) = refusal {
+                    *error = GraphqlError::new(message, code);
                 }
             }
             // One limit error says it all; the syntax errors after the cut-off are noise.

@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 
 use super::parse::{parse, ParseLimits};
 use super::{plan, validate};
+use crate::config::limits::LimitsConfig;
 use crate::plan::PlannedOperation;
 use crate::response::GraphqlError;
 use crate::supergraph::{ActiveLabels, Supergraph};
@@ -29,13 +30,22 @@ pub struct PreparedOperation {
     pub planned: Arc<PlannedOperation>,
 }
 
-/// How a new document is prepared (from the config's `limits`).
-#[derive(Debug, Clone, Copy)]
+/// How a new document is prepared (from the config's `limits` and `introspection`).
+#[derive(Debug, Clone)]
 pub struct PrepareSettings {
-    pub parse: ParseLimits,
-    /// Deeper selections than this are refused before validation and planning.
-    pub max_depth: usize,
+    pub limits: Arc<LimitsConfig>,
     pub introspection: bool,
+}
+
+impl PrepareSettings {
+    fn parse_limits(&self) -> ParseLimits {
+        // Neither may be `unlimited` (config validation refuses it); the fallbacks are the
+        // defaults, for settings built in code.
+        ParseLimits {
+            max_tokens: self.limits.max_tokens.as_usize().unwrap_or(15_000),
+            max_recursion: self.limits.max_parser_recursion.as_usize().unwrap_or(500),
+        }
+    }
 }
 
 /// The outcome of preparing one document: request errors are cached too, so a client repeating
@@ -110,7 +120,7 @@ impl Preparer {
         &self,
         cache: &OperationCache,
         supergraph: &Arc<Supergraph>,
-        settings: PrepareSettings,
+        settings: &PrepareSettings,
         query: &str,
         operation_name: Option<&str>,
         labels: ActiveLabels,
@@ -155,7 +165,7 @@ impl Preparer {
     async fn prepare(
         &self,
         supergraph: &Arc<Supergraph>,
-        settings: PrepareSettings,
+        settings: &PrepareSettings,
         query: &str,
         operation_name: Option<&str>,
         labels: ActiveLabels,
@@ -178,13 +188,14 @@ impl Preparer {
                 .await
                 .map_err(|_| timed_out())?;
             let supergraph = supergraph.clone();
+            let settings = settings.clone();
             let query: Box<str> = query.into();
             let operation_name: Option<Box<str>> = operation_name.map(Into::into);
             // The permit goes with the thread: a timed-out preparation still holds its place in
             // the pool until it finishes, so abandoned work cannot pile up beyond the pool.
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                prepare_now(&supergraph, settings, query, operation_name, labels)
+                prepare_now(&supergraph, &settings, query, operation_name, labels)
             })
             .await
             .map_err(|_| {
@@ -202,14 +213,15 @@ impl Preparer {
 
 fn prepare_now(
     supergraph: &Supergraph,
-    settings: PrepareSettings,
+    settings: &PrepareSettings,
     query: Box<str>,
     operation_name: Option<Box<str>>,
     labels: ActiveLabels,
 ) -> Outcome {
     let stages = || -> Result<PreparedOperation, Vec<GraphqlError>> {
-        let ast = parse(&query, settings.parse)?;
-        super::limits::check_depth(&ast, operation_name.as_deref(), settings.max_depth)?;
+        let ast = parse(&query, settings.parse_limits())?;
+        super::limits::check_operation_limits(&ast, operation_name.as_deref(), &settings.limits)
+            .map_err(|e| vec![e])?;
         let validated = validate::validate(
             ast,
             &supergraph.api_schema,

@@ -17,8 +17,13 @@ pub enum FetchError {
         subgraph: String,
         reason: &'static str,
     },
-    #[error("HTTP fetch failed from '{subgraph}': the request timed out after {timeout:?}")]
-    Timeout { subgraph: String, timeout: Duration },
+    #[error("HTTP fetch failed from '{subgraph}': {}", timeout_reason(*timeout, *deadline))]
+    Timeout {
+        subgraph: String,
+        timeout: Duration,
+        /// Whether the client request's deadline, not the subgraph's own timeout, cut it.
+        deadline: bool,
+    },
     /// An HTTP error status without a GraphQL answer in the body.
     #[error("HTTP fetch failed from '{subgraph}': {status}")]
     Status {
@@ -60,14 +65,15 @@ impl FetchError {
 pub(super) fn transport_error(
     subgraph: &str,
     url: &str,
-    timeout: Duration,
+    timeout: Timeout,
     error: reqwest::Error,
 ) -> FetchError {
     tracing::warn!(subgraph, url, error = %error_chain(&error), "subgraph request failed");
     if error.is_timeout() {
         return FetchError::Timeout {
             subgraph: subgraph.to_owned(),
-            timeout,
+            timeout: timeout.after,
+            deadline: timeout.by_deadline,
         };
     }
     let reason = if error.is_connect() {
@@ -82,6 +88,22 @@ pub(super) fn transport_error(
     FetchError::Transport {
         subgraph: subgraph.to_owned(),
         reason,
+    }
+}
+
+/// How long a subgraph call may take, and why that long.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Timeout {
+    pub after: Duration,
+    /// The client request's remaining time, shorter than the subgraph's own timeout.
+    pub by_deadline: bool,
+}
+
+fn timeout_reason(timeout: Duration, deadline: bool) -> String {
+    if deadline {
+        "no answer before the request's deadline".to_owned()
+    } else {
+        format!("the request timed out after {}ms", timeout.as_millis())
     }
 }
 

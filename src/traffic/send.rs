@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
-use super::errors::{transport_error, FetchError};
+use super::errors::{transport_error, FetchError, Timeout};
 use super::{SubgraphEndpoint, SubgraphRequest, SubgraphResponse};
 use crate::response::Value;
 
@@ -53,15 +53,21 @@ async fn send(
     };
     // The request's own deadline caps the subgraph's timeout: an answer after it is useless.
     let timeout = match request.context.remaining() {
-        Some(left) => left.min(endpoint.timeout),
-        None => endpoint.timeout,
+        Some(left) if left < endpoint.timeout => Timeout {
+            after: left,
+            by_deadline: true,
+        },
+        _ => Timeout {
+            after: endpoint.timeout,
+            by_deadline: false,
+        },
     };
     let response = client
         .post(url.clone())
         .headers(request.headers)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::ACCEPT, "application/json")
-        .timeout(timeout)
+        .timeout(timeout.after)
         .body(request.body)
         .send()
         .await
@@ -126,7 +132,7 @@ pub(super) fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
 
 async fn read_limited(
     endpoint: &SubgraphEndpoint,
-    timeout: std::time::Duration,
+    timeout: Timeout,
     mut response: reqwest::Response,
 ) -> Result<Bytes, FetchError> {
     let too_large = || FetchError::Malformed {

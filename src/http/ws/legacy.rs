@@ -12,7 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
-use super::{admit, forward_event, init_payload, Disconnected, OperationEvent, Operations, Outbox};
+use super::{
+    admit, forward_event, init_payload, on_read_error, on_shutdown, Disconnected, OperationEvent,
+    Operations, Outbox,
+};
 use crate::context::RequestContext;
 use crate::http::service::{Endpoint, OperationService};
 use crate::pipeline::GraphqlRequest;
@@ -56,6 +59,14 @@ pub(super) async fn serve<S: OperationService>(
     handshake: RequestContext,
 ) {
     let (sink, mut incoming) = socket.split();
+    let shutdown = endpoint
+        .settings
+        .clients
+        .shutdown()
+        .clone()
+        .cancelled_owned();
+    tokio::pin!(shutdown);
+    let max_message = endpoint.settings.max_ws_message_bytes;
     let init_timeout = tokio::time::sleep(endpoint.settings.connection_init_timeout);
     tokio::pin!(init_timeout);
     let every = endpoint.settings.keep_alive;
@@ -74,8 +85,12 @@ pub(super) async fn serve<S: OperationService>(
         let step = tokio::select! {
             message = incoming.next() => match message {
                 Some(Ok(message)) => connection.on_message(message).await,
-                _ => Err(Disconnected),
+                Some(Err(error)) => {
+                    Err(on_read_error(&mut connection.out, &error, max_message).await)
+                }
+                None => Err(Disconnected),
             },
+            () = &mut shutdown => Err(on_shutdown(&mut connection.out).await),
             () = &mut init_timeout, if !acknowledged => {
                 let _ = connection
                     .out

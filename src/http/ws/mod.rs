@@ -31,8 +31,13 @@ const LEGACY_WS: &str = "graphql-ws";
 /// What a socket reads at a time; client messages are small (`subscribe`, `ping`).
 const READ_BUFFER_BYTES: usize = 1024;
 
-/// Messages above this are refused by the socket itself (the same limit as a POST body).
-const MAX_MESSAGE_BYTES: usize = super::MAX_BODY_BYTES;
+/// RFC 6455 close codes both protocols use when the server, not the protocol, ends a socket.
+mod close {
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client sent a message over `limits.max_ws_message_bytes`.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+}
 
 /// Upgrades the connection; `handshake` is the upgrade request's context, which every operation
 /// on the socket starts from.
@@ -41,11 +46,21 @@ pub(super) fn upgrade<S: OperationService>(
     endpoint: Arc<Endpoint<S>>,
     handshake: RequestContext,
 ) -> Response {
+    // Refused before the handshake, so the client gets a status and a GraphQL error it can
+    // read instead of a socket that closes at once.
+    let slot = match endpoint.settings.clients.admit() {
+        Ok(slot) => slot,
+        Err(refusal) => return refusal.into_response(),
+    };
     // Small buffers: most sockets sit idle holding one subscription, and tungstenite's 128 KiB
     // defaults would make each cost that much. Larger messages still grow the read buffer.
+    // The frame size is capped too: tungstenite reads a whole frame before it checks the
+    // message size, so a single huge frame would be buffered first.
+    let max_message = endpoint.settings.max_ws_message_bytes;
     let upgrade = upgrade
         .protocols([TRANSPORT_WS, LEGACY_WS])
-        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0);
     let protocol = upgrade
@@ -53,6 +68,7 @@ pub(super) fn upgrade<S: OperationService>(
         .and_then(|p| p.to_str().ok())
         .map(str::to_owned);
     upgrade.on_upgrade(move |socket| async move {
+        let _slot = slot;
         match protocol.as_deref() {
             Some(TRANSPORT_WS) => transport::serve(socket, endpoint, handshake).await,
             Some(LEGACY_WS) => legacy::serve(socket, endpoint, handshake).await,
@@ -65,6 +81,32 @@ pub(super) fn upgrade<S: OperationService>(
             }
         }
     })
+}
+
+/// A socket error that is the client's message being over the size limit (tungstenite reports
+/// it as a read error); anything else means the socket is gone.
+fn is_message_too_big(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|error| matches!(error, tungstenite::Error::Capacity(_)))
+}
+
+/// Ends the connection after a read error: with 1009 when the message was too big, as RFC 6455
+/// asks, so the client learns why; silently when the socket is gone.
+async fn on_read_error(out: &mut Outbox, error: &axum::Error, limit: usize) -> Disconnected {
+    if is_message_too_big(error) {
+        let reason = format!("message too big: the limit is {limit} bytes");
+        let _ = out.close(close::MESSAGE_TOO_BIG, &reason).await;
+    }
+    Disconnected
+}
+
+/// Ends the connection because the server shuts down: 1001, so clients reconnect elsewhere.
+async fn on_shutdown(out: &mut Outbox) -> Disconnected {
+    let _ = out
+        .close(close::GOING_AWAY, "the server is shutting down")
+        .await;
+    Disconnected
 }
 
 /// What one running operation reports to its connection.
