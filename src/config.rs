@@ -14,6 +14,9 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+pub use cors::{CorsConfig, OriginRegex};
+pub use csrf::CsrfConfig;
+pub use graphiql::GraphiqlConfig;
 pub use merge::{MergeConfig, MergeRule};
 
 /// How long Seam waits for a subgraph that has no `timeout` of its own.
@@ -42,6 +45,15 @@ pub struct Config {
     /// are drawn per request and need no entry.
     #[serde(default)]
     pub override_labels: Vec<String>,
+    /// Which other origins' pages may call the gateway from a browser (none by default).
+    #[serde(default)]
+    pub cors: CorsConfig,
+    /// Refusing requests a browser sends cross-site without a preflight (on by default).
+    #[serde(default)]
+    pub csrf: CsrfConfig,
+    /// The GraphiQL IDE for browsers that open the GraphQL path (on by default).
+    #[serde(default)]
+    pub graphiql: GraphiqlConfig,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -435,6 +447,8 @@ impl Config {
             );
         }
 
+        problems.extend(self.cors.problems());
+        problems.extend(self.csrf.problems());
         problems
     }
 }
@@ -735,6 +749,9 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod cors;
+mod csrf;
+mod graphiql;
 mod merge;
 #[cfg(test)]
 mod tests;
