@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use seam::config::{BridgeBackend, BridgeConfig, Config};
 use seam::gateway::Gateway;
+use seam::http::EdgeSettings;
 use seam::startup::{self, StartupError};
 
 /// mimalloc: a request allocates many small short-lived values, where it is much faster than glibc's malloc.
@@ -162,7 +163,8 @@ async fn run(command: Command) -> Result<(), StartupError> {
             let addr = listen
                 .or(config.as_ref().and_then(|c| c.listen))
                 .unwrap_or(DEFAULT_LISTEN);
-            startup::serve(gateway, addr).await
+            let edge = config.as_ref().map(EdgeSettings::from_config);
+            startup::serve(gateway, addr, &edge.unwrap_or_default()).await
         }
         Command::Compose { config } => {
             let config = Config::load(&config)?;
@@ -290,7 +292,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 "subscribe: curl -N http://{listen}/graphql -H 'accept: text/event-stream' -H 'content-type: application/json' \\\n  \
                  -d '{{\"query\":\"subscription {{ reviewAdded {{ body product {{ name price }} author {{ username }} }} }}\"}}'"
             );
-            startup::serve(gateway, listen).await
+            startup::serve(gateway, listen, &EdgeSettings::from_config(&config)).await
         }
     }
 }

@@ -179,14 +179,19 @@ pub fn overrides(config: Option<&Config>) -> HashMap<String, SubgraphOverride> {
         .unwrap_or_default()
 }
 
-/// Binds `addr` and serves until Ctrl-C or SIGTERM.
-pub async fn serve(gateway: Arc<Gateway>, addr: SocketAddr) -> Result<(), StartupError> {
+/// Binds `addr` and serves until Ctrl-C or SIGTERM, with the config's browser-facing rules.
+pub async fn serve(
+    gateway: Arc<Gateway>,
+    addr: SocketAddr,
+    edge: &crate::http::EdgeSettings,
+) -> Result<(), StartupError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Listen { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
     eprintln!("seam listening on http://{local}/graphql");
-    axum::serve(listener, crate::http::router(gateway))
+    let router = crate::http::router_with(gateway, Default::default(), edge);
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartupError::Serve)
@@ -297,6 +302,15 @@ impl GatewayBuilder {
     }
 
     pub async fn build(self) -> Result<axum::Router, StartupError> {
-        Ok(crate::http::router(self.build_gateway().await?))
+        let edge = self
+            .config
+            .as_ref()
+            .map(crate::http::EdgeSettings::from_config);
+        let gateway = self.build_gateway().await?;
+        Ok(crate::http::router_with(
+            gateway,
+            Default::default(),
+            &edge.unwrap_or_default(),
+        ))
     }
 }

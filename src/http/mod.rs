@@ -6,12 +6,16 @@
 //! The same path streams: a WebSocket upgrade (`ws`), `Accept: text/event-stream` (`sse`) and
 //! Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
 
+mod cors;
+mod csrf;
+mod edge;
 mod graphiql;
 mod multipart;
 mod publish;
 pub mod service;
 mod sse;
 mod streaming;
+mod websocket_origin;
 mod ws;
 
 use std::sync::Arc;
@@ -22,7 +26,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -30,6 +34,7 @@ use serde::Deserialize;
 use crate::execute::shape::errors_body;
 use crate::gateway::{Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
+pub use edge::EdgeSettings;
 use service::Endpoint;
 pub use service::{ProtocolSettings, SubscriptionService};
 
@@ -39,32 +44,42 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    router_with(gateway, ProtocolSettings::default())
+    router_with(
+        gateway,
+        ProtocolSettings::default(),
+        &EdgeSettings::default(),
+    )
 }
 
-/// [`router`] with the streaming protocols' timings set.
-pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router {
+/// [`router`] with the streaming protocols' timings and the browser-facing rules set.
+pub fn router_with(
+    gateway: Arc<Gateway>,
+    settings: ProtocolSettings,
+    edge: &EdgeSettings,
+) -> Router {
     let probes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/bridge/publish", axum::routing::post(publish::publish))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(gateway.clone());
-    graphql_router(gateway, settings).merge(probes)
+    graphql_router(gateway, settings, edge).merge(probes)
 }
 
 /// `/graphql` (and `/`) alone, over any [`SubscriptionService`]: every protocol Seam speaks
-/// there, for the gateway or for a service a test scripts.
+/// there, for the gateway or for a service a test scripts, inside the `edge` rules.
 pub fn graphql_router<S: SubscriptionService>(
     service: Arc<S>,
     settings: ProtocolSettings,
+    edge: &EdgeSettings,
 ) -> Router {
     let endpoint = Arc::new(Endpoint { service, settings });
-    Router::new()
+    let routes = Router::new()
         .route("/graphql", get(graphql_get::<S>).post(graphql_post::<S>))
         .route("/", get(graphql_get::<S>).post(graphql_post::<S>))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(endpoint)
+        .with_state(endpoint);
+    edge.wrap(routes)
 }
 
 async fn health() -> impl IntoResponse {
@@ -276,13 +291,6 @@ async fn graphql_get<S: SubscriptionService>(
     let Ok(Query(params)) = params else {
         return bad_request(media, "the query string could not be read".into());
     };
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if params.query.is_none() && wants_html {
-        return Html(graphiql::PAGE).into_response();
-    }
     let variables = match params.variables.as_deref().filter(|v| !v.is_empty()) {
         None => None,
         Some(text) => {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use seam::gateway::{GatewayResponse, GraphqlRequest, Outcome};
-use seam::http::{graphql_router, ProtocolSettings, SubscriptionService};
+use seam::http::{graphql_router, EdgeSettings, ProtocolSettings, SubscriptionService};
 use seam::subscriptions::{ResponseStream, SubscriptionContext};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -196,7 +196,7 @@ impl Server {
 
     pub async fn start_with(settings: ProtocolSettings) -> Self {
         let service = Arc::new(Scripted::default());
-        let router = graphql_router(service.clone(), settings);
+        let router = graphql_router(service.clone(), settings, &EdgeSettings::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind test port");
