@@ -149,6 +149,8 @@ impl OriginRegex {
     /// Compiles `pattern` anchored at both ends: an unanchored `https://.*\.example\.com` would
     /// also let `https://x.example.com.attacker.net` in.
     pub fn new(pattern: &str) -> Result<Self, regex::Error> {
+        // Compiled alone first, so a mistake is reported in the user's own pattern.
+        regex::Regex::new(pattern)?;
         regex::Regex::new(&format!("^(?:{pattern})$")).map(OriginRegex)
     }
 
@@ -183,26 +185,162 @@ impl<'de> Deserialize<'de> for OriginRegex {
 }
 
 fn methods<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Method>, D::Error> {
-    Vec::<String>::deserialize(deserializer)?
+    Ok(Vec::<MethodItem>::deserialize(deserializer)?
         .into_iter()
-        .map(|name| {
-            // Method names are case-sensitive on the wire and browsers upper-case the standard
-            // ones, so `post` would never match a preflight's `POST`.
-            let upper = name.trim().to_ascii_uppercase();
-            Method::from_bytes(upper.as_bytes())
-                .map_err(|_| de::Error::custom(format!("`{name}` is not an HTTP method")))
-        })
-        .collect()
+        .map(|item| item.0)
+        .collect())
 }
 
 pub(super) fn header_names<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<HeaderName>, D::Error> {
-    Vec::<String>::deserialize(deserializer)?
+    Ok(Vec::<HeaderItem>::deserialize(deserializer)?
         .into_iter()
-        .map(|name| {
-            HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| de::Error::custom(format!("`{name}` is not an HTTP header name")))
-        })
-        .collect()
+        .map(|item| item.0)
+        .collect())
+}
+
+/// One list entry, checked as it is read so that an error names its key.
+struct MethodItem(Method);
+
+impl<'de> Deserialize<'de> for MethodItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        // Method names are case-sensitive on the wire and browsers upper-case the standard
+        // ones, so `post` would never match a preflight's `POST`.
+        let upper = name.trim().to_ascii_uppercase();
+        Method::from_bytes(upper.as_bytes())
+            .map(MethodItem)
+            .map_err(|_| de::Error::custom(format!("`{name}` is not an HTTP method")))
+    }
+}
+
+struct HeaderItem(HeaderName);
+
+impl<'de> Deserialize<'de> for HeaderItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        HeaderName::from_bytes(name.trim().as_bytes())
+            .map(HeaderItem)
+            .map_err(|_| de::Error::custom(format!("`{name}` is not an HTTP header name")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, ConfigError};
+
+    fn parse(section: &str) -> Result<Config, ConfigError> {
+        Config::from_yaml_str(&format!("supergraph: s.graphql\n{section}"), Path::new("/"))
+    }
+
+    fn error_of(section: &str) -> String {
+        match parse(section) {
+            Ok(config) => panic!("expected an error, got {config:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_allow_no_origin() {
+        let config = parse("").unwrap();
+        assert_eq!(config.cors, CorsConfig::default());
+        assert!(config.cors.allow_origins.is_empty());
+        assert!(config.cors.allow_origin_regexes.is_empty());
+        assert!(!config.cors.allow_credentials);
+        assert_eq!(
+            config.cors.allow_methods,
+            [Method::GET, Method::POST, Method::OPTIONS]
+        );
+        assert_eq!(config.cors.max_age, None);
+    }
+
+    #[test]
+    fn parses_every_key() {
+        let config = parse(
+            "cors:\n  allow_origins: [https://app.example.com, 'http://localhost:3000']\n  \
+             allow_origin_regexes: ['https://pr-\\d+\\.example\\.com']\n  allow_credentials: true\n  \
+             allow_methods: [post, GET]\n  allow_headers: [Content-Type, authorization]\n  \
+             expose_headers: [x-request-id]\n  max_age: 10m\n",
+        )
+        .unwrap();
+        let cors = config.cors;
+        assert_eq!(
+            cors.allow_origins,
+            ["https://app.example.com", "http://localhost:3000"]
+        );
+        assert!(cors.allow_origin_regexes[0].is_match("https://pr-7.example.com"));
+        assert!(!cors.allow_origin_regexes[0].is_match("https://pr-7.example.com.evil.net"));
+        assert!(cors.allow_credentials);
+        assert_eq!(cors.allow_methods, [Method::POST, Method::GET]);
+        assert_eq!(cors.allow_headers, ["content-type", "authorization"]);
+        assert_eq!(cors.expose_headers, ["x-request-id"]);
+        assert_eq!(cors.max_age, Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let message = error_of("cors:\n  allow_origin_regexes: ['https://(']\n");
+        assert!(
+            message.contains("cors.allow_origin_regexes: `https://(` is not a valid"),
+            "{message}"
+        );
+        assert!(
+            message.contains("not a valid regular expression"),
+            "{message}"
+        );
+
+        let message = error_of("cors:\n  allow_methods: ['GE T']\n");
+        assert!(
+            message.contains("cors.allow_methods: `GE T` is not an HTTP method"),
+            "{message}"
+        );
+        let message = error_of("cors:\n  expose_headers: ['x y']\n");
+        assert!(
+            message.contains("cors.expose_headers: `x y` is not an HTTP header name"),
+            "{message}"
+        );
+        let message = error_of("cors:\n  allow_origin: [https://a.example]\n");
+        assert!(
+            message.contains("unknown field `allow_origin`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn origins_must_be_written_as_browsers_send_them() {
+        let message = error_of("cors:\n  allow_origins: [https://a.example/]\n");
+        assert!(
+            message.contains("cors.allow_origins[0]: `https://a.example/` is not written as browsers send it; write `https://a.example`"),
+            "{message}"
+        );
+        let message = error_of("cors:\n  allow_origins: [ok, 'https://A.example:443']\n");
+        assert!(
+            message.contains("cors.allow_origins[0]: `ok` is not an origin"),
+            "{message}"
+        );
+        assert!(message.contains("write `https://a.example`"), "{message}");
+    }
+
+    #[test]
+    fn wildcards_cannot_go_with_credentials() {
+        let message = error_of(
+            "cors:\n  allow_origins: ['*']\n  allow_credentials: true\n  expose_headers: ['*']\n",
+        );
+        assert!(
+            message.contains("cors.allow_origins[0]: `*` cannot be combined"),
+            "{message}"
+        );
+        assert!(
+            message.contains("cors.expose_headers: `*` cannot be combined"),
+            "{message}"
+        );
+        assert!(parse("cors:\n  allow_origins: ['*']\n")
+            .unwrap()
+            .cors
+            .allows_any_origin());
+    }
 }

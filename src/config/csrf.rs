@@ -67,3 +67,49 @@ impl CsrfConfig {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+
+    fn parse(section: &str) -> Result<Config, crate::config::ConfigError> {
+        Config::from_yaml_str(&format!("supergraph: s.graphql\n{section}"), Path::new("/"))
+    }
+
+    #[test]
+    fn on_by_default_with_apollo_headers() {
+        let csrf = parse("").unwrap().csrf;
+        assert!(csrf.enabled);
+        assert_eq!(
+            csrf.required_headers,
+            ["apollo-require-preflight", "x-apollo-operation-name"]
+        );
+        assert_eq!(parse("").unwrap().graphiql.enabled, true);
+    }
+
+    #[test]
+    fn switches_and_headers_parse() {
+        let config =
+            parse("csrf:\n  enabled: false\n  required_headers: [X-My-Client]\ngraphiql: false\n")
+                .unwrap();
+        assert!(!config.csrf.enabled);
+        assert_eq!(config.csrf.required_headers, ["x-my-client"]);
+        assert!(!config.graphiql.enabled);
+    }
+
+    #[test]
+    fn safelisted_headers_prove_nothing_and_are_refused() {
+        let message = parse("csrf:\n  required_headers: [x-ok, Content-Type]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("csrf.required_headers[1]: `content-type` is a header browsers send"),
+            "{message}"
+        );
+        let message = parse("graphiql: yes please\n").unwrap_err().to_string();
+        assert!(message.contains("graphiql"), "{message}");
+    }
+}
