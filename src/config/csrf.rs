@@ -72,7 +72,6 @@ impl CsrfConfig {
 mod tests {
     use std::path::Path;
 
-    use super::*;
     use crate::config::Config;
 
     fn parse(section: &str) -> Result<Config, crate::config::ConfigError> {
@@ -87,7 +86,7 @@ mod tests {
             csrf.required_headers,
             ["apollo-require-preflight", "x-apollo-operation-name"]
         );
-        assert_eq!(parse("").unwrap().graphiql.enabled, true);
+        assert!(parse("").unwrap().graphiql.enabled);
     }
 
     #[test]
