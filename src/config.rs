@@ -14,7 +14,10 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+pub use cors::{CorsConfig, OriginRegex};
 pub use cost::CostConfig;
+pub use csrf::CsrfConfig;
+pub use graphiql::GraphiqlConfig;
 pub use headers::{is_never_forwarded, HeaderRule, HeaderRules, HeadersConfig, RuleKind};
 pub use merge::{MergeConfig, MergeRule};
 pub use subgraph_errors::{ResolvedErrorPolicy, SubgraphErrorsConfig};
@@ -61,6 +64,15 @@ pub struct Config {
     /// [`limits::DEFAULT_SHUTDOWN_GRACE_PERIOD`] when absent.
     #[serde(default, deserialize_with = "optional_duration")]
     pub shutdown_grace_period: Option<Duration>,
+    /// Which other origins' pages may call the gateway from a browser (none by default).
+    #[serde(default)]
+    pub cors: CorsConfig,
+    /// Refusing requests a browser sends cross-site without a preflight (on by default).
+    #[serde(default)]
+    pub csrf: CsrfConfig,
+    /// The GraphiQL IDE for browsers that open the GraphQL path (on by default).
+    #[serde(default)]
+    pub graphiql: GraphiqlConfig,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -471,6 +483,10 @@ impl Config {
         self.limits.problems(&mut problem);
         limits::grace_period_problems(self.shutdown_grace_period, &mut problem);
 
+        for p in self.cors.problems().into_iter().chain(self.csrf.problems()) {
+            problem(p.key, p.message);
+        }
+
         problems
     }
 }
@@ -792,7 +808,10 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod cors;
 mod cost;
+mod csrf;
+mod graphiql;
 mod headers;
 pub mod limits;
 mod merge;

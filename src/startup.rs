@@ -277,9 +277,8 @@ impl GatewayBuilder {
     /// The router with the config's body, message, timeout and streaming limits; the socket
     /// limits and graceful shutdown belong to whoever serves it (`http::server` for Seam's own).
     pub async fn build(self) -> Result<axum::Router, StartupError> {
-        let limits = self.config.as_ref().map(|c| c.limits.clone());
-        let settings = crate::http::ProtocolSettings::default()
-            .with_limits(&limits.unwrap_or_default(), Default::default());
+        let settings =
+            crate::http::ProtocolSettings::from_config(self.config.as_ref(), Default::default());
         Ok(crate::http::router_with(
             self.build_gateway().await?,
             settings,

@@ -134,6 +134,7 @@ async fn sse_query_over_get_is_one_next_then_complete() {
     let server = Server::start().await;
     let mut response = reqwest::Client::new()
         .get(server.http_url())
+        .header("apollo-require-preflight", "true")
         .query(&[("query", "{ hello }")])
         .header("accept", "text/event-stream")
         .send()
@@ -153,6 +154,7 @@ async fn sse_subscription_over_get_streams_too() {
     let server = Server::start().await;
     let mut response = reqwest::Client::new()
         .get(server.http_url())
+        .header("apollo-require-preflight", "true")
         .query(&[("query", "subscription { count }")])
         .header("accept", "text/event-stream")
         .send()
@@ -198,6 +200,7 @@ async fn sse_request_errors_are_http_errors_with_a_json_body() {
 
     let response = reqwest::Client::new()
         .get(server.http_url())
+        .header("apollo-require-preflight", "true")
         .query(&[("query", "mutation { hello }")])
         .header("accept", "text/event-stream")
         .send()

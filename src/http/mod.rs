@@ -8,6 +8,9 @@
 
 mod clients;
 mod connection;
+mod cors;
+mod csrf;
+mod edge;
 mod graphiql;
 mod multipart;
 mod publish;
@@ -16,6 +19,7 @@ pub mod service;
 mod sse;
 mod streaming;
 mod timeout;
+mod websocket_origin;
 mod ws;
 
 use std::net::SocketAddr;
@@ -29,7 +33,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -39,6 +43,7 @@ use crate::pipeline::receive::{self, QueryParams};
 use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
 pub use clients::StreamingClients;
+pub use edge::EdgeSettings;
 use service::Endpoint;
 pub use service::{OperationService, ProtocolSettings};
 
@@ -69,8 +74,9 @@ pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router 
 /// there, for the gateway or for a service a test scripts.
 pub fn graphql_router<S: OperationService>(service: Arc<S>, settings: ProtocolSettings) -> Router {
     let (max_body_bytes, timeout) = (settings.max_body_bytes, settings.request_timeout);
+    let edge = settings.edge.clone();
     let endpoint = Arc::new(Endpoint { service, settings });
-    Router::new()
+    let routes = Router::new()
         .route("/graphql", get(graphql_get::<S>).post(graphql_post::<S>))
         .route("/", get(graphql_get::<S>).post(graphql_post::<S>))
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
@@ -78,7 +84,8 @@ pub fn graphql_router<S: OperationService>(service: Arc<S>, settings: ProtocolSe
             timeout,
             timeout::request_timeout,
         ))
-        .with_state(endpoint)
+        .with_state(endpoint);
+    edge.wrap(routes)
 }
 
 async fn health() -> impl IntoResponse {
@@ -351,13 +358,6 @@ async fn graphql_get<S: OperationService>(
     let Ok(Query(params)) = params else {
         return bad_request(media, "the query string could not be read".into());
     };
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if params.query.is_none() && wants_html {
-        return Html(graphiql::PAGE).into_response();
-    }
     let request = match receive::from_query_params(params) {
         Ok(request) => request,
         Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),

@@ -61,9 +61,8 @@ pub async fn serve_gateway(
     gateway: Arc<Gateway>,
     config: Option<&Config>,
 ) -> io::Result<()> {
-    let limits = config.map(|c| c.limits.clone()).unwrap_or_default();
     let shutdown = CancellationToken::new();
-    let protocol = ProtocolSettings::default().with_limits(&limits, shutdown.clone());
+    let protocol = ProtocolSettings::from_config(config, shutdown.clone());
     let clients = protocol.clients.clone();
     let app = super::router_with(gateway, protocol);
     tokio::spawn(cancel_on_signal(shutdown));

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use super::clients::StreamingClients;
+use super::edge::EdgeSettings;
 use crate::config::limits::LimitsConfig;
 use crate::context::RequestContext;
 use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
@@ -65,6 +66,9 @@ pub struct ProtocolSettings {
     /// How many WebSocket, SSE and multipart clients may be open, and the shutdown signal
     /// they end on.
     pub clients: StreamingClients,
+    /// The browser-facing rules around the GraphQL routes: CORS, CSRF, cross-site WebSockets,
+    /// GraphiQL.
+    pub edge: EdgeSettings,
 }
 
 impl Default for ProtocolSettings {
@@ -82,6 +86,7 @@ impl Default for ProtocolSettings {
             max_ws_message_bytes: byte_count(limits.max_ws_message_bytes),
             request_timeout: limits.request_timeout,
             clients: StreamingClients::default(),
+            edge: EdgeSettings::default(),
         }
     }
 }
@@ -97,6 +102,22 @@ impl ProtocolSettings {
             clients: StreamingClients::new(limits.max_streaming_clients.as_usize(), shutdown),
             ..self
         }
+    }
+}
+
+impl ProtocolSettings {
+    /// Everything the config says about the HTTP edge: its limits and its browser rules.
+    pub fn from_config(
+        config: Option<&crate::config::Config>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let limits = config.map(|c| c.limits.clone()).unwrap_or_default();
+        let edge = config.map(EdgeSettings::from_config).unwrap_or_default();
+        Self {
+            edge,
+            ..Self::default()
+        }
+        .with_limits(&limits, shutdown)
     }
 }
 

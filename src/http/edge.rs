@@ -1,0 +1,110 @@
+//! The browser-facing rules around the GraphQL routes, built once from the config: CORS, CSRF
+//! prevention, the cross-site WebSocket check and the GraphiQL page. The routes themselves do not
+//! know these rules exist; a request a rule refuses never reaches them.
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use super::cors::{self, OriginPolicy};
+use super::csrf::CsrfLayer;
+use super::graphiql;
+use super::websocket_origin::CrossSiteWebSocketLayer;
+use crate::config::{Config, CorsConfig, CsrfConfig, GraphiqlConfig};
+use crate::execute::shape::errors_body;
+use crate::response::GraphqlError;
+
+/// What the HTTP edge needs from the config's `cors`, `csrf` and `graphiql` sections.
+#[derive(Debug, Clone)]
+pub struct EdgeSettings {
+    cors: CorsConfig,
+    origins: Arc<OriginPolicy>,
+    csrf: CsrfConfig,
+    graphiql: bool,
+}
+
+impl Default for EdgeSettings {
+    /// No cross-origin access, CSRF prevention on, GraphiQL on: the defaults of the config.
+    fn default() -> Self {
+        Self::new(
+            &CorsConfig::default(),
+            &CsrfConfig::default(),
+            GraphiqlConfig::default(),
+        )
+    }
+}
+
+impl EdgeSettings {
+    pub fn from_config(config: &Config) -> Self {
+        Self::new(&config.cors, &config.csrf, config.graphiql)
+    }
+
+    /// Settings from the sections themselves. A `cors` section that breaks a rule (only possible
+    /// when it was built in code: loading a config file checks them) allows no origin at all,
+    /// rather than something the operator did not ask for.
+    pub fn new(cors: &CorsConfig, csrf: &CsrfConfig, graphiql: GraphiqlConfig) -> Self {
+        let problems = cors.problems();
+        let cors = if problems.is_empty() {
+            cors.clone()
+        } else {
+            for problem in &problems {
+                tracing::error!(%problem, "invalid cors settings: no cross-origin access");
+            }
+            CorsConfig::default()
+        };
+        Self {
+            origins: Arc::new(OriginPolicy::from_config(&cors)),
+            cors,
+            csrf: csrf.clone(),
+            graphiql: graphiql.enabled,
+        }
+    }
+
+    /// `graphql` (the routes serving GraphQL) inside the edge's layers, plus GraphiQL's assets.
+    /// From the outside in: CORS (so refusals carry CORS headers an allowed page can read),
+    /// CSRF prevention, the WebSocket origin check, then the GraphiQL page.
+    pub(crate) fn wrap(&self, graphql: Router) -> Router {
+        let mut routes = graphql;
+        if self.graphiql {
+            routes = routes.route_layer(graphiql::PageLayer);
+        }
+        routes = routes.route_layer(CrossSiteWebSocketLayer::new(self.origins.clone()));
+        if self.csrf.enabled {
+            routes = routes.route_layer(CsrfLayer::new(&self.csrf.required_headers));
+        }
+        routes = routes.route_layer(cors::layer(&self.cors, self.origins.clone()));
+        if self.graphiql {
+            routes = routes.merge(graphiql::asset_routes());
+        }
+        routes
+    }
+}
+
+/// A request refused at the edge, answered in the GraphQL response shape with the media type
+/// the client asked for (GraphQL over HTTP).
+pub(super) fn refusal(
+    request_headers: &HeaderMap,
+    status: StatusCode,
+    message: String,
+    code: &str,
+) -> Response {
+    let accepts_graphql_response = request_headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.contains("application/graphql-response+json"));
+    let content_type = if accepts_graphql_response {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    };
+    let body = errors_body(&[GraphqlError::new(message, code)]);
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
+    )
+        .into_response()
+}
