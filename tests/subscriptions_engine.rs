@@ -564,3 +564,89 @@ async fn startup_reports_broken_event_directives_by_field() {
         json!({ "data": { "reviewAdded": { "id": "r2", "body": "Too soft" } } })
     );
 }
+
+/// A bridge written by the embedding application: one tokio broadcast channel per topic, and
+/// a record of every publish. Nothing of Seam's own backends is involved.
+#[derive(Default)]
+struct AppBridge {
+    topics: std::sync::Mutex<std::collections::HashMap<String, tokio::sync::broadcast::Sender<Bytes>>>,
+    published: std::sync::Mutex<Vec<(String, Value)>>,
+}
+
+impl AppBridge {
+    fn channel(&self, topic: &str) -> tokio::sync::broadcast::Sender<Bytes> {
+        self.topics
+            .lock()
+            .unwrap()
+            .entry(topic.to_owned())
+            .or_insert_with(|| tokio::sync::broadcast::channel(16).0)
+            .clone()
+    }
+}
+
+impl Bridge for AppBridge {
+    fn publish<'a>(
+        &'a self,
+        topic: &'a str,
+        payload: Bytes,
+    ) -> futures::future::BoxFuture<'a, Result<(), seam::bridge::BridgeError>> {
+        Box::pin(async move {
+            let event = serde_json::from_slice(&payload).unwrap_or(Value::Null);
+            self.published.lock().unwrap().push((topic.to_owned(), event));
+            let _ = self.channel(topic).send(payload);
+            Ok(())
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        topic: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<seam::bridge::EventStream, seam::bridge::BridgeError>>
+    {
+        Box::pin(async move {
+            let receiver = self.channel(topic).subscribe();
+            let events = tokio_stream::wrappers::BroadcastStream::new(receiver)
+                .filter_map(|item| std::future::ready(item.ok()));
+            Ok(events.boxed())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_bridge_the_application_wrote_carries_events_both_ways() {
+    let (config, _, _) = config_with(EVENTS).await;
+    let bridge = Arc::new(AppBridge::default());
+    let gateway = Gateway::builder()
+        .config(config)
+        .bridge(bridge.clone())
+        .build_gateway()
+        .await
+        .expect("gateway with the application's bridge");
+    let request = GraphqlRequest::new("subscription { reviewAdded { id body product { name } } }");
+    let mut stream = gateway.subscribe(request).await.ok().expect("subscribed");
+    // Subscribing reached the application's bridge.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while bridge.channel("reviews").receiver_count() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never subscribed to `reviews`");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A mutation of the event subgraph publishes through it, and the subscriber gets the event
+    // completed with the other subgraphs' fields.
+    let response = gateway
+        .execute(GraphqlRequest::new(
+            "mutation { announceReview(review: { id: \"r1\", productUpc: \"1\" }) }",
+        ))
+        .await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&response.body).expect("json"),
+        json!({ "data": { "announceReview": true } })
+    );
+    assert_eq!(
+        bridge.published.lock().unwrap().clone(),
+        vec![("reviews".to_owned(), json!({ "id": "r1", "productUpc": "1" }))]
+    );
+    assert_eq!(
+        next(&mut stream).await,
+        json!({ "data": { "reviewAdded": { "id": "r1", "body": "Love it", "product": { "name": "Table" } } } })
+    );
+}

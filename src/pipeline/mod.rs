@@ -103,9 +103,9 @@ pub struct SchemaState {
 }
 
 impl SchemaState {
-    /// Prepared documents held in the operation cache (for tests and metrics).
-    pub fn cached_operations(&self) -> u64 {
-        self.operations.entry_count()
+    /// What the operation cache of this generation did (for tests and metrics).
+    pub async fn operation_cache_stats(&self) -> prepare::CacheStats {
+        self.operations.stats().await
     }
 }
 

@@ -8,6 +8,7 @@
 //! ones, so a flood of distinct documents cannot grow it or flush it whole.
 
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,6 +83,19 @@ impl Entry {
 pub struct OperationCache {
     entries: moka::future::Cache<u64, Arc<Entry>>,
     hasher: ahash::RandomState,
+    hits: AtomicU64,
+    preparations: AtomicU64,
+}
+
+/// What the operation cache did, for tests and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Entries held (eviction runs in the background, so this trails a little).
+    pub entries: u64,
+    /// Requests answered from the cache.
+    pub hits: u64,
+    /// Documents prepared (identical ones arriving together count once).
+    pub preparations: u64,
 }
 
 impl OperationCache {
@@ -92,12 +106,19 @@ impl OperationCache {
                 .weigher(|_, entry: &Arc<Entry>| entry.weight())
                 .build(),
             hasher: ahash::RandomState::new(),
+            hits: AtomicU64::new(0),
+            preparations: AtomicU64::new(0),
         }
     }
 
-    /// Entries held now (for tests and metrics).
-    pub fn entry_count(&self) -> u64 {
-        self.entries.entry_count()
+    /// The counters, after eviction has caught up.
+    pub async fn stats(&self) -> CacheStats {
+        self.entries.run_pending_tasks().await;
+        CacheStats {
+            entries: self.entries.entry_count(),
+            hits: self.hits.load(Ordering::Relaxed),
+            preparations: self.preparations.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -131,10 +152,14 @@ impl Preparer {
         labels.hash(&mut hasher);
         let key = hasher.finish();
         let entry = match cache.entries.get(&key).await {
-            Some(hit) => hit,
+            Some(hit) => {
+                cache.hits.fetch_add(1, Ordering::Relaxed);
+                hit
+            }
             None => cache
                 .entries
                 .try_get_with(key, async {
+                    cache.preparations.fetch_add(1, Ordering::Relaxed);
                     let outcome = self
                         .prepare(supergraph, settings, query, operation_name, labels)
                         .await?;

@@ -120,6 +120,23 @@ impl TestGateway {
         Self::serve(gateway, subgraphs).await
     }
 
+    /// Like [`compose_with`], with top-level YAML lines too (e.g. `"introspection: false\n"`).
+    pub async fn compose_with_config(
+        subgraphs: Vec<(&str, Router)>,
+        per_subgraph_yaml: &str,
+        top_level_yaml: &str,
+    ) -> Self {
+        let subgraphs = start_subgraphs(subgraphs).await;
+        let config = config_with_top_level(&subgraphs, per_subgraph_yaml, top_level_yaml);
+        let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
+            .await
+            .expect("gateway from config");
+        for s in &subgraphs {
+            s.requests.lock().unwrap().clear();
+        }
+        Self::serve(gateway, subgraphs).await
+    }
+
     /// A supergraph SDL composed elsewhere (`seam serve --supergraph FILE`); subgraph URLs come
     /// from the running test subgraphs by name.
     pub async fn supergraph(sdl: &str, subgraphs: Vec<(&str, Router)>) -> Self {
