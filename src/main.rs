@@ -72,6 +72,40 @@ enum Command {
         #[arg(long)]
         subgraph_port: Option<u16>,
     },
+    /// Exit 0 when the gateway on this machine answers `/health`, 1 otherwise (the container
+    /// image's HEALTHCHECK; it has no curl).
+    Health {
+        /// The health URL; by default `/health` on the port of `--listen`.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "SEAM_LISTEN", default_value_t = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+}
+
+/// `seam health`: the URL is checked from inside the machine, so an address that listens on
+/// every interface is reached through loopback.
+async fn check_health(url: Option<String>, listen: SocketAddr) -> Result<(), StartupError> {
+    let url = url.unwrap_or_else(|| {
+        let host = match listen.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}/health", SocketAddr::new(host, listen.port()))
+    });
+    let unhealthy = |why: String| StartupError::Usage(format!("{url}: {why}"));
+    let response = reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(4))
+        .send()
+        .await
+        .map_err(|e| unhealthy(format!("no answer ({e})")))?;
+    if !response.status().is_success() {
+        return Err(unhealthy(format!("answered {}", response.status())));
+    }
+    println!("healthy: {url}");
+    Ok(())
 }
 
 /// The bridge `--bridge` names: its scheme picks the backend, and the backend's client checks
@@ -210,6 +244,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 Err(message) => Err(StartupError::Serve(std::io::Error::other(message))),
             }
         }
+        Command::Health { url, listen } => check_health(url, listen).await,
         Command::Demo {
             listen,
             bridge,

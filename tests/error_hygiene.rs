@@ -111,7 +111,10 @@ async fn a_failing_subgraph_is_named_with_its_status_but_its_body_and_url_stay_p
         .await;
         let shipping_url = gw.subgraph("shipping").url.clone();
         let response = gw.query(QUERY).await;
-        assert_eq!(response["data"]["products"][0]["name"], "Table", "{response}");
+        assert_eq!(
+            response["data"]["products"][0]["name"], "Table",
+            "{response}"
+        );
         assert_eq!(response["data"]["products"][0]["eta"], Value::Null);
         let errors = messages(&response);
         assert!(!errors.is_empty(), "{response}");
@@ -125,7 +128,10 @@ async fn a_failing_subgraph_is_named_with_its_status_but_its_body_and_url_stay_p
         assert_eq!(first["extensions"]["service"], "shipping");
         assert_eq!(first["extensions"]["http"]["status"], status.as_u16());
         assert!(
-            first["message"].as_str().unwrap_or_default().contains(&status.as_u16().to_string()),
+            first["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(&status.as_u16().to_string()),
             "{first}"
         );
     }
@@ -146,7 +152,10 @@ async fn an_unreachable_subgraph_is_reported_without_addresses_or_socket_errors(
     // Catalog runs (its URL is replaced by the running one); shipping keeps the closed port.
     let gw = TestGateway::supergraph(&supergraph, vec![("catalog", catalog())]).await;
     let response = gw.query(QUERY).await;
-    assert_eq!(response["data"]["products"][1]["name"], "Chair", "{response}");
+    assert_eq!(
+        response["data"]["products"][1]["name"], "Chair",
+        "{response}"
+    );
     let port = closed
         .trim_end_matches("/graphql")
         .rsplit(':')
@@ -156,7 +165,14 @@ async fn an_unreachable_subgraph_is_reported_without_addresses_or_socket_errors(
     let errors = messages(&response);
     assert!(!errors.is_empty(), "{response}");
     for error in errors {
-        for secret in ["127.0.0.1", "refused", "tcp connect", "reqwest", "error sending", &port] {
+        for secret in [
+            "127.0.0.1",
+            "refused",
+            "tcp connect",
+            "reqwest",
+            "error sending",
+            &port,
+        ] {
             assert!(!error.contains(secret), "{secret} leaked: {error}");
         }
         assert!(error.contains("could not connect"), "{error}");
@@ -165,7 +181,11 @@ async fn an_unreachable_subgraph_is_reported_without_addresses_or_socket_errors(
 
 #[tokio::test]
 async fn subgraph_errors_pass_with_message_path_and_code_only() {
-    let gw = TestGateway::compose(vec![("catalog", catalog()), ("shipping", shipping_with_errors())]).await;
+    let gw = TestGateway::compose(vec![
+        ("catalog", catalog()),
+        ("shipping", shipping_with_errors()),
+    ])
+    .await;
     let response = gw.query(QUERY).await;
     assert_eq!(
         response["errors"],
@@ -188,7 +208,10 @@ async fn subgraph_error_policy_redacts_and_keeps_extensions_per_subgraph() {
     .await;
     let response = gw.query(QUERY).await;
     let error = &response["errors"][0];
-    assert_eq!(error["message"], "subgraph error (message redacted)", "{response}");
+    assert_eq!(
+        error["message"], "subgraph error (message redacted)",
+        "{response}"
+    );
     assert_eq!(error["extensions"]["stacktrace"], json!(["at eta.rs:12"]));
     assert_eq!(error["path"], json!(["products", 0, "eta"]));
     assert!(error.get("locations").is_none(), "{response}");
@@ -208,7 +231,11 @@ async fn subgraph_error_policy_redacts_and_keeps_extensions_per_subgraph() {
 
 #[tokio::test]
 async fn variable_errors_name_the_variable_and_type_but_never_the_value() {
-    let gw = TestGateway::compose(vec![("catalog", catalog()), ("shipping", shipping_with_errors())]).await;
+    let gw = TestGateway::compose(vec![
+        ("catalog", catalog()),
+        ("shipping", shipping_with_errors()),
+    ])
+    .await;
     let secret = "sk_live_0123456789";
     let (_, response) = gw
         .post(json!({
@@ -217,9 +244,15 @@ async fn variable_errors_name_the_variable_and_type_but_never_the_value() {
         }))
         .await;
     let error = &response["errors"][0];
-    assert_eq!(error["extensions"]["code"], "VALIDATION_INVALID_TYPE_VARIABLE");
+    assert_eq!(
+        error["extensions"]["code"],
+        "VALIDATION_INVALID_TYPE_VARIABLE"
+    );
     let message = error["message"].as_str().unwrap_or_default();
-    assert!(message.contains("$n") && message.contains("Int"), "{message}");
+    assert!(
+        message.contains("$n") && message.contains("Int"),
+        "{message}"
+    );
     assert!(!response.to_string().contains(secret), "{response}");
     assert_eq!(gw.total_requests(), 0);
 
@@ -232,7 +265,11 @@ async fn variable_errors_name_the_variable_and_type_but_never_the_value() {
 
 #[tokio::test]
 async fn introspection_can_be_switched_off_while_typename_keeps_working() {
-    let on = TestGateway::compose(vec![("catalog", catalog()), ("shipping", shipping_with_errors())]).await;
+    let on = TestGateway::compose(vec![
+        ("catalog", catalog()),
+        ("shipping", shipping_with_errors()),
+    ])
+    .await;
     let response = on.query("{ __type(name: \"Product\") { name } }").await;
     assert_eq!(response["data"]["__type"]["name"], "Product", "{response}");
 
@@ -256,7 +293,9 @@ async fn introspection_can_be_switched_off_while_typename_keeps_working() {
         assert!(response.get("data").is_none(), "{response}");
     }
     assert_eq!(off.total_requests(), 0);
-    let response = off.query("{ __typename products { __typename upc } }").await;
+    let response = off
+        .query("{ __typename products { __typename upc } }")
+        .await;
     assert_eq!(response["data"]["__typename"], "Query", "{response}");
     assert_eq!(response["data"]["products"][0]["__typename"], "Product");
 }
@@ -272,7 +311,10 @@ async fn demand_control_refuses_expensive_operations_before_any_subgraph_call() 
     // A list of 10 assumed products, each object costing 1: 10 > 5.
     let response = gw.query("{ products { upc name } }").await;
     let error = &response["errors"][0];
-    assert_eq!(error["extensions"]["code"], "COST_ESTIMATED_TOO_EXPENSIVE", "{response}");
+    assert_eq!(
+        error["extensions"]["code"], "COST_ESTIMATED_TOO_EXPENSIVE",
+        "{response}"
+    );
     assert!(response.get("data").is_none());
     assert_eq!(gw.total_requests(), 0);
     // A cheap one runs.

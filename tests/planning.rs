@@ -29,7 +29,9 @@ async fn serve(top_level: &str) -> Served {
     let mut yaml = String::from("subgraphs:\n");
     for (name, router) in common::demo_routers() {
         let addr = common::spawn_router(router).await;
-        yaml.push_str(&format!("  - name: {name}\n    url: http://{addr}/graphql\n"));
+        yaml.push_str(&format!(
+            "  - name: {name}\n    url: http://{addr}/graphql\n"
+        ));
     }
     yaml.push_str(top_level);
     let config = Config::from_yaml_str(&yaml, Path::new(".")).expect("config");
@@ -91,7 +93,11 @@ async fn identical_new_documents_arriving_together_are_prepared_once() {
     for answer in &answers {
         assert_eq!(answer, &answers[0]);
     }
-    assert_eq!(answers[0]["data"]["topProducts"][2]["upc"], "3", "{}", answers[0]);
+    assert_eq!(
+        answers[0]["data"]["topProducts"][2]["upc"], "3",
+        "{}",
+        answers[0]
+    );
     let after = served.stats().await;
     assert_eq!(after.preparations - before.preparations, 1, "{after:?}");
     // Later requests of the document are answered from the cache.
@@ -130,7 +136,12 @@ async fn a_document_that_cannot_be_prepared_in_time_is_refused_and_others_still_
 
 #[tokio::test]
 async fn cached_operations_and_health_are_served_while_the_planning_pool_is_busy() {
-    let served = Arc::new(serve(&format!("{RAISED}  planning_threads: 1\n  planning_timeout: 5m\n")).await);
+    let served = Arc::new(
+        serve(&format!(
+            "{RAISED}  planning_threads: 1\n  planning_timeout: 5m\n"
+        ))
+        .await,
+    );
     let cached = "{ me { id } }";
     served.post(cached).await;
     let before = served.stats().await;
@@ -142,7 +153,10 @@ async fn cached_operations_and_health_are_served_while_the_planning_pool_is_busy
     });
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while served.stats().await.preparations == before.preparations {
-        assert!(tokio::time::Instant::now() < deadline, "the heavy document never started");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the heavy document never started"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
@@ -154,7 +168,10 @@ async fn cached_operations_and_health_are_served_while_the_planning_pool_is_busy
         .await
         .expect("health");
     assert_eq!(health.status(), 200);
-    assert_eq!(served.post(cached).await, json!({ "data": { "me": { "id": "1" } } }));
+    assert_eq!(
+        served.post(cached).await,
+        json!({ "data": { "me": { "id": "1" } } })
+    );
     assert!(
         !heavy.is_finished(),
         "the heavy document finished before the others were served; make it heavier"

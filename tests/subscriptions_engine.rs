@@ -569,7 +569,8 @@ async fn startup_reports_broken_event_directives_by_field() {
 /// a record of every publish. Nothing of Seam's own backends is involved.
 #[derive(Default)]
 struct AppBridge {
-    topics: std::sync::Mutex<std::collections::HashMap<String, tokio::sync::broadcast::Sender<Bytes>>>,
+    topics:
+        std::sync::Mutex<std::collections::HashMap<String, tokio::sync::broadcast::Sender<Bytes>>>,
     published: std::sync::Mutex<Vec<(String, Value)>>,
 }
 
@@ -592,7 +593,10 @@ impl Bridge for AppBridge {
     ) -> futures::future::BoxFuture<'a, Result<(), seam::bridge::BridgeError>> {
         Box::pin(async move {
             let event = serde_json::from_slice(&payload).unwrap_or(Value::Null);
-            self.published.lock().unwrap().push((topic.to_owned(), event));
+            self.published
+                .lock()
+                .unwrap()
+                .push((topic.to_owned(), event));
             let _ = self.channel(topic).send(payload);
             Ok(())
         })
@@ -627,7 +631,10 @@ async fn a_bridge_the_application_wrote_carries_events_both_ways() {
     // Subscribing reached the application's bridge.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while bridge.channel("reviews").receiver_count() == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "never subscribed to `reviews`");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never subscribed to `reviews`"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // A mutation of the event subgraph publishes through it, and the subscriber gets the event
@@ -643,7 +650,10 @@ async fn a_bridge_the_application_wrote_carries_events_both_ways() {
     );
     assert_eq!(
         bridge.published.lock().unwrap().clone(),
-        vec![("reviews".to_owned(), json!({ "id": "r1", "productUpc": "1" }))]
+        vec![(
+            "reviews".to_owned(),
+            json!({ "id": "r1", "productUpc": "1" })
+        )]
     );
     assert_eq!(
         next(&mut stream).await,
