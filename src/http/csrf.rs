@@ -15,9 +15,9 @@ use axum::response::Response;
 use futures::future::{self, Either, Ready};
 use tower::{Layer, Service};
 
-use super::edge::refusal;
-use super::graphiql::is_page_load;
-use super::websocket_origin::is_websocket_upgrade;
+use super::refusal::refusal;
+use super::request_kind::is_page_load;
+use super::request_kind::is_websocket_upgrade;
 
 /// The media types a page may send cross-site without a preflight (the Fetch standard's
 /// CORS-safelisted `Content-Type` values).

@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use super::cors::{self, OriginPolicy};
@@ -13,8 +11,6 @@ use super::csrf::CsrfLayer;
 use super::graphiql;
 use super::websocket_origin::CrossSiteWebSocketLayer;
 use crate::config::{Config, CorsConfig, CsrfConfig, GraphiqlConfig};
-use crate::execute::shape::errors_body;
-use crate::response::GraphqlError;
 
 /// What the HTTP edge needs from the config's `cors`, `csrf` and `graphiql` sections.
 #[derive(Debug, Clone)]
@@ -80,31 +76,4 @@ impl EdgeSettings {
         }
         routes
     }
-}
-
-/// A request refused at the edge, answered in the GraphQL response shape with the media type
-/// the client asked for (GraphQL over HTTP).
-pub(super) fn refusal(
-    request_headers: &HeaderMap,
-    status: StatusCode,
-    message: String,
-    code: &str,
-) -> Response {
-    let accepts_graphql_response = request_headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|accept| accept.contains("application/graphql-response+json"));
-    let content_type = if accepts_graphql_response {
-        "application/graphql-response+json"
-    } else {
-        "application/json"
-    };
-    let body = errors_body(&[GraphqlError::new(message, code)]);
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-        body,
-    )
-        .into_response()
 }

@@ -14,6 +14,8 @@ mod edge;
 mod graphiql;
 mod multipart;
 mod publish;
+mod refusal;
+mod request_kind;
 pub mod server;
 pub mod service;
 mod sse;

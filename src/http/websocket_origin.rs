@@ -9,29 +9,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::http::uri::Authority;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use futures::future::{self, Either, Ready};
 use tower::{Layer, Service};
 
 use super::cors::OriginPolicy;
-use super::edge::refusal;
-
-/// Whether the request asks to become a WebSocket: an HTTP/1.1 `Upgrade: websocket`, or an
-/// HTTP/2 extended `CONNECT`.
-pub(crate) fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
-    if request.method() == Method::CONNECT {
-        return true;
-    }
-    request.method() == Method::GET
-        && request
-            .headers()
-            .get_all(header::UPGRADE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
-}
+use super::refusal::refusal;
+use super::request_kind::is_websocket_upgrade;
 
 #[derive(Clone)]
 pub(crate) struct CrossSiteWebSocketLayer {

@@ -9,55 +9,12 @@ use futures::StreamExt;
 use serde_json::{Map, Value as Json};
 
 use super::event_value::{split_plan, Projector};
-use super::events::EventModel;
 use super::events::SubscribeField;
-use super::hub::{Hub, ShareKey};
+use super::execution::{share_key, EventExecution, RootField, Start, EVENTS_IN_FLIGHT};
 use super::template::{argument_values, BoundFilter};
-use super::upstream::Upstreams;
 use super::ResponseStream;
-use crate::bridge::SharedBridge;
-use crate::context::RequestContext;
-use crate::execute::shape::{shape_response, ShapeInput};
-use crate::execute::{execute, ExecutionContext};
 use crate::plan::selection::Field;
-use crate::plan::{PlannedOperation, QueryPlan};
 use crate::response::{GraphqlError, Value};
-use crate::supergraph::{ActiveLabels, Supergraph};
-use crate::traffic::Subgraphs;
-
-/// Events executed at once per shared subscription. Responses still go out in event order;
-/// this only overlaps the subgraph calls of consecutive events.
-pub(super) const EVENTS_IN_FLIGHT: usize = 8;
-
-/// The schema generation a subscription runs on, for as long as it runs.
-#[derive(Clone)]
-pub struct Schema {
-    pub supergraph: Arc<Supergraph>,
-    pub subgraphs: Arc<Subgraphs>,
-    /// What the event subgraphs' `@subscribe`/`@publish` directives say.
-    pub events: Arc<EventModel>,
-}
-
-/// What a subscription needs from the pipeline.
-pub struct Start<'a> {
-    pub hub: &'a Hub,
-    pub bridge: &'a SharedBridge,
-    pub upstreams: &'a Upstreams,
-    pub schema: Schema,
-    pub operation: Arc<PlannedOperation>,
-    pub variables: Map<String, Json>,
-    pub labels: ActiveLabels,
-    /// The first client's context: clients share a subscription only when the header rules
-    /// forward the same for them, so its per-event subgraph calls serve them all.
-    pub context: Arc<RequestContext>,
-}
-
-/// The subscribed root field, by name and response key.
-pub(super) struct RootField {
-    pub type_name: String,
-    pub name: String,
-    pub response_key: String,
-}
 
 /// Starts the subscription; request errors (nothing subscribed) come back as `Err`.
 pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>> {
@@ -151,69 +108,6 @@ async fn from_bridge(
         .await
         .map_err(|e| vec![e])?;
     Ok(client.into_stream())
-}
-
-/// What identifies the subscription for sharing; `source` names where its events come from.
-pub(super) fn share_key(start: &Start<'_>, source: String) -> ShareKey {
-    ShareKey {
-        operation: Arc::as_ptr(&start.operation) as usize,
-        variables: serde_json::to_string(&start.variables).unwrap_or_default(),
-        forwarded: start.schema.subgraphs.forwarded_fingerprint(&start.context),
-        source,
-    }
-}
-
-/// Everything one shared subscription runs each event with. It holds its schema generation, so
-/// a reload leaves open subscriptions on the schema and plan they started with.
-pub(super) struct EventExecution {
-    schema: Schema,
-    operation: Arc<PlannedOperation>,
-    variables: Map<String, Json>,
-    root_type: String,
-    /// The plan without the root fetch, which the event source stands in for.
-    rest: QueryPlan,
-    context: Arc<RequestContext>,
-}
-
-impl EventExecution {
-    pub(super) fn new(start: &Start<'_>, root_type: String, rest: QueryPlan) -> Self {
-        EventExecution {
-            schema: start.schema.clone(),
-            operation: start.operation.clone(),
-            variables: start.variables.clone(),
-            root_type,
-            rest,
-            context: start.context.clone(),
-        }
-    }
-
-    /// The response for one event: `initial` is what the root fetch would have answered (with
-    /// `errors`, already at client paths); the rest of the plan runs over it and the result is
-    /// shaped exactly like a query's response.
-    pub(super) async fn respond(
-        self: Arc<Self>,
-        initial: Value,
-        errors: Vec<GraphqlError>,
-    ) -> Bytes {
-        let supergraph = &self.schema.supergraph;
-        let ctx = ExecutionContext {
-            subgraphs: &self.schema.subgraphs,
-            request: &self.context,
-            variables: &self.variables,
-            local: None,
-        };
-        let mut output = execute(&ctx, &self.rest, initial).await;
-        output.errors.splice(0..0, errors);
-        let input = ShapeInput {
-            schema: &supergraph.api_schema,
-            document: &self.operation.document,
-            selection_set: &self.operation.operation.selection_set,
-            root_type: &self.root_type,
-            variables: &self.variables,
-            failed_objects: &output.failed_objects,
-        };
-        Bytes::from(shape_response(&input, &output.data, output.errors))
-    }
 }
 
 /// The bridge side of an event subgraph's subscription: which messages are events, and the

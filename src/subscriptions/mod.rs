@@ -14,11 +14,13 @@ pub type ResponseStream = BoxStream<'static, Bytes>;
 mod engine;
 mod event_value;
 pub mod events;
+mod execution;
 pub mod hub;
 pub mod publish;
 mod subgraph;
 pub mod template;
 
-pub(crate) use engine::{start, Schema, Start};
+pub(crate) use engine::start;
 pub use events::{EventModel, EventModelError};
+pub(crate) use execution::{Schema, Start};
 pub use hub::Hub;

@@ -15,8 +15,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::engine::{share_key, EventExecution, RootField, Start, EVENTS_IN_FLIGHT};
 use super::event_value::split_plan;
+use super::execution::{share_key, EventExecution, RootField, Start, EVENTS_IN_FLIGHT};
 use super::upstream::UpstreamEvent;
 use super::ResponseStream;
 use crate::execute::shape::errors_body;

@@ -8,15 +8,14 @@
 
 use std::task::{Context, Poll};
 
-use axum::extract::Query;
-use axum::http::{header, Method, Request};
+use axum::http::{header, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures::future::{self, Either, Ready};
 use tower::{Layer, Service};
 
-use super::websocket_origin::is_websocket_upgrade;
+use super::request_kind::is_page_load;
 
 const PAGE: &str = include_str!("page.html");
 
@@ -137,30 +136,6 @@ pub(crate) fn asset_routes() -> Router {
             )
         },
     )
-}
-
-/// Whether the request is a browser opening the GraphQL path: a GET that accepts HTML and names
-/// no operation (neither `query` nor `extensions`, which may carry a persisted query's hash).
-pub(crate) fn is_page_load<B>(request: &Request<B>) -> bool {
-    let method = request.method();
-    if (*method != Method::GET && *method != Method::HEAD) || is_websocket_upgrade(request) {
-        return false;
-    }
-    let accepts_html = request
-        .headers()
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|accept| accept.contains("text/html"));
-    // Decoded as the GraphQL handler decodes them, so `?qu%65ry=` counts as `query`; a query
-    // string that does not decode is not a page load either (the handler refuses it).
-    let names_an_operation = match Query::<Vec<(String, String)>>::try_from_uri(request.uri()) {
-        Ok(Query(pairs)) => pairs
-            .iter()
-            .any(|(name, _)| name == "query" || name == "extensions"),
-        Err(_) => true,
-    };
-    accepts_html && !names_an_operation
 }
 
 fn page() -> Response {

@@ -1,0 +1,34 @@
+//! A request refused at the edge, in the GraphQL response shape.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::execute::shape::errors_body;
+use crate::response::GraphqlError;
+
+/// A request refused at the edge, answered in the GraphQL response shape with the media type
+/// the client asked for (GraphQL over HTTP).
+pub(crate) fn refusal(
+    request_headers: &HeaderMap,
+    status: StatusCode,
+    message: String,
+    code: &str,
+) -> Response {
+    let accepts_graphql_response = request_headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.contains("application/graphql-response+json"));
+    let content_type = if accepts_graphql_response {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    };
+    let body = errors_body(&[GraphqlError::new(message, code)]);
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,45 @@
+//! What kind of request this is, for the edge layers that treat some kinds differently: a
+//! WebSocket upgrade (checked for its origin, not for CSRF), a browser opening the GraphiQL page.
+
+use axum::extract::Query;
+use axum::http::{header, Method, Request};
+
+/// Whether the request asks to become a WebSocket: an HTTP/1.1 `Upgrade: websocket`, or an
+/// HTTP/2 extended `CONNECT`.
+pub(crate) fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
+    if request.method() == Method::CONNECT {
+        return true;
+    }
+    request.method() == Method::GET
+        && request
+            .headers()
+            .get_all(header::UPGRADE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// Whether the request is a browser opening the GraphQL path: a GET that accepts HTML and names
+/// no operation (neither `query` nor `extensions`, which may carry a persisted query's hash).
+pub(crate) fn is_page_load<B>(request: &Request<B>) -> bool {
+    let method = request.method();
+    if (*method != Method::GET && *method != Method::HEAD) || is_websocket_upgrade(request) {
+        return false;
+    }
+    let accepts_html = request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.contains("text/html"));
+    // Decoded as the GraphQL handler decodes them, so `?qu%65ry=` counts as `query`; a query
+    // string that does not decode is not a page load either (the handler refuses it).
+    let names_an_operation = match Query::<Vec<(String, String)>>::try_from_uri(request.uri()) {
+        Ok(Query(pairs)) => pairs
+            .iter()
+            .any(|(name, _)| name == "query" || name == "extensions"),
+        Err(_) => true,
+    };
+    accepts_html && !names_an_operation
+}

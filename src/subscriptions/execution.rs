@@ -1,0 +1,116 @@
+//! What one shared subscription runs with: its schema generation, its operation and variables,
+//! the first client's context, and the rest of the plan each event completes.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::{Map, Value as Json};
+
+use super::events::EventModel;
+use super::hub::{Hub, ShareKey};
+use super::upstream::Upstreams;
+use crate::bridge::SharedBridge;
+use crate::context::RequestContext;
+use crate::execute::shape::{shape_response, ShapeInput};
+use crate::execute::{execute, ExecutionContext};
+use crate::plan::{PlannedOperation, QueryPlan};
+use crate::response::{GraphqlError, Value};
+use crate::supergraph::{ActiveLabels, Supergraph};
+use crate::traffic::Subgraphs;
+
+/// Events executed at once per shared subscription. Responses still go out in event order;
+/// this only overlaps the subgraph calls of consecutive events.
+pub(super) const EVENTS_IN_FLIGHT: usize = 8;
+
+/// The schema generation a subscription runs on, for as long as it runs.
+#[derive(Clone)]
+pub struct Schema {
+    pub supergraph: Arc<Supergraph>,
+    pub subgraphs: Arc<Subgraphs>,
+    /// What the event subgraphs' `@subscribe`/`@publish` directives say.
+    pub events: Arc<EventModel>,
+}
+
+/// What a subscription needs from the pipeline.
+pub struct Start<'a> {
+    pub hub: &'a Hub,
+    pub bridge: &'a SharedBridge,
+    pub upstreams: &'a Upstreams,
+    pub schema: Schema,
+    pub operation: Arc<PlannedOperation>,
+    pub variables: Map<String, Json>,
+    pub labels: ActiveLabels,
+    /// The first client's context: clients share a subscription only when the header rules
+    /// forward the same for them, so its per-event subgraph calls serve them all.
+    pub context: Arc<RequestContext>,
+}
+
+/// The subscribed root field, by name and response key.
+pub(super) struct RootField {
+    pub type_name: String,
+    pub name: String,
+    pub response_key: String,
+}
+
+/// What identifies the subscription for sharing; `source` names where its events come from.
+pub(super) fn share_key(start: &Start<'_>, source: String) -> ShareKey {
+    ShareKey {
+        operation: Arc::as_ptr(&start.operation) as usize,
+        variables: serde_json::to_string(&start.variables).unwrap_or_default(),
+        forwarded: start.schema.subgraphs.forwarded_fingerprint(&start.context),
+        source,
+    }
+}
+
+/// Everything one shared subscription runs each event with. It holds its schema generation, so
+/// a reload leaves open subscriptions on the schema and plan they started with.
+pub(super) struct EventExecution {
+    pub(super) schema: Schema,
+    operation: Arc<PlannedOperation>,
+    pub(super) variables: Map<String, Json>,
+    pub(super) root_type: String,
+    /// The plan without the root fetch, which the event source stands in for.
+    rest: QueryPlan,
+    context: Arc<RequestContext>,
+}
+
+impl EventExecution {
+    pub(super) fn new(start: &Start<'_>, root_type: String, rest: QueryPlan) -> Self {
+        EventExecution {
+            schema: start.schema.clone(),
+            operation: start.operation.clone(),
+            variables: start.variables.clone(),
+            root_type,
+            rest,
+            context: start.context.clone(),
+        }
+    }
+
+    /// The response for one event: `initial` is what the root fetch would have answered (with
+    /// `errors`, already at client paths); the rest of the plan runs over it and the result is
+    /// shaped exactly like a query's response.
+    pub(super) async fn respond(
+        self: Arc<Self>,
+        initial: Value,
+        errors: Vec<GraphqlError>,
+    ) -> Bytes {
+        let supergraph = &self.schema.supergraph;
+        let ctx = ExecutionContext {
+            subgraphs: &self.schema.subgraphs,
+            request: &self.context,
+            variables: &self.variables,
+            local: None,
+        };
+        let mut output = execute(&ctx, &self.rest, initial).await;
+        output.errors.splice(0..0, errors);
+        let input = ShapeInput {
+            schema: &supergraph.api_schema,
+            document: &self.operation.document,
+            selection_set: &self.operation.operation.selection_set,
+            root_type: &self.root_type,
+            variables: &self.variables,
+            failed_objects: &output.failed_objects,
+        };
+        Bytes::from(shape_response(&input, &output.data, output.errors))
+    }
+}
