@@ -168,13 +168,13 @@ fn bad_request(media: MediaType, message: String) -> Response {
 
 /// A streaming request refused before its stream began: answered as JSON with the status the
 /// GraphQL-over-HTTP spec gives request errors (a streaming client has no use for a 200 here).
-fn stream_refusal(headers: &HeaderMap, refused: GatewayResponse) -> Response {
+fn stream_refusal(media: MediaType, refused: GatewayResponse) -> Response {
     let mut response = respond(
         MediaType::GraphqlResponseJson,
         refused.outcome,
         refused.body,
     );
-    if negotiate(headers) == MediaType::Json {
+    if media == MediaType::Json {
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -256,10 +256,9 @@ async fn run_and_answer<S: OperationService>(
         // Streams live as long as their client wants; one answer has a deadline.
         context = context.with_timeout(Some(endpoint.settings.request_timeout));
     }
-    let headers = context.headers.clone();
     let answer = endpoint.service.run(Arc::new(context), request).await;
     match (delivery, answer, slot) {
-        (Delivery::Sse, answer, Some(slot)) => sse::respond(endpoint, &headers, answer, slot),
+        (Delivery::Sse, answer, Some(slot)) => sse::respond(endpoint, media, answer, slot),
         (Delivery::Multipart, Answer::Stream(responses), Some(slot)) => {
             multipart::respond(endpoint, responses, slot)
         }
@@ -267,7 +266,7 @@ async fn run_and_answer<S: OperationService>(
         (Delivery::Multipart, Answer::Single(refused), _)
             if refused.outcome != Outcome::Executed =>
         {
-            stream_refusal(&headers, refused)
+            stream_refusal(media, refused)
         }
         (_, Answer::Single(response), _) => respond(media, response.outcome, response.body),
         // A plain request's context cannot stream, so the pipeline never answers it with one.

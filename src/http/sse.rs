@@ -26,13 +26,13 @@ pub(super) fn accepts(headers: &HeaderMap) -> bool {
 /// the client as open until the stream ends.
 pub(super) fn respond<S>(
     endpoint: &Endpoint<S>,
-    headers: &HeaderMap,
+    media: super::MediaType,
     answer: Answer,
     slot: StreamingSlot,
 ) -> Response {
     let responses = match into_stream(answer) {
         Ok(responses) => responses,
-        Err(refused) => return super::stream_refusal(headers, refused),
+        Err(refused) => return super::stream_refusal(media, refused),
     };
     let framing = Framing {
         frame: next_event,
