@@ -273,10 +273,7 @@ async fn forward(inner: Router, body: Bytes) -> Response {
 fn supergraph_sdl() -> String {
     let options = SDLExportOptions::new().federation().compose_directive();
     let sdls = [
-        (
-            "catalog",
-            catalog::schema().sdl_with_options(options.clone()),
-        ),
+        ("catalog", catalog::schema().sdl_with_options(options)),
         ("stock", stock::schema().sdl_with_options(options)),
     ]
     .map(|(name, sdl)| seam::sources::SubgraphSdl {
