@@ -192,13 +192,14 @@ mod tests {
         let r = retries(5);
         for (retry, base) in [(1, 100), (2, 200), (3, 350), (4, 350)] {
             let base = Duration::from_millis(base);
-            for _ in 0..20 {
-                let delay = r.delay_before(retry);
+            let delays: Vec<Duration> = (0..20).map(|_| r.delay_before(retry)).collect();
+            for delay in &delays {
                 assert!(
-                    delay >= base && delay <= base * 2,
+                    *delay >= base && *delay <= base * 2,
                     "retry {retry}: {delay:?}"
                 );
             }
+            assert!(delays.iter().any(|d| *d > base), "no jitter: {delays:?}");
         }
     }
 
