@@ -286,6 +286,35 @@ async fn the_breaker_opens_fails_fast_half_opens_and_closes() {
 }
 
 #[tokio::test]
+async fn a_reload_keeps_each_subgraphs_breaker_and_its_state_is_readable() {
+    let stock = Stock::new(Behaviour::Unavailable);
+    let gw = Gateway::start(
+        &stock,
+        "",
+        "traffic:\n  all:\n    retry: { max_attempts: 1 }\n    breaker: { min_requests: 1, open_for: 1m }\n",
+    )
+    .await;
+    gw.query(BOTH_ROOTS).await;
+    gw.reload();
+    let response = gw.query(BOTH_ROOTS).await;
+    assert_eq!(codes(&response), ["SUBREQUEST_CIRCUIT_OPEN"], "{response}");
+    assert_eq!(stock.hits(), 1);
+    let states: Vec<(String, &str)> = gw
+        .gateway
+        .breaker_states()
+        .into_iter()
+        .map(|(name, state)| (name, state.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("catalog".to_owned(), "closed"),
+            ("stock".to_owned(), "open")
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_half_open_breaker_lets_exactly_one_probe_through() {
     let stock = Stock::new(Behaviour::Unavailable);
     let gw = Arc::new(

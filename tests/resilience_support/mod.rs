@@ -290,6 +290,8 @@ pub struct Gateway {
     base: String,
     client: reqwest::Client,
     catalog_versions: Arc<Mutex<Vec<http::Version>>>,
+    pub gateway: Arc<seam::Gateway>,
+    config: seam::config::Config,
 }
 
 impl Gateway {
@@ -330,12 +332,21 @@ impl Gateway {
         let gateway = seam::startup::gateway_from_supergraph(&supergraph_sdl(), Some(&config))
             .expect("gateway");
         let settings = seam::http::ProtocolSettings::from_config(Some(&config), Default::default());
-        let addr = spawn_router(seam::http::router_with(gateway, settings)).await;
+        let addr = spawn_router(seam::http::router_with(gateway.clone(), settings)).await;
         Gateway {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             catalog_versions,
+            gateway,
+            config,
         }
+    }
+
+    /// Swaps in a new schema generation, as a hot reload does.
+    pub fn reload(&self) {
+        let supergraph = seam::startup::supergraph_model(&supergraph_sdl(), Some(&self.config))
+            .expect("supergraph");
+        self.gateway.swap_supergraph(supergraph);
     }
 
     pub async fn post(&self, body: Value) -> (StatusCode, Value) {
