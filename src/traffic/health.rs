@@ -86,7 +86,7 @@ async fn check(subgraph: &str, settings: &HealthCheckSettings, target: &HealthTa
         .timeout(settings.timeout)
         .send()
         .await;
-    let healthy = match answer {
+    match answer {
         Ok(response) if response.status().is_success() => match settings.probe {
             HealthProbe::Path(_) => true,
             HealthProbe::Query(_) => answers_without_errors(response, settings.timeout).await,
@@ -103,8 +103,7 @@ async fn check(subgraph: &str, settings: &HealthCheckSettings, target: &HealthTa
             tracing::debug!(subgraph, %error, "health check failed");
             false
         }
-    };
-    healthy
+    }
 }
 
 /// Whether a GraphQL answer has data and no errors. Health answers are small; a large one is

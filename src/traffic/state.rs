@@ -47,7 +47,7 @@ impl TrafficState {
     }
 
     /// The client for `settings`, built on first use.
-    pub fn client(&self, settings: &ClientSettings) -> reqwest::Client {
+    fn client(&self, settings: &ClientSettings) -> reqwest::Client {
         lock(&self.clients)
             .entry(*settings)
             .or_insert_with(|| build_client(settings))
