@@ -22,6 +22,10 @@ pub use graphiql::GraphiqlConfig;
 pub use headers::{is_never_forwarded, HeaderRule, HeaderRules, HeadersConfig, RuleKind};
 pub use merge::{MergeConfig, MergeRule};
 pub use subgraph_errors::{ResolvedErrorPolicy, SubgraphErrorsConfig};
+pub use traffic::{
+    BreakerSettings, ClientSettings, HealthCheckSettings, HealthProbe, Http2, ResolvedTraffic,
+    RetrySettings, TrafficConfig,
+};
 
 /// How long Seam waits for a subgraph that has no `timeout` of its own.
 pub const DEFAULT_SUBGRAPH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,6 +78,9 @@ pub struct Config {
     /// The GraphiQL IDE for browsers that open the GraphQL path (on by default).
     #[serde(default)]
     pub graphiql: GraphiqlConfig,
+    /// Retries, circuit breakers, connection pools, HTTP/2 and health checks of subgraph calls.
+    #[serde(default)]
+    pub traffic: TrafficConfig,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -349,6 +356,7 @@ impl Config {
         let mut section_problems = Vec::new();
         self.headers.problems(known, &mut section_problems);
         self.subgraph_errors.problems(known, &mut section_problems);
+        self.traffic.problems(known, &mut section_problems);
         for p in section_problems {
             problem(p.key, p.message);
         }
@@ -688,3 +696,4 @@ mod merge;
 mod subgraph_errors;
 #[cfg(test)]
 mod tests;
+mod traffic;

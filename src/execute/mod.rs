@@ -17,7 +17,7 @@ use serde_json::Map;
 pub use crate::response::{Object, Value};
 
 use crate::context::RequestContext;
-use crate::plan::{FetchNode, PlanNode, QueryPlan};
+use crate::plan::{FetchNode, OperationKind, PlanNode, QueryPlan};
 use crate::response::{GraphqlError, PathSegment};
 use crate::traffic::{SubgraphResponse, Subgraphs};
 use fetch::Report;
@@ -27,6 +27,9 @@ pub struct ExecutionContext<'a> {
     pub subgraphs: &'a Subgraphs,
     /// Passed down to every subgraph call (header rules, deadline).
     pub request: &'a Arc<RequestContext>,
+    /// The client operation's kind, passed down too: a query's fetches may be retried, a
+    /// mutation's never.
+    pub operation: OperationKind,
     /// Coerced variable values (defaults applied), forwarded to subgraphs as they are used.
     pub variables: &'a Map<String, serde_json::Value>,
     /// Subgraphs the gateway answers itself rather than over HTTP (event subgraphs).
@@ -163,7 +166,10 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
         return;
     }
     let body = std::mem::take(&mut prepared.body);
-    let result = ctx.subgraphs.call(node.subgraph, ctx.request, body).await;
+    let result = ctx
+        .subgraphs
+        .call(node.subgraph, ctx.request, ctx.operation, body)
+        .await;
     let mut guard = lock(state);
     let State { data, report } = &mut *guard;
     match result {

@@ -97,11 +97,34 @@ async fn health() -> impl IntoResponse {
     )
 }
 
+/// Ready while a schema serves, each subgraph's breaker state in the body
+/// (`{"status":"READY","subgraphs":{"accounts":"closed"}}`); an open breaker makes it 503 only
+/// when `traffic.unready_on_open_breaker` says so.
 async fn ready(State(gateway): State<Arc<Gateway>>) -> Response {
     if gateway.is_ready() {
+        let states = gateway.breaker_states();
+        let unready = gateway
+            .settings()
+            .traffic
+            .resilience
+            .unready_on_open_breaker()
+            && states
+                .iter()
+                .any(|(_, state)| *state == crate::traffic::BreakerState::Open);
+        let subgraphs: serde_json::Map<String, serde_json::Value> = states
+            .into_iter()
+            .map(|(name, state)| (name, state.as_str().into()))
+            .collect();
+        let (status, word) = if unready {
+            (StatusCode::SERVICE_UNAVAILABLE, "NOT_READY")
+        } else {
+            (StatusCode::OK, "READY")
+        };
+        let body = serde_json::json!({ "status": word, "subgraphs": subgraphs });
         (
+            status,
             [(header::CONTENT_TYPE, "application/json")],
-            "{\"status\":\"READY\"}",
+            body.to_string(),
         )
             .into_response()
     } else {

@@ -89,6 +89,7 @@ async fn run(
     let ctx = ExecutionContext {
         subgraphs: &state.subgraphs,
         request: context,
+        operation: planned.kind(),
         variables,
         local: publisher.as_ref().map(|p| p as &dyn LocalSubgraphs),
     };

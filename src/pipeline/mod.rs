@@ -39,7 +39,7 @@ use crate::response::{GraphqlError, Location};
 use crate::subscriptions::upstream::Upstreams;
 use crate::subscriptions::{EventModel, Hub};
 use crate::supergraph::Supergraph;
-use crate::traffic::{Subgraphs, TrafficSettings};
+use crate::traffic::{BreakerState, Subgraphs, TrafficSettings, TrafficState};
 use prepare::{OperationCache, PrepareSettings, Preparer};
 
 pub use receive::GraphqlRequest;
@@ -114,7 +114,8 @@ impl SchemaState {
 /// new documents are prepared in.
 pub struct Gateway {
     state: ArcSwapOption<SchemaState>,
-    client: reqwest::Client,
+    /// Subgraph clients, breakers and retry budgets: they outlive schema generations.
+    traffic: TrafficState,
     settings: Settings,
     bridge: SharedBridge,
     /// Open subscriptions, shared by identical operations.
@@ -129,7 +130,7 @@ impl Gateway {
         let preparer = Preparer::new(settings.planning_threads, settings.planning_timeout);
         Gateway {
             state: ArcSwapOption::empty(),
-            client: subgraph_client(),
+            traffic: TrafficState::new(),
             settings,
             bridge,
             subscriptions: Hub::default(),
@@ -158,7 +159,7 @@ impl Gateway {
     /// Starts serving `supergraph` with its event subgraphs' directives. Open subscriptions keep
     /// the generation they started with.
     pub fn swap_schema(&self, supergraph: Supergraph, events: EventModel) {
-        let subgraphs = Subgraphs::new(&supergraph, &self.settings.traffic, &self.client);
+        let subgraphs = Subgraphs::new(&supergraph, &self.settings.traffic, &self.traffic);
         self.state.store(Some(Arc::new(SchemaState {
             supergraph: Arc::new(supergraph),
             subgraphs: Arc::new(subgraphs),
@@ -178,6 +179,16 @@ impl Gateway {
 
     pub fn is_ready(&self) -> bool {
         self.state.load().is_some()
+    }
+
+    /// Each subgraph's circuit breaker state by name, for `/ready` and metrics; empty until a
+    /// schema is loaded.
+    pub fn breaker_states(&self) -> Vec<(String, BreakerState)> {
+        self.state
+            .load()
+            .as_ref()
+            .map(|state| state.subgraphs.breaker_states())
+            .unwrap_or_default()
     }
 
     /// Runs one operation through every stage.
@@ -287,17 +298,6 @@ fn unreachable_stream() -> GatewayResponse {
             "SUBSCRIPTION_NOT_SUPPORTED",
         )],
     )
-}
-
-/// One pooled client for every subgraph: keep-alive connections are reused across requests.
-fn subgraph_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_idle_timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(256)
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap_or_default()
 }
 
 /// apollo-compiler's diagnostics as GraphQL errors with `code` and locations.

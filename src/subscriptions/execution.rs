@@ -98,6 +98,8 @@ impl EventExecution {
         let ctx = ExecutionContext {
             subgraphs: &self.schema.subgraphs,
             request: &self.context,
+            // What runs per event completes the event with entity fetches: reads.
+            operation: crate::plan::OperationKind::Subscription,
             variables: &self.variables,
             local: None,
         };

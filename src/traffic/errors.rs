@@ -11,7 +11,11 @@ use crate::response::GraphqlError;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
-    /// No HTTP answer came: the connection was refused, reset or never set up.
+    /// No connection could be made (refused, unreachable, the connect timeout): the request
+    /// never reached the subgraph, so it is safe to try again whatever it was.
+    #[error("HTTP fetch failed from '{subgraph}': could not connect")]
+    Connect { subgraph: String },
+    /// No HTTP answer came: the connection was reset or the request could not be sent.
     #[error("HTTP fetch failed from '{subgraph}': {reason}")]
     Transport {
         subgraph: String,
@@ -33,19 +37,27 @@ pub enum FetchError {
     /// An answer that is not a GraphQL response (not JSON, too large, the wrong shape).
     #[error("subgraph '{subgraph}' returned an invalid response: {message}")]
     Malformed { subgraph: String, message: String },
+    /// The subgraph's circuit breaker is open: it failed too often lately, so it is not asked.
+    #[error(
+        "subgraph '{subgraph}' is not called while it is failing: its circuit breaker is open"
+    )]
+    CircuitOpen { subgraph: String },
 }
 
 impl FetchError {
     pub fn into_graphql(self) -> GraphqlError {
         let code = match &self {
             FetchError::Malformed { .. } => "SUBREQUEST_MALFORMED_RESPONSE",
+            FetchError::CircuitOpen { .. } => "SUBREQUEST_CIRCUIT_OPEN",
             _ => "SUBREQUEST_HTTP_ERROR",
         };
         let service = match &self {
-            FetchError::Transport { subgraph, .. }
+            FetchError::Connect { subgraph }
+            | FetchError::Transport { subgraph, .. }
             | FetchError::Timeout { subgraph, .. }
             | FetchError::Status { subgraph, .. }
-            | FetchError::Malformed { subgraph, .. } => subgraph.clone(),
+            | FetchError::Malformed { subgraph, .. }
+            | FetchError::CircuitOpen { subgraph } => subgraph.clone(),
         };
         let status = match &self {
             FetchError::Status { status, .. } => Some(status.as_u16()),
@@ -57,6 +69,37 @@ impl FetchError {
             error = error.with_extension("http", serde_json::json!({ "status": status }));
         }
         error
+    }
+}
+
+impl FetchError {
+    /// Whether another attempt might succeed where this one failed: the subgraph was not reached
+    /// or said it is briefly unable (502, 503, 504), or did not answer in its own time. A timeout
+    /// set by the client's deadline is not: no time is left for another attempt.
+    pub(super) fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Connect { .. } => true,
+            FetchError::Timeout { deadline, .. } => !deadline,
+            FetchError::Status { status, .. } => matches!(status.as_u16(), 502..=504),
+            FetchError::Transport { .. }
+            | FetchError::Malformed { .. }
+            | FetchError::CircuitOpen { .. } => false,
+        }
+    }
+
+    /// Whether this failure says the subgraph is unwell, for its circuit breaker: it could not be
+    /// reached, did not answer in time, or answered 5xx or 429. An answer the gateway cannot use
+    /// (malformed) still shows the subgraph is up.
+    pub(super) fn shows_subgraph_unwell(&self) -> bool {
+        match self {
+            FetchError::Connect { .. }
+            | FetchError::Transport { .. }
+            | FetchError::Timeout { .. } => true,
+            FetchError::Status { status, .. } => {
+                status.is_server_error() || *status == http::StatusCode::TOO_MANY_REQUESTS
+            }
+            FetchError::Malformed { .. } | FetchError::CircuitOpen { .. } => false,
+        }
     }
 }
 
@@ -76,9 +119,12 @@ pub(super) fn transport_error(
             deadline: timeout.by_deadline,
         };
     }
-    let reason = if error.is_connect() {
-        "could not connect"
-    } else if error.is_body() || error.is_decode() {
+    if error.is_connect() {
+        return FetchError::Connect {
+            subgraph: subgraph.to_owned(),
+        };
+    }
+    let reason = if error.is_body() || error.is_decode() {
         "the connection failed while the answer was read"
     } else if error.is_request() {
         "the request could not be sent"

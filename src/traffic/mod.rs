@@ -1,16 +1,22 @@
 //! The subgraph client: the one place a request leaves Seam for a subgraph.
 //!
 //! The executor calls [`Subgraphs::call`] with the request context and a body; it does not know
-//! which layers exist. Each subgraph has its own stack of tower layers around the HTTP call —
-//! today the error policy and the header rules; deduplication, retries and the circuit breaker
-//! go in the same place — so the next rule is one new layer file, not an `if` in the executor.
+//! which layers exist. Each subgraph has its own stack of tower layers around the HTTP call,
+//! outermost first: the error policy, the header rules, retries (`retry.rs`), the circuit breaker
+//! (`breaker.rs`, fed by `health.rs` too), then the call itself over the subgraph's pooled client
+//! (`send.rs`) — so the next rule is one new layer file, not an `if` in the executor. What must
+//! outlive a schema reload (clients, breakers, retry budgets) is kept in [`TrafficState`].
 //! Subscription sockets to subgraphs get the same headers through
 //! [`Subgraphs::forwarded_headers`].
 
+mod breaker;
 mod endpoint;
 mod errors;
 mod headers;
+mod health;
+mod retry;
 mod send;
+mod state;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -22,25 +28,33 @@ use http::HeaderMap;
 use tower::util::BoxCloneSyncService;
 use tower::{ServiceBuilder, ServiceExt};
 
-use crate::config::{HeadersConfig, ResolvedErrorPolicy, SubgraphErrorsConfig};
+use crate::config::{HeadersConfig, ResolvedErrorPolicy, SubgraphErrorsConfig, TrafficConfig};
 use crate::context::RequestContext;
+use crate::plan::OperationKind;
 use crate::response::{GraphqlError, Value};
 use crate::supergraph::{SubgraphId, Supergraph};
 
+pub use breaker::BreakerState;
 pub use endpoint::{
     endpoints_for, subscription_url_for, SubgraphEndpoint, SubgraphOverride, DEFAULT_TIMEOUT,
 };
 pub use errors::FetchError;
 pub use headers::HeaderRuleSet;
 pub use send::MAX_SUBGRAPH_RESPONSE_BYTES;
+pub use state::TrafficState;
 
-/// One request to a subgraph as it passes through the layers.
+/// One request to a subgraph as it passes through the layers. Cheap to clone (the body is
+/// shared), so it can be sent again.
+#[derive(Clone)]
 pub struct SubgraphRequest {
     pub body: Bytes,
     /// What the request carries besides Seam's own `content-type` and `accept`; the header
     /// rules fill it from the context.
     pub headers: HeaderMap,
     pub context: Arc<RequestContext>,
+    /// The kind of the client's operation this request serves: only a mutation's requests are
+    /// unsafe to repeat.
+    pub operation: OperationKind,
 }
 
 /// A subgraph's GraphQL answer.
@@ -60,6 +74,8 @@ pub struct TrafficSettings {
     pub overrides: HashMap<String, SubgraphOverride>,
     pub headers: HeadersConfig,
     pub errors: SubgraphErrorsConfig,
+    /// Retries, breakers, pools and health checks (`traffic:`).
+    pub resilience: TrafficConfig,
 }
 
 impl TrafficSettings {
@@ -83,6 +99,7 @@ impl TrafficSettings {
             overrides,
             headers: config.headers.clone(),
             errors: config.subgraph_errors.clone(),
+            resilience: config.traffic.clone(),
         }
     }
 }
@@ -92,6 +109,7 @@ struct Subgraph {
     service: SubgraphService,
     headers: Arc<HeaderRuleSet>,
     errors: ResolvedErrorPolicy,
+    breaker: Option<Arc<breaker::Breaker>>,
 }
 
 /// The subgraphs of one schema generation, each behind its layers.
@@ -101,11 +119,8 @@ pub struct Subgraphs {
 }
 
 impl Subgraphs {
-    pub fn new(
-        supergraph: &Supergraph,
-        settings: &TrafficSettings,
-        client: &reqwest::Client,
-    ) -> Self {
+    /// The subgraphs of `supergraph`, their layers built around the long-lived parts in `state`.
+    pub fn new(supergraph: &Supergraph, settings: &TrafficSettings, state: &TrafficState) -> Self {
         let subgraphs = endpoints_for(supergraph, &settings.overrides)
             .into_iter()
             .map(|endpoint| {
@@ -115,11 +130,18 @@ impl Subgraphs {
                     &endpoint.name,
                 ));
                 let errors = settings.errors.for_subgraph(&endpoint.name);
+                let resilience = settings.resilience.for_subgraph(&endpoint.name);
+                let lasting =
+                    state.subgraph(&endpoint, &resilience, headers.apply(&HeaderMap::new()));
                 let service = ServiceBuilder::new()
                     .layer(ErrorPolicyLayer(errors))
                     .layer(headers::HeaderRulesLayer(headers.clone()))
+                    .layer(tower::retry::RetryLayer::new(retry::RetryPolicy::new(
+                        lasting.retries.clone(),
+                    )))
+                    .option_layer(lasting.breaker.clone().map(breaker::BreakerLayer))
                     .service(send::HttpCall {
-                        client: client.clone(),
+                        client: lasting.client.clone(),
                         endpoint: endpoint.clone(),
                     });
                 Subgraph {
@@ -127,6 +149,7 @@ impl Subgraphs {
                     service: BoxCloneSyncService::new(service),
                     headers,
                     errors,
+                    breaker: lasting.breaker.clone(),
                 }
             })
             .collect();
@@ -140,11 +163,12 @@ impl Subgraphs {
         self.subgraphs.get(id.0 as usize).map(|s| &*s.endpoint)
     }
 
-    /// Sends `body` to the subgraph through its layers.
+    /// Sends `body` to the subgraph through its layers, for an operation of kind `operation`.
     pub async fn call(
         &self,
         id: SubgraphId,
         context: &Arc<RequestContext>,
+        operation: OperationKind,
         body: Vec<u8>,
     ) -> Result<SubgraphResponse, FetchError> {
         let Some(subgraph) = self.subgraphs.get(id.0 as usize) else {
@@ -157,8 +181,25 @@ impl Subgraphs {
             body: Bytes::from(body),
             headers: HeaderMap::new(),
             context: context.clone(),
+            operation,
         };
         subgraph.service.clone().oneshot(request).await
+    }
+
+    /// Each HTTP subgraph's circuit breaker state, by name (a subgraph whose breaker is switched
+    /// off is always closed); for `/ready` and metrics.
+    pub fn breaker_states(&self) -> Vec<(String, BreakerState)> {
+        self.subgraphs
+            .iter()
+            .filter(|s| s.endpoint.parsed_url.is_some())
+            .map(|s| {
+                let state = s
+                    .breaker
+                    .as_ref()
+                    .map_or(BreakerState::Closed, |b| b.state());
+                (s.endpoint.name.clone(), state)
+            })
+            .collect()
     }
 
     /// The headers the rules give a subgraph request in `context`, for subscription sockets.
