@@ -235,7 +235,7 @@ async fn the_breaker_opens_fails_fast_half_opens_and_closes() {
     let gw = Gateway::start(
         &stock,
         "",
-        "traffic:\n  all:\n    retry: { max_attempts: 1 }\n    breaker: { min_requests: 4, failure_rate: 0.5, open_for: 2s, window: 1m }\n",
+        "traffic:\n  all:\n    retry: { max_attempts: 1 }\n    breaker: { min_requests: 4, failure_rate: 0.5, open_for: 6s, window: 1m }\n",
     )
     .await;
 
@@ -321,7 +321,7 @@ async fn a_half_open_breaker_lets_exactly_one_probe_through() {
         Gateway::start(
             &stock,
             "",
-            "traffic:\n  all:\n    retry: { max_attempts: 1 }\n    breaker: { min_requests: 1, open_for: 1s }\n",
+            "traffic:\n  all:\n    retry: { max_attempts: 1 }\n    breaker: { min_requests: 1, open_for: 5s }\n",
         )
         .await,
     );
@@ -374,7 +374,7 @@ async fn health_checks_open_the_breaker_without_traffic_and_close_it() {
     let gw = Gateway::start(
         &stock,
         "",
-        "traffic:\n  all:\n    breaker: { open_for: 1s }\n  subgraphs:\n    stock:\n      health_check: { path: /health, interval: 50ms, unhealthy_after: 2 }\n",
+        "traffic:\n  all:\n    breaker: { open_for: 5s }\n  subgraphs:\n    stock:\n      health_check: { path: /health, interval: 50ms, unhealthy_after: 2 }\n",
     )
     .await;
 
