@@ -38,6 +38,8 @@ pub enum StartupError {
     NothingToServe,
     #[error(transparent)]
     Bridge(#[from] crate::bridge::BridgeError),
+    #[error(transparent)]
+    Manifest(#[from] crate::pipeline::persisted::ManifestError),
     /// A command-line value that cannot work, with what was expected instead.
     #[error("{0}")]
     Usage(String),
@@ -113,7 +115,11 @@ fn new_gateway(
         (None, Some(config)) => crate::bridge::from_config(&config.bridge)?,
         (None, None) => Arc::new(crate::bridge::memory::MemoryBridge::new()),
     };
-    Ok(Gateway::new(Settings::from_config(config), bridge))
+    let gateway = Gateway::new(Settings::from_config(config), bridge);
+    match config.and_then(|c| c.persisted_queries.manifest.as_deref()) {
+        Some(path) => Ok(gateway.with_manifest(crate::pipeline::persisted::Manifest::load(path)?)),
+        None => Ok(gateway),
+    }
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):
