@@ -13,7 +13,7 @@
 mod apq;
 pub mod manifest;
 
-use std::borrow::Cow;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -36,8 +36,25 @@ pub struct PersistedOperations {
 /// The operation text a request runs, and the APQ hash to register it under once it has proved
 /// to be a valid operation (so the store never holds documents that cannot run).
 pub(super) struct Resolved<'a> {
-    pub(super) text: Cow<'a, str>,
+    pub(super) text: Text<'a>,
     pub(super) register: Option<&'a str>,
+}
+
+/// Operation text without a copy: the request's own, or a stored document shared with the store.
+pub(super) enum Text<'a> {
+    Sent(&'a str),
+    Stored(Arc<str>),
+}
+
+impl Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Sent(text) => text,
+            Text::Stored(text) => text,
+        }
+    }
 }
 
 /// `extensions.persistedQuery`, as Apollo's clients send it.
@@ -75,7 +92,7 @@ impl PersistedOperations {
                     "BAD_REQUEST",
                 )),
                 _ => Ok(Resolved {
-                    text: Cow::Owned(body.to_string()),
+                    text: Text::Stored(body.clone()),
                     register: None,
                 }),
             };
@@ -85,7 +102,7 @@ impl PersistedOperations {
                 return Err(only_persisted());
             }
             return Ok(Resolved {
-                text: Cow::Borrowed(
+                text: Text::Sent(
                     request
                         .query_text()
                         .map_err(|error| Answer::refuse(Outcome::BadRequest, &[error]))?,
@@ -96,7 +113,7 @@ impl PersistedOperations {
         if let Some(body) = self.manifest.as_ref().and_then(|m| m.get(persisted.hash)) {
             if query.is_none_or(|query| query == &**body) {
                 return Ok(Resolved {
-                    text: Cow::Owned(body.to_string()),
+                    text: Text::Stored(body.clone()),
                     register: None,
                 });
             }
@@ -111,7 +128,7 @@ impl PersistedOperations {
             // A client that sends its query anyway can be served without the store.
             return match query {
                 Some(query) => Ok(Resolved {
-                    text: Cow::Borrowed(query),
+                    text: Text::Sent(query),
                     register: None,
                 }),
                 None if self.manifest.is_some() => Err(not_in_list()),
@@ -133,13 +150,13 @@ impl PersistedOperations {
                     ));
                 }
                 Ok(Resolved {
-                    text: Cow::Borrowed(query),
+                    text: Text::Sent(query),
                     register: Some(persisted.hash),
                 })
             }
             None => match store.get(&persisted.hash.to_ascii_lowercase()).await {
                 Some(text) => Ok(Resolved {
-                    text: Cow::Owned(text.to_string()),
+                    text: Text::Stored(text),
                     register: None,
                 }),
                 // Apollo's clients read this code and send the query with its hash.
