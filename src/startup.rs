@@ -15,6 +15,9 @@ use crate::sources::{load_subgraph_sdls, read_supergraph_file};
 use crate::subscriptions::EventModel;
 use crate::supergraph::{EntityLookup, SubgraphId, Supergraph};
 
+mod watch;
+pub use watch::{reload_from_files, spawn_file_watch, WatchedFiles, WATCH_INTERVAL};
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
