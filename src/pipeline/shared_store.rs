@@ -3,16 +3,20 @@
 //! These stores make the gateway better but are not needed to answer a request, so a Redis that
 //! is away must cost a request little and fail it never: every command is bounded by a short
 //! timeout, errors are returned for the caller to fall back on, and an outage is logged once
-//! when it starts and once when it ends rather than once per request.
+//! when it starts and once when it ends rather than once per request. While Redis is away, one
+//! command per [`RETRY_EVERY`] tries it again and the others give up at once, so an outage does
+//! not add a timeout to every request.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 /// Bounds one command, connecting included: a request never waits long on a Redis that is away.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+/// While Redis is away, how often a command tries it again.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct SharedStore {
     /// What the store is for, in log records (`"APQ store"`).
@@ -23,6 +27,9 @@ pub(super) struct SharedStore {
     manager: OnceCell<ConnectionManager>,
     /// Whether the last command failed, so an outage is logged when it starts and ends.
     down: AtomicBool,
+    /// When a command last tried Redis during an outage, in milliseconds since `started`.
+    last_try_ms: AtomicU64,
+    started: Instant,
 }
 
 impl SharedStore {
@@ -39,11 +46,16 @@ impl SharedStore {
             client,
             manager: OnceCell::new(),
             down: AtomicBool::new(false),
+            last_try_ms: AtomicU64::new(0),
+            started: Instant::now(),
         }
     }
 
     /// Runs `command`; `None` when Redis did not answer in time or answered with an error.
     pub(super) async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Option<T> {
+        if self.down.load(Ordering::Relaxed) && !self.may_retry() {
+            return None;
+        }
         let outcome = tokio::time::timeout(COMMAND_TIMEOUT, self.try_query(command)).await;
         let error = match outcome {
             Ok(Ok(value)) => {
@@ -55,6 +67,10 @@ impl SharedStore {
             Ok(Err(error)) => error,
             Err(_) => format!("no answer within {COMMAND_TIMEOUT:?}"),
         };
+        self.last_try_ms.store(
+            u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         if !self.down.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 store = self.what,
@@ -63,6 +79,18 @@ impl SharedStore {
             );
         }
         None
+    }
+
+    /// During an outage: whether this command is the one that tries Redis again.
+    fn may_retry(&self) -> bool {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.last_try_ms.load(Ordering::Relaxed);
+        let every = u64::try_from(RETRY_EVERY.as_millis()).unwrap_or(u64::MAX);
+        now.saturating_sub(last) >= every
+            && self
+                .last_try_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     async fn try_query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, String> {

@@ -14,7 +14,7 @@ pub(super) enum ApqStore {
     Memory(Cache<String, Arc<str>>),
     /// Shared by replicas: a hash one of them learned is known to all.
     Redis {
-        store: SharedStore,
+        store: Box<SharedStore>,
         prefix: String,
         ttl: Duration,
     },
@@ -24,7 +24,7 @@ impl ApqStore {
     pub(super) fn new(config: &ApqConfig) -> Self {
         match (config.store, &config.redis_url) {
             (ApqStoreKind::Redis, Some(url)) => ApqStore::Redis {
-                store: SharedStore::new("APQ store", url),
+                store: Box::new(SharedStore::new("APQ store", url)),
                 prefix: config.prefix.clone(),
                 ttl: config.ttl,
             },
