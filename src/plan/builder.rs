@@ -67,15 +67,18 @@ struct Builder<'a> {
     jump_targets: Vec<Vec<(SubgraphId, usize)>>,
     /// Per selection set being planned: the (response key, field name) of its fields, so key and
     /// `@requires` fields the planner adds can avoid a response key a client alias already uses.
-    response_keys: Vec<Vec<ClientKey>>,
+    response_keys: Vec<ClientKeys>,
+    /// The root groups, in creation order (entity groups are not searched for root fields).
+    root_groups: Vec<usize>,
+    /// Entity groups by subgraph and merge path, so a jump finds the fetch it can join without a
+    /// scan of every group. May name groups a failed attempt created and `jump_elsewhere` then
+    /// dropped: `entity_groups_at` checks each entry against the group it names.
+    places: HashMap<(SubgraphId, Vec<PathElement>), Vec<usize>, ahash::RandomState>,
 }
 
-/// A response key a client field uses, with the field and arguments behind it.
-struct ClientKey {
-    key: Name,
-    name: Name,
-    arguments: Vec<Node<apollo_compiler::ast::Argument>>,
-}
+/// The response keys a selection's client fields use, each with the fields behind it; found by
+/// hash because a selection may hold 100,000 aliases.
+type ClientKeys = HashMap<Name, Vec<Node<exe::Field>>, ahash::RandomState>;
 
 /// A client field with the `@skip`/`@include` of the fragments it was reached through.
 struct Collected<'d> {
@@ -103,6 +106,8 @@ pub(super) fn build(
         touched: Vec::new(),
         jump_targets: Vec::new(),
         response_keys: Vec::new(),
+        root_groups: Vec::new(),
+        places: HashMap::default(),
     };
     let root_type = operation.object_type().clone();
     let collected = builder.collect(&operation.selection_set, &root_type)?;
@@ -168,9 +173,7 @@ pub(super) fn build(
 
 impl<'a> Builder<'a> {
     fn root_group(&mut self, kind: OperationKind, resolvers: &[SubgraphId]) -> usize {
-        let roots: Vec<usize> = (0..self.groups.len())
-            .filter(|&i| self.groups[i].entity_types.is_none())
-            .collect();
+        let roots = &self.root_groups;
         let reuse = match kind {
             // Mutation fields run in order: only the last root group may take the next field.
             OperationKind::Mutation => roots
@@ -191,6 +194,7 @@ impl<'a> Builder<'a> {
                 root_selection: SelectionSet::default(),
                 entity_types: None,
             });
+            self.root_groups.push(self.groups.len() - 1);
             self.groups.len() - 1
         })
     }
@@ -326,16 +330,13 @@ impl<'a> Builder<'a> {
     ) -> Result<SelectionSet, PlanError> {
         let targets = self.count_jump_targets(group, object_type, collected, provides);
         self.jump_targets.push(targets);
-        self.response_keys.push(
-            collected
-                .iter()
-                .map(|c| ClientKey {
-                    key: c.field.response_key().clone(),
-                    name: c.field.name.clone(),
-                    arguments: c.field.arguments.clone(),
-                })
-                .collect(),
-        );
+        let mut keys = ClientKeys::with_capacity_and_hasher(collected.len(), Default::default());
+        for c in collected {
+            keys.entry(c.field.response_key().clone())
+                .or_default()
+                .push(c.field.clone());
+        }
+        self.response_keys.push(keys);
         let mut out = SelectionSet::default();
         let mut result = Ok(());
         for c in collected {

@@ -49,11 +49,7 @@ impl Builder<'_> {
         let mut ordered: Vec<SubgraphId> = resolvers
             .iter()
             .copied()
-            .filter(|s| {
-                self.groups.iter().any(|g| {
-                    g.subgraph == *s && g.entity_types.is_some() && g.merge_path == parent_path
-                })
-            })
+            .filter(|&s| !self.entity_groups_at(s, parent_path).is_empty())
             .collect();
         // Otherwise prefer the subgraph that can also take most of the sibling fields, so that a
         // `@shareable` field rides along with them instead of costing a fetch of its own.
@@ -272,8 +268,10 @@ impl Builder<'_> {
             let exe::Selection::Field(field) = selection else {
                 continue;
             };
-            let taken = client.iter().any(|c| {
-                c.key == field.name && (c.name != field.name || c.arguments != field.arguments)
+            let taken = client.get(field.name.as_str()).is_some_and(|fields| {
+                fields
+                    .iter()
+                    .any(|c| c.name != field.name || c.arguments != field.arguments)
             });
             if field.alias.is_none() && taken {
                 if let Ok(alias) = Name::new(&format!("seam__{}", field.name)) {
@@ -339,22 +337,17 @@ impl Builder<'_> {
                     || e.representation == representation
             })
         };
-        let same_fetch = |g: &Group| {
-            g.subgraph == subgraph
-                && g.entity_types.is_some()
-                && g.merge_path == path
-                && &g.conditions == conditions
-                && shares_representation(g)
-        };
+        let same_fetch = |g: &Group| &g.conditions == conditions && shares_representation(g);
         // A group with the same dependencies is the natural home. Failing that, one fetch that
         // waits for the union of both dependency sets is still cheaper than two fetches to the same
         // subgraph at the same path, as long as waiting creates no cycle.
-        let existing = self
-            .groups
+        let candidates = self.entity_groups_at(subgraph, path);
+        let existing = candidates
             .iter()
-            .position(|g| same_fetch(g) && g.deps == deps)
+            .copied()
+            .find(|&i| same_fetch(&self.groups[i]) && self.groups[i].deps == deps)
             .or_else(|| {
-                (0..self.groups.len()).find(|&i| {
+                candidates.iter().copied().find(|&i| {
                     same_fetch(&self.groups[i])
                         && deps.iter().all(|&d| d != i && !self.depends_on(d, i))
                 })
@@ -379,7 +372,12 @@ impl Builder<'_> {
                     root_selection: SelectionSet::default(),
                     entity_types: Some(Vec::new()),
                 });
-                self.groups.len() - 1
+                let index = self.groups.len() - 1;
+                self.places
+                    .entry((subgraph, path.to_vec()))
+                    .or_default()
+                    .push(index);
+                index
             }
         };
         if let Some(types) = &mut self.groups[index].entity_types {
@@ -415,6 +413,29 @@ impl Builder<'_> {
             }
         }
         index
+    }
+
+    /// The entity groups of `subgraph` at `path`, in creation order.
+    pub(super) fn entity_groups_at(
+        &self,
+        subgraph: SubgraphId,
+        path: &[PathElement],
+    ) -> Vec<usize> {
+        let Some(listed) = self.places.get(&(subgraph, path.to_vec())) else {
+            return Vec::new();
+        };
+        let mut found: Vec<usize> = listed
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.groups.get(i).is_some_and(|g| {
+                    g.subgraph == subgraph && g.entity_types.is_some() && g.merge_path == path
+                })
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
     }
 
     /// Whether group `a` waits, directly or through other groups, for group `b`.
