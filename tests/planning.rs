@@ -124,6 +124,10 @@ async fn the_operation_cache_is_bounded_by_bytes_not_by_entries() {
 #[tokio::test]
 async fn a_document_that_cannot_be_prepared_in_time_is_refused_and_others_still_run() {
     let served = serve(&format!("{RAISED}  planning_timeout: 20ms\n")).await;
+    // Prepared before the heavy document arrives: a cached operation needs no planning thread,
+    // so it runs even while the refused document still occupies one.
+    let prepared = served.post("{ me { id } }").await;
+    assert_eq!(prepared, json!({ "data": { "me": { "id": "1" } } }));
     let answer = served.post(&aliases(200_000)).await;
     assert_eq!(
         answer["errors"][0]["extensions"]["code"], "PLANNING_TIMEOUT",

@@ -2,7 +2,7 @@
 //! response so far onto the fetch's key and `@requires` selection, and the check that every field
 //! they need arrived before one is sent.
 
-use super::fetch::{client_path, Report};
+use super::report::{client_path, Report};
 use crate::response::value::{write_json_string, Object, Value};
 
 use crate::plan::selection::{Selection, SelectionSet};
