@@ -5,12 +5,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-
-use seam::config::Config;
 
 /// Far beyond what a linear gateway needs for these queries in a debug build on a loaded
 /// machine, far below what a quadratic one needs for 100,000 aliases (hours in a debug build).
@@ -30,22 +27,9 @@ struct Served {
 
 /// The demo subgraphs behind a gateway whose limits are raised.
 async fn serve() -> Served {
-    let mut yaml = String::from("subgraphs:\n");
-    for (name, router) in common::demo_routers() {
-        let addr = common::spawn_router(router).await;
-        yaml.push_str(&format!(
-            "  - name: {name}\n    url: http://{addr}/graphql\n    timeout: 200s\n"
-        ));
-    }
-    yaml.push_str(RAISED);
-    let config = Config::from_yaml_str(&yaml, Path::new(".")).expect("config");
-    let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
-        .await
-        .expect("gateway");
-    let settings = seam::http::ProtocolSettings::from_config(Some(&config), Default::default());
-    let addr = common::spawn_router(seam::http::router_with(gateway, settings)).await;
+    let served = common::serve_demo("    timeout: 200s\n", RAISED).await;
     Served {
-        url: format!("http://{addr}/graphql"),
+        url: served.url,
         client: reqwest::Client::new(),
     }
 }

@@ -4,14 +4,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use seam::config::Config;
-use seam::http::ProtocolSettings;
 use seam::Gateway;
 
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -23,27 +20,13 @@ struct Served {
     client: reqwest::Client,
 }
 
-/// The demo subgraphs behind a gateway with `top_level` config lines, served with that
-/// config's HTTP settings.
+/// The demo subgraphs behind a gateway with `top_level` config lines.
 async fn serve(top_level: &str) -> Served {
-    let mut yaml = String::from("subgraphs:\n");
-    for (name, router) in common::demo_routers() {
-        let addr = common::spawn_router(router).await;
-        yaml.push_str(&format!(
-            "  - name: {name}\n    url: http://{addr}/graphql\n"
-        ));
-    }
-    yaml.push_str(top_level);
-    let config = Config::from_yaml_str(&yaml, Path::new(".")).expect("config");
-    let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
-        .await
-        .expect("gateway");
-    let settings = ProtocolSettings::from_config(Some(&config), Default::default());
-    let addr = common::spawn_router(seam::http::router_with(gateway.clone(), settings)).await;
+    let served = common::serve_demo("", top_level).await;
     Served {
-        gateway,
-        url: format!("http://{addr}/graphql"),
-        base: format!("http://{addr}"),
+        gateway: served.gateway,
+        url: served.url,
+        base: served.base,
         client: reqwest::Client::new(),
     }
 }

@@ -59,6 +59,13 @@ fn codes_and_paths(response: &Value) -> Vec<(String, Value)> {
         .unwrap_or_default()
 }
 
+/// The errors' codes and paths, ordered by path.
+fn sorted_codes_and_paths(response: &Value) -> Vec<(String, Value)> {
+    let mut found = codes_and_paths(response);
+    found.sort_by_key(|(_, path)| path.to_string());
+    found
+}
+
 #[tokio::test]
 async fn values_that_do_not_fit_the_field_type_are_null_with_an_error_at_their_path() {
     // (field, what the subgraph sends): none of these is a value of the field's type.
@@ -187,10 +194,8 @@ async fn an_invalid_value_in_a_non_null_field_nulls_the_nearest_nullable_parent(
         json!({ "item": null, "items": null }),
         "{response}"
     );
-    let mut found = codes_and_paths(&response);
-    found.sort_by_key(|(_, path)| path.to_string());
     assert_eq!(
-        found,
+        sorted_codes_and_paths(&response),
         vec![
             (
                 "RESPONSE_VALIDATION_FAILED".to_owned(),
@@ -231,10 +236,8 @@ async fn coercion_follows_aliases_fragments_and_nesting() {
         } }),
         "{response}"
     );
-    let mut found = codes_and_paths(&response);
-    found.sort_by_key(|(_, path)| path.to_string());
     assert_eq!(
-        found,
+        sorted_codes_and_paths(&response),
         vec![
             (
                 "RESPONSE_VALIDATION_FAILED".to_owned(),
