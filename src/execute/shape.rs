@@ -130,7 +130,7 @@ impl<'a> Shaper<'a> {
                     }
                     Ok(())
                 }
-                _ => self.write_value(field.ty(), object.get(key), &collected.subsets),
+                _ => self.write_value(field.ty(), object.get(data_key(field)), &collected.subsets),
             };
             self.path.pop();
             result?;
@@ -448,6 +448,15 @@ impl<'a> Shaper<'a> {
             }
         }
         true
+    }
+}
+
+/// Where a client field's value is in the merged data: under its response key, except for a
+/// field aliased `__typename`, which the plan fetched under another alias.
+fn data_key(field: &Field) -> &str {
+    match &field.alias {
+        Some(alias) if alias == "__typename" => crate::plan::TYPENAME_ALIAS,
+        _ => field.response_key().as_str(),
     }
 }
 
