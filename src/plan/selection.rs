@@ -155,6 +155,40 @@ impl SelectionSet {
         }
     }
 
+    /// The top-level fields answering under `key`.
+    pub fn fields_with_key<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'s Field> + 's {
+        let positions: Box<dyn Iterator<Item = usize> + 's> = match &self.index {
+            Some(index) => Box::new(index.fields.get(key).into_iter().flatten().copied()),
+            None => Box::new(0..self.items.len()),
+        };
+        positions.filter_map(move |i| match &self.items[i] {
+            Selection::Field(f) if f.response_key() == key => Some(f),
+            _ => None,
+        })
+    }
+
+    /// Whether merged with `other` this selection, sent as a representation, would write one field
+    /// name twice: the same field under two response keys or with two sets of arguments. Fields
+    /// are compared at the same level and under the same type condition.
+    pub fn clashes_with(&self, other: &SelectionSet) -> bool {
+        other.items.iter().any(|item| match item {
+            Selection::Field(theirs) => self.items.iter().any(|mine| match mine {
+                Selection::Field(mine) if mine.name == theirs.name => {
+                    mine.response_key() != theirs.response_key()
+                        || mine.arguments != theirs.arguments
+                        || mine.selections.clashes_with(&theirs.selections)
+                }
+                _ => false,
+            }),
+            Selection::Fragment(theirs) => self.items.iter().any(|mine| match mine {
+                Selection::Fragment(mine) if mine.type_condition == theirs.type_condition => {
+                    mine.selections.clashes_with(&theirs.selections)
+                }
+                _ => false,
+            }),
+        })
+    }
+
     fn push(&mut self, item: Selection) {
         let at = self.items.len();
         self.items.push(item);
