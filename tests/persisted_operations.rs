@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use seam::config::Config;
-use seam::http::ProtocolSettings;
 use seam::Gateway;
 
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -25,7 +24,7 @@ struct Served {
     client: reqwest::Client,
 }
 
-/// Demo subgraphs shared by the gateways of one test.
+/// Demo subgraphs for gateways built apart from `common::serve_demo`.
 async fn subgraph_lines() -> String {
     let mut yaml = String::from("subgraphs:\n");
     for (name, router) in common::demo_routers() {
@@ -45,20 +44,12 @@ async fn gateway(subgraphs: &str, top_level: &str) -> Result<Arc<Gateway>, Strin
         .map_err(|e| e.to_string())
 }
 
-async fn serve_with(subgraphs: &str, top_level: &str) -> Served {
-    let config =
-        Config::from_yaml_str(&format!("{subgraphs}{top_level}"), Path::new(".")).expect("config");
-    let gateway = gateway(subgraphs, top_level).await.expect("gateway");
-    let settings = ProtocolSettings::from_config(Some(&config), Default::default());
-    let addr = common::spawn_router(seam::http::router_with(gateway, settings)).await;
+async fn serve(top_level: &str) -> Served {
+    let served = common::serve_demo("", top_level).await;
     Served {
-        url: format!("http://{addr}/graphql"),
+        url: served.url,
         client: reqwest::Client::new(),
     }
-}
-
-async fn serve(top_level: &str) -> Served {
-    serve_with(&subgraph_lines().await, top_level).await
 }
 
 impl Served {
@@ -243,13 +234,12 @@ async fn apq_refuses_other_versions_and_can_be_switched_off() {
 #[tokio::test]
 async fn gateways_sharing_a_redis_share_their_apq_entries() {
     let prefix = unique("apq");
-    let subgraphs = subgraph_lines().await;
     let section = format!(
         "persisted_queries:\n  apq:\n    store: redis\n    redis_url: {REDIS_URL}\n    \
          prefix: \"{prefix}\"\n    ttl: 10m\n"
     );
-    let first = serve_with(&subgraphs, &section).await;
-    let second = serve_with(&subgraphs, &section).await;
+    let first = serve(&section).await;
+    let second = serve(&section).await;
     let expected = expected(&first).await;
     let hash = sha256(QUERY);
 

@@ -17,7 +17,6 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 use seam::config::Config;
-use seam::http::ProtocolSettings;
 use seam::Gateway;
 
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -49,18 +48,16 @@ async fn gateway(yaml: &str) -> (Config, Arc<Gateway>) {
 }
 
 /// Served as a bare router: the gateway does not learn client addresses.
-async fn serve_with(subgraphs: &str, rate_limit: &str) -> Served {
-    let (config, gateway) = gateway(&format!("{subgraphs}{rate_limit}")).await;
-    let settings = ProtocolSettings::from_config(Some(&config), Default::default());
-    let addr = common::spawn_router(seam::http::router_with(gateway, settings)).await;
+async fn serve(rate_limit: &str) -> Served {
+    let served = common::serve_demo("", rate_limit).await;
     Served {
-        addr,
+        addr: served
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the gateway's address"),
         client: reqwest::Client::new(),
     }
-}
-
-async fn serve(rate_limit: &str) -> Served {
-    serve_with(&subgraph_lines().await, rate_limit).await
 }
 
 /// Served by Seam's own server, which tells the gateway each client's address.
@@ -244,14 +241,13 @@ async fn each_websocket_subscribe_counts() {
 #[tokio::test]
 async fn gateways_sharing_a_redis_share_their_limits() {
     let prefix = unique("rate");
-    let subgraphs = subgraph_lines().await;
     let section = format!(
         "rate_limit:\n  store: redis\n  redis_url: {REDIS_URL}\n  prefix: \"{prefix}\"\n  \
          per_client: {{ requests: 3, per: 1h, header: x-client-id }}\n  \
          global: {{ requests: 5, per: 1h }}\n"
     );
-    let first = serve_with(&subgraphs, &section).await;
-    let second = serve_with(&subgraphs, &section).await;
+    let first = serve(&section).await;
+    let second = serve(&section).await;
     first.post(Some("carol")).await.assert_served();
     second.post(Some("carol")).await.assert_served();
     first.post(Some("carol")).await.assert_served();
