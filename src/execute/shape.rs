@@ -241,8 +241,8 @@ impl<'a> Shaper<'a> {
             }
             Type::Named(name) | Type::NonNullNamed(name) => {
                 // Built-in scalars are most leaves: written without a schema lookup.
-                if matches!(name.as_str(), "String" | "Int" | "Float" | "Boolean" | "ID") {
-                    return self.write_builtin_scalar(name.as_str(), value);
+                if let Some(scalar) = Builtin::of(name.as_str()) {
+                    return self.write_builtin_scalar(scalar, value);
                 }
                 let schema = self.input.schema;
                 match schema.types.get(name.as_str()) {
@@ -307,23 +307,25 @@ impl<'a> Shaper<'a> {
     /// when it is one of the type's values (an `Int` within 32 bits; an `ID` may come as an
     /// integer and is written as a string). Numbers are checked from their text, without a parse
     /// on the common path.
-    fn write_builtin_scalar(&mut self, name: &str, value: &Value) -> Result<(), Bubble> {
-        match (name, value) {
-            ("String" | "ID", Value::String(s)) => write_json_string(&mut self.out, s),
-            ("Boolean", Value::Bool(_)) | ("Float", Value::Number(_)) => {
+    fn write_builtin_scalar(&mut self, scalar: Builtin, value: &Value) -> Result<(), Bubble> {
+        match (scalar, value) {
+            (Builtin::String | Builtin::Id, Value::String(s)) => {
+                write_json_string(&mut self.out, s)
+            }
+            (Builtin::Boolean, Value::Bool(_)) | (Builtin::Float, Value::Number(_)) => {
                 value.write_json(&mut self.out)
             }
-            ("Int", Value::Number(n)) if n.parse::<i32>().is_ok() => {
+            (Builtin::Int, Value::Number(n)) if fits_int(n) => {
                 self.out.extend_from_slice(n.as_bytes())
             }
-            ("ID", Value::Number(n)) if n.parse::<i64>().is_ok() => {
+            (Builtin::Id, Value::Number(n)) if n.parse::<i64>().is_ok() => {
                 write_json_string(&mut self.out, n)
             }
-            ("String", _) => return self.invalid_value("a String"),
-            ("ID", _) => return self.invalid_value("an ID"),
-            ("Boolean", _) => return self.invalid_value("a Boolean"),
-            ("Int", _) => return self.invalid_value("an Int"),
-            _ => return self.invalid_value("a Float"),
+            (Builtin::String, _) => return self.invalid_value("a String"),
+            (Builtin::Id, _) => return self.invalid_value("an ID"),
+            (Builtin::Boolean, _) => return self.invalid_value("a Boolean"),
+            (Builtin::Int, _) => return self.invalid_value("an Int"),
+            (Builtin::Float, _) => return self.invalid_value("a Float"),
         }
         Ok(())
     }
@@ -449,6 +451,39 @@ impl<'a> Shaper<'a> {
         }
         true
     }
+}
+
+/// The built-in scalars, told apart once per value by the type's name.
+#[derive(Clone, Copy)]
+enum Builtin {
+    String,
+    Int,
+    Float,
+    Boolean,
+    Id,
+}
+
+impl Builtin {
+    fn of(name: &str) -> Option<Self> {
+        match name {
+            "String" => Some(Self::String),
+            "Int" => Some(Self::Int),
+            "Float" => Some(Self::Float),
+            "Boolean" => Some(Self::Boolean),
+            "ID" => Some(Self::Id),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a JSON number's text is an integer within 32 bits. Short texts of digits (nearly all
+/// of them) are accepted without a parse.
+fn fits_int(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    text.parse::<i32>().is_ok()
 }
 
 /// Where a client field's value is in the merged data: under its response key, except for a

@@ -368,4 +368,15 @@ mod tests {
         assert_eq!(o.get("k7"), Some(&Value::Number("7".into())));
         assert_eq!(o.len(), 1000);
     }
+
+    #[test]
+    fn values_stay_small() {
+        // Every object, array element and string of a response is a Value: its size is memory
+        // and copying on the hot path.
+        assert!(
+            std::mem::size_of::<Value>() <= 32,
+            "{}",
+            std::mem::size_of::<Value>()
+        );
+    }
 }
