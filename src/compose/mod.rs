@@ -9,14 +9,18 @@
 //!    its `@cost`/`@listSize`; `externals` settles what `@external` means (Federation 1 rules
 //!    look at every subgraph).
 //! 2. `interfaces` checks entity interfaces and `@interfaceObject`s across subgraphs.
-//! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields,
-//!    `values` for enums, input objects and arguments, `cost` for `@cost`/`@listSize`) into the
+//! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields, with
+//!    `subtypes` for field types that differ by subtyping,
+//!    `values` for enums, input objects and arguments, `cost` for `@cost`/`@listSize`, `access`
+//!    for `@authenticated`/`@requiresScopes`/`@policy`, `composed` for `@composeDirective`) into the
 //!    `model`; `inaccessible` then checks that the API schema does not leak what `@inaccessible`
 //!    hides.
 //! 4. `print`: print the model, then validate the result with apollo-compiler as a last guard.
 //!
 //! Composition reports every error it finds rather than stopping at the first one.
 
+mod access;
+mod composed;
 mod cost;
 mod errors;
 mod externals;
@@ -30,6 +34,7 @@ mod model;
 mod plain;
 mod print;
 mod subgraph;
+mod subtypes;
 mod values;
 
 #[cfg(test)]
