@@ -120,6 +120,9 @@ pub enum ErrorCode {
     /// `@composeDirective` names a directive the subgraph does not define or does not take from
     /// a linked spec, so the supergraph could not say where it comes from.
     DirectiveCompositionError,
+    /// A field clients can ask for is defined only in subgraphs that cannot get to its parent
+    /// type; the message names a query that could not be answered.
+    SatisfiabilityError,
     /// The composed supergraph failed GraphQL validation; the message says why.
     InvalidSupergraph,
     // Stitching (`plain.rs`): Seam's own codes, as Apollo has no plain services.
@@ -191,6 +194,7 @@ impl ErrorCode {
             ErrorCode::ListSizeInvalidSizedField => "LIST_SIZE_INVALID_SIZED_FIELD",
             ErrorCode::NoQueries => "NO_QUERIES",
             ErrorCode::InvalidSupergraph => "INVALID_SUPERGRAPH",
+            ErrorCode::SatisfiabilityError => "SATISFIABILITY_ERROR",
             ErrorCode::DirectiveCompositionError => "DIRECTIVE_COMPOSITION_ERROR",
             ErrorCode::MergeLookupInvalid => "MERGE_LOOKUP_INVALID",
             ErrorCode::RootFieldConflict => "ROOT_FIELD_CONFLICT",

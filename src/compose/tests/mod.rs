@@ -11,6 +11,7 @@ mod federation1;
 mod inaccessible;
 mod interfaces;
 mod overrides;
+mod satisfiability;
 mod subtypes;
 mod values;
 
