@@ -6,10 +6,14 @@
 //! requiring two such lists together is their conjunction, put back into that form the way
 //! Apollo's composition does it (`DNF_CONJUNCTION`), so both print the same supergraph.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use apollo_compiler::ast::{Argument, Directive, Value};
 use apollo_compiler::{Name, Node};
+
+use super::merge::merge_directives;
+use super::model::SuperType;
+use super::subgraph::{Subgraph, TypeKind};
 
 pub(super) const AUTHENTICATED: &str = "authenticated";
 pub(super) const REQUIRES_SCOPES: &str = "requiresScopes";
@@ -80,6 +84,96 @@ impl AccessSpecs {
             scalars.push("scalar requiresScopes__Scope");
         }
         scalars
+    }
+}
+
+fn is_access_directive(directive: &Directive) -> bool {
+    matches!(
+        directive.name.as_str(),
+        AUTHENTICATED | REQUIRES_SCOPES | POLICY
+    )
+}
+
+/// Spreads requirements the way Apollo does, so that no way of selecting a value skips them:
+/// down from an `@interfaceObject`'s fields to the implementations' fields (and their other
+/// interfaces'), then up from object types and their fields to the interfaces they implement.
+pub(super) fn propagate(types: &mut [SuperType], subgraphs: &[Subgraph]) {
+    let index: HashMap<Name, usize> = types
+        .iter()
+        .enumerate()
+        .map(|(position, ty)| (ty.name.clone(), position))
+        .collect();
+    let implementations = |interface: &Name| -> Vec<Name> {
+        types
+            .iter()
+            .filter(|ty| ty.kind == TypeKind::Object && ty.interfaces.contains(interface))
+            .map(|ty| ty.name.clone())
+            .collect()
+    };
+    let interfaces_of = |object: &Name| -> Vec<Name> {
+        index
+            .get(object)
+            .map(|position| types[*position].interfaces.clone())
+            .unwrap_or_default()
+    };
+
+    // (type, field, directive): what to add where; `None` for the type itself.
+    let mut downward: Vec<(Name, Option<Name>, Node<Directive>)> = Vec::new();
+    let mut upward: Vec<(Name, Option<Name>, Node<Directive>)> = Vec::new();
+    for ty in subgraphs
+        .iter()
+        .flat_map(|subgraph| subgraph.types.values())
+    {
+        if ty.kind != TypeKind::Object {
+            continue;
+        }
+        if ty.interface_object {
+            for field in ty.fields.values().filter(|field| !field.external) {
+                for directive in field.directives.iter().filter(|d| is_access_directive(d)) {
+                    for object in implementations(&ty.name) {
+                        downward.push((
+                            object.clone(),
+                            Some(field.name.clone()),
+                            directive.clone(),
+                        ));
+                        for other in interfaces_of(&object).into_iter().filter(|i| *i != ty.name) {
+                            downward.push((other, Some(field.name.clone()), directive.clone()));
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        let interfaces = interfaces_of(&ty.name);
+        for directive in ty.directives.iter().filter(|d| is_access_directive(d)) {
+            for interface in &interfaces {
+                upward.push((interface.clone(), None, directive.clone()));
+            }
+        }
+        for field in ty.fields.values().filter(|field| !field.external) {
+            for directive in field.directives.iter().filter(|d| is_access_directive(d)) {
+                for interface in &interfaces {
+                    upward.push((
+                        interface.clone(),
+                        Some(field.name.clone()),
+                        directive.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    for (type_name, field, directive) in downward.into_iter().chain(upward) {
+        let Some(ty) = index.get(&type_name).map(|position| &mut types[*position]) else {
+            continue;
+        };
+        let directives = match &field {
+            None => &mut ty.directives,
+            Some(field) => match ty.fields.get_mut(field) {
+                Some(field) => &mut field.directives,
+                None => continue,
+            },
+        };
+        merge_directives(directives, std::slice::from_ref(&directive));
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
     }
 
     add_interface_object_fields(&mut types);
+    access::propagate(&mut types, subgraphs);
     if !types.iter().any(|ty| ty.name == "Query") {
         errors.push(CompositionError::new(
             ErrorCode::NoQueries,

@@ -154,3 +154,60 @@ fn custom_directives_without_compose_directive_are_dropped() {
     let supergraph = compose_valid(&[a]);
     assert!(!supergraph.contains("private"), "{supergraph}");
 }
+
+#[test]
+fn requirements_spread_to_interfaces_and_from_interface_objects() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes"])
+        type Query { nodes: [Node!]! }
+        interface Node @key(fields: "id") { id: ID! }
+        interface Named { name: String }
+        type Page implements Node & Named @key(fields: "id") @requiresScopes(scopes: [["pages"]]) {
+          id: ID!
+          name: String @authenticated
+        }
+        type Post implements Node & Named @key(fields: "id") { id: ID! name: String }
+        "#,
+    );
+    let b = raw(
+        "b",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@interfaceObject", "@policy"])
+        type Node @key(fields: "id") @interfaceObject {
+          id: ID!
+          secret: String @policy(policies: [["owner"]])
+        }
+        "#,
+    );
+    let supergraph = compose_valid(&[a, b]);
+    let model = Supergraph::parse(&supergraph).expect("our supergraph parses");
+    let scopes = |type_name: &str| {
+        model
+            .type_access(type_name)
+            .map(|access| access.requires_scopes.clone())
+            .unwrap_or_default()
+    };
+    let pages = vec![vec!["pages".to_string()]];
+    // Up from Page to both of its interfaces, as Apollo composes it; not across to Post.
+    assert_eq!(scopes("Node"), pages);
+    assert_eq!(scopes("Named"), pages);
+    assert!(scopes("Post").is_empty());
+    assert!(model
+        .field_access("Named", "name")
+        .is_some_and(|name| name.authenticated));
+    assert!(model
+        .field_access("Post", "name")
+        .is_some_and(|name| !name.authenticated));
+    // Down from the interface object's field to every implementation.
+    for object in ["Page", "Post"] {
+        assert_eq!(
+            model
+                .field_access(object, "secret")
+                .map(|secret| secret.policies.clone()),
+            Some(vec![vec!["owner".to_string()]]),
+            "{object}.secret"
+        );
+    }
+}
