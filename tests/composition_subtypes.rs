@@ -75,3 +75,27 @@ async fn the_subgraph_with_the_member_type_answers_its_member() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn fragments_on_members_the_subgraph_does_not_know_are_not_sent_there() {
+    let parity = subtyped_fields().await;
+    parity.clear_requests();
+    parity
+        .assert_query(
+            "{ shelves { featured { ... on Movie { minutes } ... on Book { title } } } }",
+            json!({}),
+            json!({ "data": { "shelves": [
+                { "featured": { "title": "Dune" } },
+                { "featured": null },
+            ] } }),
+        )
+        .await;
+    // shelf types `featured` as `Book`: a fragment on `Movie` would make its query invalid.
+    let to_shelf = parity.requests_to("shelf");
+    assert!(!to_shelf.is_empty(), "shelf answers `shelves`");
+    for request in to_shelf {
+        let query = request["query"].as_str().unwrap_or_default();
+        assert!(!query.contains("Movie"), "sent to shelf: {query}");
+    }
+    assert!(parity.requests_to("library").is_empty());
+}
