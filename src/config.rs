@@ -21,6 +21,8 @@ use expand::{expand_env, ExpandError};
 pub use graphiql::GraphiqlConfig;
 pub use headers::{is_never_forwarded, HeaderRule, HeaderRules, HeadersConfig, RuleKind};
 pub use merge::{MergeConfig, MergeRule};
+pub use persisted::{ApqConfig, ApqStoreKind, PersistedQueriesConfig};
+pub use rate_limit::{ClientQuota, Quota, RateLimitConfig, RateLimitStore};
 pub use subgraph_errors::{ResolvedErrorPolicy, SubgraphErrorsConfig};
 pub use traffic::{
     BreakerSettings, ClientSettings, HealthCheckSettings, HealthProbe, Http2, ResolvedTraffic,
@@ -81,6 +83,12 @@ pub struct Config {
     /// Retries, circuit breakers, connection pools, HTTP/2 and health checks of subgraph calls.
     #[serde(default)]
     pub traffic: TrafficConfig,
+    /// Automatic persisted queries and persisted documents (APQ on, in memory, by default).
+    #[serde(default)]
+    pub persisted_queries: PersistedQueriesConfig,
+    /// Operations per period for the gateway and per client (off by default).
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -328,6 +336,9 @@ impl Config {
         if let Some(path) = &mut self.supergraph {
             resolve(path);
         }
+        if let Some(path) = &mut self.persisted_queries.manifest {
+            resolve(path);
+        }
         for subgraph in &mut self.subgraphs {
             if let Some(path) = &mut subgraph.sdl {
                 resolve(path);
@@ -357,6 +368,8 @@ impl Config {
         self.headers.problems(known, &mut section_problems);
         self.subgraph_errors.problems(known, &mut section_problems);
         self.traffic.problems(known, &mut section_problems);
+        self.persisted_queries.problems(&mut section_problems);
+        self.rate_limit.problems(&mut section_problems);
         for p in section_problems {
             problem(p.key, p.message);
         }
@@ -693,6 +706,8 @@ mod graphiql;
 mod headers;
 pub mod limits;
 mod merge;
+mod persisted;
+mod rate_limit;
 mod subgraph_errors;
 #[cfg(test)]
 mod tests;

@@ -179,13 +179,12 @@ async fn run(command: Command) -> Result<(), StartupError> {
             listen,
         } => {
             // With --supergraph the config is optional (URL and timeout overrides only).
-            let config = match (&supergraph, config) {
-                (Some(_), path) => path.map(|p| Config::load(&p)).transpose()?,
-                (None, path) => Some(Config::load(
-                    path.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG)),
-                )?),
+            let config_path = match (&supergraph, config) {
+                (Some(_), path) => path,
+                (None, path) => Some(path.unwrap_or_else(|| DEFAULT_CONFIG.into())),
             };
-            let mut builder = Gateway::builder().client(client);
+            let config = config_path.as_deref().map(Config::load).transpose()?;
+            let mut builder = Gateway::builder().client(client.clone());
             if let Some(path) = &supergraph {
                 builder = builder.supergraph_sdl(startup::supergraph_file(path).await?);
             }
@@ -193,6 +192,16 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 builder = builder.config(config);
             }
             let gateway = builder.build_gateway().await?;
+            startup::spawn_file_watch(
+                gateway.clone(),
+                startup::WatchedFiles {
+                    config: config_path,
+                    supergraph,
+                },
+                config.clone(),
+                startup::WATCH_INTERVAL,
+                client.clone(),
+            );
             let addr = listen
                 .or(config.as_ref().and_then(|c| c.listen))
                 .unwrap_or(DEFAULT_LISTEN);

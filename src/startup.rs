@@ -15,6 +15,9 @@ use crate::sources::{load_subgraph_sdls, read_supergraph_file};
 use crate::subscriptions::EventModel;
 use crate::supergraph::{EntityLookup, SubgraphId, Supergraph};
 
+mod watch;
+pub use watch::{reload_from_files, spawn_file_watch, WatchedFiles, WATCH_INTERVAL};
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
@@ -38,6 +41,8 @@ pub enum StartupError {
     NothingToServe,
     #[error(transparent)]
     Bridge(#[from] crate::bridge::BridgeError),
+    #[error(transparent)]
+    Manifest(#[from] crate::pipeline::persisted::ManifestError),
     /// A command-line value that cannot work, with what was expected instead.
     #[error("{0}")]
     Usage(String),
@@ -113,7 +118,11 @@ fn new_gateway(
         (None, Some(config)) => crate::bridge::from_config(&config.bridge)?,
         (None, None) => Arc::new(crate::bridge::memory::MemoryBridge::new()),
     };
-    Ok(Gateway::new(Settings::from_config(config), bridge))
+    let gateway = Gateway::new(Settings::from_config(config), bridge);
+    match config.and_then(|c| c.persisted_queries.manifest.as_deref()) {
+        Some(path) => Ok(gateway.with_manifest(crate::pipeline::persisted::Manifest::load(path)?)),
+        None => Ok(gateway),
+    }
 }
 
 /// The supergraph model of `sdl`, with the lookups of the config's `merge:` entries (stitching):

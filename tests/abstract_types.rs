@@ -907,7 +907,7 @@ async fn object_of_a_type_outside_the_union_is_not_leaked() {
         assert_eq!(errors.len(), 1, "{response}");
         assert_eq!(errors[0]["path"], json!(["featured", 1]), "{response}");
         assert_eq!(
-            errors[0]["extensions"]["code"], "SUBREQUEST_MALFORMED_RESPONSE",
+            errors[0]["extensions"]["code"], "RESPONSE_VALIDATION_FAILED",
             "{response}"
         );
         assert!(!response.to_string().contains("Movie"), "{response}");

@@ -110,6 +110,17 @@ async fn requires_full(billing_down: bool) -> Parity {
                 _ => Value::Null,
             }
         })
+        .computed("Product", "usdFee", |p, _| {
+            json!(int(&p["price"]).map(|usd| usd / 20))
+        })
+        .computed("Product", "label", |p, _| {
+            let featured = &p["featured"];
+            match (featured["id"].as_str(), int(&featured["pages"])) {
+                (Some(id), Some(pages)) => json!(format!("{id}:{pages}")),
+                (Some(id), None) => json!(format!("{id}:-")),
+                _ => Value::Null,
+            }
+        })
         // Overridden by logistics: never asked.
         .computed("Product", "deliveryDays", |_, _| json!(99));
     let mut billing =
@@ -441,4 +452,70 @@ async fn provides_on_a_union_covers_only_the_provided_member() {
         )
         .await;
     assert_calls(&parity, not_provided, &[("reviews", 1), ("media", 1)]).await;
+}
+
+#[tokio::test]
+async fn requires_of_one_field_with_different_arguments_each_get_their_own_value() {
+    // customsFee requires price(currency: "EUR"), usdFee price(currency: "USD"): the catalog
+    // fetch asks for both (one under an alias) and each requiring field sees its own.
+    let parity = requires_full(false).await;
+    for query in [
+        "{ products { upc customsFee usdFee } }",
+        "{ products { upc usdFee customsFee } }",
+        "{ products { upc usdFee customsFee price } }",
+        r#"{ products { upc eur: price(currency: "EUR") customsFee usdFee } }"#,
+    ] {
+        let answer = parity.gateways[0].1.query(query).await;
+        let products = answer["data"]["products"].as_array().expect("products");
+        let fees: Vec<(Value, Value)> = products
+            .iter()
+            .map(|p| (p["customsFee"].clone(), p["usdFee"].clone()))
+            .collect();
+        assert_eq!(
+            fees,
+            vec![
+                (json!(9), json!(5)),
+                (json!(3), json!(2)),
+                (json!(5), json!(3)),
+            ],
+            "{query}: {answer}"
+        );
+    }
+    parity
+        .assert_query(
+            "{ products { customsFee usdFee } }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "customsFee": 9, "usdFee": 5 },
+                { "customsFee": 3, "usdFee": 2 },
+                { "customsFee": 5, "usdFee": 3 },
+            ] } }),
+        )
+        .await;
+    // One catalog fetch holds both prices; a representation holds one, so shipping is asked
+    // twice, in parallel.
+    assert_calls(
+        &parity,
+        "{ products { customsFee usdFee } }",
+        &[("catalog", 1), ("shipping", 2)],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn requires_fragment_on_the_interface_applies_to_its_implementations() {
+    // label requires `featured { ... on Media { id } ... on Book { pages } }`: the Media
+    // fragment applies to a Book and to a Movie alike.
+    requires_full(false)
+        .await
+        .assert_query(
+            "{ products { name label } }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "name": "Table", "label": "b1:300" },
+                { "name": "Lamp", "label": "m1:-" },
+                { "name": "Rug", "label": null },
+            ] } }),
+        )
+        .await;
 }

@@ -195,3 +195,48 @@ async fn shareable_plans() {
         insta::assert_snapshot!("shareable_value_type_plan", parity.plan(query));
     });
 }
+
+/// `node` is a shareable root field of `a` and `b`; `a` declares the key `Product.id`
+/// `@external`, so it can neither answer `id` nor send the key anywhere: every plan goes
+/// through `b`, whichever subgraph is listed first.
+async fn shareable_external() -> Parity {
+    let dir = scenario_dir("shareable_external");
+    Parity::start(
+        "shareable_external",
+        vec![
+            ("a", FixtureSubgraph::load(&dir, "a").router()),
+            ("b", FixtureSubgraph::load(&dir, "b").router()),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn shareable_root_field_skips_a_subgraph_whose_key_field_is_external() {
+    let parity = shareable_external().await;
+    parity
+        .assert_query(
+            r#"{ node(id: "p1") { id } }"#,
+            json!({}),
+            json!({ "data": { "node": { "id": "p1" } } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            r#"{ node(id: "p2") { id ... on Product { name price } } }"#,
+            json!({}),
+            json!({ "data": { "node": { "id": "p2", "name": "Desk", "price": 20 } } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            r#"query($id: ID!) { first: node(id: $id) { __typename } second: node(id: "p1") { ... on Product { name } } }"#,
+            json!({ "id": "p2" }),
+            json!({ "data": { "first": { "__typename": "Product" }, "second": { "name": "Chair" } } }),
+        )
+        .await;
+    let query = r#"{ node(id: "p1") { id ... on Product { name } } }"#;
+    insta::with_settings!({ description => query, omit_expression => true }, {
+        insta::assert_snapshot!("shareable_external_key_plan", parity.plan(query));
+    });
+}

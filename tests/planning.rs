@@ -4,14 +4,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use seam::config::Config;
-use seam::http::ProtocolSettings;
 use seam::Gateway;
 
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -23,27 +20,13 @@ struct Served {
     client: reqwest::Client,
 }
 
-/// The demo subgraphs behind a gateway with `top_level` config lines, served with that
-/// config's HTTP settings.
+/// The demo subgraphs behind a gateway with `top_level` config lines.
 async fn serve(top_level: &str) -> Served {
-    let mut yaml = String::from("subgraphs:\n");
-    for (name, router) in common::demo_routers() {
-        let addr = common::spawn_router(router).await;
-        yaml.push_str(&format!(
-            "  - name: {name}\n    url: http://{addr}/graphql\n"
-        ));
-    }
-    yaml.push_str(top_level);
-    let config = Config::from_yaml_str(&yaml, Path::new(".")).expect("config");
-    let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
-        .await
-        .expect("gateway");
-    let settings = ProtocolSettings::from_config(Some(&config), Default::default());
-    let addr = common::spawn_router(seam::http::router_with(gateway.clone(), settings)).await;
+    let served = common::serve_demo("", top_level).await;
     Served {
-        gateway,
-        url: format!("http://{addr}/graphql"),
-        base: format!("http://{addr}"),
+        gateway: served.gateway,
+        url: served.url,
+        base: served.base,
         client: reqwest::Client::new(),
     }
 }
@@ -124,6 +107,10 @@ async fn the_operation_cache_is_bounded_by_bytes_not_by_entries() {
 #[tokio::test]
 async fn a_document_that_cannot_be_prepared_in_time_is_refused_and_others_still_run() {
     let served = serve(&format!("{RAISED}  planning_timeout: 20ms\n")).await;
+    // Prepared before the heavy document arrives: a cached operation needs no planning thread,
+    // so it runs even while the refused document still occupies one.
+    let prepared = served.post("{ me { id } }").await;
+    assert_eq!(prepared, json!({ "data": { "me": { "id": "1" } } }));
     let answer = served.post(&aliases(200_000)).await;
     assert_eq!(
         answer["errors"][0]["extensions"]["code"], "PLANNING_TIMEOUT",

@@ -159,18 +159,23 @@ async fn a_request_past_the_timeout_gets_an_error_while_an_sse_stream_lives_on()
     assert_eq!(sse.status, 200);
 
     // The request's deadline caps the subgraph call, so the client gets its answer in time:
-    // the slow field is null with an error saying the deadline passed.
+    // the slow field is null with an error saying the deadline passed — or, when the machine is
+    // so busy that the request's own timer fires first, a 504. Never the subgraph's late answer.
     let (status, body) = seam.query("{ slow(ms: 5000) }").await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(code(&body), "SUBREQUEST_HTTP_ERROR", "{body}");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("deadline"),
-        "{body}"
-    );
-    assert_eq!(body["data"], serde_json::Value::Null, "{body}");
+    if status == 504 {
+        assert_eq!(code(&body), "REQUEST_TIMEOUT", "{body}");
+    } else {
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(code(&body), "SUBREQUEST_HTTP_ERROR", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("deadline"),
+            "{body}"
+        );
+        assert_eq!(body["data"], serde_json::Value::Null, "{body}");
+    }
 
     // The stream has outlived the timeout by now (the query above took it whole) and
     // still delivers.

@@ -524,7 +524,7 @@ async fn entity_error_with_a_non_null_field_nulls_the_parent() {
 }
 
 #[tokio::test]
-async fn string_where_an_object_is_expected_is_malformed() {
+async fn string_where_an_object_is_expected_fails_response_validation() {
     let gw = TestGateway::compose(vec![
         (
             "catalog",
@@ -544,10 +544,7 @@ async fn string_where_an_object_is_expected_is_malformed() {
     );
     assert_eq!(
         codes_and_paths(&response),
-        vec![(
-            "SUBREQUEST_MALFORMED_RESPONSE".to_owned(),
-            json!(["featured"])
-        )],
+        vec![("RESPONSE_VALIDATION_FAILED".to_owned(), json!(["featured"]))],
         "{response}"
     );
 }

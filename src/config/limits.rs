@@ -254,7 +254,7 @@ pub(super) fn grace_period_problems(
     }
 }
 
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub(super) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     Ok(super::HumanDuration::deserialize(deserializer)?.0)
 }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::Map;
 
+use super::report::{client_path, Report};
 use super::representation::{has_required_fields, report_unmet_requirements, write_projection};
 use crate::response::value::{write_json_string, Object, Value};
 
@@ -223,14 +224,6 @@ fn visit_targets<'v>(
             }
         }
     }
-}
-
-/// What fetches report besides data: errors, and the objects a failed entity fetch was to fill
-/// (their missing fields are explained by that failure, so shaping adds no error of its own).
-#[derive(Default)]
-pub(super) struct Report {
-    pub errors: Vec<GraphqlError>,
-    pub failed_objects: Vec<Vec<PathSegment>>,
 }
 
 /// Merges a subgraph answer into the response and returns the errors to report.
@@ -463,27 +456,6 @@ fn entity_error_paths(
             client
         })
         .collect()
-}
-
-/// The client path of the object an entity fetch reaches through the list `indices`.
-pub(super) fn client_path(fetch: &FetchNode, indices: &[usize]) -> Vec<PathSegment> {
-    let mut indices = indices.iter();
-    let mut path = Vec::with_capacity(fetch.merge_path.len());
-    for element in &fetch.merge_path {
-        match element {
-            PathElement::Key(k) => path.push(PathSegment::Key(k.to_string())),
-            PathElement::List => {
-                if let Some(i) = indices.next() {
-                    path.push(PathSegment::Index(*i));
-                }
-            }
-        }
-    }
-    // Trailing indices: the path ended at a list field whose elements are the entities.
-    for i in indices {
-        path.push(PathSegment::Index(*i));
-    }
-    path
 }
 
 fn target_mut<'v>(

@@ -110,7 +110,7 @@ fn key_value<'o>(
     key_field: &str,
 ) -> Option<&'o Value> {
     let response_key = representation
-        .items
+        .items()
         .iter()
         .find_map(|item| match item {
             Selection::Field(field) if field.name == key_field => Some(field.response_key()),

@@ -5,6 +5,7 @@
 
 mod fetch;
 mod lookup;
+mod report;
 mod representation;
 pub mod shape;
 
@@ -20,7 +21,7 @@ use crate::context::RequestContext;
 use crate::plan::{FetchNode, OperationKind, PlanNode, QueryPlan};
 use crate::response::{GraphqlError, PathSegment};
 use crate::traffic::{SubgraphResponse, Subgraphs};
-use fetch::Report;
+use report::Report;
 
 pub struct ExecutionContext<'a> {
     /// The subgraph client of the schema generation the request runs on.

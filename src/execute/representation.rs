@@ -2,7 +2,7 @@
 //! response so far onto the fetch's key and `@requires` selection, and the check that every field
 //! they need arrived before one is sent.
 
-use super::fetch::{client_path, Report};
+use super::report::{client_path, Report};
 use crate::response::value::{write_json_string, Object, Value};
 
 use crate::plan::selection::{Selection, SelectionSet};
@@ -14,7 +14,7 @@ use crate::response::{GraphqlError, PathSegment};
 /// it, or an earlier fetch skipped it): sending null instead would let the subgraph compute from
 /// a value nobody gave.
 pub(super) fn has_required_fields(object: &Object, representation: &SelectionSet) -> bool {
-    representation.items.iter().all(|item| match item {
+    representation.items().iter().all(|item| match item {
         Selection::Field(field) => {
             field.name == "__typename" || object.get(field.response_key().as_str()).is_some()
         }
@@ -85,7 +85,7 @@ fn write_projection_fields(
     forced_typename: Option<&str>,
     first: &mut bool,
 ) {
-    for item in &selection.items {
+    for item in selection.items() {
         match item {
             Selection::Field(field) => {
                 // Read under the response key, written under the field's name: the planner aliases

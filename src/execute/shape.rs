@@ -4,12 +4,16 @@
 //! Projection applies aliases, fragments, `@skip`/`@include`, `__typename` and field order, and the
 //! spec's null propagation: a null in a non-null position discards what was written for the nearest
 //! nullable ancestor (the output buffer is truncated back to where that value began) and writes `null`.
+//! Values are coerced as the spec's result coercion says: one that does not fit its field's type
+//! (an object for a `String`, a string for an `Int`, an enum value the schema lacks) is null with
+//! a `RESPONSE_VALIDATION_FAILED` error at its path.
 
 use apollo_compiler::executable::{DirectiveList, Field, Selection, SelectionSet};
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Node, Schema};
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use compact_str::CompactString;
@@ -55,16 +59,25 @@ struct Shaper<'a> {
     out: Vec<u8>,
     path: Vec<PathRef<'a>>,
     errors: Vec<GraphqlError>,
+    /// The paths of `errors`: a null at or below one of them is already explained. Sets, so
+    /// that many nulls cost a lookup per level each rather than a scan of all errors.
+    error_paths: HashSet<Vec<PathSegment>, ahash::RandomState>,
+    /// `failed_objects`: a null directly inside one of them is explained by the failed fetch.
+    failed_objects: HashSet<&'a [PathSegment], ahash::RandomState>,
 }
 
 /// Writes `{"data": ..., "errors": [...]}` for the operation.
 pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlError>) -> Vec<u8> {
+    let error_paths = errors.iter().filter_map(|e| e.path.clone()).collect();
+    let failed_objects = input.failed_objects.iter().map(Vec::as_slice).collect();
     let mut shaper = Shaper {
         input,
         collected_cache: HashMap::default(),
         out: Vec::with_capacity(4096),
         path: Vec::new(),
         errors,
+        error_paths,
+        failed_objects,
     };
     shaper.out.extend_from_slice(b"{\"data\":");
     let start = shaper.out.len();
@@ -117,7 +130,7 @@ impl<'a> Shaper<'a> {
                     }
                     Ok(())
                 }
-                _ => self.write_value(field.ty(), object.get(key), &collected.subsets),
+                _ => self.write_value(field.ty(), object.get(data_key(field)), &collected.subsets),
             };
             self.path.pop();
             result?;
@@ -154,17 +167,20 @@ impl<'a> Shaper<'a> {
             self.collect(set, runtime_type, &mut raw);
         }
         let mut out: Vec<Collected<'a>> = Vec::with_capacity(raw.len());
+        // The same response key selected more than once: their selections merge into the first.
+        // Keys are found by hash, since a client may select 100,000 aliases side by side.
+        let mut by_key: HashMap<&'a str, usize, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(raw.len(), ahash::RandomState::default());
         for field in raw {
-            // The same response key selected more than once: their selections merge into the first.
-            match out
-                .iter_mut()
-                .find(|c| c.field.response_key() == field.response_key())
-            {
-                Some(existing) => existing.subsets.push(&field.selection_set),
-                None => out.push(Collected {
-                    field,
-                    subsets: vec![&field.selection_set],
-                }),
+            match by_key.entry(field.response_key().as_str()) {
+                Entry::Occupied(at) => out[*at.get()].subsets.push(&field.selection_set),
+                Entry::Vacant(slot) => {
+                    slot.insert(out.len());
+                    out.push(Collected {
+                        field,
+                        subsets: vec![&field.selection_set],
+                    });
+                }
             }
         }
         out
@@ -226,8 +242,7 @@ impl<'a> Shaper<'a> {
             Type::Named(name) | Type::NonNullNamed(name) => {
                 // Built-in scalars are most leaves: written without a schema lookup.
                 if matches!(name.as_str(), "String" | "Int" | "Float" | "Boolean" | "ID") {
-                    value.write_json(&mut self.out);
-                    return Ok(());
+                    return self.write_builtin_scalar(name.as_str(), value);
                 }
                 let schema = self.input.schema;
                 match schema.types.get(name.as_str()) {
@@ -273,43 +288,67 @@ impl<'a> Shaper<'a> {
         }
     }
 
+    /// A value that does not fit its field's type: null, with an error at its path. The client
+    /// learns what was expected, never the value itself.
     fn invalid_value(&mut self, expected: &str) -> Result<(), Bubble> {
         let path = self.current_path();
-        self.errors.push(
+        self.push_error(
             GraphqlError::new(
                 format!("Invalid value from a subgraph: expected {expected}"),
-                "SUBREQUEST_MALFORMED_RESPONSE",
-            )
-            .with_path(path),
+                "RESPONSE_VALIDATION_FAILED",
+            ),
+            path,
         );
         // Treated as null: it propagates like one.
         Err(Bubble)
     }
 
-    /// Records why a non-null position is null, unless an error about this object is already there.
+    /// Result coercion of the built-in scalars, as the spec has it: a value is passed on only
+    /// when it is one of the type's values (an `Int` within 32 bits; an `ID` may come as an
+    /// integer and is written as a string). Numbers are checked from their text, without a parse
+    /// on the common path.
+    fn write_builtin_scalar(&mut self, name: &str, value: &Value) -> Result<(), Bubble> {
+        match (name, value) {
+            ("String" | "ID", Value::String(s)) => write_json_string(&mut self.out, s),
+            ("Boolean", Value::Bool(_)) | ("Float", Value::Number(_)) => {
+                value.write_json(&mut self.out)
+            }
+            ("Int", Value::Number(n)) if n.parse::<i32>().is_ok() => {
+                self.out.extend_from_slice(n.as_bytes())
+            }
+            ("ID", Value::Number(n)) if n.parse::<i64>().is_ok() => {
+                write_json_string(&mut self.out, n)
+            }
+            ("String", _) => return self.invalid_value("a String"),
+            ("ID", _) => return self.invalid_value("an ID"),
+            ("Boolean", _) => return self.invalid_value("a Boolean"),
+            ("Int", _) => return self.invalid_value("an Int"),
+            _ => return self.invalid_value("a Float"),
+        }
+        Ok(())
+    }
+
+    /// Records why a non-null position is null, unless an error at this position or above it,
+    /// or the failed fetch that was to complete the object holding it, explains it already.
     fn null_error(&mut self) {
         let path = self.current_path();
         let parent = &path[..path.len().saturating_sub(1)];
-        // Explained by an error at this position or above it, or by the failed fetch that was to
-        // complete the object holding it.
-        let explained = self
-            .errors
-            .iter()
-            .any(|e| e.path.as_ref().is_some_and(|p| path.starts_with(p)))
-            || self
-                .input
-                .failed_objects
-                .iter()
-                .any(|o| o.as_slice() == parent);
+        let explained = self.failed_objects.contains(parent)
+            || (0..=path.len()).any(|end| self.error_paths.contains(&path[..end]));
         if !explained {
-            self.errors.push(
+            self.push_error(
                 GraphqlError::new(
                     "Cannot return null for non-nullable field",
                     "NULL_IN_NON_NULL_FIELD",
-                )
-                .with_path(path),
+                ),
+                path,
             );
         }
+    }
+
+    fn push_error(&mut self, error: GraphqlError, path: Vec<PathSegment>) {
+        self.error_paths.insert(path.clone());
+        self.errors.push(error.with_path(path));
     }
 
     fn current_path(&self) -> Vec<PathSegment> {
@@ -409,6 +448,15 @@ impl<'a> Shaper<'a> {
             }
         }
         true
+    }
+}
+
+/// Where a client field's value is in the merged data: under its response key, except for a
+/// field aliased `__typename`, which the plan fetched under another alias.
+fn data_key(field: &Field) -> &str {
+    match &field.alias {
+        Some(alias) if alias == "__typename" => crate::plan::TYPENAME_ALIAS,
+        _ => field.response_key().as_str(),
     }
 }
 

@@ -161,6 +161,9 @@ fn respond(media: MediaType, outcome: Outcome, body: Vec<u8>) -> Response {
         (Outcome::Executed, _) => StatusCode::OK,
         (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
         (Outcome::NotReady, _) => StatusCode::SERVICE_UNAVAILABLE,
+        (Outcome::Forbidden, _) => StatusCode::FORBIDDEN,
+        (Outcome::TooManyRequests { .. }, _) => StatusCode::TOO_MANY_REQUESTS,
+        (Outcome::PersistedQueryNotFound, _) => StatusCode::OK,
         (Outcome::BadRequest, _) => StatusCode::BAD_REQUEST,
         (Outcome::RequestError, MediaType::GraphqlResponseJson) => StatusCode::BAD_REQUEST,
         (Outcome::RequestError, MediaType::Json) => StatusCode::OK,
@@ -177,6 +180,11 @@ fn respond(media: MediaType, outcome: Outcome, body: Vec<u8>) -> Response {
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if let Outcome::TooManyRequests { retry_after_secs } = outcome {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     }
     response
 }

@@ -1,6 +1,8 @@
 //! The request path, one stage per file, in the order a request meets them:
 //!
 //! 1. [`receive`] — an HTTP body or query string ▶ a GraphQL request (the edge calls it);
+//!    [`rate_limit`] — whether the client and the gateway may start another operation;
+//!    [`persisted`] — a persisted document's id or an APQ hash ▶ the operation text;
 //! 2. [`prepare`] — once per document, in a bounded pool and cached:
 //!    [`parse`] ▶ [`limits`] ▶ [`validate`] ▶ [`plan`];
 //! 3. [`admit`] — whether the operation may run over the transport it came on;
@@ -19,10 +21,13 @@ mod cost;
 mod execute;
 mod limits;
 pub mod parse;
+pub mod persisted;
 mod plan;
 pub mod prepare;
+pub mod rate_limit;
 pub mod receive;
 pub mod respond;
+mod shared_store;
 mod subscribe;
 mod validate;
 
@@ -32,7 +37,7 @@ use std::time::Duration;
 use arc_swap::ArcSwapOption;
 
 use crate::bridge::SharedBridge;
-use crate::config::Config;
+use crate::config::{Config, PersistedQueriesConfig, RateLimitConfig};
 use crate::context::RequestContext;
 use crate::plan::OperationKind;
 use crate::response::{GraphqlError, Location};
@@ -60,6 +65,9 @@ pub struct Settings {
     pub planning_timeout: Duration,
     /// What the operation cache of a schema generation may hold.
     pub operation_cache_bytes: u64,
+    /// `persisted_queries:`; the manifest it names is read by the startup code.
+    pub persisted_queries: PersistedQueriesConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 impl Default for Settings {
@@ -88,6 +96,10 @@ impl Settings {
             }),
             planning_timeout: limits.planning_timeout,
             operation_cache_bytes: limits.operation_cache_bytes,
+            persisted_queries: config
+                .map(|c| c.persisted_queries.clone())
+                .unwrap_or_default(),
+            rate_limit: config.map(|c| c.rate_limit.clone()).unwrap_or_default(),
         }
     }
 }
@@ -123,12 +135,18 @@ pub struct Gateway {
     /// Subscriptions to subgraphs that resolve subscription fields themselves.
     upstreams: Upstreams,
     preparer: Preparer,
+    persisted: persisted::PersistedOperations,
+    rate_limits: rate_limit::RateLimits,
 }
 
 impl Gateway {
     pub fn new(settings: Settings, bridge: SharedBridge) -> Self {
         let preparer = Preparer::new(settings.planning_threads, settings.planning_timeout);
+        let persisted = persisted::PersistedOperations::new(&settings.persisted_queries);
+        let rate_limits = rate_limit::RateLimits::new(&settings.rate_limit);
         Gateway {
+            persisted,
+            rate_limits,
             state: ArcSwapOption::empty(),
             traffic: TrafficState::new(),
             settings,
@@ -137,6 +155,12 @@ impl Gateway {
             upstreams: Upstreams::new(),
             preparer,
         }
+    }
+
+    /// Serves the documents of `manifest` (persisted documents, by id).
+    pub fn with_manifest(mut self, manifest: persisted::Manifest) -> Self {
+        self.persisted = self.persisted.with_manifest(manifest);
+        self
     }
 
     pub fn settings(&self) -> &Settings {
@@ -193,6 +217,9 @@ impl Gateway {
 
     /// Runs one operation through every stage.
     pub async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
+        if let Err(refused) = self.rate_limits.admit(&context).await {
+            return refused;
+        }
         let Some(state) = self.state.load_full() else {
             return Answer::refuse(
                 Outcome::NotReady,
@@ -202,10 +229,11 @@ impl Gateway {
                 )],
             );
         };
-        let query = match request.query_text() {
-            Ok(query) => query,
-            Err(error) => return Answer::refuse(Outcome::BadRequest, &[error]),
+        let resolved = match self.persisted.resolve(&request).await {
+            Ok(resolved) => resolved,
+            Err(refused) => return refused,
         };
+        let query = &*resolved.text;
         let labels = state.supergraph.draw_labels(&self.settings.override_labels);
         let prepared = match self
             .preparer
@@ -222,6 +250,9 @@ impl Gateway {
             Ok(prepared) => prepared,
             Err(errors) => return Answer::refuse(Outcome::RequestError, &errors),
         };
+        if let Some(hash) = resolved.register {
+            self.persisted.register(hash, query).await;
+        }
         let kind = prepared.planned.kind();
         if let Err(refused) = admit::admit(kind, context.transport) {
             return refused;

@@ -21,6 +21,10 @@ pub struct GraphqlRequest {
     pub variables: Option<Map<String, Value>>,
     #[serde(default)]
     pub extensions: Option<Value>,
+    /// A persisted document's id: `documentId` (GraphQL over HTTP's persisted documents, Hive
+    /// Router) or `doc_id` (Relay).
+    #[serde(default, alias = "doc_id")]
+    pub document_id: Option<String>,
 }
 
 impl GraphqlRequest {
@@ -52,6 +56,10 @@ pub struct QueryParams {
     pub operation_name: Option<String>,
     pub variables: Option<String>,
     pub extensions: Option<String>,
+    pub document_id: Option<String>,
+    /// Relay's name for `documentId`, spelled as Relay spells it.
+    #[serde(rename = "doc_id")]
+    pub doc_id: Option<String>,
 }
 
 /// Decodes a POST body. serde would read a struct from a JSON array too, but a GraphQL request
@@ -87,6 +95,7 @@ pub fn from_query_params(params: QueryParams) -> Result<GraphqlRequest, GraphqlE
         operation_name: params.operation_name,
         variables,
         extensions,
+        document_id: params.document_id.or(params.doc_id),
     })
 }
 

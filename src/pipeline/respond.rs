@@ -17,6 +17,15 @@ pub enum Outcome {
     /// A mutation over GET.
     MethodNotAllowed,
     NotReady,
+    /// Refused by a rule about who may run what (`PERSISTED_QUERY_ONLY`).
+    Forbidden,
+    /// Over a rate limit; the client may try again after this many seconds.
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
+    /// An APQ hash the gateway does not know. Apollo's gateways answer it with 200 whatever the
+    /// media type, and its clients expect that before they send the query with its hash.
+    PersistedQueryNotFound,
 }
 
 pub struct GatewayResponse {

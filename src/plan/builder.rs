@@ -67,15 +67,20 @@ struct Builder<'a> {
     jump_targets: Vec<Vec<(SubgraphId, usize)>>,
     /// Per selection set being planned: the (response key, field name) of its fields, so key and
     /// `@requires` fields the planner adds can avoid a response key a client alias already uses.
-    response_keys: Vec<Vec<ClientKey>>,
+    response_keys: Vec<ClientKeys>,
+    /// The root groups, in creation order (entity groups are not searched for root fields).
+    root_groups: Vec<usize>,
+    /// Entity groups by subgraph and merge path, so a jump finds the fetch it can join without a
+    /// scan of every group. May name groups a failed attempt created and `jump_elsewhere` then
+    /// dropped: `entity_groups_at` checks each entry against the group it names.
+    places: HashMap<(SubgraphId, Vec<PathElement>), Vec<usize>, ahash::RandomState>,
+    /// The response keys of the root fields planned so far.
+    root_keys: std::collections::HashSet<Name, ahash::RandomState>,
 }
 
-/// A response key a client field uses, with the field and arguments behind it.
-struct ClientKey {
-    key: Name,
-    name: Name,
-    arguments: Vec<Node<apollo_compiler::ast::Argument>>,
-}
+/// The response keys a selection's client fields use, each with the fields behind it; found by
+/// hash because a selection may hold 100,000 aliases.
+type ClientKeys = HashMap<Name, Vec<Node<exe::Field>>, ahash::RandomState>;
 
 /// A client field with the `@skip`/`@include` of the fragments it was reached through.
 struct Collected<'d> {
@@ -103,6 +108,9 @@ pub(super) fn build(
         touched: Vec::new(),
         jump_targets: Vec::new(),
         response_keys: Vec::new(),
+        root_groups: Vec::new(),
+        places: HashMap::default(),
+        root_keys: Default::default(),
     };
     let root_type = operation.object_type().clone();
     let collected = builder.collect(&operation.selection_set, &root_type)?;
@@ -131,47 +139,116 @@ pub(super) fn build(
                 )
             })
             .collect();
-        let mut resolvers = if complete.is_empty() {
-            resolvers
+        let mut preferred = if complete.is_empty() {
+            resolvers.clone()
         } else {
             complete
         };
         // Of those, the one that resolves most of the selection itself saves entity fetches.
-        if resolvers.len() > 1 {
-            resolvers.sort_by_cached_key(|&g| {
+        if preferred.len() > 1 {
+            preferred.sort_by_cached_key(|&g| {
                 builder.fields_elsewhere(g, c.field.ty().inner_named_type(), &c.field.selection_set)
             });
         }
-        let group = builder.root_group(kind, &resolvers);
         let conditions = match conditions_of(&c.directives, &[]) {
             Some(conds) => conds,
             None => continue,
         };
-        let path = child_path(&[], c.field);
-        let provides = supergraph
-            .field_source(&root_type, name, builder.groups[group].subgraph)
-            .and_then(|s| s.provides.clone());
-        let selections = builder.plan_composite(
-            group,
-            c.field.ty().inner_named_type(),
-            &c.field.selection_set,
-            &path,
-            provides.as_deref(),
-            &conditions,
-        )?;
-        let field = client_field(c, selections);
-        builder.groups[group].root_selection.add_field(field);
+        // A subgraph already queried at the root takes the field along; then the preferred ones;
+        // then every other resolver, since a plan through any of them beats no plan at all.
+        let mut candidates: Vec<SubgraphId> = builder
+            .existing_root_group(kind, &preferred)
+            .map(|g| builder.groups[g].subgraph)
+            .into_iter()
+            .collect();
+        for g in preferred.iter().chain(&resolvers) {
+            if !candidates.contains(g) {
+                candidates.push(*g);
+            }
+        }
+        let repeated_key = !builder.root_keys.insert(c.field.response_key().clone());
+        let mut first_error = None;
+        for candidate in candidates {
+            let undo = builder.undo_point(repeated_key);
+            match builder.plan_root_field(kind, candidate, &root_type, c, &conditions) {
+                Ok(()) => {
+                    first_error = None;
+                    break;
+                }
+                Err(error) => {
+                    builder.undo(undo);
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
+        }
     }
     let root = builder.arrange(kind, operation);
     Ok(QueryPlan { kind, root })
 }
 
+/// What `Builder::undo` restores after a failed attempt to plan a root field in one subgraph.
+enum UndoPoint {
+    /// Groups the attempt added are dropped. Enough when the field's response key is new: an
+    /// attempt then changes no group that existed before it (its fields reach the root group only
+    /// once it succeeds, and every entity group it needs is at a path of its own).
+    Truncate(usize),
+    /// A repeated response key merges into earlier groups: everything is restored.
+    Whole(Vec<Group>),
+}
+
 impl<'a> Builder<'a> {
-    fn root_group(&mut self, kind: OperationKind, resolvers: &[SubgraphId]) -> usize {
-        let roots: Vec<usize> = (0..self.groups.len())
-            .filter(|&i| self.groups[i].entity_types.is_none())
-            .collect();
-        let reuse = match kind {
+    fn undo_point(&self, repeated_key: bool) -> UndoPoint {
+        if repeated_key {
+            UndoPoint::Whole(self.groups.clone())
+        } else {
+            UndoPoint::Truncate(self.groups.len())
+        }
+    }
+
+    fn undo(&mut self, point: UndoPoint) {
+        match point {
+            UndoPoint::Truncate(len) => self.groups.truncate(len),
+            UndoPoint::Whole(groups) => self.groups = groups,
+        }
+        let len = self.groups.len();
+        self.root_groups.retain(|&g| g < len);
+    }
+
+    /// Plans the root field `c` in `subgraph`; on error the caller undoes what was added.
+    fn plan_root_field(
+        &mut self,
+        kind: OperationKind,
+        subgraph: SubgraphId,
+        root_type: &Name,
+        c: &Collected<'_>,
+        conditions: &Conditions,
+    ) -> Result<(), PlanError> {
+        let group = self.root_group(kind, &[subgraph]);
+        let path = child_path(&[], c.field);
+        let provides = self
+            .supergraph
+            .field_source(root_type, &c.field.name, subgraph)
+            .and_then(|s| s.provides.clone());
+        let selections = self.plan_composite(
+            group,
+            c.field.ty().inner_named_type(),
+            &c.field.selection_set,
+            &path,
+            provides.as_deref(),
+            conditions,
+        )?;
+        let field = client_field(c, selections);
+        self.groups[group].root_selection.add_field(field);
+        Ok(())
+    }
+
+    /// The root group that may take a field one of `resolvers` can answer.
+    fn existing_root_group(&self, kind: OperationKind, resolvers: &[SubgraphId]) -> Option<usize> {
+        let roots = &self.root_groups;
+        match kind {
             // Mutation fields run in order: only the last root group may take the next field.
             OperationKind::Mutation => roots
                 .last()
@@ -181,7 +258,11 @@ impl<'a> Builder<'a> {
                 .iter()
                 .copied()
                 .find(|&i| resolvers.contains(&self.groups[i].subgraph)),
-        };
+        }
+    }
+
+    fn root_group(&mut self, kind: OperationKind, resolvers: &[SubgraphId]) -> usize {
+        let reuse = self.existing_root_group(kind, resolvers);
         reuse.unwrap_or_else(|| {
             self.groups.push(Group {
                 subgraph: resolvers[0],
@@ -191,6 +272,7 @@ impl<'a> Builder<'a> {
                 root_selection: SelectionSet::default(),
                 entity_types: None,
             });
+            self.root_groups.push(self.groups.len() - 1);
             self.groups.len() - 1
         })
     }
@@ -326,16 +408,13 @@ impl<'a> Builder<'a> {
     ) -> Result<SelectionSet, PlanError> {
         let targets = self.count_jump_targets(group, object_type, collected, provides);
         self.jump_targets.push(targets);
-        self.response_keys.push(
-            collected
-                .iter()
-                .map(|c| ClientKey {
-                    key: c.field.response_key().clone(),
-                    name: c.field.name.clone(),
-                    arguments: c.field.arguments.clone(),
-                })
-                .collect(),
-        );
+        let mut keys = ClientKeys::with_capacity_and_hasher(collected.len(), Default::default());
+        for c in collected {
+            keys.entry(c.field.response_key().clone())
+                .or_default()
+                .push(c.field.clone());
+        }
+        self.response_keys.push(keys);
         let mut out = SelectionSet::default();
         let mut result = Ok(());
         for c in collected {
@@ -669,10 +748,23 @@ fn add_type_case(out: &mut SelectionSet, object_type: Name, selections: Selectio
 
 fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
     Field {
-        alias: c.field.alias.clone(),
+        alias: fetch_alias(c.field),
         name: c.field.name.clone(),
         arguments: c.field.arguments.clone(),
         directives: c.directives.clone(),
         selections,
+    }
+}
+
+/// The alias a client field has in a subgraph operation. A client field aliased `__typename`
+/// (`{ __typename: name }`) is fetched as `seam__typename`: the fetch needs the object's real
+/// `__typename` beside it, for entity jumps and abstract types. Shaping reads it back from there
+/// (`execute::shape::data_key`).
+fn fetch_alias(field: &exe::Field) -> Option<Name> {
+    match &field.alias {
+        Some(alias) if alias == "__typename" && field.name != "__typename" => {
+            Some(Name::new_static_unchecked(crate::plan::TYPENAME_ALIAS))
+        }
+        alias => alias.clone(),
     }
 }

@@ -3,14 +3,34 @@
 //! These are our own small types rather than apollo-compiler's executable ones because fetches are
 //! assembled piece by piece (keys, `@requires` inputs, client fields) and merged by response key.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use apollo_compiler::ast::{Argument, Directive, DirectiveList, Value};
 use apollo_compiler::{Name, Node};
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct SelectionSet {
-    pub items: Vec<Selection>,
+    items: Vec<Selection>,
+    /// Where each response key's fields and the fragments are, once the set passes
+    /// `INDEXED_FROM` items: adding a field merges it with an equal one, and a scan per field
+    /// would make 100,000 aliases cost 10^10 comparisons.
+    index: Option<Box<SetIndex>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SetIndex {
+    fields: HashMap<Name, Vec<usize>, ahash::RandomState>,
+    fragments: Vec<usize>,
+}
+
+/// Below this many items a scan is faster than hashing.
+const INDEXED_FROM: usize = 16;
+
+impl PartialEq for SelectionSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,48 +77,134 @@ impl SelectionSet {
         self.items.is_empty()
     }
 
+    pub fn items(&self) -> &[Selection] {
+        &self.items
+    }
+
     /// Adds a field, merging it into an existing field with the same response key, arguments and
     /// directives, because one fetch must ask for each piece of data once.
     pub fn add_field(&mut self, field: Field) {
-        for item in &mut self.items {
-            if let Selection::Field(existing) = item {
-                if existing.response_key() == field.response_key()
-                    && existing.name == field.name
-                    && existing.arguments == field.arguments
-                    && existing.directives == field.directives
-                {
-                    existing.selections.merge(field.selections);
-                    return;
-                }
+        let same = |existing: &Field| {
+            existing.response_key() == field.response_key()
+                && existing.name == field.name
+                && existing.arguments == field.arguments
+                && existing.directives == field.directives
+        };
+        let found = match &self.index {
+            Some(index) => index.fields.get(field.response_key()).and_then(|at| {
+                at.iter()
+                    .copied()
+                    .find(|&i| matches!(&self.items[i], Selection::Field(f) if same(f)))
+            }),
+            None => self
+                .items
+                .iter()
+                .position(|item| matches!(item, Selection::Field(f) if same(f))),
+        };
+        if let Some(i) = found {
+            if let Selection::Field(existing) = &mut self.items[i] {
+                existing.selections.merge(field.selections);
             }
+            return;
         }
-        self.items.push(Selection::Field(field));
+        self.push(Selection::Field(field));
     }
 
     pub fn add_fragment(&mut self, fragment: Fragment) {
-        for item in &mut self.items {
-            if let Selection::Fragment(existing) = item {
-                if existing.type_condition == fragment.type_condition
-                    && existing.directives == fragment.directives
-                {
-                    existing.selections.merge(fragment.selections);
-                    return;
-                }
+        let same = |existing: &Fragment| {
+            existing.type_condition == fragment.type_condition
+                && existing.directives == fragment.directives
+        };
+        let found = match &self.index {
+            Some(index) => index
+                .fragments
+                .iter()
+                .copied()
+                .find(|&i| matches!(&self.items[i], Selection::Fragment(f) if same(f))),
+            None => self
+                .items
+                .iter()
+                .position(|item| matches!(item, Selection::Fragment(f) if same(f))),
+        };
+        if let Some(i) = found {
+            if let Selection::Fragment(existing) = &mut self.items[i] {
+                existing.selections.merge(fragment.selections);
             }
+            return;
         }
-        self.items.push(Selection::Fragment(fragment));
+        self.push(Selection::Fragment(fragment));
     }
 
     pub fn add_typename(&mut self) {
-        let already = self.items.iter().any(|s| {
-            matches!(s, Selection::Field(f) if f.name == "__typename" && f.alias.is_none() && f.directives.is_empty())
-        });
+        let is_plain_typename = |s: &Selection| matches!(s, Selection::Field(f) if f.name == "__typename" && f.alias.is_none() && f.directives.is_empty());
+        let already = match &self.index {
+            Some(index) => index
+                .fields
+                .get("__typename")
+                .is_some_and(|at| at.iter().any(|&i| is_plain_typename(&self.items[i]))),
+            None => self.items.iter().any(is_plain_typename),
+        };
         if !already {
             self.items.insert(
                 0,
                 Selection::Field(Field::new(Name::new_static_unchecked("__typename"))),
             );
+            if self.index.is_some() {
+                self.rebuild_index();
+            }
         }
+    }
+
+    /// The top-level fields answering under `key`.
+    pub fn fields_with_key<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'s Field> + 's {
+        let positions: Box<dyn Iterator<Item = usize> + 's> = match &self.index {
+            Some(index) => Box::new(index.fields.get(key).into_iter().flatten().copied()),
+            None => Box::new(0..self.items.len()),
+        };
+        positions.filter_map(move |i| match &self.items[i] {
+            Selection::Field(f) if f.response_key() == key => Some(f),
+            _ => None,
+        })
+    }
+
+    /// Whether merged with `other` this selection, sent as a representation, would write one field
+    /// name twice: the same field under two response keys or with two sets of arguments. Fields
+    /// are compared at the same level and under the same type condition.
+    pub fn clashes_with(&self, other: &SelectionSet) -> bool {
+        other.items.iter().any(|item| match item {
+            Selection::Field(theirs) => self.items.iter().any(|mine| match mine {
+                Selection::Field(mine) if mine.name == theirs.name => {
+                    mine.response_key() != theirs.response_key()
+                        || mine.arguments != theirs.arguments
+                        || mine.selections.clashes_with(&theirs.selections)
+                }
+                _ => false,
+            }),
+            Selection::Fragment(theirs) => self.items.iter().any(|mine| match mine {
+                Selection::Fragment(mine) if mine.type_condition == theirs.type_condition => {
+                    mine.selections.clashes_with(&theirs.selections)
+                }
+                _ => false,
+            }),
+        })
+    }
+
+    fn push(&mut self, item: Selection) {
+        let at = self.items.len();
+        self.items.push(item);
+        match &mut self.index {
+            Some(index) => index.note(&self.items[at], at),
+            None if self.items.len() > INDEXED_FROM => self.rebuild_index(),
+            None => {}
+        }
+    }
+
+    fn rebuild_index(&mut self) {
+        let mut index = SetIndex::default();
+        for (at, item) in self.items.iter().enumerate() {
+            index.note(item, at);
+        }
+        self.index = Some(Box::new(index));
     }
 
     pub fn merge(&mut self, other: SelectionSet) {
@@ -113,20 +219,25 @@ impl SelectionSet {
     /// The response keys of the top-level fields, without `__typename`.
     pub fn top_level_keys(&self) -> Vec<Name> {
         let mut keys = Vec::new();
-        self.collect_top_level_keys(&mut keys);
+        let mut seen = std::collections::HashSet::with_hasher(ahash::RandomState::default());
+        self.collect_top_level_keys(&mut keys, &mut seen);
         keys
     }
 
-    fn collect_top_level_keys(&self, keys: &mut Vec<Name>) {
+    fn collect_top_level_keys(
+        &self,
+        keys: &mut Vec<Name>,
+        seen: &mut std::collections::HashSet<Name, ahash::RandomState>,
+    ) {
         for item in &self.items {
             match item {
                 Selection::Field(f) if f.name != "__typename" => {
-                    if !keys.contains(f.response_key()) {
+                    if seen.insert(f.response_key().clone()) {
                         keys.push(f.response_key().clone());
                     }
                 }
                 Selection::Field(_) => {}
-                Selection::Fragment(f) => f.selections.collect_top_level_keys(keys),
+                Selection::Fragment(f) => f.selections.collect_top_level_keys(keys, seen),
             }
         }
     }
@@ -263,6 +374,19 @@ fn value_variables(value: &Value, out: &mut Vec<Name>) {
         Value::List(items) => items.iter().for_each(|v| value_variables(v, out)),
         Value::Object(fields) => fields.iter().for_each(|(_, v)| value_variables(v, out)),
         _ => {}
+    }
+}
+
+impl SetIndex {
+    fn note(&mut self, item: &Selection, at: usize) {
+        match item {
+            Selection::Field(f) => self
+                .fields
+                .entry(f.response_key().clone())
+                .or_default()
+                .push(at),
+            Selection::Fragment(_) => self.fragments.push(at),
+        }
     }
 }
 

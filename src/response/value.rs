@@ -7,6 +7,7 @@
 //! of them — are stored inline. Objects keep their keys' order, so introspection answers come out
 //! in the order they were produced.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use compact_str::CompactString;
@@ -25,44 +26,96 @@ pub enum Value {
     Object(Object),
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Object {
     entries: Vec<(CompactString, Value)>,
+    /// Key ▶ position, kept once an object grows past `INDEXED_FROM` keys: a client can ask for
+    /// 100,000 aliases, and a scan per lookup would make shaping and merging quadratic.
+    index: Option<Box<KeyIndex>>,
+}
+
+type KeyIndex = HashMap<CompactString, usize, ahash::RandomState>;
+
+/// Below this many keys a scan is faster than hashing.
+const INDEXED_FROM: usize = 16;
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
 }
 
 impl Object {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             entries: Vec::with_capacity(capacity),
+            index: None,
+        }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| k == key),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        let at = self.position(key)?;
+        self.entries.get(at).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.entries
-            .iter_mut()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        let at = self.position(key)?;
+        self.entries.get_mut(at).map(|(_, v)| v)
     }
 
-    /// Appends without looking for `key`; for callers that just checked it is absent.
+    /// Appends without looking for `key`; for callers that just checked it is absent. A
+    /// duplicate key stays unseen by lookups, which find the first.
     pub fn push(&mut self, key: CompactString, value: Value) {
+        self.note_key(&key);
         self.entries.push((key, value));
     }
 
     /// Appends `key` with a null value and returns the value's place, for parsing in place.
     pub fn push_slot(&mut self, key: CompactString) -> &mut Value {
+        self.note_key(&key);
         self.entries.push((key, Value::Null));
         let last = self.entries.len() - 1;
         &mut self.entries[last].1
     }
 
+    /// Records the position of a key about to be appended, building the index when due.
+    fn note_key(&mut self, key: &CompactString) {
+        let at = self.entries.len();
+        if let Some(index) = &mut self.index {
+            index.entry(key.clone()).or_insert(at);
+        } else if at >= INDEXED_FROM {
+            self.rebuild_index();
+            if let Some(index) = &mut self.index {
+                index.entry(key.clone()).or_insert(at);
+            }
+        }
+    }
+
+    fn rebuild_index(&mut self) {
+        let mut index = KeyIndex::with_capacity_and_hasher(
+            self.entries.len() * 2,
+            ahash::RandomState::default(),
+        );
+        for (at, (k, _)) in self.entries.iter().enumerate() {
+            index.entry(k.clone()).or_insert(at);
+        }
+        self.index = Some(Box::new(index));
+    }
+
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let index = self.entries.iter().position(|(k, _)| k == key)?;
-        Some(self.entries.remove(index).1)
+        let at = self.position(key)?;
+        let (_, value) = self.entries.remove(at);
+        if self.index.is_some() {
+            self.rebuild_index();
+        }
+        Some(value)
     }
 
     pub fn len(&self) -> usize {
@@ -292,5 +345,27 @@ mod tests {
         assert_eq!(o.get("a"), Some(&Value::Bool(true)));
         assert_eq!(o.remove("a"), Some(Value::Bool(true)));
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn large_objects_find_every_key_and_the_first_of_duplicates() {
+        let mut o = Object::default();
+        for i in 0..1000 {
+            o.push(format!("k{i}").into(), Value::Number(i.to_string().into()));
+        }
+        o.push("k7".into(), Value::Null);
+        for i in (0..1000).rev() {
+            let expected = Value::Number(i.to_string().into());
+            assert_eq!(o.get(&format!("k{i}")), Some(&expected));
+        }
+        assert_eq!(o.get("k1000"), None);
+        *o.get_mut("k999").unwrap() = Value::Bool(true);
+        assert_eq!(o.remove("k3"), Some(Value::Number("3".into())));
+        assert_eq!(o.get("k3"), None);
+        assert_eq!(o.get("k999"), Some(&Value::Bool(true)));
+        assert_eq!(o.get("k4"), Some(&Value::Number("4".into())));
+        // The duplicate appended last stays hidden, before and after a removal shifts positions.
+        assert_eq!(o.get("k7"), Some(&Value::Number("7".into())));
+        assert_eq!(o.len(), 1000);
     }
 }

@@ -57,7 +57,7 @@ fn strip(
         {
             *found = fetch
                 .selection
-                .items
+                .items()
                 .iter()
                 .find_map(|s| match s {
                     Selection::Field(f) if f.response_key() == response_key => Some(f.clone()),
@@ -140,7 +140,7 @@ impl Projector<'_> {
                         })
                         .map(str::to_owned),
                 };
-                let mut out = Object::with_capacity(selections.items.len());
+                let mut out = Object::with_capacity(selections.items().len());
                 self.object(
                     object,
                     selections,
@@ -168,7 +168,7 @@ impl Projector<'_> {
         static_type: Option<&str>,
         out: &mut Object,
     ) {
-        for selection in &selections.items {
+        for selection in selections.items() {
             match selection {
                 Selection::Field(field) => {
                     if !self.included(&field.directives) {

@@ -125,10 +125,10 @@ impl LocalSubgraphs for Publisher {
                 .mutation
                 .as_ref()
                 .map_or("Mutation", |m| m.name.as_str());
-            let mut data = Object::with_capacity(fetch.selection.items.len());
+            let mut data = Object::with_capacity(fetch.selection.items().len());
             let mut errors = Vec::new();
             // Mutation fields run in order, so they publish one after another.
-            for selection in &fetch.selection.items {
+            for selection in fetch.selection.items() {
                 let Selection::Field(field) = selection else {
                     continue;
                 };

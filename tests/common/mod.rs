@@ -16,6 +16,36 @@ use serde_json::{json, Value};
 
 use seam::config::Config;
 
+/// The demo subgraphs behind a gateway built from YAML: `per_subgraph` lines under each
+/// subgraph, `top_level` lines after them; served with that config's HTTP settings.
+pub struct ServedDemo {
+    pub gateway: Arc<seam::Gateway>,
+    pub url: String,
+    pub base: String,
+}
+
+pub async fn serve_demo(per_subgraph: &str, top_level: &str) -> ServedDemo {
+    let mut yaml = String::from("subgraphs:\n");
+    for (name, router) in demo_routers() {
+        let addr = spawn_router(router).await;
+        yaml.push_str(&format!(
+            "  - name: {name}\n    url: http://{addr}/graphql\n{per_subgraph}"
+        ));
+    }
+    yaml.push_str(top_level);
+    let config = Config::from_yaml_str(&yaml, Path::new(".")).expect("config");
+    let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
+        .await
+        .expect("gateway");
+    let settings = seam::http::ProtocolSettings::from_config(Some(&config), Default::default());
+    let addr = spawn_router(seam::http::router_with(gateway.clone(), settings)).await;
+    ServedDemo {
+        gateway,
+        url: format!("http://{addr}/graphql"),
+        base: format!("http://{addr}"),
+    }
+}
+
 /// Request bodies a subgraph received, in order.
 pub type Recorded = Arc<Mutex<Vec<Value>>>;
 

@@ -240,6 +240,12 @@ fn write_variable_definitions(
             out.push_str(name);
             out.push(':');
             out.push_str(&def.ty.to_string());
+            // Kept so the subgraph validates the operation as the client wrote it: a nullable
+            // variable with a default may stand where a non-null value is expected.
+            if let Some(default) = &def.default_value {
+                out.push('=');
+                out.push_str(&default.to_string());
+            }
         }
     }
     out.push(')');

@@ -49,11 +49,7 @@ impl Builder<'_> {
         let mut ordered: Vec<SubgraphId> = resolvers
             .iter()
             .copied()
-            .filter(|s| {
-                self.groups.iter().any(|g| {
-                    g.subgraph == *s && g.entity_types.is_some() && g.merge_path == parent_path
-                })
-            })
+            .filter(|&s| !self.entity_groups_at(s, parent_path).is_empty())
             .collect();
         // Otherwise prefer the subgraph that can also take most of the sibling fields, so that a
         // `@shareable` field rides along with them instead of costing a fetch of its own.
@@ -170,7 +166,7 @@ impl Builder<'_> {
         field_conditions: &Conditions,
         out: &mut SelectionSet,
     ) -> Result<usize, PlanError> {
-        let key = self.avoid_client_keys(key);
+        let key = self.avoid_taken_keys(key, out);
         let mut deps = vec![group];
         // Key fields `group` cannot resolve come from other fetches, which the jump then waits for.
         self.touched.push(Vec::new());
@@ -188,7 +184,7 @@ impl Builder<'_> {
         out.merge(key_fields?);
         let mut representation = SelectionSet::default();
         representation.add_typename();
-        representation.merge(plain_selection(&key));
+        representation.merge(self.plain_selection(&key));
         let by_interface = entity_type != object_type;
         if by_interface {
             // The objects' own `__typename` picks which of them go to this fetch.
@@ -198,7 +194,7 @@ impl Builder<'_> {
         // it from the plan. Under an abstract type the objects carry it already (`plan_composite`).
         let mut touched_all = touched;
         if let Some(requires) = requires {
-            let requires = self.avoid_client_keys(requires);
+            let requires = self.avoid_taken_keys(requires, out);
             self.touched.push(Vec::new());
             let required = self.plan_object(
                 group,
@@ -210,7 +206,7 @@ impl Builder<'_> {
             );
             touched_all.extend(self.pop_touched());
             out.merge(required?);
-            representation.merge(plain_selection(&requires));
+            representation.merge(self.plain_selection(&requires));
         }
         for t in touched_all {
             if !deps.contains(&t) {
@@ -218,7 +214,7 @@ impl Builder<'_> {
             }
         }
         deps.sort_unstable();
-        let key_fields = plain_selection(&key).top_level_keys();
+        let key_fields = self.plain_selection(&key).top_level_keys();
         let index = self.entity_group(
             target,
             parent_path,
@@ -258,27 +254,48 @@ impl Builder<'_> {
         touched
     }
 
-    /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name a
-    /// client field of another name or other arguments uses as its response key
-    /// (`{ upc: name shippingEstimate }`, `{ price(currency: EUR) }` beside a required
-    /// `price(currency: USD)`): one fetch cannot hold both under one key. Representations read
-    /// the alias and send the name.
-    fn avoid_client_keys(&self, set: &exe::SelectionSet) -> exe::SelectionSet {
+    /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name
+    /// is taken at that level by another field — a client field of another name or other
+    /// arguments (`{ upc: name shippingEstimate }`, `{ price(currency: EUR) }` beside a required
+    /// `price(currency: USD)`), or a field an earlier requirement put in the fetch
+    /// (`price(currency: "EUR")` and `price(currency: "USD")` required by two fields): one fetch
+    /// cannot hold both under one key. Representations read the alias and send the name.
+    fn avoid_taken_keys(
+        &self,
+        set: &exe::SelectionSet,
+        fetched: &SelectionSet,
+    ) -> exe::SelectionSet {
         let mut set = set.clone();
-        let Some(client) = self.response_keys.last() else {
-            return set;
-        };
+        let client = self.response_keys.last();
         for selection in &mut set.selections {
             let exe::Selection::Field(field) = selection else {
                 continue;
             };
-            let taken = client.iter().any(|c| {
-                c.key == field.name && (c.name != field.name || c.arguments != field.arguments)
-            });
-            if field.alias.is_none() && taken {
-                if let Ok(alias) = Name::new(&format!("seam__{}", field.name)) {
-                    field.make_mut().alias = Some(alias);
-                }
+            if field.alias.is_some() {
+                continue;
+            }
+            let other = |name: &Name, arguments: &[Node<apollo_compiler::ast::Argument>]| {
+                name != &field.name || arguments != field.arguments.as_slice()
+            };
+            let taken = |key: &str| {
+                client
+                    .and_then(|c| c.get(key))
+                    .is_some_and(|fields| fields.iter().any(|c| other(&c.name, &c.arguments)))
+                    || fetched
+                        .fields_with_key(key)
+                        .any(|f| other(&f.name, &f.arguments))
+            };
+            if !taken(field.name.as_str()) {
+                continue;
+            }
+            let alias = (0..)
+                .map(|n| match n {
+                    0 => format!("seam__{}", field.name),
+                    n => format!("seam__{}_{n}", field.name),
+                })
+                .find(|alias| !taken(alias));
+            if let Some(alias) = alias.and_then(|a| Name::new(&a).ok()) {
+                field.make_mut().alias = Some(alias);
             }
         }
         set
@@ -339,22 +356,27 @@ impl Builder<'_> {
                     || e.representation == representation
             })
         };
+        // Representations of one fetch are one object per entity: two requirements that read a
+        // field with different arguments need a fetch each.
+        let fits_representation = |g: &Group| {
+            g.entity_types
+                .iter()
+                .flatten()
+                .all(|e| &e.name != entity_type || !e.representation.clashes_with(&representation))
+        };
         let same_fetch = |g: &Group| {
-            g.subgraph == subgraph
-                && g.entity_types.is_some()
-                && g.merge_path == path
-                && &g.conditions == conditions
-                && shares_representation(g)
+            &g.conditions == conditions && shares_representation(g) && fits_representation(g)
         };
         // A group with the same dependencies is the natural home. Failing that, one fetch that
         // waits for the union of both dependency sets is still cheaper than two fetches to the same
         // subgraph at the same path, as long as waiting creates no cycle.
-        let existing = self
-            .groups
+        let candidates = self.entity_groups_at(subgraph, path);
+        let existing = candidates
             .iter()
-            .position(|g| same_fetch(g) && g.deps == deps)
+            .copied()
+            .find(|&i| same_fetch(&self.groups[i]) && self.groups[i].deps == deps)
             .or_else(|| {
-                (0..self.groups.len()).find(|&i| {
+                candidates.iter().copied().find(|&i| {
                     same_fetch(&self.groups[i])
                         && deps.iter().all(|&d| d != i && !self.depends_on(d, i))
                 })
@@ -379,7 +401,12 @@ impl Builder<'_> {
                     root_selection: SelectionSet::default(),
                     entity_types: Some(Vec::new()),
                 });
-                self.groups.len() - 1
+                let index = self.groups.len() - 1;
+                self.places
+                    .entry((subgraph, path.to_vec()))
+                    .or_default()
+                    .push(index);
+                index
             }
         };
         if let Some(types) = &mut self.groups[index].entity_types {
@@ -417,6 +444,69 @@ impl Builder<'_> {
         index
     }
 
+    /// The entity groups of `subgraph` at `path`, in creation order.
+    pub(super) fn entity_groups_at(
+        &self,
+        subgraph: SubgraphId,
+        path: &[PathElement],
+    ) -> Vec<usize> {
+        let Some(listed) = self.places.get(&(subgraph, path.to_vec())) else {
+            return Vec::new();
+        };
+        let mut found: Vec<usize> = listed
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.groups.get(i).is_some_and(|g| {
+                    g.subgraph == subgraph && g.entity_types.is_some() && g.merge_path == path
+                })
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// A key or `@requires` field set as a plain selection (names only), used to build
+    /// representations. A fragment on an abstract type becomes one fragment per object type it
+    /// covers: representations are projected by each object's own `__typename`, and a fragment
+    /// on an interface applies to every implementation.
+    fn plain_selection(&self, set: &exe::SelectionSet) -> SelectionSet {
+        let mut out = SelectionSet::default();
+        for s in &set.selections {
+            match s {
+                exe::Selection::Field(f) => {
+                    let mut field = Field::new(f.name.clone());
+                    field.alias = f.alias.clone();
+                    field.arguments = f.arguments.clone();
+                    field.selections = self.plain_selection(&f.selection_set);
+                    out.add_field(field);
+                }
+                exe::Selection::InlineFragment(f) => {
+                    let inner = self.plain_selection(&f.selection_set);
+                    let conditions = match &f.type_condition {
+                        Some(t) if self.supergraph.is_abstract(t) => {
+                            crate::supergraph::possible_types(&self.supergraph.schema, t)
+                                .into_iter()
+                                .map(Some)
+                                .collect()
+                        }
+                        other => vec![other.clone()],
+                    };
+                    for condition in conditions {
+                        out.add_fragment(Fragment {
+                            type_condition: condition,
+                            directives: DirectiveList::new(),
+                            selections: inner.clone(),
+                        });
+                    }
+                }
+                exe::Selection::FragmentSpread(_) => {}
+            }
+        }
+        out
+    }
+
     /// Whether group `a` waits, directly or through other groups, for group `b`.
     pub(super) fn depends_on(&self, a: usize, b: usize) -> bool {
         let mut stack = vec![a];
@@ -434,27 +524,4 @@ impl Builder<'_> {
         }
         false
     }
-}
-
-/// A key or `@requires` field set as a plain selection (names only), used to build representations.
-fn plain_selection(set: &exe::SelectionSet) -> SelectionSet {
-    let mut out = SelectionSet::default();
-    for s in &set.selections {
-        match s {
-            exe::Selection::Field(f) => {
-                let mut field = Field::new(f.name.clone());
-                field.alias = f.alias.clone();
-                field.arguments = f.arguments.clone();
-                field.selections = plain_selection(&f.selection_set);
-                out.add_field(field);
-            }
-            exe::Selection::InlineFragment(f) => out.add_fragment(Fragment {
-                type_condition: f.type_condition.clone(),
-                directives: DirectiveList::new(),
-                selections: plain_selection(&f.selection_set),
-            }),
-            exe::Selection::FragmentSpread(_) => {}
-        }
-    }
-    out
 }

@@ -1,0 +1,34 @@
+//! What running a plan reports besides data, and the client paths it reports at. Shared by the
+//! fetches and the representations they send, so neither needs the other's file for it.
+
+use crate::plan::{FetchNode, PathElement};
+use crate::response::{GraphqlError, PathSegment};
+
+/// What fetches report besides data: errors, and the objects a failed entity fetch was to fill
+/// (their missing fields are explained by that failure, so shaping adds no error of its own).
+#[derive(Default)]
+pub(super) struct Report {
+    pub errors: Vec<GraphqlError>,
+    pub failed_objects: Vec<Vec<PathSegment>>,
+}
+
+/// The client path of the object an entity fetch reaches through the list `indices`.
+pub(super) fn client_path(fetch: &FetchNode, indices: &[usize]) -> Vec<PathSegment> {
+    let mut indices = indices.iter();
+    let mut path = Vec::with_capacity(fetch.merge_path.len());
+    for element in &fetch.merge_path {
+        match element {
+            PathElement::Key(k) => path.push(PathSegment::Key(k.to_string())),
+            PathElement::List => {
+                if let Some(i) = indices.next() {
+                    path.push(PathSegment::Index(*i));
+                }
+            }
+        }
+    }
+    // Trailing indices: the path ended at a list field whose elements are the entities.
+    for i in indices {
+        path.push(PathSegment::Index(*i));
+    }
+    path
+}

@@ -1,0 +1,126 @@
+//! Hot reload when the config file or the supergraph file changes on disk, beside (or instead
+//! of) polling the subgraphs.
+//!
+//! Files are checked once a second by their modification time and size rather than through
+//! inotify and its kin: editors and Kubernetes ConfigMaps replace files by renaming, which
+//! file-system events report in as many ways as there are platforms, while a `stat` sees the
+//! new file whatever way it arrived. A change is acted on once the file has stopped changing for
+//! one check, so a file caught half-written is not read.
+//!
+//! A reload re-reads the config (its `subgraphs`, `supergraph` and their SDLs), recomposes and
+//! swaps the schema; settings outside the schema (limits, traffic, persisted operations, rate
+//! limits…) keep the values they started with until a restart. A reload that fails is one log
+//! record, and the old schema keeps serving.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::{supergraph_model, supergraph_sdl, StartupError};
+use crate::config::Config;
+use crate::pipeline::Gateway;
+use crate::subscriptions::EventModel;
+
+/// How often the files are looked at.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The files a gateway was started from.
+#[derive(Debug, Clone, Default)]
+pub struct WatchedFiles {
+    /// The config file; re-read on every reload when set.
+    pub config: Option<PathBuf>,
+    /// A supergraph file given apart from the config (`seam serve --supergraph`); a config's own
+    /// `supergraph:` is watched without being listed here.
+    pub supergraph: Option<PathBuf>,
+}
+
+/// What a file looked like at one check; `None` when it could not be read.
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.modified().ok()?, metadata.len()))
+}
+
+/// Watches `files` for as long as the runtime runs, reloading `gateway` when one changes.
+/// `config` is the config the gateway was built from (with `supergraph` files: `None` when there
+/// is no config file).
+pub fn spawn_file_watch(
+    gateway: Arc<Gateway>,
+    files: WatchedFiles,
+    config: Option<Config>,
+    interval: Duration,
+    client: reqwest::Client,
+) {
+    tokio::spawn(async move {
+        let mut config = config;
+        let watched = |config: &Option<Config>| -> Vec<PathBuf> {
+            let from_config = config.as_ref().and_then(|c| c.supergraph.clone());
+            files
+                .config
+                .iter()
+                .chain(files.supergraph.iter())
+                .cloned()
+                .chain(from_config)
+                .collect()
+        };
+        let stamps = |paths: &[PathBuf]| paths.iter().map(|p| stamp(p)).collect::<Vec<_>>();
+        let mut paths = watched(&config);
+        let mut served = stamps(&paths);
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let seen = stamps(&paths);
+            if seen == served {
+                continue;
+            }
+            // Changed since the last reload: wait one more check for it to settle.
+            ticker.tick().await;
+            let settled = stamps(&paths);
+            if settled != seen {
+                continue;
+            }
+            served = settled;
+            match reload_from_files(&gateway, &files, &client).await {
+                Ok(new_config) => {
+                    tracing::info!("schema reloaded after a file changed");
+                    if new_config.is_some() {
+                        config = new_config;
+                    }
+                    // The config may now name another supergraph file.
+                    let now_watched = watched(&config);
+                    if now_watched != paths {
+                        paths = now_watched;
+                        served = stamps(&paths);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "reload after a file change failed; the old schema keeps serving")
+                }
+            }
+        }
+    });
+}
+
+/// Reads the files again and swaps the schema; the config that was read, when there is one.
+/// On an error nothing is swapped.
+pub async fn reload_from_files(
+    gateway: &Gateway,
+    files: &WatchedFiles,
+    client: &reqwest::Client,
+) -> Result<Option<Config>, StartupError> {
+    let config = files.config.as_deref().map(Config::load).transpose()?;
+    let sdl = match (&files.supergraph, &config) {
+        (Some(path), _) => super::supergraph_file(path).await?,
+        (None, Some(config)) => supergraph_sdl(config, client).await?,
+        (None, None) => return Ok(None),
+    };
+    let supergraph = supergraph_model(&sdl, config.as_ref())?;
+    let events = match &config {
+        Some(config) => EventModel::from_config(config, &supergraph)?,
+        None => EventModel::default(),
+    };
+    gateway.swap_schema(supergraph, events);
+    Ok(config)
+}

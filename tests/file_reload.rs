@@ -1,0 +1,179 @@
+//! Hot reload by watching files: a changed config file or supergraph file is read again and its
+//! schema swapped in; a broken one leaves the old schema serving.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use seam::config::Config;
+use seam::startup::{reload_from_files, spawn_file_watch, WatchedFiles};
+use seam::Gateway;
+
+const V1: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Query { hello: String }"#;
+const V2: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Query { hello: String world: String }"#;
+/// Long enough for a loaded machine; the tests wait for a condition, never for this long.
+const PATIENCE: Duration = Duration::from_secs(60);
+const CHECK_EVERY: Duration = Duration::from_millis(50);
+
+/// A subgraph that answers both versions' fields; its SDL comes from files.
+fn greetings() -> Router {
+    Router::new().route(
+        "/graphql",
+        post(|| async { Json(json!({ "data": { "hello": "hi", "world": "earth" } })) }),
+    )
+}
+
+fn temp_dir() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!("seam-reload-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("v1.graphql"), V1).expect("v1");
+    std::fs::write(dir.join("second.graphql"), V2).expect("v2");
+    dir
+}
+
+fn config_text(subgraph: std::net::SocketAddr, sdl: &str) -> String {
+    format!("subgraphs:\n  - name: greetings\n    url: http://{subgraph}/graphql\n    sdl: {sdl}\n")
+}
+
+/// Replaces `path` the way editors and ConfigMaps do: a new file renamed over the old one.
+fn replace(path: &Path, text: &str) {
+    let staged = path.with_extension("staged");
+    std::fs::write(&staged, text).expect("write");
+    std::fs::rename(&staged, path).expect("rename");
+}
+
+async fn serve(gateway: Arc<Gateway>) -> String {
+    let addr = common::spawn_router(seam::http::router(gateway)).await;
+    format!("http://{addr}/graphql")
+}
+
+async fn ask(url: &str, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "query": query }))
+        .timeout(PATIENCE)
+        .send()
+        .await
+        .expect("gateway answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+async fn until_world_is_served(url: &str) -> bool {
+    let until = Instant::now() + PATIENCE;
+    while Instant::now() < until {
+        if ask(url, "{ world }").await["data"]["world"] == "earth" {
+            return true;
+        }
+        tokio::time::sleep(CHECK_EVERY).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_changed_config_file_is_read_again() {
+    let dir = temp_dir();
+    let subgraph = common::spawn_router(greetings()).await;
+    let path = dir.join("seam.yaml");
+    std::fs::write(&path, config_text(subgraph, "v1.graphql")).expect("config");
+    let config = Config::load(&path).expect("config");
+    let client = reqwest::Client::new();
+    let gateway = seam::startup::gateway_from_config(&config, &client)
+        .await
+        .expect("gateway");
+    let files = WatchedFiles {
+        config: Some(path.clone()),
+        supergraph: None,
+    };
+    spawn_file_watch(
+        gateway.clone(),
+        files.clone(),
+        Some(config),
+        CHECK_EVERY,
+        client.clone(),
+    );
+    let url = serve(gateway.clone()).await;
+    let before = ask(&url, "{ world }").await;
+    assert_eq!(
+        before["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{before}"
+    );
+
+    replace(&path, &config_text(subgraph, "second.graphql"));
+    assert!(
+        until_world_is_served(&url).await,
+        "the new field became queryable"
+    );
+
+    // A broken config is refused with a message naming it, and nothing is swapped.
+    std::fs::write(&path, "subgraphs: [").expect("broken config");
+    let error = reload_from_files(&gateway, &files, &client)
+        .await
+        .expect_err("a broken config is refused");
+    assert!(error.to_string().contains("seam.yaml"), "{error}");
+    assert_eq!(
+        ask(&url, "{ hello world }").await,
+        json!({ "data": { "hello": "hi", "world": "earth" } })
+    );
+}
+
+#[tokio::test]
+async fn a_changed_supergraph_file_is_read_again() {
+    let dir = temp_dir();
+    let subgraph = common::spawn_router(greetings()).await;
+    let client = reqwest::Client::new();
+    let mut supergraphs = Vec::new();
+    for sdl in ["v1.graphql", "second.graphql"] {
+        let config = Config::from_yaml_str(&config_text(subgraph, sdl), &dir).expect("config");
+        supergraphs.push(
+            seam::startup::supergraph_sdl(&config, &client)
+                .await
+                .expect("composes"),
+        );
+    }
+    let path = dir.join("supergraph.graphql");
+    std::fs::write(&path, &supergraphs[0]).expect("supergraph");
+    let gateway = seam::startup::gateway_from_supergraph(&supergraphs[0], None).expect("gateway");
+    let files = WatchedFiles {
+        config: None,
+        supergraph: Some(path.clone()),
+    };
+    spawn_file_watch(
+        gateway.clone(),
+        files.clone(),
+        None,
+        CHECK_EVERY,
+        client.clone(),
+    );
+    let url = serve(gateway.clone()).await;
+    assert_eq!(
+        ask(&url, "{ hello }").await,
+        json!({ "data": { "hello": "hi" } })
+    );
+
+    replace(&path, &supergraphs[1]);
+    assert!(
+        until_world_is_served(&url).await,
+        "the new field became queryable"
+    );
+
+    std::fs::write(&path, "type Query { oops").expect("broken supergraph");
+    assert!(reload_from_files(&gateway, &files, &client).await.is_err());
+    assert_eq!(
+        ask(&url, "{ hello world }").await,
+        json!({ "data": { "hello": "hi", "world": "earth" } })
+    );
+}
