@@ -77,7 +77,7 @@ pub async fn gateway_from_config_with_bridge(
     bridge: Option<SharedBridge>,
 ) -> Result<Arc<Gateway>, StartupError> {
     let sdl = supergraph_sdl(config, client).await?;
-    let supergraph = supergraph_model(&sdl, Some(config))?;
+    let supergraph = served_model(&sdl, Some(config))?;
     let events = EventModel::from_config(config, &supergraph)?;
     let gateway = Arc::new(new_gateway(Some(config), bridge)?);
     gateway.swap_schema(supergraph, events);
@@ -98,7 +98,7 @@ pub fn gateway_from_supergraph_with_bridge(
     config: Option<&Config>,
     bridge: Option<SharedBridge>,
 ) -> Result<Arc<Gateway>, StartupError> {
-    let supergraph = supergraph_model(sdl, config)?;
+    let supergraph = served_model(sdl, config)?;
     let events = match config {
         Some(config) => EventModel::from_config(config, &supergraph)?,
         None => EventModel::default(),
@@ -165,6 +165,14 @@ pub fn supergraph_model(sdl: &str, config: Option<&Config>) -> Result<Supergraph
     Ok(supergraph.with_lookups(lookups)?)
 }
 
+/// The model of a supergraph the gateway is about to serve: [`supergraph_model`], refusing a
+/// supergraph that links a security or execution spec Seam does not implement.
+fn served_model(sdl: &str, config: Option<&Config>) -> Result<Supergraph, StartupError> {
+    let supergraph = supergraph_model(sdl, config)?;
+    supergraph.check_specs_implemented()?;
+    Ok(supergraph)
+}
+
 pub async fn supergraph_file(path: &Path) -> Result<String, StartupError> {
     Ok(read_supergraph_file(path).await?)
 }
@@ -202,7 +210,7 @@ pub fn spawn_hot_reload(
             let current = gateway.schema_state().map(|s| s.supergraph.sdl.clone());
             match supergraph_sdl(&config, &client).await {
                 Ok(sdl) if Some(&sdl) != current.as_ref() => {
-                    match supergraph_model(&sdl, Some(&config))
+                    match served_model(&sdl, Some(&config))
                         .and_then(|s| Ok((EventModel::from_config(&config, &s)?, s)))
                     {
                         Ok((events, supergraph)) => {

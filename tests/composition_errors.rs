@@ -287,3 +287,56 @@ fn plan_of_an_invalid_query_fails_with_the_reason() {
     assert!(stderr.contains("nope"), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+/// `seam serve` stops with a message naming the spec; `seam compose` still prints the supergraph.
+fn assert_serve_refuses(args: &[&str], spec: &str) {
+    let output = run(args, Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "`seam {}` started serving; stderr:\n{stderr}",
+        args.join(" ")
+    );
+    assert!(
+        stderr.contains(spec) && stderr.contains("SECURITY"),
+        "`seam {}` stderr does not name {spec}:\n{stderr}",
+        args.join(" ")
+    );
+}
+
+#[test]
+fn serve_refuses_a_supergraph_file_linking_a_security_spec_it_does_not_enforce() {
+    let dir = TempDir::new("security-spec-file");
+    // Apollo's composition of subgraphs using @authenticated, @requiresScopes and @policy.
+    let file = dir.write(
+        "supergraph.graphql",
+        include_str!("../src/supergraph/tests/access.graphql"),
+    );
+    let file = file.to_str().expect("utf-8 path");
+    assert_serve_refuses(
+        &["serve", "--supergraph", file, "--listen", "127.0.0.1:0"],
+        "https://specs.apollo.dev/authenticated/v0.1",
+    );
+}
+
+#[test]
+fn serve_refuses_to_compose_authenticated_fields_into_a_public_schema() {
+    let dir = TempDir::new("security-spec-composed");
+    let accounts = r#"
+type Query { me: String @authenticated }
+"#;
+    let config = config_with_sdls(&dir, &[("products", PRODUCTS), ("accounts", accounts)]);
+    let config = config.to_str().expect("utf-8 path");
+    let composed = run(&["compose", "--config", config], Duration::from_secs(30));
+    let supergraph = String::from_utf8_lossy(&composed.stdout);
+    assert!(
+        composed.status.success()
+            && supergraph.contains("me: String @join__field(graph: ACCOUNTS) @authenticated"),
+        "`seam compose` keeps @authenticated:\n{supergraph}\n{}",
+        String::from_utf8_lossy(&composed.stderr)
+    );
+    assert_serve_refuses(
+        &["serve", "--config", config, "--listen", "127.0.0.1:0"],
+        "https://specs.apollo.dev/authenticated/v0.1",
+    );
+}

@@ -562,7 +562,8 @@ async fn a_type_conflict_is_a_composition_error_naming_both_services() {
         [(
             "FIELD_TYPE_MISMATCH",
             "Product.weight is defined in subgraphs \"inventory\" and \"shipping\" with types \
-             Int! and String!, which are incompatible: they may differ only in nullability"
+             Int! and String!, which are incompatible: one must be a subtype of the other (a \
+             member of the union or an implementation of the interface, or the same type non-null)"
         )]
     );
 }

@@ -16,7 +16,8 @@ pub enum ErrorCode {
     InvalidSubgraphName,
     /// A type is an object in one subgraph and, say, an enum in another.
     TypeKindMismatch,
-    /// A field's type differs between subgraphs by more than nullability.
+    /// A field's types in two subgraphs are not subtypes of one another (output fields), or
+    /// differ by more than nullability (input fields).
     FieldTypeMismatch,
     /// An argument's type differs between subgraphs by more than nullability.
     FieldArgumentTypeMismatch,
@@ -116,6 +117,12 @@ pub enum ErrorCode {
     ListSizeInvalidSizedField,
     /// No subgraph defines a query root type.
     NoQueries,
+    /// `@composeDirective` names a directive the subgraph does not define or does not take from
+    /// a linked spec, so the supergraph could not say where it comes from.
+    DirectiveCompositionError,
+    /// A field clients can ask for is defined only in subgraphs that cannot get to its parent
+    /// type; the message names a query that could not be answered.
+    SatisfiabilityError,
     /// The composed supergraph failed GraphQL validation; the message says why.
     InvalidSupergraph,
     // Stitching (`plain.rs`): Seam's own codes, as Apollo has no plain services.
@@ -187,6 +194,8 @@ impl ErrorCode {
             ErrorCode::ListSizeInvalidSizedField => "LIST_SIZE_INVALID_SIZED_FIELD",
             ErrorCode::NoQueries => "NO_QUERIES",
             ErrorCode::InvalidSupergraph => "INVALID_SUPERGRAPH",
+            ErrorCode::SatisfiabilityError => "SATISFIABILITY_ERROR",
+            ErrorCode::DirectiveCompositionError => "DIRECTIVE_COMPOSITION_ERROR",
             ErrorCode::MergeLookupInvalid => "MERGE_LOOKUP_INVALID",
             ErrorCode::RootFieldConflict => "ROOT_FIELD_CONFLICT",
         }

@@ -8,6 +8,7 @@ use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError
 use super::merge::{first_description, merge_directives, TypeSource};
 use super::model::{JoinField, SuperField, SuperType};
 use super::subgraph::{Subgraph, SubgraphField, SubgraphType, TypeKind};
+use super::subtypes::Subtyping;
 use super::values::{least_restrictive, merge_arguments};
 
 /// One subgraph's definition of the field being merged.
@@ -29,6 +30,7 @@ pub(super) fn merge_composite(
     merged: &mut SuperType,
     sources: &[TypeSource<'_>],
     subgraphs: &[Subgraph],
+    subtyping: &Subtyping,
     errors: &mut Vec<CompositionError>,
 ) {
     for (graph, ty) in sources {
@@ -74,6 +76,7 @@ pub(super) fn merge_composite(
         type_graphs: &type_graphs,
         interface_objects: &interface_objects,
         subgraphs,
+        subtyping,
         errors,
     };
     let mut fields = IndexMap::new();
@@ -94,6 +97,7 @@ struct FieldMerger<'a> {
     /// type implements.
     interface_objects: &'a [(usize, &'a SubgraphType)],
     subgraphs: &'a [Subgraph],
+    subtyping: &'a Subtyping,
     errors: &'a mut Vec<CompositionError>,
 }
 
@@ -395,36 +399,39 @@ impl FieldMerger<'_> {
         ));
     }
 
-    /// The least restrictive of the subgraphs' types: a client may get `null` if any subgraph
-    /// may return it. Types may differ only in nullability.
+    /// The most general of the subgraphs' types, since a client must be ready for whatever any
+    /// of them returns: a union or interface over one of its members (`subtypes.rs`), nullable
+    /// over non-null. Types with the same named type whose nullability differs at several levels
+    /// (`[Int!]` and `[Int]!`), where Apollo finds no winner, get the nullable shape of both.
     fn merged_type(
         &mut self,
         coordinate: &str,
         sources: &[FieldSource<'_>],
     ) -> Option<apollo_compiler::ast::Type> {
-        let mut merged = sources[0].field.ty.clone();
-        for source in &sources[1..] {
-            match least_restrictive(&merged, &source.field.ty) {
-                Some(ty) => merged = ty,
-                None => {
-                    let names: Vec<&str> = sources.iter().map(|s| self.subgraph_name(s)).collect();
-                    let types: Vec<String> =
-                        sources.iter().map(|s| s.field.ty.to_string()).collect();
-                    self.errors.push(CompositionError::new(
-                        ErrorCode::FieldTypeMismatch,
-                        format!(
-                            "{coordinate} is defined in {} {} with types {}, which are \
-                             incompatible: they may differ only in nullability",
-                            subgraphs_word(names.len()),
-                            quoted_list(&names),
-                            join_with_and(&types)
-                        ),
-                    ));
-                    return None;
-                }
-            }
+        let types = || sources.iter().map(|source| &source.field.ty);
+        if let Some(general) = self.subtyping.most_general(types()) {
+            return Some(general);
         }
-        Some(merged)
+        let mut merged = Some(sources[0].field.ty.clone());
+        for ty in types().skip(1) {
+            merged = merged.and_then(|merged| least_restrictive(&merged, ty));
+        }
+        if merged.is_none() {
+            let names: Vec<&str> = sources.iter().map(|s| self.subgraph_name(s)).collect();
+            let types: Vec<String> = types().map(ToString::to_string).collect();
+            self.errors.push(CompositionError::new(
+                ErrorCode::FieldTypeMismatch,
+                format!(
+                    "{coordinate} is defined in {} {} with types {}, which are incompatible: \
+                     one must be a subtype of the other (a member of the union or an \
+                     implementation of the interface, or the same type non-null)",
+                    subgraphs_word(names.len()),
+                    quoted_list(&names),
+                    join_with_and(&types)
+                ),
+            ));
+        }
+        merged
     }
 }
 

@@ -139,7 +139,7 @@ impl<'a> Walk<'a> {
             selected: Vec::new(),
         };
         match parse_selection_set(fields) {
-            Ok(selections) => walk.selections(type_name, &selections, true),
+            Ok(selections) => walk.selections(type_name, &selections, false),
             Err(reason) => walk.error(kind.invalid_fields(), format!("cannot be parsed: {reason}")),
         }
         walk.selected
@@ -152,15 +152,17 @@ impl<'a> Walk<'a> {
         ));
     }
 
-    /// `top` is true for the selections directly on the directive's type: those are the ones
-    /// Federation 2 requires to be `@external` in `@requires` and `@provides`.
-    fn selections(&mut self, type_name: &Name, selections: &[Selection], top: bool) {
+    /// `external_above` is true below an `@external` field: Federation 2 requires a leaf of a
+    /// `@requires` or `@provides` to be `@external` unless a field above it is, because only
+    /// what comes from elsewhere needs requiring or providing; the fields on the way to it may
+    /// be the subgraph's own (`author { yearsOfExperience }` with only the leaf external).
+    fn selections(&mut self, type_name: &Name, selections: &[Selection], external_above: bool) {
         let invalid = self.kind.invalid_fields();
         for selection in selections {
             match selection {
-                Selection::Field(field) => self.field(type_name, field, top),
+                Selection::Field(field) => self.field(type_name, field, external_above),
                 Selection::InlineFragment(fragment) => match &fragment.type_condition {
-                    None => self.selections(type_name, &fragment.selection_set, top),
+                    None => self.selections(type_name, &fragment.selection_set, external_above),
                     Some(condition) => {
                         let is_composite = self
                             .subgraph
@@ -168,7 +170,7 @@ impl<'a> Walk<'a> {
                             .get(condition)
                             .is_some_and(|ty| ty.kind.is_composite());
                         if is_composite {
-                            self.selections(condition, &fragment.selection_set, top);
+                            self.selections(condition, &fragment.selection_set, external_above);
                         } else {
                             self.error(
                                 invalid,
@@ -191,7 +193,7 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn field(&mut self, type_name: &Name, field: &ast::Field, top: bool) {
+    fn field(&mut self, type_name: &Name, field: &ast::Field, external_above: bool) {
         let invalid = self.kind.invalid_fields();
         if field.name == "__typename" {
             return;
@@ -225,7 +227,8 @@ impl<'a> Walk<'a> {
         self.selected
             .push((type_name.clone(), definition.name.clone()));
 
-        if top && self.subgraph.fed2 && !definition.external {
+        let is_leaf = field.selection_set.is_empty();
+        if is_leaf && !external_above && self.subgraph.fed2 && !definition.external {
             match self.kind {
                 FieldSetKind::Requires => self.error(
                     ErrorCode::RequiresFieldsMissingExternal,
@@ -266,7 +269,9 @@ impl<'a> Walk<'a> {
                         ),
                     );
                 } else {
-                    self.selections(field_type, &field.selection_set, false);
+                    let external_above = external_above
+                        || is_external_somewhere(self.subgraph, type_name, &definition.name);
+                    self.selections(field_type, &field.selection_set, external_above);
                 }
             }
             _ => {

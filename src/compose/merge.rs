@@ -9,11 +9,14 @@ use apollo_compiler::ast::Directive;
 use apollo_compiler::{Name, Node};
 use indexmap::IndexMap;
 
+use super::access::{self, AccessSpecs};
+use super::composed;
 use super::cost;
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
 use super::fields;
 use super::model::{Graph, JoinField, JoinType, JoinVersion, SuperField, SuperType, Supergraph};
 use super::subgraph::{Subgraph, SubgraphType, TypeKind};
+use super::subtypes::Subtyping;
 use super::values::{self, EnumUsage};
 
 /// One subgraph's definition of the type being merged, with the subgraph's graph index.
@@ -36,6 +39,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         }
     }
     let enum_usage = EnumUsage::collect(subgraphs);
+    let subtyping = Subtyping::collect(subgraphs);
 
     let mut types = Vec::new();
     for (name, sources) in &by_name {
@@ -46,7 +50,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         merge_common(&mut merged, sources);
         match kind {
             TypeKind::Object | TypeKind::Interface => {
-                fields::merge_composite(&mut merged, sources, subgraphs, errors)
+                fields::merge_composite(&mut merged, sources, subgraphs, &subtyping, errors)
             }
             TypeKind::Union => merge_union(&mut merged, sources),
             TypeKind::Enum => {
@@ -61,6 +65,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
     }
 
     add_interface_object_fields(&mut types);
+    access::propagate(&mut types, subgraphs);
     if !types.iter().any(|ty| ty.name == "Query") {
         errors.push(CompositionError::new(
             ErrorCode::NoQueries,
@@ -81,6 +86,17 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
     };
     let uses_inaccessible = uses("inaccessible");
     let uses_tag = uses("tag");
+    let access = AccessSpecs {
+        authenticated: uses(access::AUTHENTICATED),
+        requires_scopes: uses(access::REQUIRES_SCOPES),
+        policy: uses(access::POLICY),
+    };
+    let uses_one_of = uses("oneOf");
+    let composed = composed::merge(
+        subgraphs
+            .iter()
+            .map(|subgraph| subgraph.composed_directives.as_slice()),
+    );
     let cost = cost::supergraph_names(subgraphs, errors);
     if let Some(names) = &cost {
         cost::name_applications(&mut types, names);
@@ -90,6 +106,9 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         uses_inaccessible,
         uses_tag,
         cost,
+        access,
+        composed,
+        uses_one_of,
         graphs,
         types,
     }
@@ -274,11 +293,12 @@ pub(super) fn first_description<'a>(
 }
 
 /// Adds directives not already present. Only `@tag` may repeat (with different names);
-/// `@cost` and `@listSize` combine every subgraph's arguments (`cost.rs`); the others keep the
-/// first subgraph's application.
+/// `@cost` and `@listSize` combine every subgraph's arguments (`cost.rs`), `@requiresScopes`
+/// and `@policy` require what every subgraph requires (`access.rs`); the others keep the first
+/// subgraph's application.
 pub(super) fn merge_directives(into: &mut Vec<Node<Directive>>, from: &[Node<Directive>]) {
     for directive in from {
-        if cost::merge_application(into, directive) {
+        if cost::merge_application(into, directive) || access::merge_application(into, directive) {
             continue;
         }
         let present = into.iter().any(|existing| {

@@ -9,14 +9,18 @@
 //!    its `@cost`/`@listSize`; `externals` settles what `@external` means (Federation 1 rules
 //!    look at every subgraph).
 //! 2. `interfaces` checks entity interfaces and `@interfaceObject`s across subgraphs.
-//! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields,
-//!    `values` for enums, input objects and arguments, `cost` for `@cost`/`@listSize`) into the
+//! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields, with
+//!    `subtypes` for field types that differ by subtyping,
+//!    `values` for enums, input objects and arguments, `cost` for `@cost`/`@listSize`, `access`
+//!    for `@authenticated`/`@requiresScopes`/`@policy`, `composed` for `@composeDirective`) into the
 //!    `model`; `inaccessible` then checks that the API schema does not leak what `@inaccessible`
-//!    hides.
+//!    hides, and `satisfiability` that every field clients can reach has a subgraph to resolve it.
 //! 4. `print`: print the model, then validate the result with apollo-compiler as a last guard.
 //!
 //! Composition reports every error it finds rather than stopping at the first one.
 
+mod access;
+mod composed;
 mod cost;
 mod errors;
 mod externals;
@@ -29,7 +33,9 @@ mod merge;
 mod model;
 mod plain;
 mod print;
+mod satisfiability;
 mod subgraph;
+mod subtypes;
 mod values;
 
 #[cfg(test)]
@@ -80,6 +86,11 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, CompositionErrors> {
     interfaces::check(&parsed, &mut errors);
     let supergraph = merge::merge(&parsed, &mut errors);
     inaccessible::check(&supergraph, &parsed, &mut errors);
+    // Only a supergraph that merged cleanly is worth checking: echoes of earlier errors
+    // (a field dropped by a failed merge, say) would be reported again here.
+    if errors.is_empty() {
+        satisfiability::check(&supergraph, &parsed, &mut errors);
+    }
     if !errors.is_empty() {
         return Err(CompositionErrors::new(errors));
     }

@@ -7,6 +7,8 @@ use apollo_compiler::ast::{Directive, Type, Value};
 use apollo_compiler::{Name, Node};
 use indexmap::IndexMap;
 
+use super::access::AccessSpecs;
+use super::composed::ComposedDirective;
 use super::cost::SupergraphNames;
 use super::subgraph::TypeKind;
 
@@ -21,6 +23,12 @@ pub(crate) struct Supergraph {
     /// The names of `@cost` and `@listSize` when some subgraph applies one: the cost spec is
     /// linked then.
     pub cost: Option<SupergraphNames>,
+    /// The access-control specs some subgraph applies a directive of.
+    pub access: AccessSpecs,
+    /// Custom directives kept through `@composeDirective`.
+    pub composed: Vec<ComposedDirective>,
+    /// Some input object is `@oneOf`, so the supergraph defines the directive.
+    pub uses_one_of: bool,
 }
 
 /// The version of the join spec the supergraph links. Apollo links the one that matches the

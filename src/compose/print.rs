@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use apollo_compiler::ast::Directive;
 use apollo_compiler::Node;
 
+use super::composed;
 use super::cost;
 use super::model::{
     Graph, JoinField, JoinType, JoinVersion, SuperField, SuperInputValue, SuperType, Supergraph,
@@ -45,6 +46,9 @@ const INACCESSIBLE_DIRECTIVE: &str = "directive @inaccessible on FIELD_DEFINITIO
 
 const TAG_DIRECTIVE: &str = "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA";
 
+/// apollo-compiler does not define `@oneOf` itself yet, so a supergraph that keeps it must.
+const ONE_OF_DIRECTIVE: &str = "directive @oneOf on INPUT_OBJECT";
+
 const LINK_PURPOSE: &str = r#"enum link__Purpose {
   """
   `SECURITY` features provide metadata necessary to securely resolve fields.
@@ -80,6 +84,9 @@ pub(crate) fn print(supergraph: &Supergraph) -> String {
     print_graph_enum(&mut out, &supergraph.graphs);
     out.push_str("\nscalar link__Import\n\n");
     out.push_str(LINK_PURPOSE);
+    for scalar in supergraph.access.scalars() {
+        let _ = write!(out, "\n{scalar}\n");
+    }
     for ty in &supergraph.types {
         out.push('\n');
         print_type(&mut out, ty, &supergraph.graphs);
@@ -119,6 +126,16 @@ fn directive_definitions(supergraph: &Supergraph) -> Vec<(String, String)> {
     if let Some(names) = &supergraph.cost {
         definitions.extend(cost::definitions(names));
     }
+    definitions.extend(supergraph.access.definitions());
+    if supergraph.uses_one_of {
+        definitions.push(("oneOf".into(), ONE_OF_DIRECTIVE.into()));
+    }
+    for composed in &supergraph.composed {
+        definitions.push((
+            composed.name.to_string(),
+            composed.definition.serialize().no_indent().to_string(),
+        ));
+    }
     definitions.sort_by(|a, b| a.0.cmp(&b.0));
     definitions
 }
@@ -139,8 +156,14 @@ fn print_schema_definition(out: &mut String, supergraph: &Supergraph) {
     if supergraph.uses_tag {
         out.push_str("  @link(url: \"https://specs.apollo.dev/tag/v0.3\")\n");
     }
+    for link in supergraph.access.links() {
+        let _ = writeln!(out, "  {link}");
+    }
     if let Some(names) = &supergraph.cost {
         let _ = writeln!(out, "  {}", cost::link(names));
+    }
+    for link in composed::links(&supergraph.composed) {
+        let _ = writeln!(out, "  {link}");
     }
     out.push_str("{\n");
     for (operation, root) in [

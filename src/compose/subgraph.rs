@@ -4,7 +4,8 @@
 //! turns each one into the same shape: federation directives read into flags (whatever the
 //! subgraph calls them), federation plumbing (`_Service`, `_entities`, `FieldSet`, ...) dropped,
 //! root types renamed to `Query`/`Mutation`/`Subscription`, and only the directives the
-//! supergraph keeps (`@inaccessible`, `@tag`, `@deprecated`, `@specifiedBy`) carried on.
+//! supergraph keeps (`@inaccessible`, `@tag`, `@cost`, `@listSize`, the access-control ones,
+//! `@deprecated`, `@specifiedBy`, `@oneOf` and those `@composeDirective` names) carried on.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +14,7 @@ use apollo_compiler::schema::{self, ExtendedType};
 use apollo_compiler::{Name, Node, Schema};
 use indexmap::IndexMap;
 
+use super::composed::{self, ComposedDirective};
 use super::cost;
 use super::errors::{CompositionError, ErrorCode};
 use super::fieldset;
@@ -76,6 +78,8 @@ pub(crate) struct Subgraph {
     pub provided_fields: HashSet<FieldCoordinate>,
     /// The names the subgraph applies `@cost` and `@listSize` under.
     pub cost_names: cost::UsedNames,
+    /// Custom directives `@composeDirective` keeps.
+    pub composed_directives: Vec<ComposedDirective>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,10 +193,12 @@ pub(crate) fn parse_subgraph(
             .map(|directive| &directive.node),
     );
     let cost_names = cost::read_subgraph(&input.name, &schema, &names, errors);
+    let composed_directives = composed::read_subgraph(&input.name, &schema, &names, errors);
     let mut reader = Reader {
         subgraph: &input.name,
         schema: &schema,
         names: &names,
+        composed: &composed_directives,
         renames: HashMap::new(),
         errors,
     };
@@ -220,6 +226,7 @@ pub(crate) fn parse_subgraph(
         used_fields: HashSet::new(),
         provided_fields: HashSet::new(),
         cost_names,
+        composed_directives,
     };
     let usage = fieldset::check_field_sets(&subgraph, errors);
     subgraph.key_fields = usage.key_fields;
@@ -256,6 +263,7 @@ struct Reader<'a> {
     subgraph: &'a str,
     schema: &'a Schema,
     names: &'a FederationNames,
+    composed: &'a [ComposedDirective],
     /// Non-standard root type names (`RootQuery`) ▶ the standard ones (`Query`).
     renames: HashMap<Name, Name>,
     errors: &'a mut Vec<CompositionError>,
@@ -269,6 +277,8 @@ struct TypeDirectives {
     shareable: bool,
     interface_object: bool,
     extends: bool,
+    /// `@external` on the type itself (Federation 2): every field of it is external.
+    external: bool,
 }
 
 impl Reader<'_> {
@@ -332,6 +342,8 @@ impl Reader<'_> {
         let name = self.rename(extended.name());
         let type_directives = self.read_type_directives(&name, extended.directives());
         let (extension, defined) = extension_and_definition(extended, type_directives.extends);
+        // Apollo's upgrade of a Federation 1 subgraph drops `@external` on types.
+        let all_fields_external = type_directives.external && self.names.fed2;
         let mut ty = SubgraphType {
             name: name.clone(),
             kind: TypeKind::Scalar,
@@ -354,6 +366,11 @@ impl Reader<'_> {
                 ty.kind = TypeKind::Object;
                 ty.implements = self.read_implements(&name, &object.implements_interfaces);
                 ty.fields = self.read_fields(&name, &object.fields);
+                if all_fields_external {
+                    for field in ty.fields.values_mut() {
+                        field.external = true;
+                    }
+                }
                 if name == "Query" && ty.fields.is_empty() {
                     // Only `_service`/`_entities` were there: the subgraph has no root query of
                     // its own, so it gets no `@join__type` on `Query`.
@@ -460,6 +477,7 @@ impl Reader<'_> {
                 Some("extends") => extends = true,
                 Some("shareable") => read.shareable = true,
                 Some("interfaceObject") => read.interface_object = true,
+                Some("external") => read.external = true,
                 _ => {
                     if let Some(kept) = self.keep_directive(&directive.node) {
                         read.kept.push(kept);
@@ -568,10 +586,14 @@ impl Reader<'_> {
     }
 
     /// The directive as the supergraph carries it, or `None` if it does not reach the supergraph:
-    /// federation directives become `@join__*` arguments, and custom directives are not composed.
+    /// federation directives become `@join__*` arguments, and custom directives are composed
+    /// only when `@composeDirective` asks for them.
     fn keep_directive(&self, directive: &Node<Directive>) -> Option<Node<Directive>> {
         match self.names.canonical(&directive.name) {
-            Some(canonical @ ("inaccessible" | "tag" | "cost" | "listSize")) => {
+            Some(
+                canonical @ ("inaccessible" | "tag" | "cost" | "listSize" | "authenticated"
+                | "requiresScopes" | "policy"),
+            ) => {
                 if directive.name == canonical {
                     Some(directive.clone())
                 } else {
@@ -582,8 +604,16 @@ impl Reader<'_> {
                 }
             }
             Some(_) => None,
-            None => matches!(directive.name.as_str(), "deprecated" | "specifiedBy")
-                .then(|| directive.clone()),
+            None => {
+                let kept = matches!(
+                    directive.name.as_str(),
+                    "deprecated" | "specifiedBy" | "oneOf"
+                ) || self
+                    .composed
+                    .iter()
+                    .any(|composed| composed.name == directive.name);
+                kept.then(|| directive.clone())
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{supergraph_model, supergraph_sdl, StartupError};
+use super::{served_model, supergraph_sdl, StartupError};
 use crate::config::Config;
 use crate::pipeline::Gateway;
 use crate::subscriptions::EventModel;
@@ -116,7 +116,7 @@ pub async fn reload_from_files(
         (None, Some(config)) => supergraph_sdl(config, client).await?,
         (None, None) => return Ok(None),
     };
-    let supergraph = supergraph_model(&sdl, config.as_ref())?;
+    let supergraph = served_model(&sdl, config.as_ref())?;
     let events = match &config {
         Some(config) => EventModel::from_config(config, &supergraph)?,
         None => EventModel::default(),

@@ -37,8 +37,12 @@ pub(super) fn derive(
         inaccessible.contains(ty.inner_named_type()) || ty.inner_named_type().starts_with("join__")
     };
 
+    let spec_prefixes = linked_type_prefixes(supergraph);
     schema.types.retain(|name, ty| {
         !(inaccessible.contains(name)
+            || spec_prefixes
+                .iter()
+                .any(|prefix| name.starts_with(prefix.as_str()))
             || name.starts_with("join__")
             || name.starts_with("link__")
             || (name.starts_with("core__") && !ty.is_built_in()))
@@ -117,6 +121,27 @@ pub(super) fn derive(
     schema
         .validate()
         .map_err(|e| SupergraphError::InvalidSchema(format!("API schema: {}", e.errors)))
+}
+
+/// `<namespace>__` for every spec the supergraph links (`requiresScopes__` for the scopes'
+/// scalar, say): such types belong to the spec, not to what clients query.
+fn linked_type_prefixes(supergraph: &Schema) -> Vec<String> {
+    supergraph
+        .schema_definition
+        .directives
+        .get_all("link")
+        .filter_map(|link| {
+            let named = link
+                .specified_argument_by_name("as")
+                .and_then(|name| name.as_str());
+            let url = link.specified_argument_by_name("url")?.as_str()?;
+            let mut segments = url.trim_end_matches('/').rsplit('/');
+            let version = segments.next()?;
+            let namespace =
+                named.or_else(|| version.starts_with('v').then(|| segments.next())?)?;
+            Some(format!("{namespace}__"))
+        })
+        .collect()
 }
 
 /// Removes inaccessible fields and arguments (and those of hidden types) and machinery directives,

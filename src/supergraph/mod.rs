@@ -4,9 +4,11 @@
 //! Planning asks the same questions for every field of every request ("who resolves `Product.price`?",
 //! "which keys does `User` have in `accounts`?"), so the answers are precomputed here once per schema.
 
+mod access;
 mod api_schema;
 mod cost;
 mod lookups;
+mod specs;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -18,6 +20,7 @@ use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
+pub use access::AccessRequirements;
 pub use cost::{CostModel, FieldCost, InputFieldCost, ListSize, SizedField};
 pub use lookups::{EntityLookup, Lookup, LookupArgument};
 
@@ -115,6 +118,8 @@ pub struct FieldInfo {
     /// A bare `@join__field` (no graph): no subgraph that has the parent type resolves the field
     /// itself. Apollo marks fields that implementations get from an `@interfaceObject` this way.
     pub unresolved_here: bool,
+    /// `@authenticated`, `@requiresScopes` and `@policy` on the field.
+    pub access: AccessRequirements,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -123,6 +128,8 @@ pub struct TypeInfo {
     pub fields: HashMap<Name, FieldInfo>,
     /// For interfaces and unions: per subgraph, the object types it knows as members/implementations.
     pub possible_in_graph: HashMap<SubgraphId, Vec<Name>>,
+    /// `@authenticated`, `@requiresScopes` and `@policy` on the type.
+    pub access: AccessRequirements,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +146,12 @@ pub enum SupergraphError {
         coordinate: String,
         message: String,
     },
+    #[error(
+        "the supergraph links {url} for {purpose}, which Seam does not implement; serving it \
+         would ignore what that spec requires (an @authenticated field would be public, say), \
+         so Seam will not serve this supergraph"
+    )]
+    UnsupportedSpec { url: String, purpose: String },
     /// A config `merge:` lookup that the supergraph cannot serve (stitching).
     #[error(
         "the `merge` lookup of {type_name} in subgraph `{subgraph}` cannot be used: {message}"
@@ -192,6 +205,7 @@ impl Supergraph {
             .enumerate()
             .map(|(i, g)| (g.graph_value.clone(), SubgraphId(i as u16)))
             .collect();
+        let access_names = access::AccessNames::read(&schema);
         let mut types = HashMap::new();
         let mut override_labels = Vec::new();
         let mut interface_objects: HashMap<Name, Vec<SubgraphId>> = HashMap::new();
@@ -199,7 +213,8 @@ impl Supergraph {
             if ty.is_built_in() || name.starts_with("join__") || name.starts_with("link__") {
                 continue;
             }
-            let info = read_type(&schema, &graph_ids, name, ty, &mut override_labels)?;
+            let mut info = read_type(&schema, &graph_ids, name, ty, &mut override_labels)?;
+            read_access(&access_names, ty, &mut info);
             for g in info.graphs.iter().filter(|g| g.is_interface_object) {
                 interface_objects
                     .entry(name.clone())
@@ -216,7 +231,13 @@ impl Supergraph {
             );
         }
         let cost = CostModel::read(&schema)?;
-        let api_schema = api_schema::derive(&schema, cost.directive_names())?;
+        let hidden_directives: Vec<Name> = cost
+            .directive_names()
+            .iter()
+            .chain(access_names.directive_names())
+            .cloned()
+            .collect();
+        let api_schema = api_schema::derive(&schema, &hidden_directives)?;
         let api_implementers = api_schema.implementers_map();
         Ok(Self {
             schema,
@@ -390,6 +411,26 @@ impl Supergraph {
             }
         }
         active
+    }
+
+    /// Refuses to serve a supergraph that links, `for: SECURITY` or `for: EXECUTION`, a spec
+    /// Seam does not implement (see `specs.rs`). Planning alone (`seam plan`) does not need it.
+    pub fn check_specs_implemented(&self) -> Result<(), SupergraphError> {
+        specs::check_implemented(&self.schema)
+    }
+
+    /// What a client needs to get values of `type_name` (`None` for an unknown type).
+    pub fn type_access(&self, type_name: &str) -> Option<&AccessRequirements> {
+        self.types.get(type_name).map(|info| &info.access)
+    }
+
+    /// What a client needs to get `type_name.field` (`None` for an unknown field).
+    pub fn field_access(&self, type_name: &str, field: &str) -> Option<&AccessRequirements> {
+        self.types
+            .get(type_name)?
+            .fields
+            .get(field)
+            .map(|info| &info.access)
     }
 
     /// Whether an object of type `object_type` satisfies a fragment's type condition.
@@ -703,6 +744,21 @@ fn read_type(
         _ => {}
     }
     Ok(info)
+}
+
+/// The access-control requirements of a type and of its fields.
+fn read_access(names: &access::AccessNames, ty: &ExtendedType, info: &mut TypeInfo) {
+    info.access = names.requirements(ty.directives().iter().map(|d| &***d));
+    let fields = match ty {
+        ExtendedType::Object(o) => &o.fields,
+        ExtendedType::Interface(i) => &i.fields,
+        _ => return,
+    };
+    for (name, definition) in fields {
+        if let Some(field) = info.fields.get_mut(name) {
+            field.access = names.requirements(definition.directives.iter().map(|d| &**d));
+        }
+    }
 }
 
 /// A graph can always send the fields of its own keys. Federation-1 supergraphs (join v0.1) list

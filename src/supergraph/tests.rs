@@ -85,3 +85,97 @@ fn labels_past_the_sixty_fourth_are_never_on() {
     assert!(!labels.contains(64));
     assert_eq!(ActiveLabels::default().with(70), ActiveLabels::default());
 }
+
+/// Apollo's composition of subgraphs using `@authenticated`, `@requiresScopes`, `@policy` and a
+/// `@composeDirective`d `@myDirective`.
+fn access_supergraph() -> Supergraph {
+    Supergraph::parse(include_str!("tests/access.graphql")).expect("fixture parses")
+}
+
+#[test]
+fn access_requirements_are_read_per_type_and_field() {
+    let s = access_supergraph();
+    let scopes = |alternatives: &[&[&str]]| -> Vec<Vec<String>> {
+        alternatives
+            .iter()
+            .map(|all| all.iter().map(|scope| scope.to_string()).collect())
+            .collect()
+    };
+    let me = s.field_access("Query", "me").expect("Query.me");
+    assert!(me.authenticated);
+    assert!(me.requires_scopes.is_empty() && me.policies.is_empty());
+    let user = s.type_access("User").expect("User");
+    assert!(user.authenticated);
+    let email = s.field_access("User", "email").expect("User.email");
+    assert!(!email.authenticated);
+    assert_eq!(
+        email.requires_scopes,
+        scopes(&[&["read:email"], &["admin"]])
+    );
+    let secret = s.field_access("User", "secret").expect("User.secret");
+    assert_eq!(secret.policies, scopes(&[&["owner"]]));
+    assert!(s.field_access("User", "id").is_some_and(|id| id.is_empty()));
+    assert!(s.field_access("User", "missing").is_none());
+}
+
+#[test]
+fn clients_see_composed_directives_but_not_access_rules() {
+    let s = access_supergraph();
+    let api = &s.api_schema;
+    for hidden in [
+        "authenticated",
+        "requiresScopes",
+        "policy",
+        "link",
+        "join__field",
+    ] {
+        assert!(
+            !api.directive_definitions.contains_key(hidden),
+            "@{hidden} in the API schema"
+        );
+    }
+    assert!(!api.types.contains_key("requiresScopes__Scope"));
+    assert!(api.directive_definitions.contains_key("myDirective"));
+    let ExtendedType::Object(user) = &api.types["User"] else {
+        panic!("User is an object type");
+    };
+    assert!(user.directives.has("myDirective"));
+    assert!(!user.directives.has("authenticated"));
+}
+
+#[test]
+fn security_specs_seam_does_not_implement_are_refused_by_name() {
+    let s = access_supergraph();
+    let error = s
+        .check_specs_implemented()
+        .expect_err("authenticated/v0.1 is not implemented");
+    let message = error.to_string();
+    assert!(
+        message.contains("https://specs.apollo.dev/authenticated/v0.1")
+            && message.contains("SECURITY"),
+        "{message}"
+    );
+    // Join, link, inaccessible, tag and cost are implemented.
+    let plain = Supergraph::parse(include_str!("tests/override_labels.graphql")).expect("parses");
+    assert!(plain.check_specs_implemented().is_ok());
+}
+
+#[test]
+fn an_execution_spec_seam_does_not_implement_is_refused() {
+    let sdl = include_str!("tests/override_labels.graphql").replacen(
+        "@link(url: \"https://specs.apollo.dev/link/v1.0\")",
+        "@link(url: \"https://specs.apollo.dev/link/v1.0\")\n  \
+         @link(url: \"https://example.com/batching/v0.1\", for: EXECUTION)",
+        1,
+    );
+    assert_ne!(sdl, include_str!("tests/override_labels.graphql"));
+    let s = Supergraph::parse(&sdl).expect("parses");
+    let message = s
+        .check_specs_implemented()
+        .expect_err("batching is not implemented")
+        .to_string();
+    assert!(
+        message.contains("https://example.com/batching/v0.1 for EXECUTION"),
+        "{message}"
+    );
+}

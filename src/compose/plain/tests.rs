@@ -106,7 +106,8 @@ fn a_field_type_conflict_names_both_services() {
         vec![(
             ErrorCode::FieldTypeMismatch,
             "User.age is defined in subgraphs \"a\" and \"b\" with types Int and String, which \
-             are incompatible: they may differ only in nullability"
+             are incompatible: one must be a subtype of the other (a member of the union or an \
+             implementation of the interface, or the same type non-null)"
                 .to_string()
         )]
     );

@@ -76,7 +76,8 @@ fn field_type_mismatch() {
         &[products, inventory],
         ErrorCode::FieldTypeMismatch,
         "Product.name is defined in subgraphs \"inventory\" and \"products\" with types Int! and \
-         String!, which are incompatible: they may differ only in nullability",
+         String!, which are incompatible: one must be a subtype of the other (a member of the union \
+         or an implementation of the interface, or the same type non-null)",
     );
 }
 
@@ -88,7 +89,8 @@ fn list_and_non_list_types_are_incompatible() {
         &[a, b],
         ErrorCode::FieldTypeMismatch,
         "Query.tags is defined in subgraphs \"a\" and \"b\" with types [String] and String, \
-         which are incompatible: they may differ only in nullability",
+         which are incompatible: one must be a subtype of the other (a member of the union or an \
+         implementation of the interface, or the same type non-null)",
     );
 }
 

@@ -4,11 +4,15 @@
 mod cases;
 mod cost;
 mod demo;
+mod directives;
 mod errors;
+mod externals;
 mod federation1;
 mod inaccessible;
 mod interfaces;
 mod overrides;
+mod satisfiability;
+mod subtypes;
 mod values;
 
 use apollo_compiler::Schema;

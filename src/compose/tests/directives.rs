@@ -1,0 +1,213 @@
+//! Directives composition keeps: access control, `@composeDirective`d custom directives and
+//! `@oneOf`, with the links and definitions Apollo's composition prints for them.
+
+use super::{assert_single_error, compose_valid, raw};
+use crate::compose::ErrorCode;
+use crate::sources::SubgraphSdl;
+use crate::supergraph::Supergraph;
+
+fn accounts() -> SubgraphSdl {
+    raw(
+        "accounts",
+        r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@tag", "@authenticated", "@requiresScopes", "@policy", "@composeDirective"])
+          @link(url: "https://myspecs.dev/myDirective/v1.0", import: ["@myDirective"])
+          @composeDirective(name: "@myDirective")
+        directive @myDirective(why: String) on FIELD_DEFINITION | OBJECT
+        directive @oneOf on INPUT_OBJECT
+        type Query {
+          me: User @authenticated
+          find(by: UserBy!): User @tag(name: "public")
+        }
+        input UserBy @oneOf { id: ID email: String }
+        type User @key(fields: "id") @myDirective(why: "type") {
+          id: ID!
+          email: String @requiresScopes(scopes: [["read:email"], ["admin"]]) @myDirective(why: "field")
+          secret: String @policy(policies: [["owner"]])
+        }
+        "#,
+    )
+}
+
+fn orders() -> SubgraphSdl {
+    raw(
+        "orders",
+        r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes"])
+        type User @key(fields: "id") @authenticated {
+          id: ID!
+          orders: [String] @requiresScopes(scopes: [["read:orders"]])
+        }
+        "#,
+    )
+}
+
+#[test]
+fn access_control_custom_and_one_of_directives_are_kept() {
+    let supergraph = compose_valid(&[accounts(), orders()]);
+    insta::assert_snapshot!(supergraph);
+}
+
+#[test]
+fn the_model_reads_what_composition_kept() {
+    let supergraph = compose_valid(&[accounts(), orders()]);
+    let model = Supergraph::parse(&supergraph).expect("our supergraph parses");
+    assert!(model
+        .field_access("Query", "me")
+        .is_some_and(|me| me.authenticated));
+    assert!(model
+        .type_access("User")
+        .is_some_and(|user| user.authenticated));
+    assert_eq!(
+        model
+            .field_access("User", "orders")
+            .map(|orders| orders.requires_scopes.clone()),
+        Some(vec![vec!["read:orders".to_string()]])
+    );
+    // Clients see the composed directive and `@oneOf`, not the access rules.
+    let api = &model.api_schema;
+    assert!(api.directive_definitions.contains_key("myDirective"));
+    assert!(api.directive_definitions.contains_key("oneOf"));
+    assert!(!api.directive_definitions.contains_key("requiresScopes"));
+    // Serving it would make the access rules public: refused until Seam enforces them.
+    assert!(model.check_specs_implemented().is_err());
+}
+
+#[test]
+fn requirements_of_several_subgraphs_all_apply() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@requiresScopes", "@policy"])
+        type Query { doc: Doc @shareable @requiresScopes(scopes: [["read"], ["admin"]]) @policy(policies: [["p1"]]) }
+        type Doc @key(fields: "id") { id: ID! }
+        "#,
+    );
+    let b = raw(
+        "b",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@requiresScopes"])
+        type Query { doc: Doc @shareable @requiresScopes(scopes: [["docs"]]) }
+        type Doc @key(fields: "id") { id: ID! }
+        "#,
+    );
+    let supergraph = compose_valid(&[a, b]);
+    assert!(
+        supergraph.contains(
+            r#"doc: Doc @requiresScopes(scopes: [["admin", "docs"], ["docs", "read"]]) @policy(policies: [["p1"]])"#
+        ),
+        "{supergraph}"
+    );
+}
+
+#[test]
+fn a_composed_directive_must_come_from_a_linked_spec() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@composeDirective"])
+          @composeDirective(name: "@loose")
+        directive @loose on FIELD_DEFINITION
+        type Query { hello: String @loose }
+        "#,
+    );
+    assert_single_error(
+        &[a],
+        ErrorCode::DirectiveCompositionError,
+        "[a] @composeDirective(name: \"@loose\"): the directive is not imported from a spec the \
+         subgraph @links, so the supergraph could not say what it means",
+    );
+}
+
+#[test]
+fn a_composed_directive_must_be_defined() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@composeDirective"])
+          @link(url: "https://myspecs.dev/missing/v1.0", import: ["@missing"])
+          @composeDirective(name: "@missing")
+        type Query { hello: String }
+        "#,
+    );
+    assert_single_error(
+        &[a],
+        ErrorCode::DirectiveCompositionError,
+        "[a] @composeDirective(name: \"@missing\"): the subgraph does not define this directive",
+    );
+}
+
+#[test]
+fn custom_directives_without_compose_directive_are_dropped() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+        directive @private on FIELD_DEFINITION
+        type Query { hello: String @private }
+        "#,
+    );
+    let supergraph = compose_valid(&[a]);
+    assert!(!supergraph.contains("private"), "{supergraph}");
+}
+
+#[test]
+fn requirements_spread_to_interfaces_and_from_interface_objects() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes"])
+        type Query { nodes: [Node!]! }
+        interface Node @key(fields: "id") { id: ID! }
+        interface Named { name: String }
+        type Page implements Node & Named @key(fields: "id") @requiresScopes(scopes: [["pages"]]) {
+          id: ID!
+          name: String @authenticated
+        }
+        type Post implements Node & Named @key(fields: "id") { id: ID! name: String }
+        "#,
+    );
+    let b = raw(
+        "b",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@interfaceObject", "@policy"])
+        type Node @key(fields: "id") @interfaceObject {
+          id: ID!
+          secret: String @policy(policies: [["owner"]])
+        }
+        "#,
+    );
+    let supergraph = compose_valid(&[a, b]);
+    let model = Supergraph::parse(&supergraph).expect("our supergraph parses");
+    let scopes = |type_name: &str| {
+        model
+            .type_access(type_name)
+            .map(|access| access.requires_scopes.clone())
+            .unwrap_or_default()
+    };
+    let pages = vec![vec!["pages".to_string()]];
+    // Up from Page to both of its interfaces, as Apollo composes it; not across to Post.
+    assert_eq!(scopes("Node"), pages);
+    assert_eq!(scopes("Named"), pages);
+    assert!(scopes("Post").is_empty());
+    assert!(model
+        .field_access("Named", "name")
+        .is_some_and(|name| name.authenticated));
+    assert!(model
+        .field_access("Post", "name")
+        .is_some_and(|name| !name.authenticated));
+    // Down from the interface object's field to every implementation.
+    for object in ["Page", "Post"] {
+        assert_eq!(
+            model
+                .field_access(object, "secret")
+                .map(|secret| secret.policies.clone()),
+            Some(vec![vec!["owner".to_string()]]),
+            "{object}.secret"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! What `@authenticated`, `@requiresScopes` and `@policy` require of a type or field, read once
+//! from the supergraph so the auth stage only looks the answer up.
+//!
+//! The directives' names come from the specs' `@link`s (`as:` renames a spec, `import:` may
+//! rename a directive), never assumed; a supergraph that links none of the specs requires
+//! nothing.
+
+use apollo_compiler::ast::{Directive, Value};
+use apollo_compiler::{Name, Schema};
+
+const AUTHENTICATED_SPEC: &str = "https://specs.apollo.dev/authenticated/";
+const REQUIRES_SCOPES_SPEC: &str = "https://specs.apollo.dev/requiresScopes/";
+const POLICY_SPEC: &str = "https://specs.apollo.dev/policy/";
+
+/// What a client must have to get a type or a field. Empty lists require nothing; otherwise the
+/// client needs every entry of one of the inner lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessRequirements {
+    pub authenticated: bool,
+    pub requires_scopes: Vec<Vec<String>>,
+    pub policies: Vec<Vec<String>>,
+}
+
+impl AccessRequirements {
+    pub fn is_empty(&self) -> bool {
+        !self.authenticated && self.requires_scopes.is_empty() && self.policies.is_empty()
+    }
+}
+
+/// The names the supergraph applies the three directives under.
+#[derive(Debug, Clone, Default)]
+pub(super) struct AccessNames {
+    authenticated: Option<Name>,
+    requires_scopes: Option<Name>,
+    policy: Option<Name>,
+}
+
+impl AccessNames {
+    pub fn read(schema: &Schema) -> Self {
+        let mut names = AccessNames::default();
+        for link in schema.schema_definition.directives.get_all("link") {
+            let Some(url) = link
+                .specified_argument_by_name("url")
+                .and_then(|url| url.as_str())
+            else {
+                continue;
+            };
+            let (slot, spec) = if url.starts_with(AUTHENTICATED_SPEC) {
+                (&mut names.authenticated, "authenticated")
+            } else if url.starts_with(REQUIRES_SCOPES_SPEC) {
+                (&mut names.requires_scopes, "requiresScopes")
+            } else if url.starts_with(POLICY_SPEC) {
+                (&mut names.policy, "policy")
+            } else {
+                continue;
+            };
+            let namespace = link
+                .specified_argument_by_name("as")
+                .and_then(|name| name.as_str())
+                .unwrap_or(spec);
+            let local = imported_name(link.specified_argument_by_name("import"), spec)
+                .unwrap_or_else(|| namespace.to_string());
+            *slot = Name::new(&local).ok();
+        }
+        names
+    }
+
+    /// The requirements the directives of one type or field state.
+    pub fn requirements<'a>(
+        &self,
+        directives: impl IntoIterator<Item = &'a Directive>,
+    ) -> AccessRequirements {
+        let directives: Vec<&Directive> = directives.into_iter().collect();
+        let applied = |name: &Option<Name>| {
+            let name = name.as_ref()?;
+            directives.iter().copied().find(|d| d.name == *name)
+        };
+        AccessRequirements {
+            authenticated: applied(&self.authenticated).is_some(),
+            requires_scopes: applied(&self.requires_scopes)
+                .map(|d| alternatives(d.specified_argument_by_name("scopes")))
+                .unwrap_or_default(),
+            policies: applied(&self.policy)
+                .map(|d| alternatives(d.specified_argument_by_name("policies")))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The names to leave out of the API schema: clients do not see access rules.
+    pub fn directive_names(&self) -> impl Iterator<Item = &Name> {
+        [&self.authenticated, &self.requires_scopes, &self.policy]
+            .into_iter()
+            .flatten()
+    }
+}
+
+/// The local name of `@spec` when the link imports it (possibly under `as:`).
+fn imported_name(imports: Option<&apollo_compiler::Node<Value>>, spec: &str) -> Option<String> {
+    let Value::List(imports) = imports?.as_ref() else {
+        return None;
+    };
+    let wanted = format!("@{spec}");
+    imports.iter().find_map(|import| match import.as_ref() {
+        Value::String(name) if *name == wanted => Some(spec.to_string()),
+        Value::Object(fields) => {
+            let field = |key: &str| {
+                fields
+                    .iter()
+                    .find(|(name, _)| name == key)
+                    .and_then(|(_, value)| value.as_str())
+            };
+            (field("name") == Some(wanted.as_str())).then(|| {
+                field("as")
+                    .unwrap_or(&wanted)
+                    .trim_start_matches('@')
+                    .to_string()
+            })
+        }
+        _ => None,
+    })
+}
+
+fn alternatives(value: Option<&apollo_compiler::Node<Value>>) -> Vec<Vec<String>> {
+    let Some(Value::List(alternatives)) = value.map(|value| value.as_ref()) else {
+        return Vec::new();
+    };
+    alternatives
+        .iter()
+        .filter_map(|all| match all.as_ref() {
+            Value::List(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
