@@ -19,7 +19,7 @@ use std::rc::Rc;
 use compact_str::CompactString;
 use serde_json::Map;
 
-use crate::response::value::{write_json_string, Object, Value};
+use crate::response::value::{write_json_string, KeyLookup, Object, Value};
 
 use crate::response::{GraphqlError, PathSegment};
 
@@ -106,6 +106,7 @@ impl<'a> Shaper<'a> {
         runtime_type: &str,
     ) -> Result<(), Bubble> {
         let fields = self.collected(sets, runtime_type);
+        let values = KeyLookup::new(object);
         self.out.push(b'{');
         for (i, collected) in fields.iter().enumerate() {
             let field = collected.field;
@@ -124,13 +125,13 @@ impl<'a> Shaper<'a> {
                 }
                 // Introspection answers were shaped by the introspection executor already.
                 "__schema" | "__type" => {
-                    match object.get(key) {
+                    match values.get(key) {
                         Some(value) => value.write_json(&mut self.out),
                         None => self.out.extend_from_slice(b"null"),
                     }
                     Ok(())
                 }
-                _ => self.write_value(field.ty(), object.get(data_key(field)), &collected.subsets),
+                _ => self.write_value(field.ty(), values.get(data_key(field)), &collected.subsets),
             };
             self.path.pop();
             result?;

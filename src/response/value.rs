@@ -26,96 +26,44 @@ pub enum Value {
     Object(Object),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Object {
     entries: Vec<(CompactString, Value)>,
-    /// Key ▶ position, kept once an object grows past `INDEXED_FROM` keys: a client can ask for
-    /// 100,000 aliases, and a scan per lookup would make shaping and merging quadratic.
-    index: Option<Box<KeyIndex>>,
-}
-
-type KeyIndex = HashMap<CompactString, usize, ahash::RandomState>;
-
-/// Below this many keys a scan is faster than hashing.
-const INDEXED_FROM: usize = 16;
-
-impl PartialEq for Object {
-    fn eq(&self, other: &Self) -> bool {
-        self.entries == other.entries
-    }
 }
 
 impl Object {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             entries: Vec::with_capacity(capacity),
-            index: None,
-        }
-    }
-
-    fn position(&self, key: &str) -> Option<usize> {
-        match &self.index {
-            Some(index) => index.get(key).copied(),
-            None => self.entries.iter().position(|(k, _)| k == key),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let at = self.position(key)?;
-        self.entries.get(at).map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        let at = self.position(key)?;
-        self.entries.get_mut(at).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
-    /// Appends without looking for `key`; for callers that just checked it is absent. A
-    /// duplicate key stays unseen by lookups, which find the first.
+    /// Appends without looking for `key`; for callers that just checked it is absent.
     pub fn push(&mut self, key: CompactString, value: Value) {
-        self.note_key(&key);
         self.entries.push((key, value));
     }
 
     /// Appends `key` with a null value and returns the value's place, for parsing in place.
     pub fn push_slot(&mut self, key: CompactString) -> &mut Value {
-        self.note_key(&key);
         self.entries.push((key, Value::Null));
         let last = self.entries.len() - 1;
         &mut self.entries[last].1
     }
 
-    /// Records the position of a key about to be appended, building the index when due.
-    fn note_key(&mut self, key: &CompactString) {
-        let at = self.entries.len();
-        if let Some(index) = &mut self.index {
-            index.entry(key.clone()).or_insert(at);
-        } else if at >= INDEXED_FROM {
-            self.rebuild_index();
-            if let Some(index) = &mut self.index {
-                index.entry(key.clone()).or_insert(at);
-            }
-        }
-    }
-
-    fn rebuild_index(&mut self) {
-        let mut index = KeyIndex::with_capacity_and_hasher(
-            self.entries.len() * 2,
-            ahash::RandomState::default(),
-        );
-        for (at, (k, _)) in self.entries.iter().enumerate() {
-            index.entry(k.clone()).or_insert(at);
-        }
-        self.index = Some(Box::new(index));
-    }
-
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let at = self.position(key)?;
-        let (_, value) = self.entries.remove(at);
-        if self.index.is_some() {
-            self.rebuild_index();
-        }
-        Some(value)
+        let index = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(index).1)
     }
 
     pub fn len(&self) -> usize {
@@ -133,6 +81,57 @@ impl Object {
     pub fn into_entries(self) -> Vec<(CompactString, Value)> {
         self.entries
     }
+
+    /// The value at `position` (as counted by `iter`).
+    pub fn value_at_mut(&mut self, position: usize) -> Option<&mut Value> {
+        self.entries.get_mut(position).map(|(_, v)| v)
+    }
+}
+
+/// Below this many keys a scan is faster than hashing.
+const INDEXED_FROM: usize = 16;
+
+/// Looks keys up in one object: by a scan while it has the usual few keys, through a hash index
+/// built once when it is large. Objects stay plain vectors (an index in every object cost 8 % of
+/// the instructions of a typical request); the few places that read many keys of one object —
+/// shaping and merging, where a client may have asked for 100,000 aliases — index it for the
+/// time they need it, so their work stays linear.
+pub struct KeyLookup<'o> {
+    object: &'o Object,
+    index: Option<HashMap<&'o str, usize, ahash::RandomState>>,
+}
+
+impl<'o> KeyLookup<'o> {
+    pub fn new(object: &'o Object) -> Self {
+        let index = (object.len() > INDEXED_FROM).then(|| key_positions(object));
+        Self { object, index }
+    }
+
+    /// The first value under `key`, as `Object::get` finds it.
+    pub fn get(&self, key: &str) -> Option<&'o Value> {
+        match &self.index {
+            Some(index) => {
+                let at = *index.get(key)?;
+                self.object.entries.get(at).map(|(_, v)| v)
+            }
+            None => self.object.get(key),
+        }
+    }
+}
+
+/// Key ▶ position of its first occurrence.
+pub fn key_positions(object: &Object) -> HashMap<&str, usize, ahash::RandomState> {
+    let mut index = HashMap::with_capacity_and_hasher(object.len(), ahash::RandomState::default());
+    for (at, (k, _)) in object.entries.iter().enumerate() {
+        index.entry(k.as_str()).or_insert(at);
+    }
+    index
+}
+
+/// Whether merging `incoming` keys into `object` key by key is better done through an index
+/// than by a scan of the object per key.
+pub fn merge_needs_index(object: &Object, incoming: usize) -> bool {
+    incoming.saturating_mul(object.len() + incoming) > INDEXED_FROM * INDEXED_FROM
 }
 
 impl Value {
@@ -348,25 +347,23 @@ mod tests {
     }
 
     #[test]
-    fn large_objects_find_every_key_and_the_first_of_duplicates() {
+    fn key_lookup_finds_every_key_of_a_large_object_and_the_first_of_duplicates() {
         let mut o = Object::default();
         for i in 0..1000 {
             o.push(format!("k{i}").into(), Value::Number(i.to_string().into()));
         }
         o.push("k7".into(), Value::Null);
+        let lookup = KeyLookup::new(&o);
         for i in (0..1000).rev() {
             let expected = Value::Number(i.to_string().into());
-            assert_eq!(o.get(&format!("k{i}")), Some(&expected));
+            assert_eq!(lookup.get(&format!("k{i}")), Some(&expected));
         }
-        assert_eq!(o.get("k1000"), None);
-        *o.get_mut("k999").unwrap() = Value::Bool(true);
-        assert_eq!(o.remove("k3"), Some(Value::Number("3".into())));
-        assert_eq!(o.get("k3"), None);
-        assert_eq!(o.get("k999"), Some(&Value::Bool(true)));
-        assert_eq!(o.get("k4"), Some(&Value::Number("4".into())));
-        // The duplicate appended last stays hidden, before and after a removal shifts positions.
-        assert_eq!(o.get("k7"), Some(&Value::Number("7".into())));
-        assert_eq!(o.len(), 1000);
+        assert_eq!(lookup.get("k1000"), None);
+        // The duplicate appended last stays hidden, as from `Object::get`.
+        assert_eq!(lookup.get("k7"), Some(&Value::Number("7".into())));
+        assert_eq!(o.get("k7"), lookup.get("k7"));
+        let small = Object::default();
+        assert_eq!(KeyLookup::new(&small).get("k"), None);
     }
 
     #[test]
