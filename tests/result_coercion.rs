@@ -175,6 +175,13 @@ async fn values_of_the_field_type_pass_unchanged_and_an_integer_id_becomes_a_str
         response,
         json!({ "data": { "item": { "id": "abc", "ratio": 0.0025 } } })
     );
+    // A 64-bit unsigned snowflake as an integer is an ID too.
+    let gw = gateway_answering(json!({ "item": { "id": 18446744073709551615_u64 } })).await;
+    let response = gw.query("{ item { id } }").await;
+    assert_eq!(
+        response,
+        json!({ "data": { "item": { "id": "18446744073709551615" } } })
+    );
 }
 
 #[tokio::test]

@@ -73,17 +73,19 @@ pub(super) fn write_projection(
         Some(typename),
         forced_typename,
         &mut first,
+        &mut Vec::new(),
     );
     out.push(b'}');
 }
 
-fn write_projection_fields(
+fn write_projection_fields<'s>(
     out: &mut Vec<u8>,
     object: &Object,
-    selection: &SelectionSet,
+    selection: &'s SelectionSet,
     typename: Option<&str>,
     forced_typename: Option<&str>,
     first: &mut bool,
+    written: &mut Vec<&'s str>,
 ) {
     for item in selection.items() {
         match item {
@@ -91,6 +93,12 @@ fn write_projection_fields(
                 // Read under the response key, written under the field's name: the planner aliases
                 // a key or `@requires` field whose name a client alias already uses at that level.
                 let key = field.response_key();
+                // An object without `__typename` matches every fragment of a field set whose
+                // abstract conditions were expanded per type: each name is written once.
+                if written.contains(&field.name.as_str()) {
+                    continue;
+                }
+                written.push(field.name.as_str());
                 if !*first {
                     out.push(b',');
                 }
@@ -127,6 +135,7 @@ fn write_projection_fields(
                         None,
                         forced_typename,
                         first,
+                        written,
                     );
                 }
             }
@@ -139,7 +148,15 @@ fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &Selectio
         Value::Object(object) => {
             out.push(b'{');
             let mut first = true;
-            write_projection_fields(out, object, selection, None, None, &mut first);
+            write_projection_fields(
+                out,
+                object,
+                selection,
+                None,
+                None,
+                &mut first,
+                &mut Vec::new(),
+            );
             out.push(b'}');
         }
         Value::Array(items) => {

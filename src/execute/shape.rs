@@ -131,7 +131,7 @@ impl<'a> Shaper<'a> {
                     }
                     Ok(())
                 }
-                _ => self.write_value(field.ty(), values.get(data_key(field)), &collected.subsets),
+                _ => self.write_value(field.ty(), values.get(key), &collected.subsets),
             };
             self.path.pop();
             result?;
@@ -319,9 +319,7 @@ impl<'a> Shaper<'a> {
             (Builtin::Int, Value::Number(n)) if fits_int(n) => {
                 self.out.extend_from_slice(n.as_bytes())
             }
-            (Builtin::Id, Value::Number(n)) if n.parse::<i64>().is_ok() => {
-                write_json_string(&mut self.out, n)
-            }
+            (Builtin::Id, Value::Number(n)) if is_integer(n) => write_json_string(&mut self.out, n),
             (Builtin::String, _) => return self.invalid_value("a String"),
             (Builtin::Id, _) => return self.invalid_value("an ID"),
             (Builtin::Boolean, _) => return self.invalid_value("a Boolean"),
@@ -487,13 +485,10 @@ fn fits_int(text: &str) -> bool {
     text.parse::<i32>().is_ok()
 }
 
-/// Where a client field's value is in the merged data: under its response key, except for a
-/// field aliased `__typename`, which the plan fetched under another alias.
-fn data_key(field: &Field) -> &str {
-    match &field.alias {
-        Some(alias) if alias == "__typename" => crate::plan::TYPENAME_ALIAS,
-        _ => field.response_key().as_str(),
-    }
+/// Whether a JSON number's text is an integer of any size (an `ID` may be a 64-bit snowflake).
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Used by tests and the HTTP edge to build an error-only body.

@@ -748,23 +748,10 @@ fn add_type_case(out: &mut SelectionSet, object_type: Name, selections: Selectio
 
 fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
     Field {
-        alias: fetch_alias(c.field),
+        alias: c.field.alias.clone(),
         name: c.field.name.clone(),
         arguments: c.field.arguments.clone(),
         directives: c.directives.clone(),
         selections,
-    }
-}
-
-/// The alias a client field has in a subgraph operation. A client field aliased `__typename`
-/// (`{ __typename: name }`) is fetched as `seam__typename`: the fetch needs the object's real
-/// `__typename` beside it, for entity jumps and abstract types. Shaping reads it back from there
-/// (`execute::shape::data_key`).
-fn fetch_alias(field: &exe::Field) -> Option<Name> {
-    match &field.alias {
-        Some(alias) if alias == "__typename" && field.name != "__typename" => {
-            Some(Name::new_static_unchecked(crate::plan::TYPENAME_ALIAS))
-        }
-        alias => alias.clone(),
     }
 }

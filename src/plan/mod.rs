@@ -15,10 +15,6 @@ use apollo_compiler::{ExecutableDocument, Name, Node};
 use crate::supergraph::{ActiveLabels, SubgraphId, SubgraphName, Supergraph};
 pub use selection::SelectionSet;
 
-/// The fetch alias of a client field whose own alias is `__typename` (see the planner's
-/// `fetch_alias`); shaping reads the field's value from it.
-pub const TYPENAME_ALIAS: &str = "seam__typename";
-
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathElement {
     /// A response key in the client's tree (subgraph fetches keep client aliases).
