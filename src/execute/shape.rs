@@ -478,11 +478,7 @@ impl Builtin {
 /// Whether a JSON number's text is an integer within 32 bits. Short texts of digits (nearly all
 /// of them) are accepted without a parse.
 fn fits_int(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        return true;
-    }
-    text.parse::<i32>().is_ok()
+    (is_integer(text) && text.trim_start_matches('-').len() <= 9) || text.parse::<i32>().is_ok()
 }
 
 /// Whether a JSON number's text is an integer of any size (an `ID` may be a 64-bit snowflake).

@@ -226,7 +226,7 @@ impl<'a> Builder<'a> {
         c: &Collected<'_>,
         conditions: &Conditions,
     ) -> Result<(), PlanError> {
-        let group = self.root_group(kind, &[subgraph]);
+        let group = self.root_group(kind, subgraph);
         let path = child_path(&[], c.field);
         let provides = self
             .supergraph
@@ -261,11 +261,12 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn root_group(&mut self, kind: OperationKind, resolvers: &[SubgraphId]) -> usize {
-        let reuse = self.existing_root_group(kind, resolvers);
+    /// The root group of `subgraph` that may take the next field, or a new one.
+    fn root_group(&mut self, kind: OperationKind, subgraph: SubgraphId) -> usize {
+        let reuse = self.existing_root_group(kind, &[subgraph]);
         reuse.unwrap_or_else(|| {
             self.groups.push(Group {
-                subgraph: resolvers[0],
+                subgraph,
                 merge_path: Vec::new(),
                 deps: Vec::new(),
                 conditions: Vec::new(),

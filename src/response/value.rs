@@ -120,7 +120,7 @@ impl<'o> KeyLookup<'o> {
 }
 
 /// Key ▶ position of its first occurrence.
-pub fn key_positions(object: &Object) -> HashMap<&str, usize, ahash::RandomState> {
+fn key_positions(object: &Object) -> HashMap<&str, usize, ahash::RandomState> {
     let mut index = HashMap::with_capacity_and_hasher(object.len(), ahash::RandomState::default());
     for (at, (k, _)) in object.entries.iter().enumerate() {
         index.entry(k.as_str()).or_insert(at);
