@@ -5,6 +5,7 @@
 
 mod fetch;
 mod lookup;
+mod rename;
 mod report;
 mod representation;
 pub mod shape;

@@ -22,6 +22,7 @@ use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 /// `(variable, value)`: the group runs only when the boolean variable has that value.
 type Conditions = Vec<(Name, bool)>;
 
+mod abstract_types;
 mod arrange;
 mod interface_object;
 mod jump;
@@ -360,28 +361,8 @@ impl<'a> Builder<'a> {
         }
         // Abstract types are split per concrete type the subgraph knows, so each member's fields can
         // come from wherever that member lives, and members the subgraph doesn't know are never asked of it.
-        let mut possible: Vec<Name> = self
-            .supergraph
-            .possible_types_in(type_name, subgraph)
-            .to_vec();
-        if possible.is_empty() {
-            possible = self.possible_types_in_graph(type_name, subgraph);
-        }
-        let mut out = SelectionSet::default();
-        out.add_typename();
-        for object_type in possible {
-            let inner = self.plan_object(group, &object_type, set, path, provides, conditions)?;
-            add_type_case(&mut out, object_type, inner);
-        }
-        Ok(out)
-    }
-
-    /// The object types of the abstract `type_name` that `subgraph` defines, read from the schema.
-    fn possible_types_in_graph(&self, type_name: &Name, subgraph: SubgraphId) -> Vec<Name> {
-        crate::supergraph::possible_types(&self.supergraph.schema, type_name)
-            .into_iter()
-            .filter(|t| self.supergraph.type_in_graph(t, subgraph))
-            .collect()
+        let possible = self.possible_types_known_to(type_name, subgraph);
+        self.plan_type_cases(group, possible, set, path, provides, conditions)
     }
 
     fn plan_object(
@@ -570,14 +551,36 @@ impl<'a> Builder<'a> {
             None => c,
         };
         if local {
-            let selections = self.plan_composite(
-                group,
-                &field_type,
-                &c.field.selection_set,
-                &path,
-                child_provides.as_deref(),
-                &field_conditions,
-            )?;
+            let own_type = source
+                .and_then(|s| s.ty.as_ref())
+                .map(|t| t.inner_named_type())
+                .filter(|own| {
+                    *own != &field_type
+                        && !c.field.selection_set.selections.is_empty()
+                        && self.supergraph.is_abstract(&field_type)
+                        && !self
+                            .supergraph
+                            .is_interface_object_in(&field_type, subgraph)
+                });
+            let selections = match own_type {
+                Some(own) => self.plan_narrowed(
+                    group,
+                    &field_type,
+                    own,
+                    &c.field.selection_set,
+                    &path,
+                    child_provides.as_deref(),
+                    &field_conditions,
+                )?,
+                None => self.plan_composite(
+                    group,
+                    &field_type,
+                    &c.field.selection_set,
+                    &path,
+                    child_provides.as_deref(),
+                    &field_conditions,
+                )?,
+            };
             out.add_field(client_field(c, selections));
             return Ok(());
         }
@@ -728,7 +731,9 @@ fn list_depth(ty: &apollo_compiler::ast::Type) -> usize {
 fn child_path(path: &[PathElement], field: &exe::Field) -> Vec<PathElement> {
     let mut out = Vec::with_capacity(path.len() + 2);
     out.extend_from_slice(path);
-    out.push(PathElement::Key(field.response_key().clone()));
+    out.push(PathElement::Key(
+        fetch_alias(field).unwrap_or_else(|| field.name.clone()),
+    ));
     for _ in 0..list_depth(field.ty()) {
         out.push(PathElement::List);
     }
@@ -749,10 +754,21 @@ fn add_type_case(out: &mut SelectionSet, object_type: Name, selections: Selectio
 
 fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
     Field {
-        alias: c.field.alias.clone(),
+        alias: fetch_alias(c.field),
         name: c.field.name.clone(),
         arguments: c.field.arguments.clone(),
         directives: c.directives.clone(),
         selections,
+    }
+}
+
+/// The alias a client field has in a subgraph fetch: its own, unless [`super::fetch_key`]
+/// moves its response key.
+fn fetch_alias(field: &exe::Field) -> Option<Name> {
+    let key = super::fetch_key(field.response_key(), &field.name);
+    if key == field.response_key().as_str() {
+        field.alias.clone()
+    } else {
+        Name::new(key).ok().or_else(|| field.alias.clone())
     }
 }
