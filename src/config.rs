@@ -24,6 +24,10 @@ pub use merge::{MergeConfig, MergeRule};
 pub use persisted::{ApqConfig, ApqStoreKind, PersistedQueriesConfig};
 pub use rate_limit::{ClientQuota, Quota, RateLimitConfig, RateLimitStore};
 pub use subgraph_errors::{ResolvedErrorPolicy, SubgraphErrorsConfig};
+pub use telemetry::{
+    BatchConfig, LogConfig, LogFormat, MetricsConfig, OtlpProtocol, SamplingRatio,
+    TelemetryConfig,
+};
 pub use traffic::{
     BreakerSettings, ClientSettings, HealthCheckSettings, HealthProbe, Http2, ResolvedTraffic,
     RetrySettings, TrafficConfig,
@@ -89,6 +93,12 @@ pub struct Config {
     /// Operations per period for the gateway and per client (off by default).
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    /// Traces over OTLP and the Prometheus endpoint (traces off, `/metrics` on by default).
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+    /// The format of Seam's log records and the access log (text, no access log by default).
+    #[serde(default)]
+    pub log: LogConfig,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -370,6 +380,7 @@ impl Config {
         self.traffic.problems(known, &mut section_problems);
         self.persisted_queries.problems(&mut section_problems);
         self.rate_limit.problems(&mut section_problems);
+        self.telemetry.problems(&mut section_problems);
         for p in section_problems {
             problem(p.key, p.message);
         }
@@ -709,6 +720,7 @@ mod merge;
 mod persisted;
 mod rate_limit;
 mod subgraph_errors;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 mod traffic;

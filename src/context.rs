@@ -57,6 +57,9 @@ pub struct RequestContext {
     /// When the request must be answered by; every subgraph call is capped by it. `None` for
     /// streams, which live as long as the client wants.
     pub deadline: Option<Instant>,
+    /// The client's W3C trace headers, when they are trusted (`telemetry.trust_traceparent`):
+    /// passed on to subgraphs as they came while Seam records no spans of its own.
+    pub client_trace: Option<crate::telemetry::ClientTrace>,
 }
 
 impl RequestContext {
@@ -66,6 +69,7 @@ impl RequestContext {
             transport,
             client_address: None,
             deadline: None,
+            client_trace: None,
         }
     }
 
@@ -76,6 +80,16 @@ impl RequestContext {
 
     pub fn with_client_address(mut self, address: Option<SocketAddr>) -> Self {
         self.client_address = address;
+        self
+    }
+
+    /// Keeps the client's trace headers to pass on, when the gateway trusts them.
+    pub fn with_client_trace(mut self, trusted: bool) -> Self {
+        self.client_trace = if trusted {
+            crate::telemetry::ClientTrace::from_headers(&self.headers)
+        } else {
+            None
+        };
         self
     }
 

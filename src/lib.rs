@@ -19,6 +19,7 @@ pub mod sources;
 pub mod startup;
 pub mod subscriptions;
 pub mod supergraph;
+pub mod telemetry;
 pub mod traffic;
 
 pub use context::{RequestContext, Transport};

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use seam::config::{BridgeBackend, BridgeConfig, Config};
+use seam::config::{BridgeBackend, BridgeConfig, Config, LogFormat};
 use seam::startup::{self, StartupError};
+use seam::telemetry::TelemetrySettings;
 use seam::Gateway;
 
 /// mimalloc: a request allocates many small short-lived values, where it is much faster than glibc's malloc.
@@ -143,13 +144,6 @@ fn write_demo_events_sdl() -> std::io::Result<PathBuf> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -161,11 +155,73 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    // Telemetry reads the config the command will serve (its `telemetry:` and `log:`); a config
+    // that does not load is reported by the command itself, with telemetry from the environment.
+    let settings = TelemetrySettings::resolve(telemetry_config(&cli.command).as_ref());
+    // The exporter sends its batches from a task of the runtime, so it starts inside it.
+    let telemetry = match runtime.block_on(async { seam::telemetry::init(&settings) }) {
+        Ok(guard) => guard,
+        Err(e) => {
+            report_failure(settings.log_format, &e.to_string(), Vec::new());
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command));
+    // Sends the spans still queued; the exporter's task needs the runtime to do it.
+    runtime.block_on(async {
+        let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let details = match &e {
+                StartupError::Composition(errors) => {
+                    errors.errors().iter().map(ToString::to_string).collect()
+                }
+                _ => Vec::new(),
+            };
+            report_failure(settings.log_format, &e.to_string(), details);
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The config whose `telemetry:` and `log:` sections apply to `command`, when it loads.
+fn telemetry_config(command: &Command) -> Option<Config> {
+    let path = match command {
+        Command::Serve {
+            config, supergraph, ..
+        } => match (supergraph, config) {
+            (Some(_), path) => path.clone(),
+            (None, path) => Some(path.clone().unwrap_or_else(|| DEFAULT_CONFIG.into())),
+        },
+        _ => None,
+    }?;
+    Config::load(&path).ok()
+}
+
+/// Reports a failure that ends the process: as `error: …` text, or as one JSON record whose
+/// `errors` lists each problem (a composition's errors, one per entry) for log collectors.
+fn report_failure(format: LogFormat, message: &str, details: Vec<String>) {
+    match format {
+        LogFormat::Text => eprintln!("error: {message}"),
+        LogFormat::Json => {
+            let (headline, errors) = if details.is_empty() {
+                let mut lines = message.lines().map(str::to_owned);
+                let headline = lines.next().unwrap_or_default();
+                (headline, lines.map(|l| l.trim().to_owned()).collect())
+            } else {
+                let headline = message.lines().next().unwrap_or_default().to_owned();
+                (headline, details)
+            };
+            let record = serde_json::json!({
+                "timestamp": humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
+                "level": "ERROR",
+                "target": "seam",
+                "message": headline,
+                "errors": errors,
+            });
+            eprintln!("{record}");
         }
     }
 }

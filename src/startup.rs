@@ -188,7 +188,11 @@ pub async fn serve(
         .await
         .map_err(|source| StartupError::Listen { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
-    eprintln!("seam listening on http://{local}/graphql");
+    if crate::telemetry::json_logs() {
+        tracing::info!(address = %local, "seam listening on http://{local}/graphql");
+    } else {
+        eprintln!("seam listening on http://{local}/graphql");
+    }
     crate::http::server::serve_gateway(listener, gateway, config)
         .await
         .map_err(StartupError::Serve)
@@ -215,15 +219,20 @@ pub fn spawn_hot_reload(
                     {
                         Ok((events, supergraph)) => {
                             gateway.swap_schema(supergraph, events);
+                            gateway.metrics().reload(true);
                             tracing::info!("schema reloaded");
                         }
                         Err(e) => {
+                            gateway.metrics().reload(false);
                             tracing::warn!(error = %e, "reload skipped: new supergraph is invalid")
                         }
                     }
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "reload skipped"),
+                Err(e) => {
+                    gateway.metrics().reload(false);
+                    tracing::warn!(error = %e, "reload skipped")
+                }
             }
         }
     });

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::execute::shape::errors_body;
 use crate::response::GraphqlError;
+use crate::telemetry::StreamKind;
 
 /// A count of things open (connections, streaming clients) that can be waited on to reach zero.
 #[derive(Clone, Debug, Default)]
@@ -95,11 +96,19 @@ struct Inner {
     /// `None`: no cap.
     limit: Option<usize>,
     open: Tally,
+    /// The same clients by transport, for `/metrics`.
+    websockets: Tally,
+    sse: Tally,
+    multipart: Tally,
     shutdown: CancellationToken,
 }
 
 /// One admitted client; it counts as open until this is dropped.
-pub(crate) type StreamingSlot = Counted;
+#[derive(Debug)]
+pub(crate) struct StreamingSlot {
+    _all: Counted,
+    _of_kind: Counted,
+}
 
 /// Why a streaming client was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -122,6 +131,7 @@ impl Refusal {
     pub(crate) fn into_response(self) -> Response {
         let body = errors_body(&[GraphqlError::new(self.to_string(), self.code())]);
         let mut response = (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+        super::telemetry::mark_refused(&mut response, self.code());
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -148,27 +158,48 @@ impl StreamingClients {
             inner: Arc::new(Inner {
                 limit,
                 open: Tally::default(),
+                websockets: Tally::default(),
+                sse: Tally::default(),
+                multipart: Tally::default(),
                 shutdown,
             }),
         }
     }
 
     /// Counts a new client in, unless the cap is reached or the server is shutting down.
-    pub(crate) fn admit(&self) -> Result<StreamingSlot, Refusal> {
+    pub(crate) fn admit(&self, kind: StreamKind) -> Result<StreamingSlot, Refusal> {
         if self.inner.shutdown.is_cancelled() {
             return Err(Refusal::ShuttingDown);
         }
-        self.inner
+        let all = self
+            .inner
             .open
             .enter_below(self.inner.limit)
             .ok_or(Refusal::Full {
                 limit: self.inner.limit.unwrap_or(usize::MAX),
-            })
+            })?;
+        Ok(StreamingSlot {
+            _all: all,
+            _of_kind: self.tally(kind).enter(),
+        })
+    }
+
+    fn tally(&self, kind: StreamKind) -> &Tally {
+        match kind {
+            StreamKind::WebSocket => &self.inner.websockets,
+            StreamKind::Sse => &self.inner.sse,
+            StreamKind::Multipart => &self.inner.multipart,
+        }
     }
 
     /// How many clients are open now.
     pub fn open(&self) -> usize {
         self.inner.open.open()
+    }
+
+    /// How many clients of one transport are open now.
+    pub fn open_of(&self, kind: StreamKind) -> usize {
+        self.tally(kind).open()
     }
 
     /// Fires when the server begins to shut down.
@@ -189,19 +220,19 @@ mod tests {
     #[test]
     fn the_cap_refuses_and_frees_with_the_slot() {
         let clients = StreamingClients::new(Some(2), CancellationToken::new());
-        let first = clients.admit().unwrap();
-        let _second = clients.admit().unwrap();
-        assert_eq!(clients.admit().unwrap_err(), Refusal::Full { limit: 2 });
+        let first = clients.admit(StreamKind::Sse).unwrap();
+        let _second = clients.admit(StreamKind::Sse).unwrap();
+        assert_eq!(clients.admit(StreamKind::Sse).unwrap_err(), Refusal::Full { limit: 2 });
         drop(first);
-        assert!(clients.admit().is_ok());
+        assert!(clients.admit(StreamKind::Sse).is_ok());
     }
 
     #[tokio::test]
     async fn shutting_down_refuses_and_waits_for_the_last_client() {
         let clients = StreamingClients::new(None, CancellationToken::new());
-        let slot = clients.admit().unwrap();
+        let slot = clients.admit(StreamKind::Sse).unwrap();
         clients.shutdown().cancel();
-        assert_eq!(clients.admit().unwrap_err(), Refusal::ShuttingDown);
+        assert_eq!(clients.admit(StreamKind::Sse).unwrap_err(), Refusal::ShuttingDown);
         let waiting = tokio::spawn({
             let clients = clients.clone();
             async move { clients.all_closed().await }

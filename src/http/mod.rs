@@ -20,6 +20,7 @@ pub mod server;
 pub mod service;
 mod sse;
 mod streaming;
+pub mod telemetry;
 mod timeout;
 mod websocket_origin;
 mod ws;
@@ -44,6 +45,7 @@ use crate::execute::shape::errors_body;
 use crate::pipeline::receive::{self, QueryParams};
 use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
+use crate::telemetry::StreamKind;
 pub use clients::StreamingClients;
 pub use edge::EdgeSettings;
 use service::Endpoint;
@@ -57,7 +59,15 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 
 /// [`router`] with the protocols' timings and limits set.
 pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router {
-    let probes = Router::new()
+    let gateway_settings = gateway.settings();
+    let edge_telemetry = Arc::new(telemetry::EdgeTelemetry {
+        metrics: gateway.metrics().clone(),
+        trust_traceparent: settings.trust_traceparent,
+        access_log: gateway_settings.log.access,
+    });
+    let metrics_enabled = gateway_settings.telemetry.metrics.enabled;
+    let clients = settings.clients.clone();
+    let mut probes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/bridge/publish", axum::routing::post(publish::publish))
@@ -69,7 +79,15 @@ pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router 
             timeout::request_timeout,
         ))
         .with_state(gateway.clone());
-    graphql_router(gateway, settings).merge(probes)
+    if metrics_enabled {
+        probes = probes.merge(telemetry::metrics_router(gateway.clone(), clients));
+    }
+    graphql_router(gateway, settings)
+        .layer(axum::middleware::from_fn_with_state(
+            edge_telemetry,
+            telemetry::around_request,
+        ))
+        .merge(probes)
 }
 
 /// `/graphql` (and `/`) alone, over any [`OperationService`]: every protocol Seam speaks
@@ -274,15 +292,21 @@ async fn run_and_answer<S: OperationService>(
     let delivery = Delivery::of(&headers);
     // A streaming client is admitted before its operation starts, so a refused one costs no
     // upstream work; the slot is held until its stream ends.
-    let slot = match delivery {
+    let stream_kind = match delivery {
         Delivery::Plain => None,
-        Delivery::Sse | Delivery::Multipart => match endpoint.settings.clients.admit() {
+        Delivery::Sse => Some(StreamKind::Sse),
+        Delivery::Multipart => Some(StreamKind::Multipart),
+    };
+    let slot = match stream_kind {
+        None => None,
+        Some(kind) => match endpoint.settings.clients.admit(kind) {
             Ok(slot) => Some(slot),
             Err(refusal) => return refusal.into_response(),
         },
     };
-    let mut context =
-        RequestContext::new(delivery.transport(get), headers).with_client_address(client);
+    let mut context = RequestContext::new(delivery.transport(get), headers)
+        .with_client_address(client)
+        .with_client_trace(endpoint.settings.trust_traceparent);
     if delivery == Delivery::Plain {
         // Streams live as long as their client wants; one answer has a deadline.
         context = context.with_timeout(Some(endpoint.settings.request_timeout));
@@ -320,6 +344,7 @@ fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> 
         errors_body(&[GraphqlError::new(message, code)]),
     );
     *response.status_mut() = status;
+    telemetry::mark_refused(&mut response, code);
     response
 }
 
@@ -382,8 +407,9 @@ async fn graphql_get<S: OperationService>(
     params: Result<Query<QueryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     if let Ok(upgrade) = upgrade {
-        let handshake =
-            RequestContext::new(Transport::WebSocket, headers).with_client_address(client);
+        let handshake = RequestContext::new(Transport::WebSocket, headers)
+            .with_client_address(client)
+            .with_client_trace(endpoint.settings.trust_traceparent);
         return ws::upgrade(upgrade, endpoint, handshake);
     }
     let media = negotiate(&headers);

@@ -25,10 +25,12 @@ pub(crate) fn refusal(
         "application/json"
     };
     let body = errors_body(&[GraphqlError::new(message, code)]);
-    (
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
         body,
     )
-        .into_response()
+        .into_response();
+    super::telemetry::mark_refused(&mut response, code);
+    response
 }

@@ -64,9 +64,36 @@ pub async fn serve_gateway(
     let shutdown = CancellationToken::new();
     let protocol = ProtocolSettings::from_config(config, shutdown.clone());
     let clients = protocol.clients.clone();
+    if let Some(addr) = config.and_then(|c| c.telemetry.metrics.listen) {
+        serve_metrics(addr, gateway.clone(), clients.clone()).await?;
+    }
     let app = super::router_with(gateway, protocol);
     tokio::spawn(cancel_on_signal(shutdown));
     serve(listener, app, ServerSettings::from_config(config), clients).await
+}
+
+/// Serves `/metrics` alone on `addr` (`telemetry.metrics.listen`), so scrapers can reach it on
+/// an address clients cannot. It lives as long as the process: a scrape is short, and one cut
+/// by the exit is simply retried by the scraper.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    gateway: Arc<Gateway>,
+    clients: StreamingClients,
+) -> io::Result<()> {
+    let listener = TcpListener::bind(addr).await.map_err(|error| {
+        io::Error::new(
+            error.kind(),
+            format!("cannot listen on {addr} for telemetry.metrics.listen: {error}"),
+        )
+    })?;
+    let app = super::telemetry::metrics_router(gateway, clients);
+    tracing::info!(address = %addr, "serving /metrics");
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "the metrics listener failed");
+        }
+    });
+    Ok(())
 }
 
 /// Serves `app` until `clients.shutdown()` fires, then drains within the grace period. The

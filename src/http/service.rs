@@ -69,6 +69,8 @@ pub struct ProtocolSettings {
     /// The browser-facing rules around the GraphQL routes: CORS, CSRF, cross-site WebSockets,
     /// GraphiQL.
     pub edge: EdgeSettings,
+    /// Whether a client's `traceparent` is trusted (`telemetry.trust_traceparent`).
+    pub trust_traceparent: bool,
 }
 
 impl Default for ProtocolSettings {
@@ -87,6 +89,7 @@ impl Default for ProtocolSettings {
             request_timeout: limits.request_timeout,
             clients: StreamingClients::default(),
             edge: EdgeSettings::default(),
+            trust_traceparent: true,
         }
     }
 }
@@ -115,6 +118,7 @@ impl ProtocolSettings {
         let edge = config.map(EdgeSettings::from_config).unwrap_or_default();
         Self {
             edge,
+            trust_traceparent: config.is_none_or(|c| c.telemetry.trust_traceparent),
             ..Self::default()
         }
         .with_limits(&limits, shutdown)

@@ -103,9 +103,12 @@ async fn run(
         variables,
         failed_objects: &output.failed_objects,
     };
+    let error_count = output.errors.len();
     GatewayResponse {
         outcome: Outcome::Executed,
         body: shape_response(&input, &output.data, output.errors),
+        error_count,
+        refused_code: None,
     }
 }
 

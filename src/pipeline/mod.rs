@@ -38,13 +38,14 @@ use std::time::Duration;
 use arc_swap::ArcSwapOption;
 
 use crate::bridge::SharedBridge;
-use crate::config::{Config, PersistedQueriesConfig, RateLimitConfig};
+use crate::config::{Config, LogConfig, PersistedQueriesConfig, RateLimitConfig, TelemetryConfig};
 use crate::context::RequestContext;
 use crate::plan::OperationKind;
 use crate::response::{GraphqlError, Location};
 use crate::subscriptions::upstream::Upstreams;
 use crate::subscriptions::{EventModel, Hub};
 use crate::supergraph::Supergraph;
+use crate::telemetry::{LiveState, Metrics, OperationOutcome, SPAN_TARGET};
 use crate::traffic::{BreakerState, Subgraphs, TrafficSettings, TrafficState};
 use prepare::{OperationCache, PrepareSettings, Preparer};
 
@@ -69,6 +70,10 @@ pub struct Settings {
     /// `persisted_queries:`; the manifest it names is read by the startup code.
     pub persisted_queries: PersistedQueriesConfig,
     pub rate_limit: RateLimitConfig,
+    /// `telemetry:`: trust in client trace headers, the metrics endpoint.
+    pub telemetry: TelemetryConfig,
+    /// `log:`: whether each HTTP request gets an access log record.
+    pub log: LogConfig,
 }
 
 impl Default for Settings {
@@ -101,6 +106,8 @@ impl Settings {
                 .map(|c| c.persisted_queries.clone())
                 .unwrap_or_default(),
             rate_limit: config.map(|c| c.rate_limit.clone()).unwrap_or_default(),
+            telemetry: config.map(|c| c.telemetry.clone()).unwrap_or_default(),
+            log: config.map(|c| c.log.clone()).unwrap_or_default(),
         }
     }
 }
@@ -138,6 +145,7 @@ pub struct Gateway {
     preparer: Preparer,
     persisted: persisted::PersistedOperations,
     rate_limits: rate_limit::RateLimits,
+    metrics: Arc<Metrics>,
 }
 
 impl Gateway {
@@ -145,7 +153,10 @@ impl Gateway {
         let preparer = Preparer::new(settings.planning_threads, settings.planning_timeout);
         let persisted = persisted::PersistedOperations::new(&settings.persisted_queries);
         let rate_limits = rate_limit::RateLimits::new(&settings.rate_limit);
+        let metrics = Arc::new(Metrics::new(settings.telemetry.metrics.max_operation_names));
+        let bridge = crate::telemetry::bridge::CountedBridge::wrap(bridge, metrics.clone());
         Gateway {
+            metrics,
             persisted,
             rate_limits,
             state: ArcSwapOption::empty(),
@@ -168,6 +179,33 @@ impl Gateway {
         &self.settings
     }
 
+    /// The gateway's Prometheus metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// What `/metrics` reads from the gateway itself when scraped (the HTTP edge adds its
+    /// streaming clients).
+    pub fn live_state(&self) -> LiveState {
+        let bridge = self.bridge.stats();
+        LiveState {
+            operation_cache_entries: self
+                .state
+                .load()
+                .as_ref()
+                .map_or(0, |state| state.operations.entry_count()),
+            subscriptions: self.active_subscriptions(),
+            bridge_reconnects: bridge.reconnects,
+            bridge_gaps: bridge.gaps,
+            breakers: self
+                .breaker_states()
+                .into_iter()
+                .map(|(name, state)| (name, state.gauge_value()))
+                .collect(),
+            ..LiveState::default()
+        }
+    }
+
     pub fn bridge(&self) -> &SharedBridge {
         &self.bridge
     }
@@ -184,7 +222,12 @@ impl Gateway {
     /// Starts serving `supergraph` with its event subgraphs' directives. Open subscriptions keep
     /// the generation they started with.
     pub fn swap_schema(&self, supergraph: Supergraph, events: EventModel) {
-        let subgraphs = Subgraphs::new(&supergraph, &self.settings.traffic, &self.traffic);
+        let subgraphs = Subgraphs::new(
+            &supergraph,
+            &self.settings.traffic,
+            &self.traffic,
+            &self.metrics,
+        );
         self.state.store(Some(Arc::new(SchemaState {
             supergraph: Arc::new(supergraph),
             subgraphs: Arc::new(subgraphs),
@@ -216,8 +259,45 @@ impl Gateway {
             .unwrap_or_default()
     }
 
-    /// Runs one operation through every stage.
+    /// Runs one operation through every stage, and counts it.
     pub async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
+        let started = std::time::Instant::now();
+        let mut seen = Seen::default();
+        let answer = self.run_stages(context, request, &mut seen).await;
+        let outcome = match &answer {
+            Answer::Single(response) if response.outcome == Outcome::Executed => {
+                if response.error_count == 0 {
+                    OperationOutcome::Ok
+                } else {
+                    OperationOutcome::Errors
+                }
+            }
+            Answer::Single(refused) => {
+                if let Some(code) = &refused.refused_code {
+                    self.metrics.refused(code);
+                }
+                OperationOutcome::Refused
+            }
+            Answer::Stream(_) => OperationOutcome::Ok,
+        };
+        if let Answer::Single(response) = &answer {
+            tracing::Span::current().record("graphql.errors", response.error_count as u64);
+        }
+        self.metrics.operation(
+            seen.name.as_ref().map(|name| name.as_str()),
+            seen.kind.map_or("unknown", OperationKind::keyword),
+            outcome,
+            started.elapsed(),
+        );
+        answer
+    }
+
+    async fn run_stages(
+        &self,
+        context: Arc<RequestContext>,
+        request: GraphqlRequest,
+        seen: &mut Seen,
+    ) -> Answer {
         if let Err(refused) = self.rate_limits.admit(&context).await {
             return refused;
         }
@@ -239,6 +319,7 @@ impl Gateway {
         let prepared = match self
             .preparer
             .get_or_prepare(
+                &self.metrics,
                 &state.operations,
                 &state.supergraph,
                 &self.settings.prepare,
@@ -255,6 +336,15 @@ impl Gateway {
             self.persisted.register(hash, query).await;
         }
         let kind = prepared.planned.kind();
+        seen.kind = Some(kind);
+        seen.name = prepared.planned.operation.name.clone();
+        let span = tracing::Span::current();
+        if !span.is_disabled() {
+            span.record("graphql.operation.type", kind.keyword());
+            if let Some(name) = &seen.name {
+                span.record("graphql.operation.name", name.as_str());
+            }
+        }
         if let Err(refused) = admit::admit(kind, context.transport) {
             return refused;
         }
@@ -288,7 +378,8 @@ impl Gateway {
                     variables: &variables,
                     extensions: estimate,
                 };
-                Answer::Single(run.run().await)
+                let span = tracing::info_span!(target: SPAN_TARGET, "execute");
+                Answer::Single(tracing::Instrument::instrument(run.run(), span).await)
             }
         }
     }
@@ -318,6 +409,13 @@ impl Gateway {
             Answer::Single(response) => Err(response),
         }
     }
+}
+
+/// What [`Gateway::run`] learnt about the operation on the way, for its metrics.
+#[derive(Default)]
+struct Seen {
+    name: Option<apollo_compiler::Name>,
+    kind: Option<OperationKind>,
 }
 
 /// A POST context cannot stream, so `admit` refuses subscriptions before they start; this keeps

@@ -20,6 +20,7 @@ use crate::config::limits::LimitsConfig;
 use crate::plan::PlannedOperation;
 use crate::response::GraphqlError;
 use crate::supergraph::{ActiveLabels, Supergraph};
+use crate::telemetry::{Metrics, SPAN_TARGET};
 
 /// A document ready to run, as the operation cache keeps it.
 pub struct PreparedOperation {
@@ -111,6 +112,11 @@ impl OperationCache {
         }
     }
 
+    /// Entries held now (eviction may trail a little); cheap, for `/metrics`.
+    pub fn entry_count(&self) -> u64 {
+        self.entries.entry_count()
+    }
+
     /// The counters, after eviction has caught up.
     pub async fn stats(&self) -> CacheStats {
         self.entries.run_pending_tasks().await;
@@ -139,6 +145,7 @@ impl Preparer {
     /// The prepared operation for `query`, from the cache or prepared now.
     pub(super) async fn get_or_prepare(
         &self,
+        metrics: &Metrics,
         cache: &OperationCache,
         supergraph: &Arc<Supergraph>,
         settings: &PrepareSettings,
@@ -151,6 +158,9 @@ impl Preparer {
         operation_name.hash(&mut hasher);
         labels.hash(&mut hasher);
         let key = hasher.finish();
+        // Whether this request prepared the document itself: a request that waited for an
+        // identical one being prepared is served from the cache as much as a later one is.
+        let prepared_here = std::sync::atomic::AtomicBool::new(false);
         let entry = match cache.entries.get(&key).await {
             Some(hit) => {
                 cache.hits.fetch_add(1, Ordering::Relaxed);
@@ -159,6 +169,7 @@ impl Preparer {
             None => cache
                 .entries
                 .try_get_with(key, async {
+                    prepared_here.store(true, Ordering::Relaxed);
                     cache.preparations.fetch_add(1, Ordering::Relaxed);
                     let outcome = self
                         .prepare(supergraph, settings, query, operation_name, labels)
@@ -173,6 +184,13 @@ impl Preparer {
                 .await
                 .map_err(|error| vec![(*error).clone()])?,
         };
+        let hit = !prepared_here.load(Ordering::Relaxed);
+        metrics.cache_lookup(hit);
+        if hit {
+            // The plan span of a cached operation: it shows the lookup, and that nothing was
+            // parsed, validated or planned for this request.
+            drop(tracing::info_span!(target: SPAN_TARGET, "plan", seam.cache.hit = true).entered());
+        }
         // The hash picks the entry; the texts confirm it is this document. Two documents with
         // one hash (never seen in practice) are prepared each time rather than mixed up.
         let outcome = if entry.is_for(query, operation_name, labels) {
@@ -216,11 +234,13 @@ impl Preparer {
             let settings = settings.clone();
             let query: Box<str> = query.into();
             let operation_name: Option<Box<str>> = operation_name.map(Into::into);
+            // The stages' spans belong to the request's, which the pool thread does not know.
+            let parent = tracing::Span::current();
             // The permit goes with the thread: a timed-out preparation still holds its place in
             // the pool until it finishes, so abandoned work cannot pile up beyond the pool.
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                prepare_now(&supergraph, &settings, query, operation_name, labels)
+                parent.in_scope(|| prepare_now(&supergraph, &settings, query, operation_name, labels))
             })
             .await
             .map_err(|_| {
@@ -244,17 +264,25 @@ fn prepare_now(
     labels: ActiveLabels,
 ) -> Outcome {
     let stages = || -> Result<PreparedOperation, Vec<GraphqlError>> {
-        let ast = parse(&query, settings.parse_limits())?;
-        super::limits::check_operation_limits(&ast, operation_name.as_deref(), &settings.limits)
+        let ast = tracing::info_span!(target: SPAN_TARGET, "parse")
+            .in_scope(|| parse(&query, settings.parse_limits()))?;
+        let validated = tracing::info_span!(target: SPAN_TARGET, "validate").in_scope(|| {
+            super::limits::check_operation_limits(
+                &ast,
+                operation_name.as_deref(),
+                &settings.limits,
+            )
             .map_err(|e| vec![e])?;
-        let validated = validate::validate(
-            ast,
-            &supergraph.api_schema,
-            operation_name.as_deref(),
-            settings.introspection,
-        )?;
+            validate::validate(
+                ast,
+                &supergraph.api_schema,
+                operation_name.as_deref(),
+                settings.introspection,
+            )
+        })?;
         let has_introspection = validated.has_introspection;
-        let planned = plan::plan(supergraph, validated, labels)?;
+        let planned = tracing::info_span!(target: SPAN_TARGET, "plan", seam.cache.hit = false)
+            .in_scope(|| plan::plan(supergraph, validated, labels))?;
         Ok(PreparedOperation {
             query: query.clone(),
             operation_name: operation_name.clone(),

@@ -31,13 +31,34 @@ pub enum Outcome {
 pub struct GatewayResponse {
     pub outcome: Outcome,
     pub body: Vec<u8>,
+    /// How many errors the body holds, for telemetry (counted before shaping, which may add
+    /// errors of its own for nulls it propagates).
+    pub error_count: usize,
+    /// The `extensions.code` of the first error of a refused request, for the refusals metric.
+    pub refused_code: Option<Box<str>>,
 }
 
 impl GatewayResponse {
+    /// A response with a body written elsewhere (embedding, scripted services in tests).
+    pub fn new(outcome: Outcome, body: Vec<u8>) -> Self {
+        Self {
+            outcome,
+            body,
+            error_count: 0,
+            refused_code: None,
+        }
+    }
+
     pub fn errors(outcome: Outcome, errors: &[GraphqlError]) -> Self {
+        let refused_code = errors.first().and_then(|error| {
+            let code = error.extensions.as_ref()?.get("code")?.as_str()?;
+            Some(code.into())
+        });
         Self {
             outcome,
             body: errors_body(errors),
+            error_count: errors.len(),
+            refused_code,
         }
     }
 }

@@ -10,7 +10,8 @@
 //! A reload re-reads the config (its `subgraphs`, `supergraph` and their SDLs), recomposes and
 //! swaps the schema; settings outside the schema (limits, traffic, persisted operations, rate
 //! limits…) keep the values they started with until a restart. A reload that fails is one log
-//! record, and the old schema keeps serving.
+//! record and one count of `seam_reloads_total{outcome="failure"}`, and the old schema keeps
+//! serving.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,6 +85,7 @@ pub fn spawn_file_watch(
             served = settled;
             match reload_from_files(&gateway, &files, &client).await {
                 Ok(new_config) => {
+                    gateway.metrics().reload(true);
                     tracing::info!("schema reloaded after a file changed");
                     if new_config.is_some() {
                         config = new_config;
@@ -96,6 +98,7 @@ pub fn spawn_file_watch(
                     }
                 }
                 Err(error) => {
+                    gateway.metrics().reload(false);
                     tracing::warn!(%error, "reload after a file change failed; the old schema keeps serving")
                 }
             }

@@ -94,6 +94,18 @@ impl EventExecution {
         initial: Value,
         errors: Vec<GraphqlError>,
     ) -> Bytes {
+        // A root span of its own: the event may come hours after the request that subscribed,
+        // and a shared subscription serves many clients' requests at once.
+        let span = tracing::info_span!(
+            target: crate::telemetry::SPAN_TARGET,
+            "subscription_event",
+            graphql.operation.name = self.operation.operation.name.as_ref().map(|n| n.as_str()),
+            graphql.errors = tracing::field::Empty,
+        );
+        tracing::Instrument::instrument(self.run_event(initial, errors), span).await
+    }
+
+    async fn run_event(self: Arc<Self>, initial: Value, errors: Vec<GraphqlError>) -> Bytes {
         let supergraph = &self.schema.supergraph;
         let ctx = ExecutionContext {
             subgraphs: &self.schema.subgraphs,
@@ -105,6 +117,7 @@ impl EventExecution {
         };
         let mut output = execute(&ctx, &self.rest, initial).await;
         output.errors.splice(0..0, errors);
+        tracing::Span::current().record("graphql.errors", output.errors.len() as u64);
         let input = ShapeInput {
             schema: &supergraph.api_schema,
             document: &self.operation.document,

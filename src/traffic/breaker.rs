@@ -41,6 +41,15 @@ impl BreakerState {
             BreakerState::HalfOpen => "half_open",
         }
     }
+
+    /// The state as the `seam_circuit_breaker_state` gauge shows it.
+    pub fn gauge_value(self) -> i64 {
+        match self {
+            BreakerState::Closed => 0,
+            BreakerState::HalfOpen => 1,
+            BreakerState::Open => 2,
+        }
+    }
 }
 
 /// The window is cut into this many slots, the oldest forgotten as time moves on: a sliding

@@ -33,6 +33,7 @@ use crate::context::RequestContext;
 use crate::plan::OperationKind;
 use crate::response::{GraphqlError, Value};
 use crate::supergraph::{SubgraphId, Supergraph};
+use crate::telemetry::{Metrics, SubgraphMetrics, SubgraphOutcome, SPAN_TARGET};
 
 pub use breaker::BreakerState;
 pub use endpoint::{
@@ -110,6 +111,7 @@ struct Subgraph {
     headers: Arc<HeaderRuleSet>,
     errors: ResolvedErrorPolicy,
     breaker: Option<Arc<breaker::Breaker>>,
+    metrics: SubgraphMetrics,
 }
 
 /// The subgraphs of one schema generation, each behind its layers.
@@ -120,7 +122,12 @@ pub struct Subgraphs {
 
 impl Subgraphs {
     /// The subgraphs of `supergraph`, their layers built around the long-lived parts in `state`.
-    pub fn new(supergraph: &Supergraph, settings: &TrafficSettings, state: &TrafficState) -> Self {
+    pub fn new(
+        supergraph: &Supergraph,
+        settings: &TrafficSettings,
+        state: &TrafficState,
+        metrics: &Metrics,
+    ) -> Self {
         let subgraphs = endpoints_for(supergraph, &settings.overrides)
             .into_iter()
             .map(|endpoint| {
@@ -145,6 +152,7 @@ impl Subgraphs {
                         endpoint: endpoint.clone(),
                     });
                 Subgraph {
+                    metrics: metrics.subgraph(&endpoint.name),
                     endpoint,
                     service: BoxCloneSyncService::new(service),
                     headers,
@@ -183,7 +191,26 @@ impl Subgraphs {
             context: context.clone(),
             operation,
         };
-        subgraph.service.clone().oneshot(request).await
+        // The span covers every attempt; the layers inside record the answer and the retries.
+        let span = tracing::info_span!(
+            target: SPAN_TARGET,
+            "subgraph",
+            otel.kind = "client",
+            subgraph.name = subgraph.endpoint.name.as_str(),
+            http.response.status_code = tracing::field::Empty,
+            http.response.body.size = tracing::field::Empty,
+            seam.retries = 0u64,
+        );
+        let started = std::time::Instant::now();
+        let result =
+            tracing::Instrument::instrument(subgraph.service.clone().oneshot(request), span).await;
+        let outcome = match &result {
+            Ok(response) if response.errors.is_empty() => SubgraphOutcome::Ok,
+            Ok(_) => SubgraphOutcome::Errors,
+            Err(_) => SubgraphOutcome::Failed,
+        };
+        subgraph.metrics.record(outcome, started.elapsed());
+        result
     }
 
     /// Each HTTP subgraph's circuit breaker state, by name (a subgraph whose breaker is switched

@@ -62,9 +62,11 @@ async fn send(
             by_deadline: false,
         },
     };
+    let mut headers = request.headers;
+    crate::telemetry::propagation::inject(&mut headers, request.context.client_trace.as_ref());
     let response = client
         .post(url.clone())
-        .headers(request.headers)
+        .headers(headers)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::ACCEPT, "application/json")
         .timeout(timeout.after)
@@ -73,7 +75,10 @@ async fn send(
         .await
         .map_err(|e| transport_error(subgraph, &endpoint.url, timeout, e))?;
     let status = response.status();
+    let span = tracing::Span::current();
+    span.record("http.response.status_code", status.as_u16());
     let bytes = read_limited(endpoint, timeout, response).await?;
+    span.record("http.response.body.size", bytes.len() as u64);
     if !status.is_success() {
         // A GraphQL error response with a 4xx/5xx still carries errors worth passing on.
         if let Ok(parsed) = parse_response(&bytes) {

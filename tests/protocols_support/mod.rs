@@ -45,10 +45,7 @@ pub struct Scripted {
 fn refusal(outcome: Outcome, message: &str, code: &str) -> GatewayResponse {
     let body =
         serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    GatewayResponse {
-        outcome,
-        body: body.to_string().into_bytes(),
-    }
+    GatewayResponse::new(outcome, body.to_string().into_bytes())
 }
 
 impl OperationService for Scripted {
@@ -97,10 +94,7 @@ fn execute(query: &str, transport: Transport) -> GatewayResponse {
         );
     }
     if query.contains("hello") {
-        return GatewayResponse {
-            outcome: Outcome::Executed,
-            body: br#"{"data":{"hello":"world"}}"#.to_vec(),
-        };
+        return GatewayResponse::new(Outcome::Executed, br#"{"data":{"hello":"world"}}"#.to_vec());
     }
     refusal(
         Outcome::RequestError,

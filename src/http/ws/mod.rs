@@ -48,7 +48,11 @@ pub(super) fn upgrade<S: OperationService>(
 ) -> Response {
     // Refused before the handshake, so the client gets a status and a GraphQL error it can
     // read instead of a socket that closes at once.
-    let slot = match endpoint.settings.clients.admit() {
+    let slot = match endpoint
+        .settings
+        .clients
+        .admit(crate::telemetry::StreamKind::WebSocket)
+    {
         Ok(slot) => slot,
         Err(refusal) => return refusal.into_response(),
     };
@@ -146,7 +150,10 @@ impl Operations {
         // The opening future is boxed on its own so its (large) state is freed once the
         // operation runs, instead of staying inline in the stream of every idle subscription.
         let events = stream::once(Box::pin(async move {
-            match into_stream(service.run(context, request).await) {
+            let span = crate::http::telemetry::websocket_operation_span(&context);
+            let answer =
+                tracing::Instrument::instrument(service.run(context, request), span).await;
+            match into_stream(answer) {
                 Ok(responses) => responses
                     .map(OperationEvent::Next)
                     .chain(stream::once(async { OperationEvent::Complete }))

@@ -1,0 +1,196 @@
+//! Starting telemetry for a process: the log subscriber (text or JSON) and, when an endpoint is
+//! known, the OpenTelemetry pipeline that turns Seam's spans into OTLP exports.
+//!
+//! Seam's spans all have the target [`SPAN_TARGET`]. Only the OpenTelemetry layer is interested
+//! in it; the log layer is told to ignore it. So with no exporter, no layer wants those spans,
+//! `tracing` marks their call sites never-interested once, and creating one costs a load of a
+//! cached flag: the request path pays nothing for tracing that is off.
+
+use std::collections::HashMap;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
+use opentelemetry_sdk::trace::{BatchConfigBuilder, Sampler, SdkTracerProvider};
+use opentelemetry_sdk::Resource;
+use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+
+use super::settings::{ExportSettings, TelemetrySettings};
+use crate::config::{LogFormat, OtlpProtocol};
+
+/// The target of every span Seam records for tracing.
+pub const SPAN_TARGET: &str = "seam::trace";
+
+/// Whether the process logs JSON: the few lines Seam prints for people (the address it listens
+/// on) become log records then, so every line of stderr parses.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn json_logs() -> bool {
+    JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("the OTLP exporter for {endpoint} cannot be built: {message}")]
+    Exporter { endpoint: String, message: String },
+    #[error("a log subscriber is already installed in this process")]
+    AlreadyInstalled,
+}
+
+/// Keeps the exporter running; dropping it (or [`TelemetryGuard::shutdown`]) sends what is
+/// still queued.
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl TelemetryGuard {
+    /// Whether spans are exported.
+    pub fn exporting(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// Exports what is queued now (tests; before a planned exit).
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider {
+            if let Err(error) = provider.force_flush() {
+                tracing::warn!(%error, "spans could not be flushed");
+            }
+        }
+    }
+
+    /// Exports what is queued and stops the exporter.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            if let Err(error) = provider.shutdown() {
+                tracing::warn!(%error, "the span exporter did not shut down cleanly");
+            }
+        }
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Installs the process's log subscriber and, with an endpoint, the span exporter. Must run
+/// inside a tokio runtime: the exporter's batches are sent from a task of it.
+pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryError> {
+    let provider = settings.export.as_ref().map(tracer_provider).transpose()?;
+    // RUST_LOG as the user wrote it, except that Seam's spans are never log output.
+    let mut log_filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if let Ok(no_spans) = format!("{SPAN_TARGET}=off").parse() {
+        log_filter = log_filter.add_directive(no_spans);
+    }
+    let log_layer = match settings.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .boxed(),
+    }
+    .with_filter(log_filter);
+    let trace_layer = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("seam"))
+            .with_filter(Targets::new().with_target(SPAN_TARGET, tracing::Level::TRACE))
+    });
+    tracing_subscriber::registry()
+        .with(log_layer)
+        .with(trace_layer)
+        .try_init()
+        .map_err(|_| TelemetryError::AlreadyInstalled)?;
+    JSON_LOGS.store(
+        settings.log_format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    if let Some(export) = &settings.export {
+        tracing::info!(
+            endpoint = %export.endpoint,
+            protocol = ?export.protocol,
+            sampling_ratio = export.sampling_ratio,
+            "exporting traces over OTLP"
+        );
+    }
+    Ok(TelemetryGuard { provider })
+}
+
+fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, TelemetryError> {
+    let failed = |message: String| TelemetryError::Exporter {
+        endpoint: export.endpoint.clone(),
+        message,
+    };
+    let exporter = match export.protocol {
+        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(export.endpoint.clone())
+            .with_timeout(export.export_timeout)
+            .with_headers(export.headers.clone().into_iter().collect::<HashMap<_, _>>())
+            .build(),
+        OtlpProtocol::Grpc => {
+            let mut headers = http::HeaderMap::new();
+            for (name, value) in &export.headers {
+                let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    http::HeaderValue::from_str(value),
+                ) else {
+                    return Err(failed(format!("the header `{name}` cannot be sent")));
+                };
+                headers.insert(name, value);
+            }
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(export.endpoint.clone())
+                .with_timeout(export.export_timeout)
+                .with_metadata(opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers))
+                .build()
+        }
+    }
+    .map_err(|error| failed(error.to_string()))?;
+    let batch = BatchConfigBuilder::default()
+        .with_scheduled_delay(export.schedule_delay)
+        .with_max_queue_size(export.max_queue_size)
+        .with_max_export_batch_size(export.max_export_batch_size)
+        .with_max_export_timeout(export.export_timeout)
+        .build();
+    let processor = BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio)
+        .with_batch_config(batch)
+        .build();
+    let resource = Resource::builder()
+        .with_service_name(export.service_name.clone())
+        .with_attributes(
+            export
+                .resource
+                .iter()
+                .filter(|(key, _)| key.as_str() != "service.name")
+                .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+        )
+        .build();
+    // A trusted client's sampling decision is kept; new traces are drawn by the ratio.
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+        export.sampling_ratio,
+    )));
+    Ok(SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_sampler(sampler)
+        .with_resource(resource)
+        .build())
+}

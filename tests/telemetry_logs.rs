@@ -1,0 +1,156 @@
+//! JSON logs from the `seam` binary: every stderr line is one JSON record, a composition failure
+//! is one record listing each error, and the access log writes one record per request.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const SEAM: &str = env!("CARGO_BIN_EXE_seam");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("seam-logs-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn seam(args: &[&str]) -> Command {
+    let mut command = Command::new(SEAM);
+    command
+        .args(args)
+        .current_dir(ROOT)
+        .env_remove("SEAM_CONFIG")
+        .env_remove("SEAM_LISTEN")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Parses every line as JSON, failing on one that is not.
+fn records(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON record ({e}): {line}"))
+        })
+        .collect()
+}
+
+const FED2: &str = "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.3\", import: [\"@key\"])\n";
+
+#[test]
+fn a_composition_failure_is_one_json_record_listing_every_error() {
+    let dir = temp_dir("composition");
+    std::fs::write(
+        dir.join("a.graphql"),
+        format!("{FED2}type Query {{ a: Int }}\ntype Product @key(fields: \"id\") {{ id: ID! name: String! size: Int }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.graphql"),
+        format!("{FED2}type Product @key(fields: \"id\") {{ id: ID! name: Int! size: String }}\n"),
+    )
+    .unwrap();
+    let config = dir.join("seam.yaml");
+    std::fs::write(
+        &config,
+        "log:\n  format: json\nsubgraphs:\n  - name: a\n    url: http://127.0.0.1:9/graphql\n    sdl: a.graphql\n  \
+         - name: b\n    url: http://127.0.0.1:9/graphql\n    sdl: b.graphql\n",
+    )
+    .unwrap();
+    let output = seam(&["serve", "--config", config.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let records = records(&stderr);
+    let failure = records
+        .iter()
+        .find(|r| r["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("no error record in:\n{stderr}"));
+    assert!(failure["message"].as_str().unwrap().contains("composition failed"), "{failure}");
+    let errors = failure["errors"].as_array().expect("a list of errors");
+    assert!(errors.len() >= 2, "{failure}");
+    let all = errors.iter().map(|e| e.as_str().unwrap()).collect::<Vec<_>>().join("\n");
+    assert!(all.contains("Product.name"), "{all}");
+    assert!(all.contains("Product.size"), "{all}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_environment_switches_to_json_and_the_access_log_writes_a_record_per_request() {
+    let dir = temp_dir("access");
+    let supergraph = PathBuf::from(ROOT).join("schemas/supergraph.graphql");
+    let config = dir.join("seam.yaml");
+    std::fs::write(
+        &config,
+        format!("supergraph: {}\nlog:\n  access: true\n", supergraph.display()),
+    )
+    .unwrap();
+    let child = seam(&["serve", "--config", config.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .env("SEAM_LOG_FORMAT", "json")
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stderr = running.0.stderr.take().unwrap();
+    let (lines, received) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_record = |deadline: Instant| -> Value {
+        let line = received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a log line before the deadline");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON record ({e}): {line}"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let address = loop {
+        let record = next_record(deadline);
+        if let Some(address) = record["address"].as_str() {
+            assert!(record["message"].as_str().unwrap().contains("listening on"));
+            break address.to_owned();
+        }
+    };
+    let response = reqwest::Client::new()
+        .post(format!("http://{address}/graphql"))
+        .json(&serde_json::json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let access = loop {
+        let record = next_record(deadline);
+        if record["target"] == "seam::access" {
+            break record;
+        }
+    };
+    assert_eq!(access["method"], "POST");
+    assert_eq!(access["path"], "/graphql");
+    assert_eq!(access["status"], 200);
+    assert!(access["duration_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(access["level"], "INFO");
+    let _ = std::fs::remove_dir_all(dir);
+}
