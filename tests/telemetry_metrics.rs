@@ -129,7 +129,10 @@ async fn refusals_are_counted_by_the_code_of_each_rule() {
     // A limit, in the pipeline.
     let deep = post(
         &demo,
-        json!({ "query": "query Deep { topProducts { reviews { author { reviews { body } } } } }" }),
+        json!({
+            "query": "query Deep { topProducts { reviews { author { reviews { body } } } } }",
+            "operationName": "Deep",
+        }),
     )
     .await;
     assert!(deep.text().await.unwrap().contains("MAX_DEPTH_LIMIT"));
@@ -227,9 +230,17 @@ async fn a_failed_reload_is_counted_and_the_old_schema_keeps_serving() {
         Duration::from_millis(50),
         reqwest::Client::new(),
     );
-    std::fs::write(&supergraph, "type Query { this is not a supergraph").unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut broken = String::from("type Query { this is not a supergraph");
+    let mut rewrite_at = Instant::now();
     loop {
+        // Rewritten now and then until the watcher sees it: it may take its first look after
+        // a write, and a file that keeps changing is never read (it waits for it to settle).
+        if Instant::now() >= rewrite_at {
+            broken.push('#');
+            std::fs::write(&supergraph, &broken).unwrap();
+            rewrite_at = Instant::now() + Duration::from_secs(2);
+        }
         let scrape = Scrape::of(&demo).await;
         if scrape.get("seam_reloads_total", &[("outcome", "failure")]) >= 1.0 {
             assert_eq!(scrape.get("seam_reloads_total", &[("outcome", "success")]), 0.0);

@@ -98,7 +98,12 @@ fn hex(bytes: &[u8]) -> String {
 /// The receiver, and the process's telemetry exporting to it every 100 ms.
 fn receiver() -> &'static Arc<Receiver> {
     static RECEIVER: OnceLock<Arc<Receiver>> = OnceLock::new();
-    RECEIVER.get_or_init(|| {
+    // Started from a plain thread: the tests call this from inside their own runtimes.
+    RECEIVER.get_or_init(|| std::thread::spawn(start_receiver).join().unwrap())
+}
+
+fn start_receiver() -> Arc<Receiver> {
+    {
         let runtime = Box::leak(Box::new(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
@@ -128,7 +133,7 @@ fn receiver() -> &'static Arc<Receiver> {
         assert!(guard.exporting());
         std::mem::forget(guard);
         receiver
-    })
+    }
 }
 
 /// A gateway over the demo subgraphs, each recording the `traceparent` it receives.
@@ -171,7 +176,7 @@ async fn traced_gateway(top_level: &str) -> Traced {
 }
 
 const TOP_PRODUCTS: &str = "query TopProducts($first: Int = 2) { topProducts(first: $first) { \
-    name price shippingEstimate reviews { body author { username } } } }";
+    name price shippingEstimate reviews { body author { username name } } } }";
 
 async fn post_query(url: &str, query: &str, traceparent: Option<&str>) -> (u16, Value) {
     let mut request = reqwest::Client::new()
@@ -195,7 +200,7 @@ async fn trace_where(
     loop {
         {
             let spans = receiver().spans.lock().unwrap();
-            if let Some(request) = spans.iter().find(|s| s.name == "request" && is_ours(s)) {
+            for request in spans.iter().filter(|s| s.name == "request" && is_ours(s)) {
                 let trace: Vec<ExportedSpan> = spans
                     .iter()
                     .filter(|s| s.trace_id == request.trace_id)
@@ -246,7 +251,11 @@ async fn a_trusted_client_trace_is_the_parent_and_reaches_the_subgraphs() {
     assert!(body["errors"].is_null(), "{body}");
 
     let subgraph_count = gateway.traceparents.lock().unwrap().len();
-    assert!(subgraph_count >= 4, "every demo subgraph is called");
+    assert!(
+        subgraph_count >= 4,
+        "every demo subgraph is called: {:?}",
+        gateway.traceparents.lock().unwrap()
+    );
     let trace = trace_where(
         |s| s.trace_id == trace_id,
         |trace| named(trace, "subgraph").len() >= subgraph_count && named(trace, "execute").len() == 1,
@@ -366,7 +375,9 @@ async fn a_refused_document_is_a_request_with_errors_and_nothing_executed() {
     )
     .await;
     let request = one(&trace, "request");
-    assert_eq!(request.attributes["graphql.errors"], "1");
+    let errors = body["errors"].as_array().unwrap().len();
+    assert!(errors >= 1);
+    assert_eq!(request.attributes["graphql.errors"], errors.to_string());
     assert!(named(&trace, "execute").is_empty());
     assert!(named(&trace, "subgraph").is_empty());
     assert!(gateway.traceparents.lock().unwrap().is_empty());

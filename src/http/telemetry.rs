@@ -97,7 +97,7 @@ pub(crate) async fn around_request(
 
 /// `GET /metrics`: the Prometheus text exposition.
 pub(crate) async fn metrics(State(scrape): State<Arc<Scrape>>) -> Response {
-    let mut live = scrape.gateway.live_state();
+    let mut live = scrape.gateway.live_state().await;
     live.websockets = scrape.clients.open_of(StreamKind::WebSocket);
     live.sse_streams = scrape.clients.open_of(StreamKind::Sse);
     live.multipart_streams = scrape.clients.open_of(StreamKind::Multipart);

@@ -186,14 +186,14 @@ impl Gateway {
 
     /// What `/metrics` reads from the gateway itself when scraped (the HTTP edge adds its
     /// streaming clients).
-    pub fn live_state(&self) -> LiveState {
+    pub async fn live_state(&self) -> LiveState {
         let bridge = self.bridge.stats();
+        let operation_cache_entries = match self.schema_state() {
+            Some(state) => state.operation_cache_stats().await.entries,
+            None => 0,
+        };
         LiveState {
-            operation_cache_entries: self
-                .state
-                .load()
-                .as_ref()
-                .map_or(0, |state| state.operations.entry_count()),
+            operation_cache_entries,
             subscriptions: self.active_subscriptions(),
             bridge_reconnects: bridge.reconnects,
             bridge_gaps: bridge.gaps,
@@ -263,6 +263,8 @@ impl Gateway {
     pub async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
         let started = std::time::Instant::now();
         let mut seen = Seen::default();
+        // A document refused before it is parsed is counted under the name the client gave.
+        let requested_name = request.operation_name.clone();
         let answer = self.run_stages(context, request, &mut seen).await;
         let outcome = match &answer {
             Answer::Single(response) if response.outcome == Outcome::Executed => {
@@ -284,7 +286,10 @@ impl Gateway {
             tracing::Span::current().record("graphql.errors", response.error_count as u64);
         }
         self.metrics.operation(
-            seen.name.as_ref().map(|name| name.as_str()),
+            seen.name
+                .as_ref()
+                .map(|name| name.as_str())
+                .or(requested_name.as_deref()),
             seen.kind.map_or("unknown", OperationKind::keyword),
             outcome,
             started.elapsed(),

@@ -112,11 +112,6 @@ impl OperationCache {
         }
     }
 
-    /// Entries held now (eviction may trail a little); cheap, for `/metrics`.
-    pub fn entry_count(&self) -> u64 {
-        self.entries.entry_count()
-    }
-
     /// The counters, after eviction has caught up.
     pub async fn stats(&self) -> CacheStats {
         self.entries.run_pending_tasks().await;

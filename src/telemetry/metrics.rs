@@ -101,6 +101,9 @@ pub struct LiveState {
 pub struct OperationNames {
     cap: usize,
     known: RwLock<HashSet<Arc<str>>>,
+    /// Made once, so the label of an anonymous or uncounted operation costs no allocation.
+    anonymous: Arc<str>,
+    other: Arc<str>,
 }
 
 impl OperationNames {
@@ -108,30 +111,32 @@ impl OperationNames {
         Self {
             cap,
             known: RwLock::new(HashSet::new()),
+            anonymous: Arc::from(ANONYMOUS_OPERATION),
+            other: Arc::from(OTHER_OPERATIONS),
         }
     }
 
     /// The label value for `name`.
     pub fn label(&self, name: Option<&str>) -> Arc<str> {
         let Some(name) = name else {
-            return Arc::from(ANONYMOUS_OPERATION);
+            return self.anonymous.clone();
         };
         if let Ok(known) = self.known.read() {
             if let Some(found) = known.get(name) {
                 return found.clone();
             }
             if known.len() >= self.cap {
-                return Arc::from(OTHER_OPERATIONS);
+                return self.other.clone();
             }
         }
         let Ok(mut known) = self.known.write() else {
-            return Arc::from(OTHER_OPERATIONS);
+            return self.other.clone();
         };
         if let Some(found) = known.get(name) {
             return found.clone();
         }
         if known.len() >= self.cap {
-            return Arc::from(OTHER_OPERATIONS);
+            return self.other.clone();
         }
         let label: Arc<str> = Arc::from(name);
         known.insert(label.clone());
