@@ -25,8 +25,7 @@ pub use persisted::{ApqConfig, ApqStoreKind, PersistedQueriesConfig};
 pub use rate_limit::{ClientQuota, Quota, RateLimitConfig, RateLimitStore};
 pub use subgraph_errors::{ResolvedErrorPolicy, SubgraphErrorsConfig};
 pub use telemetry::{
-    BatchConfig, LogConfig, LogFormat, MetricsConfig, OtlpProtocol, SamplingRatio,
-    TelemetryConfig,
+    BatchConfig, LogConfig, LogFormat, MetricsConfig, OtlpProtocol, SamplingRatio, TelemetryConfig,
 };
 pub use traffic::{
     BreakerSettings, ClientSettings, HealthCheckSettings, HealthProbe, Http2, ResolvedTraffic,

@@ -54,7 +54,8 @@ fn records(text: &str) -> Vec<Value> {
         .collect()
 }
 
-const FED2: &str = "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.3\", import: [\"@key\"])\n";
+const FED2: &str =
+    "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.3\", import: [\"@key\"])\n";
 
 #[test]
 fn a_composition_failure_is_one_json_record_listing_every_error() {
@@ -76,9 +77,15 @@ fn a_composition_failure_is_one_json_record_listing_every_error() {
          - name: b\n    url: http://127.0.0.1:9/graphql\n    sdl: b.graphql\n",
     )
     .unwrap();
-    let output = seam(&["serve", "--config", config.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
+    let output = seam(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .output()
+    .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let records = records(&stderr);
@@ -86,10 +93,20 @@ fn a_composition_failure_is_one_json_record_listing_every_error() {
         .iter()
         .find(|r| r["level"] == "ERROR")
         .unwrap_or_else(|| panic!("no error record in:\n{stderr}"));
-    assert!(failure["message"].as_str().unwrap().contains("composition failed"), "{failure}");
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("composition failed"),
+        "{failure}"
+    );
     let errors = failure["errors"].as_array().expect("a list of errors");
     assert!(errors.len() >= 2, "{failure}");
-    let all = errors.iter().map(|e| e.as_str().unwrap()).collect::<Vec<_>>().join("\n");
+    let all = errors
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(all.contains("Product.name"), "{all}");
     assert!(all.contains("Product.size"), "{all}");
     let _ = std::fs::remove_dir_all(dir);
@@ -102,13 +119,22 @@ async fn the_environment_switches_to_json_and_the_access_log_writes_a_record_per
     let config = dir.join("seam.yaml");
     std::fs::write(
         &config,
-        format!("supergraph: {}\nlog:\n  access: true\n", supergraph.display()),
+        format!(
+            "supergraph: {}\nlog:\n  access: true\n",
+            supergraph.display()
+        ),
     )
     .unwrap();
-    let child = seam(&["serve", "--config", config.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .env("SEAM_LOG_FORMAT", "json")
-        .spawn()
-        .unwrap();
+    let child = seam(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .env("SEAM_LOG_FORMAT", "json")
+    .spawn()
+    .unwrap();
     let mut running = Running(child);
     let stderr = running.0.stderr.take().unwrap();
     let (lines, received) = mpsc::channel::<String>();

@@ -17,9 +17,14 @@ struct Scrape(HashMap<String, f64>);
 
 impl Scrape {
     async fn of(demo: &ServedDemo) -> Self {
-        let response = reqwest::get(format!("{}/metrics", demo.base)).await.unwrap();
+        let response = reqwest::get(format!("{}/metrics", demo.base))
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
-        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(content_type.starts_with("text/plain"), "{content_type}");
         Self::parse(&response.text().await.unwrap())
     }
@@ -82,7 +87,11 @@ async fn operations_subgraph_calls_and_the_cache_are_counted() {
     assert_eq!(after.get("seam_operation_cache_entries", &[]), 1.0);
     for subgraph in ["products", "reviews"] {
         let labels = [("subgraph", subgraph), ("outcome", "ok")];
-        assert_eq!(after.get("seam_subgraph_requests_total", &labels), 3.0, "{subgraph}");
+        assert_eq!(
+            after.get("seam_subgraph_requests_total", &labels),
+            3.0,
+            "{subgraph}"
+        );
         assert_eq!(
             after.get("seam_subgraph_request_duration_seconds_count", &labels),
             3.0
@@ -97,13 +106,20 @@ async fn operations_subgraph_calls_and_the_cache_are_counted() {
         after.get("seam_circuit_breaker_state", &[("subgraph", "products")]),
         0.0
     );
-    assert_eq!(after.get("seam_open_streams", &[("transport", "websocket")]), 0.0);
+    assert_eq!(
+        after.get("seam_open_streams", &[("transport", "websocket")]),
+        0.0
+    );
 
     // A response with errors is an operation with the `errors` outcome.
     let response = post(&demo, json!({ "query": "query Me { me { id username } }" })).await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
-    let expected_outcome = if body["errors"].is_null() { "ok" } else { "errors" };
+    let expected_outcome = if body["errors"].is_null() {
+        "ok"
+    } else {
+        "errors"
+    };
     let scrape = Scrape::of(&demo).await;
     assert_eq!(
         scrape.get(
@@ -142,7 +158,10 @@ async fn refusals_are_counted_by_the_code_of_each_rule() {
     }
     // A mutation over GET.
     let get = reqwest::Client::new()
-        .get(format!("{}?query=mutation%20M%20%7B%20__typename%20%7D", demo.url))
+        .get(format!(
+            "{}?query=mutation%20M%20%7B%20__typename%20%7D",
+            demo.url
+        ))
         .header("apollo-require-preflight", "true")
         .send()
         .await
@@ -176,7 +195,11 @@ async fn operation_names_beyond_the_cap_share_one_series() {
         let query = format!("query {name} {{ topProducts(first: 1) {{ name }} }}");
         post(&demo, json!({ "query": query })).await;
     }
-    post(&demo, json!({ "query": "{ topProducts(first: 1) { upc } }" })).await;
+    post(
+        &demo,
+        json!({ "query": "{ topProducts(first: 1) { upc } }" }),
+    )
+    .await;
     let scrape = Scrape::of(&demo).await;
     let count = |name| scrape.get("seam_operations_total", &[("operation", name)]);
     assert_eq!(count("First"), 2.0);
@@ -194,7 +217,11 @@ async fn metrics_can_be_switched_off_or_served_apart() {
 
     // The router for `telemetry.metrics.listen` serves the same gateway's metrics.
     let demo = serve_demo("", "").await;
-    post(&demo, json!({ "query": "query Apart { topProducts(first: 1) { name } }" })).await;
+    post(
+        &demo,
+        json!({ "query": "query Apart { topProducts(first: 1) { name } }" }),
+    )
+    .await;
     let apart = spawn_router(seam::http::telemetry::metrics_router(
         demo.gateway.clone(),
         seam::http::StreamingClients::default(),
@@ -243,13 +270,20 @@ async fn a_failed_reload_is_counted_and_the_old_schema_keeps_serving() {
         }
         let scrape = Scrape::of(&demo).await;
         if scrape.get("seam_reloads_total", &[("outcome", "failure")]) >= 1.0 {
-            assert_eq!(scrape.get("seam_reloads_total", &[("outcome", "success")]), 0.0);
+            assert_eq!(
+                scrape.get("seam_reloads_total", &[("outcome", "success")]),
+                0.0
+            );
             break;
         }
         assert!(Instant::now() < deadline, "no failed reload was counted");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let response = post(&demo, json!({ "query": "{ topProducts(first: 1) { name } }" })).await;
+    let response = post(
+        &demo,
+        json!({ "query": "{ topProducts(first: 1) { name } }" }),
+    )
+    .await;
     let body: serde_json::Value = response.json().await.unwrap();
     assert!(body["data"]["topProducts"][0]["name"].is_string(), "{body}");
     let _ = std::fs::remove_dir_all(Path::new(&dir));

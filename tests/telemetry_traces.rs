@@ -159,7 +159,9 @@ async fn traced_gateway(top_level: &str) -> Traced {
             }
         }));
         let addr = spawn_router(router).await;
-        yaml.push_str(&format!("  - name: {name}\n    url: http://{addr}/graphql\n"));
+        yaml.push_str(&format!(
+            "  - name: {name}\n    url: http://{addr}/graphql\n"
+        ));
     }
     yaml.push_str(top_level);
     let config = Config::from_yaml_str(&yaml, Path::new(".")).unwrap();
@@ -258,12 +260,17 @@ async fn a_trusted_client_trace_is_the_parent_and_reaches_the_subgraphs() {
     );
     let trace = trace_where(
         |s| s.trace_id == trace_id,
-        |trace| named(trace, "subgraph").len() >= subgraph_count && named(trace, "execute").len() == 1,
+        |trace| {
+            named(trace, "subgraph").len() >= subgraph_count && named(trace, "execute").len() == 1
+        },
     )
     .await;
 
     let request = one(&trace, "request");
-    assert_eq!(request.parent_span_id, client_span, "the client's span is the parent");
+    assert_eq!(
+        request.parent_span_id, client_span,
+        "the client's span is the parent"
+    );
     assert_eq!(request.service, "seam-under-test");
     assert_eq!(request.environment, "test");
     assert_eq!(request.attributes["graphql.operation.name"], "TopProducts");
@@ -289,7 +296,10 @@ async fn a_trusted_client_trace_is_the_parent_and_reaches_the_subgraphs() {
     names.dedup();
     assert_eq!(names, ["accounts", "inventory", "products", "reviews"]);
     for span in &subgraph_spans {
-        assert_eq!(span.parent_span_id, execute.span_id, "fetches hang under execute");
+        assert_eq!(
+            span.parent_span_id, execute.span_id,
+            "fetches hang under execute"
+        );
         assert_eq!(span.attributes["http.response.status_code"], "200");
         assert_ne!(span.attributes["http.response.body.size"], "0");
         assert_eq!(span.attributes["seam.retries"], "0");
@@ -319,7 +329,12 @@ async fn an_untrusted_client_trace_is_replaced_by_the_gateways_own() {
     let (status, _) = post_query(&gateway.url, query, Some(&traceparent)).await;
     assert_eq!(status, 200);
     let trace = trace_where(
-        |s| s.attributes.get("graphql.operation.name").map(String::as_str) == Some("Untrusted"),
+        |s| {
+            s.attributes
+                .get("graphql.operation.name")
+                .map(String::as_str)
+                == Some("Untrusted")
+        },
         |trace| !named(trace, "subgraph").is_empty(),
     )
     .await;
@@ -343,11 +358,23 @@ async fn without_a_client_trace_the_gateway_starts_one_and_a_cached_plan_is_a_hi
         assert_eq!(status, 200);
     }
     let hit = trace_where(
-        |s| s.attributes.get("graphql.operation.name").map(String::as_str) == Some("Cached"),
-        |trace| named(trace, "plan").iter().any(|p| p.attributes["seam.cache.hit"] == "true"),
+        |s| {
+            s.attributes
+                .get("graphql.operation.name")
+                .map(String::as_str)
+                == Some("Cached")
+        },
+        |trace| {
+            named(trace, "plan")
+                .iter()
+                .any(|p| p.attributes["seam.cache.hit"] == "true")
+        },
     )
     .await;
-    assert!(named(&hit, "parse").is_empty(), "a cached document is not parsed again");
+    assert!(
+        named(&hit, "parse").is_empty(),
+        "a cached document is not parsed again"
+    );
     assert_eq!(one(&hit, "request").parent_span_id, "");
     assert_eq!(named(&hit, "subgraph").len(), 1);
 }

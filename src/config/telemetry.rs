@@ -189,10 +189,7 @@ impl TelemetryConfig {
         };
         if let Some(SamplingRatio(ratio)) = self.sampling_ratio {
             if !(0.0..=1.0).contains(&ratio) {
-                problem(
-                    "sampling_ratio",
-                    format!("{ratio} is not between 0 and 1"),
-                );
+                problem("sampling_ratio", format!("{ratio} is not between 0 and 1"));
             }
         }
         if let Some(endpoint) = &self.endpoint {
@@ -200,7 +197,11 @@ impl TelemetryConfig {
                 problem("endpoint", message);
             }
         }
-        if self.service_name.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        if self
+            .service_name
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
             problem(
                 "service_name",
                 "the name is empty; leave the key out for `seam`".into(),

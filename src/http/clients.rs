@@ -222,7 +222,10 @@ mod tests {
         let clients = StreamingClients::new(Some(2), CancellationToken::new());
         let first = clients.admit(StreamKind::Sse).unwrap();
         let _second = clients.admit(StreamKind::Sse).unwrap();
-        assert_eq!(clients.admit(StreamKind::Sse).unwrap_err(), Refusal::Full { limit: 2 });
+        assert_eq!(
+            clients.admit(StreamKind::Sse).unwrap_err(),
+            Refusal::Full { limit: 2 }
+        );
         drop(first);
         assert!(clients.admit(StreamKind::Sse).is_ok());
     }
@@ -232,7 +235,10 @@ mod tests {
         let clients = StreamingClients::new(None, CancellationToken::new());
         let slot = clients.admit(StreamKind::Sse).unwrap();
         clients.shutdown().cancel();
-        assert_eq!(clients.admit(StreamKind::Sse).unwrap_err(), Refusal::ShuttingDown);
+        assert_eq!(
+            clients.admit(StreamKind::Sse).unwrap_err(),
+            Refusal::ShuttingDown
+        );
         let waiting = tokio::spawn({
             let clients = clients.clone();
             async move { clients.all_closed().await }

@@ -150,10 +150,14 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(settings: Settings, bridge: SharedBridge) -> Self {
-        let preparer = Preparer::new(settings.planning_threads, settings.planning_timeout);
+        let metrics = Arc::new(Metrics::new(settings.telemetry.metrics.max_operation_names));
+        let preparer = Preparer::new(
+            settings.planning_threads,
+            settings.planning_timeout,
+            metrics.clone(),
+        );
         let persisted = persisted::PersistedOperations::new(&settings.persisted_queries);
         let rate_limits = rate_limit::RateLimits::new(&settings.rate_limit);
-        let metrics = Arc::new(Metrics::new(settings.telemetry.metrics.max_operation_names));
         let bridge = crate::telemetry::bridge::CountedBridge::wrap(bridge, metrics.clone());
         Gateway {
             metrics,
@@ -324,7 +328,6 @@ impl Gateway {
         let prepared = match self
             .preparer
             .get_or_prepare(
-                &self.metrics,
                 &state.operations,
                 &state.supergraph,
                 &self.settings.prepare,

@@ -127,20 +127,22 @@ impl OperationCache {
 pub struct Preparer {
     permits: Arc<Semaphore>,
     timeout: Duration,
+    /// Where cache hits and misses are counted.
+    metrics: Arc<Metrics>,
 }
 
 impl Preparer {
-    pub fn new(threads: usize, timeout: Duration) -> Self {
+    pub fn new(threads: usize, timeout: Duration, metrics: Arc<Metrics>) -> Self {
         Preparer {
             permits: Arc::new(Semaphore::new(threads.max(1))),
             timeout,
+            metrics,
         }
     }
 
     /// The prepared operation for `query`, from the cache or prepared now.
     pub(super) async fn get_or_prepare(
         &self,
-        metrics: &Metrics,
         cache: &OperationCache,
         supergraph: &Arc<Supergraph>,
         settings: &PrepareSettings,
@@ -180,7 +182,7 @@ impl Preparer {
                 .map_err(|error| vec![(*error).clone()])?,
         };
         let hit = !prepared_here.load(Ordering::Relaxed);
-        metrics.cache_lookup(hit);
+        self.metrics.cache_lookup(hit);
         if hit {
             // The plan span of a cached operation: it shows the lookup, and that nothing was
             // parsed, validated or planned for this request.
@@ -235,7 +237,8 @@ impl Preparer {
             // the pool until it finishes, so abandoned work cannot pile up beyond the pool.
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                parent.in_scope(|| prepare_now(&supergraph, &settings, query, operation_name, labels))
+                parent
+                    .in_scope(|| prepare_now(&supergraph, &settings, query, operation_name, labels))
             })
             .await
             .map_err(|_| {

@@ -38,9 +38,7 @@ impl Bridge for CountedBridge {
         Box::pin(async move {
             let events = self.inner.subscribe(topic).await?;
             let metrics = self.metrics.clone();
-            Ok(events
-                .inspect(move |_| metrics.bridge_event_in())
-                .boxed())
+            Ok(events.inspect(move |_| metrics.bridge_event_in()).boxed())
         })
     }
 

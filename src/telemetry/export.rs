@@ -143,7 +143,13 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
             .with_http()
             .with_endpoint(export.endpoint.clone())
             .with_timeout(export.export_timeout)
-            .with_headers(export.headers.clone().into_iter().collect::<HashMap<_, _>>())
+            .with_headers(
+                export
+                    .headers
+                    .clone()
+                    .into_iter()
+                    .collect::<HashMap<_, _>>(),
+            )
             .build(),
         OtlpProtocol::Grpc => {
             let mut headers = http::HeaderMap::new();
@@ -160,7 +166,9 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
                 .with_tonic()
                 .with_endpoint(export.endpoint.clone())
                 .with_timeout(export.export_timeout)
-                .with_metadata(opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers))
+                .with_metadata(
+                    opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers),
+                )
                 .build()
         }
     }
@@ -185,9 +193,7 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
         )
         .build();
     // A trusted client's sampling decision is kept; new traces are drawn by the ratio.
-    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-        export.sampling_ratio,
-    )));
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(export.sampling_ratio)));
     Ok(SdkTracerProvider::builder()
         .with_span_processor(processor)
         .with_sampler(sampler)

@@ -12,8 +12,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
-    Opts, Registry,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 /// Latency buckets in seconds: from a cached plan answered locally (1 ms) to a subgraph timeout.
@@ -173,7 +173,10 @@ impl Default for Metrics {
 
 /// Registers `metric` and hands it back; a name taken twice is a bug in this file, caught by
 /// its tests, so it is only logged here rather than failing a gateway.
-fn registered<M: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: M) -> M {
+fn registered<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: M,
+) -> M {
     if let Err(error) = registry.register(Box::new(metric.clone())) {
         tracing::error!(%error, "a metric could not be registered");
     }
@@ -390,7 +393,9 @@ impl Metrics {
         }
         self.breaker_state.reset();
         for (subgraph, state) in &live.breakers {
-            self.breaker_state.with_label_values(&[subgraph]).set(*state);
+            self.breaker_state
+                .with_label_values(&[subgraph])
+                .set(*state);
         }
         let encoder = prometheus::TextEncoder::new();
         encoder
@@ -430,8 +435,15 @@ mod tests {
     #[test]
     fn every_metric_registers_and_renders() {
         let metrics = Metrics::new(10);
-        metrics.operation(Some("Q"), "query", OperationOutcome::Ok, Duration::from_millis(3));
-        metrics.subgraph("accounts").record(SubgraphOutcome::Failed, Duration::from_millis(1));
+        metrics.operation(
+            Some("Q"),
+            "query",
+            OperationOutcome::Ok,
+            Duration::from_millis(3),
+        );
+        metrics
+            .subgraph("accounts")
+            .record(SubgraphOutcome::Failed, Duration::from_millis(1));
         metrics.cache_lookup(true);
         metrics.refused("RATE_LIMITED");
         metrics.reload(false);

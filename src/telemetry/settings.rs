@@ -85,7 +85,9 @@ impl TelemetrySettings {
         let endpoint = match (&section.endpoint, env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
             (Some(base), _) => Some(signal_url(base, protocol)),
             (None, Some(full)) => Some(full),
-            (None, None) => env("OTEL_EXPORTER_OTLP_ENDPOINT").map(|base| signal_url(&base, protocol)),
+            (None, None) => {
+                env("OTEL_EXPORTER_OTLP_ENDPOINT").map(|base| signal_url(&base, protocol))
+            }
         };
         let Some(endpoint) = endpoint else {
             return TelemetrySettings {

@@ -151,8 +151,7 @@ impl Operations {
         // operation runs, instead of staying inline in the stream of every idle subscription.
         let events = stream::once(Box::pin(async move {
             let span = crate::http::telemetry::websocket_operation_span(&context);
-            let answer =
-                tracing::Instrument::instrument(service.run(context, request), span).await;
+            let answer = tracing::Instrument::instrument(service.run(context, request), span).await;
             match into_stream(answer) {
                 Ok(responses) => responses
                     .map(OperationEvent::Next)
