@@ -17,7 +17,7 @@ impl Builder<'_> {
         field_conditions: &Conditions,
         field_type: &Name,
         out: &mut SelectionSet,
-        exclude: Option<SubgraphId>,
+        exclude: Option<(SubgraphId, Elsewhere)>,
     ) -> Result<(), PlanError> {
         let name = &c.field.name;
         let from = self.groups[group].subgraph;
@@ -34,9 +34,13 @@ impl Builder<'_> {
                 resolvers = graphs;
             }
         }
-        if let Some(excluded) = exclude {
+        if let Some((excluded, how)) = exclude {
             resolvers.retain(|&g| {
-                g != excluded && !self.needs_other(g, field_type, &c.field.selection_set, None)
+                let provides = self
+                    .supergraph
+                    .field_source(&entity_type, name, g)
+                    .and_then(|s| s.provides.as_deref());
+                g != excluded && self.takes(g, field_type, &c.field.selection_set, provides, how)
             });
         }
         if resolvers.is_empty() {

@@ -1,0 +1,304 @@
+//! Value types split across subgraphs: a selection on a type without a key (or with a key only
+//! where the fields are not) that one subgraph answers only in part is split into what that
+//! subgraph answers and the rest, which comes from other subgraphs through the nearest parent
+//! that can be reached again: an entity above it, or the root.
+
+use super::*;
+
+/// Which other subgraphs a field may move to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Elsewhere {
+    /// Those that answer the whole selection by themselves, with no lookup further down.
+    Alone,
+    /// Those that answer the whole selection, entity lookups below included.
+    Whole,
+    /// Those that answer at least one field of it: the rest moves on from there.
+    Partly,
+}
+
+impl Builder<'_> {
+    /// Whether `subgraph` can take the selection `selection` on `type_name` the way `how` asks.
+    pub(super) fn takes(
+        &self,
+        subgraph: SubgraphId,
+        type_name: &Name,
+        selection: &exe::SelectionSet,
+        provides: Option<&exe::SelectionSet>,
+        how: Elsewhere,
+    ) -> bool {
+        match how {
+            Elsewhere::Alone => self.missing_fields(subgraph, type_name, selection, provides) == 0,
+            Elsewhere::Whole => !self.needs_other(subgraph, type_name, selection, provides),
+            Elsewhere::Partly => {
+                !self.needs_other(subgraph, type_name, selection, provides)
+                    || self
+                        .split_selection(subgraph, type_name, selection, provides)
+                        .is_some_and(|(here, _)| has_own_field(&here))
+            }
+        }
+    }
+
+    /// Splits the selection of a value-type field that `subgraph` answers only in part: the field
+    /// with what `subgraph` resolves, and the field with the rest. `None` when there is nothing to
+    /// split off, or the type is abstract.
+    pub(super) fn split_value_field(
+        &self,
+        subgraph: SubgraphId,
+        field_type: &Name,
+        c: &Collected<'_>,
+        provides: Option<&exe::SelectionSet>,
+    ) -> Option<(Node<exe::Field>, Node<exe::Field>)> {
+        let (mut here, rest) =
+            self.split_selection(subgraph, field_type, &c.field.selection_set, provides)?;
+        if !has_own_field(&here) {
+            // The field itself still comes from this subgraph; it needs a selection.
+            here.selections.clear();
+            here.selections.push(self.typename_field(field_type)?);
+        }
+        let with = |set: exe::SelectionSet| {
+            let mut field = (**c.field).clone();
+            field.selection_set = set;
+            Node::new(field)
+        };
+        Some((with(here), with(rest)))
+    }
+
+    /// `selection` on the object type `type_name` as two selections: the fields `subgraph`
+    /// resolves, and the fields it does not. A field it resolves whose value it answers only in
+    /// part is itself split, so each side keeps the path down to its own fields. Fragments are
+    /// flattened (their conditions move onto the fields); `__typename` goes to both sides.
+    /// `None` when the type is abstract or nothing goes to the rest.
+    pub(super) fn split_selection(
+        &self,
+        subgraph: SubgraphId,
+        type_name: &Name,
+        selection: &exe::SelectionSet,
+        provides: Option<&exe::SelectionSet>,
+    ) -> Option<(exe::SelectionSet, exe::SelectionSet)> {
+        if selection.selections.is_empty() || self.supergraph.is_abstract(type_name) {
+            return None;
+        }
+        let collected = self.collect(selection, type_name).ok()?;
+        let mut here = exe::SelectionSet::new(type_name.clone());
+        let mut rest = exe::SelectionSet::new(type_name.clone());
+        for child in &collected {
+            let name = &child.field.name;
+            let mut field = (**child.field).clone();
+            field
+                .directives
+                .retain(|d| d.name != "skip" && d.name != "include");
+            field.directives.extend(child.directives.iter().cloned());
+            if name.starts_with("__") {
+                here.selections
+                    .push(exe::Selection::Field(Node::new(field.clone())));
+                rest.selections
+                    .push(exe::Selection::Field(Node::new(field)));
+                continue;
+            }
+            let provided = provides.and_then(|p| self.find_provided(p, type_name, name));
+            let resolves = provided.is_some()
+                || self
+                    .supergraph
+                    .field_resolvers(type_name, name, self.labels)
+                    .contains(&subgraph);
+            if !resolves {
+                rest.selections
+                    .push(exe::Selection::Field(Node::new(field)));
+                continue;
+            }
+            let child_type = self.field_type(type_name, child.field);
+            let child_provides = provided.map(|p| &p.selection_set).or_else(|| {
+                self.supergraph
+                    .field_source(type_name, name, subgraph)
+                    .and_then(|s| s.provides.as_deref())
+            });
+            if !self.needs_other(
+                subgraph,
+                &child_type,
+                &child.field.selection_set,
+                child_provides,
+            ) {
+                here.selections
+                    .push(exe::Selection::Field(Node::new(field)));
+                continue;
+            }
+            match self.split_selection(
+                subgraph,
+                &child_type,
+                &child.field.selection_set,
+                child_provides,
+            ) {
+                Some((child_here, child_rest)) => {
+                    if has_own_field(&child_here) {
+                        let mut kept = field.clone();
+                        kept.selection_set = child_here;
+                        here.selections
+                            .push(exe::Selection::Field(Node::new(kept)));
+                    }
+                    field.selection_set = child_rest;
+                    rest.selections
+                        .push(exe::Selection::Field(Node::new(field)));
+                }
+                None => rest
+                    .selections
+                    .push(exe::Selection::Field(Node::new(field))),
+            }
+        }
+        has_own_field(&rest).then_some((here, rest))
+    }
+
+    /// `__typename` as a selection on `type_name`.
+    fn typename_field(&self, type_name: &Name) -> Option<exe::Selection> {
+        let definition = self.supergraph.schema.type_field(type_name, "__typename");
+        let typename = exe::Field::new(
+            apollo_compiler::name!("__typename"),
+            definition.ok()?.node.clone(),
+        );
+        Some(exe::Selection::Field(Node::new(typename)))
+    }
+
+    /// Plans the root field `c` in one of the subgraphs that resolve it and are not `excluded`,
+    /// trying each in turn: a failed attempt is undone and the next one tried.
+    pub(super) fn plan_root(
+        &mut self,
+        kind: OperationKind,
+        root_type: &Name,
+        c: &Collected<'_>,
+        conditions: &Conditions,
+        excluded: &[SubgraphId],
+    ) -> Result<(), PlanError> {
+        let name = &c.field.name;
+        let field_type = c.field.ty().inner_named_type().clone();
+        let selection = &c.field.selection_set;
+        let mut resolvers = self.supergraph.field_resolvers(root_type, name, self.labels);
+        resolvers.retain(|g| !excluded.contains(g));
+        if resolvers.is_empty() {
+            return Err(PlanError::Unresolvable {
+                type_name: root_type.to_string(),
+                field: name.to_string(),
+            });
+        }
+        let provides_in = |g: SubgraphId| {
+            self.supergraph
+                .field_source(root_type, name, g)
+                .and_then(|s| s.provides.clone())
+        };
+        // A `@shareable` root field goes to a subgraph that can answer all of its selection;
+        // of those, the one that leaves the fewest fields to other subgraphs (counting what it
+        // `@provides` on this path) saves entity fetches.
+        let ranked: Vec<(SubgraphId, bool, usize)> = resolvers
+            .iter()
+            .map(|&g| {
+                let provides = provides_in(g);
+                let complete = !self.needs_other(g, &field_type, selection, provides.as_deref());
+                let missing = self.missing_fields(g, &field_type, selection, provides.as_deref());
+                (g, complete, missing)
+            })
+            .collect();
+        let mut preferred: Vec<(SubgraphId, usize)> = ranked
+            .iter()
+            .filter(|(_, complete, _)| *complete)
+            .map(|&(g, _, missing)| (g, missing))
+            .collect();
+        if preferred.is_empty() {
+            preferred = ranked.iter().map(|&(g, _, missing)| (g, missing)).collect();
+        }
+        preferred.sort_by_key(|&(_, missing)| missing);
+        // A subgraph already queried at the root takes the field along when it leaves no more
+        // to others than the best; then the preferred ones; then every other resolver, since a
+        // plan through any of them beats no plan at all.
+        let best = preferred.first().map_or(0, |&(_, missing)| missing);
+        let as_good: Vec<SubgraphId> = preferred
+            .iter()
+            .filter(|&&(_, missing)| missing == best)
+            .map(|&(g, _)| g)
+            .collect();
+        let mut candidates: Vec<SubgraphId> = self
+            .existing_root_group(kind, &as_good)
+            .map(|g| self.groups[g].subgraph)
+            .into_iter()
+            .collect();
+        for g in preferred.iter().map(|(g, _)| g).chain(&resolvers) {
+            if !candidates.contains(g) {
+                candidates.push(*g);
+            }
+        }
+        let repeated_key = !self.root_keys.insert(c.field.response_key().clone());
+        let mut first_error = None;
+        for candidate in candidates {
+            let partial = ranked
+                .iter()
+                .any(|&(g, complete, _)| g == candidate && !complete);
+            let undo = self.undo_point(repeated_key || partial);
+            let planned = if partial {
+                self.plan_root_split(kind, candidate, root_type, c, conditions, excluded)
+            } else {
+                self.plan_root_field(kind, candidate, root_type, c, conditions)
+            };
+            match planned {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    self.undo(undo);
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(PlanError::Unresolvable {
+            type_name: root_type.to_string(),
+            field: name.to_string(),
+        }))
+    }
+
+    /// Plans the part of the root field `c` that `subgraph` answers there, and the rest as the
+    /// same root field in other subgraphs (a value type's fields may each live in a different
+    /// one). Query fields only: a mutation field must run once.
+    fn plan_root_split(
+        &mut self,
+        kind: OperationKind,
+        subgraph: SubgraphId,
+        root_type: &Name,
+        c: &Collected<'_>,
+        conditions: &Conditions,
+        excluded: &[SubgraphId],
+    ) -> Result<(), PlanError> {
+        let field_type = c.field.ty().inner_named_type().clone();
+        let provides = self
+            .supergraph
+            .field_source(root_type, &c.field.name, subgraph)
+            .and_then(|s| s.provides.clone());
+        let split = match kind {
+            OperationKind::Query => {
+                self.split_selection(subgraph, &field_type, &c.field.selection_set, provides.as_deref())
+            }
+            _ => None,
+        };
+        let Some((here, rest)) = split.filter(|(here, _)| has_own_field(here)) else {
+            return self.plan_root_field(kind, subgraph, root_type, c, conditions);
+        };
+        let with = |set: exe::SelectionSet| {
+            let mut field = (**c.field).clone();
+            field.selection_set = set;
+            Node::new(field)
+        };
+        let (here, rest) = (with(here), with(rest));
+        let here = Collected {
+            field: &here,
+            directives: c.directives.clone(),
+        };
+        self.plan_root_field(kind, subgraph, root_type, &here, conditions)?;
+        let rest = Collected {
+            field: &rest,
+            directives: c.directives.clone(),
+        };
+        let mut excluded = excluded.to_vec();
+        excluded.push(subgraph);
+        self.plan_root(kind, root_type, &rest, conditions, &excluded)
+    }
+}
+
+/// Whether `set` selects a field other than `__typename`.
+fn has_own_field(set: &exe::SelectionSet) -> bool {
+    set.selections
+        .iter()
+        .any(|s| matches!(s, exe::Selection::Field(f) if !f.name.starts_with("__")))
+}
