@@ -193,3 +193,288 @@ async fn type_that_is_an_entity_in_one_subgraph_only_is_looked_up_there_only() {
         )
         .await;
 }
+
+// ---- provides_choice ----
+// catalog: Query.shop, Shop @key(id) {city}, Product @key(id) {name sku price}.
+// feed:    Query.topDeals (shareable), Deal {id product}, Shop.featured (shareable).
+// promos:  the same fields, with Deal.product @provides(fields: "name") and
+//          Query.promoted @provides(fields: "sku"); Product.name and sku are @external there.
+// feed sorts before promos, so a planner that ignores the provides picks feed on a tie.
+
+async fn provides_choice() -> Parity {
+    let dir = scenario_dir("provides_choice");
+    Parity::start(
+        "provides_choice",
+        vec![
+            ("catalog", FixtureSubgraph::load(&dir, "catalog").router()),
+            ("feed", FixtureSubgraph::load(&dir, "feed").router()),
+            ("promos", FixtureSubgraph::load(&dir, "promos").router()),
+        ],
+    )
+    .await
+}
+
+const PROVIDES_SUBGRAPHS: [&str; 3] = ["catalog", "feed", "promos"];
+
+#[tokio::test]
+async fn shareable_root_field_goes_to_the_subgraph_that_provides_the_selection() {
+    let parity = provides_choice().await;
+    let both = json!({ "data": { "topDeals": [
+        { "id": "d1", "product": { "name": "Lamp" } },
+        { "id": "d2", "product": { "name": "Desk" } },
+    ] } });
+    let cases = [
+        ("{ topDeals { id product { name } } }", json!({}), both.clone()),
+        (
+            "{ deals: topDeals { id p: product { n: name } } }",
+            json!({}),
+            json!({ "data": { "deals": [
+                { "id": "d1", "p": { "n": "Lamp" } },
+                { "id": "d2", "p": { "n": "Desk" } },
+            ] } }),
+        ),
+        (
+            "{ topDeals { ...Deal } } fragment Deal on Deal { id product { ... on Product { name } } }",
+            json!({}),
+            both.clone(),
+        ),
+        (
+            "query($name: Boolean = true) { topDeals { id product { name @include(if: $name) } } }",
+            json!({}),
+            both,
+        ),
+    ];
+    for (query, variables, expected) in cases {
+        for (tool, counts) in
+            requests_per_subgraph(&parity, query, variables, &expected, &PROVIDES_SUBGRAPHS).await
+        {
+            assert_eq!(counts, [0, 0, 1], "{tool}: {query}");
+        }
+    }
+    snapshot_plan(
+        &parity,
+        "provides_choice_root",
+        "{ topDeals { id product { name } } }",
+    );
+}
+
+#[tokio::test]
+async fn provided_subgraph_still_wins_when_part_of_the_selection_comes_from_elsewhere() {
+    let parity = provides_choice().await;
+    // promos leaves `price` to the catalog; feed would leave `name` too.
+    for (tool, counts) in requests_per_subgraph(
+        &parity,
+        "{ topDeals { product { name price } } }",
+        json!({}),
+        &json!({ "data": { "topDeals": [
+            { "product": { "name": "Lamp", "price": 30 } },
+            { "product": { "name": "Desk", "price": 120 } },
+        ] } }),
+        &PROVIDES_SUBGRAPHS,
+    )
+    .await
+    {
+        assert_eq!(counts, [1, 0, 1], "{tool}");
+    }
+    // `sku` is provided on `promoted` only: on `topDeals` it is external in promos, so it comes
+    // from the catalog whichever subgraph answers `topDeals`.
+    for (tool, counts) in requests_per_subgraph(
+        &parity,
+        "{ topDeals { product { sku } } promoted { sku } }",
+        json!({}),
+        &json!({ "data": {
+            "topDeals": [ { "product": { "sku": "LMP-1" } }, { "product": { "sku": "DSK-2" } } ],
+            "promoted": { "sku": "DSK-2" },
+        } }),
+        &PROVIDES_SUBGRAPHS,
+    )
+    .await
+    {
+        assert_eq!(counts[0], 1, "{tool}: the catalog answers topDeals' skus");
+    }
+}
+
+#[tokio::test]
+async fn shareable_entity_field_goes_to_the_subgraph_that_provides_the_selection() {
+    let parity = provides_choice().await;
+    let query = r#"{ shop(id: "s1") { city featured { id product { name } } } }"#;
+    for (tool, counts) in requests_per_subgraph(
+        &parity,
+        query,
+        json!({}),
+        &json!({ "data": { "shop": { "city": "Leeds", "featured": [ { "id": "d2", "product": { "name": "Desk" } } ] } } }),
+        &PROVIDES_SUBGRAPHS,
+    )
+    .await
+    {
+        assert_eq!(counts, [1, 0, 1], "{tool}");
+    }
+    snapshot_plan(&parity, "provides_choice_entity_field", query);
+}
+
+// ---- partial_union ----
+// Unions and interfaces whose members differ by subgraph under shareable fields, as in the
+// federation gateway audit's partial-union suites (which Apollo Router and Hive Router pass):
+// a: Query.rootA, Query.shared (shareable), Container @key(id) {wrapper items},
+//    union Action = Common | OnlyA, interface Item implemented by Tool and AItem.
+// b: Query.rootB, Query.shared (shareable), Container @key(id) {wrapper items bWrapper},
+//    union Action = Common | OnlyB, interface Item implemented by Tool and BItem.
+// A subgraph answers with the members it knows: a fragment on a member it does not know is
+// dropped from its fetch (it can never return one), and nothing is fetched elsewhere for it.
+
+async fn partial_union() -> Parity {
+    let dir = scenario_dir("partial_union");
+    Parity::start(
+        "partial_union",
+        vec![
+            ("a", FixtureSubgraph::load(&dir, "a").router()),
+            ("b", FixtureSubgraph::load(&dir, "b").router()),
+        ],
+    )
+    .await
+}
+
+const ALL_ACTIONS: &str =
+    "actions { __typename ... on Common { label } ... on OnlyA { a } ... on OnlyB { b } }";
+
+#[tokio::test]
+async fn union_members_are_those_of_the_subgraph_that_resolves_the_field() {
+    let parity = partial_union().await;
+    let common = json!({ "__typename": "Common", "label": "common label" });
+    for (tool, counts) in requests_per_subgraph(
+        &parity,
+        &format!("{{ rootA {{ wrapper {{ {ALL_ACTIONS} }} }} }}"),
+        json!({}),
+        &json!({ "data": { "rootA": { "wrapper": { "actions": [
+            common, { "__typename": "OnlyA", "a": "only a" },
+        ] } } } }),
+        &["a", "b"],
+    )
+    .await
+    {
+        // `wrapper` is shareable and b has the key: a still answers all of it.
+        assert_eq!(counts, [1, 0], "{tool}");
+    }
+    parity
+        .assert_query(
+            &format!("{{ rootB {{ wrapper {{ {ALL_ACTIONS} }} }} }}"),
+            json!({}),
+            json!({ "data": { "rootB": { "wrapper": { "actions": [
+                common, { "__typename": "OnlyB", "b": "only b" },
+            ] } } } }),
+        )
+        .await;
+    // Only a member a does not know: each action is there, with its type name alone.
+    parity
+        .assert_query(
+            "{ rootA { wrapper { actions { __typename ... on OnlyB { b } } } } }",
+            json!({}),
+            json!({ "data": { "rootA": { "wrapper": { "actions": [
+                { "__typename": "Common" }, { "__typename": "OnlyA" },
+            ] } } } }),
+        )
+        .await;
+    // A shareable root field both subgraphs answer the same way.
+    parity
+        .assert_query(
+            &format!("{{ shared {{ wrapper {{ {ALL_ACTIONS} }} }} }}"),
+            json!({}),
+            json!({ "data": { "shared": { "wrapper": { "actions": [common] } } } }),
+        )
+        .await;
+    // A field only b has: b's members, through the container's key.
+    parity
+        .assert_query(
+            &format!("{{ rootA {{ id bWrapper {{ {ALL_ACTIONS} }} }} }}"),
+            json!({}),
+            json!({ "data": { "rootA": { "id": "c1", "bWrapper": { "actions": [
+                common, { "__typename": "OnlyB", "b": "only b" },
+            ] } } } }),
+        )
+        .await;
+    snapshot_plan(
+        &parity,
+        "partial_union_members_of_the_resolving_subgraph",
+        &format!("{{ rootA {{ wrapper {{ {ALL_ACTIONS} }} bWrapper {{ {ALL_ACTIONS} }} }} }}"),
+    );
+}
+
+#[tokio::test]
+async fn partial_union_with_aliases_named_fragments_and_variables() {
+    let parity = partial_union().await;
+    let query = "query($b: Boolean!) {
+        first: rootA { w: wrapper { list: actions { ...Act } } }
+        second: rootB { w: wrapper { list: actions { ...Act } } }
+    }
+    fragment Act on Action {
+        kind: __typename
+        ... on Common { text: label }
+        ... on OnlyA { a }
+        ... on OnlyB @include(if: $b) { b }
+    }";
+    parity
+        .assert_query(
+            query,
+            json!({ "b": true }),
+            json!({ "data": {
+                "first": { "w": { "list": [
+                    { "kind": "Common", "text": "common label" }, { "kind": "OnlyA", "a": "only a" },
+                ] } },
+                "second": { "w": { "list": [
+                    { "kind": "Common", "text": "common label" }, { "kind": "OnlyB", "b": "only b" },
+                ] } },
+            } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            query,
+            json!({ "b": false }),
+            json!({ "data": {
+                "first": { "w": { "list": [
+                    { "kind": "Common", "text": "common label" }, { "kind": "OnlyA", "a": "only a" },
+                ] } },
+                "second": { "w": { "list": [
+                    { "kind": "Common", "text": "common label" }, { "kind": "OnlyB" },
+                ] } },
+            } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn interface_implementations_are_those_of_the_subgraph_that_resolves_the_field() {
+    let parity = partial_union().await;
+    let items = "items { __typename name ... on AItem { a } ... on BItem { b } }";
+    for (tool, counts) in requests_per_subgraph(
+        &parity,
+        &format!("{{ rootA {{ {items} }} }}"),
+        json!({}),
+        &json!({ "data": { "rootA": { "items": [
+            { "__typename": "Tool", "name": "hammer" },
+            { "__typename": "AItem", "name": "anvil", "a": "heavy" },
+        ] } } }),
+        &["a", "b"],
+    )
+    .await
+    {
+        assert_eq!(counts, [1, 0], "{tool}");
+    }
+    parity
+        .assert_query(
+            &format!("{{ rootB {{ {items} }} }}"),
+            json!({}),
+            json!({ "data": { "rootB": { "items": [
+                { "__typename": "Tool", "name": "hammer" },
+                { "__typename": "BItem", "name": "bolt", "b": "steel" },
+            ] } } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            "{ shared { items { ... on Item { name } ... on BItem { b } } } }",
+            json!({}),
+            json!({ "data": { "shared": { "items": [ { "name": "hammer" } ] } } }),
+        )
+        .await;
+}

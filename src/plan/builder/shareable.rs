@@ -52,7 +52,7 @@ impl Builder<'_> {
                         subgraph,
                         &self.field_type(t, c.field),
                         &c.field.selection_set,
-                        provided.map(|p| &p.selection_set),
+                        self.provides_below(subgraph, t, &c.field.name, provided),
                     )
             })
         })
@@ -111,7 +111,7 @@ impl Builder<'_> {
                         subgraph,
                         &self.field_type(t, c.field),
                         &c.field.selection_set,
-                        provided.map(|p| &p.selection_set),
+                        self.provides_below(subgraph, t, &c.field.name, provided),
                     )
                 } else {
                     1
@@ -119,5 +119,21 @@ impl Builder<'_> {
             }
         }
         missing
+    }
+
+    /// What `subgraph` provides below `type_name.field`: the part of an enclosing `@provides`
+    /// that selects the field, or else the field's own `@provides` there.
+    pub(super) fn provides_below<'s>(
+        &'s self,
+        subgraph: SubgraphId,
+        type_name: &Name,
+        field: &Name,
+        provided: Option<&'s Node<exe::Field>>,
+    ) -> Option<&'s exe::SelectionSet> {
+        provided.map(|p| &p.selection_set).or_else(|| {
+            self.supergraph
+                .field_source(type_name, field, subgraph)
+                .and_then(|s| s.provides.as_deref())
+        })
     }
 }

@@ -107,11 +107,7 @@ impl Builder<'_> {
                 continue;
             }
             let child_type = self.field_type(type_name, child.field);
-            let child_provides = provided.map(|p| &p.selection_set).or_else(|| {
-                self.supergraph
-                    .field_source(type_name, name, subgraph)
-                    .and_then(|s| s.provides.as_deref())
-            });
+            let child_provides = self.provides_below(subgraph, type_name, name, provided);
             if !self.needs_other(
                 subgraph,
                 &child_type,
