@@ -25,6 +25,7 @@ type Conditions = Vec<(Name, bool)>;
 mod arrange;
 mod interface_object;
 mod jump;
+mod root;
 mod shareable;
 mod values;
 
@@ -148,7 +149,8 @@ enum UndoPoint {
     /// attempt then changes no group that existed before it (its fields reach the root group only
     /// once it succeeds, and every entity group it needs is at a path of its own).
     Truncate(usize),
-    /// A repeated response key merges into earlier groups: everything is restored.
+    /// A repeated response key merges into earlier groups, and a field split between subgraphs
+    /// adds its first part to a root group before the rest is planned: everything is restored.
     Whole(Vec<Group>),
 }
 
