@@ -49,6 +49,8 @@ async fn requests_per_subgraph(
 // b: Query.settings/themes (shareable), Settings {currency theme}, Theme {name accent},
 //    Store @key(id) {info location}, Info {phone address}, Address {city},
 //    Location as a value type {id label region}.
+// c: Query.settings/themes (shareable), Settings {theme}, Theme {mode}, Store @key(id) {info},
+//    Info {floor}.
 
 async fn value_types() -> Parity {
     let dir = scenario_dir("value_types");
@@ -57,6 +59,7 @@ async fn value_types() -> Parity {
         vec![
             ("a", FixtureSubgraph::load(&dir, "a").router()),
             ("b", FixtureSubgraph::load(&dir, "b").router()),
+            ("c", FixtureSubgraph::load(&dir, "c").router()),
         ],
     )
     .await
@@ -89,6 +92,23 @@ async fn value_type_root_field_is_fetched_from_each_subgraph_that_has_part_of_it
         assert_eq!(counts, [0, 1], "{tool}");
     }
     snapshot_plan(&parity, "value_types_root_split", query);
+    // Three subgraphs each have part of `theme`: each is asked for its part.
+    let query = "{ settings { locale currency theme { primary accent mode } } }";
+    for (tool, counts) in requests_per_subgraph(
+        &parity,
+        query,
+        json!({}),
+        &json!({ "data": { "settings": {
+            "locale": "en-GB", "currency": "GBP",
+            "theme": { "primary": "#223", "accent": "#f80", "mode": "dark" },
+        } } }),
+        &["a", "b", "c"],
+    )
+    .await
+    {
+        assert_eq!(counts, [1, 1, 1], "{tool}");
+    }
+    snapshot_plan(&parity, "value_types_root_split_three_ways", query);
 }
 
 #[tokio::test]
@@ -96,11 +116,11 @@ async fn value_type_root_split_with_lists_aliases_fragments_and_variables() {
     let parity = value_types().await;
     parity
         .assert_query(
-            "{ themes { name primary accent } }",
+            "{ themes { name primary accent mode } }",
             json!({}),
             json!({ "data": { "themes": [
-                { "name": "dusk", "primary": "#223", "accent": "#f80" },
-                { "name": "dawn", "primary": "#fea", "accent": "#0af" },
+                { "name": "dusk", "primary": "#223", "accent": "#f80", "mode": "dark" },
+                { "name": "dawn", "primary": "#fea", "accent": "#0af", "mode": "light" },
             ] } }),
         )
         .await;
@@ -169,6 +189,20 @@ async fn nested_value_type_under_an_entity_goes_through_the_entity_key() {
         )
         .await;
     snapshot_plan(&parity, "value_types_nested_under_entity", query);
+    // No one other subgraph has the rest: b and c each get their share through the store's key.
+    let query = r#"{ store(id: "s2") { info { hours phone floor } } }"#;
+    for (tool, counts) in requests_per_subgraph(
+        &parity,
+        query,
+        json!({}),
+        &json!({ "data": { "store": { "info": { "hours": "8-20", "phone": "555-0202", "floor": 0 } } } }),
+        &["a", "b", "c"],
+    )
+    .await
+    {
+        assert_eq!(counts, [1, 1, 1], "{tool}");
+    }
+    snapshot_plan(&parity, "value_types_nested_shares", query);
 }
 
 #[tokio::test]

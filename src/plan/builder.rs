@@ -528,9 +528,9 @@ impl<'a> Builder<'a> {
 
     /// Plans a field `group`'s subgraph resolves but answers only in part. A subgraph that
     /// answers the whole value by itself takes it; otherwise this one keeps what it answers and the
-    /// rest goes to others through the parent entity's key (to one that answers it all, else to
-    /// one that answers some and passes on the rest); failing that, the whole field goes to a
-    /// subgraph that answers it with lookups of its own.
+    /// rest goes to others through the parent entity's key (to one that answers it all, else a
+    /// share to each that answers some); failing that, the whole field goes to a subgraph that
+    /// answers it with lookups of its own.
     #[allow(clippy::too_many_arguments)]
     fn plan_partial(
         &mut self,
@@ -566,12 +566,38 @@ impl<'a> Builder<'a> {
                 field: &rest,
                 directives: c.directives.clone(),
             };
-            let jumped = jump(self, &rest, Elsewhere::Whole)
-                .or_else(|| jump(self, &rest, Elsewhere::Partly));
-            if let Some(others) = jumped {
+            if let Some(others) = jump(self, &rest, Elsewhere::Whole) {
                 out.merge(others);
                 return Partial::Here(here);
             }
+            // No one subgraph has the rest: each that has some takes its share, all from here,
+            // until none is left.
+            let snapshot = (self.groups.clone(), self.touched.clone());
+            let mut moved = SelectionSet::default();
+            let mut left = Some((*rest.field).clone());
+            while let Some(rest) = left.take() {
+                let rest = Collected {
+                    field: &rest,
+                    directives: c.directives.clone(),
+                };
+                if let Some(others) = jump(self, &rest, Elsewhere::Whole) {
+                    moved.merge(others);
+                    out.merge(moved);
+                    return Partial::Here(here);
+                }
+                for (share, remaining) in self.shares(subgraph, object_type, field_type, &rest) {
+                    let share = Collected {
+                        field: &share,
+                        directives: c.directives.clone(),
+                    };
+                    if let Some(others) = jump(self, &share, Elsewhere::Whole) {
+                        moved.merge(others);
+                        left = Some(remaining);
+                        break;
+                    }
+                }
+            }
+            (self.groups, self.touched) = snapshot;
         }
         match jump(self, c, Elsewhere::Whole) {
             Some(others) => {

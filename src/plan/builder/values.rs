@@ -12,8 +12,6 @@ pub(super) enum Elsewhere {
     Alone,
     /// Those that answer the whole selection, entity lookups below included.
     Whole,
-    /// Those that answer at least one field of it: the rest moves on from there.
-    Partly,
 }
 
 impl Builder<'_> {
@@ -29,12 +27,6 @@ impl Builder<'_> {
         match how {
             Elsewhere::Alone => self.missing_fields(subgraph, type_name, selection, provides) == 0,
             Elsewhere::Whole => !self.needs_other(subgraph, type_name, selection, provides),
-            Elsewhere::Partly => {
-                !self.needs_other(subgraph, type_name, selection, provides)
-                    || self
-                        .split_selection(subgraph, type_name, selection, provides)
-                        .is_some_and(|(here, _)| has_own_field(&here))
-            }
         }
     }
 
@@ -61,6 +53,37 @@ impl Builder<'_> {
             Node::new(field)
         };
         Some((with(here), with(rest)))
+    }
+
+    /// For each subgraph other than `subgraph` that resolves `object_type.field` and answers some
+    /// of `rest`'s selection: the field with its share, and the field with what is left after it.
+    pub(super) fn shares(
+        &self,
+        subgraph: SubgraphId,
+        object_type: &Name,
+        field_type: &Name,
+        rest: &Collected<'_>,
+    ) -> Vec<(Node<exe::Field>, Node<exe::Field>)> {
+        let name = &rest.field.name;
+        let with = |set: exe::SelectionSet| {
+            let mut field = (**rest.field).clone();
+            field.selection_set = set;
+            Node::new(field)
+        };
+        self.supergraph
+            .field_resolvers(object_type, name, self.labels)
+            .into_iter()
+            .filter(|&g| g != subgraph)
+            .filter_map(|g| {
+                let provides = self
+                    .supergraph
+                    .field_source(object_type, name, g)
+                    .and_then(|s| s.provides.as_deref());
+                let (share, left) =
+                    self.split_selection(g, field_type, &rest.field.selection_set, provides)?;
+                has_own_field(&share).then(|| (with(share), with(left)))
+            })
+            .collect()
     }
 
     /// `selection` on the object type `type_name` as two selections: the fields `subgraph`
