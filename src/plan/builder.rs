@@ -562,19 +562,11 @@ impl<'a> Builder<'a> {
             return Partial::Moved;
         }
         if let Some((here, rest)) = self.split_value_field(subgraph, field_type, c, provides) {
-            let rest = Collected {
-                field: &rest,
-                directives: c.directives.clone(),
-            };
-            if let Some(others) = jump(self, &rest, Elsewhere::Whole) {
-                out.merge(others);
-                return Partial::Here(here);
-            }
-            // No one subgraph has the rest: each that has some takes its share, all from here,
-            // until none is left.
+            // The rest goes to a subgraph that answers all of it; failing that, each subgraph
+            // that has some of it takes its share, all from here, until none is left.
             let snapshot = (self.groups.clone(), self.touched.clone());
             let mut moved = SelectionSet::default();
-            let mut left = Some((*rest.field).clone());
+            let mut left = Some(rest);
             while let Some(rest) = left.take() {
                 let rest = Collected {
                     field: &rest,
@@ -608,7 +600,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Plans `c` in a subgraph other than `group`'s that answers all of its selection, and returns
+    /// Plans `c` in a subgraph other than `group`'s that takes it as `how` says, and returns
     /// what the parent's selection in `group` gains for it (key and `@requires` fields). `None`
     /// when there is no such jump: the groups the attempt created are dropped, so the caller can
     /// still resolve (part of) the field where it is.
