@@ -21,9 +21,3 @@ pub use metrics::{
 };
 pub use propagation::ClientTrace;
 pub use settings::TelemetrySettings;
-
-/// Whether spans of [`SPAN_TARGET`] are recorded by anything in this process: false when no
-/// exporter is installed, which lets callers skip work done only for a span's sake.
-pub fn tracing_enabled() -> bool {
-    tracing::enabled!(target: SPAN_TARGET, tracing::Level::INFO)
-}
