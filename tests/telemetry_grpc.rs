@@ -23,10 +23,13 @@ use common::serve_demo;
 use seam::config::Config;
 use seam::telemetry::TelemetrySettings;
 
-/// Span names with their `graphql.operation.name`, and the `x-api-key` of each export.
+/// A span's name and its `graphql.operation.name`.
+type SpanSeen = (String, Option<String>);
+
+/// The spans received, and the `x-api-key` of each export.
 #[derive(Default, Clone)]
 struct Sink {
-    spans: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    spans: Arc<Mutex<Vec<SpanSeen>>>,
     api_keys: Arc<Mutex<Vec<String>>>,
 }
 
