@@ -10,6 +10,7 @@
 //! [`Subgraphs::forwarded_headers`].
 
 mod breaker;
+mod dedupe;
 mod endpoint;
 mod errors;
 mod headers;
@@ -58,7 +59,7 @@ pub struct SubgraphRequest {
 }
 
 /// A subgraph's GraphQL answer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SubgraphResponse {
     /// `None` for a missing or null `data`.
     pub data: Option<Value>,
@@ -136,6 +137,11 @@ impl Subgraphs {
                 let service = ServiceBuilder::new()
                     .layer(ErrorPolicyLayer(errors))
                     .layer(headers::HeaderRulesLayer(headers.clone()))
+                    .option_layer(
+                        resilience
+                            .dedupe
+                            .then(|| dedupe::DedupeLayer(Arc::new(dedupe::InFlight::default()))),
+                    )
                     .layer(tower::retry::RetryLayer::new(retry::RetryPolicy::new(
                         lasting.retries.clone(),
                     )))
