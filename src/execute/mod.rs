@@ -3,6 +3,7 @@
 //! The tree is owned by a single task. Parallel fetches are polled concurrently in that task, and a
 //! lock is held only while a request is built or an answer merged, never across a network wait.
 
+mod context;
 mod fetch;
 mod lookup;
 mod report;
@@ -136,6 +137,33 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 }
 
 async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<State>) {
+    let contexts = node
+        .entity
+        .as_ref()
+        .filter(|entity| entity.lookup.is_none())
+        .map(|entity| entity.contexts.as_slice())
+        .unwrap_or_default();
+    if contexts.is_empty() {
+        return run_fetch_part(ctx, node, state, None).await;
+    }
+    // One request per distinct set of context values, each with the entities that have it.
+    let parts = context::partitions(node, contexts, &lock(state).data);
+    join_all(
+        parts
+            .iter()
+            .map(|part| run_fetch_part(ctx, node, state, Some((part.as_slice(), contexts)))),
+    )
+    .await;
+}
+
+/// Runs `node`, or with `part` the entities of a context fetch whose context values are
+/// `part.0` (`part.1` says where they are read).
+async fn run_fetch_part(
+    ctx: &ExecutionContext<'_>,
+    node: &FetchNode,
+    state: &Mutex<State>,
+    part: Option<(&[u8], &[crate::plan::ContextVariable])>,
+) {
     // Stitching: entities of a plain service are fetched through its lookup field.
     let lookup = node
         .entity
@@ -146,7 +174,18 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
         let State { data, report } = &mut *guard;
         match lookup {
             Some(lookup) => lookup::prepare(node, lookup, data, ctx.variables, report),
-            None => fetch::prepare(node, data, ctx.variables, report),
+            None => match part {
+                None => fetch::prepare(node, data, ctx.variables, report, None),
+                Some((values, contexts)) => {
+                    let tree = &*data;
+                    let keep = |indices: &[usize]| {
+                        let mut own = Vec::with_capacity(values.len());
+                        context::write_values(&mut own, node, contexts, tree, indices);
+                        own == values
+                    };
+                    fetch::prepare(node, tree, ctx.variables, report, Some((values, &keep)))
+                }
+            },
         }
     };
     let Some(mut prepared) = prepared else {
