@@ -5,7 +5,9 @@
 //! the interface Venue (sets `venue` with its city), Aisle and Product; `Product.label` takes the
 //! shop's currency and `Product.origin` the venue's city. pricing sets its own context `store`
 //! on Store and Market from their `@external` currency, which catalog resolves, and
-//! `Product.taxRate` takes it. Stores s1 (Paris, EUR, outlet s2) and s2 (Austin, USD) share the
+//! `Product.taxRate` takes it; `Product.duty` takes the store's region, which only the third
+//! subgraph, regions, resolves. `Product.badge` reads a store's currency or a market's city
+//! through type conditions on Venue. Stores s1 (Paris, EUR, outlet s2) and s2 (Austin, USD) share the
 //! product p1; the market m1 (Leeds, GBP) sells p2.
 
 mod common;
@@ -33,6 +35,9 @@ async fn context_basic() -> Parity {
         })
         .computed("Product", "origin", |p, args| {
             json!(format!("{} from {}", text(&p["name"]), text(&args["city"])))
+        })
+        .computed("Product", "badge", |p, args| {
+            json!(format!("{}/{}", text(&p["name"]), text(&args["code"])))
         });
     let pricing = FixtureSubgraph::load(&dir, "pricing").computed("Product", "taxRate", |_, args| {
         match args["currency"].as_str() {
@@ -41,10 +46,20 @@ async fn context_basic() -> Parity {
             Some("GBP") => json!(15),
             _ => Value::Null,
         }
+    })
+    .computed("Product", "duty", |_, args| match args["region"].as_str() {
+        Some("EU") => json!(5),
+        Some("NA") => json!(0),
+        Some("UK") => json!(3),
+        _ => Value::Null,
     });
     Parity::start(
         "context_basic",
-        vec![("catalog", catalog.router()), ("pricing", pricing.router())],
+        vec![
+            ("catalog", catalog.router()),
+            ("pricing", pricing.router()),
+            ("regions", FixtureSubgraph::load(&dir, "regions").router()),
+        ],
     )
     .await
 }
@@ -273,4 +288,88 @@ async fn seam_composes_contexts_as_apollo_does() {
     ] {
         assert!(sdl.contains(expected), "missing {expected} in\n{sdl}");
     }
+}
+
+#[tokio::test]
+async fn context_plan_for_a_value_that_needs_its_own_fetch() {
+    let parity = context_basic().await;
+    let query = "{ stores { products { duty } } }";
+    insta::with_settings!({ description => query, omit_expression => true }, {
+        insta::assert_snapshot!(parity.plan(query));
+    });
+}
+
+#[tokio::test]
+async fn context_value_that_needs_its_own_fetch() {
+    // duty is pricing's; the region it takes is regions', reached through the store's key.
+    context_basic()
+        .await
+        .assert_query(
+            "{ stores { id products { upc duty } } venues { ... on Market { products { duty } } } }",
+            json!({}),
+            json!({ "data": {
+                "stores": [
+                    { "id": "s1", "products": [{ "upc": "p1", "duty": 5 }, { "upc": "p2", "duty": 5 }] },
+                    { "id": "s2", "products": [{ "upc": "p1", "duty": 0 }, { "upc": "p3", "duty": 0 }] },
+                ],
+                "venues": [{}, { "products": [{ "duty": 3 }] }],
+            } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn context_selection_with_type_conditions() {
+    // A store's badge shows its currency, a market's its city, whether the venue is reached
+    // as a Venue or as a Store.
+    context_basic()
+        .await
+        .assert_query(
+            "{ venues { products { badge } } stores { products { badge } } }",
+            json!({}),
+            json!({ "data": {
+                "venues": [
+                    { "products": [{ "badge": "Lamp/USD" }, { "badge": "Vase/USD" }] },
+                    { "products": [{ "badge": "Rug/Leeds" }] },
+                ],
+                "stores": [
+                    { "products": [{ "badge": "Lamp/EUR" }, { "badge": "Rug/EUR" }] },
+                    { "products": [{ "badge": "Lamp/USD" }, { "badge": "Vase/USD" }] },
+                ],
+            } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn context_field_under_a_variable_condition() {
+    let parity = context_basic().await;
+    let query = "query($withLabel: Boolean!) { stores { products { name \
+                 label @include(if: $withLabel) } } }";
+    parity
+        .assert_query(
+            query,
+            json!({ "withLabel": true }),
+            json!({ "data": { "stores": [
+                { "products": [
+                    { "name": "Lamp", "label": "Lamp 10 EUR" },
+                    { "name": "Rug", "label": "Rug 20 EUR" },
+                ] },
+                { "products": [
+                    { "name": "Lamp", "label": "Lamp 10 USD" },
+                    { "name": "Vase", "label": "Vase 30 USD" },
+                ] },
+            ] } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            query,
+            json!({ "withLabel": false }),
+            json!({ "data": { "stores": [
+                { "products": [{ "name": "Lamp" }, { "name": "Rug" }] },
+                { "products": [{ "name": "Lamp" }, { "name": "Vase" }] },
+            ] } }),
+        )
+        .await;
 }

@@ -43,7 +43,14 @@ pub(super) fn write_values(
             applies(source, ancestor).then_some((source, ancestor))
         });
         match found {
-            Some((source, ancestor)) => write_value(out, ancestor, &source.selection),
+            Some((source, ancestor)) => {
+                // An ancestor without `__typename` is of the one type planned at its place.
+                let typename = ancestor
+                    .get("__typename")
+                    .and_then(Value::as_str)
+                    .or(source.types.first().map(|t| t.as_str()));
+                write_value(out, ancestor, typename, &source.selection)
+            }
             None => out.extend_from_slice(b"null"),
         }
     }
@@ -81,8 +88,7 @@ fn ancestor<'v>(
 
 /// The context value in `object`: the first field of `selection` that applies to it, projected
 /// on that field's own selection; `null` when there is none.
-fn write_value(out: &mut Vec<u8>, object: &Object, selection: &SelectionSet) {
-    let typename = object.get("__typename").and_then(Value::as_str);
+fn write_value(out: &mut Vec<u8>, object: &Object, typename: Option<&str>, selection: &SelectionSet) {
     match first_field(selection, typename).and_then(|f| Some((f, object.get(f.response_key())?))) {
         Some((field, value)) if field.selections.is_empty() => value.write_json(out),
         Some((field, value)) => write_projection_value(out, value, &field.selections),
