@@ -39,20 +39,21 @@ async fn context_basic() -> Parity {
         .computed("Product", "badge", |p, args| {
             json!(format!("{}/{}", text(&p["name"]), text(&args["code"])))
         });
-    let pricing = FixtureSubgraph::load(&dir, "pricing").computed("Product", "taxRate", |_, args| {
-        match args["currency"].as_str() {
-            Some("EUR") => json!(20),
-            Some("USD") => json!(7),
-            Some("GBP") => json!(15),
+    let pricing = FixtureSubgraph::load(&dir, "pricing")
+        .computed("Product", "taxRate", |_, args| {
+            match args["currency"].as_str() {
+                Some("EUR") => json!(20),
+                Some("USD") => json!(7),
+                Some("GBP") => json!(15),
+                _ => Value::Null,
+            }
+        })
+        .computed("Product", "duty", |_, args| match args["region"].as_str() {
+            Some("EU") => json!(5),
+            Some("NA") => json!(0),
+            Some("UK") => json!(3),
             _ => Value::Null,
-        }
-    })
-    .computed("Product", "duty", |_, args| match args["region"].as_str() {
-        Some("EU") => json!(5),
-        Some("NA") => json!(0),
-        Some("UK") => json!(3),
-        _ => Value::Null,
-    });
+        });
     Parity::start(
         "context_basic",
         vec![

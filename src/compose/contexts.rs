@@ -23,13 +23,9 @@ pub(crate) fn parse_field(field: &str) -> Option<(String, String)> {
 }
 
 /// The selection's field set without the braces around it (`{ currency }` ▶ `currency`); a
-/// selection of type conditions as it is.
+/// selection of type conditions (or anything whose first brace closes before its end) as it is.
 pub(crate) fn field_set_of(selection: &str) -> &str {
-    let trimmed = selection.trim();
-    trimmed
-        .strip_prefix('{')
-        .and_then(|inner| inner.strip_suffix('}'))
-        .unwrap_or(trimmed)
+    crate::supergraph::context_field_set(selection)
 }
 
 /// The supergraph's name of a subgraph's context.
@@ -104,5 +100,7 @@ mod tests {
         assert_eq!(parse_field("$store"), None);
         assert_eq!(field_set_of(" { currency }"), "currency");
         assert_eq!(field_set_of("... on A { x }"), "... on A { x }");
+        assert_eq!(field_set_of(" { a { b } }"), "a { b }");
+        assert_eq!(field_set_of("{ a } { b }"), "{ a } { b }");
     }
 }

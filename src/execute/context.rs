@@ -11,16 +11,25 @@ use crate::response::value::{write_json_string, Object, Value};
 
 /// The distinct sets of context values among the fetch's entities, each as the JSON members
 /// of the variables (`"contextualArgument_1_0":"EUR"`), in the order first met.
-pub(super) fn partitions(fetch: &FetchNode, contexts: &[ContextVariable], data: &Value) -> Vec<Vec<u8>> {
+pub(super) fn partitions(
+    fetch: &FetchNode,
+    contexts: &[ContextVariable],
+    data: &Value,
+) -> Vec<Vec<u8>> {
     let mut parts: Vec<Vec<u8>> = Vec::new();
     let mut values = Vec::new();
-    visit_targets(data, &fetch.merge_path, &mut Vec::new(), &mut |_, indices| {
-        values.clear();
-        write_values(&mut values, fetch, contexts, data, indices);
-        if !parts.contains(&values) {
-            parts.push(values.clone());
-        }
-    });
+    visit_targets(
+        data,
+        &fetch.merge_path,
+        &mut Vec::new(),
+        &mut |_, indices| {
+            values.clear();
+            write_values(&mut values, fetch, contexts, data, indices);
+            if !parts.contains(&values) {
+                parts.push(values.clone());
+            }
+        },
+    );
     parts
 }
 
@@ -88,7 +97,12 @@ fn ancestor<'v>(
 
 /// The context value in `object`: the first field of `selection` that applies to it, projected
 /// on that field's own selection; `null` when there is none.
-fn write_value(out: &mut Vec<u8>, object: &Object, typename: Option<&str>, selection: &SelectionSet) {
+fn write_value(
+    out: &mut Vec<u8>,
+    object: &Object,
+    typename: Option<&str>,
+    selection: &SelectionSet,
+) {
     match first_field(selection, typename).and_then(|f| Some((f, object.get(f.response_key())?))) {
         Some((field, value)) if field.selections.is_empty() => value.write_json(out),
         Some((field, value)) => write_projection_value(out, value, &field.selections),

@@ -71,12 +71,19 @@ pub(super) fn prepare(
     }
     body.extend_from_slice(b"\"representations\":[");
     let keep = part.map(|(_, keep)| keep);
-    let mut prepared = collect_targets(fetch, entity, data, report, keep, &mut |index, _, _, rep| {
-        if index > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(rep);
-    });
+    let mut prepared = collect_targets(
+        fetch,
+        entity,
+        data,
+        report,
+        keep,
+        &mut |index, _, _, rep| {
+            if index > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(rep);
+        },
+    );
     if prepared.rep_count == 0 {
         return None;
     }

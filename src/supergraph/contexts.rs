@@ -83,6 +83,34 @@ impl Contexts {
     }
 }
 
+/// The field set of a context selection: `{ currency }` ▶ `currency`. A selection of type
+/// conditions (`... on Store { currency }`), or one whose first brace closes before its end, is
+/// returned as it is (trimmed).
+pub fn context_field_set(selection: &str) -> &str {
+    let trimmed = selection.trim();
+    let Some(inner) = trimmed.strip_prefix('{') else {
+        return trimmed;
+    };
+    let mut depth = 1usize;
+    for (at, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return if at + 1 == inner.len() {
+                        inner[..at].trim()
+                    } else {
+                        trimmed
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    trimmed
+}
+
 /// The `contextArguments` of one `@join__field`.
 pub(super) fn read_arguments(
     directive: &Directive,

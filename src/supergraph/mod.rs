@@ -22,7 +22,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
 pub use access::AccessRequirements;
-pub use contexts::ContextArgument;
+pub use contexts::{context_field_set, ContextArgument};
 pub use cost::{CostModel, FieldCost, InputFieldCost, ListSize, SizedField};
 pub use lookups::{EntityLookup, Lookup, LookupArgument};
 

@@ -146,8 +146,7 @@ impl Builder<'_> {
         )?;
         for d in deps {
             let entity_deps = &self.groups[entity_group].deps;
-            if d != entity_group && !entity_deps.contains(&d) && !self.depends_on(d, entity_group)
-            {
+            if d != entity_group && !entity_deps.contains(&d) && !self.depends_on(d, entity_group) {
                 self.groups[entity_group].deps.push(d);
             }
         }
@@ -199,7 +198,7 @@ impl Builder<'_> {
             argument: argument.name.to_string(),
             message,
         };
-        let text = selection_text(&argument.selection);
+        let text = crate::supergraph::context_field_set(&argument.selection);
         let set = FieldSet::parse(&self.supergraph.schema, setter, text, "context.graphql")
             .map_err(|e| error(format!("selection \"{text}\": {}", e.errors)))?;
         let set = aliased(set.selection_set);
@@ -308,16 +307,6 @@ impl Builder<'_> {
         }
         name
     }
-}
-
-/// The field set inside a context selection: `{ currency }` ▶ `currency`; a selection of type
-/// conditions (`... on Store { currency }`) as it is.
-fn selection_text(selection: &str) -> &str {
-    let trimmed = selection.trim();
-    trimmed
-        .strip_prefix('{')
-        .and_then(|inner| inner.strip_suffix('}'))
-        .unwrap_or(trimmed)
 }
 
 /// `set` with every top-level field (inside type conditions too) aliased `seam__context_<name>`:
