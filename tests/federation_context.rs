@@ -7,7 +7,8 @@
 //! on Store and Market from their `@external` currency, which catalog resolves, and
 //! `Product.taxRate` takes it; `Product.duty` takes the store's region, which only the third
 //! subgraph, regions, resolves. `Product.badge` reads a store's currency or a market's city
-//! through type conditions on Venue. Stores s1 (Paris, EUR, outlet s2) and s2 (Austin, USD) share the
+//! through type conditions on Venue; `Product.spot` reads the city of the union Spot (Store or
+//! Market). Stores s1 (Paris, EUR, outlet s2) and s2 (Austin, USD) share the
 //! product p1; the market m1 (Leeds, GBP) sells p2.
 
 mod common;
@@ -35,6 +36,9 @@ async fn context_basic() -> Parity {
         })
         .computed("Product", "origin", |p, args| {
             json!(format!("{} from {}", text(&p["name"]), text(&args["city"])))
+        })
+        .computed("Product", "spot", |p, args| {
+            json!(format!("{}@{}", text(&p["name"]), text(&args["city"])))
         })
         .computed("Product", "badge", |p, args| {
             json!(format!("{}/{}", text(&p["name"]), text(&args["code"])))
@@ -371,6 +375,30 @@ async fn context_field_under_a_variable_condition() {
                 { "products": [{ "name": "Lamp" }, { "name": "Rug" }] },
                 { "products": [{ "name": "Lamp" }, { "name": "Vase" }] },
             ] } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn context_on_a_union() {
+    // Spot (Store | Market) sets `spot`: its members set it whether reached through the union
+    // or directly.
+    context_basic()
+        .await
+        .assert_query(
+            "{ spots { ... on Market { products { spot } } ... on Store { id products { spot } } } \
+               stores { products { spot } } }",
+            json!({}),
+            json!({ "data": {
+                "spots": [
+                    { "products": [{ "spot": "Rug@Leeds" }] },
+                    { "id": "s1", "products": [{ "spot": "Lamp@Paris" }, { "spot": "Rug@Paris" }] },
+                ],
+                "stores": [
+                    { "products": [{ "spot": "Lamp@Paris" }, { "spot": "Rug@Paris" }] },
+                    { "products": [{ "spot": "Lamp@Austin" }, { "spot": "Vase@Austin" }] },
+                ],
+            } }),
         )
         .await;
 }
