@@ -58,6 +58,67 @@ impl PricingQuery {
     }
 }
 
+async fn catalog_and_pricing() -> common::TestGateway {
+    let catalog = Schema::build(CatalogQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish();
+    let pricing = Schema::build(PricingQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish();
+    common::TestGateway::compose(vec![
+        ("catalog", support::graphql_router(catalog)),
+        ("pricing", support::graphql_router(pricing)),
+    ])
+    .await
+}
+
+/// Client keys the gateway escapes in its fetches (an alias `__typename` on another field, keys
+/// that start with `seam__`) are the client's own again in error paths, at every level.
+#[tokio::test]
+async fn error_paths_name_the_client_keys_the_fetch_escaped() {
+    let gw = catalog_and_pricing().await;
+    let cases = [
+        (
+            "{ __typename: items { id price } }",
+            json!(["__typename", 1, "price"]),
+        ),
+        (
+            "{ items { id __typename: price } }",
+            json!(["items", 1, "__typename"]),
+        ),
+        (
+            "{ seam__items: items { seam__id: id seam__price: price } }",
+            json!(["seam__items", 1, "seam__price"]),
+        ),
+        (
+            "{ __typename: items { __typename: price } }",
+            json!(["__typename", 1, "__typename"]),
+        ),
+    ];
+    for (query, path) in cases {
+        let response = gw.query(query).await;
+        let errors = response["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "{query}: {response}");
+        assert_eq!(errors[0]["path"], path, "{query}: {response}");
+        assert!(
+            !response.to_string().contains("seam__client_typename"),
+            "{query}: {response}"
+        );
+    }
+    let response = gw
+        .query("{ __typename: items { id __typename: price } }")
+        .await;
+    assert_eq!(
+        response["data"],
+        json!({ "__typename": [
+            { "id": "1", "__typename": 100 },
+            { "id": "2", "__typename": null },
+            { "id": "3", "__typename": 300 }
+        ] }),
+        "{response}"
+    );
+}
+
 #[tokio::test]
 async fn entity_error_without_index_goes_to_the_entity_that_failed() {
     let catalog = Schema::build(CatalogQuery, EmptyMutation, EmptySubscription)

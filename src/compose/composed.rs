@@ -129,6 +129,44 @@ pub(super) fn merge<'a>(
     merged
 }
 
+/// Keeps one application per element of each composed directive that is not `repeatable`:
+/// merging kept every distinct application, since only the definition tells which may repeat.
+pub(super) fn drop_repeats(types: &mut [super::model::SuperType], composed: &[ComposedDirective]) {
+    let single: Vec<&Name> = composed
+        .iter()
+        .filter(|directive| !directive.definition.repeatable)
+        .map(|directive| &directive.name)
+        .collect();
+    if single.is_empty() {
+        return;
+    }
+    let keep_first = |directives: &mut Vec<Node<apollo_compiler::ast::Directive>>| {
+        let mut seen: Vec<&Name> = Vec::new();
+        directives.retain(|directive| {
+            let Some(name) = single.iter().find(|name| ***name == directive.name) else {
+                return true;
+            };
+            if seen.contains(name) {
+                return false;
+            }
+            seen.push(name);
+            true
+        });
+    };
+    for ty in types {
+        keep_first(&mut ty.directives);
+        for field in ty.fields.values_mut() {
+            keep_first(&mut field.directives);
+            for arg in &mut field.args {
+                keep_first(&mut arg.directives);
+            }
+        }
+        for value in ty.values.values_mut() {
+            keep_first(&mut value.directives);
+        }
+    }
+}
+
 /// One `@link` per spec, importing its composed directives.
 pub(super) fn links(composed: &[ComposedDirective]) -> Vec<String> {
     let mut urls: Vec<&str> = Vec::new();

@@ -106,6 +106,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
             .iter()
             .map(|subgraph| subgraph.composed_directives.as_slice()),
     );
+    composed::drop_repeats(&mut types, &composed);
     let cost = cost::supergraph_names(subgraphs, errors);
     if let Some(names) = &cost {
         cost::name_applications(&mut types, names);
@@ -317,14 +318,28 @@ pub(super) fn first_description<'a>(
 /// `@cost` and `@listSize` combine every subgraph's arguments (`cost.rs`), `@requiresScopes`
 /// and `@policy` require what every subgraph requires (`access.rs`); the others keep the first
 /// subgraph's application.
+/// The non-repeatable directives composition carries that are not composed custom ones: each is
+/// kept once per element, from the first subgraph that applies it.
+const BUILT_IN_SINGLE: [&str; 5] = [
+    "inaccessible",
+    "deprecated",
+    "specifiedBy",
+    "oneOf",
+    "external",
+];
+
 pub(super) fn merge_directives(into: &mut Vec<Node<Directive>>, from: &[Node<Directive>]) {
     for directive in from {
         if cost::merge_application(into, directive) || access::merge_application(into, directive) {
             continue;
         }
+        // A directive that may repeat (`@tag`, and any composed custom directive until its
+        // definition is known: `composed::drop_repeats`) keeps each distinct application.
+        let may_repeat =
+            directive.name == "tag" || !BUILT_IN_SINGLE.contains(&directive.name.as_str());
         let present = into.iter().any(|existing| {
             existing.name == directive.name
-                && (directive.name != "tag" || existing.arguments == directive.arguments)
+                && (!may_repeat || existing.arguments == directive.arguments)
         });
         if !present {
             into.push(directive.clone());

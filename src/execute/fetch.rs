@@ -8,12 +8,12 @@ use std::collections::HashMap;
 
 use serde_json::Map;
 
-use super::report::{client_path, Report};
+use super::report::{client_path, client_segments, Report};
 use super::representation::{has_required_fields, report_unmet_requirements, write_projection};
 use crate::response::value::{merge_needs_index, write_json_string, Object, Value};
 use compact_str::CompactString;
 
-use crate::plan::{EntityFetch, FetchNode, PathElement};
+use crate::plan::{client_key, EntityFetch, FetchNode, PathElement};
 use crate::response::{GraphqlError, PathSegment};
 use crate::traffic::{FetchError, SubgraphResponse};
 
@@ -268,9 +268,19 @@ pub(super) fn merge(
     let errors = &mut report.errors;
     let had_errors = !response.errors.is_empty();
     if fetch.entity.is_none() {
-        errors.extend(response.errors);
+        errors.extend(response.errors.into_iter().map(|mut error| {
+            if let Some(path) = &mut error.path {
+                client_segments(fetch, path);
+            }
+            error
+        }));
         match response.data {
-            Some(value @ Value::Object(_)) => deep_merge(data, value),
+            Some(mut value @ Value::Object(_)) => {
+                if !fetch.renames.is_empty() {
+                    super::rename::apply(&fetch.renames, &mut value);
+                }
+                deep_merge(data, value)
+            }
             // `data: null` with errors: the errors say why the fields are missing.
             None if had_errors => {}
             None => fail(
@@ -332,6 +342,11 @@ pub(super) fn merge(
             return fail(fetch, &prepared, malformed(fetch, message), report);
         }
     };
+    if !fetch.renames.is_empty() {
+        for item in &mut results {
+            super::rename::apply(&fetch.renames, item);
+        }
+    }
     let targets = prepared.target_reps.len();
     // Each answer is moved into its last target and cloned only for earlier duplicates.
     let mut remaining = vec![0usize; results.len()];
@@ -392,7 +407,7 @@ pub(super) fn fail(
                 errors.push(
                     error
                         .clone()
-                        .with_path(vec![PathSegment::Key(key.to_string())]),
+                        .with_path(vec![PathSegment::Key(client_key(key).to_string())]),
                 );
             }
         }
@@ -431,7 +446,7 @@ fn target_error_path(fetch: &FetchNode, prepared: &PreparedFetch, t: usize) -> V
         .as_ref()
         .and_then(|e| e.types[prepared.target_types[t]].error_key.as_ref());
     if let Some(key) = key {
-        path.push(PathSegment::Key(key.to_string()));
+        path.push(PathSegment::Key(client_key(key).to_string()));
     }
     path
 }
@@ -479,7 +494,9 @@ fn entity_error_paths(
                 fetch,
                 &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
             );
+            let from = client.len();
             client.extend_from_slice(rest);
+            client_segments(fetch, &mut client[from..]);
             client
         })
         .collect()

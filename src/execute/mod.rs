@@ -6,6 +6,7 @@
 mod context;
 mod fetch;
 mod lookup;
+mod rename;
 mod report;
 mod representation;
 pub mod shape;

@@ -43,7 +43,7 @@ pub(super) fn report_unmet_requirements(
     }
     let mut path = object_path.clone();
     if let Some(key) = &entity_type.error_key {
-        path.push(PathSegment::Key(key.to_string()));
+        path.push(PathSegment::Key(crate::plan::client_key(key).to_string()));
     }
     let message = format!(
         "cannot fetch from subgraph '{}': fields it requires of this {} are missing",

@@ -131,7 +131,10 @@ impl<'a> Shaper<'a> {
                     }
                     Ok(())
                 }
-                _ => self.write_value(field.ty(), values.get(key), &collected.subsets),
+                _ => {
+                    let at = crate::plan::fetch_key(key, &field.name);
+                    self.write_value(field.ty(), values.get(at), &collected.subsets)
+                }
             };
             self.path.pop();
             result?;

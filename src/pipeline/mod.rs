@@ -20,6 +20,7 @@ mod coerce;
 mod cost;
 mod execute;
 mod limits;
+mod one_of;
 pub mod parse;
 pub mod persisted;
 mod plan;

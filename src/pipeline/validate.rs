@@ -40,6 +40,7 @@ pub(super) fn validate(
             )]
         })?
         .clone();
+    super::one_of::check(schema, &document, &operation).map_err(|e| vec![e])?;
     let has_introspection = selects_introspection(&document, &operation.selection_set);
     if has_introspection && !introspection {
         return Err(vec![GraphqlError::new(

@@ -23,11 +23,16 @@ use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 /// `(variable, value)`: the group runs only when the boolean variable has that value.
 type Conditions = Vec<(Name, bool)>;
 
+mod abstract_types;
 mod arrange;
 mod context;
 mod interface_object;
 mod jump;
+mod root;
 mod shareable;
+mod values;
+
+use values::Elsewhere;
 
 #[derive(Clone)]
 struct Group {
@@ -130,74 +135,24 @@ pub(super) fn build(
         if name.starts_with("__") {
             continue; // __typename, __schema and __type are answered by the gateway itself.
         }
-        let resolvers = supergraph.field_resolvers(&root_type, name, labels);
-        if resolvers.is_empty() {
-            return Err(PlanError::Unresolvable {
-                type_name: root_type.to_string(),
-                field: name.to_string(),
-            });
-        }
-        // A `@shareable` root field goes to a subgraph that can answer all of its selection.
-        let complete: Vec<SubgraphId> = resolvers
-            .iter()
-            .copied()
-            .filter(|&g| {
-                !builder.needs_other(
-                    g,
-                    c.field.ty().inner_named_type(),
-                    &c.field.selection_set,
-                    None,
-                )
-            })
-            .collect();
-        let mut preferred = if complete.is_empty() {
-            resolvers.clone()
-        } else {
-            complete
-        };
-        // Of those, the one that resolves most of the selection itself saves entity fetches.
-        if preferred.len() > 1 {
-            preferred.sort_by_cached_key(|&g| {
-                builder.fields_elsewhere(g, c.field.ty().inner_named_type(), &c.field.selection_set)
-            });
-        }
         let conditions = match conditions_of(&c.directives, &[]) {
             Some(conds) => conds,
             None => continue,
         };
-        // A subgraph already queried at the root takes the field along; then the preferred ones;
-        // then every other resolver, since a plan through any of them beats no plan at all.
-        let mut candidates: Vec<SubgraphId> = builder
-            .existing_root_group(kind, &preferred)
-            .map(|g| builder.groups[g].subgraph)
-            .into_iter()
-            .collect();
-        for g in preferred.iter().chain(&resolvers) {
-            if !candidates.contains(g) {
-                candidates.push(*g);
-            }
-        }
-        let repeated_key = !builder.root_keys.insert(c.field.response_key().clone());
-        let mut first_error = None;
-        for candidate in candidates {
-            let undo = builder.undo_point(repeated_key);
-            match builder.plan_root_field(kind, candidate, &root_type, c, &conditions) {
-                Ok(()) => {
-                    first_error = None;
-                    break;
-                }
-                Err(error) => {
-                    builder.undo(undo);
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        if let Some(error) = first_error {
-            return Err(error);
-        }
+        builder.plan_root(kind, &root_type, c, &conditions, &[])?;
     }
     let root = builder.arrange(kind, operation);
     Ok(QueryPlan { kind, root })
+}
+
+/// What became of a field its subgraph answers only in part (`Builder::plan_partial`).
+enum Partial {
+    /// Other subgraphs answer all of it.
+    Moved,
+    /// Other subgraphs answer some of it; this part stays where it is.
+    Here(Node<exe::Field>),
+    /// Nothing could move: it is planned where it is.
+    Unsplit,
 }
 
 /// What `Builder::undo` restores after a failed attempt to plan a root field in one subgraph.
@@ -206,7 +161,8 @@ enum UndoPoint {
     /// attempt then changes no group that existed before it (its fields reach the root group only
     /// once it succeeds, and every entity group it needs is at a path of its own).
     Truncate(usize),
-    /// A repeated response key merges into earlier groups: everything is restored.
+    /// A repeated response key merges into earlier groups, and a field split between subgraphs
+    /// adds its first part to a root group before the rest is planned: everything is restored.
     Whole(Vec<Group>),
 }
 
@@ -372,28 +328,8 @@ impl<'a> Builder<'a> {
         }
         // Abstract types are split per concrete type the subgraph knows, so each member's fields can
         // come from wherever that member lives, and members the subgraph doesn't know are never asked of it.
-        let mut possible: Vec<Name> = self
-            .supergraph
-            .possible_types_in(type_name, subgraph)
-            .to_vec();
-        if possible.is_empty() {
-            possible = self.possible_types_in_graph(type_name, subgraph);
-        }
-        let mut out = SelectionSet::default();
-        out.add_typename();
-        for object_type in possible {
-            let inner = self.plan_object(group, &object_type, set, path, provides, conditions)?;
-            add_type_case(&mut out, object_type, inner);
-        }
-        Ok(out)
-    }
-
-    /// The object types of the abstract `type_name` that `subgraph` defines, read from the schema.
-    fn possible_types_in_graph(&self, type_name: &Name, subgraph: SubgraphId) -> Vec<Name> {
-        crate::supergraph::possible_types(&self.supergraph.schema, type_name)
-            .into_iter()
-            .filter(|t| self.supergraph.type_in_graph(t, subgraph))
-            .collect()
+        let possible = self.possible_types_known_to(type_name, subgraph);
+        self.plan_type_cases(group, possible, set, path, provides, conditions)
     }
 
     fn plan_object(
@@ -515,21 +451,16 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         let subgraph = self.groups[group].subgraph;
-        if let Some((target, arguments)) = self.context_target(group, object_type, name) {
-            let field_type = self.field_type(object_type, c.field);
-            let path = child_path(path, c.field);
-            return self.plan_context_field(
-                group,
-                object_type,
-                c,
-                &path,
-                conditions,
-                &field_conditions,
-                &field_type,
-                target,
-                &arguments,
-                out,
-            );
+        if let Some(planned) = self.plan_if_contextual(
+            group,
+            object_type,
+            c,
+            path,
+            conditions,
+            &field_conditions,
+            out,
+        ) {
+            return planned;
         }
         let provided = provides.and_then(|p| self.find_provided(p, object_type, name));
         let source = self.supergraph.field_source(object_type, name, subgraph);
@@ -537,10 +468,10 @@ impl<'a> Builder<'a> {
         let field_type = self.field_type(object_type, c.field);
         let path = child_path(path, c.field);
         // A `@shareable` field whose value type differs between subgraphs: when this one lacks
-        // some of the selected fields and the value cannot be looked up, another subgraph that
-        // has them all answers the whole field.
-        // The same holds below a provided field: `@provides(fields: "address { city }")` does
-        // not make this subgraph answer `address { street }`.
+        // some of the selected fields and the value cannot be looked up, the field moves or is
+        // split (`plan_partial`). The same holds below a provided field:
+        // `@provides(fields: "address { city }")` does not make this subgraph answer
+        // `address { street }`.
         let child_provides = source
             .and_then(|s| s.provides.clone())
             .or_else(|| provided.map(|p| std::sync::Arc::new(p.selection_set.clone())));
@@ -551,8 +482,10 @@ impl<'a> Builder<'a> {
                 &c.field.selection_set,
                 child_provides.as_deref(),
             );
-        if partial {
-            if let Some(others) = self.jump_elsewhere(
+        let here_field: Node<exe::Field>;
+        let here_collected;
+        let c = if partial {
+            match self.plan_partial(
                 group,
                 object_type,
                 c,
@@ -560,57 +493,54 @@ impl<'a> Builder<'a> {
                 conditions,
                 &field_conditions,
                 &field_type,
+                child_provides.as_deref(),
+                out,
             ) {
-                out.merge(others);
-                return Ok(());
-            }
-        }
-        // No subgraph has every selected field: this one answers the fields it has, and the rest
-        // of the value comes from another subgraph through the parent entity.
-        let split = if partial {
-            self.split_value_field(subgraph, &field_type, c)
-        } else {
-            None
-        };
-        let here_collected;
-        let c = match &split {
-            Some((here, rest)) => {
-                let rest = Collected {
-                    field: rest,
-                    directives: c.directives.clone(),
-                };
-                let jumped = self.jump_elsewhere(
-                    group,
-                    object_type,
-                    &rest,
-                    &path,
-                    conditions,
-                    &field_conditions,
-                    &field_type,
-                );
-                match jumped {
-                    Some(others) => {
-                        out.merge(others);
-                        here_collected = Collected {
-                            field: here,
-                            directives: c.directives.clone(),
-                        };
-                        &here_collected
-                    }
-                    None => c,
+                Partial::Moved => return Ok(()),
+                Partial::Here(here) => {
+                    here_field = here;
+                    here_collected = Collected {
+                        field: &here_field,
+                        directives: c.directives.clone(),
+                    };
+                    &here_collected
                 }
+                Partial::Unsplit => c,
             }
-            None => c,
+        } else {
+            c
         };
         if local {
-            let selections = self.plan_composite(
-                group,
-                &field_type,
-                &c.field.selection_set,
-                &path,
-                child_provides.as_deref(),
-                &field_conditions,
-            )?;
+            let own_type = source
+                .and_then(|s| s.ty.as_ref())
+                .map(|t| t.inner_named_type())
+                .filter(|own| {
+                    *own != &field_type
+                        && !c.field.selection_set.selections.is_empty()
+                        && self.supergraph.is_abstract(&field_type)
+                        && !self
+                            .supergraph
+                            .is_interface_object_in(&field_type, subgraph)
+                });
+            let selections = match own_type {
+                Some(own) => self.plan_narrowed(
+                    group,
+                    &field_type,
+                    own,
+                    &c.field.selection_set,
+                    &path,
+                    child_provides.as_deref(),
+                    &field_conditions,
+                )?,
+                None => self.plan_composite(
+                    group,
+                    &field_type,
+                    &c.field.selection_set,
+                    &path,
+                    child_provides.as_deref(),
+                    &field_conditions,
+                )?,
+            };
             out.add_field(client_field(c, selections));
             return Ok(());
         }
@@ -627,7 +557,81 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// Plans `c` in a subgraph other than `group`'s that answers all of its selection, and returns
+    /// Plans a field `group`'s subgraph resolves but answers only in part. A subgraph that
+    /// answers the whole value by itself takes it; otherwise this one keeps what it answers and the
+    /// rest goes to others through the parent entity's key (to one that answers it all, else a
+    /// share to each that answers some); failing that, the whole field goes to a subgraph that
+    /// answers it with lookups of its own.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_partial(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        c: &Collected<'_>,
+        path: &[PathElement],
+        conditions: &Conditions,
+        field_conditions: &Conditions,
+        field_type: &Name,
+        provides: Option<&exe::SelectionSet>,
+        out: &mut SelectionSet,
+    ) -> Partial {
+        let subgraph = self.groups[group].subgraph;
+        let jump = |this: &mut Self, c: &Collected<'_>, how| {
+            this.jump_elsewhere(
+                group,
+                object_type,
+                c,
+                path,
+                conditions,
+                field_conditions,
+                field_type,
+                how,
+            )
+        };
+        if let Some(others) = jump(self, c, Elsewhere::Alone) {
+            out.merge(others);
+            return Partial::Moved;
+        }
+        if let Some((here, rest)) = self.split_value_field(subgraph, field_type, c, provides) {
+            // The rest goes to a subgraph that answers all of it; failing that, each subgraph
+            // that has some of it takes its share, all from here, until none is left.
+            let snapshot = (self.groups.clone(), self.touched.clone());
+            let mut moved = SelectionSet::default();
+            let mut left = Some(rest);
+            while let Some(rest) = left.take() {
+                let rest = Collected {
+                    field: &rest,
+                    directives: c.directives.clone(),
+                };
+                if let Some(others) = jump(self, &rest, Elsewhere::Whole) {
+                    moved.merge(others);
+                    out.merge(moved);
+                    return Partial::Here(here);
+                }
+                for (share, remaining) in self.shares(subgraph, object_type, field_type, &rest) {
+                    let share = Collected {
+                        field: &share,
+                        directives: c.directives.clone(),
+                    };
+                    if let Some(others) = jump(self, &share, Elsewhere::Whole) {
+                        moved.merge(others);
+                        left = Some(remaining);
+                        break;
+                    }
+                }
+            }
+            (self.groups, self.touched) = snapshot;
+        }
+        match jump(self, c, Elsewhere::Whole) {
+            Some(others) => {
+                out.merge(others);
+                Partial::Moved
+            }
+            None => Partial::Unsplit,
+        }
+    }
+
+    /// Plans `c` in a subgraph other than `group`'s that takes it as `how` says, and returns
     /// what the parent's selection in `group` gains for it (key and `@requires` fields). `None`
     /// when there is no such jump: the groups the attempt created are dropped, so the caller can
     /// still resolve (part of) the field where it is.
@@ -641,6 +645,7 @@ impl<'a> Builder<'a> {
         conditions: &Conditions,
         field_conditions: &Conditions,
         field_type: &Name,
+        how: Elsewhere,
     ) -> Option<SelectionSet> {
         let mut others = SelectionSet::default();
         // A failed attempt may already have added dependencies to existing groups and indices
@@ -660,7 +665,7 @@ impl<'a> Builder<'a> {
             field_conditions,
             field_type,
             &mut others,
-            Some(here),
+            Some((here, how)),
         );
         if jumped.is_err() {
             (self.groups, self.touched, self.ancestors) = snapshot;
@@ -765,7 +770,9 @@ fn list_depth(ty: &apollo_compiler::ast::Type) -> usize {
 fn child_path(path: &[PathElement], field: &exe::Field) -> Vec<PathElement> {
     let mut out = Vec::with_capacity(path.len() + 2);
     out.extend_from_slice(path);
-    out.push(PathElement::Key(field.response_key().clone()));
+    out.push(PathElement::Key(
+        fetch_alias(field).unwrap_or_else(|| field.name.clone()),
+    ));
     for _ in 0..list_depth(field.ty()) {
         out.push(PathElement::List);
     }
@@ -786,10 +793,21 @@ fn add_type_case(out: &mut SelectionSet, object_type: Name, selections: Selectio
 
 fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
     Field {
-        alias: c.field.alias.clone(),
+        alias: fetch_alias(c.field),
         name: c.field.name.clone(),
         arguments: c.field.arguments.clone(),
         directives: c.directives.clone(),
         selections,
+    }
+}
+
+/// The alias a client field has in a subgraph fetch: its own, unless [`super::fetch_key`]
+/// moves its response key.
+fn fetch_alias(field: &exe::Field) -> Option<Name> {
+    let key = super::fetch_key(field.response_key(), &field.name);
+    if key == field.response_key().as_str() {
+        field.alias.clone()
+    } else {
+        Name::new(key).ok().or_else(|| field.alias.clone())
     }
 }

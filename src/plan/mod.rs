@@ -3,6 +3,7 @@
 //! Plans depend only on the document and the schema, never on variable values: `@skip`/`@include`
 //! on variables become `Condition` nodes, so one cached plan serves every request of a document.
 
+mod alias_apart;
 mod builder;
 mod display;
 mod lookup;
@@ -15,9 +16,35 @@ use apollo_compiler::{ExecutableDocument, Name, Node};
 use crate::supergraph::{ActiveLabels, SubgraphId, SubgraphName, Supergraph};
 pub use selection::SelectionSet;
 
+/// Where a client field aliased `__typename` (`{ __typename: name }`) is fetched. Fetches add
+/// the object's real `__typename` beside client fields (entity jumps, abstract types), so the two
+/// cannot share the key. The gateway's other aliases (`seam__price` for a `@requires` input) are
+/// chosen to avoid every key the client uses, so only this one key needs moving.
+const TYPENAME_ALIAS: &str = "seam__client_typename";
+
+/// Where a client field is in the data a subgraph returns: its response key, except for a field
+/// aliased `__typename`, which is fetched under [`TYPENAME_ALIAS`]. Shaping reads the value from
+/// there and [`client_key`] maps error paths back, so the move never shows in a response.
+pub fn fetch_key<'a>(response_key: &'a str, field_name: &str) -> &'a str {
+    if response_key == "__typename" && field_name != "__typename" {
+        TYPENAME_ALIAS
+    } else {
+        response_key
+    }
+}
+
+/// The client's response key for a key in a subgraph's data: [`fetch_key`] undone.
+pub fn client_key(fetch_key: &str) -> &str {
+    if fetch_key == TYPENAME_ALIAS {
+        "__typename"
+    } else {
+        fetch_key
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathElement {
-    /// A response key in the client's tree (subgraph fetches keep client aliases).
+    /// A response key in the fetched data: the client's, moved by [`fetch_key`] where needed.
     Key(Name),
     /// Every element of a list.
     List,
@@ -68,6 +95,19 @@ pub struct FetchNode {
     pub entity: Option<EntityFetch>,
     /// Top-level response keys a root fetch provides: where errors go if the fetch fails.
     pub root_keys: Vec<Name>,
+    /// Keys the fetch aliased to keep fields of different shapes apart, to be renamed back in
+    /// its answer before it is merged; inner ones last. Usually empty.
+    pub renames: Vec<KeyRename>,
+}
+
+/// A key put back after a fetch answers: on each object at `path` (from the fetch's data, or
+/// from each `_entities` item) whose `__typename` is one of `types`, `from` becomes `to`.
+#[derive(Debug, Clone)]
+pub struct KeyRename {
+    pub path: Vec<PathElement>,
+    pub types: Vec<Name>,
+    pub from: Name,
+    pub to: Name,
 }
 
 #[derive(Debug, Clone)]

@@ -155,6 +155,15 @@ impl SelectionSet {
         }
     }
 
+    /// Lets a pass over a finished selection change its items in place (`alias_apart` gives
+    /// fields aliases); the index of response keys is rebuilt after.
+    pub fn edit(&mut self, f: impl FnOnce(&mut [Selection])) {
+        f(&mut self.items);
+        if self.index.is_some() {
+            self.rebuild_index();
+        }
+    }
+
     /// The top-level fields answering under `key`.
     pub fn fields_with_key<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'s Field> + 's {
         let positions: Box<dyn Iterator<Item = usize> + 's> = match &self.index {

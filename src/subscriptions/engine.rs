@@ -32,7 +32,8 @@ pub async fn start(start: Start<'_>) -> Result<ResponseStream, Vec<GraphqlError>
     let root = RootField {
         type_name: prepared.operation.object_type().to_string(),
         name: field.name.to_string(),
-        response_key: field.response_key().to_string(),
+        // The key the plan's root fetch selects the field under.
+        response_key: crate::plan::fetch_key(field.response_key(), &field.name).to_owned(),
     };
     let events = start.schema.events.clone();
     match events.subscription(&root.name) {

@@ -52,8 +52,9 @@ impl Publisher {
         variables: &Map<String, Json>,
     ) -> Result<Value, GraphqlError> {
         let at = |message: String, code: &str| {
-            GraphqlError::new(message, code)
-                .with_path(vec![PathSegment::Key(field.response_key().to_string())])
+            GraphqlError::new(message, code).with_path(vec![PathSegment::Key(
+                crate::plan::client_key(field.response_key()).to_string(),
+            )])
         };
         let (Some(publication), Some(definition)) = (
             self.events.publication(&field.name),

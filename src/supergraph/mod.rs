@@ -80,6 +80,10 @@ pub struct FieldSource {
     pub overrides: bool,
     /// Arguments this graph's field takes from a context (`@fromContext`), not from the client.
     pub context_arguments: Vec<ContextArgument>,
+    /// The field's type in this graph when it differs from the supergraph's
+    /// (`@join__field(type:)`): a subgraph may return a member object where the supergraph has
+    /// the union, or a non-null where it has a nullable type. Fetches are written against it.
+    pub ty: Option<apollo_compiler::ast::Type>,
 }
 
 impl FieldSource {
@@ -308,6 +312,23 @@ impl Supergraph {
                 graphs
             }
         }
+    }
+
+    /// The type of `type_name.field` in `graph`: its own where `@join__field(type:)` says it
+    /// differs, the supergraph's otherwise. `None` for a field the supergraph does not have.
+    pub fn field_type_in(
+        &self,
+        type_name: &str,
+        field: &str,
+        graph: SubgraphId,
+    ) -> Option<&apollo_compiler::ast::Type> {
+        if field == "__typename" {
+            return Some(&TYPENAME_TYPE);
+        }
+        let own = self
+            .field_source(type_name, field, graph)
+            .and_then(|s| s.ty.as_ref());
+        own.or_else(|| self.schema.type_field(type_name, field).ok().map(|d| &d.ty))
     }
 
     /// The `@join__field` of `type_name.field` in `graph`, if it has one.
@@ -675,6 +696,13 @@ fn read_type(
                     override_label,
                     overrides: directive.specified_argument_by_name("override").is_some(),
                     context_arguments: contexts::read_arguments(directive, &coordinate)?,
+                    ty: directive
+                        .specified_argument_by_name("type")
+                        .and_then(|v| v.as_str())
+                        .and_then(|text| {
+                            apollo_compiler::ast::Type::parse(text, "join__field").ok()
+                        })
+                        .filter(|ty| *ty != def.ty),
                 });
             }
             // A graph-less `@join__field` beside ones with graphs adds nothing to them.
@@ -807,10 +835,15 @@ fn add_key_field_sources(info: &mut TypeInfo) {
                 override_label: None,
                 overrides: false,
                 context_arguments: Vec::new(),
+                ty: None,
             });
         }
     }
 }
+
+/// `__typename`'s type, the same on every object.
+static TYPENAME_TYPE: apollo_compiler::ast::Type =
+    apollo_compiler::ast::Type::NonNullNamed(Name::new_static_unchecked("String"));
 
 fn push_unique(list: &mut Vec<Name>, name: &Name) {
     if !list.contains(name) {

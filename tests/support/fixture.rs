@@ -138,6 +138,59 @@ impl FixtureSubgraph {
     pub fn router(self) -> Router {
         Router::new().route_service("/graphql", GraphQL::new(self.schema()))
     }
+
+    /// Like [`FixtureSubgraph::router`], but every operation is first validated by
+    /// apollo-compiler against the served schema, as graphql-js servers (Apollo Server) do.
+    /// async-graphql skips one of the spec's rules — fields answering under one response key
+    /// must have the same shape, even on different object types — so without this a fetch a
+    /// stricter subgraph refuses would pass unnoticed.
+    pub fn strict_router(self) -> Router {
+        let schema = self.schema();
+        let served = match SdlSchema::parse(schema.sdl(), "subgraph.graphql") {
+            Ok(parsed) => parsed,
+            // Federation directives the printed SDL uses without defining them: the types,
+            // which are what operations are checked against, are all there.
+            Err(with_errors) => with_errors.partial,
+        };
+        let served = Arc::new(apollo_compiler::validation::Valid::assume_valid(served));
+        let router = Router::new().route_service("/graphql", GraphQL::new(schema));
+        router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let served = served.clone();
+                async move {
+                    let (parts, body) = request.into_parts();
+                    let bytes = axum::body::to_bytes(body, usize::MAX)
+                        .await
+                        .unwrap_or_default();
+                    let query = serde_json::from_slice::<Value>(&bytes)
+                        .ok()
+                        .and_then(|body| body["query"].as_str().map(str::to_owned));
+                    if let Some(query) = query {
+                        let checked = apollo_compiler::ExecutableDocument::parse_and_validate(
+                            &served,
+                            query,
+                            "operation.graphql",
+                        );
+                        if let Err(invalid) = checked {
+                            let body = serde_json::json!({ "errors": [{
+                                "message": invalid.errors.to_string(),
+                                "extensions": { "code": "GRAPHQL_VALIDATION_FAILED" }
+                            }] });
+                            return axum::response::IntoResponse::into_response((
+                                axum::http::StatusCode::BAD_REQUEST,
+                                axum::Json(body),
+                            ));
+                        }
+                    }
+                    next.run(axum::extract::Request::from_parts(
+                        parts,
+                        axum::body::Body::from(bytes),
+                    ))
+                    .await
+                }
+            },
+        ))
+    }
 }
 
 /// Everything a resolver needs, shared by all of them.

@@ -211,3 +211,68 @@ fn requirements_spread_to_interfaces_and_from_interface_objects() {
         );
     }
 }
+
+fn with_custom(name: &str, body: &str) -> SubgraphSdl {
+    raw(
+        name,
+        &format!(
+            r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@composeDirective"])
+          @link(url: "https://myspecs.dev/audit/v1.0", import: ["@audit", "@owner"])
+          @composeDirective(name: "@audit")
+          @composeDirective(name: "@owner")
+        directive @audit(note: String) repeatable on FIELD_DEFINITION | OBJECT
+        directive @owner(team: String) on FIELD_DEFINITION | OBJECT
+        {body}
+        "#
+        ),
+    )
+}
+
+#[test]
+fn repeatable_custom_directives_keep_every_distinct_application() {
+    let a = with_custom(
+        "a",
+        r#"
+        type Query { item: Item @shareable }
+        type Item @key(fields: "id") @audit(note: "pii") @audit(note: "billing") @owner(team: "core") {
+          id: ID!
+          price: Int @shareable @audit(note: "money") @audit(note: "tax") @owner(team: "pricing")
+        }
+        "#,
+    );
+    let b = with_custom(
+        "b",
+        r#"
+        type Query { item: Item @shareable }
+        type Item @key(fields: "id") @audit(note: "pii") @audit(note: "retention") @owner(team: "ops") {
+          id: ID!
+          price: Int @shareable @audit(note: "tax") @owner(team: "finance")
+        }
+        "#,
+    );
+    let supergraph = compose_valid(&[a, b]);
+    let item = supergraph
+        .lines()
+        .skip_while(|line| !line.starts_with("type Item"))
+        .take_while(|line| !line.starts_with('}'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for note in ["pii", "billing", "retention", "money", "tax"] {
+        let needle = format!("@audit(note: \"{note}\")");
+        assert_eq!(
+            item.matches(&needle).count(),
+            1,
+            "{needle} once in:\n{item}"
+        );
+    }
+    // Not repeatable: one application per element, the first subgraph's.
+    assert_eq!(item.matches("@owner(").count(), 2, "{item}");
+    assert!(item.contains("@owner(team: \"core\")"), "{item}");
+    assert!(item.contains("@owner(team: \"pricing\")"), "{item}");
+    // The result is a valid supergraph whose API schema keeps the applications.
+    let model = Supergraph::parse(&supergraph).expect("our supergraph parses");
+    let api = model.api_schema.to_string();
+    assert_eq!(api.matches("@audit(note: \"").count(), 5, "{api}");
+}

@@ -143,7 +143,14 @@ impl Builder<'_> {
         let mut variables = Vec::new();
         match &group.entity_types {
             None => {
-                group.root_selection.variables(&mut variables);
+                let mut selection = group.root_selection.clone();
+                let renames = crate::plan::alias_apart::alias_apart(
+                    self.supergraph,
+                    group.subgraph,
+                    operation.object_type(),
+                    &mut selection,
+                );
+                selection.variables(&mut variables);
                 let keyword = if kind == OperationKind::Mutation {
                     "mutation"
                 } else {
@@ -151,16 +158,17 @@ impl Builder<'_> {
                 };
                 text.push_str(keyword);
                 write_variable_definitions(operation, &variables, false, &mut text);
-                group.root_selection.write_compact(&mut text);
+                selection.write_compact(&mut text);
                 FetchNode {
                     subgraph: group.subgraph,
                     service_name: subgraph.name.clone(),
                     merge_path: Vec::new(),
                     operation: text,
                     variable_usages: variables,
-                    selection: group.root_selection.clone(),
+                    root_keys: selection.top_level_keys(),
+                    selection,
                     entity: None,
-                    root_keys: group.root_selection.top_level_keys(),
+                    renames,
                 }
             }
             Some(types) => {
@@ -180,6 +188,12 @@ impl Builder<'_> {
                         selections: entry.fields.clone(),
                     });
                 }
+                let renames = crate::plan::alias_apart::alias_apart(
+                    self.supergraph,
+                    group.subgraph,
+                    &Name::new_static_unchecked("_Entity"),
+                    &mut selection,
+                );
                 selection.variables(&mut variables);
                 // Context variables are the gateway's own, not the client's.
                 variables.retain(|v| !group.contexts.iter().any(|c| &c.name == v));
@@ -219,6 +233,7 @@ impl Builder<'_> {
                         contexts: group.contexts.clone(),
                     }),
                     root_keys: Vec::new(),
+                    renames,
                 }
             }
         }

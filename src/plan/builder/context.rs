@@ -71,9 +71,39 @@ impl Builder<'_> {
             .unwrap_or_default()
     }
 
+    /// Plans `c` if it takes context arguments (`None` when it takes none): see
+    /// [`Builder::plan_context_field`]. `path` is the parent object's.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn plan_if_contextual(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        c: &Collected<'_>,
+        path: &[PathElement],
+        parent_conditions: &Conditions,
+        field_conditions: &Conditions,
+        out: &mut SelectionSet,
+    ) -> Option<Result<(), PlanError>> {
+        let (target, arguments) = self.context_target(group, object_type, &c.field.name)?;
+        let field_type = self.field_type(object_type, c.field);
+        let path = child_path(path, c.field);
+        Some(self.plan_context_field(
+            group,
+            object_type,
+            c,
+            &path,
+            parent_conditions,
+            field_conditions,
+            &field_type,
+            target,
+            &arguments,
+            out,
+        ))
+    }
+
     /// The subgraph that resolves `object_type.field` with context arguments, and those
     /// arguments; `None` when the field takes none (or `group`'s subgraph resolves it without).
-    pub(super) fn context_target(
+    fn context_target(
         &self,
         group: usize,
         object_type: &Name,
@@ -104,7 +134,7 @@ impl Builder<'_> {
 
     /// Plans `c`, which takes `arguments` from contexts, as an entity fetch of `target`.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn plan_context_field(
+    fn plan_context_field(
         &mut self,
         group: usize,
         object_type: &Name,

@@ -26,19 +26,40 @@ impl Builder<'_> {
         out.add_typename();
         let wants_typename = on_interface.iter().any(|c| c.field.name == "__typename");
         let mut concrete = Vec::new();
+        // Fields of the interface asked in a fragment on an implementation
+        // (`... on Film { stars }`): this subgraph answers them for every implementation, so
+        // they are fetched here; shaping writes them only for the objects the fragment matches.
+        let mut here: Vec<Collected<'_>> = Vec::new();
         for object_type in crate::supergraph::possible_types(&self.supergraph.schema, interface) {
-            let extra: Vec<Collected<'_>> = self
-                .collect(set, &object_type)?
-                .into_iter()
-                .filter(|c| {
-                    !on_interface
-                        .iter()
-                        .any(|i| i.field.response_key() == c.field.response_key())
-                })
-                .collect();
+            let mut extra: Vec<Collected<'_>> = Vec::new();
+            for c in self.collect(set, &object_type)? {
+                let key = c.field.response_key();
+                if on_interface.iter().any(|i| i.field.response_key() == key) {
+                    continue;
+                }
+                let on_the_interface = c.field.name != "__typename"
+                    && self
+                        .supergraph
+                        .schema
+                        .type_field(interface, &c.field.name)
+                        .is_ok()
+                    && self.is_local(group, interface, &c.field.name, provides);
+                if !on_the_interface {
+                    extra.push(c);
+                } else if !here
+                    .iter()
+                    .any(|h| h.field.response_key() == key && h.field.name == c.field.name)
+                {
+                    here.push(c);
+                }
+            }
             if !extra.is_empty() {
                 concrete.push((object_type, extra));
             }
+        }
+        if !here.is_empty() {
+            let local = self.plan_collected(group, interface, &here, path, provides, conditions)?;
+            out.merge(local);
         }
         if !wants_typename && concrete.is_empty() {
             return Ok(out);
