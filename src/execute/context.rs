@@ -3,20 +3,36 @@
 //! entities under parents with different contexts each get their own (see
 //! `plan/builder/context.rs` for how the plan says where to read them).
 
+use std::collections::HashMap;
+
 use super::fetch::visit_targets;
 use super::representation::write_projection_value;
 use crate::plan::selection::{Field, Selection, SelectionSet};
 use crate::plan::{ContextSource, ContextVariable, FetchNode, PathElement};
 use crate::response::value::{write_json_string, Object, Value};
 
-/// The distinct sets of context values among the fetch's entities, each as the JSON members
-/// of the variables (`"contextualArgument_1_0":"EUR"`), in the order first met.
+/// The fetch's entities grouped by their context values: one request goes out per group.
+pub(super) struct Partitions {
+    /// Each distinct set of values as the JSON members of the variables
+    /// (`"contextualArgument_1_0":"EUR"`), in the order first met.
+    pub values: Vec<Vec<u8>>,
+    /// The group of each entity, by the list indices that lead to it: each request picks its
+    /// representations by a lookup rather than by reading the ancestors again.
+    pub of_target: HashMap<Vec<usize>, usize, ahash::RandomState>,
+}
+
+/// Reads every entity's context values from its ancestors and groups the entities by them.
 pub(super) fn partitions(
     fetch: &FetchNode,
     contexts: &[ContextVariable],
     data: &Value,
-) -> Vec<Vec<u8>> {
-    let mut parts: Vec<Vec<u8>> = Vec::new();
+) -> Partitions {
+    let mut parts = Partitions {
+        values: Vec::new(),
+        of_target: HashMap::default(),
+    };
+    // Found by hash: a list of a thousand parents may give a thousand different values.
+    let mut seen: HashMap<Vec<u8>, usize, ahash::RandomState> = HashMap::default();
     let mut values = Vec::new();
     visit_targets(
         data,
@@ -25,16 +41,19 @@ pub(super) fn partitions(
         &mut |_, indices| {
             values.clear();
             write_values(&mut values, fetch, contexts, data, indices);
-            if !parts.contains(&values) {
-                parts.push(values.clone());
+            let next = parts.values.len();
+            let part = *seen.entry(values.clone()).or_insert(next);
+            if part == next {
+                parts.values.push(values.clone());
             }
+            parts.of_target.insert(indices.to_vec(), part);
         },
     );
     parts
 }
 
 /// Writes the context variables of the entity reached through `indices` as JSON members.
-pub(super) fn write_values(
+fn write_values(
     out: &mut Vec<u8>,
     fetch: &FetchNode,
     contexts: &[ContextVariable],

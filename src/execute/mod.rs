@@ -150,20 +150,17 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
     // One request per distinct set of context values, each with the entities that have it.
     let parts = context::partitions(node, contexts, &lock(state).data);
     join_all(
-        parts
-            .iter()
-            .map(|part| run_fetch_part(ctx, node, state, Some((part.as_slice(), contexts)))),
+        (0..parts.values.len()).map(|part| run_fetch_part(ctx, node, state, Some((&parts, part)))),
     )
     .await;
 }
 
-/// Runs `node`, or with `part` the entities of a context fetch whose context values are
-/// `part.0` (`part.1` says where they are read).
+/// Runs `node`, or with `part` only the entities of one set of context values of a context fetch.
 async fn run_fetch_part(
     ctx: &ExecutionContext<'_>,
     node: &FetchNode,
     state: &Mutex<State>,
-    part: Option<(&[u8], &[crate::plan::ContextVariable])>,
+    part: Option<(&context::Partitions, usize)>,
 ) {
     // Stitching: entities of a plain service are fetched through its lookup field.
     let lookup = node
@@ -177,14 +174,10 @@ async fn run_fetch_part(
             Some(lookup) => lookup::prepare(node, lookup, data, ctx.variables, report),
             None => match part {
                 None => fetch::prepare(node, data, ctx.variables, report, None),
-                Some((values, contexts)) => {
-                    let tree = &*data;
-                    let keep = |indices: &[usize]| {
-                        let mut own = Vec::with_capacity(values.len());
-                        context::write_values(&mut own, node, contexts, tree, indices);
-                        own == values
-                    };
-                    fetch::prepare(node, tree, ctx.variables, report, Some((values, &keep)))
+                Some((parts, part)) => {
+                    let keep = |indices: &[usize]| parts.of_target.get(indices) == Some(&part);
+                    let values = parts.values[part].as_slice();
+                    fetch::prepare(node, data, ctx.variables, report, Some((values, &keep)))
                 }
             },
         }
