@@ -17,6 +17,7 @@ const IMPLEMENTED: &[&str] = &[
     "https://specs.apollo.dev/inaccessible/",
     "https://specs.apollo.dev/tag/",
     "https://specs.apollo.dev/cost/",
+    "https://specs.apollo.dev/context/",
 ];
 
 /// Refuses a supergraph that links a `SECURITY` or `EXECUTION` spec Seam does not implement,
