@@ -69,6 +69,11 @@ pub struct ClientQuota {
     /// from a request, the client is its network address.
     #[serde(default)]
     pub header: Option<String>,
+    /// A claim of the request's verified JWT that names the client (`sub`, a tenant id; a
+    /// dotted name reaches into objects). It wins over `header`; a request without a token or
+    /// without the claim falls back to `header`, then to the address.
+    #[serde(default)]
+    pub claim: Option<String>,
 }
 
 impl ClientQuota {

@@ -20,7 +20,7 @@ use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
-pub use access::AccessRequirements;
+pub use access::{AccessRequirements, AccessVocabulary};
 pub use cost::{CostModel, FieldCost, InputFieldCost, ListSize, SizedField};
 pub use lookups::{EntityLookup, Lookup, LookupArgument};
 
@@ -187,6 +187,9 @@ pub struct Supergraph {
     lookups: lookups::Lookups,
     /// `@cost` and `@listSize`, for estimating what an operation costs (`cost.rs`).
     pub cost: CostModel,
+    /// The scopes and policies the access rules name, so a request's rights (and the plans
+    /// cached for them) depend only on what this supergraph asks about.
+    pub access: AccessVocabulary,
     /// The supergraph SDL text, kept for `seam compose` and readiness reports.
     pub sdl: String,
 }
@@ -235,6 +238,13 @@ impl Supergraph {
             );
         }
         let cost = CostModel::read(&schema)?;
+        let mut access = AccessVocabulary::default();
+        for info in types.values() {
+            access.add(&info.access);
+            for field in info.fields.values() {
+                access.add(&field.access);
+            }
+        }
         let hidden_directives: Vec<Name> = cost
             .directive_names()
             .iter()
@@ -254,6 +264,7 @@ impl Supergraph {
             interface_objects,
             lookups: lookups::Lookups::default(),
             cost,
+            access,
             sdl: sdl.to_owned(),
         })
     }
