@@ -57,7 +57,8 @@ async fn setup(yaml: &str) -> Setup {
             }
         }));
     let subgraph = spawn_router(router).await;
-    let text = format!("subgraphs:\n  - name: accounts\n    url: http://{subgraph}/graphql\n{yaml}");
+    let text =
+        format!("subgraphs:\n  - name: accounts\n    url: http://{subgraph}/graphql\n{yaml}");
     let config = Config::from_yaml_str(&text, Path::new(".")).expect("config");
     let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
         .await
@@ -99,7 +100,12 @@ impl Setup {
     }
 
     fn last_headers(&self) -> Vec<(String, String)> {
-        self.seen.lock().unwrap().last().cloned().unwrap_or_default()
+        self.seen
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -128,7 +134,11 @@ async fn tokens_of_every_algorithm_family_are_verified() {
     let jwks = JwksServer::start(auth_support::jwks_file()).await;
     let setup = setup(&jwks_config(&jwks.url, "")).await;
     for kid in ["rsa-1", "rsa-1-pss", "ec-1", "ed-1", "hs"] {
-        assert_eq!(setup.me(&bearer(kid, json!({}))).await, (200, ada()), "{kid}");
+        assert_eq!(
+            setup.me(&bearer(kid, json!({}))).await,
+            (200, ada()),
+            "{kid}"
+        );
     }
     // An `aud` list holding one accepted audience is accepted.
     let listed = bearer("rsa-1", json!({ "aud": ["elsewhere", "other-app"] }));
@@ -188,11 +198,7 @@ async fn invalid_tokens_are_401_unauthenticated_and_never_echoed() {
             "aud",
         ),
         ("bad signature", format!("Bearer {forged}"), "signature"),
-        (
-            "unknown key",
-            bearer("rsa-2", json!({})),
-            "no key known",
-        ),
+        ("unknown key", bearer("rsa-2", json!({})), "no key known"),
         (
             "wrong HS secret",
             format!(
@@ -207,7 +213,11 @@ async fn invalid_tokens_are_401_unauthenticated_and_never_echoed() {
             "signature",
         ),
         ("not a JWT", "Bearer not.a.jwt".into(), "well-formed"),
-        ("another scheme", "Basic dXNlcjpwYXNz".into(), "authorization"),
+        (
+            "another scheme",
+            "Basic dXNlcjpwYXNz".into(),
+            "authorization",
+        ),
         ("empty bearer", "Bearer ".into(), "authorization"),
     ];
     for (case, authorization, mention) in cases {
@@ -216,16 +226,27 @@ async fn invalid_tokens_are_401_unauthenticated_and_never_echoed() {
             .await;
         assert_eq!(status, 401, "{case}: {body}");
         assert_eq!(challenge, "Bearer", "{case}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{case}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{case}"
+        );
         assert!(body.get("data").is_none(), "{case}: {body}");
         let text = body.to_string();
         assert!(text.contains(mention), "{case}: {text}");
-        let secret_part = authorization.trim_start_matches("Bearer ").trim_start_matches("Basic ");
+        let secret_part = authorization
+            .trim_start_matches("Bearer ")
+            .trim_start_matches("Basic ");
         if !secret_part.is_empty() {
-            assert!(!text.contains(secret_part), "{case} echoed the token: {text}");
+            assert!(
+                !text.contains(secret_part),
+                "{case} echoed the token: {text}"
+            );
         }
     }
-    assert!(setup.seen.lock().unwrap().is_empty(), "a refused request reached the subgraph");
+    assert!(
+        setup.seen.lock().unwrap().is_empty(),
+        "a refused request reached the subgraph"
+    );
 }
 
 #[tokio::test]
@@ -273,7 +294,11 @@ async fn made_up_kids_cannot_make_seam_fetch_the_jwks_more_often_than_the_floor(
     for (status, body) in answers {
         assert_eq!(status, 401, "{body}");
     }
-    assert_eq!(jwks.fetches(), 1, "unknown kids fetched the JWKS within the floor");
+    assert_eq!(
+        jwks.fetches(),
+        1,
+        "unknown kids fetched the JWKS within the floor"
+    );
 }
 
 #[tokio::test]
@@ -286,7 +311,11 @@ async fn a_key_rotated_into_the_jwks_is_accepted_once_its_kid_is_seen() {
     .await;
     assert_eq!(setup.me(&bearer("rsa-1", json!({}))).await, (200, ada()));
     let rotated = bearer("rsa-2", json!({}));
-    assert_eq!(setup.me(&rotated).await.0, 401, "rsa-2 is not published yet");
+    assert_eq!(
+        setup.me(&rotated).await.0,
+        401,
+        "rsa-2 is not published yet"
+    );
     jwks.set(auth_support::both_jwks());
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -295,7 +324,10 @@ async fn a_key_rotated_into_the_jwks_is_accepted_once_its_kid_is_seen() {
             assert_eq!(body, ada());
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "rsa-2 never accepted: {body}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "rsa-2 never accepted: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Known keys are fetched again once the interval has passed, in the background.
@@ -303,7 +335,10 @@ async fn a_key_rotated_into_the_jwks_is_accepted_once_its_kid_is_seen() {
     let deadline = tokio::time::Instant::now() + WAIT;
     while jwks.fetches() == before {
         assert_eq!(setup.me(&bearer("rsa-1", json!({}))).await.0, 200);
-        assert!(tokio::time::Instant::now() < deadline, "the interval never refreshed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the interval never refreshed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -329,7 +364,10 @@ async fn jwks_files_a_custom_header_and_a_cookie_carry_tokens() {
     assert_eq!((status, body), (200, ada()));
     // `Authorization` is not where this gateway looks.
     let (status, body, _) = setup
-        .post("{ me { name } }", &[("authorization", &format!("Bearer {raw}"))])
+        .post(
+            "{ me { name } }",
+            &[("authorization", &format!("Bearer {raw}"))],
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["data"], json!({ "me": null }));
@@ -371,7 +409,11 @@ rate_limit:
     assert_eq!(get("x-user-id").as_deref(), Some("ada"));
     assert_eq!(get("x-org").as_deref(), Some("42"));
     assert_eq!(get("x-roles").as_deref(), Some(r#"["a","b"]"#));
-    assert_eq!(get("authorization"), None, "the token itself is not forwarded");
+    assert_eq!(
+        get("authorization"),
+        None,
+        "the token itself is not forwarded"
+    );
     // The same subject again is over its limit; another subject from the same address is not.
     let (status, body) = setup.me(&bearer("ec-1", json!({ "sub": "ada" }))).await;
     assert_eq!(status, 429, "{body}");

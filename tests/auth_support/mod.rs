@@ -66,7 +66,10 @@ pub fn token(kid: &str, claims: &Value) -> String {
             Algorithm::EdDSA,
             EncodingKey::from_ed_pem(&fixture("ed1.pem")).expect("ed1"),
         ),
-        "hs" => (Algorithm::HS256, EncodingKey::from_secret(HS_SECRET.as_bytes())),
+        "hs" => (
+            Algorithm::HS256,
+            EncodingKey::from_secret(HS_SECRET.as_bytes()),
+        ),
         other => panic!("no test key {other}"),
     };
     let mut header = Header::new(alg);
@@ -139,6 +142,11 @@ impl JwksServer {
 /// Both key sets in one document.
 pub fn both_jwks() -> Value {
     let mut keys = jwks_file()["keys"].as_array().cloned().unwrap_or_default();
-    keys.extend(rotated_jwks_file()["keys"].as_array().cloned().unwrap_or_default());
+    keys.extend(
+        rotated_jwks_file()["keys"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    );
     json!({ "keys": keys })
 }
