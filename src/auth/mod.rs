@@ -81,7 +81,9 @@ impl AuthError {
     }
 }
 
-/// Turns a request's headers into its identity, from `auth:` in the config.
+/// Turns a request's headers into its identity, from `auth:` in the config. The default reads
+/// no tokens: every request is anonymous.
+#[derive(Default)]
 pub struct Authenticator {
     config: AuthConfig,
     jwt: Option<Jwt>,
@@ -96,15 +98,6 @@ struct Jwt {
     issuers: Option<HashSet<String>>,
     audiences: Option<HashSet<String>>,
     leeway: u64,
-}
-
-impl Default for Authenticator {
-    fn default() -> Self {
-        Authenticator {
-            config: AuthConfig::default(),
-            jwt: None,
-        }
-    }
 }
 
 impl Authenticator {
