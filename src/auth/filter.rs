@@ -371,3 +371,112 @@ fn with_selection_set(field: &Node<Field>, set: SelectionSet) -> Node<Field> {
     field.make_mut().selection_set = set;
     field
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::SubgraphSdl;
+
+    const SDL: &str = r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9",
+            import: ["@key", "@authenticated", "@requiresScopes"])
+        type Query { me: User users: [User!]! }
+        type Subscription { secrets: String @authenticated ticks: Int }
+        type User @key(fields: "id") {
+          id: ID!
+          email: String @requiresScopes(scopes: [["read:email"]])
+          name: String
+        }
+    "#;
+
+    fn supergraph() -> Supergraph {
+        let sdl = crate::compose::compose(&[SubgraphSdl {
+            name: "accounts".into(),
+            url: Some("http://accounts/graphql".into()),
+            sdl: SDL.into(),
+            ..SubgraphSdl::default()
+        }])
+        .expect("composes");
+        Supergraph::parse(&sdl).expect("parses")
+    }
+
+    fn run(supergraph: &Supergraph, query: &str, rights: &Rights) -> Filtered {
+        let document =
+            ExecutableDocument::parse_and_validate(&supergraph.api_schema, query, "q.graphql")
+                .expect("valid");
+        let operation = document
+            .operations
+            .get(None)
+            .expect("one operation")
+            .clone();
+        filter(supergraph, &document, &operation, rights)
+    }
+
+    fn changed(filtered: Filtered) -> FilteredOperation {
+        match filtered {
+            Filtered::Changed(filtered) => *filtered,
+            Filtered::Unchanged => panic!("nothing was filtered"),
+        }
+    }
+
+    #[test]
+    fn a_fragment_left_empty_is_dropped_from_the_plan_and_its_parent_keeps_typename() {
+        let supergraph = supergraph();
+        let filtered = changed(run(
+            &supergraph,
+            "{ users { ...Contact } } fragment Contact on User { email }",
+            &Rights::default(),
+        ));
+        let plan = filtered.plan_document.serialize().no_indent().to_string();
+        assert!(!plan.contains("Contact"), "{plan}");
+        assert!(plan.contains("users { __typename }"), "{plan}");
+        let shape = filtered.shape_document.serialize().no_indent().to_string();
+        assert!(shape.contains("email @seam__unauthorized"), "{shape}");
+        assert_eq!(
+            filtered.removed,
+            vec![vec!["users".to_string(), "email".into()]]
+        );
+        // With the scope nothing is filtered.
+        let reader = Rights {
+            authenticated: true,
+            scopes: vec!["read:email".into()],
+            policies: Vec::new(),
+        };
+        assert!(matches!(
+            run(
+                &supergraph,
+                "{ users { ...Contact } } fragment Contact on User { email }",
+                &reader
+            ),
+            Filtered::Unchanged
+        ));
+    }
+
+    #[test]
+    fn a_subscription_whose_root_field_is_withheld_is_flagged() {
+        let supergraph = supergraph();
+        let filtered = changed(run(
+            &supergraph,
+            "subscription { secrets }",
+            &Rights::default(),
+        ));
+        assert!(filtered.subscription_root_removed);
+        assert_eq!(filtered.rejection()[0].code(), Some(UNAUTHORIZED_CODE));
+        assert!(matches!(
+            run(&supergraph, "subscription { ticks }", &Rights::default()),
+            Filtered::Unchanged
+        ));
+    }
+
+    #[test]
+    fn refusals_report_a_bounded_number_of_paths() {
+        let supergraph = supergraph();
+        let aliases: String = (0..500).map(|i| format!("e{i}: email ")).collect();
+        let filtered = changed(run(
+            &supergraph,
+            &format!("{{ users {{ {aliases} }} }}"),
+            &Rights::default(),
+        ));
+        assert_eq!(filtered.removed.len(), MAX_REPORTED_PATHS);
+    }
+}

@@ -95,9 +95,9 @@ struct Jwt {
     prefix: String,
     cookie: Option<String>,
     keys: keys::KeyStore,
-    issuers: Option<HashSet<String>>,
-    audiences: Option<HashSet<String>>,
-    leeway: u64,
+    /// The checks for each algorithm, built once: they hold the issuer and audience sets,
+    /// which would otherwise be copied for every request.
+    validations: Vec<(Algorithm, Validation)>,
 }
 
 impl Authenticator {
@@ -142,9 +142,6 @@ impl Authenticator {
 
 impl Jwt {
     fn new(config: &JwtConfig, client: reqwest::Client) -> Result<Self, KeyFileError> {
-        let set = |values: &[String]| {
-            (!values.is_empty()).then(|| values.iter().cloned().collect::<HashSet<_>>())
-        };
         Ok(Jwt {
             // Config validation has checked the name; the fallback is for settings built in code.
             header: HeaderName::from_bytes(config.header.as_bytes())
@@ -156,9 +153,10 @@ impl Jwt {
             },
             cookie: config.cookie.clone(),
             keys: keys::KeyStore::new(&config.jwks, &config.secrets, client)?,
-            issuers: set(&config.issuers),
-            audiences: set(&config.audiences),
-            leeway: config.leeway.as_secs(),
+            validations: ALGORITHMS
+                .iter()
+                .map(|&alg| (alg, validation(config, alg)))
+                .collect(),
         })
     }
 
@@ -205,13 +203,16 @@ impl Jwt {
         if candidates.is_empty() {
             return Err(AuthError::UnknownKey);
         }
-        let validation = self.validation(header.alg);
+        let Some((_, validation)) = self.validations.iter().find(|(alg, _)| *alg == header.alg)
+        else {
+            return Err(AuthError::WrongAlgorithm);
+        };
         let mut last = AuthError::UnknownKey;
         for key in candidates {
             match jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
                 token,
                 &key.decoding,
-                &validation,
+                validation,
             ) {
                 Ok(data) => return Ok(data.claims),
                 // Another key of the same `kid` (or a token without one) may still fit.
@@ -224,20 +225,41 @@ impl Jwt {
         }
         Err(last)
     }
+}
 
-    fn validation(&self, alg: Algorithm) -> Validation {
-        let mut validation = Validation::new(alg);
-        validation.leeway = self.leeway;
-        validation.validate_nbf = true;
-        validation.validate_aud = self.audiences.is_some();
-        validation.aud = self.audiences.clone();
-        validation.iss = self.issuers.clone();
-        if self.issuers.is_some() {
-            validation.required_spec_claims.insert("iss".into());
-        }
-        if self.audiences.is_some() {
-            validation.required_spec_claims.insert("aud".into());
-        }
-        validation
+/// Every algorithm Seam verifies.
+const ALGORITHMS: [Algorithm; 12] = [
+    Algorithm::HS256,
+    Algorithm::HS384,
+    Algorithm::HS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// The checks a token signed with `alg` passes: `exp` always, `nbf` when present, and the
+/// issuer and audience when the config names them (then the token must carry them).
+fn validation(config: &JwtConfig, alg: Algorithm) -> Validation {
+    let set = |values: &[String]| {
+        (!values.is_empty()).then(|| values.iter().cloned().collect::<HashSet<_>>())
+    };
+    let mut validation = Validation::new(alg);
+    validation.leeway = config.leeway.as_secs();
+    validation.validate_nbf = true;
+    validation.aud = set(&config.audiences);
+    validation.validate_aud = validation.aud.is_some();
+    validation.iss = set(&config.issuers);
+    if validation.iss.is_some() {
+        validation.required_spec_claims.insert("iss".into());
     }
+    if validation.aud.is_some() {
+        validation.required_spec_claims.insert("aud".into());
+    }
+    validation
 }
