@@ -10,7 +10,34 @@ use protocols_support::{Server, PATIENCE};
 use serde_json::{json, Value};
 
 const MULTIPART_ACCEPT: &str = "multipart/mixed;subscriptionSpec=\"1.0\", application/json";
-const PART_HEAD: &str = "--graphql\r\ncontent-type: application/json\r\n\r\n";
+/// What opens a part's headers, after the delimiter that ends the previous part.
+const PART_HEAD: &str = "\r\ncontent-type: application/json\r\n\r\n";
+/// The delimiter Apollo Client splits the body on.
+const DELIMITER: &str = "\r\n--graphql";
+
+/// A multipart body read the way Apollo Client reads it: split on the delimiter, each complete
+/// part's JSON; and whether the body was closed (`--graphql--`).
+fn apollo_parts(text: &str) -> (Vec<String>, bool) {
+    let mut pieces: Vec<&str> = text.split(DELIMITER).collect();
+    assert_eq!(
+        pieces.first(),
+        Some(&""),
+        "the body opens with the delimiter: {text:?}"
+    );
+    // What follows the last delimiter: the closing `--`, or a part still on its way.
+    let rest = pieces.pop().unwrap_or_default();
+    let closed = rest == "--\r\n";
+    let parts = pieces[1..]
+        .iter()
+        .map(|piece| {
+            piece
+                .strip_prefix(PART_HEAD)
+                .unwrap_or_else(|| panic!("a part without its header: {piece:?} in {text:?}"))
+                .to_owned()
+        })
+        .collect();
+    (parts, closed)
+}
 
 /// Reads the body until it contains `needle`; returns everything read so far.
 async fn read_until(response: &mut reqwest::Response, seen: &mut String, needle: &str) {
@@ -46,11 +73,6 @@ fn content_type(response: &reqwest::Response) -> &str {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-}
-
-/// Without `{}` heartbeat parts, which come on their own clock.
-fn without(text: &str, heartbeat: &str) -> String {
-    text.replace(heartbeat, "")
 }
 
 /// The SSE events of a complete body, each with its terminating blank line, bar keep-alive
@@ -251,15 +273,46 @@ async fn multipart_subscription_streams_payload_parts_then_the_end() {
     read_until(&mut response, &mut seen, "partly").await;
     feed.end();
     read_to_end(&mut response, &mut seen).await;
-    let heartbeat = format!("{PART_HEAD}{{}}\r\n");
+    let (parts, closed) = apollo_parts(&seen);
+    let parts: Vec<String> = parts.into_iter().filter(|p| p != "{}").collect();
     assert_eq!(
-        without(&seen, &heartbeat),
-        format!(
-            "{PART_HEAD}{{\"payload\":{{\"data\":{{\"live\":1}}}}}}\r\n\
-             {PART_HEAD}{{\"payload\":{{\"data\":{{\"live\":2}},\"errors\":[{{\"message\":\"partly\"}}]}}}}\r\n\
-             --graphql--\r\n"
-        )
+        parts,
+        [
+            r#"{"payload":{"data":{"live":1}}}"#,
+            r#"{"payload":{"data":{"live":2},"errors":[{"message":"partly"}]}}"#,
+        ]
     );
+    assert!(closed, "{seen:?}");
+    assert!(seen.ends_with("\r\n--graphql--\r\n"), "{seen:?}");
+}
+
+/// Apollo Client handles a part when it sees the delimiter after it: each part must come with
+/// that delimiter, not wait for the next event or heartbeat (here ten minutes away).
+#[tokio::test]
+async fn multipart_part_is_readable_before_the_next_one_arrives() {
+    let settings = seam::http::ProtocolSettings {
+        multipart_heartbeat: Duration::from_secs(600),
+        ..protocols_support::quick_settings()
+    };
+    let server = Server::start_with(settings).await;
+    let mut response = post(
+        &server,
+        MULTIPART_ACCEPT,
+        json!({ "query": "subscription { live }" }),
+    )
+    .await;
+    let feed = server.service.feed(0).await;
+    feed.push(r#"{"data":{"live":1}}"#).await;
+    let mut seen = String::new();
+    read_until(
+        &mut response,
+        &mut seen,
+        &format!("{PART_HEAD}{{\"payload\":{{\"data\":{{\"live\":1}}}}}}{DELIMITER}"),
+    )
+    .await;
+    let (parts, closed) = apollo_parts(&seen);
+    assert_eq!(parts, [r#"{"payload":{"data":{"live":1}}}"#]);
+    assert!(!closed);
 }
 
 #[tokio::test]
@@ -272,15 +325,16 @@ async fn multipart_idle_stream_gets_empty_heartbeat_parts() {
     )
     .await;
     let _feed = server.service.feed(0).await;
-    let heartbeat = format!("{PART_HEAD}{{}}\r\n");
+    let heartbeat = format!("{PART_HEAD}{{}}{DELIMITER}");
     let twice = heartbeat.repeat(2);
     let mut seen = String::new();
     read_until(&mut response, &mut seen, &twice).await;
-    assert_eq!(
-        seen.replace(&heartbeat, ""),
-        "",
-        "only heartbeats while idle"
+    let (parts, closed) = apollo_parts(&seen);
+    assert!(
+        parts.iter().all(|p| p == "{}"),
+        "only heartbeats while idle: {seen:?}"
     );
+    assert!(!closed);
 }
 
 #[tokio::test]
@@ -294,15 +348,17 @@ async fn multipart_finite_subscription_ends_the_body() {
     .await;
     let mut seen = String::new();
     read_to_end(&mut response, &mut seen).await;
-    let parts: Vec<&str> = seen.split(PART_HEAD).filter(|p| !p.is_empty()).collect();
+    let (parts, closed) = apollo_parts(&seen);
+    let parts: Vec<String> = parts.into_iter().filter(|p| p != "{}").collect();
     assert_eq!(
         parts,
         [
-            "{\"payload\":{\"data\":{\"count\":1}}}\r\n",
-            "{\"payload\":{\"data\":{\"count\":2}}}\r\n",
-            "{\"payload\":{\"data\":{\"count\":3}}}\r\n--graphql--\r\n",
+            "{\"payload\":{\"data\":{\"count\":1}}}",
+            "{\"payload\":{\"data\":{\"count\":2}}}",
+            "{\"payload\":{\"data\":{\"count\":3}}}",
         ]
     );
+    assert!(closed, "{seen:?}");
 }
 
 #[tokio::test]

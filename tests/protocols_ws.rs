@@ -701,3 +701,48 @@ async fn gateway_answers_queries_and_refuses_unknown_subscriptions_over_websocke
         assert!(error["payload"][0]["message"].is_string(), "{error}");
     }
 }
+
+/// Events that are ready together go out in one write (a burst), and each operation's events
+/// still arrive complete and in order, on both protocols; a lone event after the burst is not
+/// held back waiting for company.
+#[tokio::test]
+async fn bursts_from_several_operations_arrive_whole_and_in_order() {
+    for protocol in [TRANSPORT, Some("graphql-ws")] {
+        let server = Server::start().await;
+        let mut client = match protocol {
+            TRANSPORT => acknowledged(&server, TRANSPORT).await,
+            _ => legacy_acknowledged(&server).await,
+        };
+        let (start, next) = match protocol {
+            TRANSPORT => ("subscribe", "next"),
+            _ => ("start", "data"),
+        };
+        for id in ["a", "b"] {
+            client
+                .send(json!({ "id": id, "type": start, "payload": { "query": "subscription { live }" } }))
+                .await;
+        }
+        let feeds = [server.service.feed(0).await, server.service.feed(1).await];
+        for i in 0..40 {
+            for feed in &feeds {
+                feed.push(&format!(r#"{{"data":{{"live":{i}}}}}"#)).await;
+            }
+        }
+        let mut seen = std::collections::HashMap::<String, Vec<i64>>::new();
+        while seen.values().map(Vec::len).sum::<usize>() < 80 {
+            let message = recv_skipping_ka(&mut client).await;
+            assert_eq!(message["type"], next, "{message}");
+            let id = message["id"].as_str().expect("id").to_owned();
+            let live = message["payload"]["data"]["live"].as_i64().expect("live");
+            seen.entry(id).or_default().push(live);
+        }
+        let in_order: Vec<i64> = (0..40).collect();
+        assert_eq!(seen.len(), 2, "{protocol:?}");
+        for (id, values) in &seen {
+            assert_eq!(values, &in_order, "{protocol:?} operation {id}");
+        }
+        feeds[0].push(r#"{"data":{"live":"alone"}}"#).await;
+        let message = recv_skipping_ka(&mut client).await;
+        assert_eq!(message["payload"]["data"]["live"], "alone", "{protocol:?}");
+    }
+}

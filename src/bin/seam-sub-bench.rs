@@ -291,6 +291,7 @@ async fn fan_out_phase(gateway: &SeamProcess, subscribers: usize, rate: u32, dur
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut publish_failures = 0;
     let cpu_before = support::process_cpu(gateway.child.id());
+    let own_cpu_before = support::process_cpu(std::process::id());
     for seq in 0..total {
         ticker.tick().await;
         let body =
@@ -320,6 +321,15 @@ async fn fan_out_phase(gateway: &SeamProcess, subscribers: usize, rate: u32, dur
     };
     let expected = (total - publish_failures) * subscribers;
     let received = deliveries.received.load(Ordering::Relaxed);
+    // This process is the clients (and the publisher, the same in every run): its CPU per
+    // delivered message is what reading the gateway's streams costs a client.
+    let client_cpu = match (own_cpu_before, support::process_cpu(std::process::id())) {
+        (Some(before), Some(after)) if received > 0 => format!(
+            ", client CPU {:.1} µs per message",
+            (after - before).as_secs_f64() * 1e6 / received as f64
+        ),
+        _ => String::new(),
+    };
     let mut latencies = deliveries
         .latencies_us
         .lock()
@@ -336,7 +346,7 @@ async fn fan_out_phase(gateway: &SeamProcess, subscribers: usize, rate: u32, dur
     let lost = expected.saturating_sub(received);
     println!(
         "fan-out {rate:>3} events/s x {subscribers} subscribers: p50 {:.1} ms, p99 {:.1} ms, \
-         delivered {received} of {expected} ({} lost, {:.2} %), {} publish failures, {} client errors{cpu}",
+         delivered {received} of {expected} ({} lost, {:.2} %), {} publish failures, {} client errors{cpu}{client_cpu}",
         pct(0.50),
         pct(0.99),
         lost,

@@ -1,5 +1,12 @@
 //! Multipart HTTP subscriptions as Apollo clients speak them: `multipart/mixed` with the boundary
 //! `graphql`, each response wrapped as `{"payload": …}`, and `{}` parts as heartbeats.
+//!
+//! A reader knows a part is complete only when it sees the delimiter after it (Apollo Client
+//! splits the body on `\r\n--graphql`), so every part is written together with the delimiter
+//! that closes it: the client reads each event the moment it arrives, not when the next event or
+//! heartbeat does. The body is `\r\n--graphql`, then per part
+//! `\r\ncontent-type: application/json\r\n\r\n{…}\r\n--graphql`, and `--\r\n` at the end,
+//! which makes the last delimiter the closing `--graphql--`.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +18,8 @@ use super::streaming::{framed_body, Framing};
 use crate::subscriptions::ResponseStream;
 
 const CONTENT_TYPE: &str = "multipart/mixed;boundary=\"graphql\";subscriptionSpec=\"1.0\"";
-const PART_HEAD: &[u8] = b"--graphql\r\ncontent-type: application/json\r\n\r\n";
+const PART_HEAD: &[u8] = b"\r\ncontent-type: application/json\r\n\r\n";
+const DELIMITER: &[u8] = b"\r\n--graphql";
 
 /// Whether the client speaks the subscription flavour of multipart (Apollo Client sends
 /// `multipart/mixed;subscriptionSpec=1.0` with or without quotes; the `deferSpec` flavour it
@@ -37,9 +45,10 @@ pub(super) fn respond<S>(
     slot: StreamingSlot,
 ) -> Response {
     let framing = Framing {
+        start: DELIMITER,
         frame: payload_part,
-        heartbeat: b"--graphql\r\ncontent-type: application/json\r\n\r\n{}\r\n",
-        end: b"--graphql--\r\n",
+        heartbeat: b"\r\ncontent-type: application/json\r\n\r\n{}\r\n--graphql",
+        end: b"--\r\n",
         every: endpoint.settings.multipart_heartbeat,
     };
     let shutdown = endpoint.settings.clients.shutdown().clone();
@@ -50,12 +59,13 @@ pub(super) fn respond<S>(
     response
 }
 
-/// One part carrying a response: `{"payload": <response>}`.
+/// One part carrying a response, `{"payload": <response>}`, and the delimiter that closes it.
 fn payload_part(body: &[u8]) -> Bytes {
-    let mut out = BytesMut::with_capacity(PART_HEAD.len() + body.len() + 16);
+    let mut out = BytesMut::with_capacity(PART_HEAD.len() + body.len() + 32);
     out.put_slice(PART_HEAD);
     out.put_slice(b"{\"payload\":");
     out.put_slice(body);
-    out.put_slice(b"}\r\n");
+    out.put_slice(b"}");
+    out.put_slice(DELIMITER);
     out.freeze()
 }

@@ -35,6 +35,7 @@ pub(super) fn respond<S>(
         Err(refused) => return super::stream_refusal(media, refused),
     };
     let framing = Framing {
+        start: b"",
         frame: next_event,
         heartbeat: b":\n\n",
         end: b"event: complete\ndata:\n\n",

@@ -21,6 +21,8 @@ use crate::subscriptions::ResponseStream;
 /// How one protocol frames its parts.
 #[derive(Clone, Copy)]
 pub(super) struct Framing {
+    /// Sent at once when the stream starts (may be empty).
+    pub start: &'static [u8],
     /// Wraps one response body.
     pub frame: fn(&[u8]) -> Bytes,
     /// Sent when nothing else was for `every`.
@@ -88,5 +90,6 @@ pub(super) fn framed_body(
         };
         Some((chunk, state))
     });
-    Body::from_stream(frames.map(Ok::<_, Infallible>))
+    let start = (!framing.start.is_empty()).then(|| Bytes::from_static(framing.start));
+    Body::from_stream(stream::iter(start).chain(frames).map(Ok::<_, Infallible>))
 }

@@ -26,7 +26,11 @@ mod abstract_types;
 mod arrange;
 mod interface_object;
 mod jump;
+mod root;
 mod shareable;
+mod values;
+
+use values::Elsewhere;
 
 #[derive(Clone)]
 struct Group {
@@ -120,74 +124,24 @@ pub(super) fn build(
         if name.starts_with("__") {
             continue; // __typename, __schema and __type are answered by the gateway itself.
         }
-        let resolvers = supergraph.field_resolvers(&root_type, name, labels);
-        if resolvers.is_empty() {
-            return Err(PlanError::Unresolvable {
-                type_name: root_type.to_string(),
-                field: name.to_string(),
-            });
-        }
-        // A `@shareable` root field goes to a subgraph that can answer all of its selection.
-        let complete: Vec<SubgraphId> = resolvers
-            .iter()
-            .copied()
-            .filter(|&g| {
-                !builder.needs_other(
-                    g,
-                    c.field.ty().inner_named_type(),
-                    &c.field.selection_set,
-                    None,
-                )
-            })
-            .collect();
-        let mut preferred = if complete.is_empty() {
-            resolvers.clone()
-        } else {
-            complete
-        };
-        // Of those, the one that resolves most of the selection itself saves entity fetches.
-        if preferred.len() > 1 {
-            preferred.sort_by_cached_key(|&g| {
-                builder.fields_elsewhere(g, c.field.ty().inner_named_type(), &c.field.selection_set)
-            });
-        }
         let conditions = match conditions_of(&c.directives, &[]) {
             Some(conds) => conds,
             None => continue,
         };
-        // A subgraph already queried at the root takes the field along; then the preferred ones;
-        // then every other resolver, since a plan through any of them beats no plan at all.
-        let mut candidates: Vec<SubgraphId> = builder
-            .existing_root_group(kind, &preferred)
-            .map(|g| builder.groups[g].subgraph)
-            .into_iter()
-            .collect();
-        for g in preferred.iter().chain(&resolvers) {
-            if !candidates.contains(g) {
-                candidates.push(*g);
-            }
-        }
-        let repeated_key = !builder.root_keys.insert(c.field.response_key().clone());
-        let mut first_error = None;
-        for candidate in candidates {
-            let undo = builder.undo_point(repeated_key);
-            match builder.plan_root_field(kind, candidate, &root_type, c, &conditions) {
-                Ok(()) => {
-                    first_error = None;
-                    break;
-                }
-                Err(error) => {
-                    builder.undo(undo);
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        if let Some(error) = first_error {
-            return Err(error);
-        }
+        builder.plan_root(kind, &root_type, c, &conditions, &[])?;
     }
     let root = builder.arrange(kind, operation);
     Ok(QueryPlan { kind, root })
+}
+
+/// What became of a field its subgraph answers only in part (`Builder::plan_partial`).
+enum Partial {
+    /// Other subgraphs answer all of it.
+    Moved,
+    /// Other subgraphs answer some of it; this part stays where it is.
+    Here(Node<exe::Field>),
+    /// Nothing could move: it is planned where it is.
+    Unsplit,
 }
 
 /// What `Builder::undo` restores after a failed attempt to plan a root field in one subgraph.
@@ -196,7 +150,8 @@ enum UndoPoint {
     /// attempt then changes no group that existed before it (its fields reach the root group only
     /// once it succeeds, and every entity group it needs is at a path of its own).
     Truncate(usize),
-    /// A repeated response key merges into earlier groups: everything is restored.
+    /// A repeated response key merges into earlier groups, and a field split between subgraphs
+    /// adds its first part to a root group before the rest is planned: everything is restored.
     Whole(Vec<Group>),
 }
 
@@ -485,10 +440,10 @@ impl<'a> Builder<'a> {
         let field_type = self.field_type(object_type, c.field);
         let path = child_path(path, c.field);
         // A `@shareable` field whose value type differs between subgraphs: when this one lacks
-        // some of the selected fields and the value cannot be looked up, another subgraph that
-        // has them all answers the whole field.
-        // The same holds below a provided field: `@provides(fields: "address { city }")` does
-        // not make this subgraph answer `address { street }`.
+        // some of the selected fields and the value cannot be looked up, the field moves or is
+        // split (`plan_partial`). The same holds below a provided field:
+        // `@provides(fields: "address { city }")` does not make this subgraph answer
+        // `address { street }`.
         let child_provides = source
             .and_then(|s| s.provides.clone())
             .or_else(|| provided.map(|p| std::sync::Arc::new(p.selection_set.clone())));
@@ -499,8 +454,10 @@ impl<'a> Builder<'a> {
                 &c.field.selection_set,
                 child_provides.as_deref(),
             );
-        if partial {
-            if let Some(others) = self.jump_elsewhere(
+        let here_field: Node<exe::Field>;
+        let here_collected;
+        let c = if partial {
+            match self.plan_partial(
                 group,
                 object_type,
                 c,
@@ -508,47 +465,22 @@ impl<'a> Builder<'a> {
                 conditions,
                 &field_conditions,
                 &field_type,
+                child_provides.as_deref(),
+                out,
             ) {
-                out.merge(others);
-                return Ok(());
-            }
-        }
-        // No subgraph has every selected field: this one answers the fields it has, and the rest
-        // of the value comes from another subgraph through the parent entity.
-        let split = if partial {
-            self.split_value_field(subgraph, &field_type, c)
-        } else {
-            None
-        };
-        let here_collected;
-        let c = match &split {
-            Some((here, rest)) => {
-                let rest = Collected {
-                    field: rest,
-                    directives: c.directives.clone(),
-                };
-                let jumped = self.jump_elsewhere(
-                    group,
-                    object_type,
-                    &rest,
-                    &path,
-                    conditions,
-                    &field_conditions,
-                    &field_type,
-                );
-                match jumped {
-                    Some(others) => {
-                        out.merge(others);
-                        here_collected = Collected {
-                            field: here,
-                            directives: c.directives.clone(),
-                        };
-                        &here_collected
-                    }
-                    None => c,
+                Partial::Moved => return Ok(()),
+                Partial::Here(here) => {
+                    here_field = here;
+                    here_collected = Collected {
+                        field: &here_field,
+                        directives: c.directives.clone(),
+                    };
+                    &here_collected
                 }
+                Partial::Unsplit => c,
             }
-            None => c,
+        } else {
+            c
         };
         if local {
             let own_type = source
@@ -597,7 +529,81 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// Plans `c` in a subgraph other than `group`'s that answers all of its selection, and returns
+    /// Plans a field `group`'s subgraph resolves but answers only in part. A subgraph that
+    /// answers the whole value by itself takes it; otherwise this one keeps what it answers and the
+    /// rest goes to others through the parent entity's key (to one that answers it all, else a
+    /// share to each that answers some); failing that, the whole field goes to a subgraph that
+    /// answers it with lookups of its own.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_partial(
+        &mut self,
+        group: usize,
+        object_type: &Name,
+        c: &Collected<'_>,
+        path: &[PathElement],
+        conditions: &Conditions,
+        field_conditions: &Conditions,
+        field_type: &Name,
+        provides: Option<&exe::SelectionSet>,
+        out: &mut SelectionSet,
+    ) -> Partial {
+        let subgraph = self.groups[group].subgraph;
+        let jump = |this: &mut Self, c: &Collected<'_>, how| {
+            this.jump_elsewhere(
+                group,
+                object_type,
+                c,
+                path,
+                conditions,
+                field_conditions,
+                field_type,
+                how,
+            )
+        };
+        if let Some(others) = jump(self, c, Elsewhere::Alone) {
+            out.merge(others);
+            return Partial::Moved;
+        }
+        if let Some((here, rest)) = self.split_value_field(subgraph, field_type, c, provides) {
+            // The rest goes to a subgraph that answers all of it; failing that, each subgraph
+            // that has some of it takes its share, all from here, until none is left.
+            let snapshot = (self.groups.clone(), self.touched.clone());
+            let mut moved = SelectionSet::default();
+            let mut left = Some(rest);
+            while let Some(rest) = left.take() {
+                let rest = Collected {
+                    field: &rest,
+                    directives: c.directives.clone(),
+                };
+                if let Some(others) = jump(self, &rest, Elsewhere::Whole) {
+                    moved.merge(others);
+                    out.merge(moved);
+                    return Partial::Here(here);
+                }
+                for (share, remaining) in self.shares(subgraph, object_type, field_type, &rest) {
+                    let share = Collected {
+                        field: &share,
+                        directives: c.directives.clone(),
+                    };
+                    if let Some(others) = jump(self, &share, Elsewhere::Whole) {
+                        moved.merge(others);
+                        left = Some(remaining);
+                        break;
+                    }
+                }
+            }
+            (self.groups, self.touched) = snapshot;
+        }
+        match jump(self, c, Elsewhere::Whole) {
+            Some(others) => {
+                out.merge(others);
+                Partial::Moved
+            }
+            None => Partial::Unsplit,
+        }
+    }
+
+    /// Plans `c` in a subgraph other than `group`'s that takes it as `how` says, and returns
     /// what the parent's selection in `group` gains for it (key and `@requires` fields). `None`
     /// when there is no such jump: the groups the attempt created are dropped, so the caller can
     /// still resolve (part of) the field where it is.
@@ -611,6 +617,7 @@ impl<'a> Builder<'a> {
         conditions: &Conditions,
         field_conditions: &Conditions,
         field_type: &Name,
+        how: Elsewhere,
     ) -> Option<SelectionSet> {
         let mut others = SelectionSet::default();
         // A failed attempt may already have added dependencies to existing groups and indices
@@ -626,7 +633,7 @@ impl<'a> Builder<'a> {
             field_conditions,
             field_type,
             &mut others,
-            Some(here),
+            Some((here, how)),
         );
         if jumped.is_err() {
             (self.groups, self.touched) = snapshot;

@@ -470,37 +470,30 @@ async fn read_sse(mut response: reqwest::Response, frames: mpsc::UnboundedSender
     }
 }
 
-/// Reads multipart parts (`--graphql`, headers, one line of JSON), skipping `{}` heartbeats.
+/// Reads multipart parts the way Apollo Client does: a part is complete when the delimiter
+/// after it (`\r\n--graphql`) has arrived; `--` after a delimiter closes the body. `{}`
+/// heartbeats are skipped.
 async fn read_multipart(mut response: reqwest::Response, frames: mpsc::UnboundedSender<Frame>) {
-    const DELIMITER: &str = "--graphql\r\n";
+    const DELIMITER: &str = "\r\n--graphql";
     let mut buffer = String::new();
+    let mut opened = false;
     loop {
-        loop {
-            if buffer.starts_with("--graphql--") {
-                buffer.clear();
-                if frames.send(Frame::Complete).is_err() {
-                    return;
-                }
+        while let Some(at) = buffer.find(DELIMITER) {
+            let message = buffer[..at].to_owned();
+            buffer.drain(..at + DELIMITER.len());
+            if !opened {
+                assert!(
+                    message.is_empty(),
+                    "text before the first delimiter: {message:?}"
+                );
+                opened = true;
                 continue;
             }
-            let Some(rest) = buffer.strip_prefix(DELIMITER) else {
-                assert!(
-                    DELIMITER.starts_with(&buffer) || "--graphql--".starts_with(&buffer),
-                    "not a multipart part: {buffer:?}"
-                );
-                break;
-            };
-            let Some(headers_end) = rest.find("\r\n\r\n") else {
-                break;
-            };
-            let body_start = headers_end + 4;
-            let Some(body_len) = rest[body_start..].find("\r\n") else {
-                break;
-            };
-            let part: Value = serde_json::from_str(&rest[body_start..body_start + body_len])
-                .expect("a JSON part");
-            let consumed = DELIMITER.len() + body_start + body_len + 2;
-            buffer.drain(..consumed);
+            let body = message
+                .split_once("\r\n\r\n")
+                .map(|(_, body)| body)
+                .unwrap_or_else(|| panic!("a part without headers: {message:?}"));
+            let part: Value = serde_json::from_str(body).expect("a JSON part");
             if part == json!({}) {
                 continue;
             }
@@ -509,6 +502,12 @@ async fn read_multipart(mut response: reqwest::Response, frames: mpsc::Unbounded
                 _ => Frame::Error(part),
             };
             if frames.send(frame).is_err() {
+                return;
+            }
+        }
+        if opened && buffer.starts_with("--") {
+            buffer.clear();
+            if frames.send(Frame::Complete).is_err() {
                 return;
             }
         }

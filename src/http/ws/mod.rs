@@ -31,6 +31,10 @@ const LEGACY_WS: &str = "graphql-ws";
 /// What a socket reads at a time; client messages are small (`subscribe`, `ping`).
 const READ_BUFFER_BYTES: usize = 1024;
 
+/// Frames queued together are written once they pass this size, or at the flush that ends a
+/// burst; a lone frame is flushed at once.
+const WRITE_BUFFER_BYTES: usize = 4096;
+
 /// RFC 6455 close codes both protocols use when the server, not the protocol, ends a socket.
 mod close {
     /// The server is shutting down.
@@ -53,7 +57,9 @@ pub(super) fn upgrade<S: OperationService>(
         Err(refusal) => return refusal.into_response(),
     };
     // Small buffers: most sockets sit idle holding one subscription, and tungstenite's 128 KiB
-    // defaults would make each cost that much. Larger messages still grow the read buffer.
+    // defaults would make each cost that much. Larger messages still grow the read buffer. The
+    // write buffer holds a burst of small frames until the flush that ends it (or until it
+    // passes this size), so they leave in one write.
     // The frame size is capped too: tungstenite reads a whole frame before it checks the
     // message size, so a single huge frame would be buffered first.
     let max_message = endpoint.settings.max_ws_message_bytes;
@@ -62,7 +68,7 @@ pub(super) fn upgrade<S: OperationService>(
         .max_message_size(max_message)
         .max_frame_size(max_message)
         .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(0);
+        .write_buffer_size(WRITE_BUFFER_BYTES);
     let protocol = upgrade
         .selected_protocol()
         .and_then(|p| p.to_str().ok())
@@ -190,9 +196,35 @@ struct Outbox {
 /// The socket is gone; the connection task ends.
 struct Disconnected;
 
-/// Sends what operation `id` reported. `next_kind` is the protocol's name for a response:
-/// `next` in graphql-transport-ws, `data` in the legacy protocol; the rest is the same in both.
-async fn forward_event(
+/// At most this many events that are ready together go out in one write: enough to empty a
+/// burst, few enough that a busy operation cannot keep the connection from reading its client.
+const EVENTS_PER_WRITE: usize = 32;
+
+/// Sends what operation `id` reported, together with whatever the connection's operations have
+/// ready right now, in one write and one flush: a client then reads a burst in one go instead of
+/// a frame per read. An event that is alone is flushed at once, never held back for company.
+/// `next_kind` is the protocol's name for a response: `next` in graphql-transport-ws, `data` in
+/// the legacy protocol; the rest is the same in both.
+async fn forward_events(
+    out: &mut Outbox,
+    operations: &mut Operations,
+    id: String,
+    event: OperationEvent,
+    next_kind: &str,
+) -> Result<(), Disconnected> {
+    queue_event(out, operations, id, event, next_kind).await?;
+    for _ in 1..EVENTS_PER_WRITE {
+        let Some((id, event)) = futures::FutureExt::now_or_never(operations.next()) else {
+            break;
+        };
+        queue_event(out, operations, id, event, next_kind).await?;
+    }
+    out.flush().await
+}
+
+/// Queues the message for one event in the socket's write buffer (written when it fills or on
+/// the flush after the batch).
+async fn queue_event(
     out: &mut Outbox,
     operations: &mut Operations,
     id: String,
@@ -201,7 +233,7 @@ async fn forward_event(
 ) -> Result<(), Disconnected> {
     match event {
         OperationEvent::Next(body) => match message_with_payload(next_kind, &id, &body) {
-            Some(text) => out.send(text).await,
+            Some(text) => out.queue(text).await,
             None => {
                 tracing::warn!(operation = %id, "dropped a response that is not UTF-8");
                 Ok(())
@@ -210,13 +242,13 @@ async fn forward_event(
         OperationEvent::Refused(errors) => {
             operations.stop(&id);
             match message_with_payload("error", &id, errors.get().as_bytes()) {
-                Some(text) => out.send(text).await,
+                Some(text) => out.queue(text).await,
                 None => Ok(()),
             }
         }
         OperationEvent::Complete => {
             operations.stop(&id);
-            out.send(message_without_payload("complete", &id)).await
+            out.queue(message_without_payload("complete", &id)).await
         }
     }
 }
@@ -241,13 +273,30 @@ impl Outbox {
         self.write(Message::Close(Some(frame))).await
     }
 
+    /// Adds a message to the write buffer without flushing it.
+    async fn queue(&mut self, text: String) -> Result<(), Disconnected> {
+        let message = Message::Text(text.into());
+        Self::within(self.send_timeout, self.sink.feed(message)).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Disconnected> {
+        Self::within(self.send_timeout, self.sink.flush()).await
+    }
+
     async fn write(&mut self, message: Message) -> Result<(), Disconnected> {
-        match tokio::time::timeout(self.send_timeout, self.sink.send(message)).await {
+        Self::within(self.send_timeout, self.sink.send(message)).await
+    }
+
+    async fn within(
+        send_timeout: Duration,
+        sending: impl std::future::Future<Output = Result<(), axum::Error>>,
+    ) -> Result<(), Disconnected> {
+        match tokio::time::timeout(send_timeout, sending).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Disconnected),
             Err(_) => {
                 tracing::debug!(
-                    timeout = ?self.send_timeout,
+                    timeout = ?send_timeout,
                     "a WebSocket client stopped reading; disconnecting it"
                 );
                 Err(Disconnected)

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
 use super::{
-    admit, forward_event, init_payload, on_read_error, on_shutdown, Disconnected, OperationEvent,
+    admit, forward_events, init_payload, on_read_error, on_shutdown, Disconnected, OperationEvent,
     Operations, Outbox,
 };
 use crate::context::RequestContext;
@@ -196,7 +196,7 @@ impl<S: OperationService> Connection<S> {
     }
 
     async fn on_event(&mut self, id: String, event: OperationEvent) -> Result<(), Disconnected> {
-        forward_event(&mut self.out, &mut self.operations, id, event, "next").await
+        forward_events(&mut self.out, &mut self.operations, id, event, "next").await
     }
 
     /// Pings the client, or gives it up when it left the previous ping unanswered.

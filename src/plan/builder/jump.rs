@@ -17,7 +17,7 @@ impl Builder<'_> {
         field_conditions: &Conditions,
         field_type: &Name,
         out: &mut SelectionSet,
-        exclude: Option<SubgraphId>,
+        exclude: Option<(SubgraphId, Elsewhere)>,
     ) -> Result<(), PlanError> {
         let name = &c.field.name;
         let from = self.groups[group].subgraph;
@@ -34,9 +34,13 @@ impl Builder<'_> {
                 resolvers = graphs;
             }
         }
-        if let Some(excluded) = exclude {
+        if let Some((excluded, how)) = exclude {
             resolvers.retain(|&g| {
-                g != excluded && !self.needs_other(g, field_type, &c.field.selection_set, None)
+                let provides = self
+                    .supergraph
+                    .field_source(&entity_type, name, g)
+                    .and_then(|s| s.provides.as_deref());
+                g != excluded && self.takes(g, field_type, &c.field.selection_set, provides, how)
             });
         }
         if resolvers.is_empty() {
@@ -64,7 +68,16 @@ impl Builder<'_> {
             .copied()
             .filter(|s| !ordered.contains(s))
             .collect();
-        rest.sort_by_key(|s| std::cmp::Reverse(sibling_count(s)));
+        // A subgraph that answers more of the field's own selection (counting what it
+        // `@provides` there) comes first: a plan that ignores a provide costs a fetch.
+        rest.sort_by_cached_key(|&s| {
+            let provides = self
+                .supergraph
+                .field_source(&entity_type, name, s)
+                .and_then(|f| f.provides.as_deref());
+            let missing = self.missing_fields(s, field_type, &c.field.selection_set, provides);
+            (missing, std::cmp::Reverse(sibling_count(&s)))
+        });
         ordered.extend(rest);
         let Some((target, key)) = self.choose_key(&entity_type, from, &ordered) else {
             return Err(self.no_key(object_type, name, from, &resolvers));

@@ -1,12 +1,15 @@
-//! Fields a subgraph answers only in part: a `@shareable` value type whose selection reaches
-//! fields this subgraph lacks goes to another subgraph whole, or is split between them.
+//! Choosing among subgraphs that share a field: whether a subgraph can answer a selection by
+//! itself (`@provides` on the path counted, `@external` fields not provided there unavailable), and
+//! how much of it another subgraph would have to answer.
 
 use super::*;
 
 impl Builder<'_> {
     /// Whether `selection` on `type_name`, resolved in `subgraph`, reaches a field the subgraph
-    /// does not resolve through value types only (an entity on the way can fetch it elsewhere).
-    /// Fields in `provides` count as resolved.
+    /// does not resolve and cannot reach by a key lookup: a field of a value type, or of a type
+    /// that is an entity only in subgraphs that lack the field. Such a field can only come from
+    /// another subgraph through a parent (an entity above it, or the root). Fields in `provides`
+    /// count as resolved.
     pub(super) fn needs_other(
         &self,
         subgraph: SubgraphId,
@@ -14,18 +17,19 @@ impl Builder<'_> {
         selection: &exe::SelectionSet,
         provides: Option<&exe::SelectionSet>,
     ) -> bool {
-        if selection.selections.is_empty() || self.supergraph.is_entity(type_name) {
+        if selection.selections.is_empty() {
             return false;
         }
         let types = if self.supergraph.is_abstract(type_name) {
+            if self.supergraph.is_entity(type_name) {
+                return false; // an entity interface: looked up by its key wherever a field lives
+            }
             self.possible_types_in_graph(type_name, subgraph)
         } else {
             vec![type_name.clone()]
         };
         types.iter().any(|t| {
-            if self.supergraph.is_entity(t) {
-                return false;
-            }
+            let entity = self.supergraph.is_entity(t);
             let Ok(collected) = self.collect(selection, t) else {
                 return false;
             };
@@ -39,102 +43,97 @@ impl Builder<'_> {
                         .supergraph
                         .field_resolvers(t, &c.field.name, self.labels)
                         .contains(&subgraph);
-                !resolves
-                    || self.needs_other(
+                if !resolves {
+                    return !entity || !self.reachable_by_key(t, &c.field.name);
+                }
+                // Below an entity, what this subgraph lacks is fetched at the entity itself.
+                !entity
+                    && self.needs_other(
                         subgraph,
                         &self.field_type(t, c.field),
                         &c.field.selection_set,
-                        provided.map(|p| &p.selection_set),
+                        self.provides_below(subgraph, t, &c.field.name, provided),
                     )
             })
         })
     }
 
-    /// How many fields of `selection` on the object type `type_name` `subgraph` does not resolve
-    /// itself (zero for abstract and leaf types: their fields are not counted).
-    pub(super) fn fields_elsewhere(
+    /// Whether a subgraph that resolves `object_type.field` can look the object up by a key (or
+    /// nothing says who resolves it, as for fields an `@interfaceObject` adds).
+    fn reachable_by_key(&self, object_type: &Name, field: &Name) -> bool {
+        let resolvers = self
+            .supergraph
+            .field_resolvers(object_type, field, self.labels);
+        resolvers.is_empty()
+            || resolvers.iter().any(|&g| {
+                self.supergraph
+                    .keys_in(object_type, g)
+                    .any(|k| k.resolvable)
+            })
+    }
+
+    /// How many fields of `selection` on `type_name` `subgraph` would leave to other subgraphs,
+    /// at any depth: a field it lacks counts once (whatever is below it), a field it resolves
+    /// counts what it lacks below. Fields in `provides` count as resolved, so a subgraph that
+    /// provides the selection on this path ranks before one that must fetch it elsewhere.
+    pub(super) fn missing_fields(
         &self,
         subgraph: SubgraphId,
         type_name: &Name,
         selection: &exe::SelectionSet,
+        provides: Option<&exe::SelectionSet>,
     ) -> usize {
-        if selection.selections.is_empty() || self.supergraph.is_abstract(type_name) {
+        if selection.selections.is_empty() {
             return 0;
         }
-        let Ok(collected) = self.collect(selection, type_name) else {
-            return 0;
+        let types = if self.supergraph.is_abstract(type_name) {
+            self.possible_types_in_graph(type_name, subgraph)
+        } else {
+            vec![type_name.clone()]
         };
-        collected
-            .iter()
-            .filter(|c| {
-                !c.field.name.starts_with("__")
-                    && !self
+        let mut missing = 0;
+        for t in &types {
+            let Ok(collected) = self.collect(selection, t) else {
+                continue;
+            };
+            for c in &collected {
+                if c.field.name.starts_with("__") {
+                    continue;
+                }
+                let provided = provides.and_then(|p| self.find_provided(p, t, &c.field.name));
+                let resolves = provided.is_some()
+                    || self
                         .supergraph
-                        .field_resolvers(type_name, &c.field.name, self.labels)
-                        .contains(&subgraph)
-            })
-            .count()
+                        .field_resolvers(t, &c.field.name, self.labels)
+                        .contains(&subgraph);
+                missing += if resolves {
+                    self.missing_fields(
+                        subgraph,
+                        &self.field_type(t, c.field),
+                        &c.field.selection_set,
+                        self.provides_below(subgraph, t, &c.field.name, provided),
+                    )
+                } else {
+                    1
+                };
+            }
+        }
+        missing
     }
 
-    /// Splits the selection of a value-type field that `subgraph` answers only in part: the field
-    /// with the selections `subgraph` resolves, and the field with the others. `None` when there
-    /// is nothing to split off, or the type is abstract or an entity.
-    pub(super) fn split_value_field(
-        &self,
+    /// What `subgraph` provides below `type_name.field`: the part of an enclosing `@provides`
+    /// that selects the field, or else the field's own `@provides` there.
+    pub(super) fn provides_below<'s>(
+        &'s self,
         subgraph: SubgraphId,
-        field_type: &Name,
-        c: &Collected<'_>,
-    ) -> Option<(Node<exe::Field>, Node<exe::Field>)> {
-        if c.field.selection_set.selections.is_empty()
-            || self.supergraph.is_abstract(field_type)
-            || self.supergraph.is_entity(field_type)
-        {
-            return None;
-        }
-        let collected = self.collect(&c.field.selection_set, field_type).ok()?;
-        let mut here = exe::SelectionSet::new(field_type.clone());
-        let mut rest = exe::SelectionSet::new(field_type.clone());
-        for child in &collected {
-            let name = &child.field.name;
-            let stays = name.starts_with("__")
-                || (self
-                    .supergraph
-                    .field_resolvers(field_type, name, self.labels)
-                    .contains(&subgraph)
-                    && !self.needs_other(
-                        subgraph,
-                        &self.field_type(field_type, child.field),
-                        &child.field.selection_set,
-                        None,
-                    ));
-            // Fragments are flattened away, so their conditions move onto the field itself.
-            let mut field = (**child.field).clone();
-            field
-                .directives
-                .retain(|d| d.name != "skip" && d.name != "include");
-            field.directives.extend(child.directives.iter().cloned());
-            let side = if stays { &mut here } else { &mut rest };
-            side.selections
-                .push(exe::Selection::Field(Node::new(field)));
-        }
-        if rest.selections.is_empty() {
-            return None;
-        }
-        if here.selections.is_empty() {
-            // The field itself still comes from this subgraph; it needs a selection.
-            let definition = self.supergraph.schema.type_field(field_type, "__typename");
-            let typename = exe::Field::new(
-                apollo_compiler::name!("__typename"),
-                definition.ok()?.node.clone(),
-            );
-            here.selections
-                .push(exe::Selection::Field(Node::new(typename)));
-        }
-        let with = |set: exe::SelectionSet| {
-            let mut field = (**c.field).clone();
-            field.selection_set = set;
-            Node::new(field)
-        };
-        Some((with(here), with(rest)))
+        type_name: &Name,
+        field: &Name,
+        provided: Option<&'s Node<exe::Field>>,
+    ) -> Option<&'s exe::SelectionSet> {
+        provided.map(|p| &p.selection_set).or_else(|| {
+            self.supergraph
+                .field_source(type_name, field, subgraph)
+                .and_then(|s| s.provides.as_deref())
+        })
     }
 }
