@@ -525,3 +525,30 @@ async fn over_websocket_the_token_comes_from_connection_init() {
     assert_eq!(data["type"], "data", "{data}");
     assert_eq!(data["payload"], ada());
 }
+
+#[tokio::test]
+async fn sse_requests_carry_the_token_in_their_headers() {
+    let jwks = JwksServer::start(auth_support::jwks_file()).await;
+    let setup = setup(&jwks_config(&jwks.url, "")).await;
+    let stream = |authorization: String| {
+        setup
+            .client
+            .post(&setup.url)
+            .header("accept", "text/event-stream")
+            .header("authorization", authorization)
+            .json(&json!({ "query": "{ me { name } }" }))
+            .send()
+    };
+    let response = stream(bearer("ec-1", json!({}))).await.expect("reachable");
+    assert_eq!(response.status(), 200);
+    let text = tokio::time::timeout(WAIT, response.text())
+        .await
+        .expect("the stream ends")
+        .expect("body");
+    assert!(text.contains(ADA), "{text}");
+    let expired = bearer("ec-1", json!({ "exp": auth_support::now() - 3600 }));
+    let response = stream(expired).await.expect("reachable");
+    assert_eq!(response.status(), 401);
+    let text = response.text().await.expect("body");
+    assert!(text.contains("UNAUTHENTICATED"), "{text}");
+}
