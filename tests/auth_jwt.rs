@@ -552,3 +552,46 @@ async fn sse_requests_carry_the_token_in_their_headers() {
     let text = response.text().await.expect("body");
     assert!(text.contains("UNAUTHENTICATED"), "{text}");
 }
+
+#[tokio::test]
+async fn a_jwks_that_failed_to_load_is_fetched_again_after_the_floor() {
+    // Not a key set at first: the first fetch fails.
+    let jwks = JwksServer::start(json!(null)).await;
+    let setup = setup(&jwks_config(
+        &jwks.url,
+        "        refresh_interval: 1h\n        min_refresh_interval: 1ms\n",
+    ))
+    .await;
+    // A token without a `kid` never triggers the unknown-`kid` fetch; it must still get keys
+    // once the key server is back.
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = None;
+    let no_kid = format!(
+        "Bearer {}",
+        jsonwebtoken::encode(
+            &header,
+            &claims(json!({})),
+            &jsonwebtoken::EncodingKey::from_rsa_pem(
+                &std::fs::read("tests/fixtures/auth/rsa1.pem").expect("key"),
+            )
+            .expect("rsa1"),
+        )
+        .expect("signs")
+    );
+    assert_eq!(setup.me(&no_kid).await.0, 401);
+    assert!(jwks.fetches() >= 1);
+    jwks.set(auth_support::jwks_file());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) = setup.me(&no_kid).await;
+        if status == 200 {
+            assert_eq!(body, ada());
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "keys never loaded: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

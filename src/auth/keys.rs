@@ -264,14 +264,21 @@ impl KeyStore {
     pub async fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Vec<Arc<Key>> {
         for remote in &self.remote {
             let state = remote.state.load();
-            match state.fetched_at {
-                None if state.attempted_at.is_none() => {
-                    remote.fetch_once_since(None).await;
+            let floor_passed = |at: Instant| at.elapsed() >= remote.min_refresh_interval;
+            match (state.fetched_at, state.attempted_at) {
+                // First use: the keys are needed now.
+                (_, None) => remote.fetch_once_since(None).await,
+                // Never fetched successfully: try again now, at most once per floor.
+                (None, Some(attempted)) if floor_passed(attempted) => {
+                    remote.fetch_once_since(Some(attempted)).await
                 }
-                Some(at) if at.elapsed() >= remote.refresh_interval => {
+                // Stale: fetched again in the background (at most once per floor, so a key
+                // server that keeps failing is not asked on every request).
+                (Some(fetched), Some(attempted))
+                    if fetched.elapsed() >= remote.refresh_interval && floor_passed(attempted) =>
+                {
                     let remote = remote.clone();
-                    let attempted = state.attempted_at;
-                    tokio::spawn(async move { remote.fetch_once_since(attempted).await });
+                    tokio::spawn(async move { remote.fetch_once_since(Some(attempted)).await });
                 }
                 _ => {}
             }
