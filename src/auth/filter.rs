@@ -86,18 +86,17 @@ pub fn filter(
         rights,
         types: HashMap::new(),
         fragments: HashMap::new(),
-        removed: Vec::new(),
     };
-    // Fragments first, so the spreads in the operation find them filtered.
-    let mut fragments_changed = false;
+    // Fragments first, so the spreads in the operation find them filtered. A changed fragment
+    // that the operation does not spread (another operation of the document does) changes
+    // nothing here.
     for name in document.fragments.keys() {
-        fragments_changed |= filter.fragment(document, name).is_some_and(|f| f.changed);
+        filter.fragment(document, name);
     }
     let root = filter.selection_set(&operation.selection_set);
-    if !root.changed && !fragments_changed {
+    if !root.changed {
         return Filtered::Unchanged;
     }
-    filter.removed = root.removed.clone();
     let subscription_root_removed = operation.operation_type
         == apollo_compiler::ast::OperationType::Subscription
         && root.removed_here;
@@ -132,7 +131,7 @@ pub fn filter(
         plan_operation,
         shape_document: Valid::assume_valid(shape_document),
         shape_operation,
-        removed: filter.removed,
+        removed: root.removed,
         subscription_root_removed,
     }))
 }
@@ -156,7 +155,6 @@ struct Filter<'a> {
     types: HashMap<Name, bool>,
     /// Each named fragment filtered once; `None` while it is being filtered.
     fragments: HashMap<Name, Option<FilteredSet>>,
-    removed: Vec<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -465,6 +463,36 @@ mod tests {
         assert!(matches!(
             run(&supergraph, "subscription { ticks }", &Rights::default()),
             Filtered::Unchanged
+        ));
+    }
+
+    #[test]
+    fn a_fragment_only_another_operation_spreads_changes_nothing() {
+        let supergraph = supergraph();
+        let document = ExecutableDocument::parse_and_validate(
+            &supergraph.api_schema,
+            "query Names { users { name } } query Mails { users { ...Contact } }
+             fragment Contact on User { email }",
+            "q.graphql",
+        )
+        .expect("valid");
+        let names = document
+            .operations
+            .get(Some("Names"))
+            .expect("Names")
+            .clone();
+        assert!(matches!(
+            filter(&supergraph, &document, &names, &Rights::default()),
+            Filtered::Unchanged
+        ));
+        let mails = document
+            .operations
+            .get(Some("Mails"))
+            .expect("Mails")
+            .clone();
+        assert!(matches!(
+            filter(&supergraph, &document, &mails, &Rights::default()),
+            Filtered::Changed(_)
         ));
     }
 

@@ -263,9 +263,13 @@ impl KeyStore {
     /// as the module comment says.
     pub async fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Vec<Arc<Key>> {
         for remote in &self.remote {
-            let state = remote.state.load();
+            // Copied out, so no guard of the key set is held across a fetch.
+            let times = {
+                let state = remote.state.load();
+                (state.fetched_at, state.attempted_at)
+            };
             let floor_passed = |at: Instant| at.elapsed() >= remote.min_refresh_interval;
-            match (state.fetched_at, state.attempted_at) {
+            match times {
                 // First use: the keys are needed now.
                 (_, None) => remote.fetch_once_since(None).await,
                 // Never fetched successfully: try again now, at most once per floor.
