@@ -198,6 +198,12 @@ impl AuthConfig {
                 "needs `auth.jwt`: without keys no token can be valid".into(),
             );
         }
+        if self.scope_claim.trim().is_empty() {
+            problem(
+                "auth.scope_claim".into(),
+                "name the claim that holds the scopes (the default is `scope`)".into(),
+            );
+        }
         for (name, rule) in &self.policies {
             if rule.claims.is_empty() {
                 problem(
@@ -215,6 +221,16 @@ impl AuthConfig {
             problem(
                 "auth.jwt.header".into(),
                 format!("`{}` is not a valid header name", jwt.header),
+            );
+        }
+        if jwt
+            .cookie
+            .as_deref()
+            .is_some_and(|c| c.is_empty() || c.contains([';', '=', ' ']))
+        {
+            problem(
+                "auth.jwt.cookie".into(),
+                "not a cookie name (empty, or holding `;`, `=` or a space)".into(),
             );
         }
         if jwt.jwks.is_empty() && jwt.secrets.is_empty() {
@@ -309,11 +325,12 @@ mod tests {
         assert!(all.contains("auth.require_authentication"), "{all}");
         assert!(all.contains("auth.policies.admin.claims"), "{all}");
         let all = problems_of(
-            "auth:\n  jwt:\n    header: 'bad header'\n    jwks:\n      - url: ftp://x/\n      - {}\n    secrets:\n      - secret: short\n        algorithm: RS256\n",
+            "auth:\n  jwt:\n    header: 'bad header'\n    cookie: 'a=b'\n    jwks:\n      - url: ftp://x/\n      - {}\n    secrets:\n      - secret: short\n        algorithm: RS256\n",
         )
         .join("\n");
         for key in [
             "auth.jwt.header",
+            "auth.jwt.cookie",
             "auth.jwt.jwks[0].url",
             "auth.jwt.jwks[1]",
             "auth.jwt.secrets[0].algorithm",
