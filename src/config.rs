@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+pub use auth::{AuthConfig, ClaimValue, JwksSource, JwtConfig, OneOrMany, PolicyRule, SecretKey};
 pub use cors::{CorsConfig, OriginRegex};
 pub use cost::CostConfig;
 pub use csrf::CsrfConfig;
@@ -89,6 +90,10 @@ pub struct Config {
     /// Operations per period for the gateway and per client (off by default).
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
+    /// JWT authentication and the enforcement of `@authenticated`, `@requiresScopes` and
+    /// `@policy` (anonymous requests, directives enforced, by default).
+    #[serde(default)]
+    pub auth: AuthConfig,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -344,6 +349,7 @@ impl Config {
                 resolve(path);
             }
         }
+        self.auth.resolve_paths(resolve);
     }
 
     /// Every rule that the types alone do not enforce.
@@ -370,6 +376,7 @@ impl Config {
         self.traffic.problems(known, &mut section_problems);
         self.persisted_queries.problems(&mut section_problems);
         self.rate_limit.problems(&mut section_problems);
+        self.auth.problems(&mut section_problems);
         for p in section_problems {
             problem(p.key, p.message);
         }
@@ -698,6 +705,7 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod auth;
 mod cors;
 mod cost;
 mod csrf;

@@ -2,14 +2,17 @@
 //!
 //! It is made once at the edge (an HTTP request, a WebSocket's `connection_init`), passed down by
 //! reference through every stage, and read by the layers that need it — the header rules of the
-//! subgraph client, deadlines, later the authenticated identity and the trace. It is data, not a
+//! subgraph client, deadlines, the authenticated identity, later the trace. It is data, not a
 //! global, and it sits below every module that reads it, so the request path points one way.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
+
+use crate::auth::Identity;
 
 /// How the operation arrived, which decides what it may do: a GET must not change state, and
 /// only a streaming transport can carry a subscription.
@@ -57,6 +60,9 @@ pub struct RequestContext {
     /// When the request must be answered by; every subgraph call is capped by it. `None` for
     /// streams, which live as long as the client wants.
     pub deadline: Option<Instant>,
+    /// Who the request's verified token says it is; `None` for an anonymous request. Set by
+    /// the pipeline's authenticate stage, before anything else reads it.
+    pub identity: Option<Arc<Identity>>,
 }
 
 impl RequestContext {
@@ -66,6 +72,7 @@ impl RequestContext {
             transport,
             client_address: None,
             deadline: None,
+            identity: None,
         }
     }
 

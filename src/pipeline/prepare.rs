@@ -1,4 +1,5 @@
-//! Prepare: parse ▶ limits ▶ validate ▶ plan, done once per document and schema generation.
+//! Prepare: parse ▶ limits ▶ validate ▶ authorize ▶ plan, done once per document, schema
+//! generation, override labels and access rights.
 //!
 //! Preparing a new document is the most expensive thing a request can ask for, and its cost is in
 //! the client's hands. So it never runs on the async workers: a bounded pool of blocking threads
@@ -15,7 +16,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::parse::{parse, ParseLimits};
-use super::{plan, validate};
+use super::{authorize, plan, validate};
+use crate::auth::Rights;
 use crate::config::limits::LimitsConfig;
 use crate::plan::PlannedOperation;
 use crate::response::GraphqlError;
@@ -36,6 +38,9 @@ pub struct PreparedOperation {
 pub struct PrepareSettings {
     pub limits: Arc<LimitsConfig>,
     pub introspection: bool,
+    /// `auth.reject_unauthorized`: refuse an operation that asks for anything the request may
+    /// not see, rather than answer it without.
+    pub reject_unauthorized: bool,
 }
 
 impl PrepareSettings {
@@ -57,14 +62,24 @@ struct Entry {
     query: Box<str>,
     operation_name: Option<Box<str>>,
     labels: ActiveLabels,
+    /// The rights the operation was filtered for: a plan without a field must never serve a
+    /// request that may see it, nor the other way round.
+    rights: Rights,
     outcome: Outcome,
 }
 
 impl Entry {
-    fn is_for(&self, query: &str, operation_name: Option<&str>, labels: ActiveLabels) -> bool {
+    fn is_for(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        labels: ActiveLabels,
+        rights: &Rights,
+    ) -> bool {
         &*self.query == query
             && self.operation_name.as_deref() == operation_name
             && self.labels == labels
+            && self.rights == *rights
     }
 
     /// An estimate of the memory the entry holds: the syntax trees and the plan grow with the
@@ -137,6 +152,7 @@ impl Preparer {
     }
 
     /// The prepared operation for `query`, from the cache or prepared now.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn get_or_prepare(
         &self,
         cache: &OperationCache,
@@ -145,11 +161,13 @@ impl Preparer {
         query: &str,
         operation_name: Option<&str>,
         labels: ActiveLabels,
+        rights: &Rights,
     ) -> Result<Arc<PreparedOperation>, Vec<GraphqlError>> {
         let mut hasher = cache.hasher.build_hasher();
         query.hash(&mut hasher);
         operation_name.hash(&mut hasher);
         labels.hash(&mut hasher);
+        rights.hash(&mut hasher);
         let key = hasher.finish();
         let entry = match cache.entries.get(&key).await {
             Some(hit) => {
@@ -161,12 +179,13 @@ impl Preparer {
                 .try_get_with(key, async {
                     cache.preparations.fetch_add(1, Ordering::Relaxed);
                     let outcome = self
-                        .prepare(supergraph, settings, query, operation_name, labels)
+                        .prepare(supergraph, settings, query, operation_name, labels, rights)
                         .await?;
                     Ok::<_, GraphqlError>(Arc::new(Entry {
                         query: query.into(),
                         operation_name: operation_name.map(Into::into),
                         labels,
+                        rights: rights.clone(),
                         outcome,
                     }))
                 })
@@ -175,10 +194,10 @@ impl Preparer {
         };
         // The hash picks the entry; the texts confirm it is this document. Two documents with
         // one hash (never seen in practice) are prepared each time rather than mixed up.
-        let outcome = if entry.is_for(query, operation_name, labels) {
+        let outcome = if entry.is_for(query, operation_name, labels, rights) {
             entry.outcome.clone()
         } else {
-            self.prepare(supergraph, settings, query, operation_name, labels)
+            self.prepare(supergraph, settings, query, operation_name, labels, rights)
                 .await
                 .map_err(|e| vec![e])?
         };
@@ -194,6 +213,7 @@ impl Preparer {
         query: &str,
         operation_name: Option<&str>,
         labels: ActiveLabels,
+        rights: &Rights,
     ) -> Result<Outcome, GraphqlError> {
         let timed_out = || {
             GraphqlError::new(
@@ -216,11 +236,19 @@ impl Preparer {
             let settings = settings.clone();
             let query: Box<str> = query.into();
             let operation_name: Option<Box<str>> = operation_name.map(Into::into);
+            let rights = rights.clone();
             // The permit goes with the thread: a timed-out preparation still holds its place in
             // the pool until it finishes, so abandoned work cannot pile up beyond the pool.
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                prepare_now(&supergraph, &settings, query, operation_name, labels)
+                prepare_now(
+                    &supergraph,
+                    &settings,
+                    query,
+                    operation_name,
+                    labels,
+                    &rights,
+                )
             })
             .await
             .map_err(|_| {
@@ -242,6 +270,7 @@ fn prepare_now(
     query: Box<str>,
     operation_name: Option<Box<str>>,
     labels: ActiveLabels,
+    rights: &Rights,
 ) -> Outcome {
     let stages = || -> Result<PreparedOperation, Vec<GraphqlError>> {
         let ast = parse(&query, settings.parse_limits())?;
@@ -254,7 +283,9 @@ fn prepare_now(
             settings.introspection,
         )?;
         let has_introspection = validated.has_introspection;
-        let planned = plan::plan(supergraph, validated, labels)?;
+        let (validated, instead) =
+            authorize::authorize(supergraph, validated, rights, settings.reject_unauthorized)?;
+        let planned = plan::plan(supergraph, validated, instead, labels)?;
         Ok(PreparedOperation {
             query: query.clone(),
             operation_name: operation_name.clone(),

@@ -21,7 +21,7 @@ use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
-pub use access::AccessRequirements;
+pub use access::{AccessRequirements, AccessVocabulary};
 pub use contexts::{context_field_set, ContextArgument};
 pub use cost::{CostModel, FieldCost, InputFieldCost, ListSize, SizedField};
 pub use lookups::{EntityLookup, Lookup, LookupArgument};
@@ -193,6 +193,9 @@ pub struct Supergraph {
     pub cost: CostModel,
     /// Which types set each `@context` (`contexts.rs`).
     contexts: contexts::Contexts,
+    /// The scopes and policies the access rules name, so a request's rights (and the plans
+    /// cached for them) depend only on what this supergraph asks about.
+    pub access: AccessVocabulary,
     /// The supergraph SDL text, kept for `seam compose` and readiness reports.
     pub sdl: String,
 }
@@ -241,6 +244,13 @@ impl Supergraph {
             );
         }
         let cost = CostModel::read(&schema)?;
+        let mut access = AccessVocabulary::default();
+        for info in types.values() {
+            access.add(&info.access);
+            for field in info.fields.values() {
+                access.add(&field.access);
+            }
+        }
         let hidden_directives: Vec<Name> = cost
             .directive_names()
             .iter()
@@ -262,6 +272,7 @@ impl Supergraph {
             lookups: lookups::Lookups::default(),
             contexts,
             cost,
+            access,
             sdl: sdl.to_owned(),
         })
     }

@@ -212,7 +212,10 @@ impl Subgraphs {
     pub fn forwarded_headers(&self, id: SubgraphId, context: &RequestContext) -> HeaderMap {
         self.subgraphs
             .get(id.0 as usize)
-            .map(|s| s.headers.apply(&context.headers))
+            .map(|s| {
+                s.headers
+                    .apply_for(&context.headers, context.identity.as_deref())
+            })
             .unwrap_or_default()
     }
 
@@ -225,7 +228,10 @@ impl Subgraphs {
             if subgraph.headers.is_empty() {
                 continue;
             }
-            for (name, value) in &subgraph.headers.apply(&context.headers) {
+            for (name, value) in &subgraph
+                .headers
+                .apply_for(&context.headers, context.identity.as_deref())
+            {
                 name.as_str().hash(&mut hasher);
                 value.as_bytes().hash(&mut hasher);
             }
