@@ -74,8 +74,7 @@ async fn gateway(expected: usize) -> (common::TestGateway, Counter) {
     let router = axum::Router::new().route(
         "/graphql",
         axum::routing::post(
-            move |headers: axum::http::HeaderMap,
-                  request: async_graphql_axum::GraphQLRequest| {
+            move |headers: axum::http::HeaderMap, request: async_graphql_axum::GraphQLRequest| {
                 let schema = schema.clone();
                 async move {
                     let auth = headers
@@ -84,7 +83,9 @@ async fn gateway(expected: usize) -> (common::TestGateway, Counter) {
                         .unwrap_or("")
                         .to_owned();
                     async_graphql_axum::GraphQLResponse::from(
-                        schema.execute(request.into_inner().data(Forwarded(auth))).await,
+                        schema
+                            .execute(request.into_inner().data(Forwarded(auth)))
+                            .await,
                     )
                 }
             },
@@ -123,7 +124,13 @@ async fn post_all(gw: &common::TestGateway, bodies: Vec<(Value, Option<&str>)>) 
 async fn identical_queries_in_flight_share_one_subgraph_call() {
     let (gw, counter) = gateway(5).await;
     let body = json!({ "query": "{ whoami }" });
-    let answers = post_all(&gw, (0..5).map(|_| (body.clone(), Some("Bearer same"))).collect()).await;
+    let answers = post_all(
+        &gw,
+        (0..5)
+            .map(|_| (body.clone(), Some("Bearer same")))
+            .collect(),
+    )
+    .await;
     for answer in &answers {
         assert_eq!(answer, &json!({ "data": { "whoami": "Bearer same" } }));
     }
