@@ -26,6 +26,8 @@ use crate::plan::OperationKind;
 
 type Outcome = Result<Arc<SubgraphResponse>, FetchError>;
 type SharedCall = Shared<BoxFuture<'static, Outcome>>;
+/// A call in the table: its id, and a handle that does not keep it alive.
+type Entry = (u64, WeakShared<BoxFuture<'static, Outcome>>);
 
 /// What makes two requests to one subgraph the same request.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -37,8 +39,7 @@ struct CallKey {
 /// The calls in flight to one subgraph. Entries hold the call weakly: the waiters own it.
 #[derive(Default)]
 pub(super) struct InFlight {
-    calls:
-        Mutex<HashMap<CallKey, (u64, WeakShared<BoxFuture<'static, Outcome>>), ahash::RandomState>>,
+    calls: Mutex<HashMap<CallKey, Entry, ahash::RandomState>>,
     next_id: AtomicU64,
 }
 
