@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+pub use auth::{AuthConfig, ClaimValue, JwksSource, JwtConfig, OneOrMany, PolicyRule, SecretKey};
 pub use cors::{CorsConfig, OriginRegex};
 pub use cost::CostConfig;
 pub use csrf::CsrfConfig;
@@ -98,6 +99,10 @@ pub struct Config {
     /// The format of Seam's log records and the access log (text, no access log by default).
     #[serde(default)]
     pub log: LogConfig,
+    /// JWT authentication and the enforcement of `@authenticated`, `@requiresScopes` and
+    /// `@policy` (anonymous requests, directives enforced, by default).
+    #[serde(default)]
+    pub auth: AuthConfig,
 }
 
 /// One subgraph entry under `subgraphs:`.
@@ -353,6 +358,7 @@ impl Config {
                 resolve(path);
             }
         }
+        self.auth.resolve_paths(resolve);
     }
 
     /// Every rule that the types alone do not enforce.
@@ -380,6 +386,7 @@ impl Config {
         self.persisted_queries.problems(&mut section_problems);
         self.rate_limit.problems(&mut section_problems);
         self.telemetry.problems(&mut section_problems);
+        self.auth.problems(&mut section_problems);
         for p in section_problems {
             problem(p.key, p.message);
         }
@@ -708,6 +715,7 @@ impl Visitor<'_> for ListenAddressVisitor {
     }
 }
 
+mod auth;
 mod cors;
 mod cost;
 mod csrf;

@@ -2,14 +2,17 @@
 //!
 //! It is made once at the edge (an HTTP request, a WebSocket's `connection_init`), passed down by
 //! reference through every stage, and read by the layers that need it — the header rules of the
-//! subgraph client, deadlines, later the authenticated identity and the trace. It is data, not a
+//! subgraph client, deadlines, the authenticated identity, later the trace. It is data, not a
 //! global, and it sits below every module that reads it, so the request path points one way.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
+
+use crate::auth::Identity;
 
 /// How the operation arrived, which decides what it may do: a GET must not change state, and
 /// only a streaming transport can carry a subscription.
@@ -60,6 +63,9 @@ pub struct RequestContext {
     /// The client's W3C trace headers, when they are trusted (`telemetry.trust_traceparent`):
     /// passed on to subgraphs as they came while Seam records no spans of its own.
     pub client_trace: Option<crate::telemetry::ClientTrace>,
+    /// Who the request's verified token says it is; `None` for an anonymous request. Set by
+    /// the pipeline's authenticate stage, before anything else reads it.
+    pub identity: Option<Arc<Identity>>,
 }
 
 impl RequestContext {
@@ -70,6 +76,7 @@ impl RequestContext {
             client_address: None,
             deadline: None,
             client_trace: None,
+            identity: None,
         }
     }
 

@@ -43,6 +43,8 @@ pub enum StartupError {
     Bridge(#[from] crate::bridge::BridgeError),
     #[error(transparent)]
     Manifest(#[from] crate::pipeline::persisted::ManifestError),
+    #[error(transparent)]
+    AuthKeys(#[from] crate::auth::KeyFileError),
     /// A command-line value that cannot work, with what was expected instead.
     #[error("{0}")]
     Usage(String),
@@ -118,7 +120,13 @@ fn new_gateway(
         (None, Some(config)) => crate::bridge::from_config(&config.bridge)?,
         (None, None) => Arc::new(crate::bridge::memory::MemoryBridge::new()),
     };
-    let gateway = Gateway::new(Settings::from_config(config), bridge);
+    let mut gateway = Gateway::new(Settings::from_config(config), bridge);
+    if let Some(config) = config {
+        gateway = gateway.with_authenticator(crate::auth::Authenticator::new(
+            &config.auth,
+            reqwest::Client::new(),
+        )?);
+    }
     match config.and_then(|c| c.persisted_queries.manifest.as_deref()) {
         Some(path) => Ok(gateway.with_manifest(crate::pipeline::persisted::Manifest::load(path)?)),
         None => Ok(gateway),

@@ -307,20 +307,61 @@ fn assert_serve_refuses(args: &[&str], spec: &str) {
 #[test]
 fn serve_refuses_a_supergraph_file_linking_a_security_spec_it_does_not_enforce() {
     let dir = TempDir::new("security-spec-file");
-    // Apollo's composition of subgraphs using @authenticated, @requiresScopes and @policy.
-    let file = dir.write(
-        "supergraph.graphql",
-        include_str!("../src/supergraph/tests/access.graphql"),
+    // Apollo's composition of subgraphs using @authenticated, @requiresScopes and @policy (which
+    // Seam enforces), linking one more security spec that Seam does not know.
+    let sdl = include_str!("../src/supergraph/tests/access.graphql").replacen(
+        "@link(url: \"https://specs.apollo.dev/policy/v0.1\", for: SECURITY)",
+        "@link(url: \"https://specs.apollo.dev/policy/v0.1\", for: SECURITY)\n  \
+         @link(url: \"https://example.com/tenancy/v0.1\", for: SECURITY)",
+        1,
     );
+    assert_ne!(sdl, include_str!("../src/supergraph/tests/access.graphql"));
+    let file = dir.write("supergraph.graphql", &sdl);
     let file = file.to_str().expect("utf-8 path");
     assert_serve_refuses(
         &["serve", "--supergraph", file, "--listen", "127.0.0.1:0"],
-        "https://specs.apollo.dev/authenticated/v0.1",
+        "https://example.com/tenancy/v0.1",
+    );
+}
+
+/// Starts `seam args…` in the crate root and waits for it to say it listens; kills it then.
+fn assert_serve_starts(args: &[&str]) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(SEAM)
+        .args(args)
+        .current_dir(ROOT)
+        .env_remove("SEAM_CONFIG")
+        .env_remove("SEAM_LISTEN")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start seam");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut listening = false;
+    for line in BufReader::new(stderr).lines() {
+        let Ok(line) = line else { break };
+        listening = line.contains("listening on");
+        seen.push(line);
+        if listening || Instant::now() > deadline {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        listening,
+        "`seam {}` did not start serving:\n{}",
+        args.join(" "),
+        seen.join("\n")
     );
 }
 
 #[test]
-fn serve_refuses_to_compose_authenticated_fields_into_a_public_schema() {
+fn serve_enforces_the_authenticated_fields_it_composes() {
     let dir = TempDir::new("security-spec-composed");
     let accounts = r#"
 type Query { me: String @authenticated }
@@ -335,8 +376,6 @@ type Query { me: String @authenticated }
         "`seam compose` keeps @authenticated:\n{supergraph}\n{}",
         String::from_utf8_lossy(&composed.stderr)
     );
-    assert_serve_refuses(
-        &["serve", "--config", config, "--listen", "127.0.0.1:0"],
-        "https://specs.apollo.dev/authenticated/v0.1",
-    );
+    // Enforced (see tests/auth_directives.rs), so served.
+    assert_serve_starts(&["serve", "--config", config, "--listen", "127.0.0.1:0"]);
 }

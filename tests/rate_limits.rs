@@ -225,11 +225,14 @@ async fn each_websocket_subscribe_counts() {
             answers.push(serde_json::from_str(&text).expect("JSON"));
         }
     }
-    let of = |id: &str| -> Vec<&Value> { answers.iter().filter(|m| m["id"] == id).collect() };
-    assert_eq!(of("1")[0]["type"], "next", "{answers:?}");
-    assert_eq!(of("2")[0]["type"], "next", "{answers:?}");
-    let refused = of("3");
-    assert_eq!(refused[0]["type"], "error", "{answers:?}");
+    // The three operations run side by side on the socket, so which of them finds the bucket
+    // empty is not fixed: two answer, one is refused.
+    let first = |id: &str| answers.iter().find(|m| m["id"] == id).cloned();
+    let firsts: Vec<Value> = ["1", "2", "3"].iter().filter_map(|id| first(id)).collect();
+    assert_eq!(firsts.len(), 3, "{answers:?}");
+    let answered = firsts.iter().filter(|m| m["type"] == "next").count();
+    let refused: Vec<&Value> = firsts.iter().filter(|m| m["type"] == "error").collect();
+    assert_eq!((answered, refused.len()), (2, 1), "{answers:?}");
     assert_eq!(
         refused[0]["payload"][0]["extensions"]["code"], "RATE_LIMITED",
         "{answers:?}"

@@ -321,7 +321,8 @@ async fn a_half_open_breaker_lets_exactly_one_probe_through() {
         Gateway::start(
             &stock,
             "",
-            "traffic:\n  all:\n    retry: { max_attempts: 1 }\n    breaker: { min_requests: 1, open_for: 5s }\n",
+            // Identical requests in flight would share the probe instead of being refused.
+            "traffic:\n  dedupe_subgraph_requests: false\n  all:\n    retry: { max_attempts: 1 }\n    breaker: { min_requests: 1, open_for: 5s }\n",
         )
         .await,
     );

@@ -132,8 +132,10 @@ async fn config_with(events_sdl: &str) -> (Config, common::Recorded, common::Rec
     )
     .await;
     let events_path = write_events_sdl(events_sdl);
+    // These tests count executions per event, which sharing identical subgraph requests in
+    // flight would hide: it is off here.
     let yaml = format!(
-        "subgraphs:\n  - name: products\n    url: {products_url}\n  - name: reviews\n    url: {reviews_url}\n  - name: accounts\n    url: {accounts_url}\n  - name: events\n    sdl: {}\n",
+        "subgraphs:\n  - name: products\n    url: {products_url}\n  - name: reviews\n    url: {reviews_url}\n  - name: accounts\n    url: {accounts_url}\n  - name: events\n    sdl: {}\ntraffic:\n  dedupe_subgraph_requests: false\n",
         events_path.display()
     );
     let config = Config::from_yaml_str(&yaml, std::path::Path::new(".")).expect("config");

@@ -238,8 +238,10 @@ async fn setup(reviews_yaml: impl FnOnce(&str) -> String) -> Setup {
     let reviews_addr = spawn_router(reviews.router).await;
     let (products_router, products) = recording(products());
     let products_addr = spawn_router(products_router).await;
+    // Entity fetches are counted per event: sharing identical subgraph requests in flight
+    // would hide them, so it is off here.
     let yaml = format!(
-        "subgraphs:\n  - name: reviews\n    url: http://{reviews_addr}/graphql\n{}  - name: products\n    url: http://{products_addr}/graphql\n",
+        "subgraphs:\n  - name: reviews\n    url: http://{reviews_addr}/graphql\n{}  - name: products\n    url: http://{products_addr}/graphql\ntraffic:\n  dedupe_subgraph_requests: false\n",
         reviews_yaml(&reviews_addr.to_string())
     );
     let config = Config::from_yaml_str(&yaml, Path::new(".")).expect("config");

@@ -62,6 +62,11 @@ pub enum ErrorCode {
     /// An interface field is marked `@external` (Federation 2), which means nothing: interface
     /// fields are resolved by their implementations.
     ExternalOnInterface,
+    /// `@fromContext` names a context that no type of the subgraph sets with `@context`.
+    ContextNotSet,
+    /// A `@fromContext` selection is not valid on a type that sets the context, or does not
+    /// parse.
+    ContextInvalidSelection,
     /// An `@external` field is used by no `@key`, `@requires` or `@provides` and implements no
     /// interface field (Federation 2).
     ExternalUnused,
@@ -166,6 +171,8 @@ impl ErrorCode {
             ErrorCode::OverrideSourceHasOverride => "OVERRIDE_SOURCE_HAS_OVERRIDE",
             ErrorCode::ExternalOnInterface => "EXTERNAL_ON_INTERFACE",
             ErrorCode::ExternalUnused => "EXTERNAL_UNUSED",
+            ErrorCode::ContextNotSet => "CONTEXT_NOT_SET",
+            ErrorCode::ContextInvalidSelection => "CONTEXT_INVALID_SELECTION",
             ErrorCode::TypeWithOnlyUnusedExternal => "TYPE_WITH_ONLY_UNUSED_EXTERNAL",
             ErrorCode::ExtensionWithNoBase => "EXTENSION_WITH_NO_BASE",
             ErrorCode::KeyUnsupportedOnInterface => "KEY_UNSUPPORTED_ON_INTERFACE",

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
 use super::merge::{first_description, merge_directives, TypeSource};
-use super::model::{JoinField, SuperField, SuperType};
+use super::model::{JoinContextArgument, JoinField, SuperField, SuperType};
 use super::subgraph::{Subgraph, SubgraphField, SubgraphType, TypeKind};
 use super::subtypes::Subtyping;
 use super::values::{least_restrictive, merge_arguments};
@@ -165,6 +165,7 @@ impl FieldMerger<'_> {
                 || source.field.requires.is_some()
                 || source.field.provides.is_some()
                 || source.field.override_from.is_some()
+                || !source.field.context_arguments.is_empty()
         });
         let join_fields = if all_types_equal && covers_parent && !has_federation_directive {
             Vec::new()
@@ -180,6 +181,20 @@ impl FieldMerger<'_> {
                     override_from: source.field.override_from.clone(),
                     used_overridden: source.used_overridden,
                     override_label: source.override_label.clone(),
+                    context_arguments: source
+                        .field
+                        .context_arguments
+                        .iter()
+                        .map(|used| JoinContextArgument {
+                            context: super::contexts::supergraph_name(
+                                &self.subgraphs[source.graph].name,
+                                &used.context,
+                            ),
+                            name: used.argument.to_string(),
+                            ty: used.ty.to_string(),
+                            selection: used.selection.clone(),
+                        })
+                        .collect(),
                 })
                 .collect()
         };

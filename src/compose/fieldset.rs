@@ -28,6 +28,8 @@ enum FieldSetKind {
     Key,
     Requires,
     Provides,
+    /// A `@fromContext` selection, checked against a type that sets the context.
+    Context,
 }
 
 impl FieldSetKind {
@@ -36,6 +38,7 @@ impl FieldSetKind {
             FieldSetKind::Key => ErrorCode::KeyInvalidFields,
             FieldSetKind::Requires => ErrorCode::RequiresInvalidFields,
             FieldSetKind::Provides => ErrorCode::ProvidesInvalidFields,
+            FieldSetKind::Context => ErrorCode::ContextInvalidSelection,
         }
     }
 }
@@ -109,6 +112,25 @@ pub(crate) fn check_field_sets(
         }
     }
     usage
+}
+
+/// Checks a `@fromContext` selection (`fields`, without braces) against `type_name`, a type that
+/// sets the context, and returns every field it selects: those are used, `@external` or not.
+pub(crate) fn check_context_selection(
+    subgraph: &Subgraph,
+    context: String,
+    type_name: &Name,
+    fields: &str,
+    errors: &mut Vec<CompositionError>,
+) -> Vec<FieldCoordinate> {
+    Walk::run(
+        subgraph,
+        FieldSetKind::Context,
+        context,
+        type_name,
+        fields,
+        errors,
+    )
 }
 
 /// One field set being walked.
@@ -214,7 +236,9 @@ impl<'a> Walk<'a> {
         let coordinate = format!("{type_name}.{}", field.name);
         // `@requires` may pass arguments (`price(currency: "EUR")`): the gateway fetches that
         // value for the representation. Keys and provided fields are selected as they are.
-        if !field.arguments.is_empty() && self.kind != FieldSetKind::Requires {
+        if !field.arguments.is_empty()
+            && !matches!(self.kind, FieldSetKind::Requires | FieldSetKind::Context)
+        {
             let code = match self.kind {
                 FieldSetKind::Key => ErrorCode::KeyFieldsHasArgs,
                 _ => invalid,
@@ -242,7 +266,7 @@ impl<'a> Walk<'a> {
                         "provides {coordinate}, which is not marked @external in this subgraph"
                     ),
                 ),
-                FieldSetKind::Key => {}
+                FieldSetKind::Key | FieldSetKind::Context => {}
             }
         }
 

@@ -48,6 +48,14 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         };
         let mut merged = SuperType::new((*name).clone(), kind);
         merge_common(&mut merged, sources);
+        for (graph, ty) in sources {
+            for context in &ty.contexts {
+                let name = super::contexts::supergraph_name(&subgraphs[*graph].name, context);
+                if !merged.contexts.contains(&name) {
+                    merged.contexts.push(name);
+                }
+            }
+        }
         match kind {
             TypeKind::Object | TypeKind::Interface => {
                 fields::merge_composite(&mut merged, sources, subgraphs, &subtyping, errors)
@@ -92,6 +100,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         policy: uses(access::POLICY),
     };
     let uses_one_of = uses("oneOf");
+    let uses_context = types.iter().any(|ty| !ty.contexts.is_empty());
     let composed = composed::merge(
         subgraphs
             .iter()
@@ -110,6 +119,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         access,
         composed,
         uses_one_of,
+        uses_context,
         graphs,
         types,
     }
@@ -130,7 +140,18 @@ fn join_version(subgraphs: &[Subgraph], types: &[SuperType]) -> JoinVersion {
                 .any(|join| join.override_label.is_some())
         })
     });
-    if uses_labels {
+    // `contextArguments` came with join v0.5.
+    let uses_contexts = types.iter().any(|ty| {
+        ty.fields.values().any(|field| {
+            field
+                .join_fields
+                .iter()
+                .any(|join| !join.context_arguments.is_empty())
+        })
+    });
+    if uses_contexts {
+        linked.max(JoinVersion::V0_5)
+    } else if uses_labels {
         linked.max(JoinVersion::V0_4)
     } else {
         linked

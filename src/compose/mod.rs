@@ -21,6 +21,7 @@
 
 mod access;
 mod composed;
+mod contexts;
 mod cost;
 mod errors;
 mod externals;

@@ -29,6 +29,8 @@ pub(crate) struct Supergraph {
     pub composed: Vec<ComposedDirective>,
     /// Some input object is `@oneOf`, so the supergraph defines the directive.
     pub uses_one_of: bool,
+    /// Some type sets a context: the context spec is linked and `@context` defined.
+    pub uses_context: bool,
 }
 
 /// The version of the join spec the supergraph links. Apollo links the one that matches the
@@ -87,6 +89,8 @@ pub(crate) struct SuperType {
     /// `(graph, member)`: which subgraph declares which union member.
     pub join_members: Vec<(usize, Name)>,
     pub values: IndexMap<Name, SuperEnumValue>,
+    /// The contexts the type sets, by supergraph name (`catalog__shop`).
+    pub contexts: Vec<String>,
 }
 
 impl SuperType {
@@ -103,6 +107,7 @@ impl SuperType {
             members: Vec::new(),
             join_members: Vec::new(),
             values: IndexMap::new(),
+            contexts: Vec::new(),
         }
     }
 }
@@ -156,6 +161,20 @@ pub(crate) struct JoinField {
     /// says when the override applies; on the overridden one, that it still resolves the field
     /// while the label is inactive.
     pub override_label: Option<String>,
+    /// Arguments the field takes from contexts in this graph (join v0.5 `contextArguments`).
+    pub context_arguments: Vec<JoinContextArgument>,
+}
+
+/// One entry of `@join__field(contextArguments:)`.
+#[derive(Debug, Clone)]
+pub(crate) struct JoinContextArgument {
+    /// The supergraph name of the context (`pricing__store`).
+    pub context: String,
+    pub name: String,
+    /// The argument's type in the subgraph, as GraphQL text.
+    pub ty: String,
+    /// The selection as the subgraph wrote it after the context's name.
+    pub selection: String,
 }
 
 #[derive(Debug, Clone)]

@@ -42,6 +42,13 @@ const JOIN_CONTEXT_ARGUMENT: &str = r#"input join__ContextArgument {
 }
 "#;
 
+/// The context spec (v0.1), linked when a subgraph uses `@context`: Apollo defines `@context` under
+/// its own name and `@fromContext` under the spec's prefix, since only types keep theirs.
+const CONTEXT_DIRECTIVE: &str =
+    "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION";
+const FROM_CONTEXT_DIRECTIVE: &str =
+    "directive @context__fromContext(field: context__ContextFieldValue) on ARGUMENT_DEFINITION";
+
 const INACCESSIBLE_DIRECTIVE: &str = "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION";
 
 const TAG_DIRECTIVE: &str = "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA";
@@ -76,6 +83,9 @@ pub(crate) fn print(supergraph: &Supergraph) -> String {
     }
     if supergraph.join_version >= JoinVersion::V0_4 {
         out.push_str("scalar join__DirectiveArguments\n\n");
+    }
+    if supergraph.uses_context {
+        out.push_str("scalar context__ContextFieldValue\n\n");
     }
     out.push_str("scalar join__FieldSet\n\n");
     if supergraph.join_version >= JoinVersion::V0_5 {
@@ -130,6 +140,10 @@ fn directive_definitions(supergraph: &Supergraph) -> Vec<(String, String)> {
     if supergraph.uses_one_of {
         definitions.push(("oneOf".into(), ONE_OF_DIRECTIVE.into()));
     }
+    if supergraph.uses_context {
+        definitions.push(("context".into(), CONTEXT_DIRECTIVE.into()));
+        definitions.push(("context__fromContext".into(), FROM_CONTEXT_DIRECTIVE.into()));
+    }
     for composed in &supergraph.composed {
         definitions.push((
             composed.name.to_string(),
@@ -161,6 +175,9 @@ fn print_schema_definition(out: &mut String, supergraph: &Supergraph) {
     }
     if let Some(names) = &supergraph.cost {
         let _ = writeln!(out, "  {}", cost::link(names));
+    }
+    if supergraph.uses_context {
+        out.push_str("  @link(url: \"https://specs.apollo.dev/context/v0.1\", for: SECURITY)\n");
     }
     for link in composed::links(&supergraph.composed) {
         let _ = writeln!(out, "  {link}");
@@ -227,6 +244,9 @@ fn print_type(out: &mut String, ty: &SuperType, graphs: &[Graph]) {
             graphs[*graph].enum_value,
             string_literal(member)
         );
+    }
+    for context in &ty.contexts {
+        let _ = writeln!(out, "  @context(name: {})", string_literal(context));
     }
     for directive in &ty.directives {
         let _ = writeln!(out, "  {}", directive.serialize().no_indent());
@@ -359,6 +379,22 @@ fn join_field(join: &JoinField, graphs: &[Graph]) -> String {
     }
     if let Some(label) = &join.override_label {
         arguments.push(format!("overrideLabel: {}", string_literal(label)));
+    }
+    if !join.context_arguments.is_empty() {
+        let entries: Vec<String> = join
+            .context_arguments
+            .iter()
+            .map(|argument| {
+                format!(
+                    "{{context: {}, name: {}, type: {}, selection: {}}}",
+                    string_literal(&argument.context),
+                    string_literal(&argument.name),
+                    string_literal(&argument.ty),
+                    string_literal(&argument.selection)
+                )
+            })
+            .collect();
+        arguments.push(format!("contextArguments: [{}]", entries.join(", ")));
     }
     if arguments.is_empty() {
         "@join__field".to_string()

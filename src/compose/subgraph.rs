@@ -103,6 +103,8 @@ pub(crate) struct SubgraphType {
     pub input_fields: IndexMap<Name, InputValue>,
     pub members: Vec<Name>,
     pub values: IndexMap<Name, EnumValue>,
+    /// The names of the contexts the type sets (`@context(name:)`), as the subgraph wrote them.
+    pub contexts: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +131,20 @@ pub(crate) struct SubgraphField {
     /// `@override(label:)`: the override applies only while the label is active (progressive
     /// override, Federation 2.7).
     pub override_label: Option<String>,
+    /// Arguments the field takes from a context (`@fromContext`); they are not in `args`, since
+    /// clients never pass them.
+    pub context_arguments: Vec<ContextUse>,
+}
+
+/// One `@fromContext` argument: `taxRate(currency: String @fromContext(field: "$store { currency }"))`.
+#[derive(Debug, Clone)]
+pub(crate) struct ContextUse {
+    pub argument: Name,
+    pub ty: Type,
+    /// The context's name as the subgraph wrote it (`store`).
+    pub context: String,
+    /// What follows the name in `field`, as written (` { currency }`).
+    pub selection: String,
 }
 
 /// An argument or an input field.
@@ -229,9 +245,11 @@ pub(crate) fn parse_subgraph(
         composed_directives,
     };
     let usage = fieldset::check_field_sets(&subgraph, errors);
+    let context_fields = super::contexts::check(&subgraph, errors);
     subgraph.key_fields = usage.key_fields;
     subgraph.extension_key_fields = usage.extension_key_fields;
     subgraph.used_fields = usage.used_fields;
+    subgraph.used_fields.extend(context_fields);
     subgraph.provided_fields = usage.provided_fields;
     Some(subgraph)
 }
@@ -279,6 +297,7 @@ struct TypeDirectives {
     extends: bool,
     /// `@external` on the type itself (Federation 2): every field of it is external.
     external: bool,
+    contexts: Vec<String>,
 }
 
 impl Reader<'_> {
@@ -359,6 +378,7 @@ impl Reader<'_> {
             input_fields: IndexMap::new(),
             members: Vec::new(),
             values: IndexMap::new(),
+            contexts: type_directives.contexts,
         };
         match extended {
             ExtendedType::Scalar(_) => ty.kind = TypeKind::Scalar,
@@ -478,6 +498,11 @@ impl Reader<'_> {
                 Some("shareable") => read.shareable = true,
                 Some("interfaceObject") => read.interface_object = true,
                 Some("external") => read.external = true,
+                Some("context") => {
+                    if let Some(name) = string_argument(directive, "name") {
+                        read.contexts.push(name.to_string());
+                    }
+                }
                 _ => {
                     if let Some(kept) = self.keep_directive(&directive.node) {
                         read.kept.push(kept);
@@ -529,8 +554,33 @@ impl Reader<'_> {
             provides: None,
             override_from: None,
             override_label: None,
+            context_arguments: Vec::new(),
         };
         for argument in &definition.arguments {
+            let from_context = argument
+                .directives
+                .iter()
+                .find(|d| self.names.canonical(&d.name) == Some("fromContext"));
+            if let Some(directive) = from_context {
+                let coordinate = format!("{type_name}.{field_name}({}:)", argument.name);
+                match string_argument(directive, "field").and_then(super::contexts::parse_field) {
+                    Some((context, selection)) => field.context_arguments.push(ContextUse {
+                        argument: argument.name.clone(),
+                        ty: self.rename_type(&argument.ty),
+                        context,
+                        selection,
+                    }),
+                    None => self.errors.push(CompositionError::new(
+                        ErrorCode::ContextInvalidSelection,
+                        format!(
+                            "[{}] @fromContext on \"{coordinate}\" must name a context and a \
+                             selection (\"$name {{ field }}\")",
+                            self.subgraph
+                        ),
+                    )),
+                }
+                continue;
+            }
             let value = self.read_input_value(argument, || {
                 format!("{type_name}.{field_name}({}:)", argument.name)
             });

@@ -38,7 +38,8 @@ pub struct HeaderRule {
     /// sent none) or every header whose name `matching` matches.
     #[serde(default)]
     pub propagate: Option<Propagate>,
-    /// Set a header to a fixed value (`${VAR}` works, like everywhere in the config).
+    /// Set a header to a fixed value (`${VAR}` works, like everywhere in the config), or to a
+    /// claim of the request's verified JWT.
     #[serde(default)]
     pub insert: Option<Insert>,
     /// Drop a header that an earlier rule added: `named` or `matching`.
@@ -83,7 +84,14 @@ pub struct Propagate {
 #[serde(deny_unknown_fields)]
 pub struct Insert {
     pub name: String,
-    pub value: String,
+    /// A fixed value; exactly one of `value` and `claim`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The value of this claim of the request's verified JWT (a dotted name reaches into
+    /// objects); requests without a token, or without the claim, get no header. Strings are
+    /// sent as they are, other JSON values as their JSON text.
+    #[serde(default)]
+    pub claim: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -191,7 +199,19 @@ impl HeaderRules {
                 RuleKind::Insert(insert) => {
                     let at = format!("{at}.insert");
                     check_forwardable(&insert.name, &format!("{at}.name"), &mut problem);
-                    check_value(&insert.value, &format!("{at}.value"), &mut problem);
+                    match (&insert.value, &insert.claim) {
+                        (Some(value), None) => {
+                            check_value(value, &format!("{at}.value"), &mut problem)
+                        }
+                        (None, Some(claim)) if claim.is_empty() => {
+                            problem(format!("{at}.claim"), "name a claim".into())
+                        }
+                        (None, Some(_)) => {}
+                        _ => problem(
+                            at.clone(),
+                            "give exactly one of `value` (fixed) or `claim` (from the JWT)".into(),
+                        ),
+                    }
                 }
                 RuleKind::Remove(remove) => {
                     let at = format!("{at}.remove");

@@ -69,6 +69,11 @@ pub struct ClientQuota {
     /// from a request, the client is its network address.
     #[serde(default)]
     pub header: Option<String>,
+    /// A claim of the request's verified JWT that names the client (`sub`, a tenant id; a
+    /// dotted name reaches into objects). It wins over `header`; a request without a token or
+    /// without the claim falls back to `header`, then to the address.
+    #[serde(default)]
+    pub claim: Option<String>,
 }
 
 impl ClientQuota {
@@ -122,6 +127,14 @@ impl RateLimitConfig {
                 problem(&format!("{key}.per"), "must be at least 1ms".into());
             }
         }
+        if self
+            .per_client
+            .as_ref()
+            .and_then(|c| c.claim.as_deref())
+            .is_some_and(|claim| claim.trim().is_empty())
+        {
+            problem("per_client.claim", "name a claim of the token".into());
+        }
         if let Some(header) = self.per_client.as_ref().and_then(|c| c.header.as_ref()) {
             if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
                 problem(
@@ -156,13 +169,14 @@ mod tests {
     fn bad_values_are_named_by_their_key() {
         let found = problems_of(
             "store: redis\nglobal: { requests: 0, per: 0s }\n\
-             per_client: { requests: 3, per: 1h, header: 'bad header' }",
+             per_client: { requests: 3, per: 1h, header: 'bad header', claim: '' }",
         );
         for key in [
             "rate_limit.redis_url: `store: redis` needs",
             "rate_limit.global.requests: must be at least 1",
             "rate_limit.global.per: must be at least 1ms",
             "rate_limit.per_client.header: `bad header`",
+            "rate_limit.per_client.claim: name a claim",
         ] {
             assert!(
                 found.iter().any(|p| p.starts_with(key)),

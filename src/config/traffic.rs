@@ -52,6 +52,13 @@ pub struct TrafficConfig {
     /// would turn a partial outage into a whole one).
     #[serde(default)]
     pub unready_on_open_breaker: Option<bool>,
+    /// Whether identical subgraph requests in flight together share one call (default true;
+    /// never for a mutation's requests). Each subgraph may say otherwise.
+    #[serde(default)]
+    pub dedupe_subgraph_requests: Option<bool>,
+    /// Whether identical client queries in flight together share one execution (default false).
+    #[serde(default)]
+    pub dedupe_client_requests: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -81,6 +88,9 @@ pub struct SubgraphTraffic {
     pub http2: Option<Http2>,
     #[serde(default)]
     pub health_check: Option<HealthCheckConfig>,
+    /// Overrides the top-level `dedupe_subgraph_requests` for this subgraph.
+    #[serde(default)]
+    pub dedupe_subgraph_requests: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -191,6 +201,8 @@ pub struct ResolvedTraffic {
     pub breaker: Option<BreakerSettings>,
     pub client: ClientSettings,
     pub health_check: Option<HealthCheckSettings>,
+    /// Identical requests in flight together share one call.
+    pub dedupe: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -247,6 +259,10 @@ pub struct HealthCheckSettings {
 }
 
 impl TrafficConfig {
+    pub fn dedupe_client_requests(&self) -> bool {
+        self.dedupe_client_requests.unwrap_or(false)
+    }
+
     pub fn unready_on_open_breaker(&self) -> bool {
         self.unready_on_open_breaker.unwrap_or(false)
     }
@@ -315,11 +331,16 @@ impl TrafficConfig {
         let health_check = own
             .and_then(|o| o.health_check.as_ref())
             .and_then(HealthCheckConfig::resolve);
+        let dedupe = own
+            .and_then(|o| o.dedupe_subgraph_requests)
+            .or(self.dedupe_subgraph_requests)
+            .unwrap_or(true);
         ResolvedTraffic {
             retry: retry_settings,
             breaker: breaker_settings,
             client,
             health_check,
+            dedupe,
         }
     }
 

@@ -33,17 +33,28 @@ pub(super) struct PreparedFetch {
 
 /// Builds the request body; `None` when an entity fetch has nothing to ask for. Entities whose
 /// required fields never arrived are reported in `report` and not sent.
+///
+/// `part`: for a fetch with context variables, one set of their values (JSON members) and the
+/// test of which entities have exactly those values; only those entities are sent.
 pub(super) fn prepare(
     fetch: &FetchNode,
     data: &Value,
     variables: &Map<String, serde_json::Value>,
     report: &mut Report,
+    part: Option<(&[u8], &TargetFilter<'_>)>,
 ) -> Option<PreparedFetch> {
     let mut body = Vec::with_capacity(fetch.operation.len() + 256);
     body.extend_from_slice(b"{\"query\":");
     write_json_string(&mut body, &fetch.operation);
     body.extend_from_slice(b",\"variables\":{");
-    let first = !write_client_variables(fetch, variables, &mut body);
+    let mut first = !write_client_variables(fetch, variables, &mut body);
+    if let Some((values, _)) = part.filter(|(values, _)| !values.is_empty()) {
+        if !first {
+            body.push(b',');
+        }
+        body.extend_from_slice(values);
+        first = false;
+    }
     let Some(entity) = &fetch.entity else {
         body.extend_from_slice(b"}}");
         return Some(PreparedFetch {
@@ -59,12 +70,20 @@ pub(super) fn prepare(
         body.push(b',');
     }
     body.extend_from_slice(b"\"representations\":[");
-    let mut prepared = collect_targets(fetch, entity, data, report, &mut |index, _, _, rep| {
-        if index > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(rep);
-    });
+    let keep = part.map(|(_, keep)| keep);
+    let mut prepared = collect_targets(
+        fetch,
+        entity,
+        data,
+        report,
+        keep,
+        &mut |index, _, _, rep| {
+            if index > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(rep);
+        },
+    );
     if prepared.rep_count == 0 {
         return None;
     }
@@ -98,6 +117,9 @@ pub(super) fn write_client_variables(
 /// the fetch, the object it was projected from, and the representation's JSON.
 pub(super) type RepresentationSink<'s> = dyn FnMut(usize, usize, &Object, &[u8]) + 's;
 
+/// Whether the entity reached through these list indices belongs to the request being built.
+pub(super) type TargetFilter<'f> = dyn Fn(&[usize]) -> bool + 'f;
+
 /// Finds the objects an entity fetch targets and their representations. The result has no body
 /// yet; `unique` sees each distinct representation once, to write it into one.
 pub(super) fn collect_targets(
@@ -105,6 +127,7 @@ pub(super) fn collect_targets(
     entity: &EntityFetch,
     data: &Value,
     report: &mut Report,
+    keep: Option<&TargetFilter<'_>>,
     unique: &mut RepresentationSink<'_>,
 ) -> PreparedFetch {
     let stride = fetch
@@ -130,6 +153,9 @@ pub(super) fn collect_targets(
         &fetch.merge_path,
         &mut indices,
         &mut |object, indices| {
+            if keep.is_some_and(|keep| !keep(indices)) {
+                return;
+            }
             let typename = object.get("__typename").and_then(Value::as_str);
             let type_index = match typename {
                 Some(t) => entity
@@ -188,10 +214,10 @@ pub(super) fn collect_targets(
 }
 
 /// Called for every entity target with the list indices that lead to it.
-type TargetVisitor<'v, 'f> = dyn FnMut(&'v Object, &[usize]) + 'f;
+pub(super) type TargetVisitor<'v, 'f> = dyn FnMut(&'v Object, &[usize]) + 'f;
 
 /// Calls `f` for every object at `path`, with the list indices that lead to it.
-fn visit_targets<'v>(
+pub(super) fn visit_targets<'v>(
     value: &'v Value,
     path: &[PathElement],
     indices: &mut Vec<usize>,

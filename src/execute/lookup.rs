@@ -40,6 +40,7 @@ pub(super) fn prepare(
         entity,
         data,
         report,
+        None,
         &mut |index, type_index, object, _| {
             let Some(lookup_type) = lookup.types.get(type_index) else {
                 return;

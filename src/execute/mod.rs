@@ -3,6 +3,7 @@
 //! The tree is owned by a single task. Parallel fetches are polled concurrently in that task, and a
 //! lock is held only while a request is built or an answer merged, never across a network wait.
 
+mod context;
 mod fetch;
 mod lookup;
 mod rename;
@@ -137,6 +138,30 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 }
 
 async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<State>) {
+    let contexts = node
+        .entity
+        .as_ref()
+        .filter(|entity| entity.lookup.is_none())
+        .map(|entity| entity.contexts.as_slice())
+        .unwrap_or_default();
+    if contexts.is_empty() {
+        return run_fetch_part(ctx, node, state, None).await;
+    }
+    // One request per distinct set of context values, each with the entities that have it.
+    let parts = context::partitions(node, contexts, &lock(state).data);
+    join_all(
+        (0..parts.values.len()).map(|part| run_fetch_part(ctx, node, state, Some((&parts, part)))),
+    )
+    .await;
+}
+
+/// Runs `node`, or with `part` only the entities of one set of context values of a context fetch.
+async fn run_fetch_part(
+    ctx: &ExecutionContext<'_>,
+    node: &FetchNode,
+    state: &Mutex<State>,
+    part: Option<(&context::Partitions, usize)>,
+) {
     // Stitching: entities of a plain service are fetched through its lookup field.
     let lookup = node
         .entity
@@ -147,7 +172,14 @@ async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<S
         let State { data, report } = &mut *guard;
         match lookup {
             Some(lookup) => lookup::prepare(node, lookup, data, ctx.variables, report),
-            None => fetch::prepare(node, data, ctx.variables, report),
+            None => match part {
+                None => fetch::prepare(node, data, ctx.variables, report, None),
+                Some((parts, part)) => {
+                    let keep = |indices: &[usize]| parts.of_target.get(indices) == Some(&part);
+                    let values = parts.values[part].as_slice();
+                    fetch::prepare(node, data, ctx.variables, report, Some((values, &keep)))
+                }
+            },
         }
     };
     let Some(mut prepared) = prepared else {

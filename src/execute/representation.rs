@@ -143,7 +143,7 @@ fn write_projection_fields<'s>(
     }
 }
 
-fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &SelectionSet) {
+pub(super) fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection: &SelectionSet) {
     match value {
         Value::Object(object) => {
             out.push(b'{');

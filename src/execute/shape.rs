@@ -6,7 +6,9 @@
 //! nullable ancestor (the output buffer is truncated back to where that value began) and writes `null`.
 //! Values are coerced as the spec's result coercion says: one that does not fit its field's type
 //! (an object for a `String`, a string for an `Int`, an enum value the schema lacks) is null with
-//! a `RESPONSE_VALIDATION_FAILED` error at its path.
+//! a `RESPONSE_VALIDATION_FAILED` error at its path. A field the request may not see (marked by
+//! the auth filter, and never fetched) is null with an `UNAUTHORIZED_FIELD_OR_TYPE` error at
+//! its path, and propagates like any null.
 
 use apollo_compiler::executable::{DirectiveList, Field, Selection, SelectionSet};
 use apollo_compiler::schema::{ExtendedType, Type};
@@ -21,6 +23,7 @@ use serde_json::Map;
 
 use crate::response::value::{write_json_string, KeyLookup, Object, Value};
 
+use crate::auth::filter::{UNAUTHORIZED_CODE, UNAUTHORIZED_MARK};
 use crate::response::{GraphqlError, PathSegment};
 
 pub struct ShapeInput<'a> {
@@ -47,6 +50,8 @@ enum PathRef<'a> {
 struct Collected<'a> {
     field: &'a Node<Field>,
     subsets: Vec<&'a SelectionSet>,
+    /// Every selection under this key is one the request may not see.
+    unauthorized: bool,
 }
 
 /// Shared so a cached list can be iterated while the shaper writes.
@@ -119,6 +124,7 @@ impl<'a> Shaper<'a> {
             self.out.extend_from_slice(b"\":");
             self.path.push(PathRef::Key(key));
             let result = match field.name.as_str() {
+                _ if collected.unauthorized => self.unauthorized(field.ty()),
                 "__typename" => {
                     write_json_string(&mut self.out, runtime_type);
                     Ok(())
@@ -176,13 +182,19 @@ impl<'a> Shaper<'a> {
         let mut by_key: HashMap<&'a str, usize, ahash::RandomState> =
             HashMap::with_capacity_and_hasher(raw.len(), ahash::RandomState::default());
         for field in raw {
+            let unauthorized = is_unauthorized(field);
             match by_key.entry(field.response_key().as_str()) {
-                Entry::Occupied(at) => out[*at.get()].subsets.push(&field.selection_set),
+                Entry::Occupied(at) => {
+                    let collected = &mut out[*at.get()];
+                    collected.subsets.push(&field.selection_set);
+                    collected.unauthorized &= unauthorized;
+                }
                 Entry::Vacant(slot) => {
                     slot.insert(out.len());
                     out.push(Collected {
                         field,
                         subsets: vec![&field.selection_set],
+                        unauthorized,
                     });
                 }
             }
@@ -290,6 +302,21 @@ impl<'a> Shaper<'a> {
                 }
             }
         }
+    }
+
+    /// A field the request may not see: null with an error at its path, propagating when the
+    /// field is non-null.
+    fn unauthorized(&mut self, ty: &Type) -> Result<(), Bubble> {
+        let path = self.current_path();
+        self.push_error(
+            GraphqlError::new("Unauthorized field or type", UNAUTHORIZED_CODE),
+            path,
+        );
+        if ty.is_non_null() {
+            return Err(Bubble);
+        }
+        self.out.extend_from_slice(b"null");
+        Ok(())
     }
 
     /// A value that does not fit its field's type: null, with an error at its path. The client
@@ -453,6 +480,12 @@ impl<'a> Shaper<'a> {
         }
         true
     }
+}
+
+/// Whether the auth filter marked the field (see `crate::auth::filter`). Fields rarely carry
+/// directives, so this is an empty-list check nearly always.
+fn is_unauthorized(field: &Field) -> bool {
+    !field.directives.is_empty() && field.directives.has(UNAUTHORIZED_MARK)
 }
 
 /// The built-in scalars, told apart once per value by the type's name.

@@ -180,6 +180,7 @@ fn respond(media: MediaType, outcome: Outcome, body: Vec<u8>) -> Response {
         (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
         (Outcome::NotReady, _) => StatusCode::SERVICE_UNAVAILABLE,
         (Outcome::Forbidden, _) => StatusCode::FORBIDDEN,
+        (Outcome::Unauthenticated, _) => StatusCode::UNAUTHORIZED,
         (Outcome::TooManyRequests { .. }, _) => StatusCode::TOO_MANY_REQUESTS,
         (Outcome::PersistedQueryNotFound, _) => StatusCode::OK,
         (Outcome::BadRequest, _) => StatusCode::BAD_REQUEST,
@@ -198,6 +199,11 @@ fn respond(media: MediaType, outcome: Outcome, body: Vec<u8>) -> Response {
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    if outcome == Outcome::Unauthenticated {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     if let Outcome::TooManyRequests { retry_after_secs } = outcome {
         response

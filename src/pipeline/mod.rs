@@ -1,10 +1,11 @@
 //! The request path, one stage per file, in the order a request meets them:
 //!
 //! 1. [`receive`] — an HTTP body or query string ▶ a GraphQL request (the edge calls it);
+//!    [`authenticate`] — the request's token ▶ its identity in the context, or a 401;
 //!    [`rate_limit`] — whether the client and the gateway may start another operation;
 //!    [`persisted`] — a persisted document's id or an APQ hash ▶ the operation text;
-//! 2. [`prepare`] — once per document, in a bounded pool and cached:
-//!    [`parse`] ▶ [`limits`] ▶ [`validate`] ▶ [`plan`];
+//! 2. [`prepare`] — once per document (and access rights), in a bounded pool and cached:
+//!    [`parse`] ▶ [`limits`] ▶ [`validate`] ▶ [`authorize`] ▶ [`plan`];
 //! 3. [`admit`] — whether the operation may run over the transport it came on;
 //! 4. [`coerce`] — the variables ▶ the values the operation runs with;
 //! 5. [`execute`] (queries, mutations) or [`subscribe`] (subscriptions, to their event source);
@@ -16,6 +17,8 @@
 //! layers of the subgraph client (`crate::traffic`).
 
 mod admit;
+mod authenticate;
+mod authorize;
 mod coerce;
 mod cost;
 mod execute;
@@ -37,8 +40,12 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 
+use crate::auth::filter::UNAUTHORIZED_CODE;
+use crate::auth::{Authenticator, Rights};
 use crate::bridge::SharedBridge;
-use crate::config::{Config, LogConfig, PersistedQueriesConfig, RateLimitConfig, TelemetryConfig};
+use crate::config::{
+    AuthConfig, Config, LogConfig, PersistedQueriesConfig, RateLimitConfig, TelemetryConfig,
+};
 use crate::context::RequestContext;
 use crate::plan::OperationKind;
 use crate::response::{GraphqlError, Location};
@@ -74,6 +81,8 @@ pub struct Settings {
     pub telemetry: TelemetryConfig,
     /// `log:`: whether each HTTP request gets an access log record.
     pub log: LogConfig,
+    /// `auth:`; the keys it names are read by the startup code ([`Gateway::with_authenticator`]).
+    pub auth: AuthConfig,
 }
 
 impl Default for Settings {
@@ -94,6 +103,7 @@ impl Settings {
             prepare: PrepareSettings {
                 limits: Arc::new(limits.clone()),
                 introspection: config.is_none_or(Config::introspection_enabled),
+                reject_unauthorized: config.is_some_and(|c| c.auth.reject_unauthorized),
             },
             planning_threads: limits.planning_threads.unwrap_or_else(|| {
                 std::thread::available_parallelism()
@@ -108,6 +118,7 @@ impl Settings {
             rate_limit: config.map(|c| c.rate_limit.clone()).unwrap_or_default(),
             telemetry: config.map(|c| c.telemetry.clone()).unwrap_or_default(),
             log: config.map(|c| c.log.clone()).unwrap_or_default(),
+            auth: config.map(|c| c.auth.clone()).unwrap_or_default(),
         }
     }
 }
@@ -146,6 +157,8 @@ pub struct Gateway {
     persisted: persisted::PersistedOperations,
     rate_limits: rate_limit::RateLimits,
     metrics: Arc<Metrics>,
+    /// Verifies tokens; anonymous-only until [`Gateway::with_authenticator`] gives it keys.
+    authenticator: Authenticator,
 }
 
 impl Gateway {
@@ -163,6 +176,7 @@ impl Gateway {
             metrics,
             persisted,
             rate_limits,
+            authenticator: Authenticator::default(),
             state: ArcSwapOption::empty(),
             traffic: TrafficState::new(),
             settings,
@@ -176,6 +190,12 @@ impl Gateway {
     /// Serves the documents of `manifest` (persisted documents, by id).
     pub fn with_manifest(mut self, manifest: persisted::Manifest) -> Self {
         self.persisted = self.persisted.with_manifest(manifest);
+        self
+    }
+
+    /// Verifies tokens with `authenticator` (built from the same config's `auth:`).
+    pub fn with_authenticator(mut self, authenticator: Authenticator) -> Self {
+        self.authenticator = authenticator;
         self
     }
 
@@ -307,6 +327,10 @@ impl Gateway {
         request: GraphqlRequest,
         seen: &mut Seen,
     ) -> Answer {
+        let context = match authenticate::authenticate(&self.authenticator, context).await {
+            Ok(context) => context,
+            Err(refused) => return refused,
+        };
         if let Err(refused) = self.rate_limits.admit(&context).await {
             return refused;
         }
@@ -325,6 +349,7 @@ impl Gateway {
         };
         let query = &*resolved.text;
         let labels = state.supergraph.draw_labels(&self.settings.override_labels);
+        let rights = Rights::of(&state.supergraph.access, context.identity.as_deref());
         let prepared = match self
             .preparer
             .get_or_prepare(
@@ -334,11 +359,19 @@ impl Gateway {
                 query,
                 request.operation_name.as_deref(),
                 labels,
+                &rights,
             )
             .await
         {
             Ok(prepared) => prepared,
-            Err(errors) => return Answer::refuse(Outcome::RequestError, &errors),
+            Err(errors) => {
+                let outcome = if errors.iter().any(|e| e.code() == Some(UNAUTHORIZED_CODE)) {
+                    Outcome::Forbidden
+                } else {
+                    Outcome::RequestError
+                };
+                return Answer::refuse(outcome, &errors);
+            }
         };
         if let Some(hash) = resolved.register {
             self.persisted.register(hash, query).await;

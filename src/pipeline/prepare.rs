@@ -1,4 +1,5 @@
-//! Prepare: parse ▶ limits ▶ validate ▶ plan, done once per document and schema generation.
+//! Prepare: parse ▶ limits ▶ validate ▶ authorize ▶ plan, done once per document, schema
+//! generation, override labels and access rights.
 //!
 //! Preparing a new document is the most expensive thing a request can ask for, and its cost is in
 //! the client's hands. So it never runs on the async workers: a bounded pool of blocking threads
@@ -15,7 +16,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::parse::{parse, ParseLimits};
-use super::{plan, validate};
+use super::{authorize, plan, validate};
+use crate::auth::Rights;
 use crate::config::limits::LimitsConfig;
 use crate::plan::PlannedOperation;
 use crate::response::GraphqlError;
@@ -37,6 +39,9 @@ pub struct PreparedOperation {
 pub struct PrepareSettings {
     pub limits: Arc<LimitsConfig>,
     pub introspection: bool,
+    /// `auth.reject_unauthorized`: refuse an operation that asks for anything the request may
+    /// not see, rather than answer it without.
+    pub reject_unauthorized: bool,
 }
 
 impl PrepareSettings {
@@ -58,14 +63,24 @@ struct Entry {
     query: Box<str>,
     operation_name: Option<Box<str>>,
     labels: ActiveLabels,
+    /// The rights the operation was filtered for: a plan without a field must never serve a
+    /// request that may see it, nor the other way round.
+    rights: Rights,
     outcome: Outcome,
 }
 
 impl Entry {
-    fn is_for(&self, query: &str, operation_name: Option<&str>, labels: ActiveLabels) -> bool {
+    fn is_for(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        labels: ActiveLabels,
+        rights: &Rights,
+    ) -> bool {
         &*self.query == query
             && self.operation_name.as_deref() == operation_name
             && self.labels == labels
+            && self.rights == *rights
     }
 
     /// An estimate of the memory the entry holds: the syntax trees and the plan grow with the
@@ -141,6 +156,7 @@ impl Preparer {
     }
 
     /// The prepared operation for `query`, from the cache or prepared now.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn get_or_prepare(
         &self,
         cache: &OperationCache,
@@ -149,11 +165,13 @@ impl Preparer {
         query: &str,
         operation_name: Option<&str>,
         labels: ActiveLabels,
+        rights: &Rights,
     ) -> Result<Arc<PreparedOperation>, Vec<GraphqlError>> {
         let mut hasher = cache.hasher.build_hasher();
         query.hash(&mut hasher);
         operation_name.hash(&mut hasher);
         labels.hash(&mut hasher);
+        rights.hash(&mut hasher);
         let key = hasher.finish();
         // Whether this request prepared the document itself: a request that waited for an
         // identical one being prepared is served from the cache as much as a later one is.
@@ -169,12 +187,13 @@ impl Preparer {
                     prepared_here.store(true, Ordering::Relaxed);
                     cache.preparations.fetch_add(1, Ordering::Relaxed);
                     let outcome = self
-                        .prepare(supergraph, settings, query, operation_name, labels)
+                        .prepare(supergraph, settings, query, operation_name, labels, rights)
                         .await?;
                     Ok::<_, GraphqlError>(Arc::new(Entry {
                         query: query.into(),
                         operation_name: operation_name.map(Into::into),
                         labels,
+                        rights: rights.clone(),
                         outcome,
                     }))
                 })
@@ -190,10 +209,10 @@ impl Preparer {
         }
         // The hash picks the entry; the texts confirm it is this document. Two documents with
         // one hash (never seen in practice) are prepared each time rather than mixed up.
-        let outcome = if entry.is_for(query, operation_name, labels) {
+        let outcome = if entry.is_for(query, operation_name, labels, rights) {
             entry.outcome.clone()
         } else {
-            self.prepare(supergraph, settings, query, operation_name, labels)
+            self.prepare(supergraph, settings, query, operation_name, labels, rights)
                 .await
                 .map_err(|e| vec![e])?
         };
@@ -209,6 +228,7 @@ impl Preparer {
         query: &str,
         operation_name: Option<&str>,
         labels: ActiveLabels,
+        rights: &Rights,
     ) -> Result<Outcome, GraphqlError> {
         let timed_out = || {
             GraphqlError::new(
@@ -231,14 +251,23 @@ impl Preparer {
             let settings = settings.clone();
             let query: Box<str> = query.into();
             let operation_name: Option<Box<str>> = operation_name.map(Into::into);
+            let rights = rights.clone();
             // The stages' spans belong to the request's, which the pool thread does not know.
             let parent = tracing::Span::current();
             // The permit goes with the thread: a timed-out preparation still holds its place in
             // the pool until it finishes, so abandoned work cannot pile up beyond the pool.
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                parent
-                    .in_scope(|| prepare_now(&supergraph, &settings, query, operation_name, labels))
+                parent.in_scope(|| {
+                    prepare_now(
+                        &supergraph,
+                        &settings,
+                        query,
+                        operation_name,
+                        labels,
+                        &rights,
+                    )
+                })
             })
             .await
             .map_err(|_| {
@@ -260,6 +289,7 @@ fn prepare_now(
     query: Box<str>,
     operation_name: Option<Box<str>>,
     labels: ActiveLabels,
+    rights: &Rights,
 ) -> Outcome {
     let stages = || -> Result<PreparedOperation, Vec<GraphqlError>> {
         let ast = tracing::info_span!(target: SPAN_TARGET, "parse")
@@ -279,8 +309,10 @@ fn prepare_now(
             )
         })?;
         let has_introspection = validated.has_introspection;
+        let (validated, instead) =
+            authorize::authorize(supergraph, validated, rights, settings.reject_unauthorized)?;
         let planned = tracing::info_span!(target: SPAN_TARGET, "plan", seam.cache.hit = false)
-            .in_scope(|| plan::plan(supergraph, validated, labels))?;
+            .in_scope(|| plan::plan(supergraph, validated, instead, labels))?;
         Ok(PreparedOperation {
             query: query.clone(),
             operation_name: operation_name.clone(),

@@ -23,7 +23,15 @@ pub struct RateLimits {
     /// Starts every key, so deployments sharing one Redis keep their counters apart.
     prefix: String,
     global: Option<Limiter>,
-    per_client: Option<(Limiter, Option<HeaderName>)>,
+    per_client: Option<(Limiter, ClientKey)>,
+}
+
+/// What names a client, in order of preference.
+struct ClientKey {
+    /// A claim of the request's verified token (`per_client.claim`).
+    claim: Option<String>,
+    /// A request header (`per_client.header`).
+    header: Option<HeaderName>,
 }
 
 enum Limiter {
@@ -61,10 +69,13 @@ impl RateLimits {
         RateLimits {
             prefix: config.prefix.clone(),
             global: config.global.map(|quota| Limiter::new(config, quota)),
-            per_client: config
-                .per_client
-                .as_ref()
-                .map(|client| (Limiter::new(config, client.quota()), header)),
+            per_client: config.per_client.as_ref().map(|client| {
+                let key = ClientKey {
+                    claim: client.claim.clone(),
+                    header,
+                };
+                (Limiter::new(config, client.quota()), key)
+            }),
         }
     }
 
@@ -72,8 +83,8 @@ impl RateLimits {
     /// the gateway's.
     pub(super) async fn admit(&self, context: &RequestContext) -> Result<(), Answer> {
         let prefix = &self.prefix;
-        if let Some((limiter, header)) = &self.per_client {
-            let key = format!("{prefix}client:{}", client_key(context, header.as_ref()));
+        if let Some((limiter, client)) = &self.per_client {
+            let key = format!("{prefix}client:{}", client_key(context, client));
             limiter
                 .take(&key)
                 .await
@@ -90,10 +101,23 @@ impl RateLimits {
     }
 }
 
-/// The header's value when the request has it, else the client's IP address (without the port,
-/// which changes with every connection).
-fn client_key(context: &RequestContext, header: Option<&HeaderName>) -> String {
-    if let Some(value) = header.and_then(|name| context.headers.get(name)) {
+/// The claim's value when the request's verified token has it, else the header's value when the
+/// request has it, else the client's IP address (without the port, which changes with every
+/// connection). A claim is checked by the token's signature, so a client cannot pose as another
+/// the way it can with a header.
+fn client_key(context: &RequestContext, key: &ClientKey) -> String {
+    let claim = key.claim.as_deref().and_then(|claim| {
+        let identity = context.identity.as_deref()?;
+        identity.claim(claim)
+    });
+    if let Some(value) = claim {
+        return format!("c:{}", crate::auth::claim_text(value));
+    }
+    if let Some(value) = key
+        .header
+        .as_ref()
+        .and_then(|name| context.headers.get(name))
+    {
         return format!("h:{}", String::from_utf8_lossy(value.as_bytes()));
     }
     match context.client_address {

@@ -17,8 +17,11 @@ pub enum Outcome {
     /// A mutation over GET.
     MethodNotAllowed,
     NotReady,
-    /// Refused by a rule about who may run what (`PERSISTED_QUERY_ONLY`).
+    /// Refused by a rule about who may run what (`PERSISTED_QUERY_ONLY`,
+    /// `UNAUTHORIZED_FIELD_OR_TYPE` under `auth.reject_unauthorized`).
     Forbidden,
+    /// No valid token where one is needed, or a token that is not valid (`UNAUTHENTICATED`).
+    Unauthenticated,
     /// Over a rate limit; the client may try again after this many seconds.
     TooManyRequests {
         retry_after_secs: u64,

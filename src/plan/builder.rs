@@ -15,7 +15,8 @@ use apollo_compiler::{ExecutableDocument, Name, Node};
 
 use super::selection::{conditional_directives, Field, Fragment, SelectionSet};
 use super::{
-    EntityFetch, EntityType, FetchNode, OperationKind, PathElement, PlanError, PlanNode, QueryPlan,
+    ContextVariable, EntityFetch, EntityType, FetchNode, OperationKind, PathElement, PlanError,
+    PlanNode, QueryPlan,
 };
 use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 
@@ -24,6 +25,7 @@ type Conditions = Vec<(Name, bool)>;
 
 mod abstract_types;
 mod arrange;
+mod context;
 mod interface_object;
 mod jump;
 mod root;
@@ -42,6 +44,8 @@ struct Group {
     root_selection: SelectionSet,
     /// For entity groups: per entity type, its representation and the fields fetched for it.
     entity_types: Option<Vec<EntityEntry>>,
+    /// For entity groups: the variables that pass context values as arguments (`context.rs`).
+    contexts: Vec<ContextVariable>,
 }
 
 #[derive(Clone)]
@@ -81,6 +85,11 @@ struct Builder<'a> {
     places: HashMap<(SubgraphId, Vec<PathElement>), Vec<usize>, ahash::RandomState>,
     /// The response keys of the root fields planned so far.
     root_keys: std::collections::HashSet<Name, ahash::RandomState>,
+    /// The objects whose selections are being planned, outermost first, while the supergraph
+    /// has contexts: where a field's context values are read (`context.rs`).
+    ancestors: Vec<context::Ancestor>,
+    /// Context variables named so far, for `contextualArgument_<n>_<i>`.
+    context_variables: usize,
 }
 
 /// The response keys a selection's client fields use, each with the fields behind it; found by
@@ -116,6 +125,8 @@ pub(super) fn build(
         root_groups: Vec::new(),
         places: HashMap::default(),
         root_keys: Default::default(),
+        ancestors: Vec::new(),
+        context_variables: 0,
     };
     let root_type = operation.object_type().clone();
     let collected = builder.collect(&operation.selection_set, &root_type)?;
@@ -228,6 +239,7 @@ impl<'a> Builder<'a> {
                 conditions: Vec::new(),
                 root_selection: SelectionSet::default(),
                 entity_types: None,
+                contexts: Vec::new(),
             });
             self.root_groups.push(self.groups.len() - 1);
             self.groups.len() - 1
@@ -352,6 +364,7 @@ impl<'a> Builder<'a> {
                 .push(c.field.clone());
         }
         self.response_keys.push(keys);
+        let tracked = self.enter_object(group, object_type, path, conditions);
         let mut out = SelectionSet::default();
         let mut result = Ok(());
         for c in collected {
@@ -359,6 +372,10 @@ impl<'a> Builder<'a> {
             if result.is_err() {
                 break;
             }
+        }
+        if tracked {
+            // Fields that descendants read as context values are fetched with the object.
+            out.merge(self.leave_object());
         }
         self.jump_targets.pop();
         self.response_keys.pop();
@@ -434,6 +451,17 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         let subgraph = self.groups[group].subgraph;
+        if let Some(planned) = self.plan_if_contextual(
+            group,
+            object_type,
+            c,
+            path,
+            conditions,
+            &field_conditions,
+            out,
+        ) {
+            return planned;
+        }
         let provided = provides.and_then(|p| self.find_provided(p, object_type, name));
         let source = self.supergraph.field_source(object_type, name, subgraph);
         let local = self.is_local(group, object_type, name, provides);
@@ -622,7 +650,11 @@ impl<'a> Builder<'a> {
         let mut others = SelectionSet::default();
         // A failed attempt may already have added dependencies to existing groups and indices
         // to the enclosing `touched` frame: all of it is undone, not just the new groups.
-        let snapshot = (self.groups.clone(), self.touched.clone());
+        let snapshot = (
+            self.groups.clone(),
+            self.touched.clone(),
+            self.ancestors.clone(),
+        );
         let here = self.groups[group].subgraph;
         let jumped = self.plan_jump(
             group,
@@ -636,7 +668,7 @@ impl<'a> Builder<'a> {
             Some((here, how)),
         );
         if jumped.is_err() {
-            (self.groups, self.touched) = snapshot;
+            (self.groups, self.touched, self.ancestors) = snapshot;
             return None;
         }
         Some(others)

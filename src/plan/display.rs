@@ -71,6 +71,25 @@ fn write_node(node: &PlanNode, indent: usize, out: &mut String) {
                     ty.representation.write_pretty(indent + 2, out);
                     out.push('\n');
                 }
+                // Context values, each read from the nearest ancestor that sets it.
+                for context in &entity.contexts {
+                    for source in &context.sources {
+                        push_indent(indent + 2, out);
+                        let ancestor = path_string(&fetch.merge_path[..source.depth]);
+                        let mut selection = String::new();
+                        source.selection.write_compact(&mut selection);
+                        out.push_str(&format!(
+                            "${} <- \"{ancestor}\" ... on {} {selection}\n",
+                            context.name,
+                            source
+                                .types
+                                .iter()
+                                .map(|t| t.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" | "),
+                        ));
+                    }
+                }
                 push_indent(indent + 1, out);
                 out.push_str("} =>\n");
             }

@@ -116,6 +116,34 @@ pub struct EntityFetch {
     /// Stitching: `Some` when every type is fetched from a plain service through its lookup
     /// field rather than `_entities`.
     pub lookup: Option<LookupFetch>,
+    /// Variables whose values are read from each entity's ancestors (`@fromContext`); empty for
+    /// most fetches. Entities whose values differ are sent in separate requests.
+    pub contexts: Vec<ContextVariable>,
+}
+
+/// A variable of an entity fetch that passes a context value as a field argument
+/// (`contextualArgument_1_0`, as Apollo Router names them).
+#[derive(Debug, Clone)]
+pub struct ContextVariable {
+    pub name: Name,
+    /// The argument's type in the subgraph, as GraphQL text.
+    pub ty: String,
+    /// Where the value may come from, nearest ancestor first; the first that applies to an
+    /// entity gives its value, and none gives `null`.
+    pub sources: Vec<ContextSource>,
+}
+
+/// One ancestor that can set a context value.
+#[derive(Debug, Clone)]
+pub struct ContextSource {
+    /// How many elements of the fetch's merge path lead to the ancestor.
+    pub depth: usize,
+    /// The ancestor's object types that set the context; an ancestor without `__typename` in the
+    /// response was planned as the only type at its place, and applies.
+    pub types: Vec<Name>,
+    /// What is read from the ancestor (under the planner's aliases); the value is the one field
+    /// that applies, projected on its own selection.
+    pub selection: SelectionSet,
 }
 
 /// An entity fetch from a plain (stitched) service: one aliased lookup field per
@@ -201,6 +229,13 @@ pub enum PlanError {
         field: String,
         from: String,
         to: String,
+    },
+    #[error("cannot pass the context argument {argument} of {type_name}.{field}: {message}")]
+    Context {
+        type_name: String,
+        field: String,
+        argument: String,
+        message: String,
     },
     #[error("the schema has no root type for {0} operations")]
     NoRootType(&'static str),

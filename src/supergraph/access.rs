@@ -5,6 +5,8 @@
 //! rename a directive), never assumed; a supergraph that links none of the specs requires
 //! nothing.
 
+use std::collections::BTreeSet;
+
 use apollo_compiler::ast::{Directive, Value};
 use apollo_compiler::{Name, Schema};
 
@@ -24,6 +26,28 @@ pub struct AccessRequirements {
 impl AccessRequirements {
     pub fn is_empty(&self) -> bool {
         !self.authenticated && self.requires_scopes.is_empty() && self.policies.is_empty()
+    }
+}
+
+/// Every scope and policy a supergraph's access rules name, and whether it has any rule: what
+/// a request's rights are measured against (`crate::auth::Rights`).
+#[derive(Debug, Clone, Default)]
+pub struct AccessVocabulary {
+    pub any_rule: bool,
+    pub scopes: BTreeSet<String>,
+    pub policies: BTreeSet<String>,
+}
+
+impl AccessVocabulary {
+    pub fn add(&mut self, requirements: &AccessRequirements) {
+        if requirements.is_empty() {
+            return;
+        }
+        self.any_rule = true;
+        self.scopes
+            .extend(requirements.requires_scopes.iter().flatten().cloned());
+        self.policies
+            .extend(requirements.policies.iter().flatten().cloned());
     }
 }
 

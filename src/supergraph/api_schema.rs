@@ -16,6 +16,10 @@ fn is_machinery_directive(name: &str) -> bool {
         || name == "inaccessible"
         || name == "core"
         || name == "tag"
+        // `@context` and `@fromContext` (the context spec) tell the gateway where contextual
+        // arguments come from; clients never send those arguments.
+        || name == "context"
+        || name.starts_with("context__")
 }
 
 /// `linked` names other directives of linked specs the supergraph applies (`@cost`,

@@ -6,6 +6,7 @@
 
 mod access;
 mod api_schema;
+mod contexts;
 mod cost;
 mod lookups;
 mod specs;
@@ -20,7 +21,8 @@ use apollo_compiler::schema::{Directive, ExtendedType, Implementers};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
-pub use access::AccessRequirements;
+pub use access::{AccessRequirements, AccessVocabulary};
+pub use contexts::{context_field_set, ContextArgument};
 pub use cost::{CostModel, FieldCost, InputFieldCost, ListSize, SizedField};
 pub use lookups::{EntityLookup, Lookup, LookupArgument};
 
@@ -76,6 +78,8 @@ pub struct FieldSource {
     /// With `override_label`: `true` on the overriding graph (resolves while the label is on),
     /// `false` on the overridden one (resolves while it is off).
     pub overrides: bool,
+    /// Arguments this graph's field takes from a context (`@fromContext`), not from the client.
+    pub context_arguments: Vec<ContextArgument>,
     /// The field's type in this graph when it differs from the supergraph's
     /// (`@join__field(type:)`): a subgraph may return a member object where the supergraph has
     /// the union, or a non-null where it has a nullable type. Fetches are written against it.
@@ -187,6 +191,11 @@ pub struct Supergraph {
     lookups: lookups::Lookups,
     /// `@cost` and `@listSize`, for estimating what an operation costs (`cost.rs`).
     pub cost: CostModel,
+    /// Which types set each `@context` (`contexts.rs`).
+    contexts: contexts::Contexts,
+    /// The scopes and policies the access rules name, so a request's rights (and the plans
+    /// cached for them) depend only on what this supergraph asks about.
+    pub access: AccessVocabulary,
     /// The supergraph SDL text, kept for `seam compose` and readiness reports.
     pub sdl: String,
 }
@@ -235,6 +244,13 @@ impl Supergraph {
             );
         }
         let cost = CostModel::read(&schema)?;
+        let mut access = AccessVocabulary::default();
+        for info in types.values() {
+            access.add(&info.access);
+            for field in info.fields.values() {
+                access.add(&field.access);
+            }
+        }
         let hidden_directives: Vec<Name> = cost
             .directive_names()
             .iter()
@@ -243,6 +259,7 @@ impl Supergraph {
             .collect();
         let api_schema = api_schema::derive(&schema, &hidden_directives)?;
         let api_implementers = api_schema.implementers_map();
+        let contexts = contexts::Contexts::read(&schema);
         Ok(Self {
             schema,
             api_schema,
@@ -253,7 +270,9 @@ impl Supergraph {
             override_labels,
             interface_objects,
             lookups: lookups::Lookups::default(),
+            contexts,
             cost,
+            access,
             sdl: sdl.to_owned(),
         })
     }
@@ -457,6 +476,16 @@ impl Supergraph {
     /// Whether an object of type `object_type` satisfies a fragment's type condition.
     pub fn satisfies(&self, object_type: &str, condition: &str) -> bool {
         object_type == condition || self.schema.is_subtype(condition, object_type)
+    }
+
+    /// Whether any type sets a context: planning tracks ancestors only then.
+    pub fn has_contexts(&self) -> bool {
+        !self.contexts.is_empty()
+    }
+
+    /// The type whose `@context(name: context)` an object of `object_type` sets, if any.
+    pub fn context_setter(&self, object_type: &str, context: &str) -> Option<&Name> {
+        self.contexts.setter_for(&self.schema, object_type, context)
     }
 
     pub fn is_abstract(&self, type_name: &str) -> bool {
@@ -677,6 +706,7 @@ fn read_type(
                     used_overridden: bool_arg(directive, "usedOverridden"),
                     override_label,
                     overrides: directive.specified_argument_by_name("override").is_some(),
+                    context_arguments: contexts::read_arguments(directive, &coordinate)?,
                     ty: directive
                         .specified_argument_by_name("type")
                         .and_then(|v| v.as_str())
@@ -815,6 +845,7 @@ fn add_key_field_sources(info: &mut TypeInfo) {
                 used_overridden: false,
                 override_label: None,
                 overrides: false,
+                context_arguments: Vec::new(),
                 ty: None,
             });
         }

@@ -17,6 +17,11 @@ const IMPLEMENTED: &[&str] = &[
     "https://specs.apollo.dev/inaccessible/",
     "https://specs.apollo.dev/tag/",
     "https://specs.apollo.dev/cost/",
+    "https://specs.apollo.dev/context/",
+    // Enforced by `crate::auth`: fields and types a request may not see are filtered out.
+    "https://specs.apollo.dev/authenticated/",
+    "https://specs.apollo.dev/requiresScopes/",
+    "https://specs.apollo.dev/policy/",
 ];
 
 /// Refuses a supergraph that links a `SECURITY` or `EXECUTION` spec Seam does not implement,

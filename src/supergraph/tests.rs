@@ -145,14 +145,22 @@ fn clients_see_composed_directives_but_not_access_rules() {
 
 #[test]
 fn security_specs_seam_does_not_implement_are_refused_by_name() {
-    let s = access_supergraph();
-    let error = s
+    // The access-control specs are enforced (`crate::auth`), so they are served.
+    assert!(access_supergraph().check_specs_implemented().is_ok());
+    let sdl = include_str!("tests/access.graphql").replacen(
+        "@link(url: \"https://specs.apollo.dev/authenticated/v0.1\", for: SECURITY)",
+        "@link(url: \"https://specs.apollo.dev/authenticated/v0.1\", for: SECURITY)\n  \
+         @link(url: \"https://example.com/tenancy/v0.1\", for: SECURITY)",
+        1,
+    );
+    assert_ne!(sdl, include_str!("tests/access.graphql"));
+    let message = Supergraph::parse(&sdl)
+        .expect("parses")
         .check_specs_implemented()
-        .expect_err("authenticated/v0.1 is not implemented");
-    let message = error.to_string();
+        .expect_err("tenancy is not implemented")
+        .to_string();
     assert!(
-        message.contains("https://specs.apollo.dev/authenticated/v0.1")
-            && message.contains("SECURITY"),
+        message.contains("https://example.com/tenancy/v0.1") && message.contains("SECURITY"),
         "{message}"
     );
     // Join, link, inaccessible, tag and cost are implemented.

@@ -9,6 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use regex::Regex;
 
 use super::SubgraphRequest;
+use crate::auth::{claim_text, Identity};
 use crate::config::{is_never_forwarded, HeaderRule, HeadersConfig, RuleKind};
 
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ enum Rule {
     },
     PropagateMatching(Regex),
     Insert(HeaderName, HeaderValue),
+    /// Set a header to a claim of the request's verified token (a dotted name).
+    InsertClaim(HeaderName, String),
     Remove(HeaderName),
     RemoveMatching(Regex),
 }
@@ -47,9 +50,15 @@ impl HeaderRuleSet {
         self.rules.is_empty()
     }
 
-    /// The headers to send, from the client's. Hop-by-hop and Seam-owned headers never pass,
-    /// whatever a rule says (validation refuses naming them; this catches regex matches).
+    /// The headers to send for a request without an identity (health checks, tests).
     pub fn apply(&self, client: &HeaderMap) -> HeaderMap {
+        self.apply_for(client, None)
+    }
+
+    /// The headers to send, from the client's and its verified token's claims. Hop-by-hop and
+    /// Seam-owned headers never pass, whatever a rule says (validation refuses naming them;
+    /// this catches regex matches).
+    pub fn apply_for(&self, client: &HeaderMap, identity: Option<&Identity>) -> HeaderMap {
         let mut out = HeaderMap::new();
         for rule in &self.rules {
             match rule {
@@ -80,6 +89,14 @@ impl HeaderRuleSet {
                 }
                 Rule::Insert(name, value) => {
                     out.insert(name.clone(), value.clone());
+                }
+                Rule::InsertClaim(name, claim) => {
+                    let value = identity
+                        .and_then(|identity| identity.claim(claim))
+                        .and_then(|value| HeaderValue::from_str(&claim_text(value)).ok());
+                    if let Some(value) = value {
+                        out.insert(name.clone(), value);
+                    }
                 }
                 Rule::Remove(name) => {
                     out.remove(name);
@@ -119,10 +136,16 @@ fn compile(rule: &HeaderRule) -> Option<Rule> {
             (None, Some(pattern)) => Regex::new(pattern).ok().map(Rule::PropagateMatching),
             _ => None,
         },
-        RuleKind::Insert(insert) => Some(Rule::Insert(
-            forwardable(&insert.name)?,
-            HeaderValue::from_str(&insert.value).ok()?,
-        )),
+        RuleKind::Insert(insert) => match (&insert.value, &insert.claim) {
+            (Some(value), None) => Some(Rule::Insert(
+                forwardable(&insert.name)?,
+                HeaderValue::from_str(value).ok()?,
+            )),
+            (None, Some(claim)) => {
+                Some(Rule::InsertClaim(forwardable(&insert.name)?, claim.clone()))
+            }
+            _ => None,
+        },
         RuleKind::Remove(remove) => match (&remove.named, &remove.matching) {
             (Some(named), None) => name(named).map(Rule::Remove),
             (None, Some(pattern)) => Regex::new(pattern).ok().map(Rule::RemoveMatching),
@@ -163,7 +186,10 @@ impl<S: tower::Service<SubgraphRequest>> tower::Service<SubgraphRequest> for Wit
 
     fn call(&mut self, mut request: SubgraphRequest) -> S::Future {
         if !self.rules.is_empty() {
-            request.headers = self.rules.apply(&request.context.headers);
+            request.headers = self.rules.apply_for(
+                &request.context.headers,
+                request.context.identity.as_deref(),
+            );
         }
         self.inner.call(request)
     }

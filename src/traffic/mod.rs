@@ -10,6 +10,7 @@
 //! [`Subgraphs::forwarded_headers`].
 
 mod breaker;
+mod dedupe;
 mod endpoint;
 mod errors;
 mod headers;
@@ -59,7 +60,7 @@ pub struct SubgraphRequest {
 }
 
 /// A subgraph's GraphQL answer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SubgraphResponse {
     /// `None` for a missing or null `data`.
     pub data: Option<Value>,
@@ -143,6 +144,11 @@ impl Subgraphs {
                 let service = ServiceBuilder::new()
                     .layer(ErrorPolicyLayer(errors))
                     .layer(headers::HeaderRulesLayer(headers.clone()))
+                    .option_layer(
+                        resilience
+                            .dedupe
+                            .then(|| dedupe::DedupeLayer(Arc::new(dedupe::InFlight::default()))),
+                    )
                     .layer(tower::retry::RetryLayer::new(retry::RetryPolicy::new(
                         lasting.retries.clone(),
                     )))
@@ -233,7 +239,10 @@ impl Subgraphs {
     pub fn forwarded_headers(&self, id: SubgraphId, context: &RequestContext) -> HeaderMap {
         self.subgraphs
             .get(id.0 as usize)
-            .map(|s| s.headers.apply(&context.headers))
+            .map(|s| {
+                s.headers
+                    .apply_for(&context.headers, context.identity.as_deref())
+            })
             .unwrap_or_default()
     }
 
@@ -246,7 +255,10 @@ impl Subgraphs {
             if subgraph.headers.is_empty() {
                 continue;
             }
-            for (name, value) in &subgraph.headers.apply(&context.headers) {
+            for (name, value) in &subgraph
+                .headers
+                .apply_for(&context.headers, context.identity.as_deref())
+            {
                 name.as_str().hash(&mut hasher);
                 value.as_bytes().hash(&mut hasher);
             }

@@ -71,8 +71,8 @@ fn the_model_reads_what_composition_kept() {
     assert!(api.directive_definitions.contains_key("myDirective"));
     assert!(api.directive_definitions.contains_key("oneOf"));
     assert!(!api.directive_definitions.contains_key("requiresScopes"));
-    // Serving it would make the access rules public: refused until Seam enforces them.
-    assert!(model.check_specs_implemented().is_err());
+    // Seam enforces the access rules, so it serves the supergraph.
+    assert!(model.check_specs_implemented().is_ok());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! supergraph (an insta snapshot) or the errors composition must report.
 
 mod cases;
+mod contexts;
 mod cost;
 mod demo;
 mod directives;

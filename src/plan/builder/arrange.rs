@@ -195,6 +195,8 @@ impl Builder<'_> {
                     &mut selection,
                 );
                 selection.variables(&mut variables);
+                // Context variables are the gateway's own, not the client's.
+                variables.retain(|v| !group.contexts.iter().any(|c| &c.name == v));
                 // Stitching: a plain service's entities go through its lookup fields.
                 let lookup = crate::plan::lookup::lookup_types(
                     self.supergraph,
@@ -208,6 +210,13 @@ impl Builder<'_> {
                 });
                 text.push_str("query");
                 write_variable_definitions(operation, &variables, true, &mut text);
+                if !group.contexts.is_empty() {
+                    text.pop(); // the `)` of the definitions, which go on
+                    for context in &group.contexts {
+                        text.push_str(&format!(",${}:{}", context.name, context.ty));
+                    }
+                    text.push(')');
+                }
                 text.push_str("{_entities(representations:$representations)");
                 selection.write_compact(&mut text);
                 text.push('}');
@@ -221,6 +230,7 @@ impl Builder<'_> {
                     entity: Some(EntityFetch {
                         types: entity_types,
                         lookup,
+                        contexts: group.contexts.clone(),
                     }),
                     root_keys: Vec::new(),
                     renames,

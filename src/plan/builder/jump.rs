@@ -413,6 +413,7 @@ impl Builder<'_> {
                     conditions: conditions.clone(),
                     root_selection: SelectionSet::default(),
                     entity_types: Some(Vec::new()),
+                    contexts: Vec::new(),
                 });
                 let index = self.groups.len() - 1;
                 self.places
@@ -484,7 +485,7 @@ impl Builder<'_> {
     /// representations. A fragment on an abstract type becomes one fragment per object type it
     /// covers: representations are projected by each object's own `__typename`, and a fragment
     /// on an interface applies to every implementation.
-    fn plain_selection(&self, set: &exe::SelectionSet) -> SelectionSet {
+    pub(super) fn plain_selection(&self, set: &exe::SelectionSet) -> SelectionSet {
         let mut out = SelectionSet::default();
         for s in &set.selections {
             match s {

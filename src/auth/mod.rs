@@ -1,0 +1,265 @@
+//! Authentication and authorization.
+//!
+//! - [`Authenticator`]: a request's token (header, cookie, or a WebSocket's `connection_init`
+//!   entry of the header's name) ▶ its verified claims, an [`Identity`], or a 401 error;
+//! - [`keys`]: the JWKS files, URLs and secrets tokens are verified with;
+//! - [`rights`]: an identity ▶ what it may see of one supergraph (`@authenticated`,
+//!   `@requiresScopes`, `@policy`), the key the filtered plans are cached under;
+//! - [`filter`]: an operation ▶ the operation without what the rights do not cover, and where
+//!   the removed fields were, so they answer null with `UNAUTHORIZED_FIELD_OR_TYPE`.
+
+pub mod filter;
+mod identity;
+pub mod keys;
+pub mod rights;
+
+use std::collections::HashSet;
+
+use http::{HeaderMap, HeaderName};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+
+pub use identity::{claim_text, Identity};
+pub use keys::KeyFileError;
+pub use rights::Rights;
+
+use crate::config::{AuthConfig, JwtConfig};
+use crate::response::GraphqlError;
+
+/// Why a request's token was refused. The messages never hold the token or its claims.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("this gateway requires authentication: send a token")]
+    Missing,
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the `{0}` header does not hold a token in the expected form")]
+    BadHeader(String),
+    #[error("no key known to the gateway signed the token")]
+    UnknownKey,
+    #[error("the token's signature is not valid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token's issuer is not accepted")]
+    WrongIssuer,
+    #[error("the token's audience is not accepted")]
+    WrongAudience,
+    #[error("the token lacks the `{0}` claim")]
+    MissingClaim(String),
+    #[error("the token's algorithm is not accepted for its key")]
+    WrongAlgorithm,
+    #[error("the token is not valid")]
+    Invalid,
+}
+
+impl AuthError {
+    /// The 401 body's error.
+    pub fn to_graphql(&self) -> GraphqlError {
+        GraphqlError::new(self.to_string(), "UNAUTHENTICATED")
+    }
+
+    fn from_jwt(error: &jsonwebtoken::errors::Error) -> AuthError {
+        match error.kind() {
+            ErrorKind::InvalidSignature => AuthError::BadSignature,
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+            ErrorKind::InvalidAudience => AuthError::WrongAudience,
+            ErrorKind::MissingRequiredClaim(claim) => AuthError::MissingClaim(claim.clone()),
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                AuthError::WrongAlgorithm
+            }
+            ErrorKind::InvalidToken
+            | ErrorKind::Base64(_)
+            | ErrorKind::Json(_)
+            | ErrorKind::Utf8(_) => AuthError::Malformed,
+            _ => AuthError::Invalid,
+        }
+    }
+}
+
+/// Turns a request's headers into its identity, from `auth:` in the config. The default reads
+/// no tokens: every request is anonymous.
+#[derive(Default)]
+pub struct Authenticator {
+    config: AuthConfig,
+    jwt: Option<Jwt>,
+}
+
+struct Jwt {
+    header: HeaderName,
+    /// `Bearer ` (with its space), or empty for a bare token.
+    prefix: String,
+    cookie: Option<String>,
+    keys: keys::KeyStore,
+    /// The checks for each algorithm, built once: they hold the issuer and audience sets,
+    /// which would otherwise be copied for every request.
+    validations: Vec<(Algorithm, Validation)>,
+}
+
+impl Authenticator {
+    /// Reads the JWKS files now (an unreadable one is a startup error); URLs are fetched with
+    /// `client` when first needed.
+    pub fn new(config: &AuthConfig, client: reqwest::Client) -> Result<Self, KeyFileError> {
+        let jwt = match &config.jwt {
+            None => None,
+            Some(jwt) => Some(Jwt::new(jwt, client)?),
+        };
+        Ok(Authenticator {
+            config: config.clone(),
+            jwt,
+        })
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// Whether tokens are read at all; without `auth.jwt` every request is anonymous.
+    pub fn is_enabled(&self) -> bool {
+        self.jwt.is_some()
+    }
+
+    /// The identity the request's token proves: `Ok(None)` for a request without a token (when
+    /// that is allowed), an error for a token that is not valid — never an anonymous request
+    /// instead, as a client that sent a token expects it to count.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Identity>, AuthError> {
+        let Some(jwt) = &self.jwt else {
+            return Ok(None);
+        };
+        let token = match jwt.token(headers)? {
+            Some(token) => token,
+            None if self.config.require_authentication => return Err(AuthError::Missing),
+            None => return Ok(None),
+        };
+        let claims = jwt.verify(token).await?;
+        Ok(Some(Identity::new(claims, &self.config)))
+    }
+}
+
+impl Jwt {
+    fn new(config: &JwtConfig, client: reqwest::Client) -> Result<Self, KeyFileError> {
+        Ok(Jwt {
+            // Config validation has checked the name; the fallback is for settings built in code.
+            header: HeaderName::from_bytes(config.header.as_bytes())
+                .unwrap_or(http::header::AUTHORIZATION),
+            prefix: if config.prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", config.prefix.trim())
+            },
+            cookie: config.cookie.clone(),
+            keys: keys::KeyStore::new(&config.jwks, &config.secrets, client)?,
+            validations: ALGORITHMS
+                .iter()
+                .map(|&alg| (alg, validation(config, alg)))
+                .collect(),
+        })
+    }
+
+    /// The token the request carries: from the header, else from the cookie.
+    fn token<'h>(&self, headers: &'h HeaderMap) -> Result<Option<&'h str>, AuthError> {
+        if let Some(value) = headers.get(&self.header) {
+            let bad = || AuthError::BadHeader(self.header.to_string());
+            let text = value.to_str().map_err(|_| bad())?.trim();
+            let token = match text.get(..self.prefix.len()) {
+                _ if self.prefix.is_empty() => text,
+                Some(start) if start.eq_ignore_ascii_case(&self.prefix) => {
+                    text[self.prefix.len()..].trim()
+                }
+                _ => return Err(bad()),
+            };
+            if token.is_empty() {
+                return Err(bad());
+            }
+            return Ok(Some(token));
+        }
+        let Some(cookie) = &self.cookie else {
+            return Ok(None);
+        };
+        Ok(headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| name == cookie)
+            .map(|(_, value)| value.trim_matches('"'))
+            .filter(|value| !value.is_empty()))
+    }
+
+    async fn verify(
+        &self,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        let candidates = self
+            .keys
+            .candidates(header.kid.as_deref(), header.alg)
+            .await;
+        if candidates.is_empty() {
+            return Err(AuthError::UnknownKey);
+        }
+        let Some((_, validation)) = self.validations.iter().find(|(alg, _)| *alg == header.alg)
+        else {
+            return Err(AuthError::WrongAlgorithm);
+        };
+        let mut last = AuthError::UnknownKey;
+        for key in candidates {
+            match jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+                token,
+                &key.decoding,
+                validation,
+            ) {
+                Ok(data) => return Ok(data.claims),
+                // Another key of the same `kid` (or a token without one) may still fit.
+                Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature) => {
+                    last = AuthError::BadSignature;
+                }
+                // The signature held and a claim failed: no other key changes that.
+                Err(error) => return Err(AuthError::from_jwt(&error)),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// Every algorithm Seam verifies.
+const ALGORITHMS: [Algorithm; 12] = [
+    Algorithm::HS256,
+    Algorithm::HS384,
+    Algorithm::HS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// The checks a token signed with `alg` passes: `exp` always, `nbf` when present, and the
+/// issuer and audience when the config names them (then the token must carry them).
+fn validation(config: &JwtConfig, alg: Algorithm) -> Validation {
+    let set = |values: &[String]| {
+        (!values.is_empty()).then(|| values.iter().cloned().collect::<HashSet<_>>())
+    };
+    let mut validation = Validation::new(alg);
+    validation.leeway = config.leeway.as_secs();
+    validation.validate_nbf = true;
+    validation.aud = set(&config.audiences);
+    validation.validate_aud = validation.aud.is_some();
+    validation.iss = set(&config.issuers);
+    if validation.iss.is_some() {
+        validation.required_spec_claims.insert("iss".into());
+    }
+    if validation.aud.is_some() {
+        validation.required_spec_claims.insert("aud".into());
+    }
+    validation
+}

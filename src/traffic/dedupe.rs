@@ -1,0 +1,320 @@
+//! Identical subgraph requests in flight together share one call and its answer.
+//!
+//! Under load many clients ask for the same thing at once (the same products, the same user),
+//! and each would cost the subgraph and Seam a call. Requests are identical when they go to the
+//! same subgraph with the same body and the same headers — the headers the header rules put on
+//! the request, so two clients whose forwarded `Authorization` differs never share. The layer
+//! sits inside the header rules and outside retries and the breaker, so the shared call is
+//! retried once for all its waiters. A mutation's requests are never shared: each must reach the
+//! subgraph. An answer is shared only with requests that were waiting when it came; the next
+//! identical request makes a new call.
+//!
+//! The call runs as long as one of its waiters does: a client that goes away does not cancel it
+//! for the others, and when every waiter is gone the call is dropped with them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
+use http::{HeaderName, HeaderValue};
+
+use super::{FetchError, SubgraphRequest, SubgraphResponse};
+use crate::plan::OperationKind;
+
+type Outcome = Result<Arc<SubgraphResponse>, FetchError>;
+type SharedCall = Shared<BoxFuture<'static, Outcome>>;
+/// A call in the table: its id, and a handle that does not keep it alive.
+type Entry = (u64, WeakShared<BoxFuture<'static, Outcome>>);
+
+/// What makes two requests to one subgraph the same request.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CallKey {
+    body: Bytes,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// The calls in flight to one subgraph. Entries hold the call weakly: the waiters own it.
+#[derive(Default)]
+pub(super) struct InFlight {
+    calls: Mutex<HashMap<CallKey, Entry, ahash::RandomState>>,
+    next_id: AtomicU64,
+}
+
+impl InFlight {
+    /// Forgets call `id` under `key`, unless a newer call took its place.
+    fn forget(&self, key: &CallKey, id: u64) {
+        if let Ok(mut calls) = self.calls.lock() {
+            if calls.get(key).is_some_and(|(at, _)| *at == id) {
+                calls.remove(key);
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.calls.lock().map_or(0, |c| c.len())
+    }
+}
+
+/// Removes its call's entry when the call ends or is dropped (every waiter gone), so the map
+/// never keeps a call nobody can join usefully.
+struct Forget {
+    in_flight: Arc<InFlight>,
+    key: CallKey,
+    id: u64,
+}
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        self.in_flight.forget(&self.key, self.id);
+    }
+}
+
+#[derive(Clone)]
+pub(super) struct DedupeLayer(pub Arc<InFlight>);
+
+impl<S> tower::Layer<S> for DedupeLayer {
+    type Service = Dedupe<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Dedupe {
+            in_flight: self.0.clone(),
+            inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(super) struct Dedupe<S> {
+    in_flight: Arc<InFlight>,
+    inner: S,
+}
+
+impl<S> tower::Service<SubgraphRequest> for Dedupe<S>
+where
+    S: tower::Service<SubgraphRequest, Response = SubgraphResponse, Error = FetchError>,
+    S::Future: Send + 'static,
+{
+    type Response = SubgraphResponse;
+    type Error = FetchError;
+    type Future = BoxFuture<'static, Result<SubgraphResponse, FetchError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), FetchError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: SubgraphRequest) -> Self::Future {
+        if request.operation == OperationKind::Mutation {
+            return self.inner.call(request).boxed();
+        }
+        let key = CallKey {
+            body: request.body.clone(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        };
+        let call = match self.join_or_start(key, request) {
+            Some(call) => call,
+            None => {
+                return futures::future::ready(Err(FetchError::Transport {
+                    subgraph: String::new(),
+                    reason: "the in-flight request table is unavailable",
+                }))
+                .boxed()
+            }
+        };
+        async move {
+            // The last waiter takes the answer itself; the others get a copy.
+            call.await
+                .map(|answer| Arc::try_unwrap(answer).unwrap_or_else(|shared| (*shared).clone()))
+        }
+        .boxed()
+    }
+}
+
+impl<S> Dedupe<S>
+where
+    S: tower::Service<SubgraphRequest, Response = SubgraphResponse, Error = FetchError>,
+    S::Future: Send + 'static,
+{
+    /// The call in flight for `key`, or a new one for `request`.
+    fn join_or_start(&mut self, key: CallKey, request: SubgraphRequest) -> Option<SharedCall> {
+        let mut calls = self.in_flight.calls.lock().ok()?;
+        if let Some(call) = calls.get(&key).and_then(|(_, weak)| weak.upgrade()) {
+            return Some(call);
+        }
+        let id = self.in_flight.next_id.fetch_add(1, Ordering::Relaxed);
+        let forget = Forget {
+            in_flight: self.in_flight.clone(),
+            key: key.clone(),
+            id,
+        };
+        let answer = self.inner.call(request);
+        let call: SharedCall = async move {
+            let outcome = answer.await.map(Arc::new);
+            // Later identical requests make a call of their own.
+            drop(forget);
+            outcome
+        }
+        .boxed()
+        .shared();
+        let weak = call.downgrade()?;
+        calls.insert(key, (id, weak));
+        Some(call)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::RequestContext;
+    use std::sync::atomic::AtomicUsize;
+    use tower::{Service, ServiceExt};
+
+    /// Answers once `gate` gives it a permit, counting calls.
+    #[derive(Clone)]
+    struct Gated {
+        calls: Arc<AtomicUsize>,
+        gate: Arc<tokio::sync::Semaphore>,
+    }
+
+    impl Service<SubgraphRequest> for Gated {
+        type Response = SubgraphResponse;
+        type Error = FetchError;
+        type Future = BoxFuture<'static, Result<SubgraphResponse, FetchError>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), FetchError>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: SubgraphRequest) -> Self::Future {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let gate = self.gate.clone();
+            async move {
+                if let Ok(permit) = gate.acquire().await {
+                    permit.forget();
+                }
+                Ok(SubgraphResponse {
+                    data: None,
+                    errors: Vec::new(),
+                })
+            }
+            .boxed()
+        }
+    }
+
+    fn request(body: &'static str, operation: OperationKind) -> SubgraphRequest {
+        SubgraphRequest {
+            body: Bytes::from_static(body.as_bytes()),
+            headers: http::HeaderMap::new(),
+            context: Arc::new(RequestContext::new(
+                crate::context::Transport::HttpPost,
+                http::HeaderMap::new(),
+            )),
+            operation,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dropped_call_leaves_no_entry_and_a_finished_one_is_not_reused() {
+        let in_flight = Arc::new(InFlight::default());
+        let inner = Gated {
+            calls: Arc::default(),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+        };
+        let mut service = tower::Layer::layer(&DedupeLayer(in_flight.clone()), inner.clone());
+        let first = service
+            .ready()
+            .await
+            .expect("ready")
+            .call(request("{a}", OperationKind::Query));
+        let second = service
+            .ready()
+            .await
+            .expect("ready")
+            .call(request("{a}", OperationKind::Query));
+        assert_eq!(in_flight.len(), 1);
+        drop(first);
+        drop(second);
+        assert_eq!(in_flight.len(), 0, "every waiter left: the call is gone");
+
+        let third = service
+            .ready()
+            .await
+            .expect("ready")
+            .call(request("{a}", OperationKind::Query));
+        let waiting = tokio::spawn(third);
+        while inner.calls.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        inner.gate.add_permits(1);
+        waiting.await.expect("joined").expect("answer");
+        assert_eq!(in_flight.len(), 0, "a finished call is forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_leaves_does_not_cancel_the_call_for_the_others() {
+        let in_flight = Arc::new(InFlight::default());
+        let inner = Gated {
+            calls: Arc::default(),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+        };
+        let mut service = tower::Layer::layer(&DedupeLayer(in_flight.clone()), inner.clone());
+        let first = service
+            .ready()
+            .await
+            .expect("ready")
+            .call(request("{a}", OperationKind::Query));
+        let second = service
+            .ready()
+            .await
+            .expect("ready")
+            .call(request("{a}", OperationKind::Query));
+        let mut first = Box::pin(first);
+        // The first waiter starts the call, then goes away.
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        drop(first);
+        inner.gate.add_permits(1);
+        second
+            .await
+            .expect("the second waiter still gets the answer");
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn mutations_and_other_headers_are_never_shared() {
+        let in_flight = Arc::new(InFlight::default());
+        let inner = Gated {
+            calls: Arc::default(),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+        };
+        let mut service = tower::Layer::layer(&DedupeLayer(in_flight.clone()), inner.clone());
+        let mut calls = Vec::new();
+        for _ in 0..2 {
+            calls.push(
+                service
+                    .ready()
+                    .await
+                    .expect("ready")
+                    .call(request("mutation{m}", OperationKind::Mutation)),
+            );
+        }
+        for token in ["Bearer a", "Bearer b"] {
+            let mut with_header = request("{a}", OperationKind::Query);
+            with_header
+                .headers
+                .insert(http::header::AUTHORIZATION, HeaderValue::from_static(token));
+            calls.push(service.ready().await.expect("ready").call(with_header));
+        }
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 4);
+        inner.gate.add_permits(4);
+        for call in calls {
+            call.await.expect("answer");
+        }
+    }
+}
