@@ -16,7 +16,7 @@ use apollo_compiler::ast::Type;
 use apollo_compiler::Name;
 
 use super::selection::{Selection, SelectionSet};
-use super::{KeyRename, PathElement};
+use super::{list_depth, KeyRename, PathElement};
 use crate::supergraph::{SubgraphId, Supergraph};
 
 /// Aliases apart the fields of `set` (answering for objects of `parent`) whose types in `graph`
@@ -134,14 +134,4 @@ impl Walk<'_> {
         }
         types
     }
-}
-
-fn list_depth(ty: &Type) -> usize {
-    let mut depth = 0;
-    let mut ty = ty;
-    while let Type::List(inner) | Type::NonNullList(inner) = ty {
-        depth += 1;
-        ty = inner;
-    }
-    depth
 }

@@ -23,6 +23,8 @@ use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 /// `(variable, value)`: the group runs only when the boolean variable has that value.
 type Conditions = Vec<(Name, bool)>;
 
+use super::list_depth;
+
 mod abstract_types;
 mod arrange;
 mod context;
@@ -750,21 +752,6 @@ fn statically_excluded(directives: &apollo_compiler::executable::DirectiveList) 
         let wanted = d.name == "include";
         matches!(d.specified_argument_by_name("if").map(|v| &**v), Some(Value::Boolean(b)) if *b != wanted)
     })
-}
-
-fn list_depth(ty: &apollo_compiler::ast::Type) -> usize {
-    let mut depth = 0;
-    let mut ty = ty;
-    loop {
-        match ty {
-            apollo_compiler::ast::Type::List(inner)
-            | apollo_compiler::ast::Type::NonNullList(inner) => {
-                depth += 1;
-                ty = inner;
-            }
-            _ => return depth,
-        }
-    }
 }
 
 fn child_path(path: &[PathElement], field: &exe::Field) -> Vec<PathElement> {

@@ -42,6 +42,19 @@ pub fn client_key(fetch_key: &str) -> &str {
     }
 }
 
+/// How many lists wrap a type (`[[Int!]]!` is 2): the list steps a path takes below a field.
+fn list_depth(ty: &apollo_compiler::ast::Type) -> usize {
+    let mut depth = 0;
+    let mut ty = ty;
+    while let apollo_compiler::ast::Type::List(inner)
+    | apollo_compiler::ast::Type::NonNullList(inner) = ty
+    {
+        depth += 1;
+        ty = inner;
+    }
+    depth
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathElement {
     /// A response key in the fetched data: the client's, moved by [`fetch_key`] where needed.
