@@ -1,10 +1,13 @@
-//! `seam-bench`: throughput and latency of Seam in front of the demo subgraphs, and of one subgraph
-//! alone as the ceiling.
+//! `seam-bench`: throughput, latency, CPU time and peak memory of Seam in front of the demo
+//! subgraphs, in each deduplication mode, and of one subgraph alone as the ceiling.
 //!
 //! The subgraphs and the load generator run in this process; Seam runs as a child process (the
-//! `seam` binary next to this one) so its CPU time per request can be read from /proc.
+//! `seam` binary next to this one), a fresh one per mode and run, so its CPU time per request and
+//! its peak resident memory can be read from /proc apart from the load generator.
 //!
-//! `cargo build --release && ./target/release/seam-bench [--duration 10] [--concurrency 32] [--first 100]`
+//! `cargo build --release && ./target/release/seam-bench [--duration 10] [--warmup 2]
+//! [--concurrency 32] [--first N] [--query products|gateways] [--modes none,subgraph,both]
+//! [--runs 1]`
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -15,46 +18,130 @@ use serde_json::json;
 mod support;
 use support::SeamProcess;
 
+/// Which query the clients send.
+#[derive(Clone, Copy, PartialEq)]
+enum QueryKind {
+    /// `topProducts(first:)` with every subgraph, entity fetches at two levels and `@requires`.
+    Products,
+    /// The public gateway benchmark's query (graphql-hive/graphql-gateways-benchmark): `users`
+    /// and `topProducts`, nested three entity levels deep, the same entities met on many paths.
+    Gateways,
+}
+
+/// Which in-flight deduplication the gateway runs with (`traffic` in its config).
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    None,
+    Subgraph,
+    Both,
+}
+
+impl Mode {
+    fn parse(name: &str) -> Result<Mode, String> {
+        match name {
+            "none" => Ok(Mode::None),
+            "subgraph" => Ok(Mode::Subgraph),
+            "both" => Ok(Mode::Both),
+            _ => Err(format!("unknown mode `{name}`: none | subgraph | both")),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Mode::None => "seam, no dedup",
+            Mode::Subgraph => "seam, subgraph dedup",
+            Mode::Both => "seam, client+subgraph dedup",
+        }
+    }
+
+    fn traffic_yaml(self) -> String {
+        let (subgraph, client) = match self {
+            Mode::None => (false, false),
+            Mode::Subgraph => (true, false),
+            Mode::Both => (true, true),
+        };
+        format!(
+            "traffic:\n  dedupe_subgraph_requests: {subgraph}\n  dedupe_client_requests: {client}\n"
+        )
+    }
+}
+
 struct Args {
     duration: Duration,
     warmup: Duration,
     concurrency: usize,
-    first: usize,
+    first: Option<usize>,
+    query: QueryKind,
+    modes: Vec<Mode>,
+    runs: usize,
 }
+
+const USAGE: &str = "flags: --duration S --warmup S --concurrency N --first N \
+                     --query products|gateways --modes none,subgraph,both --runs N";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         duration: Duration::from_secs(10),
         warmup: Duration::from_secs(2),
         concurrency: 32,
-        first: 100,
+        first: None,
+        query: QueryKind::Products,
+        modes: vec![Mode::None, Mode::Subgraph, Mode::Both],
+        runs: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number: u64 = value
-            .parse()
-            .map_err(|_| format!("{flag}: `{value}` is not a number"))?;
+        let number = || -> Result<u64, String> {
+            value
+                .parse()
+                .map_err(|_| format!("{flag}: `{value}` is not a number"))
+        };
         match flag.as_str() {
-            "--duration" => args.duration = Duration::from_secs(number.max(1)),
-            "--warmup" => args.warmup = Duration::from_secs(number),
-            "--concurrency" => args.concurrency = number.max(1) as usize,
-            "--first" => args.first = number.max(1) as usize,
-            _ => {
-                return Err(format!(
-                    "unknown flag {flag}; flags: --duration S --warmup S --concurrency N --first N"
-                ))
+            "--duration" => args.duration = Duration::from_secs(number()?.max(1)),
+            "--warmup" => args.warmup = Duration::from_secs(number()?),
+            "--concurrency" => args.concurrency = number()?.max(1) as usize,
+            "--first" => args.first = Some(number()?.max(1) as usize),
+            "--runs" => args.runs = number()?.max(1) as usize,
+            "--query" => {
+                args.query = match value.as_str() {
+                    "products" => QueryKind::Products,
+                    "gateways" => QueryKind::Gateways,
+                    _ => return Err(format!("unknown query `{value}`; {USAGE}")),
+                }
             }
+            "--modes" => {
+                args.modes = value
+                    .split(',')
+                    .map(|m| Mode::parse(m.trim()))
+                    .collect::<Result<_, _>>()?
+            }
+            _ => return Err(format!("unknown flag {flag}; {USAGE}")),
         }
     }
     Ok(args)
 }
 
 /// The gateway query: all four subgraphs, entity fetches at two levels, `@requires`.
-fn gateway_query(first: usize) -> String {
+fn products_query(first: usize) -> String {
     format!(
         "{{ topProducts(first: {first}) {{ upc name price weight inStock shippingEstimate \
          warehouse {{ name city }} reviews {{ id body rating author {{ id username name birthYear }} }} }} }}"
+    )
+}
+
+/// The public gateway benchmark's operation, with `topProducts(first:)` to scale it.
+fn gateways_query(first: usize) -> String {
+    format!(
+        "fragment User on User {{ id username name }} \
+         fragment Review on Review {{ id body }} \
+         fragment Product on Product {{ inStock name price shippingEstimate upc weight }} \
+         query TestQuery {{ \
+           users {{ ...User reviews {{ ...Review product {{ ...Product reviews {{ ...Review \
+             author {{ ...User reviews {{ ...Review product {{ ...Product }} }} }} }} }} }} }} \
+           topProducts(first: {first}) {{ ...Product reviews {{ ...Review \
+             author {{ ...User reviews {{ ...Review product {{ ...Product }} }} }} }} }} \
+         }}"
     )
 }
 
@@ -71,8 +158,20 @@ struct Report {
     bytes: usize,
 }
 
+/// One run's numbers, kept to take medians over runs.
+#[derive(Clone, Copy)]
+struct Measurement {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: usize,
+    response_kb: f64,
+    cpu_ms_per_request: Option<f64>,
+    peak_rss_mb: Option<f64>,
+}
+
 impl Report {
-    fn print(&self, label: &str, cpu: Option<Duration>) {
+    fn measure(&self, cpu: Option<Duration>, peak_rss_kib: Option<u64>) -> Measurement {
         let mut lat = self.latencies_us.clone();
         lat.sort_unstable();
         let pct = |p: f64| -> f64 {
@@ -82,23 +181,54 @@ impl Report {
             let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
             lat[i] as f64 / 1000.0
         };
-        let rps = self.requests as f64 / self.elapsed.as_secs_f64();
+        Measurement {
+            rps: self.requests as f64 / self.elapsed.as_secs_f64(),
+            p50_ms: pct(0.5),
+            p99_ms: pct(0.99),
+            errors: self.errors,
+            response_kb: self.bytes as f64 / 1024.0,
+            cpu_ms_per_request: cpu
+                .filter(|_| self.requests > 0)
+                .map(|cpu| cpu.as_secs_f64() * 1000.0 / self.requests as f64),
+            peak_rss_mb: peak_rss_kib.map(|kib| kib as f64 / 1024.0),
+        }
+    }
+}
+
+impl Measurement {
+    fn print(&self, label: &str) {
         print!(
-            "{label:<28} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}   response {:.1} KB",
-            pct(0.5),
-            pct(0.99),
-            self.errors,
-            self.bytes as f64 / 1024.0
+            "{label:<32} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}   response {:.1} KB",
+            self.rps, self.p50_ms, self.p99_ms, self.errors, self.response_kb
         );
-        if let Some(cpu) = cpu {
-            if self.requests > 0 {
-                print!(
-                    "   gateway CPU {:.3} ms/req",
-                    cpu.as_secs_f64() * 1000.0 / self.requests as f64
-                );
-            }
+        if let Some(cpu) = self.cpu_ms_per_request {
+            print!("   CPU {cpu:.3} ms/req");
+        }
+        if let Some(rss) = self.peak_rss_mb {
+            print!("   peak RSS {rss:.1} MB");
         }
         println!();
+    }
+
+    /// The median of each number over runs, taken number by number.
+    fn median(runs: &[Measurement]) -> Option<Measurement> {
+        fn mid(mut values: Vec<f64>) -> Option<f64> {
+            if values.is_empty() {
+                return None;
+            }
+            values.sort_by(f64::total_cmp);
+            Some(values[values.len() / 2])
+        }
+        let first = runs.first()?;
+        Some(Measurement {
+            rps: mid(runs.iter().map(|m| m.rps).collect())?,
+            p50_ms: mid(runs.iter().map(|m| m.p50_ms).collect())?,
+            p99_ms: mid(runs.iter().map(|m| m.p99_ms).collect())?,
+            errors: runs.iter().map(|m| m.errors).sum(),
+            response_kb: first.response_kb,
+            cpu_ms_per_request: mid(runs.iter().filter_map(|m| m.cpu_ms_per_request).collect()),
+            peak_rss_mb: mid(runs.iter().filter_map(|m| m.peak_rss_mb).collect()),
+        })
     }
 }
 
@@ -185,11 +315,31 @@ async fn run_clients(
     report
 }
 
-async fn start_gateway(subgraphs: &[seam::demo::DemoSubgraph]) -> Result<SeamProcess, String> {
+async fn start_gateway(
+    subgraphs: &[seam::demo::DemoSubgraph],
+    mode: Mode,
+) -> Result<SeamProcess, String> {
     let dir = support::scratch_dir("seam-bench")?;
     let config = dir.join("seam.yaml");
-    std::fs::write(&config, support::demo_subgraphs_yaml(subgraphs)).map_err(|e| e.to_string())?;
+    let yaml = support::demo_subgraphs_yaml(subgraphs) + &mode.traffic_yaml();
+    std::fs::write(&config, yaml).map_err(|e| e.to_string())?;
     support::start_seam(&config).await
+}
+
+/// One measured run of a fresh gateway in `mode`.
+async fn run_mode(
+    subgraphs: &[seam::demo::DemoSubgraph],
+    mode: Mode,
+    query: &serde_json::Value,
+    args: &Args,
+) -> Result<Measurement, String> {
+    let gateway = start_gateway(subgraphs, mode).await?;
+    let pid = gateway.child.id();
+    let (report, cpu) = load(&gateway.url("/graphql"), query.clone(), args, || {
+        support::process_cpu(pid)
+    })
+    .await;
+    Ok(report.measure(cpu, support::status_kib(pid, "VmHWM")))
 }
 
 #[tokio::main]
@@ -208,30 +358,61 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let gateway = match start_gateway(&subgraphs).await {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("seam-bench: {e}");
-            std::process::exit(1);
+    let (query, shape) = match args.query {
+        QueryKind::Products => {
+            let first = args.first.unwrap_or(100);
+            (
+                products_query(first),
+                format!("topProducts(first: {first})"),
+            )
+        }
+        QueryKind::Gateways => {
+            let first = args.first.unwrap_or(5);
+            (
+                gateways_query(first),
+                format!("the gateways benchmark query, topProducts(first: {first})"),
+            )
         }
     };
     println!(
-        "seam-bench: {} s per run after {} s warm-up, {} concurrent connections, topProducts(first: {})",
+        "seam-bench: {} s per run after {} s warm-up, {} concurrent connections, {shape}, {} run(s) per mode",
         args.duration.as_secs(),
         args.warmup.as_secs(),
         args.concurrency,
-        args.first
+        args.runs,
     );
-    let pid = gateway.child.id();
-    let query = json!({ "query": gateway_query(args.first) });
-    let (report, cpu) = load(&gateway.url("/graphql"), query, &args, || {
-        support::process_cpu(pid)
-    })
-    .await;
-    report.print("seam (4 subgraphs)", cpu);
-    if let Some(reviews) = subgraphs.iter().find(|s| s.name == "reviews") {
-        let query = json!({ "query": subgraph_query(args.first) });
-        let (report, _) = load(&reviews.url, query, &args, || None).await;
-        report.print("reviews subgraph alone", None);
+    let query = json!({ "query": query });
+    // Modes alternate within each run so that load from elsewhere on the machine falls on all.
+    let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); args.modes.len()];
+    for run in 1..=args.runs {
+        for (i, mode) in args.modes.iter().enumerate() {
+            match run_mode(&subgraphs, *mode, &query, &args).await {
+                Ok(m) => {
+                    if args.runs > 1 {
+                        m.print(&format!("{} #{run}", mode.label()));
+                    }
+                    results[i].push(m);
+                }
+                Err(e) => {
+                    eprintln!("seam-bench: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+    if args.runs > 1 {
+        println!("medians of {} runs:", args.runs);
+    }
+    for (mode, runs) in args.modes.iter().zip(&results) {
+        if let Some(m) = Measurement::median(runs) {
+            m.print(mode.label());
+        }
+    }
+    if args.query == QueryKind::Products {
+        if let Some(reviews) = subgraphs.iter().find(|s| s.name == "reviews") {
+            let query = json!({ "query": subgraph_query(args.first.unwrap_or(100)) });
+            let (report, _) = load(&reviews.url, query, &args, || None).await;
+            report.measure(None, None).print("reviews subgraph alone");
+        }
     }
 }

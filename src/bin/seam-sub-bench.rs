@@ -108,9 +108,7 @@ async fn start_gateway() -> Result<SeamProcess, String> {
 
 /// Resident memory of a process in KiB, from /proc (Linux).
 fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    support::status_kib(pid, "VmRSS")
 }
 
 fn now_micros() -> f64 {

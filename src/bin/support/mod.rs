@@ -88,3 +88,14 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
     // Clock ticks are 100 Hz on Linux unless the kernel was built otherwise.
     Some(Duration::from_millis((utime + stime) * 10))
 }
+
+/// A `Vm*` line of /proc/PID/status in KiB (Linux): `VmRSS` is resident memory now, `VmHWM` its
+/// peak over the process's life.
+pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| {
+        l.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
