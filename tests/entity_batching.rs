@@ -474,3 +474,47 @@ async fn a_failed_batch_fails_each_fetch_at_its_paths() {
         "{response}"
     );
 }
+
+const PRICING_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Item @key(fields: "id") { id: ID! price: Int label: String }
+"#;
+
+/// A batched answer whose `data` is null because one aliased field failed: that field's error
+/// reaches its own paths, and the other field's missing list is explained by it rather than
+/// reported as a malformed answer.
+#[tokio::test]
+async fn an_error_that_nulls_the_whole_batch_answer_explains_every_entry() {
+    let pricing = support::scripted(PRICING_SDL, |_| {
+        json!({
+            "data": null,
+            "errors": [{ "message": "labels are down", "path": ["_1", 0, "label"] }],
+        })
+    });
+    let gw = catalog_and(pricing).await;
+    let response = gw
+        .query("{ items { id cost: price } featured { id label } }")
+        .await;
+    assert_eq!(
+        response["data"],
+        json!({
+            "items": [
+                { "id": "1", "cost": null },
+                { "id": "2", "cost": null },
+                { "id": "3", "cost": null }
+            ],
+            "featured": [{ "id": "2", "label": null }, { "id": "4", "label": null }]
+        }),
+        "{response}"
+    );
+    let errors = response["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{response}");
+    assert_eq!(errors[0]["message"], "labels are down", "{response}");
+    assert_eq!(
+        errors[0]["path"],
+        json!(["featured", 0, "label"]),
+        "{response}"
+    );
+    let requests = gw.requests_to("pricing");
+    assert_eq!(requests.len(), 1, "{requests:?}");
+}

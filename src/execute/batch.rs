@@ -96,6 +96,7 @@ pub(super) fn merge(
     report: &mut Report,
 ) {
     let count = batch.entries.len();
+    let any_errors = !response.errors.is_empty();
     let mut entry_errors: Vec<Vec<GraphqlError>> = vec![Vec::new(); count];
     // Errors about no entry (no path, or one the gateway cannot place) are reported once.
     let mut unplaced = Vec::new();
@@ -112,11 +113,14 @@ pub(super) fn merge(
         Some(Value::Object(object)) => Some(object),
         _ => None,
     };
+    // Without data at all, an error about one entry explains every entry's missing list (a
+    // non-null `_entities` that failed takes the whole `data` with it).
+    let explained = any_errors && object.is_none();
     for (i, errors) in entry_errors.into_iter().enumerate() {
         let entities = object.as_mut().and_then(|o| o.remove(&batch.entry_key(i)));
         let answer = EntitiesAnswer {
             entities,
-            had_errors: !errors.is_empty() || !unplaced.is_empty(),
+            had_errors: explained || !errors.is_empty() || !unplaced.is_empty(),
             errors,
         };
         let rep_count = prepared.entries[i].1;
