@@ -393,9 +393,9 @@ async fn provides_does_not_cover_the_same_type_reached_another_way() {
             ] } }),
         )
         .await;
-    // editor and author are Users at two paths: one accounts fetch each (in parallel), and the
-    // author's one asks for `address { street }` as a whole.
-    assert_calls(&parity, query, &[("reviews", 1), ("accounts", 2)]).await;
+    // editor and author are Users at two paths: one accounts fetch each, sent together as one
+    // batched request, and the author's one asks for `address { street }` as a whole.
+    assert_calls(&parity, query, &[("reviews", 1), ("accounts", 1)]).await;
 }
 
 #[tokio::test]
@@ -493,11 +493,11 @@ async fn requires_of_one_field_with_different_arguments_each_get_their_own_value
         )
         .await;
     // One catalog fetch holds both prices; a representation holds one, so shipping is asked
-    // twice, in parallel.
+    // twice, in one batched request: two `_entities` fields, each with its own representations.
     assert_calls(
         &parity,
         "{ products { customsFee usdFee } }",
-        &[("catalog", 1), ("shipping", 2)],
+        &[("catalog", 1), ("shipping", 1)],
     )
     .await;
 }

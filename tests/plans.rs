@@ -164,3 +164,25 @@ fn aliases_are_kept_in_subgraph_fetches() {
 fn introspection_and_root_typename_need_no_fetch() {
     assert_plan!("{ __typename __schema { queryType { name } } topProducts(first: 1) { upc } }");
 }
+
+/// The public gateway benchmark's query: entity fetches to one subgraph at one step of the plan
+/// are one request, and fetches of one selection share one representation list.
+#[test]
+fn entity_fetches_of_one_step_share_a_request() {
+    assert_plan!(
+        "fragment User on User { id username name }
+fragment Review on Review { id body }
+fragment Product on Product { inStock name price shippingEstimate upc weight }
+query TestQuery {
+  users { ...User reviews { ...Review product { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } } } }
+  topProducts { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } }
+}"
+    );
+}
+
+/// Products and their warehouses are asked of inventory at one step with different selections:
+/// two aliased `_entities` fields of one request.
+#[test]
+fn entity_fetches_of_one_step_with_different_selections_are_aliased() {
+    assert_plan!("{ topProducts { inStock warehouse { name } } }");
+}

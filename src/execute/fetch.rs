@@ -16,6 +16,7 @@ use compact_str::CompactString;
 use crate::plan::{client_key, EntityFetch, FetchNode, PathElement};
 use crate::response::{GraphqlError, PathSegment};
 use crate::traffic::{FetchError, SubgraphResponse};
+use apollo_compiler::Name;
 
 /// A prepared request plus what is needed to merge its answer.
 pub(super) struct PreparedFetch {
@@ -47,7 +48,7 @@ pub(super) fn prepare(
     body.extend_from_slice(b"{\"query\":");
     write_json_string(&mut body, &fetch.operation);
     body.extend_from_slice(b",\"variables\":{");
-    let mut first = !write_client_variables(fetch, variables, &mut body);
+    let mut first = !write_client_variables(&fetch.variable_usages, variables, &mut body);
     if let Some((values, _)) = part.filter(|(values, _)| !values.is_empty()) {
         if !first {
             body.push(b',');
@@ -77,6 +78,7 @@ pub(super) fn prepare(
         data,
         report,
         keep,
+        &mut RepIndex::default(),
         &mut |index, _, _, rep| {
             if index > 0 {
                 body.push(b',');
@@ -92,14 +94,14 @@ pub(super) fn prepare(
     Some(prepared)
 }
 
-/// Writes the client variables the fetch uses as `"name":value` pairs; true if it wrote any.
+/// Writes the client variables a fetch uses as `"name":value` pairs; true if it wrote any.
 pub(super) fn write_client_variables(
-    fetch: &FetchNode,
+    usages: &[Name],
     variables: &Map<String, serde_json::Value>,
     body: &mut Vec<u8>,
 ) -> bool {
     let mut wrote = false;
-    for name in &fetch.variable_usages {
+    for name in usages {
         if let Some(value) = variables.get(name.as_str()) {
             if wrote {
                 body.push(b',');
@@ -117,17 +119,23 @@ pub(super) fn write_client_variables(
 /// the fetch, the object it was projected from, and the representation's JSON.
 pub(super) type RepresentationSink<'s> = dyn FnMut(usize, usize, &Object, &[u8]) + 's;
 
+/// The index of each distinct representation by its JSON. Found by hash because the same entity
+/// (an author of many reviews) often appears many times in one list; shared by the fetches of a
+/// batch entry, so an entity they both reach is asked for once.
+pub(super) type RepIndex = HashMap<Vec<u8>, usize, ahash::RandomState>;
+
 /// Whether the entity reached through these list indices belongs to the request being built.
 pub(super) type TargetFilter<'f> = dyn Fn(&[usize]) -> bool + 'f;
 
 /// Finds the objects an entity fetch targets and their representations. The result has no body
-/// yet; `unique` sees each distinct representation once, to write it into one.
+/// yet; `unique` sees each representation not yet in `seen` once, to write it into one.
 pub(super) fn collect_targets(
     fetch: &FetchNode,
     entity: &EntityFetch,
     data: &Value,
     report: &mut Report,
     keep: Option<&TargetFilter<'_>>,
+    seen: &mut RepIndex,
     unique: &mut RepresentationSink<'_>,
 ) -> PreparedFetch {
     let stride = fetch
@@ -143,9 +151,6 @@ pub(super) fn collect_targets(
         target_types: Vec::new(),
         rep_count: 0,
     };
-    // Representations are deduplicated because the same entity (an author of many reviews) often
-    // appears many times in one list.
-    let mut seen: HashMap<Vec<u8>, usize, ahash::RandomState> = HashMap::default();
     let mut indices = Vec::with_capacity(stride);
     let mut rep = Vec::with_capacity(64);
     visit_targets(
@@ -265,15 +270,16 @@ pub(super) fn merge(
     data: &mut Value,
     report: &mut Report,
 ) {
-    let errors = &mut report.errors;
     let had_errors = !response.errors.is_empty();
     if fetch.entity.is_none() {
-        errors.extend(response.errors.into_iter().map(|mut error| {
-            if let Some(path) = &mut error.path {
-                client_segments(fetch, path);
-            }
-            error
-        }));
+        report
+            .errors
+            .extend(response.errors.into_iter().map(|mut error| {
+                if let Some(path) = &mut error.path {
+                    client_segments(fetch, path);
+                }
+                error
+            }));
         match response.data {
             Some(mut value @ Value::Object(_)) => {
                 if !fetch.renames.is_empty() {
@@ -302,15 +308,53 @@ pub(super) fn merge(
         Some(Value::Object(mut object)) => object.remove("_entities"),
         _ => None,
     };
-    let (results, wrong_shape) = match entities {
-        Some(Value::Array(items)) if items.len() == prepared.rep_count => (Some(items), None),
+    let rep_count = prepared.rep_count;
+    let members = [(fetch, &prepared)];
+    let answer = EntitiesAnswer {
+        entities,
+        errors: response.errors,
+        had_errors,
+    };
+    merge_entities(&members, rep_count, answer, data, report);
+}
+
+/// One `_entities` field of a subgraph's answer.
+pub(super) struct EntitiesAnswer {
+    /// The field's value, if the answer had it.
+    pub entities: Option<Value>,
+    /// The subgraph's errors about it, with paths that start at `_entities`.
+    pub errors: Vec<GraphqlError>,
+    /// Whether errors explain a missing list (those about it, or about the whole answer).
+    pub had_errors: bool,
+}
+
+/// Merges an `_entities` answer into the response. `members` are the fetches whose
+/// representations made up the list sent (one fetch, or the fetches of a batch entry, which
+/// share one list), and `rep_count` how many were sent.
+pub(super) fn merge_entities(
+    members: &[(&FetchNode, &PreparedFetch)],
+    rep_count: usize,
+    answer: EntitiesAnswer,
+    data: &mut Value,
+    report: &mut Report,
+) {
+    let Some(&(first, _)) = members.first() else {
+        return;
+    };
+    let (results, wrong_shape) = match answer.entities {
+        Some(Value::Array(items)) if items.len() == rep_count => (Some(items), None),
         other => (None, other),
     };
-    for error in response.errors {
-        let paths = entity_error_paths(fetch, &prepared, error.path.as_deref(), results.as_deref());
+    for error in answer.errors {
+        let paths = entity_error_paths(
+            members,
+            rep_count,
+            error.path.as_deref(),
+            results.as_deref(),
+        );
         if paths.is_empty() {
             // A path the gateway cannot map (or none) would mislead the client: report it without.
-            errors.push(GraphqlError {
+            report.errors.push(GraphqlError {
                 path: None,
                 ..error
             });
@@ -318,64 +362,70 @@ pub(super) fn merge(
         }
         // One representation can stand for several places in the response (deduplication).
         for path in paths {
-            errors.push(error.clone().with_path(path));
+            report.errors.push(error.clone().with_path(path));
         }
     }
-    let mut results = match (results, wrong_shape) {
-        (Some(items), _) => items,
+    let failure = match (results, wrong_shape) {
+        (Some(items), _) => Ok(items),
         // The whole `_entities` field failed; the subgraph's errors say why.
-        (None, None | Some(Value::Null)) if had_errors => return,
-        (None, Some(Value::Array(items))) => {
-            let message = format!(
-                "it returned {} entities for {} representations",
-                items.len(),
-                prepared.rep_count
-            );
-            return fail(fetch, &prepared, malformed(fetch, message), report);
-        }
-        (None, None | Some(Value::Null)) => {
-            let message = "the response has no `_entities` list".to_owned();
-            return fail(fetch, &prepared, malformed(fetch, message), report);
-        }
-        (None, Some(_)) => {
-            let message = "`_entities` is not a list".to_owned();
-            return fail(fetch, &prepared, malformed(fetch, message), report);
+        (None, None | Some(Value::Null)) if answer.had_errors => return,
+        (None, Some(Value::Array(items))) => Err(format!(
+            "it returned {} entities for {} representations",
+            items.len(),
+            rep_count
+        )),
+        (None, None | Some(Value::Null)) => Err("the response has no `_entities` list".to_owned()),
+        (None, Some(_)) => Err("`_entities` is not a list".to_owned()),
+    };
+    let mut results = match failure {
+        Ok(items) => items,
+        Err(message) => {
+            for (fetch, prepared) in members {
+                fail(fetch, prepared, malformed(fetch, message.clone()), report);
+            }
+            return;
         }
     };
-    if !fetch.renames.is_empty() {
+    // The fetches of one entry ask for the same selection, so they rename the same keys.
+    if !first.renames.is_empty() {
         for item in &mut results {
-            super::rename::apply(&fetch.renames, item);
+            super::rename::apply(&first.renames, item);
         }
     }
-    let targets = prepared.target_reps.len();
     // Each answer is moved into its last target and cloned only for earlier duplicates.
     let mut remaining = vec![0usize; results.len()];
-    for rep in prepared.target_reps.iter().flatten() {
-        remaining[*rep] += 1;
+    for (_, prepared) in members {
+        for rep in prepared.target_reps.iter().flatten() {
+            remaining[*rep] += 1;
+        }
     }
-    for t in 0..targets {
-        let Some(rep) = prepared.target_reps[t] else {
-            continue;
-        };
-        remaining[rep] -= 1;
-        let value = if remaining[rep] == 0 {
-            std::mem::take(&mut results[rep])
-        } else {
-            results[rep].clone()
-        };
-        let indices = &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride];
-        match value {
-            Value::Null => {}
-            Value::Object(_) => {
-                if let Some(target) = target_mut(data, &fetch.merge_path, indices) {
-                    deep_merge(target, value);
+    for (fetch, prepared) in members {
+        for t in 0..prepared.target_reps.len() {
+            let Some(rep) = prepared.target_reps[t] else {
+                continue;
+            };
+            remaining[rep] -= 1;
+            let value = if remaining[rep] == 0 {
+                std::mem::take(&mut results[rep])
+            } else {
+                results[rep].clone()
+            };
+            let indices = &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride];
+            match value {
+                Value::Null => {}
+                Value::Object(_) => {
+                    if let Some(target) = target_mut(data, &fetch.merge_path, indices) {
+                        deep_merge(target, value);
+                    }
                 }
-            }
-            _ => {
-                let path = target_error_path(fetch, &prepared, t);
-                let message = format!("entity {rep} is not an object");
-                errors.push(malformed(fetch, message).with_path(path));
-                report.failed_objects.push(target_path(fetch, &prepared, t));
+                _ => {
+                    let path = target_error_path(fetch, prepared, t);
+                    let message = format!("entity {rep} is not an object");
+                    report
+                        .errors
+                        .push(malformed(fetch, message).with_path(path));
+                    report.failed_objects.push(target_path(fetch, prepared, t));
+                }
             }
         }
     }
@@ -396,9 +446,9 @@ pub(super) fn fail(
     error: GraphqlError,
     report: &mut Report,
 ) {
-    let errors = &mut report.errors;
     match &fetch.entity {
         None => {
+            let errors = &mut report.errors;
             if fetch.root_keys.is_empty() {
                 errors.push(error);
                 return;
@@ -412,21 +462,31 @@ pub(super) fn fail(
             }
         }
         Some(_) => {
-            let mut reported = false;
-            for t in 0..prepared.target_reps.len() {
-                if prepared.target_reps[t].is_none() {
-                    continue;
-                }
-                let path = target_error_path(fetch, prepared, t);
-                errors.push(error.clone().with_path(path));
-                report.failed_objects.push(target_path(fetch, prepared, t));
-                reported = true;
-            }
-            if !reported {
-                errors.push(error);
+            if !fail_targets(fetch, prepared, &error, report) {
+                report.errors.push(error);
             }
         }
     }
+}
+
+/// Records `error` at the client path of each entity an entity fetch sent; false if it sent none.
+pub(super) fn fail_targets(
+    fetch: &FetchNode,
+    prepared: &PreparedFetch,
+    error: &GraphqlError,
+    report: &mut Report,
+) -> bool {
+    let mut reported = false;
+    for t in 0..prepared.target_reps.len() {
+        if prepared.target_reps[t].is_none() {
+            continue;
+        }
+        let path = target_error_path(fetch, prepared, t);
+        report.errors.push(error.clone().with_path(path));
+        report.failed_objects.push(target_path(fetch, prepared, t));
+        reported = true;
+    }
+    reported
 }
 
 /// The client path of target `t` of an entity fetch.
@@ -451,10 +511,11 @@ fn target_error_path(fetch: &FetchNode, prepared: &PreparedFetch, t: usize) -> V
     path
 }
 
-/// The client paths of an `_entities` error path: one per place its representation fills.
+/// The client paths of an `_entities` error path: one per place its representation fills, in
+/// any of the fetches that shared the list.
 fn entity_error_paths(
-    fetch: &FetchNode,
-    prepared: &PreparedFetch,
+    members: &[(&FetchNode, &PreparedFetch)],
+    rep_count: usize,
     path: Option<&[PathSegment]>,
     results: Option<&[Value]>,
 ) -> Vec<Vec<PathSegment>> {
@@ -465,7 +526,7 @@ fn entity_error_paths(
         // Some servers (async-graphql among them) omit the index. With one representation it is
         // unambiguous; otherwise the failed entities are those whose answer lacks the field.
         Some([PathSegment::Key(k), rest @ ..]) if k == "_entities" => {
-            if prepared.rep_count == 1 {
+            if rep_count == 1 {
                 (vec![0], rest)
             } else {
                 match (rest.first(), results) {
@@ -487,19 +548,20 @@ fn entity_error_paths(
         }
         _ => return Vec::new(),
     };
-    (0..prepared.target_reps.len())
-        .filter(|t| prepared.target_reps[*t].is_some_and(|r| indices.contains(&r)))
-        .map(|t| {
-            let mut client = client_path(
-                fetch,
-                &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride],
-            );
+    let mut paths = Vec::new();
+    for (fetch, prepared) in members {
+        for t in 0..prepared.target_reps.len() {
+            if !prepared.target_reps[t].is_some_and(|r| indices.contains(&r)) {
+                continue;
+            }
+            let mut client = target_path(fetch, prepared, t);
             let from = client.len();
             client.extend_from_slice(rest);
             client_segments(fetch, &mut client[from..]);
-            client
-        })
-        .collect()
+            paths.push(client);
+        }
+    }
+    paths
 }
 
 fn target_mut<'v>(

@@ -41,6 +41,7 @@ pub(super) fn prepare(
         data,
         report,
         None,
+        &mut super::fetch::RepIndex::default(),
         &mut |index, type_index, object, _| {
             let Some(lookup_type) = lookup.types.get(type_index) else {
                 return;
@@ -95,7 +96,7 @@ pub(super) fn prepare(
     body.extend_from_slice(b",\"variables\":{");
     body.extend_from_slice(&key_values);
     body.push(b',');
-    if !write_client_variables(fetch, variables, &mut body) {
+    if !write_client_variables(&fetch.variable_usages, variables, &mut body) {
         body.pop();
     }
     body.extend_from_slice(b"}}");

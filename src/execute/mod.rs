@@ -3,6 +3,7 @@
 //! The tree is owned by a single task. Parallel fetches are polled concurrently in that task, and a
 //! lock is held only while a request is built or an answer merged, never across a network wait.
 
+mod batch;
 mod context;
 mod fetch;
 mod lookup;
@@ -20,7 +21,7 @@ use serde_json::Map;
 pub use crate::response::{Object, Value};
 
 use crate::context::RequestContext;
-use crate::plan::{FetchNode, OperationKind, PlanNode, QueryPlan};
+use crate::plan::{BatchFetch, FetchNode, OperationKind, PlanNode, QueryPlan};
 use crate::response::{GraphqlError, PathSegment};
 use crate::traffic::{SubgraphResponse, Subgraphs};
 use report::Report;
@@ -103,6 +104,7 @@ fn run_node<'a>(
     async move {
         match node {
             PlanNode::Fetch(fetch) => run_fetch(ctx, fetch, state).await,
+            PlanNode::Batch(batch) => run_batch(ctx, batch, state).await,
             PlanNode::Sequence(nodes) => {
                 for n in nodes {
                     run_node(ctx, n, state).await;
@@ -215,5 +217,28 @@ async fn run_fetch_part(
             fetch::merge(node, prepared, response, data, report)
         }
         Err(error) => fetch::fail(node, &prepared, error.into_graphql(), report),
+    }
+}
+
+/// Runs the entity fetches of a batch as one subgraph request.
+async fn run_batch(ctx: &ExecutionContext<'_>, batch: &BatchFetch, state: &Mutex<State>) {
+    let prepared = {
+        let mut guard = lock(state);
+        let State { data, report } = &mut *guard;
+        batch::prepare(batch, data, ctx.variables, report)
+    };
+    let Some(mut prepared) = prepared else {
+        return;
+    };
+    let body = std::mem::take(&mut prepared.body);
+    let result = ctx
+        .subgraphs
+        .call(batch.subgraph, ctx.request, ctx.operation, body)
+        .await;
+    let mut guard = lock(state);
+    let State { data, report } = &mut *guard;
+    match result {
+        Ok(response) => batch::merge(batch, prepared, response, data, report),
+        Err(error) => batch::fail(batch, &prepared, error.into_graphql(), report),
     }
 }

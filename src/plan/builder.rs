@@ -27,6 +27,7 @@ use super::list_depth;
 
 mod abstract_types;
 mod arrange;
+mod batch;
 mod context;
 mod interface_object;
 mod jump;

@@ -66,6 +66,8 @@ pub enum PathElement {
 #[derive(Debug, Clone)]
 pub enum PlanNode {
     Fetch(Box<FetchNode>),
+    /// Entity fetches to one subgraph that run at the same point of the plan, sent as one request.
+    Batch(Box<BatchFetch>),
     Sequence(Vec<PlanNode>),
     Parallel(Vec<PlanNode>),
     /// Runs `if_true` when the boolean variable is true, else `if_false`.
@@ -111,6 +113,52 @@ pub struct FetchNode {
     /// Keys the fetch aliased to keep fields of different shapes apart, to be renamed back in
     /// its answer before it is merged; inner ones last. Usually empty.
     pub renames: Vec<KeyRename>,
+}
+
+/// Entity fetches to one subgraph whose dependencies are all met at the same step of the plan,
+/// sent as one request: each entry is one `_entities` field of the operation, and the fetches of
+/// an entry ask for the same selection, so they share one representation list (and a repeated
+/// entity is asked for once). One entry is the plain `_entities(representations:
+/// $representations)` operation; more are aliased `_0`, `_1`, … with variables named by
+/// [`BatchFetch::representations`].
+#[derive(Debug, Clone)]
+pub struct BatchFetch {
+    pub subgraph: SubgraphId,
+    pub service_name: SubgraphName,
+    /// The subgraph operation, ready to send.
+    pub operation: String,
+    /// Client variables the operation uses (the members' together); their values are forwarded.
+    pub variable_usages: Vec<Name>,
+    /// The `_entities` fields of the operation, in order; each holds at least one fetch.
+    pub entries: Vec<Vec<FetchNode>>,
+    /// Variable name of entry `i`'s representations: `representations` for a single entry, else
+    /// this prefix and `i` (the prefix is chosen to differ from every client variable).
+    pub representations: Name,
+}
+
+impl BatchFetch {
+    /// The response key of entry `i`'s `_entities` field.
+    pub fn entry_key(&self, i: usize) -> String {
+        if self.entries.len() == 1 {
+            "_entities".to_owned()
+        } else {
+            format!("_{i}")
+        }
+    }
+
+    /// The variable that carries entry `i`'s representations.
+    pub fn entry_variable(&self, i: usize) -> String {
+        if self.entries.len() == 1 {
+            self.representations.to_string()
+        } else {
+            format!("{}{i}", self.representations)
+        }
+    }
+
+    /// Every fetch of the batch, entry by entry.
+    pub fn fetches(&self) -> impl Iterator<Item = &FetchNode> {
+        self.entries.iter().flatten()
+    }
 }
 
 /// A key put back after a fetch answers: on each object at `path` (from the fetch's data, or
@@ -205,6 +253,13 @@ impl QueryPlan {
         fn size(node: &PlanNode) -> usize {
             match node {
                 PlanNode::Fetch(fetch) => fetch.operation.len() + 64,
+                PlanNode::Batch(batch) => {
+                    batch.operation.len()
+                        + batch
+                            .fetches()
+                            .map(|f| f.operation.len() + 64)
+                            .sum::<usize>()
+                }
                 PlanNode::Sequence(nodes) | PlanNode::Parallel(nodes) => {
                     nodes.iter().map(size).sum()
                 }

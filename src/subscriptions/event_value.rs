@@ -66,7 +66,7 @@ fn strip(
                 .map(|field| (field, fetch.clone()));
             None
         }
-        PlanNode::Fetch(_) => Some(node.clone()),
+        PlanNode::Fetch(_) | PlanNode::Batch(_) => Some(node.clone()),
         PlanNode::Sequence(nodes) | PlanNode::Parallel(nodes) => {
             let mut kept: Vec<PlanNode> = nodes
                 .iter()

@@ -5,61 +5,100 @@
 use super::*;
 
 impl Builder<'_> {
-    /// Arranges the groups into a plan: each group after the ones it depends on, independent ones in parallel.
+    /// Arranges the groups into a plan: each group after the ones it depends on, independent ones
+    /// in parallel, and entity groups to one subgraph that can start together as one batch.
     pub(super) fn arrange(&self, kind: OperationKind, operation: &Operation) -> Option<PlanNode> {
         let fetches: Vec<FetchNode> = (0..self.groups.len())
             .map(|i| self.fetch_node(i, kind, operation))
             .collect();
+        let units = self.batch_units(kind, &fetches);
+        let mut unit_of = vec![0; self.groups.len()];
+        for (u, members) in units.iter().enumerate() {
+            for &g in members {
+                unit_of[g] = u;
+            }
+        }
+        let mut unit_deps: Vec<Vec<usize>> = units
+            .iter()
+            .enumerate()
+            .map(|(u, members)| {
+                let mut deps: Vec<usize> = members
+                    .iter()
+                    .flat_map(|&g| self.groups[g].deps.iter().map(|&d| unit_of[d]))
+                    .filter(|&d| d != u)
+                    .collect();
+                deps.sort_unstable();
+                deps.dedup();
+                deps
+            })
+            .collect();
+        let mut fetches: Vec<Option<FetchNode>> = fetches.into_iter().map(Some).collect();
+        let nodes: Vec<PlanNode> = units
+            .iter()
+            .map(|members| {
+                let mut members: Vec<FetchNode> =
+                    members.iter().filter_map(|&g| fetches[g].take()).collect();
+                match members.len() {
+                    1 => PlanNode::Fetch(Box::new(members.remove(0))),
+                    _ => PlanNode::Batch(Box::new(super::batch::batch_fetch(members, operation))),
+                }
+            })
+            .collect();
         // A dependency also reached through another one adds no ordering; without it more plans
         // are trees, where each fetch starts as soon as its own parent is done.
-        let deps: Vec<Vec<usize>> = (0..self.groups.len())
-            .map(|i| {
-                let direct = &self.groups[i].deps;
+        let reduced: Vec<Vec<usize>> = unit_deps
+            .iter()
+            .map(|direct| {
                 direct
                     .iter()
                     .copied()
-                    .filter(|&d| !direct.iter().any(|&o| o != d && self.depends_on(o, d)))
+                    .filter(|&d| !direct.iter().any(|&o| o != d && reaches(&unit_deps, o, d)))
                     .collect()
             })
             .collect();
+        unit_deps = reduced;
+        let conditions = |u: usize| &self.groups[units[u][0]].conditions;
         let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, group_deps) in deps.iter().enumerate() {
-            for d in group_deps {
-                children.entry(*d).or_default().push(i);
+        for (u, deps) in unit_deps.iter().enumerate() {
+            for d in deps {
+                children.entry(*d).or_default().push(u);
             }
         }
-        let roots: Vec<usize> = (0..self.groups.len())
-            .filter(|&i| deps[i].is_empty())
+        let roots: Vec<usize> = (0..units.len())
+            .filter(|&u| unit_deps[u].is_empty())
             .collect();
-        let tree_shaped = deps.iter().all(|d| d.len() <= 1);
+        let tree_shaped = unit_deps.iter().all(|d| d.len() <= 1);
+        let arranged = Arranged {
+            nodes: &nodes,
+            children: &children,
+            conditions: &conditions,
+        };
         let segment = |members: &[usize]| -> Option<PlanNode> {
             if tree_shaped {
                 let nodes: Vec<PlanNode> = members
                     .iter()
-                    .filter(|&&i| deps[i].is_empty())
-                    .map(|&i| self.tree_node(i, &fetches, &children, &[]))
+                    .filter(|&&u| unit_deps[u].is_empty())
+                    .map(|&u| arranged.tree_node(u, &[]))
                     .collect();
                 parallel(nodes)
             } else {
                 // Merged groups may wait for groups created after them, so levels are computed
-                // by walking dependencies rather than in creation order.
+                // by walking dependencies rather than in creation order. The units of a batch
+                // share a level.
                 let mut level: HashMap<usize, usize> = HashMap::new();
-                for &i in members {
-                    self.level_of(i, &mut level);
-                }
-                let depth = level.values().copied().max().map_or(0, |m| m + 1);
+                let unit_level: Vec<(usize, usize)> = members
+                    .iter()
+                    .map(|&u| (u, self.level_of(units[u][0], &mut level)))
+                    .collect();
+                let depth = unit_level.iter().map(|&(_, l)| l + 1).max().unwrap_or(0);
                 let steps: Vec<PlanNode> = (0..depth)
                     .filter_map(|l| {
                         parallel(
-                            members
+                            unit_level
                                 .iter()
-                                .filter(|i| level.get(i) == Some(&l))
-                                .map(|&i| {
-                                    with_conditions(
-                                        &self.groups[i].conditions,
-                                        &[],
-                                        PlanNode::Fetch(Box::new(fetches[i].clone())),
-                                    )
+                                .filter(|&&(_, at)| at == l)
+                                .map(|&(u, _)| {
+                                    with_conditions(conditions(u), &[], nodes[u].clone())
                                 })
                                 .collect(),
                         )
@@ -88,14 +127,14 @@ impl Builder<'_> {
                 sequence(steps)
             }
             _ => {
-                let all: Vec<usize> = (0..self.groups.len()).collect();
+                let all: Vec<usize> = (0..units.len()).collect();
                 segment(&all)
             }
         }
     }
 
     /// One more than the deepest group `index` waits for; 0 for groups that wait for none.
-    fn level_of(&self, index: usize, memo: &mut HashMap<usize, usize>) -> usize {
+    pub(super) fn level_of(&self, index: usize, memo: &mut HashMap<usize, usize>) -> usize {
         if let Some(&l) = memo.get(&index) {
             return l;
         }
@@ -107,33 +146,6 @@ impl Builder<'_> {
             .unwrap_or(0);
         memo.insert(index, l);
         l
-    }
-
-    fn tree_node(
-        &self,
-        index: usize,
-        fetches: &[FetchNode],
-        children: &HashMap<usize, Vec<usize>>,
-        outer_conditions: &[(Name, bool)],
-    ) -> PlanNode {
-        let group = &self.groups[index];
-        let kids: Vec<PlanNode> = children
-            .get(&index)
-            .into_iter()
-            .flatten()
-            .map(|&c| self.tree_node(c, fetches, children, &group.conditions))
-            .collect();
-        let fetch = PlanNode::Fetch(Box::new(fetches[index].clone()));
-        let node = match parallel(kids) {
-            // A lone sequence after the fetch continues this one rather than nesting in it.
-            Some(PlanNode::Sequence(mut rest)) => {
-                rest.insert(0, fetch);
-                PlanNode::Sequence(rest)
-            }
-            Some(after) => PlanNode::Sequence(vec![fetch, after]),
-            None => fetch,
-        };
-        with_conditions(&group.conditions, outer_conditions, node)
     }
 
     fn fetch_node(&self, index: usize, kind: OperationKind, operation: &Operation) -> FetchNode {
@@ -240,7 +252,56 @@ impl Builder<'_> {
     }
 }
 
-fn write_variable_definitions(
+/// The plan's units as they are placed in a tree: each after its one dependency.
+struct Arranged<'a, C: Fn(usize) -> &'a Conditions> {
+    nodes: &'a [PlanNode],
+    children: &'a HashMap<usize, Vec<usize>>,
+    conditions: &'a C,
+}
+
+impl<'a, C: Fn(usize) -> &'a Conditions> Arranged<'a, C> {
+    fn tree_node(&self, unit: usize, outer_conditions: &[(Name, bool)]) -> PlanNode {
+        let conditions = (self.conditions)(unit);
+        let kids: Vec<PlanNode> = self
+            .children
+            .get(&unit)
+            .into_iter()
+            .flatten()
+            .map(|&c| self.tree_node(c, conditions))
+            .collect();
+        let fetch = self.nodes[unit].clone();
+        let node = match parallel(kids) {
+            // A lone sequence after the fetch continues this one rather than nesting in it.
+            Some(PlanNode::Sequence(mut rest)) => {
+                rest.insert(0, fetch);
+                PlanNode::Sequence(rest)
+            }
+            Some(after) => PlanNode::Sequence(vec![fetch, after]),
+            None => fetch,
+        };
+        with_conditions(conditions, outer_conditions, node)
+    }
+}
+
+/// Whether unit `a` waits for unit `b`, directly or through others.
+fn reaches(deps: &[Vec<usize>], a: usize, b: usize) -> bool {
+    let mut stack = vec![a];
+    let mut seen = vec![false; deps.len()];
+    while let Some(u) = stack.pop() {
+        for &d in &deps[u] {
+            if d == b {
+                return true;
+            }
+            if !seen[d] {
+                seen[d] = true;
+                stack.push(d);
+            }
+        }
+    }
+    false
+}
+
+pub(super) fn write_variable_definitions(
     operation: &Operation,
     used: &[Name],
     entities: bool,
