@@ -325,7 +325,13 @@ impl Config {
         base_dir: &Path,
     ) -> Result<Config, ConfigError> {
         let origin = ConfigOrigin(None);
-        Self::parse_as(text, base_dir, origin, &process_env, ConfigRole::BesideSupergraph)
+        Self::parse_as(
+            text,
+            base_dir,
+            origin,
+            &process_env,
+            ConfigRole::BesideSupergraph,
+        )
     }
 
     /// The one path every entry point takes; `lookup` is injectable so tests do not depend on

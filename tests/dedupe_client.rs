@@ -212,7 +212,9 @@ impl Setup {
     }
 }
 
-async fn answers(handles: Vec<tokio::task::JoinHandle<(reqwest::StatusCode, Value)>>) -> Vec<Value> {
+async fn answers(
+    handles: Vec<tokio::task::JoinHandle<(reqwest::StatusCode, Value)>>,
+) -> Vec<Value> {
     let mut out = Vec::new();
     for handle in handles {
         let (status, body) = handle.await.expect("request task");
@@ -253,7 +255,10 @@ async fn clients_whose_forwarded_authorization_differs_never_share() {
     let s = setup(SHARING, FORWARD_AUTHORIZATION).await;
     let body = json!({ "query": "{ whoami }" });
     let tokens = ["Bearer a", "Bearer b", "Bearer a"];
-    let handles = tokens.iter().map(|t| s.send(body.clone(), Some(t))).collect();
+    let handles = tokens
+        .iter()
+        .map(|t| s.send(body.clone(), Some(t)))
+        .collect();
     // The second `Bearer a` joins the first; `Bearer b` runs on its own.
     s.until_held(2, 3).await;
     s.gate.open();
@@ -415,7 +420,8 @@ async fn seam_serve(gate: &Gate, name: &str, config_yaml: &str) -> SeamProcess {
     let sdl = seam::startup::supergraph_sdl(&compose, &reqwest::Client::new())
         .await
         .expect("supergraph");
-    let dir = std::env::temp_dir().join(format!("seam-dedupe-client-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("seam-dedupe-client-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     std::fs::write(dir.join("supergraph.graphql"), sdl).expect("supergraph file");
     std::fs::write(dir.join("seam.yaml"), config_yaml).expect("config file");
@@ -459,7 +465,11 @@ async fn seam_serve(gate: &Gate, name: &str, config_yaml: &str) -> SeamProcess {
 }
 
 impl SeamProcess {
-    fn send(&self, body: Value, token: Option<&str>) -> tokio::task::JoinHandle<(reqwest::StatusCode, Value)> {
+    fn send(
+        &self,
+        body: Value,
+        token: Option<&str>,
+    ) -> tokio::task::JoinHandle<(reqwest::StatusCode, Value)> {
         let mut request = reqwest::Client::new()
             .post(format!("{}/graphql", self.base))
             .json(&body);
@@ -487,10 +497,16 @@ impl SeamProcess {
     }
 }
 
-async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -666,12 +666,18 @@ fn beside_a_supergraph_file_a_config_need_not_list_subgraphs() {
     // On its own the same file describes nothing to serve.
     assert!(error_of(traffic_only).contains("no subgraphs and no `supergraph` file"));
 
-    assert_eq!(parse_beside_supergraph("\n").expect("empty"), Config::default());
+    assert_eq!(
+        parse_beside_supergraph("\n").expect("empty"),
+        Config::default()
+    );
     let timeout_only = parse_beside_supergraph(
         "subgraphs:\n  - name: held\n    timeout: 2s\nheaders:\n  subgraphs:\n    other:\n      request:\n        - propagate: { named: x-tenant }\n",
     )
     .expect("a timeout alone overrides the file's subgraph; `other` may be in the file");
-    assert_eq!(timeout_only.subgraphs[0].timeout, Some(Duration::from_secs(2)));
+    assert_eq!(
+        timeout_only.subgraphs[0].timeout,
+        Some(Duration::from_secs(2))
+    );
     // The rules of every section still hold.
     let error = parse_beside_supergraph("traffic:\n  all:\n    retry: { max_attempts: 0 }\n")
         .expect_err("invalid")

@@ -429,14 +429,15 @@ impl Gateway {
                 subscribe::start(self, &state, context, &prepared, variables).await
             }
             OperationKind::Query if self.settings.dedupe_client_requests => {
-                let key = share::ShareKey::new(
-                    &prepared,
-                    &variables,
-                    &state.subgraphs,
-                    &context,
-                );
+                let key = share::ShareKey::new(&prepared, &variables, &state.subgraphs, &context);
                 let execute = || {
-                    execute::run_owned(state.clone(), self.bridge.clone(), context, prepared, variables)
+                    execute::run_owned(
+                        state.clone(),
+                        self.bridge.clone(),
+                        context,
+                        prepared,
+                        variables,
+                    )
                 };
                 let mut response = match self.shared_queries.join_or_start(key, execute) {
                     share::Joined::Started(waiter) => waiter.response().await,

@@ -161,7 +161,10 @@ struct Forget {
 impl Drop for Forget {
     fn drop(&mut self) {
         let mut executions = self.in_flight.table();
-        if executions.get(&self.key).is_some_and(|(at, _)| *at == self.id) {
+        if executions
+            .get(&self.key)
+            .is_some_and(|(at, _)| *at == self.id)
+        {
             executions.remove(&self.key);
         }
     }
