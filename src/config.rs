@@ -180,6 +180,20 @@ impl BridgeBackend {
     }
 }
 
+/// What a config file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigRole {
+    /// It says what to serve: its `subgraphs` to compose, or its `supergraph` file.
+    Serves,
+    /// It goes with a supergraph file given apart from it (`seam serve --supergraph FILE
+    /// --config FILE`), which says what to serve. Every section applies, but it need not list
+    /// subgraphs (the file names them); an entry under `subgraphs` overrides the URL or timeout
+    /// of the file's subgraph of that name (or adds an event subgraph from its `sdl`), and
+    /// sections keyed by subgraph name are not checked against names the config does not list.
+    /// An empty file is valid.
+    BesideSupergraph,
+}
+
 /// Which config text an error is about: a file, or text handed in directly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigOrigin(Option<PathBuf>);
@@ -279,23 +293,45 @@ impl Config {
     /// from the process environment. Relative `sdl` and `supergraph` paths are resolved against
     /// the file's directory, so the config works from any working directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_as(path, ConfigRole::Serves)
+    }
+
+    /// Like [`Config::load`], for a config given beside a supergraph file
+    /// (`seam serve --supergraph FILE --config FILE`): see [`ConfigRole::BesideSupergraph`].
+    pub fn load_beside_supergraph(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_as(path, ConfigRole::BesideSupergraph)
+    }
+
+    fn load_as(path: &Path, role: ConfigRole) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
         let base_dir = path.parent().unwrap_or_else(|| Path::new(""));
-        Self::parse(
-            &text,
-            base_dir,
-            ConfigOrigin(Some(path.to_path_buf())),
-            &process_env,
-        )
+        let origin = ConfigOrigin(Some(path.to_path_buf()));
+        Self::parse_as(&text, base_dir, origin, &process_env, role)
     }
 
     /// Parses config text that did not come from a file (tests, embedding); relative paths are
     /// resolved against `base_dir` and `${VAR}` values come from the process environment.
     pub fn from_yaml_str(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
         Self::parse(text, base_dir, ConfigOrigin(None), &process_env)
+    }
+
+    /// Like [`Config::from_yaml_str`], for a config that goes with a supergraph SDL
+    /// ([`crate::startup::GatewayBuilder::supergraph_sdl`]): see [`ConfigRole::BesideSupergraph`].
+    pub fn from_yaml_str_beside_supergraph(
+        text: &str,
+        base_dir: &Path,
+    ) -> Result<Config, ConfigError> {
+        let origin = ConfigOrigin(None);
+        Self::parse_as(
+            text,
+            base_dir,
+            origin,
+            &process_env,
+            ConfigRole::BesideSupergraph,
+        )
     }
 
     /// The one path every entry point takes; `lookup` is injectable so tests do not depend on
@@ -305,6 +341,16 @@ impl Config {
         base_dir: &Path,
         origin: ConfigOrigin,
         lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        Self::parse_as(text, base_dir, origin, lookup, ConfigRole::Serves)
+    }
+
+    fn parse_as(
+        text: &str,
+        base_dir: &Path,
+        origin: ConfigOrigin,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        role: ConfigRole,
     ) -> Result<Config, ConfigError> {
         let expanded = expand_env(text, lookup).map_err(|error| match error {
             ExpandError::Unset { line, name } => ConfigError::UnsetVariable {
@@ -319,6 +365,9 @@ impl Config {
             },
         })?;
         if is_blank_yaml(&expanded) {
+            if role == ConfigRole::BesideSupergraph {
+                return Ok(Config::default());
+            }
             return Err(ConfigError::Invalid {
                 origin,
                 problems: vec![ConfigProblem {
@@ -333,7 +382,7 @@ impl Config {
                 origin: origin.clone(),
                 source,
             })?;
-        let problems = config.problems();
+        let problems = config.problems(role);
         if !problems.is_empty() {
             return Err(ConfigError::Invalid { origin, problems });
         }
@@ -362,13 +411,14 @@ impl Config {
     }
 
     /// Every rule that the types alone do not enforce.
-    fn problems(&self) -> Vec<ConfigProblem> {
+    fn problems(&self, role: ConfigRole) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
         let mut problem = |key: String, message: String| {
             problems.push(ConfigProblem { key, message });
         };
+        let beside_supergraph = role == ConfigRole::BesideSupergraph;
 
-        if self.subgraphs.is_empty() && self.supergraph.is_none() {
+        if self.subgraphs.is_empty() && self.supergraph.is_none() && !beside_supergraph {
             problem(
                 "subgraphs".into(),
                 "no subgraphs and no `supergraph` file: list at least one subgraph or set \
@@ -378,7 +428,8 @@ impl Config {
         }
         // Names can be checked only when the config lists every subgraph itself.
         let names: Vec<&str> = self.subgraphs.iter().map(|s| s.name.as_str()).collect();
-        let known = (self.supergraph.is_none() && !names.is_empty()).then_some(names.as_slice());
+        let known = (self.supergraph.is_none() && !beside_supergraph && !names.is_empty())
+            .then_some(names.as_slice());
         let mut section_problems = Vec::new();
         self.headers.problems(known, &mut section_problems);
         self.subgraph_errors.problems(known, &mut section_problems);
@@ -433,7 +484,9 @@ impl Config {
                 }
             }
 
-            if subgraph.url.is_none() && subgraph.sdl.is_none() {
+            // Beside a supergraph file an entry may override only the timeout: the URL is the
+            // file's.
+            if subgraph.url.is_none() && subgraph.sdl.is_none() && !beside_supergraph {
                 problem(
                     at.clone(),
                     format!(

@@ -192,7 +192,7 @@ fn telemetry_config(command: &Command) -> Option<Config> {
         Command::Serve {
             config, supergraph, ..
         } => match (supergraph, config) {
-            (Some(_), path) => path.clone(),
+            (Some(_), path) => return Config::load_beside_supergraph(path.as_deref()?).ok(),
             (None, path) => Some(path.clone().unwrap_or_else(|| DEFAULT_CONFIG.into())),
         },
         _ => None,
@@ -234,12 +234,16 @@ async fn run(command: Command) -> Result<(), StartupError> {
             supergraph,
             listen,
         } => {
-            // With --supergraph the config is optional (URL and timeout overrides only).
-            let config_path = match (&supergraph, config) {
-                (Some(_), path) => path,
-                (None, path) => Some(path.unwrap_or_else(|| DEFAULT_CONFIG.into())),
+            // With --supergraph the config is optional, and need not list subgraphs: every
+            // other section applies as it would without the file.
+            let (config_path, load): (_, fn(&Path) -> _) = match (&supergraph, config) {
+                (Some(_), path) => (path, Config::load_beside_supergraph),
+                (None, path) => (
+                    Some(path.unwrap_or_else(|| DEFAULT_CONFIG.into())),
+                    Config::load,
+                ),
             };
-            let config = config_path.as_deref().map(Config::load).transpose()?;
+            let config = config_path.as_deref().map(load).transpose()?;
             let mut builder = Gateway::builder().client(client.clone());
             if let Some(path) = &supergraph {
                 builder = builder.supergraph_sdl(startup::supergraph_file(path).await?);
@@ -282,7 +286,9 @@ async fn run(command: Command) -> Result<(), StartupError> {
             let (sdl, config) = match (supergraph, config) {
                 (Some(path), config) => (
                     startup::supergraph_file(&path).await?,
-                    config.map(|p| Config::load(&p)).transpose()?,
+                    config
+                        .map(|p| Config::load_beside_supergraph(&p))
+                        .transpose()?,
                 ),
                 (None, config) => {
                     let config =

@@ -263,7 +263,10 @@ impl Gateway {
 }
 
 impl GatewayBuilder {
-    /// Subgraphs (fetched and composed at build time), URL and timeout overrides, hot reload.
+    /// Subgraphs (fetched and composed at build time), hot reload and every setting. With
+    /// [`GatewayBuilder::supergraph_sdl`] its subgraph entries only override URLs and timeouts,
+    /// and every other section applies; such a config need not list subgraphs
+    /// ([`Config::from_yaml_str_beside_supergraph`]).
     pub fn config(mut self, config: Config) -> Self {
         self.config = Some(config);
         self

@@ -646,3 +646,41 @@ fn merge_entries_refuse_unknown_keys() {
     assert!(error.contains("unknown field `lookup`"), "{error}");
     assert!(error.contains("subgraphs[0].merge"), "{error}");
 }
+
+fn parse_beside_supergraph(text: &str) -> Result<Config, ConfigError> {
+    Config::parse_as(
+        text,
+        Path::new("/etc/seam"),
+        ConfigOrigin(Some(PathBuf::from("config/seam.yaml"))),
+        &env(&[]),
+        ConfigRole::BesideSupergraph,
+    )
+}
+
+#[test]
+fn beside_a_supergraph_file_a_config_need_not_list_subgraphs() {
+    let traffic_only = "traffic:\n  dedupe_client_requests: true\n  subgraphs:\n    held: { retry: { max_attempts: 1 } }\n";
+    let config = parse_beside_supergraph(traffic_only).expect("traffic alone is valid");
+    assert_eq!(config.traffic.dedupe_client_requests, Some(true));
+    assert_eq!(config.traffic.for_subgraph("held").retry.max_attempts, 1);
+    // On its own the same file describes nothing to serve.
+    assert!(error_of(traffic_only).contains("no subgraphs and no `supergraph` file"));
+
+    assert_eq!(
+        parse_beside_supergraph("\n").expect("empty"),
+        Config::default()
+    );
+    let timeout_only = parse_beside_supergraph(
+        "subgraphs:\n  - name: held\n    timeout: 2s\nheaders:\n  subgraphs:\n    other:\n      request:\n        - propagate: { named: x-tenant }\n",
+    )
+    .expect("a timeout alone overrides the file's subgraph; `other` may be in the file");
+    assert_eq!(
+        timeout_only.subgraphs[0].timeout,
+        Some(Duration::from_secs(2))
+    );
+    // The rules of every section still hold.
+    let error = parse_beside_supergraph("traffic:\n  all:\n    retry: { max_attempts: 0 }\n")
+        .expect_err("invalid")
+        .to_string();
+    assert!(error.contains("traffic.all.retry.max_attempts"), "{error}");
+}

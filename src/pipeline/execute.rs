@@ -19,6 +19,7 @@ use crate::plan::OperationKind;
 use crate::response::{GraphqlError, Object, Value};
 use crate::subscriptions::publish::Publisher;
 use crate::supergraph::Supergraph;
+use crate::telemetry::SPAN_TARGET;
 
 /// One query or mutation to run.
 pub(super) struct Run<'a> {
@@ -48,8 +49,22 @@ impl Run<'_> {
     }
 }
 
+/// Runs a query with everything it needs owned, so it can be a task of its own (a shared
+/// execution, `share.rs`); the caller adds its own `extensions`.
+pub(super) async fn run_owned(
+    state: Arc<SchemaState>,
+    bridge: SharedBridge,
+    context: Arc<RequestContext>,
+    prepared: Arc<PreparedOperation>,
+    variables: Map<String, Json>,
+) -> GatewayResponse {
+    let span = tracing::info_span!(target: SPAN_TARGET, "execute", seam.shared = true);
+    let response = run(&state, &bridge, &context, &prepared, &variables);
+    tracing::Instrument::instrument(response, span).await
+}
+
 /// Appends `"extensions"` to a response body written by shaping, which always ends in `}`.
-fn add_extensions(body: &mut Vec<u8>, extensions: &Map<String, Json>) {
+pub(super) fn add_extensions(body: &mut Vec<u8>, extensions: &Map<String, Json>) {
     if body.last() != Some(&b'}') {
         return;
     }

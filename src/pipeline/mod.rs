@@ -8,7 +8,9 @@
 //!    [`parse`] ▶ [`limits`] ▶ [`validate`] ▶ [`authorize`] ▶ [`plan`];
 //! 3. [`admit`] — whether the operation may run over the transport it came on;
 //! 4. [`coerce`] — the variables ▶ the values the operation runs with;
-//! 5. [`execute`] (queries, mutations) or [`subscribe`] (subscriptions, to their event source);
+//! 5. [`share`] — with `traffic.dedupe_client_requests`, a query identical to one executing
+//!    waits for that one's response; then [`execute`] (queries, mutations) or [`subscribe`]
+//!    (subscriptions, to their event source);
 //! 6. [`respond`] — what goes back to the transport.
 //!
 //! Queries, mutations and subscriptions share every stage up to execution, whatever transport
@@ -31,6 +33,7 @@ pub mod prepare;
 pub mod rate_limit;
 pub mod receive;
 pub mod respond;
+mod share;
 mod shared_store;
 mod subscribe;
 mod validate;
@@ -58,6 +61,7 @@ use prepare::{OperationCache, PrepareSettings, Preparer};
 
 pub use receive::GraphqlRequest;
 pub use respond::{Answer, GatewayResponse, Outcome};
+pub use share::SharedQueries;
 
 /// What the pipeline runs with, from the config (or the defaults when there is none).
 #[derive(Debug, Clone)]
@@ -83,6 +87,9 @@ pub struct Settings {
     pub log: LogConfig,
     /// `auth:`; the keys it names are read by the startup code ([`Gateway::with_authenticator`]).
     pub auth: AuthConfig,
+    /// `traffic.dedupe_client_requests`: identical queries in flight together share one
+    /// execution.
+    pub dedupe_client_requests: bool,
 }
 
 impl Default for Settings {
@@ -119,6 +126,9 @@ impl Settings {
             telemetry: config.map(|c| c.telemetry.clone()).unwrap_or_default(),
             log: config.map(|c| c.log.clone()).unwrap_or_default(),
             auth: config.map(|c| c.auth.clone()).unwrap_or_default(),
+            dedupe_client_requests: config
+                .and_then(|c| c.traffic.dedupe_client_requests)
+                .unwrap_or(false),
         }
     }
 }
@@ -159,6 +169,8 @@ pub struct Gateway {
     metrics: Arc<Metrics>,
     /// Verifies tokens; anonymous-only until [`Gateway::with_authenticator`] gives it keys.
     authenticator: Authenticator,
+    /// Queries executing that identical ones may join (`traffic.dedupe_client_requests`).
+    shared_queries: Arc<share::InFlightQueries>,
 }
 
 impl Gateway {
@@ -184,6 +196,7 @@ impl Gateway {
             subscriptions: Hub::default(),
             upstreams: Upstreams::new(),
             preparer,
+            shared_queries: Arc::default(),
         }
     }
 
@@ -258,6 +271,11 @@ impl Gateway {
             events: Arc::new(events),
             operations: OperationCache::new(self.settings.operation_cache_bytes),
         })));
+    }
+
+    /// Queries sharing executions right now (`traffic.dedupe_client_requests`).
+    pub fn shared_queries(&self) -> SharedQueries {
+        self.shared_queries.stats()
     }
 
     /// How many shared subscriptions are running (identical ones count once).
@@ -409,6 +427,30 @@ impl Gateway {
         match kind {
             OperationKind::Subscription => {
                 subscribe::start(self, &state, context, &prepared, variables).await
+            }
+            OperationKind::Query if self.settings.dedupe_client_requests => {
+                let key = share::ShareKey::new(&prepared, &variables, &state.subgraphs, &context);
+                let execute = || {
+                    execute::run_owned(
+                        state.clone(),
+                        self.bridge.clone(),
+                        context,
+                        prepared,
+                        variables,
+                    )
+                };
+                let mut response = match self.shared_queries.join_or_start(key, execute) {
+                    share::Joined::Started(waiter) => waiter.response().await,
+                    share::Joined::Shared(waiter) => {
+                        self.metrics.client_request_shared();
+                        waiter.response().await
+                    }
+                };
+                // Per client: the estimate is the client's own, whoever ran the execution.
+                if let Some(extensions) = estimate {
+                    execute::add_extensions(&mut response.body, &extensions);
+                }
+                Answer::Single(response)
             }
             OperationKind::Query | OperationKind::Mutation => {
                 let run = execute::Run {

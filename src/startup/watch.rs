@@ -113,7 +113,11 @@ pub async fn reload_from_files(
     files: &WatchedFiles,
     client: &reqwest::Client,
 ) -> Result<Option<Config>, StartupError> {
-    let config = files.config.as_deref().map(Config::load).transpose()?;
+    let load = match files.supergraph {
+        Some(_) => Config::load_beside_supergraph,
+        None => Config::load,
+    };
+    let config = files.config.as_deref().map(load).transpose()?;
     let sdl = match (&files.supergraph, &config) {
         (Some(path), _) => super::supergraph_file(path).await?,
         (None, Some(config)) => supergraph_sdl(config, client).await?,

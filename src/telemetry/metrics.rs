@@ -163,6 +163,7 @@ pub struct Metrics {
     breaker_state: IntGaugeVec,
     refused: IntCounterVec,
     reloads: IntCounterVec,
+    shared_queries: IntCounter,
 }
 
 impl Default for Metrics {
@@ -308,6 +309,12 @@ impl Metrics {
                 "Schema reloads by outcome (success, failure).",
                 &["outcome"],
             ),
+            shared_queries: counter(
+                &r,
+                "seam_client_requests_shared_total",
+                "Queries answered by an identical query's execution already in flight \
+                 (traffic.dedupe_client_requests) instead of one of their own.",
+            ),
             registry: r,
         }
     }
@@ -359,6 +366,11 @@ impl Metrics {
     /// Counts a request refused with `code` (its GraphQL `extensions.code`).
     pub fn refused(&self, code: &str) {
         self.refused.with_label_values(&[code]).inc();
+    }
+
+    /// Counts a query that joined an identical one's execution.
+    pub fn client_request_shared(&self) {
+        self.shared_queries.inc();
     }
 
     pub fn reload(&self, succeeded: bool) {
@@ -448,6 +460,7 @@ mod tests {
         metrics.refused("RATE_LIMITED");
         metrics.reload(false);
         metrics.bridge_event_in();
+        metrics.client_request_shared();
         let text = metrics.render(&LiveState {
             bridge_reconnects: 2,
             breakers: vec![("accounts".into(), 2)],
@@ -459,6 +472,7 @@ mod tests {
             "seam_operation_cache_hits_total 1",
             "seam_requests_refused_total{code=\"RATE_LIMITED\"} 1",
             "seam_reloads_total{outcome=\"failure\"} 1",
+            "seam_client_requests_shared_total 1",
             "seam_bridge_events_total{direction=\"in\"} 1",
             "seam_bridge_reconnects_total 2",
             "seam_circuit_breaker_state{subgraph=\"accounts\"} 2",

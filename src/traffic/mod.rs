@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use tower::util::BoxCloneSyncService;
 use tower::{ServiceBuilder, ServiceExt};
 
@@ -265,6 +265,29 @@ impl Subgraphs {
             0xffu8.hash(&mut hasher);
         }
         hasher.finish()
+    }
+
+    /// Every header the rules would forward to each subgraph for `context`, with the subgraph's
+    /// index: two client queries may share one execution only when these are equal, because only
+    /// then would every subgraph see the same requests from each. Exact values rather than
+    /// [`Subgraphs::forwarded_fingerprint`]'s hash: a collision here would hand one client
+    /// another's answer.
+    pub fn forwarded_all(&self, context: &RequestContext) -> Vec<(usize, HeaderName, HeaderValue)> {
+        let mut out = Vec::new();
+        for (index, subgraph) in self.subgraphs.iter().enumerate() {
+            if subgraph.headers.is_empty() {
+                continue;
+            }
+            let headers = subgraph
+                .headers
+                .apply_for(&context.headers, context.identity.as_deref());
+            out.extend(
+                headers
+                    .iter()
+                    .map(|(name, value)| (index, name.clone(), value.clone())),
+            );
+        }
+        out
     }
 
     /// A GraphQL error one subgraph sent outside an HTTP answer (a subscription event), as the
