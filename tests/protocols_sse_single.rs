@@ -3,6 +3,7 @@
 //! `DELETE`. First against a scripted service (the test drives each subscription and sees when
 //! the protocol drops it), then against the demo gateway with its bridge.
 
+mod auth_support;
 mod protocols_support;
 mod subscriptions_support;
 
@@ -823,4 +824,86 @@ async fn the_gateway_streams_reviews_and_queries_on_one_stream_and_releases_them
     // The client leaves: its subscription ends at the gateway.
     drop(events);
     wait_for_subscriptions(&gateway, 0).await;
+}
+
+#[tokio::test]
+async fn with_authentication_a_stream_serves_only_the_principal_that_reserved_it() {
+    let bridge: seam::bridge::SharedBridge = Arc::new(seam::bridge::memory::MemoryBridge::new());
+    let mut yaml = subscriptions_support::demo_subgraphs(bridge.clone()).await;
+    yaml.push_str(&format!(
+        "auth:\n  jwt:\n    secrets:\n      - secret: {}\n    issuers: [{}]\n    audiences: [{}]\n",
+        auth_support::HS_SECRET,
+        auth_support::ISSUER,
+        auth_support::AUDIENCE
+    ));
+    let gateway =
+        subscriptions_support::Gateway::start(&subscriptions_support::config(&yaml), Some(bridge))
+            .await;
+    let url = gateway.url();
+    let http = reqwest::Client::new();
+    let user = |sub: &str| auth_support::bearer("hs", json!({ "sub": sub }));
+
+    let response = http
+        .put(&url)
+        .header("authorization", "Bearer not-a-token")
+        .send()
+        .await
+        .expect("reachable");
+    assert_eq!(response.status(), 401);
+    assert_eq!(error_code(response).await, "UNAUTHENTICATED");
+
+    let token = http
+        .put(&url)
+        .header("authorization", user("ada"))
+        .send()
+        .await
+        .expect("reachable")
+        .text()
+        .await
+        .expect("a token");
+    let mut events = Events::of(Client::of(url.clone()).open(&token).await);
+    let run = |authorization: Option<String>, id: &'static str| {
+        let mut request = http.post(&url).header(TOKEN_HEADER, &token).json(&json!({
+            "query": "{ topProducts(first: 1) { upc } }",
+            "extensions": { "operationId": id },
+        }));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        request.send()
+    };
+
+    for (authorization, id) in [(Some(user("bob")), "bob"), (None, "anonymous")] {
+        let response = run(authorization, id).await.expect("reachable");
+        assert_eq!(response.status(), 403, "{id}");
+        assert_eq!(error_code(response).await, "STREAM_FORBIDDEN");
+    }
+    let response = run(Some("Bearer not-a-token".into()), "bad")
+        .await
+        .expect("reachable");
+    assert_eq!(response.status(), 401);
+    let response = http
+        .delete(format!("{url}?operationId=x"))
+        .header(TOKEN_HEADER, &token)
+        .header("authorization", user("bob"))
+        .send()
+        .await
+        .expect("reachable");
+    assert_eq!(response.status(), 403);
+
+    // A fresh token of the same principal (issued at another time) uses the stream.
+    let fresh = auth_support::bearer(
+        "hs",
+        json!({ "sub": "ada", "iat": auth_support::now() - 60, "jti": "another" }),
+    );
+    let response = run(Some(fresh), "ada").await.expect("reachable");
+    assert_eq!(response.status(), 202);
+    assert_eq!(
+        events.next().await,
+        next(
+            "ada",
+            json!({ "data": { "topProducts": [{ "upc": "1" }] } })
+        )
+    );
+    assert_eq!(events.next().await, complete("ada"));
 }
