@@ -38,6 +38,29 @@ impl Identity {
         }
     }
 
+    /// Who the token names, as one string that outlives the token: its issuer and subject, or,
+    /// for a token without `sub`, every claim but those that change when the same client gets a
+    /// fresh token (`exp`, `iat`, `nbf`, `jti`). Binds what a client reserved (an SSE stream) to
+    /// that client across its token refreshes.
+    pub fn principal(&self) -> String {
+        match self.claims.get("sub") {
+            Some(sub) => format!(
+                "iss={};sub={}",
+                self.claims.get("iss").map(claim_text).unwrap_or_default(),
+                claim_text(sub)
+            ),
+            None => {
+                let lasting: Map<String, Value> = self
+                    .claims
+                    .iter()
+                    .filter(|(name, _)| !matches!(name.as_str(), "exp" | "iat" | "nbf" | "jti"))
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect();
+                Value::Object(lasting).to_string()
+            }
+        }
+    }
+
     /// The claim at a dotted name (`realm_access.roles`); a name with a dot that is itself a
     /// claim (`https://example.com/roles`) is found as it is first.
     pub fn claim(&self, name: &str) -> Option<&Value> {

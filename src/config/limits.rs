@@ -95,6 +95,11 @@ pub struct LimitsConfig {
     pub max_connections: Limit,
     /// WebSocket connections, SSE and multipart streams open at once; more are refused with 503.
     pub max_streaming_clients: Limit,
+    /// A single-connection SSE stream reserved with `PUT /graphql` and not opened within this
+    /// is dropped with the operations already sent to it; the reservation held a streaming
+    /// client's place meanwhile. Clients open the stream right after reserving it.
+    #[serde(deserialize_with = "duration")]
+    pub sse_reservation_timeout: Duration,
     /// Field nesting, counted through fragments; it also bounds recursion in planning and
     /// shaping, so it cannot be switched off.
     pub max_depth: Limit,
@@ -133,6 +138,7 @@ impl Default for LimitsConfig {
             idle_timeout: Duration::from_secs(75),
             max_connections: Limit::Max(20_000),
             max_streaming_clients: Limit::Max(10_000),
+            sse_reservation_timeout: Duration::from_secs(30),
             max_depth: Limit::Max(64),
             max_aliases: Limit::Max(1_000),
             max_root_fields: Limit::Max(250),
@@ -198,6 +204,7 @@ impl LimitsConfig {
             ("header_read_timeout", self.header_read_timeout),
             ("idle_timeout", self.idle_timeout),
             ("planning_timeout", self.planning_timeout),
+            ("sse_reservation_timeout", self.sse_reservation_timeout),
         ] {
             if value.is_zero() {
                 problem(format!("limits.{key}"), "must be longer than 0".into());

@@ -16,8 +16,9 @@ use futures::future::{self, Either, Ready};
 use tower::{Layer, Service};
 
 use super::refusal::refusal;
-use super::request_kind::is_page_load;
 use super::request_kind::is_websocket_upgrade;
+use super::request_kind::{is_page_load, is_stream_open};
+use super::sse_single::TOKEN_HEADER;
 
 /// The media types a page may send cross-site without a preflight (the Fetch standard's
 /// CORS-safelisted `Content-Type` values).
@@ -101,20 +102,28 @@ where
 }
 
 /// Requests that cannot run an operation a page slipped in, or are guarded elsewhere: preflights
-/// (answered by the CORS layer anyway), methods no GraphQL route takes, WebSocket upgrades (the
-/// origin check guards them) and the GraphiQL page load.
+/// (answered by the CORS layer anyway), methods a page cannot send cross-site without a
+/// preflight (`PUT` and `DELETE` of single-connection SSE), WebSocket upgrades (the origin check
+/// guards them), the GraphiQL page load, and opening a reserved SSE stream (no operation runs;
+/// `EventSource` cannot send a header, and the token it carries is the client's secret).
 fn is_exempt<B>(request: &Request<B>) -> bool {
     let method = request.method();
     let graphql_method =
         *method == Method::GET || *method == Method::POST || *method == Method::HEAD;
-    !graphql_method || is_websocket_upgrade(request) || is_page_load(request)
+    !graphql_method
+        || is_websocket_upgrade(request)
+        || is_page_load(request)
+        || is_stream_open(request)
 }
 
-/// Whether a browser would have sent a preflight for a request with these headers.
+/// Whether a browser would have sent a preflight for a request with these headers. The
+/// single-connection SSE token header counts like the required ones: it is not a CORS-safelisted
+/// header either, and graphql-sse clients send it with every request on a stream.
 fn is_preflighted(headers: &HeaderMap, required_headers: &[HeaderName]) -> bool {
     if required_headers
         .iter()
         .any(|name| headers.contains_key(name))
+        || headers.contains_key(TOKEN_HEADER)
     {
         return true;
     }

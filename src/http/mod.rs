@@ -3,8 +3,9 @@
 //! Status codes follow the GraphQL-over-HTTP spec: with `application/graphql-response+json` a request
 //! error is a 4xx; with legacy `application/json` every well-formed request gets 200.
 //!
-//! The same path streams: a WebSocket upgrade (`ws`), `Accept: text/event-stream` (`sse`) and
-//! Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
+//! The same path streams: a WebSocket upgrade (`ws`), `Accept: text/event-stream` (`sse`, and
+//! graphql-sse's single-connection mode in `sse_single`: `PUT` reserves a stream, requests
+//! naming its token use it) and Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
 
 mod clients;
 mod connection;
@@ -19,6 +20,7 @@ mod request_kind;
 pub mod server;
 pub mod service;
 mod sse;
+mod sse_single;
 mod streaming;
 pub mod telemetry;
 mod timeout;
@@ -35,7 +37,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -95,10 +97,20 @@ pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router 
 pub fn graphql_router<S: OperationService>(service: Arc<S>, settings: ProtocolSettings) -> Router {
     let (max_body_bytes, timeout) = (settings.max_body_bytes, settings.request_timeout);
     let edge = settings.edge.clone();
-    let endpoint = Arc::new(Endpoint { service, settings });
+    let endpoint = Arc::new(Endpoint {
+        service,
+        settings,
+        streams: Arc::default(),
+    });
+    let graphql = || {
+        get(graphql_get::<S>)
+            .post(graphql_post::<S>)
+            .put(sse_single::reserve::<S>)
+            .delete(sse_single::stop::<S>)
+    };
     let routes = Router::new()
-        .route("/graphql", get(graphql_get::<S>).post(graphql_post::<S>))
-        .route("/", get(graphql_get::<S>).post(graphql_post::<S>))
+        .route("/graphql", graphql())
+        .route("/", graphql())
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             timeout,
@@ -286,6 +298,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
+/// The context of a request arriving over `transport`.
+fn request_context<S>(
+    endpoint: &Endpoint<S>,
+    transport: Transport,
+    headers: HeaderMap,
+    client: Option<SocketAddr>,
+) -> RequestContext {
+    RequestContext::new(transport, headers)
+        .with_client_address(client)
+        .with_client_trace(endpoint.settings.trust_traceparent)
+}
+
 /// Runs `request` with a context made from the HTTP request, and answers the way it was asked.
 async fn run_and_answer<S: OperationService>(
     endpoint: &Endpoint<S>,
@@ -310,9 +334,7 @@ async fn run_and_answer<S: OperationService>(
             Err(refusal) => return refusal.into_response(),
         },
     };
-    let mut context = RequestContext::new(delivery.transport(get), headers)
-        .with_client_address(client)
-        .with_client_trace(endpoint.settings.trust_traceparent);
+    let mut context = request_context(endpoint, delivery.transport(get), headers, client);
     if delivery == Delivery::Plain {
         // Streams live as long as their client wants; one answer has a deadline.
         context = context.with_timeout(Some(endpoint.settings.request_timeout));
@@ -358,6 +380,7 @@ async fn graphql_post<S: OperationService>(
     State(endpoint): State<Arc<Endpoint<S>>>,
     ClientAddress(client): ClientAddress,
     headers: HeaderMap,
+    uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let media = negotiate(&headers);
@@ -402,6 +425,9 @@ async fn graphql_post<S: OperationService>(
         Ok(request) => request,
         Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),
     };
+    if let Some(token) = sse_single::token(&headers, &uri) {
+        return sse_single::execute(&endpoint, &token, headers, client, request, false).await;
+    }
     run_and_answer(&endpoint, headers, client, request, false).await
 }
 
@@ -409,14 +435,19 @@ async fn graphql_get<S: OperationService>(
     State(endpoint): State<Arc<Endpoint<S>>>,
     ClientAddress(client): ClientAddress,
     headers: HeaderMap,
+    uri: Uri,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     params: Result<Query<QueryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     if let Ok(upgrade) = upgrade {
-        let handshake = RequestContext::new(Transport::WebSocket, headers)
-            .with_client_address(client)
-            .with_client_trace(endpoint.settings.trust_traceparent);
+        let handshake = request_context(&endpoint, Transport::WebSocket, headers, client);
         return ws::upgrade(upgrade, endpoint, handshake);
+    }
+    let token = sse_single::token(&headers, &uri);
+    if let Some(token) = &token {
+        if sse::accepts(&headers) {
+            return sse_single::open(&endpoint, &headers, token);
+        }
     }
     let media = negotiate(&headers);
     let Ok(Query(params)) = params else {
@@ -426,5 +457,8 @@ async fn graphql_get<S: OperationService>(
         Ok(request) => request,
         Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),
     };
+    if let Some(token) = token {
+        return sse_single::execute(&endpoint, &token, headers, client, request, true).await;
+    }
     run_and_answer(&endpoint, headers, client, request, true).await
 }

@@ -60,11 +60,11 @@ pub(super) fn respond<S>(
 }
 
 /// One part carrying a response, `{"payload": <response>}`, and the delimiter that closes it.
-fn payload_part(body: &[u8]) -> Bytes {
+fn payload_part(body: Bytes) -> Bytes {
     let mut out = BytesMut::with_capacity(PART_HEAD.len() + body.len() + 32);
     out.put_slice(PART_HEAD);
     out.put_slice(b"{\"payload\":");
-    out.put_slice(body);
+    out.put_slice(&body);
     out.put_slice(b"}");
     out.put_slice(DELIMITER);
     out.freeze()

@@ -1,5 +1,6 @@
 //! What kind of request this is, for the edge layers that treat some kinds differently: a
-//! WebSocket upgrade (checked for its origin, not for CSRF), a browser opening the GraphiQL page.
+//! WebSocket upgrade (checked for its origin, not for CSRF), a browser opening the GraphiQL page,
+//! a client opening the SSE stream it reserved.
 
 use axum::extract::Query;
 use axum::http::{header, Method, Request};
@@ -42,4 +43,13 @@ pub(crate) fn is_page_load<B>(request: &Request<B>) -> bool {
         Err(_) => true,
     };
     accepts_html && !names_an_operation
+}
+
+/// Whether the request opens a reserved single-connection SSE stream: a GET for an event stream
+/// naming a stream token. It runs no operation whatever else it carries (the handler only opens
+/// the stream), and only the client that reserved the stream knows the token.
+pub(crate) fn is_stream_open<B>(request: &Request<B>) -> bool {
+    request.method() == Method::GET
+        && !is_websocket_upgrade(request)
+        && super::sse_single::opens_stream(request.headers(), request.uri())
 }

@@ -16,7 +16,7 @@ use super::clients::StreamingClients;
 use super::edge::EdgeSettings;
 use crate::config::limits::LimitsConfig;
 use crate::context::RequestContext;
-use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
+use crate::pipeline::{Answer, Charge, Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::subscriptions::ResponseStream;
 
 /// Runs operations for the transports.
@@ -28,11 +28,36 @@ pub trait OperationService: Send + Sync + 'static {
         context: Arc<RequestContext>,
         request: GraphqlRequest,
     ) -> impl Future<Output = Answer> + Send;
+
+    /// Who sent a request that carries no operation of its own, after the stages every request
+    /// meets first (authentication; the rate limit too when `charge` says so): the principal a
+    /// single-connection SSE stream is bound to, `None` for an anonymous client, or the refusal.
+    /// A service without authentication sees every client as anonymous.
+    fn client_principal(
+        &self,
+        context: Arc<RequestContext>,
+        charge: Charge,
+    ) -> impl Future<Output = Result<Option<String>, Answer>> + Send {
+        let _ = (context, charge);
+        std::future::ready(Ok(None))
+    }
 }
 
 impl OperationService for Gateway {
     async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
         Gateway::run(self, context, request).await
+    }
+
+    async fn client_principal(
+        &self,
+        context: Arc<RequestContext>,
+        charge: Charge,
+    ) -> Result<Option<String>, Answer> {
+        let context = self.admit_client(context, charge).await?;
+        Ok(context
+            .identity
+            .as_deref()
+            .map(crate::auth::Identity::principal))
     }
 }
 
@@ -50,11 +75,14 @@ pub struct ProtocolSettings {
     /// How long one WebSocket message may take to go out; a client that stops reading is
     /// disconnected then, instead of stalling its connection for good.
     pub send_timeout: Duration,
-    /// Operations one WebSocket connection may run at once; a start beyond it gets an `error`
-    /// for that id, so one client cannot open unbounded upstream work.
+    /// Operations one WebSocket connection or single-connection SSE stream may run at once; a
+    /// start beyond it is refused for that id, so one client cannot open unbounded upstream
+    /// work.
     pub max_operations: usize,
     /// How often an idle SSE stream gets a comment, so proxies keep it open.
     pub sse_keep_alive: Duration,
+    /// How long a single-connection SSE stream may stay reserved without being opened.
+    pub sse_reservation_timeout: Duration,
     /// How often an idle multipart stream gets an empty `{}` part (Apollo clients expect ~5 s).
     pub multipart_heartbeat: Duration,
     /// Request bodies above this are refused with 413 before they are parsed.
@@ -83,6 +111,7 @@ impl Default for ProtocolSettings {
             send_timeout: Duration::from_secs(30),
             max_operations: 100,
             sse_keep_alive: Duration::from_secs(12),
+            sse_reservation_timeout: limits.sse_reservation_timeout,
             multipart_heartbeat: Duration::from_secs(5),
             max_body_bytes: byte_count(limits.max_body_bytes),
             max_ws_message_bytes: byte_count(limits.max_ws_message_bytes),
@@ -102,6 +131,7 @@ impl ProtocolSettings {
             max_body_bytes: byte_count(limits.max_body_bytes),
             max_ws_message_bytes: byte_count(limits.max_ws_message_bytes),
             request_timeout: limits.request_timeout,
+            sse_reservation_timeout: limits.sse_reservation_timeout,
             clients: StreamingClients::new(limits.max_streaming_clients.as_usize(), shutdown),
             ..self
         }
@@ -133,6 +163,8 @@ fn byte_count(bytes: u64) -> usize {
 pub(crate) struct Endpoint<S> {
     pub(crate) service: Arc<S>,
     pub(crate) settings: ProtocolSettings,
+    /// The streams reserved for graphql-sse's single-connection mode.
+    pub(crate) streams: Arc<super::sse_single::Streams>,
 }
 
 /// An answer as a stream of response bodies: a subscription as it streams, a query's or

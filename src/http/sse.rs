@@ -1,6 +1,8 @@
 //! GraphQL over Server-Sent Events, "distinct connections" mode: one HTTP request per operation,
-//! each response an `event: next`, then `event: complete` when the operation ends.
+//! each response an `event: next`, then `event: complete` when the operation ends. (The
+//! single-connection mode, one stream for many operations, is `sse_single`.)
 
+use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -42,7 +44,12 @@ pub(super) fn respond<S>(
         every: endpoint.settings.sse_keep_alive,
     };
     let shutdown = endpoint.settings.clients.shutdown().clone();
-    let mut response = framed_body(responses, framing, slot, shutdown).into_response();
+    event_stream(framed_body(responses, framing, slot, shutdown))
+}
+
+/// A response streaming `body` as server-sent events.
+pub(super) fn event_stream(body: Body) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -54,16 +61,39 @@ pub(super) fn respond<S>(
     response
 }
 
-/// `event: next` with the body as its data. A body is one line of JSON as the gateway writes it;
-/// should one ever hold a line break, each line becomes a `data:` line, which SSE joins back.
-fn next_event(body: &[u8]) -> Bytes {
-    let mut out = BytesMut::with_capacity(body.len() + 20);
-    out.put_slice(b"event: next\n");
-    for line in body.split(|b| *b == b'\n') {
-        out.put_slice(b"data: ");
-        out.put_slice(line.strip_suffix(b"\r").unwrap_or(line));
-        out.put_u8(b'\n');
+/// `event: next` with the body as its data.
+fn next_event(body: Bytes) -> Bytes {
+    event(b"next", &[&body])
+}
+
+/// An SSE event named `name` whose data is `data` written one after the other. Response bodies
+/// are single lines of JSON as the gateway writes them; should one ever hold a line break, each
+/// line becomes a `data:` line of its own, which SSE joins back.
+pub(super) fn event(name: &[u8], data: &[&[u8]]) -> Bytes {
+    let length: usize = data.iter().map(|piece| piece.len()).sum();
+    let mut out = BytesMut::with_capacity(length + name.len() + 17);
+    out.put_slice(b"event: ");
+    out.put_slice(name);
+    out.put_slice(b"\ndata: ");
+    for piece in data {
+        let mut lines = piece.split(|b| *b == b'\n');
+        if let Some(first) = lines.next() {
+            out.put_slice(first);
+        }
+        for line in lines {
+            out.put_slice(b"\ndata: ");
+            out.put_slice(line);
+        }
     }
-    out.put_u8(b'\n');
+    out.put_slice(b"\n\n");
+    // A `\r` ending a line would end it twice: SSE takes it as a line break of its own.
+    if memchr::memchr(b'\r', &out).is_some() {
+        return out[..]
+            .split(|b| *b == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+            .collect::<Vec<_>>()
+            .join(&b'\n')
+            .into();
+    }
     out.freeze()
 }

@@ -24,10 +24,10 @@ pub(super) struct Framing {
     /// Sent at once when the stream starts (may be empty).
     pub start: &'static [u8],
     /// Wraps one response body.
-    pub frame: fn(&[u8]) -> Bytes,
+    pub frame: fn(Bytes) -> Bytes,
     /// Sent when nothing else was for `every`.
     pub heartbeat: &'static [u8],
-    /// Sent once after the last response.
+    /// Sent once after the last response (nothing when empty).
     pub end: &'static [u8],
     pub every: Duration,
 }
@@ -70,15 +70,13 @@ pub(super) fn framed_body(
         };
         let chunk = tokio::select! {
             biased;
-            () = shutdown.cancelled() => {
-                return Some((Bytes::from_static(framing.end), State::Ended));
-            }
+            () = shutdown.cancelled() => return end(framing),
             next = responses.next() => match next {
                 Some(body) => {
                     ticks.reset();
-                    (framing.frame)(&body)
+                    (framing.frame)(body)
                 }
-                None => return Some((Bytes::from_static(framing.end), State::Ended)),
+                None => return end(framing),
             },
             _ = ticks.tick() => Bytes::from_static(framing.heartbeat),
         };
@@ -92,4 +90,9 @@ pub(super) fn framed_body(
     });
     let start = (!framing.start.is_empty()).then(|| Bytes::from_static(framing.start));
     Body::from_stream(stream::iter(start).chain(frames).map(Ok::<_, Infallible>))
+}
+
+/// The end frame, then nothing.
+fn end(framing: Framing) -> Option<(Bytes, State)> {
+    (!framing.end.is_empty()).then(|| (Bytes::from_static(framing.end), State::Ended))
 }

@@ -133,6 +133,15 @@ impl Settings {
     }
 }
 
+/// Whether [`Gateway::admit_client`] counts the request against the rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// It starts something that costs the gateway (an operation, a stream reservation).
+    RateLimit,
+    /// It only asks who the client is; what it does next is charged on its own.
+    Nothing,
+}
+
 /// Everything one schema generation serves with. Requests hold an `Arc` to the generation they
 /// started with, so a reload never changes the schema under a running request.
 pub struct SchemaState {
@@ -339,19 +348,32 @@ impl Gateway {
         answer
     }
 
+    /// The stages a request meets before its operation is read: authenticate ▶ rate limit (when
+    /// `charge` says so). Operations pass them in [`Gateway::run`]; the HTTP edge passes requests
+    /// that carry no operation through them too (reserving an SSE stream, which costs a
+    /// streaming client), and asks who sent a request that uses a stream someone reserved.
+    pub async fn admit_client(
+        &self,
+        context: Arc<RequestContext>,
+        charge: Charge,
+    ) -> Result<Arc<RequestContext>, Answer> {
+        let context = authenticate::authenticate(&self.authenticator, context).await?;
+        if charge == Charge::RateLimit {
+            self.rate_limits.admit(&context).await?;
+        }
+        Ok(context)
+    }
+
     async fn run_stages(
         &self,
         context: Arc<RequestContext>,
         request: GraphqlRequest,
         seen: &mut Seen,
     ) -> Answer {
-        let context = match authenticate::authenticate(&self.authenticator, context).await {
+        let context = match self.admit_client(context, Charge::RateLimit).await {
             Ok(context) => context,
             Err(refused) => return refused,
         };
-        if let Err(refused) = self.rate_limits.admit(&context).await {
-            return refused;
-        }
         let Some(state) = self.state.load_full() else {
             return Answer::refuse(
                 Outcome::NotReady,
