@@ -358,6 +358,9 @@ impl Config {
                 resolve(path);
             }
         }
+        if let Some(path) = &mut self.telemetry.ca_file {
+            resolve(path);
+        }
         self.auth.resolve_paths(resolve);
     }
 
