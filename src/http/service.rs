@@ -28,11 +28,28 @@ pub trait OperationService: Send + Sync + 'static {
         context: Arc<RequestContext>,
         request: GraphqlRequest,
     ) -> impl Future<Output = Answer> + Send;
+
+    /// Whether a WebSocket connection may open with `context` (the upgrade request with the
+    /// `connection_init` payload laid over it): `Err` with a message the client may see when a
+    /// token it carries is refused. The default admits every connection.
+    fn admit_connection(
+        &self,
+        context: &RequestContext,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let _ = context;
+        std::future::ready(Ok(()))
+    }
 }
 
 impl OperationService for Gateway {
     async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
         Gateway::run(self, context, request).await
+    }
+
+    async fn admit_connection(&self, context: &RequestContext) -> Result<(), String> {
+        self.authenticate_connection(context)
+            .await
+            .map_err(|error| error.to_string())
     }
 }
 
