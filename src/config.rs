@@ -53,6 +53,11 @@ pub struct Config {
     /// Hot reload period; `None` disables polling.
     #[serde(default, deserialize_with = "optional_duration")]
     pub poll_interval: Option<Duration>,
+    /// Whether `seam serve` reloads when its config file or supergraph file changes on disk
+    /// (`None`: yes). Off, for a deployment that rolls out a new process for every change and
+    /// wants no file it did not start with to be served.
+    #[serde(default)]
+    pub watch_files: Option<bool>,
     #[serde(default)]
     pub bridge: BridgeConfig,
     /// Custom progressive `@override` labels switched on for every request; `percent(N)` labels
@@ -406,6 +411,9 @@ impl Config {
             if let Some(path) = &mut subgraph.sdl {
                 resolve(path);
             }
+        }
+        if let Some(path) = &mut self.telemetry.ca_file {
+            resolve(path);
         }
         self.auth.resolve_paths(resolve);
     }

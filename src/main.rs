@@ -37,6 +37,9 @@ enum Command {
         supergraph: Option<PathBuf>,
         #[arg(long, env = "SEAM_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Do not reload when the config or supergraph file changes (as `watch_files: false`).
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Print the composed supergraph SDL; exit 1 with composition errors.
     Compose {
@@ -233,6 +236,7 @@ async fn run(command: Command) -> Result<(), StartupError> {
             config,
             supergraph,
             listen,
+            no_watch,
         } => {
             // With --supergraph the config is optional, and need not list subgraphs: every
             // other section applies as it would without the file.
@@ -252,16 +256,20 @@ async fn run(command: Command) -> Result<(), StartupError> {
                 builder = builder.config(config);
             }
             let gateway = builder.build_gateway().await?;
-            startup::spawn_file_watch(
-                gateway.clone(),
-                startup::WatchedFiles {
-                    config: config_path,
-                    supergraph,
-                },
-                config.clone(),
-                startup::WATCH_INTERVAL,
-                client.clone(),
-            );
+            let watching = !no_watch
+                && startup::spawn_file_watch(
+                    gateway.clone(),
+                    startup::WatchedFiles {
+                        config: config_path,
+                        supergraph,
+                    },
+                    config.clone(),
+                    startup::WATCH_INTERVAL,
+                    client.clone(),
+                );
+            if !watching {
+                tracing::info!("not watching the config and supergraph files for changes");
+            }
             let addr = listen
                 .or(config.as_ref().and_then(|c| c.listen))
                 .unwrap_or(DEFAULT_LISTEN);

@@ -272,7 +272,7 @@ async fn made_up_kids_cannot_make_seam_fetch_the_jwks_more_often_than_the_floor(
         "        refresh_interval: 1h\n        min_refresh_interval: 1h\n",
     ))
     .await;
-    assert_eq!(jwks.fetches(), 0, "fetched before any token needed it");
+    // Fetched once: at startup by the refresh task, or by the first token if it came first.
     assert_eq!(setup.me(&bearer("rsa-1", json!({}))).await, (200, ada()));
     assert_eq!(jwks.fetches(), 1);
     let mut attacks = Vec::new();
@@ -341,6 +341,48 @@ async fn a_key_rotated_into_the_jwks_is_accepted_once_its_kid_is_seen() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn the_jwks_is_fetched_on_its_interval_without_a_token_asking() {
+    let jwks = JwksServer::start(auth_support::jwks_file()).await;
+    // A floor of an hour: no unknown `kid` can make Seam fetch, so only the interval can bring
+    // a rotated key in.
+    let setup = setup(&jwks_config(
+        &jwks.url,
+        "        refresh_interval: 1s\n        min_refresh_interval: 1h\n",
+    ))
+    .await;
+    // The startup fetch, before any token.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while jwks.fetches() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the JWKS was not fetched at startup"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rotated = bearer("rsa-2", json!({}));
+    assert_eq!(
+        setup.me(&rotated).await.0,
+        401,
+        "rsa-2 is not published yet"
+    );
+    jwks.set(auth_support::both_jwks());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) = setup.me(&rotated).await;
+        if status == 200 {
+            assert_eq!(body, ada());
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the interval never brought rsa-2 in: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(jwks.fetches() >= 2);
 }
 
 #[tokio::test]
@@ -504,11 +546,6 @@ async fn over_websocket_the_token_comes_from_connection_init() {
     // No token: anonymous, the protected field withheld.
     let next = transport_me(&setup.ws_url, json!({})).await;
     assert_eq!(next["payload"]["data"], json!({ "me": null }), "{next}");
-    // An invalid token: the operation is refused as unauthenticated.
-    let expired = bearer("rsa-1", json!({ "exp": auth_support::now() - 3600 }));
-    let error = transport_me(&setup.ws_url, json!({ "Authorization": expired })).await;
-    assert_eq!(error["type"], "error", "{error}");
-    assert_eq!(error["payload"][0]["extensions"]["code"], "UNAUTHENTICATED");
     // The legacy graphql-ws protocol reads the same payload.
     let mut socket = connect(
         &setup.ws_url,
@@ -524,6 +561,127 @@ async fn over_websocket_the_token_comes_from_connection_init() {
     let data = next_message(&mut socket).await;
     assert_eq!(data["type"], "data", "{data}");
     assert_eq!(data["payload"], ada());
+}
+
+/// Opens a socket and sends `connection_init` with `payload`; what the gateway answers: its
+/// messages, then the close frame's code and reason (`None` when the socket stays open).
+async fn refused_init(
+    url: &str,
+    protocol: &'static str,
+    payload: Value,
+) -> (Vec<Value>, Option<(u16, String)>) {
+    let mut request = url.into_client_request().expect("request");
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", HeaderValue::from_static(protocol));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": payload }),
+    )
+    .await;
+    let mut messages = Vec::new();
+    loop {
+        let message = tokio::time::timeout(WAIT, socket.next())
+            .await
+            .expect("an answer in time");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(text.as_str()).expect("json");
+                let acknowledged = value["type"] == "connection_ack";
+                messages.push(value);
+                if acknowledged {
+                    return (messages, None);
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let frame = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                return (messages, frame);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("socket error: {e}"),
+            None => return (messages, None),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_in_connection_init_closes_the_websocket() {
+    let jwks = JwksServer::start(auth_support::jwks_file()).await;
+    let setup = setup(&jwks_config(&jwks.url, "")).await;
+    let expired = bearer("rsa-1", json!({ "exp": auth_support::now() - 3600 }));
+    let forged = format!("{}x", bearer("rsa-1", json!({})));
+
+    // graphql-transport-ws: closed with 4403 Forbidden, saying why, never acknowledged.
+    for token in [&expired, &forged] {
+        let (messages, close) = refused_init(
+            &setup.ws_url,
+            "graphql-transport-ws",
+            json!({ "Authorization": token }),
+        )
+        .await;
+        assert!(messages.is_empty(), "{messages:?}");
+        let (code, reason) = close.expect("a close frame");
+        assert_eq!(code, 4403, "{reason}");
+        assert!(reason.starts_with("Forbidden"), "{reason}");
+        assert!(
+            !reason.contains(token.trim_start_matches("Bearer ")),
+            "{reason}"
+        );
+    }
+    let (_, close) = refused_init(
+        &setup.ws_url,
+        "graphql-transport-ws",
+        json!({ "Authorization": &expired }),
+    )
+    .await;
+    assert!(close.is_some_and(|(_, reason)| reason.contains("expired")));
+
+    // Legacy graphql-ws: a `connection_error` with the reason, then the socket closes.
+    let (messages, close) = refused_init(
+        &setup.ws_url,
+        "graphql-ws",
+        json!({ "Authorization": &expired }),
+    )
+    .await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["type"], "connection_error");
+    assert_eq!(messages[0]["payload"]["message"], "the token has expired");
+    assert!(close.is_some(), "the socket stays open");
+
+    // A valid token, or none where none is required, is still acknowledged.
+    let valid = json!({ "Authorization": bearer("rsa-1", json!({})) });
+    for protocol in ["graphql-transport-ws", "graphql-ws"] {
+        for payload in [valid.clone(), json!({})] {
+            let (messages, close) = refused_init(&setup.ws_url, protocol, payload).await;
+            assert_eq!(close, None, "{protocol}");
+            assert_eq!(
+                messages.last().map(|m| m["type"].clone()),
+                Some(json!("connection_ack"))
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_a_token_where_one_is_required_the_websocket_is_closed() {
+    let jwks = JwksServer::start(auth_support::jwks_file()).await;
+    let setup = setup(&format!(
+        "{}  require_authentication: true\n",
+        jwks_config(&jwks.url, "")
+    ))
+    .await;
+    let (messages, close) = refused_init(&setup.ws_url, "graphql-transport-ws", json!({})).await;
+    assert!(messages.is_empty(), "{messages:?}");
+    assert_eq!(close.map(|(code, _)| code), Some(4403));
+    let next = transport_me(
+        &setup.ws_url,
+        json!({ "Authorization": bearer("rsa-1", json!({})) }),
+    )
+    .await;
+    assert_eq!(next["payload"], ada(), "{next}");
 }
 
 #[tokio::test]

@@ -177,3 +177,72 @@ async fn a_changed_supergraph_file_is_read_again() {
         json!({ "data": { "hello": "hi", "world": "earth" } })
     );
 }
+
+#[tokio::test]
+async fn with_watch_files_off_a_changed_config_file_is_not_read() {
+    let dir = temp_dir();
+    let subgraph = common::spawn_router(greetings()).await;
+    let client = reqwest::Client::new();
+    let off = "watch_files: false\n";
+    // Two gateways that differ only in the switch, their files changed alike: the watching one
+    // is the witness that the changes were there to be seen.
+    let mut urls = Vec::new();
+    let mut paths = Vec::new();
+    for (name, extra) in [("watched.yaml", ""), ("unwatched.yaml", off)] {
+        let path = dir.join(name);
+        std::fs::write(&path, config_text(subgraph, "v1.graphql") + extra).expect("config");
+        let config = Config::load(&path).expect("config");
+        let gateway = seam::startup::gateway_from_config(&config, &client)
+            .await
+            .expect("gateway");
+        let files = WatchedFiles {
+            config: Some(path.clone()),
+            supergraph: None,
+        };
+        let watching = spawn_file_watch(
+            gateway.clone(),
+            files,
+            Some(config),
+            CHECK_EVERY,
+            client.clone(),
+        );
+        assert_eq!(watching, extra.is_empty(), "{name}");
+        urls.push(serve(gateway).await);
+        paths.push(path);
+    }
+    let (watched, unwatched) = (&urls[0], &urls[1]);
+    let serves_world = |url: &str| {
+        let url = url.to_owned();
+        async move { ask(&url, "{ world }").await["data"]["world"] == "earth" }
+    };
+    let mut writes = 0;
+    // To the second schema and back, each change rewritten now and then until the watching
+    // gateway has it (the watcher may take its first look after a write).
+    for (sdl, world) in [("second.graphql", true), ("v1.graphql", false)] {
+        let texts = [config_text(subgraph, sdl), config_text(subgraph, sdl) + off];
+        let until = Instant::now() + PATIENCE;
+        let mut rewrite_at = Instant::now();
+        loop {
+            if Instant::now() >= rewrite_at {
+                writes += 1;
+                for (path, text) in paths.iter().zip(&texts) {
+                    replace(path, &format!("{text}# write {writes}\n"));
+                }
+                rewrite_at = Instant::now() + Duration::from_secs(2);
+            }
+            assert!(
+                !serves_world(unwatched).await,
+                "the gateway with watch_files: false reloaded"
+            );
+            if serves_world(watched).await == world {
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "the watching gateway never reloaded"
+            );
+            tokio::time::sleep(CHECK_EVERY).await;
+        }
+    }
+    assert!(!serves_world(unwatched).await);
+}

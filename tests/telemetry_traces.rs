@@ -37,6 +37,8 @@ struct ExportedSpan {
     attributes: HashMap<String, String>,
     service: String,
     environment: String,
+    /// The (trace id, span id) of each span this one links to.
+    links: Vec<(String, String)>,
 }
 
 #[derive(Default)]
@@ -79,6 +81,11 @@ async fn receive(State(receiver): State<Arc<Receiver>>, body: Bytes) -> StatusCo
                     parent_span_id: hex(&span.parent_span_id),
                     name: span.name.clone(),
                     attributes: attributes(&span.attributes),
+                    links: span
+                        .links
+                        .iter()
+                        .map(|link| (hex(&link.trace_id), hex(&link.span_id)))
+                        .collect(),
                     service: resource.get("service.name").cloned().unwrap_or_default(),
                     environment: resource
                         .get("deployment.environment")
@@ -408,4 +415,217 @@ async fn a_refused_document_is_a_request_with_errors_and_nothing_executed() {
     assert!(named(&trace, "execute").is_empty());
     assert!(named(&trace, "subgraph").is_empty());
     assert!(gateway.traceparents.lock().unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions a subgraph resolves: the subgraph's socket joins the subscribing request's
+// trace, and each event's `subscription_event` span links back to that request.
+
+/// A subgraph whose `Subscription.tick` sends three numbers, recording the `traceparent` of
+/// every WebSocket handshake it receives.
+mod ticker {
+    use std::sync::{Arc, Mutex};
+
+    use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+    use async_graphql::{EmptyMutation, Object, Schema, Subscription};
+    use async_graphql_axum::{GraphQL, GraphQLProtocol, GraphQLWebSocket};
+    use axum::extract::{State, WebSocketUpgrade};
+    use axum::http::HeaderMap;
+    use axum::response::Response;
+    use axum::routing::{get, post_service};
+    use axum::Router;
+    use futures::Stream;
+
+    pub struct Query;
+
+    #[Object(name = "Query")]
+    impl Query {
+        async fn hello(&self) -> &str {
+            "hi"
+        }
+    }
+
+    pub struct Subscription;
+
+    #[Subscription(name = "Subscription")]
+    impl Subscription {
+        async fn tick(&self) -> impl Stream<Item = i32> {
+            futures::stream::iter([1, 2, 3])
+        }
+    }
+
+    type TickerSchema = Schema<Query, EmptyMutation, Subscription>;
+
+    #[derive(Clone)]
+    struct Socket {
+        schema: TickerSchema,
+        handshakes: Arc<Mutex<Vec<String>>>,
+    }
+
+    async fn ws(
+        State(socket): State<Socket>,
+        headers: HeaderMap,
+        protocol: GraphQLProtocol,
+        upgrade: WebSocketUpgrade,
+    ) -> Response {
+        let traceparent = headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        socket.handshakes.lock().unwrap().push(traceparent);
+        upgrade
+            .protocols(ALL_WEBSOCKET_PROTOCOLS)
+            .on_upgrade(move |stream| {
+                GraphQLWebSocket::new(stream, socket.schema, protocol).serve()
+            })
+    }
+
+    /// The router (`POST /graphql`, `GET /ws`) and the handshakes' `traceparent`s.
+    pub fn router() -> (Router, Arc<Mutex<Vec<String>>>) {
+        let schema = Schema::build(Query, EmptyMutation, Subscription)
+            .enable_federation()
+            .enable_subscription_in_federation()
+            .finish();
+        let handshakes = Arc::new(Mutex::new(Vec::new()));
+        let router = Router::new()
+            .route("/graphql", post_service(GraphQL::new(schema.clone())))
+            .route("/ws", get(ws))
+            .with_state(Socket {
+                schema,
+                handshakes: handshakes.clone(),
+            });
+        (router, handshakes)
+    }
+}
+
+#[tokio::test]
+async fn a_subgraph_subscription_joins_the_trace_and_its_events_link_to_it() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    receiver();
+    let (router, handshakes) = ticker::router();
+    let subgraph = spawn_router(router).await;
+    let config = Config::from_yaml_str(
+        &format!(
+            "subgraphs:\n  - name: ticker\n    url: http://{subgraph}/graphql\n    \
+             subscription_url: ws://{subgraph}/ws\n"
+        ),
+        Path::new("."),
+    )
+    .unwrap();
+    let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
+        .await
+        .unwrap();
+    let settings = seam::http::ProtocolSettings::from_config(Some(&config), Default::default());
+    let addr = spawn_router(seam::http::router_with(gateway, settings)).await;
+
+    // The client's own trace, trusted, so the test knows the trace id to look for.
+    let (trace_id, client_span) = (fresh_id(16), fresh_id(8));
+    let mut request = format!("ws://{addr}/graphql")
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    headers.insert(
+        "traceparent",
+        format!("00-{trace_id}-{client_span}-01").parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(Message::text(
+            json!({ "type": "connection_init" }).to_string(),
+        ))
+        .await
+        .unwrap();
+    let mut ticks = Vec::new();
+    let mut subscribed = false;
+    while ticks.len() < 3 {
+        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .expect("the gateway answers")
+            .expect("the socket stays open")
+            .unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let message: Value = serde_json::from_str(text.as_str()).unwrap();
+        match message["type"].as_str() {
+            Some("connection_ack") if !subscribed => {
+                subscribed = true;
+                let subscribe = json!({
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": { "query": "subscription Ticks { tick }" },
+                });
+                socket
+                    .send(Message::text(subscribe.to_string()))
+                    .await
+                    .unwrap();
+            }
+            Some("next") => ticks.push(message["payload"]["data"]["tick"].clone()),
+            Some("complete") => break,
+            _ => panic!("unexpected {message}"),
+        }
+    }
+    assert_eq!(ticks, [json!(1), json!(2), json!(3)]);
+
+    // The subscribing operation is a span of the client's trace (beside the upgrade request's
+    // own, which answered 101)...
+    let is_operation = |s: &ExportedSpan| {
+        s.name == "request"
+            && s.attributes
+                .get("graphql.operation.name")
+                .map(String::as_str)
+                == Some("Ticks")
+    };
+    let trace = trace_where(
+        |s| s.trace_id == trace_id,
+        |trace| trace.iter().any(is_operation),
+    )
+    .await;
+    let request = trace.iter().find(|s| is_operation(s)).unwrap();
+    assert_eq!(request.parent_span_id, client_span);
+    assert_eq!(request.attributes["graphql.operation.type"], "subscription");
+    // ...the subgraph's socket was opened in it...
+    let opened_in = format!("00-{trace_id}-{}-01", request.span_id);
+    assert!(
+        handshakes.lock().unwrap().contains(&opened_in),
+        "{opened_in} not among {:?}",
+        handshakes.lock().unwrap()
+    );
+    // ...and every event's span, a root of its own, links to it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events: Vec<ExportedSpan> = receiver()
+            .spans
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| {
+                s.name == "subscription_event"
+                    && s.links
+                        .contains(&(trace_id.clone(), request.span_id.clone()))
+            })
+            .cloned()
+            .collect();
+        if events.len() >= 3 {
+            for event in &events {
+                assert_eq!(event.parent_span_id, "", "{event:?}");
+                assert_ne!(event.trace_id, trace_id);
+                assert_eq!(event.attributes["graphql.operation.name"], "Ticks");
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "three linked subscription_event spans expected, got {events:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -1,10 +1,12 @@
 //! The keys tokens may be signed with: JWKS files and shared secrets read once, JWKS URLs fetched
 //! and kept fresh.
 //!
-//! A JWKS URL is fetched when the first token needs it, again once its `refresh_interval` has
-//! passed (in the background: requests keep the keys they have meanwhile), and again when a
-//! token names a `kid` no key has — that is how a rotated-in key is picked up before the next
-//! interval. The unknown-`kid` fetch is allowed at most once per `min_refresh_interval` and is
+//! A JWKS URL is fetched at startup and then every `refresh_interval` by a background task
+//! that lives as long as the gateway (requests keep the keys they have meanwhile; a failed fetch
+//! is tried again after `min_refresh_interval`), and again when a token names a `kid` no key
+//! has — that is how a rotated-in key is picked up before the next interval. Without a tokio
+//! runtime at startup (an embedding that builds the gateway outside one) there is no task, and
+//! the set is fetched when a token first needs it and again once it is `refresh_interval` old. The unknown-`kid` fetch is allowed at most once per `min_refresh_interval` and is
 //! shared by the requests that wait for it, so tokens with made-up `kid`s cost the key server at
 //! most one request per floor, however many arrive.
 
@@ -233,14 +235,16 @@ impl KeyStore {
                 fixed.extend(read_jwks_file(path)?);
             }
             if let Some(url) = &source.url {
-                remote.push(Arc::new(RemoteJwks {
+                let jwks = Arc::new(RemoteJwks {
                     url: url.clone(),
                     client: client.clone(),
                     refresh_interval: source.refresh_interval,
                     min_refresh_interval: source.min_refresh_interval,
                     state: ArcSwap::from_pointee(RemoteState::default()),
                     fetching: tokio::sync::Mutex::new(()),
-                }));
+                });
+                spawn_refresh(&jwks);
+                remote.push(jwks);
             }
         }
         for secret in secrets {
@@ -328,6 +332,37 @@ impl KeyStore {
         }
         out
     }
+}
+
+/// Fetches `jwks` now and then every `refresh_interval` (after a failure: every
+/// `min_refresh_interval`) for as long as anything else holds it: the task keeps only a weak
+/// reference between fetches, so it ends with the gateway whose key store owns the set.
+fn spawn_refresh(jwks: &Arc<RemoteJwks>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let weak = Arc::downgrade(jwks);
+    runtime.spawn(async move {
+        loop {
+            let Some(jwks) = weak.upgrade() else {
+                return;
+            };
+            let attempted = jwks.state.load().attempted_at;
+            // Skipped when a request's fetch started meanwhile; its outcome counts as ours.
+            jwks.fetch_once_since(attempted).await;
+            let succeeded = {
+                let state = jwks.state.load();
+                state.fetched_at == state.attempted_at
+            };
+            let wait = if succeeded {
+                jwks.refresh_interval
+            } else {
+                jwks.min_refresh_interval
+            };
+            drop(jwks);
+            tokio::time::sleep(wait).await;
+        }
+    });
 }
 
 fn read_jwks_file(path: &Path) -> Result<Vec<Arc<Key>>, KeyFileError> {

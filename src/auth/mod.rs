@@ -102,7 +102,7 @@ struct Jwt {
 
 impl Authenticator {
     /// Reads the JWKS files now (an unreadable one is a startup error); URLs are fetched with
-    /// `client` when first needed.
+    /// `client` by a background task from now on (see `keys`).
     pub fn new(config: &AuthConfig, client: reqwest::Client) -> Result<Self, KeyFileError> {
         let jwt = match &config.jwt {
             None => None,

@@ -7,7 +7,13 @@
 //!
 //! `cargo build --release && ./target/release/seam-bench [--duration 10] [--warmup 2]
 //! [--concurrency 32] [--first N] [--query products|gateways] [--modes none,subgraph,both]
-//! [--runs 1]`
+//! [--runs 1] [--trace-runs N]`
+//!
+//! `--trace-runs N` measures what tracing costs instead: N rounds, each starting Seam (subgraph
+//! dedup on) once with tracing off and once with every trace sampled and exported over OTLP/HTTP
+//! to a receiver in this process (which reads and discards the exports, so its work is not Seam's
+//! CPU). The two alternate, swapping order every round, so load from elsewhere on the machine
+//! falls on both alike; it prints each run and the medians.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -74,10 +80,11 @@ struct Args {
     query: QueryKind,
     modes: Vec<Mode>,
     runs: usize,
+    trace_runs: usize,
 }
 
 const USAGE: &str = "flags: --duration S --warmup S --concurrency N --first N \
-                     --query products|gateways --modes none,subgraph,both --runs N";
+                     --query products|gateways --modes none,subgraph,both --runs N --trace-runs N";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -88,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
         query: QueryKind::Products,
         modes: vec![Mode::None, Mode::Subgraph, Mode::Both],
         runs: 1,
+        trace_runs: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -103,6 +111,7 @@ fn parse_args() -> Result<Args, String> {
             "--concurrency" => args.concurrency = number()?.max(1) as usize,
             "--first" => args.first = Some(number()?.max(1) as usize),
             "--runs" => args.runs = number()?.max(1) as usize,
+            "--trace-runs" => args.trace_runs = number()? as usize,
             "--query" => {
                 args.query = match value.as_str() {
                     "products" => QueryKind::Products,
@@ -319,12 +328,186 @@ async fn start_gateway(
     subgraphs: &[seam::demo::DemoSubgraph],
     mode: Mode,
 ) -> Result<SeamProcess, String> {
+    support::start_seam(&write_config(subgraphs, mode)?).await
+}
+
+fn write_config(
+    subgraphs: &[seam::demo::DemoSubgraph],
+    mode: Mode,
+) -> Result<std::path::PathBuf, String> {
     let dir = support::scratch_dir("seam-bench")?;
     let config = dir.join("seam.yaml");
     let yaml = support::demo_subgraphs_yaml(subgraphs) + &mode.traffic_yaml();
     std::fs::write(&config, yaml).map_err(|e| e.to_string())?;
-    support::start_seam(&config).await
+    Ok(config)
 }
+
+/// What the in-process OTLP receiver has taken in.
+#[derive(Default)]
+struct Received {
+    exports: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+    spans: std::sync::atomic::AtomicU64,
+}
+
+/// The fields of one protobuf message as (field number, bytes of a length-delimited value);
+/// other wire types are skipped. `None` when the bytes are not protobuf.
+fn protobuf_fields(mut bytes: &[u8]) -> Option<Vec<(u64, &[u8])>> {
+    fn varint(bytes: &mut &[u8]) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = bytes.split_first()?;
+            *bytes = rest;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    let mut fields = Vec::new();
+    while !bytes.is_empty() {
+        let key = varint(&mut bytes)?;
+        match key & 7 {
+            0 => {
+                varint(&mut bytes)?;
+            }
+            1 => bytes = bytes.get(8..)?,
+            2 => {
+                let len = usize::try_from(varint(&mut bytes)?).ok()?;
+                fields.push((key >> 3, bytes.get(..len)?));
+                bytes = bytes.get(len..)?;
+            }
+            5 => bytes = bytes.get(4..)?,
+            _ => return None,
+        }
+    }
+    Some(fields)
+}
+
+/// The spans in an ExportTraceServiceRequest: resource_spans (1) ▶ scope_spans (2) ▶ spans (2).
+fn count_spans(request: &[u8]) -> u64 {
+    let nested = |bytes: &[u8], field: u64| -> Vec<Vec<u8>> {
+        protobuf_fields(bytes)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(number, _)| *number == field)
+            .map(|(_, value)| value.to_vec())
+            .collect()
+    };
+    let mut spans = 0;
+    for resource in nested(request, 1) {
+        for scope in nested(&resource, 2) {
+            spans += nested(&scope, 2).len() as u64;
+        }
+    }
+    spans
+}
+
+/// An OTLP/HTTP trace receiver on 127.0.0.1 that answers every export with success and keeps
+/// only counts, so the exporter's real work (encoding, sending) is measured and nothing else.
+async fn start_otlp_sink() -> Result<(String, Arc<Received>), String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let received = Arc::new(Received::default());
+    let counts = received.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: bytes::Bytes| {
+            let counts = counts.clone();
+            async move {
+                counts.exports.fetch_add(1, Relaxed);
+                counts.bytes.fetch_add(body.len() as u64, Relaxed);
+                counts.spans.fetch_add(count_spans(&body), Relaxed);
+                // An empty ExportTraceServiceResponse encodes as no bytes.
+                (
+                    [("content-type", "application/x-protobuf")],
+                    Vec::<u8>::new(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((format!("http://{address}"), received))
+}
+
+/// `--trace-runs`: Seam's CPU per request with tracing off and at full sampling, alternated.
+async fn compare_tracing(
+    subgraphs: &[seam::demo::DemoSubgraph],
+    query: &serde_json::Value,
+    args: &Args,
+) -> Result<(), String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let config = write_config(subgraphs, Mode::Subgraph)?;
+    let (endpoint, received) = start_otlp_sink().await?;
+    let traced = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
+        ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
+    ];
+    let mut off = Vec::new();
+    let mut on = Vec::new();
+    for round in 0..args.trace_runs {
+        let order = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for tracing_on in order {
+            let env: &[(&str, String)] = if tracing_on { &traced } else { &[] };
+            let gateway = support::start_seam_with(&config, Some(env)).await?;
+            let pid = gateway.child.id();
+            let spans_before = received.spans.load(Relaxed);
+            let (report, cpu) = load(&gateway.url("/graphql"), query.clone(), args, || {
+                support::process_cpu(pid)
+            })
+            .await;
+            let spans = received.spans.load(Relaxed) - spans_before;
+            drop(gateway);
+            let label = format!(
+                "round {} tracing {}",
+                round + 1,
+                if tracing_on { "on" } else { "off" }
+            );
+            report.measure(cpu, None).print(&label);
+            if tracing_on {
+                // Spans of the warm-up arrive too, and the last batch is lost with the process:
+                // the ratio shows the exporter kept up rather than dropping spans.
+                println!(
+                    "{:<28} {spans} spans received, {:.1} per measured request",
+                    "",
+                    spans as f64 / report.requests.max(1) as f64
+                );
+            }
+            if let (Some(cpu), true) = (cpu, report.requests > 0) {
+                let per_request = cpu.as_secs_f64() * 1000.0 / report.requests as f64;
+                if tracing_on {
+                    on.push(per_request)
+                } else {
+                    off.push(per_request)
+                }
+            }
+        }
+    }
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied()
+    };
+    if let (Some(off), Some(on)) = (median(&mut off), median(&mut on)) {
+        println!(
+            "median gateway CPU per request: tracing off {off:.3} ms, on {on:.3} ms ({:+.1} %)",
+            (on / off - 1.0) * 100.0
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
 
 /// One measured run of a fresh gateway in `mode`.
 async fn run_mode(
@@ -382,6 +565,13 @@ async fn main() {
         args.runs,
     );
     let query = json!({ "query": query });
+    if args.trace_runs > 0 {
+        if let Err(e) = compare_tracing(&subgraphs, &query, &args).await {
+            eprintln!("seam-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     // Modes alternate within each run so that load from elsewhere on the machine falls on all.
     let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); args.modes.len()];
     for run in 1..=args.runs {

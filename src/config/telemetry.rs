@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -32,6 +33,11 @@ pub struct TelemetryConfig {
     /// Headers sent with every export, e.g. an API key (`OTEL_EXPORTER_OTLP_HEADERS`).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// A PEM file of the CA certificates an `https://` collector's certificate is checked
+    /// against, for a collector behind a private CA (`OTEL_EXPORTER_OTLP_CERTIFICATE`). Without
+    /// it, the public web roots built into Seam are trusted.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The share of new traces recorded, 0 to 1 (`OTEL_TRACES_SAMPLER` and `_ARG`; default 1).
     /// A trace a trusted client started keeps the client's decision.
     #[serde(default)]
@@ -55,6 +61,7 @@ impl Default for TelemetryConfig {
             endpoint: None,
             protocol: None,
             headers: BTreeMap::new(),
+            ca_file: None,
             sampling_ratio: None,
             trust_traceparent: true,
             batch: BatchConfig::default(),

@@ -41,6 +41,17 @@ pub trait OperationService: Send + Sync + 'static {
         let _ = (context, charge);
         std::future::ready(Ok(None))
     }
+
+    /// Whether a WebSocket connection may open with `context` (the upgrade request with the
+    /// `connection_init` payload laid over it): `Err` with a message the client may see when a
+    /// token it carries is refused. The default admits every connection.
+    fn admit_connection(
+        &self,
+        context: &RequestContext,
+    ) -> impl Future<Output = Result<(), String>> + Send {
+        let _ = context;
+        std::future::ready(Ok(()))
+    }
 }
 
 impl OperationService for Gateway {
@@ -58,6 +69,12 @@ impl OperationService for Gateway {
             .identity
             .as_deref()
             .map(crate::auth::Identity::principal))
+    }
+
+    async fn admit_connection(&self, context: &RequestContext) -> Result<(), String> {
+        self.authenticate_connection(context)
+            .await
+            .map_err(|error| error.to_string())
     }
 }
 

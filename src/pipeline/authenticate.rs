@@ -4,9 +4,26 @@
 
 use std::sync::Arc;
 
-use super::{Answer, Outcome};
-use crate::auth::Authenticator;
+use super::{Answer, Gateway, Outcome};
+use crate::auth::{AuthError, Authenticator};
 use crate::context::RequestContext;
+
+impl Gateway {
+    /// Checks a WebSocket connection's token once, at `connection_init`, so a client with a bad
+    /// token is refused the connection (as the WebSocket protocols expect) rather than each of
+    /// its operations. Every operation is still authenticated on its own: a token may expire
+    /// while the socket is open.
+    pub async fn authenticate_connection(&self, context: &RequestContext) -> Result<(), AuthError> {
+        if !self.authenticator.is_enabled() {
+            return Ok(());
+        }
+        self.authenticator
+            .authenticate(&context.headers)
+            .await
+            .map(drop)
+            .inspect_err(|error| tracing::debug!(%error, "refused a WebSocket connection's token"))
+    }
+}
 
 pub(super) async fn authenticate(
     authenticator: &Authenticator,

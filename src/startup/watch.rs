@@ -43,16 +43,19 @@ fn stamp(path: &Path) -> Stamp {
     Some((metadata.modified().ok()?, metadata.len()))
 }
 
-/// Watches `files` for as long as the runtime runs, reloading `gateway` when one changes.
-/// `config` is the config the gateway was built from (with `supergraph` files: `None` when there
-/// is no config file).
+/// Watches `files` for as long as the runtime runs, reloading `gateway` when one changes, unless
+/// the config says `watch_files: false`; whether it watches. `config` is the config the gateway
+/// was built from (with `supergraph` files: `None` when there is no config file).
 pub fn spawn_file_watch(
     gateway: Arc<Gateway>,
     files: WatchedFiles,
     config: Option<Config>,
     interval: Duration,
     client: reqwest::Client,
-) {
+) -> bool {
+    if config.as_ref().and_then(|c| c.watch_files) == Some(false) {
+        return false;
+    }
     tokio::spawn(async move {
         let mut config = config;
         let watched = |config: &Option<Config>| -> Vec<PathBuf> {
@@ -104,6 +107,7 @@ pub fn spawn_file_watch(
             }
         }
     });
+    true
 }
 
 /// Reads the files again and swaps the schema; the config that was read, when there is one.

@@ -72,6 +72,9 @@ pub(super) struct EventExecution {
     /// The plan without the root fetch, which the event source stands in for.
     rest: QueryPlan,
     context: Arc<RequestContext>,
+    /// The span of the request that started the subscription, when it was recorded: every
+    /// event's span links to it.
+    subscribed_in: Option<opentelemetry::trace::SpanContext>,
 }
 
 impl EventExecution {
@@ -83,6 +86,7 @@ impl EventExecution {
             root_type,
             rest,
             context: start.context.clone(),
+            subscribed_in: crate::telemetry::propagation::current_span_context(),
         }
     }
 
@@ -95,13 +99,19 @@ impl EventExecution {
         errors: Vec<GraphqlError>,
     ) -> Bytes {
         // A root span of its own: the event may come hours after the request that subscribed,
-        // and a shared subscription serves many clients' requests at once.
+        // and a shared subscription serves many clients' requests at once. It links to the
+        // request that started the subscription, which is how a trace view finds one from
+        // the other.
         let span = tracing::info_span!(
             target: crate::telemetry::SPAN_TARGET,
             "subscription_event",
             graphql.operation.name = self.operation.operation.name.as_ref().map(|n| n.as_str()),
             graphql.errors = tracing::field::Empty,
         );
+        if let Some(subscribed_in) = &self.subscribed_in {
+            use tracing_opentelemetry::OpenTelemetrySpanExt;
+            span.add_link(subscribed_in.clone());
+        }
         tracing::Instrument::instrument(self.run_event(initial, errors), span).await
     }
 

@@ -87,6 +87,9 @@ pub(super) async fn start(
         .schema
         .subgraphs
         .forwarded_headers(graph, &start.context);
+    // Made here, in the span of the request that subscribes, so the subgraph's side of the
+    // subscription joins that request's trace.
+    let trace = crate::telemetry::propagation::trace_headers(start.context.client_trace.as_ref());
     let client = start.hub.join(share_key(&start, format!("subgraph:{url}")));
     let execution = Arc::new(EventExecution::new(&start, root.type_name, plan.rest));
     let upstreams = start.upstreams.clone();
@@ -94,7 +97,7 @@ pub(super) async fn start(
     client
         .start(|feed| async move {
             let events = upstreams
-                .subscribe(&url, headers, &operation, variables)
+                .subscribe_traced(&url, headers, trace, &operation, variables)
                 .await
                 .map_err(|e| {
                     // The error names the URL and the socket's failure: for the log only.

@@ -11,14 +11,17 @@ use std::collections::HashMap;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
-use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+};
 use opentelemetry_sdk::Resource;
 use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
+use super::on_runtime::OnRuntime;
+use super::otlp_client::OtlpHttpClient;
 use super::settings::{ExportSettings, TelemetrySettings};
 use crate::config::{LogFormat, OtlpProtocol};
 
@@ -108,6 +111,10 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     // Only what the spans say themselves: the layer's extra attributes (source location, thread,
     // busy and idle time, which means a clock read on every poll of an instrumented future)
     // cost more per span than the rest of the span together, and tell an operator little.
+    // Nor is a span's OpenTelemetry context made current on every entry (every poll of an
+    // instrumented future): nothing in Seam reads the current OpenTelemetry context — parents
+    // and the `traceparent` sent to subgraphs come from the `tracing` span — so that would be
+    // a context clone and a thread-local push and pop per poll for nothing.
     let trace_layer = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer("seam"))
@@ -115,6 +122,7 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
             .with_threads(false)
             .with_tracked_inactivity(false)
             .with_target(false)
+            .with_context_activation(false)
             .with_filter(Targets::new().with_target(SPAN_TARGET, tracing::Level::TRACE))
     });
     tracing_subscriber::registry()
@@ -148,6 +156,10 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
     let exporter = match export.protocol {
         OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
+            .with_http_client(
+                OtlpHttpClient::new(export.export_timeout, export.ca_file.as_deref())
+                    .map_err(failed)?,
+            )
             .with_endpoint(export.endpoint.clone())
             .with_timeout(export.export_timeout)
             .with_headers(
@@ -169,14 +181,18 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
                 };
                 headers.insert(name, value);
             }
-            opentelemetry_otlp::SpanExporter::builder()
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .with_endpoint(export.endpoint.clone())
                 .with_timeout(export.export_timeout)
                 .with_metadata(
                     opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(headers),
-                )
-                .build()
+                );
+            if export.endpoint.starts_with("https://") {
+                builder =
+                    builder.with_tls_config(grpc_tls(export.ca_file.as_deref()).map_err(failed)?);
+            }
+            builder.build()
         }
     }
     .map_err(|error| failed(error.to_string()))?;
@@ -186,7 +202,11 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
         .with_max_export_batch_size(export.max_export_batch_size)
         .with_max_export_timeout(export.export_timeout)
         .build();
-    let processor = BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio)
+    // Exports run on the runtime that starts telemetry (see `on_runtime` for why the processor
+    // is not a task of it).
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| failed("telemetry must start inside a tokio runtime".into()))?;
+    let processor = BatchSpanProcessor::builder(OnRuntime::new(exporter, runtime))
         .with_batch_config(batch)
         .build();
     let resource = Resource::builder()
@@ -206,4 +226,18 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
         .with_sampler(sampler)
         .with_resource(resource)
         .build())
+}
+
+/// TLS for a gRPC collector: the web's public roots, and the certificates of `ca_file`.
+fn grpc_tls(
+    ca_file: Option<&std::path::Path>,
+) -> Result<opentelemetry_otlp::tonic_types::transport::ClientTlsConfig, String> {
+    use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
+    let config = ClientTlsConfig::new().with_webpki_roots();
+    let Some(path) = ca_file else {
+        return Ok(config);
+    };
+    let pem = std::fs::read(path)
+        .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+    Ok(config.ca_certificate(Certificate::from_pem(pem)))
 }

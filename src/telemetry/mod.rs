@@ -12,6 +12,8 @@
 pub mod bridge;
 pub mod export;
 pub mod metrics;
+mod on_runtime;
+mod otlp_client;
 pub mod propagation;
 pub mod settings;
 

@@ -84,3 +84,24 @@ pub fn inject(headers: &mut HeaderMap, client: Option<&ClientTrace>) {
         }
     }
 }
+
+/// The trace headers [`inject`] would write now, on their own: for a subgraph subscription's
+/// WebSocket handshake.
+pub fn trace_headers(client: Option<&ClientTrace>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    inject(&mut headers, client);
+    headers
+}
+
+/// The OpenTelemetry context of the current span when it is recorded, so later work that runs
+/// in a trace of its own (a subscription's events) can link back to it.
+pub fn current_span_context() -> Option<opentelemetry::trace::SpanContext> {
+    let span = tracing::Span::current();
+    if span.is_disabled() {
+        return None;
+    }
+    use opentelemetry::trace::TraceContextExt;
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then_some(span_context)
+}

@@ -3,6 +3,7 @@
 //! told by its file or by its platform, and a key in the file wins.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{Config, LogFormat, OtlpProtocol, TelemetryConfig};
@@ -17,6 +18,8 @@ pub struct ExportSettings {
     pub endpoint: String,
     pub protocol: OtlpProtocol,
     pub headers: BTreeMap<String, String>,
+    /// Extra CA certificates (PEM) for an `https://` endpoint; the web roots are always trusted.
+    pub ca_file: Option<PathBuf>,
     pub service_name: String,
     pub resource: BTreeMap<String, String>,
     /// The share of new traces recorded.
@@ -102,6 +105,12 @@ impl TelemetrySettings {
             .unwrap_or_default();
         headers.extend(section.headers.clone());
 
+        let ca_file = section.ca_file.clone().or_else(|| {
+            env("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")
+                .or_else(|| env("OTEL_EXPORTER_OTLP_CERTIFICATE"))
+                .map(PathBuf::from)
+        });
+
         let mut resource = env("OTEL_RESOURCE_ATTRIBUTES")
             .map(|text| parse_pairs(&text))
             .unwrap_or_default();
@@ -166,6 +175,7 @@ impl TelemetrySettings {
                 endpoint,
                 protocol,
                 headers,
+                ca_file,
                 service_name,
                 resource,
                 sampling_ratio,

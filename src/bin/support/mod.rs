@@ -34,6 +34,15 @@ pub fn scratch_dir(program: &str) -> Result<PathBuf, String> {
 
 /// Starts `seam serve --config config` on a free port and waits until it is ready.
 pub async fn start_seam(config: &Path) -> Result<SeamProcess, String> {
+    start_seam_with(config, None).await
+}
+
+/// [`start_seam`] with the `OTEL_*` environment decided here: `Some` sets those variables and
+/// removes every other `OTEL_*` one, `None` passes this process's environment on as it is.
+pub async fn start_seam_with(
+    config: &Path,
+    otel: Option<&[(&str, String)]>,
+) -> Result<SeamProcess, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let seam = exe.with_file_name("seam");
     if !seam.exists() {
@@ -46,15 +55,25 @@ pub async fn start_seam(config: &Path) -> Result<SeamProcess, String> {
         let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
         l.local_addr().map_err(|e| e.to_string())?.port()
     };
-    let child = Command::new(seam)
+    let mut command = Command::new(seam);
+    command
         .args(["serve", "--config"])
         .arg(config)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| e.to_string())?;
+        .stderr(Stdio::inherit());
+    if let Some(otel) = otel {
+        for (name, _) in std::env::vars() {
+            if name.starts_with("OTEL_") {
+                command.env_remove(name);
+            }
+        }
+        for (name, value) in otel {
+            command.env(name, value);
+        }
+    }
+    let child = command.spawn().map_err(|e| e.to_string())?;
     let process = SeamProcess { child, port };
     let ready = format!("http://127.0.0.1:{port}/ready");
     for _ in 0..200 {

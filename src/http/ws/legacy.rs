@@ -2,7 +2,8 @@
 //! `connection_ack` and `ka` keep-alives, then `start` ▶ `data`* ▶ `complete` per operation,
 //! `stop` from the client, `connection_terminate` to leave. Bad messages get an `error` (or a
 //! `connection_error` when the text is not JSON at all) and the connection stays open, as that
-//! protocol's clients expect.
+//! protocol's clients expect. A `connection_init` whose token is refused gets a
+//! `connection_error` and the socket is closed.
 
 use std::sync::Arc;
 
@@ -24,6 +25,9 @@ use crate::pipeline::GraphqlRequest;
 /// tell a client what went wrong better than a bare close.
 const INIT_TIMEOUT: u16 = 4408;
 const TOO_MANY_INITS: u16 = 4429;
+/// After the `connection_error` that refuses a token, as subscriptions-transport-ws's own server
+/// closes a connection its `onConnect` rejected.
+const CONNECTION_REFUSED: u16 = 1011;
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -148,11 +152,17 @@ impl<S: OperationService> Connection<S> {
                     Ok(payload) => payload,
                     Err(reason) => return self.connection_error(reason).await,
                 };
-                self.context = Some(Arc::new(
+                let context = Arc::new(
                     self.handshake
                         .clone()
                         .with_init_payload(init_payload.as_ref()),
-                ));
+                );
+                // A refused token: `connection_error` with the reason, then the socket closes.
+                if let Err(reason) = self.endpoint.service.admit_connection(&context).await {
+                    self.connection_error(&reason).await?;
+                    return self.refuse(CONNECTION_REFUSED, "Forbidden").await;
+                }
+                self.context = Some(context);
                 self.out
                     .send(r#"{"type":"connection_ack"}"#.to_owned())
                     .await?;

@@ -28,6 +28,8 @@ use crate::pipeline::GraphqlRequest;
 mod close {
     pub const BAD_REQUEST: u16 = 4400;
     pub const UNAUTHORIZED: u16 = 4401;
+    /// The `connection_init` carried a token that is refused (or none where one is required).
+    pub const FORBIDDEN: u16 = 4403;
     pub const INIT_TIMEOUT: u16 = 4408;
     pub const DUPLICATE_ID: u16 = 4409;
     pub const TOO_MANY_INITS: u16 = 4429;
@@ -157,11 +159,18 @@ impl<S: OperationService> Connection<S> {
                     Ok(payload) => payload,
                     Err(reason) => return self.refuse(close::BAD_REQUEST, reason).await,
                 };
-                self.context = Some(Arc::new(
+                let context = Arc::new(
                     self.handshake
                         .clone()
                         .with_init_payload(init_payload.as_ref()),
-                ));
+                );
+                // A refused token closes the connection, as the protocol asks of a server that
+                // rejects a `connection_init`.
+                if let Err(reason) = self.endpoint.service.admit_connection(&context).await {
+                    let reason = format!("Forbidden: {reason}");
+                    return self.refuse(close::FORBIDDEN, &reason).await;
+                }
+                self.context = Some(context);
                 self.ping.reset();
                 self.out
                     .send(r#"{"type":"connection_ack"}"#.to_owned())

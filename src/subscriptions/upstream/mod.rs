@@ -201,6 +201,23 @@ impl Upstreams {
         query: &str,
         variables: Map<String, Value>,
     ) -> Result<UpstreamStream, UpstreamError> {
+        self.subscribe_traced(url, headers, HeaderMap::new(), query, variables)
+            .await
+    }
+
+    /// [`UpstreamClient::subscribe`] with the subscription's W3C trace headers (`traceparent`,
+    /// `tracestate`). They go with the handshake of a socket this subscription opens, but are
+    /// not part of what decides sharing: every subscription has a trace of its own, and
+    /// sockets would never be shared if it counted. A socket shared by later subscriptions
+    /// keeps the trace of the one that opened it.
+    pub async fn subscribe_traced(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        trace: HeaderMap,
+        query: &str,
+        variables: Map<String, Value>,
+    ) -> Result<UpstreamStream, UpstreamError> {
         check_url(url)?;
         let connection_key = connection_key(url, &headers);
         let key = Arc::new(OperationKey {
@@ -212,11 +229,13 @@ impl Upstreams {
             let connection = match state.connections.get_mut(&connection_key) {
                 Some(connection) => connection,
                 None => {
+                    let mut handshake = headers;
+                    handshake.extend(trace);
                     let connection = connection::spawn(
                         self.shared.clone(),
                         connection_key.clone(),
                         Arc::from(url),
-                        headers,
+                        handshake,
                     );
                     state
                         .connections
