@@ -507,8 +507,6 @@ async fn compare_tracing(
     Ok(())
 }
 
-#[tokio::main]
-
 /// One measured run of a fresh gateway in `mode`.
 async fn run_mode(
     subgraphs: &[seam::demo::DemoSubgraph],
