@@ -19,13 +19,11 @@
 //! client that started it may go away without cancelling it for the others; when every waiting
 //! client is gone the task is aborted, as a lone client's execution would be.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
 use http::{HeaderName, HeaderValue};
 use serde_json::{Map, Value as Json};
 
@@ -33,13 +31,10 @@ use super::prepare::PreparedOperation;
 use super::respond::{GatewayResponse, Outcome};
 use crate::context::RequestContext;
 use crate::response::GraphqlError;
+use crate::traffic::in_flight::{InFlightTable, Joint};
 use crate::traffic::Subgraphs;
 
 type SharedAnswer = Arc<GatewayResponse>;
-type Execution = Shared<BoxFuture<'static, SharedAnswer>>;
-/// An execution in the table: its id, and a handle that does not keep it alive (the waiting
-/// clients do).
-type Entry = (u64, WeakShared<BoxFuture<'static, SharedAnswer>>);
 
 /// What makes two client queries the same query.
 #[derive(Clone)]
@@ -99,8 +94,7 @@ impl Hash for ShareKey {
 /// The shared executions of one gateway.
 #[derive(Default)]
 pub(super) struct InFlightQueries {
-    executions: Mutex<HashMap<ShareKey, Entry, ahash::RandomState>>,
-    next_id: AtomicU64,
+    executions: Arc<InFlightTable<ShareKey, SharedAnswer>>,
     /// Clients waiting for a shared execution, the one that started it included.
     waiting: AtomicUsize,
 }
@@ -125,7 +119,7 @@ pub(super) enum Joined {
 /// One client's wait for an execution. Counted while it exists, so a client that goes away
 /// (its connection dropped, its timeout passed) stops counting at once.
 pub(super) struct Waiter {
-    execution: Execution,
+    execution: Joint<SharedAnswer>,
     in_flight: Arc<InFlightQueries>,
 }
 
@@ -150,26 +144,6 @@ impl Waiter {
     }
 }
 
-/// Removes its execution's entry when the execution ends or is aborted, so the table holds only
-/// executions a new query may still join.
-struct Forget {
-    in_flight: Arc<InFlightQueries>,
-    key: ShareKey,
-    id: u64,
-}
-
-impl Drop for Forget {
-    fn drop(&mut self) {
-        let mut executions = self.in_flight.table();
-        if executions
-            .get(&self.key)
-            .is_some_and(|(at, _)| *at == self.id)
-        {
-            executions.remove(&self.key);
-        }
-    }
-}
-
 /// The execution's task, aborted when the last waiting client drops it.
 struct Task(tokio::task::JoinHandle<SharedAnswer>);
 
@@ -189,61 +163,40 @@ impl InFlightQueries {
     where
         F: Future<Output = GatewayResponse> + Send + 'static,
     {
-        let mut executions = self.table();
-        if let Some(execution) = executions.get(&key).and_then(|(_, weak)| weak.upgrade()) {
-            return Joined::Shared(self.waiter(execution));
-        }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let forget = Forget {
-            in_flight: self.clone(),
-            key: key.clone(),
-            id,
-        };
-        let run = execute();
-        // The task belongs to the request that starts it: its spans are that request's.
-        let span = tracing::Span::current();
-        let task = Task(tokio::spawn(tracing::Instrument::instrument(
+        let (execution, started) = self.executions.join_or_start(key, || {
+            let run = execute();
+            // The task belongs to the request that starts it: its spans are that request's.
+            let span = tracing::Span::current();
+            let task = Task(tokio::spawn(tracing::Instrument::instrument(
+                async move { Arc::new(run.await) },
+                span,
+            )));
             async move {
-                let response = run.await;
-                // From now on an identical query runs again: the answer is not kept.
-                drop(forget);
-                Arc::new(response)
-            },
-            span,
-        )));
-        let execution: Execution = async move {
-            let mut task = task;
-            match (&mut task.0).await {
-                Ok(answer) => answer,
-                Err(error) => {
-                    tracing::error!(%error, "a shared execution failed");
-                    Arc::new(GatewayResponse::errors(
-                        Outcome::Executed,
-                        &[GraphqlError::new(
-                            "the operation failed",
-                            "INTERNAL_SERVER_ERROR",
-                        )],
-                    ))
+                let mut task = task;
+                match (&mut task.0).await {
+                    Ok(answer) => answer,
+                    Err(error) => {
+                        tracing::error!(%error, "a shared execution failed");
+                        Arc::new(GatewayResponse::errors(
+                            Outcome::Executed,
+                            &[GraphqlError::new(
+                                "the operation failed",
+                                "INTERNAL_SERVER_ERROR",
+                            )],
+                        ))
+                    }
                 }
             }
+        });
+        let waiter = self.waiter(execution);
+        if started {
+            Joined::Started(waiter)
+        } else {
+            Joined::Shared(waiter)
         }
-        .boxed()
-        .shared();
-        // A shared future that has not been polled can always be downgraded; were it not, the
-        // query would simply run unshared.
-        if let Some(weak) = execution.downgrade() {
-            executions.insert(key, (id, weak));
-        }
-        Joined::Started(self.waiter(execution))
     }
 
-    /// The table; a thread that panicked while holding it cannot have left it half-changed
-    /// (each change is one insert or one remove), so it stays usable.
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<ShareKey, Entry, ahash::RandomState>> {
-        self.executions.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn waiter(self: &Arc<Self>, execution: Execution) -> Waiter {
+    fn waiter(self: &Arc<Self>, execution: Joint<SharedAnswer>) -> Waiter {
         self.waiting.fetch_add(1, Ordering::Relaxed);
         Waiter {
             execution,
@@ -253,7 +206,7 @@ impl InFlightQueries {
 
     pub(super) fn stats(&self) -> SharedQueries {
         SharedQueries {
-            executions: self.table().len(),
+            executions: self.executions.len(),
             waiting: self.waiting.load(Ordering::Relaxed),
         }
     }

@@ -12,66 +12,28 @@
 //! The call runs as long as one of its waiters does: a client that goes away does not cancel it
 //! for the others, and when every waiter is gone the call is dropped with them.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
+use futures::future::{BoxFuture, FutureExt};
 use http::{HeaderName, HeaderValue};
 
+use super::in_flight::InFlightTable;
 use super::{FetchError, SubgraphRequest, SubgraphResponse};
 use crate::plan::OperationKind;
 
 type Outcome = Result<Arc<SubgraphResponse>, FetchError>;
-type SharedCall = Shared<BoxFuture<'static, Outcome>>;
-/// A call in the table: its id, and a handle that does not keep it alive.
-type Entry = (u64, WeakShared<BoxFuture<'static, Outcome>>);
 
 /// What makes two requests to one subgraph the same request.
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct CallKey {
+pub(super) struct CallKey {
     body: Bytes,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-/// The calls in flight to one subgraph. Entries hold the call weakly: the waiters own it.
-#[derive(Default)]
-pub(super) struct InFlight {
-    calls: Mutex<HashMap<CallKey, Entry, ahash::RandomState>>,
-    next_id: AtomicU64,
-}
-
-impl InFlight {
-    /// Forgets call `id` under `key`, unless a newer call took its place.
-    fn forget(&self, key: &CallKey, id: u64) {
-        if let Ok(mut calls) = self.calls.lock() {
-            if calls.get(key).is_some_and(|(at, _)| *at == id) {
-                calls.remove(key);
-            }
-        }
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.calls.lock().map_or(0, |c| c.len())
-    }
-}
-
-/// Removes its call's entry when the call ends or is dropped (every waiter gone), so the map
-/// never keeps a call nobody can join usefully.
-struct Forget {
-    in_flight: Arc<InFlight>,
-    key: CallKey,
-    id: u64,
-}
-
-impl Drop for Forget {
-    fn drop(&mut self) {
-        self.in_flight.forget(&self.key, self.id);
-    }
-}
+/// The calls in flight to one subgraph.
+pub(super) type InFlight = InFlightTable<CallKey, Outcome>;
 
 #[derive(Clone)]
 pub(super) struct DedupeLayer(pub Arc<InFlight>);
@@ -118,16 +80,10 @@ where
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
         };
-        let call = match self.join_or_start(key, request) {
-            Some(call) => call,
-            None => {
-                return futures::future::ready(Err(FetchError::Transport {
-                    subgraph: String::new(),
-                    reason: "the in-flight request table is unavailable",
-                }))
-                .boxed()
-            }
-        };
+        let inner = &mut self.inner;
+        let (call, _) = self
+            .in_flight
+            .join_or_start(key, || inner.call(request).map(|r| r.map(Arc::new)));
         async move {
             // The last waiter takes the answer itself; the others get a copy.
             call.await
@@ -137,43 +93,11 @@ where
     }
 }
 
-impl<S> Dedupe<S>
-where
-    S: tower::Service<SubgraphRequest, Response = SubgraphResponse, Error = FetchError>,
-    S::Future: Send + 'static,
-{
-    /// The call in flight for `key`, or a new one for `request`.
-    fn join_or_start(&mut self, key: CallKey, request: SubgraphRequest) -> Option<SharedCall> {
-        let mut calls = self.in_flight.calls.lock().ok()?;
-        if let Some(call) = calls.get(&key).and_then(|(_, weak)| weak.upgrade()) {
-            return Some(call);
-        }
-        let id = self.in_flight.next_id.fetch_add(1, Ordering::Relaxed);
-        let forget = Forget {
-            in_flight: self.in_flight.clone(),
-            key: key.clone(),
-            id,
-        };
-        let answer = self.inner.call(request);
-        let call: SharedCall = async move {
-            let outcome = answer.await.map(Arc::new);
-            // Later identical requests make a call of their own.
-            drop(forget);
-            outcome
-        }
-        .boxed()
-        .shared();
-        let weak = call.downgrade()?;
-        calls.insert(key, (id, weak));
-        Some(call)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::context::RequestContext;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tower::{Service, ServiceExt};
 
     /// Answers once `gate` gives it a permit, counting calls.

@@ -15,6 +15,7 @@ mod endpoint;
 mod errors;
 mod headers;
 mod health;
+pub(crate) mod in_flight;
 mod retry;
 mod send;
 mod state;
