@@ -2,68 +2,21 @@
 //! this process (HTTP/2 in cleartext), with the configured headers as gRPC metadata.
 
 mod common;
+mod grpc_sink_support;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
 use serde_json::json;
 
 use common::serve_demo;
+use grpc_sink_support::Sink;
 use seam::config::Config;
 use seam::telemetry::TelemetrySettings;
-
-/// A span's name and its `graphql.operation.name`.
-type SpanSeen = (String, Option<String>);
-
-/// The spans received, and the `x-api-key` of each export.
-#[derive(Default, Clone)]
-struct Sink {
-    spans: Arc<Mutex<Vec<SpanSeen>>>,
-    api_keys: Arc<Mutex<Vec<String>>>,
-}
-
-#[tonic::async_trait]
-impl TraceService for Sink {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        if let Some(key) = request.metadata().get("x-api-key") {
-            self.api_keys
-                .lock()
-                .unwrap()
-                .push(key.to_str().unwrap_or_default().to_owned());
-        }
-        let mut spans = self.spans.lock().unwrap();
-        for resource in &request.get_ref().resource_spans {
-            for scope in &resource.scope_spans {
-                for span in &scope.spans {
-                    let operation = span
-                        .attributes
-                        .iter()
-                        .find(|kv| kv.key == "graphql.operation.name")
-                        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-                            AnyValue::StringValue(s) => Some(s.clone()),
-                            _ => None,
-                        });
-                    spans.push((span.name.clone(), operation));
-                }
-            }
-        }
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-    }
-}
 
 /// Serves the trace service over HTTP/2 with prior knowledge, as gRPC clients speak it.
 fn start_receiver(sink: Sink) -> std::net::SocketAddr {
