@@ -6,8 +6,12 @@
 //! its peak resident memory can be read from /proc apart from the load generator.
 //!
 //! `cargo build --release && ./target/release/seam-bench [--duration 10] [--warmup 2]
-//! [--concurrency 32] [--first N] [--query products|gateways] [--modes none,subgraph,both]
-//! [--runs 1] [--trace-runs N]`
+//! [--concurrency 32] [--first N] [--query products|gateways] [--data shop|compact]
+//! [--modes none,subgraph,both] [--runs 1] [--trace-runs N]`
+//!
+//! `--data compact` serves data sized like the public gateway benchmark's (6 users, 5
+//! products, 10 long reviews); it is the default for `--query gateways`, whose answer on the
+//! shop's data is a hundred times larger than there.
 //!
 //! `--trace-runs N` measures what tracing costs instead: N rounds, each starting Seam (subgraph
 //! dedup on) once with tracing off and once with every trace sampled and exported over OTLP/HTTP
@@ -81,10 +85,14 @@ struct Args {
     modes: Vec<Mode>,
     runs: usize,
     trace_runs: usize,
+    /// The demo subgraphs' data; by default the shop for `products`, the compact set (sized
+    /// like the public benchmark's) for `gateways`.
+    data: Option<seam::demo::Dataset>,
 }
 
 const USAGE: &str = "flags: --duration S --warmup S --concurrency N --first N \
-                     --query products|gateways --modes none,subgraph,both --runs N --trace-runs N";
+                     --query products|gateways --data shop|compact --modes none,subgraph,both \
+                     --runs N --trace-runs N";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -96,6 +104,7 @@ fn parse_args() -> Result<Args, String> {
         modes: vec![Mode::None, Mode::Subgraph, Mode::Both],
         runs: 1,
         trace_runs: 0,
+        data: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -118,6 +127,13 @@ fn parse_args() -> Result<Args, String> {
                     "gateways" => QueryKind::Gateways,
                     _ => return Err(format!("unknown query `{value}`; {USAGE}")),
                 }
+            }
+            "--data" => {
+                args.data = Some(match value.as_str() {
+                    "shop" => seam::demo::Dataset::Shop,
+                    "compact" => seam::demo::Dataset::Compact,
+                    _ => return Err(format!("unknown data `{value}`; {USAGE}")),
+                })
             }
             "--modes" => {
                 args.modes = value
@@ -532,7 +548,12 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let subgraphs = match seam::demo::spawn_subgraphs(IpAddr::V4(Ipv4Addr::LOCALHOST)).await {
+    let dataset = args.data.unwrap_or(match args.query {
+        QueryKind::Products => seam::demo::Dataset::Shop,
+        QueryKind::Gateways => seam::demo::Dataset::Compact,
+    });
+    let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let subgraphs = match seam::demo::spawn_subgraphs_serving(dataset, host, 0, None).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("seam-bench: cannot start the demo subgraphs: {e}");
@@ -556,10 +577,14 @@ async fn main() {
         }
     };
     println!(
-        "seam-bench: {} s per run after {} s warm-up, {} concurrent connections, {shape}, {} run(s) per mode",
+        "seam-bench: {} s per run after {} s warm-up, {} concurrent connections, {shape} on the {} data, {} run(s) per mode",
         args.duration.as_secs(),
         args.warmup.as_secs(),
         args.concurrency,
+        match dataset {
+            seam::demo::Dataset::Shop => "shop",
+            seam::demo::Dataset::Compact => "compact",
+        },
         args.runs,
     );
     let query = json!({ "query": query });

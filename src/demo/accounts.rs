@@ -9,10 +9,10 @@ use super::data;
 
 pub(crate) type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;
 
-pub(crate) fn schema() -> AccountsSchema {
+pub(crate) fn schema(dataset: data::Dataset) -> AccountsSchema {
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
-        .data(Accounts::generate())
+        .data(Accounts::generate(dataset))
         .finish()
 }
 
@@ -31,8 +31,8 @@ struct Accounts {
 }
 
 impl Accounts {
-    fn generate() -> Self {
-        let users: Vec<_> = data::users()
+    fn generate(dataset: data::Dataset) -> Self {
+        let users: Vec<_> = data::users(dataset)
             .into_iter()
             .map(|seed| {
                 Arc::new(UserRecord {

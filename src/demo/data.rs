@@ -12,6 +12,45 @@ pub(crate) const PRODUCT_COUNT: usize = 100;
 /// Users have ids `"1"` ..= `"20"`.
 pub(crate) const USER_COUNT: usize = 20;
 
+/// Which data the demo subgraphs serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dataset {
+    /// The shop `seam demo` serves: 100 products, 20 users, 400 short reviews.
+    #[default]
+    Shop,
+    /// Sized like the public gateway benchmark (graphql-hive/graphql-gateways-benchmark): 6
+    /// users, 5 products, 10 reviews of a few hundred characters each, so that benchmark's
+    /// query answers here in about the size it answers there (84.8 KB against 87.6 KB, where
+    /// the shop's 20 users with 20 reviews each make it 5.6 MB) and Seam's CPU per request
+    /// can be set beside the numbers measured for other gateways.
+    Compact,
+}
+
+impl Dataset {
+    fn product_count(self) -> usize {
+        match self {
+            Dataset::Shop => PRODUCT_COUNT,
+            Dataset::Compact => 5,
+        }
+    }
+
+    fn user_count(self) -> usize {
+        match self {
+            Dataset::Shop => USER_COUNT,
+            Dataset::Compact => 6,
+        }
+    }
+
+    /// How many reviews product `n` (1-based) has: 3 to 5 in the shop; 3, 1, 4, 2, 0 in the
+    /// compact set, so one product has none.
+    fn reviews_of_product(self, n: usize) -> usize {
+        match self {
+            Dataset::Shop => 3 + n % 3,
+            Dataset::Compact => (n * 3) % 5,
+        }
+    }
+}
+
 /// Above this price (in cents) shipping is free; shared by the seed data and inventory.
 pub(crate) const FREE_SHIPPING_ABOVE_CENTS: i32 = 100_000;
 
@@ -75,8 +114,8 @@ pub(crate) struct ProductSeed {
 /// Product `n` (1-based): upc `"n"`, name `"Product n"`, price `99 + (n * 7919) % 150000`
 /// cents, weight `50 + (n * 331) % 5000` grams, warehouse `(n - 1) % 6` unless `n` is a
 /// multiple of 10, in stock unless `n` is a multiple of 4.
-pub(crate) fn products() -> Vec<ProductSeed> {
-    (1..=PRODUCT_COUNT)
+pub(crate) fn products(dataset: Dataset) -> Vec<ProductSeed> {
+    (1..=dataset.product_count())
         .map(|n| {
             let k = n as i32;
             ProductSeed {
@@ -122,10 +161,11 @@ const USER_NAMES: [&str; USER_COUNT] = [
 ];
 
 /// User `n` (1-based): id `"n"`, username `"user{n}"`, a name from a fixed list,
-/// birth year `1950 + (n * 7) % 50`.
-pub(crate) fn users() -> Vec<UserSeed> {
+/// birth year `1950 + (n * 7) % 50`. The compact set has the first six.
+pub(crate) fn users(dataset: Dataset) -> Vec<UserSeed> {
     USER_NAMES
         .iter()
+        .take(dataset.user_count())
         .enumerate()
         .map(|(i, name)| {
             let n = i + 1;
@@ -157,19 +197,29 @@ const REVIEW_PHRASES: [&str; 5] = [
     "Excellent, would buy again.",
 ];
 
-/// Product `n` gets `3 + n % 3` reviews (400 in all), numbered `"1"`.. in product order.
-/// Review `k` (0-based) of product `n` is by user index `(n - 1 + 7k) % 20` (distinct
-/// authors per product), rated `1 + (n + 2k) % 5`, with body `"Product n: <phrase>"`.
-pub(crate) fn reviews() -> Vec<ReviewSeed> {
+/// What the compact set's reviews go on to say, repeated to make bodies of a few hundred
+/// characters, as reviews in the public benchmark's data are.
+const REVIEW_DETAIL: &str = " It arrived on time, well packed, and matched the description.";
+
+/// Product `n` gets [`Dataset::reviews_of_product`] reviews (400 in the shop), numbered
+/// `"1"`.. in product order. Review `k` (0-based) of product `n` is by user index
+/// `(n - 1 + 7k) % users` (distinct authors per product), rated `1 + (n + 2k) % 5`, with body
+/// `"Product n: <phrase>"`; in the compact set the phrase is followed by 3 to 15 sentences
+/// of detail.
+pub(crate) fn reviews(dataset: Dataset) -> Vec<ReviewSeed> {
     let mut out = Vec::new();
-    for n in 1..=PRODUCT_COUNT {
-        for k in 0..3 + n % 3 {
+    for n in 1..=dataset.product_count() {
+        for k in 0..dataset.reviews_of_product(n) {
             let rating = 1 + (n + 2 * k) % 5;
+            let mut body = format!("Product {n}: {}", REVIEW_PHRASES[rating - 1]);
+            if dataset == Dataset::Compact {
+                body.push_str(&REVIEW_DETAIL.repeat(3 + 4 * ((n + k) % 4)));
+            }
             out.push(ReviewSeed {
                 id: (out.len() + 1).to_string(),
                 product: n - 1,
-                author: (n - 1 + 7 * k) % USER_COUNT,
-                body: format!("Product {n}: {}", REVIEW_PHRASES[rating - 1]),
+                author: (n - 1 + 7 * k) % dataset.user_count(),
+                body,
                 rating: rating as i32,
             });
         }
@@ -202,7 +252,7 @@ mod tests {
 
     #[test]
     fn seeds_have_the_documented_shape() {
-        let products = products();
+        let products = products(Dataset::Shop);
         assert_eq!(products.len(), 100);
         assert_eq!(products[0].upc, "1");
         assert_eq!(products[0].name, "Product 1");
@@ -213,11 +263,11 @@ mod tests {
             .iter()
             .any(|p| p.price_cents > FREE_SHIPPING_ABOVE_CENTS));
 
-        let users = users();
+        let users = users(Dataset::Shop);
         assert_eq!(users.len(), 20);
         assert_eq!(users[0].username, "user1");
 
-        let reviews = reviews();
+        let reviews = reviews(Dataset::Shop);
         assert_eq!(reviews.len(), 400);
         for n in 0..PRODUCT_COUNT {
             let mut authors: Vec<_> = reviews
@@ -236,5 +286,27 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), WAREHOUSES.len());
+    }
+
+    #[test]
+    fn the_compact_set_keeps_the_shop_shape_at_benchmark_size() {
+        let dataset = Dataset::Compact;
+        assert_eq!(products(dataset).len(), 5);
+        let users = users(dataset);
+        assert_eq!(users.len(), 6);
+        let reviews = reviews(dataset);
+        assert_eq!(reviews.len(), 10);
+        assert!(reviews
+            .iter()
+            .all(|r| r.author < users.len() && r.product < 5));
+        assert!(reviews.iter().all(|r| r.body.len() > 100));
+        // Every user wrote something, so `users { reviews }` is never all empty lists.
+        for user in 0..users.len() {
+            assert!(reviews.iter().any(|r| r.author == user), "user {user}");
+        }
+        assert!(
+            !reviews.iter().any(|r| r.product == 4),
+            "product 5 has no reviews"
+        );
     }
 }

@@ -12,10 +12,10 @@ use super::data;
 
 pub(crate) type InventorySchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-pub(crate) fn schema() -> InventorySchema {
+pub(crate) fn schema(dataset: data::Dataset) -> InventorySchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .enable_federation()
-        .data(Inventory::generate())
+        .data(Inventory::generate(dataset))
         .finish()
 }
 
@@ -31,8 +31,8 @@ struct Inventory {
 }
 
 impl Inventory {
-    fn generate() -> Self {
-        let stock = data::products()
+    fn generate(dataset: data::Dataset) -> Self {
+        let stock = data::products(dataset)
             .into_iter()
             .map(|seed| {
                 let record = StockRecord {

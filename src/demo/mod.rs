@@ -24,6 +24,8 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use data::Dataset;
+
 /// The bridge topic the reviews subgraph announces each new review on.
 pub const REVIEW_ADDED_TOPIC: &str = "reviews.added";
 
@@ -99,11 +101,24 @@ pub async fn spawn_subgraphs_with_bridge(
     first_port: u16,
     bridge: Option<crate::bridge::SharedBridge>,
 ) -> std::io::Result<Vec<DemoSubgraph>> {
+    spawn_subgraphs_serving(Dataset::Shop, host, first_port, bridge).await
+}
+
+/// Like [`spawn_subgraphs_with_bridge`], serving `dataset` (benchmarks use the compact one).
+pub async fn spawn_subgraphs_serving(
+    dataset: Dataset,
+    host: IpAddr,
+    first_port: u16,
+    bridge: Option<crate::bridge::SharedBridge>,
+) -> std::io::Result<Vec<DemoSubgraph>> {
     let routers = [
-        ("accounts", accounts_router()),
-        ("products", products_router()),
-        ("reviews", router_for(reviews::schema_with_bridge(bridge))),
-        ("inventory", inventory_router()),
+        ("accounts", router_for(accounts::schema(dataset))),
+        ("products", router_for(products::schema(dataset))),
+        (
+            "reviews",
+            router_for(reviews::schema_with_bridge(dataset, bridge)),
+        ),
+        ("inventory", router_for(inventory::schema(dataset))),
     ];
     // Every port is bound before any subgraph serves, so a port that is taken leaves none of
     // them running: a caller falling back to other ports does not leave a stray subgraph behind.
@@ -158,22 +173,22 @@ where
 
 /// The accounts subgraph (`User` by `id` or `username`) at `/graphql`.
 pub fn accounts_router() -> Router {
-    router_for(accounts::schema())
+    router_for(accounts::schema(Dataset::Shop))
 }
 
 /// The products subgraph (`Product`, and `Warehouse` keys it cannot resolve) at `/graphql`.
 pub fn products_router() -> Router {
-    router_for(products::schema())
+    router_for(products::schema(Dataset::Shop))
 }
 
 /// The reviews subgraph (`Review`, `User.reviews`, `Product.reviews`) at `/graphql`.
 pub fn reviews_router() -> Router {
-    router_for(reviews::schema())
+    router_for(reviews::schema(Dataset::Shop))
 }
 
 /// The inventory subgraph (`Product` stock and shipping, `Warehouse`) at `/graphql`.
 pub fn inventory_router() -> Router {
-    router_for(inventory::schema())
+    router_for(inventory::schema(Dataset::Shop))
 }
 
 /// What async-graphql answers to `{ _service { sdl } }`, so the SDL can be had without a
@@ -190,9 +205,12 @@ where
 /// The SDL each subgraph prints for `_service { sdl }`, in the order of [`spawn_subgraphs`].
 pub fn subgraph_sdls() -> Vec<(&'static str, String)> {
     vec![
-        ("accounts", federation_sdl(&accounts::schema())),
-        ("products", federation_sdl(&products::schema())),
-        ("reviews", federation_sdl(&reviews::schema())),
-        ("inventory", federation_sdl(&inventory::schema())),
+        ("accounts", federation_sdl(&accounts::schema(Dataset::Shop))),
+        ("products", federation_sdl(&products::schema(Dataset::Shop))),
+        ("reviews", federation_sdl(&reviews::schema(Dataset::Shop))),
+        (
+            "inventory",
+            federation_sdl(&inventory::schema(Dataset::Shop)),
+        ),
     ]
 }

@@ -11,10 +11,10 @@ use super::data;
 
 pub(crate) type ProductsSchema = Schema<Query, Mutation, EmptySubscription>;
 
-pub(crate) fn schema() -> ProductsSchema {
+pub(crate) fn schema(dataset: data::Dataset) -> ProductsSchema {
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
-        .data(Catalogue::generate())
+        .data(Catalogue::generate(dataset))
         .finish()
 }
 
@@ -34,8 +34,8 @@ struct Catalogue {
 }
 
 impl Catalogue {
-    fn generate() -> Self {
-        let products: Vec<_> = data::products()
+    fn generate(dataset: data::Dataset) -> Self {
+        let products: Vec<_> = data::products(dataset)
             .into_iter()
             .map(|seed| {
                 Arc::new(ProductRecord {

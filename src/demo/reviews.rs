@@ -12,16 +12,19 @@ use crate::bridge::SharedBridge;
 
 pub(crate) type ReviewsSchema = Schema<Query, Mutation, EmptySubscription>;
 
-pub(crate) fn schema() -> ReviewsSchema {
-    schema_with_bridge(None)
+pub(crate) fn schema(dataset: data::Dataset) -> ReviewsSchema {
+    schema_with_bridge(dataset, None)
 }
 
 /// With a bridge, `addReview` announces each new review on [`super::REVIEW_ADDED_TOPIC`], the
 /// way a real service would tell the gateway's subscribers.
-pub(crate) fn schema_with_bridge(bridge: Option<SharedBridge>) -> ReviewsSchema {
+pub(crate) fn schema_with_bridge(
+    dataset: data::Dataset,
+    bridge: Option<SharedBridge>,
+) -> ReviewsSchema {
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
-        .data(Reviews::generate())
+        .data(Reviews::generate(dataset))
         .data(ReviewEvents(bridge))
         .finish()
 }
@@ -74,12 +77,12 @@ struct Reviews {
 }
 
 impl Reviews {
-    fn generate() -> Self {
-        let upcs: Vec<Arc<str>> = data::products()
+    fn generate(dataset: data::Dataset) -> Self {
+        let upcs: Vec<Arc<str>> = data::products(dataset)
             .into_iter()
             .map(|seed| Arc::from(seed.upc))
             .collect();
-        let authors: Vec<Arc<Author>> = data::users()
+        let authors: Vec<Arc<Author>> = data::users(dataset)
             .into_iter()
             .map(|seed| {
                 Arc::new(Author {
@@ -89,7 +92,7 @@ impl Reviews {
             })
             .collect();
         let mut index = ReviewIndex::default();
-        for seed in data::reviews() {
+        for seed in data::reviews(dataset) {
             index.insert(Arc::new(ReviewRecord {
                 id: ID(seed.id),
                 body: seed.body,
