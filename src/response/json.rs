@@ -7,6 +7,7 @@
 
 use compact_str::CompactString;
 
+use super::scan::plain_prefix_len;
 use super::value::{Object, Value};
 
 /// Deeper nesting than this is refused, so a hostile answer cannot exhaust the stack.
@@ -172,21 +173,18 @@ impl Parser<'_> {
         self.pos += 1;
         let start = self.pos;
         let bytes = self.bytes;
-        let mut i = start;
-        loop {
-            match bytes.get(i) {
-                Some(b'"') => break,
-                Some(b'\\') => return self.string_with_escapes(start),
-                Some(b) if *b < 0x20 => {
-                    self.pos = i;
-                    return Err(self.error("control character in string"));
-                }
-                Some(_) => i += 1,
-                None => return Err(self.error("unterminated string")),
+        let end = start + plain_prefix_len(bytes.get(start..).unwrap_or_default());
+        match bytes.get(end) {
+            Some(b'"') => {}
+            Some(b'\\') => return self.string_with_escapes(start),
+            Some(_) => {
+                self.pos = end;
+                return Err(self.error("control character in string"));
             }
+            None => return Err(self.error("unterminated string")),
         }
-        let raw = &bytes[start..i];
-        self.pos = i + 1;
+        let raw = &bytes[start..end];
+        self.pos = end + 1;
         let text = std::str::from_utf8(raw).map_err(|_| self.error("invalid UTF-8 in string"))?;
         Ok(CompactString::from(text))
     }
@@ -195,20 +193,20 @@ impl Parser<'_> {
         let mut out: Vec<u8> = Vec::with_capacity(32);
         self.pos = start;
         loop {
-            let rest = &self.bytes[self.pos..];
-            let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
-                return Err(self.error("unterminated string"));
-            };
-            if rest[..at].iter().any(|b| *b < 0x20) {
-                return Err(self.error("control character in string"));
-            }
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let at = plain_prefix_len(rest);
             out.extend_from_slice(&rest[..at]);
             self.pos += at;
-            if self.bytes[self.pos] == b'"' {
-                self.pos += 1;
-                let text =
-                    String::from_utf8(out).map_err(|_| self.error("invalid UTF-8 in string"))?;
-                return Ok(CompactString::from(text));
+            match rest.get(at) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    let text = String::from_utf8(out)
+                        .map_err(|_| self.error("invalid UTF-8 in string"))?;
+                    return Ok(CompactString::from(text));
+                }
+                Some(b'\\') => {}
+                Some(_) => return Err(self.error("control character in string")),
+                None => return Err(self.error("unterminated string")),
             }
             self.pos += 1;
             let escape = *self

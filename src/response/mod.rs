@@ -2,6 +2,7 @@
 //! JSON value tree responses are parsed into and merged in, its parser, and GraphQL errors.
 
 pub mod json;
+mod scan;
 pub mod value;
 
 pub use value::{Object, Value};

@@ -203,7 +203,7 @@ impl Value {
 
 /// Appends `s` as a JSON string literal; the common case (nothing to escape) is a plain copy.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    let needs_escape = s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+    let needs_escape = super::scan::plain_prefix_len(s.as_bytes()) < s.len();
     if needs_escape {
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
