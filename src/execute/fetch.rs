@@ -404,30 +404,37 @@ pub(super) fn merge_entities(
             let Some(rep) = prepared.target_reps[t] else {
                 continue;
             };
-            remaining[rep] -= 1;
-            let value = if remaining[rep] == 0 {
-                std::mem::take(&mut results[rep])
-            } else {
-                results[rep].clone()
-            };
-            let indices = &prepared.targets[t * prepared.stride..(t + 1) * prepared.stride];
-            match value {
-                Value::Null => {}
-                Value::Object(_) => {
-                    if let Some(target) = target_mut(data, &fetch.merge_path, indices) {
-                        deep_merge(target, value);
-                    }
-                }
-                _ => {
-                    let path = target_error_path(fetch, prepared, t);
-                    let message = format!("entity {rep} is not an object");
-                    report
-                        .errors
-                        .push(malformed(fetch, message).with_path(path));
-                    report.failed_objects.push(target_path(fetch, prepared, t));
-                }
+            if !matches!(results[rep], Value::Null | Value::Object(_)) {
+                let path = target_error_path(fetch, prepared, t);
+                let message = format!("entity {rep} is not an object");
+                report
+                    .errors
+                    .push(malformed(fetch, message).with_path(path));
+                report.failed_objects.push(target_path(fetch, prepared, t));
             }
         }
+        for_each_target_mut(
+            data,
+            &fetch.merge_path,
+            prepared,
+            0,
+            0..prepared.target_reps.len(),
+            &mut |t, target| {
+                let Some(rep) = prepared.target_reps[t] else {
+                    return;
+                };
+                if !matches!(results[rep], Value::Object(_)) {
+                    return;
+                }
+                remaining[rep] -= 1;
+                let value = if remaining[rep] == 0 {
+                    std::mem::take(&mut results[rep])
+                } else {
+                    results[rep].clone()
+                };
+                deep_merge(target, value);
+            },
+        );
     }
 }
 
@@ -564,23 +571,54 @@ fn entity_error_paths(
     paths
 }
 
-fn target_mut<'v>(
-    data: &'v mut Value,
+/// Calls `f` with each target `t` in `targets` (a range of `prepared`'s targets, in the
+/// order they were collected, which is the order of the tree) and the object it names.
+///
+/// One walk down the merge path serves all targets: targets that share list indices up to a
+/// level share the walk to it, so each object on the way is looked up once per fetch instead of
+/// once per target below it (thousands of lookups in the same few objects on deep paths).
+/// Targets the tree no longer has are skipped.
+fn for_each_target_mut(
+    value: &mut Value,
     path: &[PathElement],
-    indices: &[usize],
-) -> Option<&'v mut Value> {
-    let mut current = data;
-    let mut indices = indices.iter();
-    for element in path {
-        current = match element {
-            PathElement::Key(k) => current.as_object_mut()?.get_mut(k.as_str())?,
-            PathElement::List => current.as_array_mut()?.get_mut(*indices.next()?)?,
-        };
+    prepared: &PreparedFetch,
+    depth: usize,
+    targets: std::ops::Range<usize>,
+    f: &mut dyn FnMut(usize, &mut Value),
+) {
+    let index_of = |t: usize| prepared.targets[t * prepared.stride + depth];
+    match path.split_first() {
+        Some((PathElement::Key(key), rest)) => {
+            if let Some(child) = value.as_object_mut().and_then(|o| o.get_mut(key.as_str())) {
+                for_each_target_mut(child, rest, prepared, depth, targets, f);
+            }
+        }
+        // Past the path's end, list indices left over lead into nested lists.
+        Some((PathElement::List, _)) | None if depth < prepared.stride => {
+            let rest = path.split_first().map_or(path, |(_, rest)| rest);
+            let Some(items) = value.as_array_mut() else {
+                return;
+            };
+            let mut start = targets.start;
+            while start < targets.end {
+                let index = index_of(start);
+                let mut end = start + 1;
+                while end < targets.end && index_of(end) == index {
+                    end += 1;
+                }
+                if let Some(item) = items.get_mut(index) {
+                    for_each_target_mut(item, rest, prepared, depth + 1, start..end, f);
+                }
+                start = end;
+            }
+        }
+        Some((PathElement::List, _)) => {}
+        None => {
+            for t in targets {
+                f(t, value);
+            }
+        }
     }
-    for i in indices {
-        current = current.as_array_mut()?.get_mut(*i)?;
-    }
-    Some(current)
 }
 
 /// Merges `source` into `target`: objects key by key, equal-length lists element by element.
