@@ -661,3 +661,71 @@ pub(super) fn deep_merge(target: &mut Value, source: Value) {
         (target, source) => *target = source,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> PathElement {
+        PathElement::Key(Name::new(name).expect("a valid name"))
+    }
+
+    /// Targets as `collect_targets` lists them: list indices along the path, in tree order.
+    fn prepared(targets: &[&[usize]], stride: usize) -> PreparedFetch {
+        PreparedFetch {
+            body: Vec::new(),
+            targets: targets.iter().flat_map(|t| t.iter().copied()).collect(),
+            stride,
+            target_reps: vec![Some(0); targets.len()],
+            target_types: vec![0; targets.len()],
+            rep_count: 1,
+        }
+    }
+
+    fn visit(data: &mut Value, path: &[PathElement], prepared: &PreparedFetch) -> Vec<String> {
+        let mut seen = Vec::new();
+        let count = prepared.target_reps.len();
+        for_each_target_mut(data, path, prepared, 0, 0..count, &mut |t, target| {
+            let id = target
+                .as_object()
+                .and_then(|o| o.get("id"))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            seen.push(format!("{t}:{id}"));
+        });
+        seen
+    }
+
+    #[test]
+    fn each_target_is_found_through_nested_lists_and_missing_ones_are_skipped() {
+        let mut data = crate::response::json::parse(
+            br#"{"a":[{"b":[{"id":"x"},{"id":"y"}]},{"b":null},{"b":[{"id":"z"}]}]}"#,
+        )
+        .expect("valid JSON");
+        let path = [key("a"), PathElement::List, key("b"), PathElement::List];
+        // [1, 0] is under a null list and [2, 5] past the end of one: both are skipped.
+        let targets = prepared(&[&[0, 0], &[0, 1], &[1, 0], &[2, 0], &[2, 5]], 2);
+        assert_eq!(visit(&mut data, &path, &targets), ["0:x", "1:y", "3:z"]);
+    }
+
+    #[test]
+    fn leftover_indices_lead_into_lists_at_the_end_of_the_path() {
+        // A path that stops at a list field: its indices are past the path's last element.
+        let mut data =
+            crate::response::json::parse(br#"{"a":[[{"id":"p"}],[{"id":"q"},{"id":"r"}]]}"#)
+                .expect("valid JSON");
+        let targets = prepared(&[&[0, 0], &[1, 0], &[1, 1]], 2);
+        let path = [key("a"), PathElement::List];
+        assert_eq!(visit(&mut data, &path, &targets), ["0:p", "1:q", "2:r"]);
+        // The same objects reached on a path of two list levels.
+        let path = [key("a"), PathElement::List, PathElement::List];
+        assert_eq!(visit(&mut data, &path, &targets), ["0:p", "1:q", "2:r"]);
+    }
+
+    #[test]
+    fn a_key_the_tree_lacks_skips_every_target_below_it() {
+        let mut data = crate::response::json::parse(br#"{"other":[{"id":"x"}]}"#).expect("JSON");
+        let path = [key("a"), PathElement::List];
+        assert!(visit(&mut data, &path, &prepared(&[&[0]], 1)).is_empty());
+    }
+}
