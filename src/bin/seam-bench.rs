@@ -11,7 +11,7 @@
 //!
 //! `--data compact` serves data sized like the public gateway benchmark's (6 users, 5
 //! products, 10 long reviews); it is the default for `--query gateways`, whose answer on the
-//! shop's data is a hundred times larger than there.
+//! shop's data is about 65 times larger than there.
 //!
 //! `--trace-runs N` measures what tracing costs instead: N rounds, each starting Seam (subgraph
 //! dedup on) once with tracing off and once with every trace sampled and exported over OTLP/HTTP

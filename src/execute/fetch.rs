@@ -710,7 +710,8 @@ mod tests {
 
     #[test]
     fn leftover_indices_lead_into_lists_at_the_end_of_the_path() {
-        // A path that stops at a list field: its indices are past the path's last element.
+        // More indices than the path has list steps (the walk from the root allowed it, and so
+        // does this one): the ones left over lead into nested lists at the path's end.
         let mut data =
             crate::response::json::parse(br#"{"a":[[{"id":"p"}],[{"id":"q"},{"id":"r"}]]}"#)
                 .expect("valid JSON");

@@ -167,8 +167,8 @@ impl Parser<'_> {
         }
     }
 
-    /// A string starting at the opening quote. One pass finds its end and checks it: most strings
-    /// are short, where a plain byte loop beats a vectorised search's setup.
+    /// A string starting at the opening quote. One pass, a word at a time, finds its end and
+    /// checks it; only a string with escapes is copied byte run by byte run.
     fn string(&mut self) -> Result<CompactString, JsonError> {
         self.pos += 1;
         let start = self.pos;
