@@ -659,3 +659,39 @@ async fn fetches_that_depend_on_a_failed_fetch_are_not_sent() {
     assert_eq!(shipping.len(), 1, "only the root fetch: {shipping:?}");
     assert!(representations(&shipping[0]).is_empty());
 }
+
+#[tokio::test]
+async fn a_list_answered_one_level_too_deep_never_moves_entity_data_between_items() {
+    // `topProducts: [Product]`, answered with product 1 wrapped in a list of its own. Shipping's
+    // answers for products 2 and 3 must land on products 2 and 3, and the bad item is an error.
+    let sdl =
+        sdl_of(&catalog_schema()).replace("topProducts: [Product!]!", "topProducts: [Product]");
+    assert!(sdl.contains("topProducts: [Product]\n"), "{sdl}");
+    let product = |upc: &str| json!({ "__typename": "Product", "upc": upc, "name": format!("Product {upc}") });
+    let nested = json!({ "data": { "topProducts": [[product("1")], product("2"), product("3")] } });
+    let gw = TestGateway::compose(vec![
+        ("catalog", scripted(&sdl, move |_| nested.clone())),
+        ("shipping", shipping_router()),
+    ])
+    .await;
+    let response = gw
+        .query("{ topProducts { upc name shippingEstimate } }")
+        .await;
+    assert_eq!(
+        response["data"],
+        json!({ "topProducts": [
+            null,
+            { "upc": "2", "name": "Product 2", "shippingEstimate": 200 },
+            { "upc": "3", "name": "Product 3", "shippingEstimate": 300 },
+        ] }),
+        "{response}"
+    );
+    assert_eq!(
+        codes_and_paths(&response),
+        vec![(
+            "RESPONSE_VALIDATION_FAILED".to_owned(),
+            json!(["topProducts", 0])
+        )],
+        "{response}"
+    );
+}

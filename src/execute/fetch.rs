@@ -229,18 +229,14 @@ pub(super) fn visit_targets<'v>(
     f: &mut TargetVisitor<'v, '_>,
 ) {
     match path.split_first() {
-        None => match value {
-            Value::Object(object) => f(object, indices),
-            // An entity list met at the end of a path that stops at a list field.
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    indices.push(i);
-                    visit_targets(item, path, indices, f);
-                    indices.pop();
-                }
+        // The path has a list step for every list level of the schema, so a list here is an
+        // answer nested deeper than its type: no target (the shaper reports the bad value), and
+        // every target keeps exactly one index per list step, which merging relies on.
+        None => {
+            if let Value::Object(object) = value {
+                f(object, indices)
             }
-            _ => {}
-        },
+        }
         Some((PathElement::Key(key), rest)) => {
             if let Some(child) = value.as_object().and_then(|o| o.get(key.as_str())) {
                 visit_targets(child, rest, indices, f);
@@ -593,9 +589,7 @@ fn for_each_target_mut(
                 for_each_target_mut(child, rest, prepared, depth, targets, f);
             }
         }
-        // Past the path's end, list indices left over lead into nested lists.
-        Some((PathElement::List, _)) | None if depth < prepared.stride => {
-            let rest = path.split_first().map_or(path, |(_, rest)| rest);
+        Some((PathElement::List, rest)) if depth < prepared.stride => {
             let Some(items) = value.as_array_mut() else {
                 return;
             };
@@ -709,18 +703,17 @@ mod tests {
     }
 
     #[test]
-    fn leftover_indices_lead_into_lists_at_the_end_of_the_path() {
-        // More indices than the path has list steps (the walk from the root allowed it, and so
-        // does this one): the ones left over lead into nested lists at the path's end.
-        let mut data =
-            crate::response::json::parse(br#"{"a":[[{"id":"p"}],[{"id":"q"},{"id":"r"}]]}"#)
-                .expect("valid JSON");
-        let targets = prepared(&[&[0, 0], &[1, 0], &[1, 1]], 2);
+    fn a_list_nested_deeper_than_the_path_holds_no_target() {
+        // `a: [T]` answered as `[[T], T]`: only the object where the schema puts one is a target,
+        // with one index per list step.
+        let data = crate::response::json::parse(br#"{"a":[[{"id":"p"}],{"id":"q"}]}"#)
+            .expect("valid JSON");
         let path = [key("a"), PathElement::List];
-        assert_eq!(visit(&mut data, &path, &targets), ["0:p", "1:q", "2:r"]);
-        // The same objects reached on a path of two list levels.
-        let path = [key("a"), PathElement::List, PathElement::List];
-        assert_eq!(visit(&mut data, &path, &targets), ["0:p", "1:q", "2:r"]);
+        let mut found = Vec::new();
+        visit_targets(&data, &path, &mut Vec::new(), &mut |object, indices| {
+            found.push((indices.to_vec(), object.get("id").cloned()));
+        });
+        assert_eq!(found, [(vec![1], Some(Value::String("q".into())))]);
     }
 
     #[test]
