@@ -589,7 +589,9 @@ fn for_each_target_mut(
                 for_each_target_mut(child, rest, prepared, depth, targets, f);
             }
         }
-        Some((PathElement::List, rest)) if depth < prepared.stride => {
+        // Every target has one index per list step (`visit_targets` yields no others), so
+        // `depth` is below the stride here.
+        Some((PathElement::List, rest)) => {
             let Some(items) = value.as_array_mut() else {
                 return;
             };
@@ -606,7 +608,6 @@ fn for_each_target_mut(
                 start = end;
             }
         }
-        Some((PathElement::List, _)) => {}
         None => {
             for t in targets {
                 f(t, value);
