@@ -186,7 +186,7 @@ fn negotiate(headers: &HeaderMap) -> MediaType {
     }
 }
 
-fn respond(media: MediaType, outcome: Outcome, body: Vec<u8>) -> Response {
+fn respond(media: MediaType, outcome: Outcome, body: impl Into<Bytes>) -> Response {
     let status = match (outcome, media) {
         (Outcome::Executed, _) => StatusCode::OK,
         (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
@@ -203,6 +203,7 @@ fn respond(media: MediaType, outcome: Outcome, body: Vec<u8>) -> Response {
         MediaType::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
         MediaType::Json => "application/json",
     };
+    let body: Bytes = body.into();
     let mut response = (status, body).into_response();
     response
         .headers_mut()

@@ -6,7 +6,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -190,7 +189,7 @@ pub(super) fn into_stream(answer: Answer) -> Result<ResponseStream, GatewayRespo
     match answer {
         Answer::Stream(stream) => Ok(stream),
         Answer::Single(response) if response.outcome == Outcome::Executed => {
-            Ok(stream::once(std::future::ready(Bytes::from(response.body))).boxed())
+            Ok(stream::once(std::future::ready(response.body)).boxed())
         }
         Answer::Single(refused) => Err(refused),
     }

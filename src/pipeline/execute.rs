@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use apollo_compiler::response::JsonMap;
 use apollo_compiler::validation::Valid;
+use bytes::Bytes;
 use serde_json::{Map, Value as Json};
 
 use super::prepare::PreparedOperation;
@@ -64,10 +65,17 @@ pub(super) async fn run_owned(
 }
 
 /// Appends `"extensions"` to a response body written by shaping, which always ends in `}`.
-pub(super) fn add_extensions(body: &mut Vec<u8>, extensions: &Map<String, Json>) {
+/// Copies the body only when another client shares it.
+pub(super) fn add_extensions(body: &mut Bytes, extensions: &Map<String, Json>) {
     if body.last() != Some(&b'}') {
         return;
     }
+    let mut owned = Vec::from(std::mem::take(body));
+    append_extensions(&mut owned, extensions);
+    *body = owned.into();
+}
+
+fn append_extensions(body: &mut Vec<u8>, extensions: &Map<String, Json>) {
     body.pop();
     body.extend_from_slice(b",\"extensions\":");
     if serde_json::to_writer(&mut *body, extensions).is_err() {
@@ -121,7 +129,7 @@ async fn run(
     let error_count = output.errors.len();
     GatewayResponse {
         outcome: Outcome::Executed,
-        body: shape_response(&input, &output.data, output.errors),
+        body: shape_response(&input, &output.data, output.errors).into(),
         error_count,
         refused_code: None,
     }

@@ -1,6 +1,8 @@
 //! Respond: what the pipeline hands back to a transport — one response body with an outcome the
 //! HTTP edge turns into a status, or a stream of response bodies.
 
+use bytes::Bytes;
+
 use crate::execute::shape::errors_body;
 use crate::response::GraphqlError;
 use crate::subscriptions::ResponseStream;
@@ -33,7 +35,9 @@ pub enum Outcome {
 
 pub struct GatewayResponse {
     pub outcome: Outcome,
-    pub body: Vec<u8>,
+    /// Reference-counted, so clients sharing one execution (`share.rs`) send the same bytes
+    /// without a copy each.
+    pub body: Bytes,
     /// How many errors the body holds, for telemetry (counted before shaping, which may add
     /// errors of its own for nulls it propagates).
     pub error_count: usize,
@@ -46,7 +50,7 @@ impl GatewayResponse {
     pub fn new(outcome: Outcome, body: Vec<u8>) -> Self {
         Self {
             outcome,
-            body,
+            body: body.into(),
             error_count: 0,
             refused_code: None,
         }
@@ -59,7 +63,7 @@ impl GatewayResponse {
         });
         Self {
             outcome,
-            body: errors_body(errors),
+            body: errors_body(errors).into(),
             error_count: errors.len(),
             refused_code,
         }

@@ -130,8 +130,7 @@ impl Drop for Waiter {
 }
 
 impl Waiter {
-    /// The execution's response: the last client to take it gets the body itself, the others a
-    /// copy (one memory copy of the body, against a whole execution).
+    /// The execution's response; every client sends the same body bytes.
     pub(super) async fn response(self) -> GatewayResponse {
         let answer = self.execution.clone().await;
         drop(self);
