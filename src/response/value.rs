@@ -13,6 +13,7 @@ use std::fmt;
 use compact_str::CompactString;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use smol_str::SmolStr;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
@@ -21,7 +22,10 @@ pub enum Value {
     Bool(bool),
     /// A number as its JSON text: passed through exactly, never computed with.
     Number(CompactString),
-    String(CompactString),
+    /// Up to 23 bytes inline, longer ones behind a reference count: an entity answer is copied
+    /// to every place it fills and to every client sharing a subgraph call, and its long texts
+    /// (descriptions, reviews) are then shared instead of copied each time.
+    String(SmolStr),
     Array(Vec<Value>),
     Object(Object),
 }
@@ -248,11 +252,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(CompactString::from(v)))
+        Ok(Value::String(SmolStr::from(v)))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(CompactString::from(v)))
+        Ok(Value::String(SmolStr::from(v)))
     }
 
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -364,6 +368,30 @@ mod tests {
         assert_eq!(o.get("k7"), lookup.get("k7"));
         let small = Object::default();
         assert_eq!(KeyLookup::new(&small).get("k"), None);
+    }
+
+    #[test]
+    fn a_long_string_is_shared_by_its_copies_and_a_short_one_is_inline() {
+        // Entity answers are copied to every place they fill: a copy must not copy the text.
+        let long = "a review long enough to live on the heap, as most review bodies do";
+        let parsed = crate::response::json::parse(format!("[\"{long}\",\"short\"]").as_bytes())
+            .expect("valid JSON");
+        let copy = parsed.clone();
+        let (Value::Array(original), Value::Array(copied)) = (&parsed, &copy) else {
+            panic!("arrays");
+        };
+        let text = |v: &Value| v.as_str().map(|s| (s.as_ptr(), s.to_owned()));
+        let (Some((at, text_a)), Some((copy_at, text_b))) = (text(&original[0]), text(&copied[0]))
+        else {
+            panic!("strings");
+        };
+        assert_eq!(text_a, long);
+        assert_eq!(text_b, long);
+        assert_eq!(at, copy_at, "the copy shares the original's text");
+        let Value::String(short) = &original[1] else {
+            panic!("a string");
+        };
+        assert!(!short.is_heap_allocated());
     }
 
     #[test]
