@@ -641,6 +641,8 @@ pub(super) fn deep_merge(target: &mut Value, source: Value) {
             }
         }
         (Value::Object(t), Value::Object(s)) => {
+            // Room for all at once: most of an entity answer's keys are new to its target.
+            t.reserve(s.len());
             for (key, value) in s.into_entries() {
                 match t.get_mut(&key) {
                     Some(existing) => deep_merge(existing, value),

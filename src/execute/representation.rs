@@ -2,6 +2,8 @@
 //! response so far onto the fetch's key and `@requires` selection, and the check that every field
 //! they need arrived before one is sent.
 
+use smallvec::SmallVec;
+
 use super::report::{client_path, Report};
 use crate::response::value::{write_json_string, Object, Value};
 
@@ -55,6 +57,10 @@ pub(super) fn report_unmet_requirements(
     report.failed_objects.push(object_path);
 }
 
+/// The field names written into one object so far. Inline: a representation is written for
+/// every entity target, and its few key fields should not cost an allocation each time.
+type Written<'s> = SmallVec<[&'s str; 8]>;
+
 /// Writes `object` projected on `selection`: the representation of an entity.
 /// `forced_typename` replaces the object's own `__typename` at the top level.
 pub(super) fn write_projection(
@@ -73,7 +79,7 @@ pub(super) fn write_projection(
         Some(typename),
         forced_typename,
         &mut first,
-        &mut Vec::new(),
+        &mut Written::new(),
     );
     out.push(b'}');
 }
@@ -85,7 +91,7 @@ fn write_projection_fields<'s>(
     typename: Option<&str>,
     forced_typename: Option<&str>,
     first: &mut bool,
-    written: &mut Vec<&'s str>,
+    written: &mut Written<'s>,
 ) {
     for item in selection.items() {
         match item {
@@ -155,7 +161,7 @@ pub(super) fn write_projection_value(out: &mut Vec<u8>, value: &Value, selection
                 None,
                 None,
                 &mut first,
-                &mut Vec::new(),
+                &mut Written::new(),
             );
             out.push(b'}');
         }

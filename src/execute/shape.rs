@@ -35,6 +35,8 @@ pub struct ShapeInput<'a> {
     pub variables: &'a Map<String, serde_json::Value>,
     /// Objects whose completing fetch failed (see `ExecutionOutput::failed_objects`).
     pub failed_objects: &'a [Vec<PathSegment>],
+    /// The response's expected size in bytes (0: unknown), to allocate its buffer once.
+    pub capacity: usize,
 }
 
 /// A non-null position was null: the nearest nullable ancestor becomes null.
@@ -78,7 +80,7 @@ pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlE
     let mut shaper = Shaper {
         input,
         collected_cache: HashMap::default(),
-        out: Vec::with_capacity(4096),
+        out: Vec::with_capacity(input.capacity.max(4096)),
         path: Vec::new(),
         errors,
         error_paths,

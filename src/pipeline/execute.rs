@@ -2,6 +2,7 @@
 //! client's response. Introspection is answered here from the API schema; everything else comes
 //! from the subgraphs through the plan.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use apollo_compiler::response::JsonMap;
@@ -64,6 +65,9 @@ pub(super) async fn run_owned(
     tracing::Instrument::instrument(response, span).await
 }
 
+/// No response buffer starts larger than this, whatever the last response was.
+const MAX_CAPACITY_HINT: usize = 16 << 20;
+
 /// Appends `"extensions"` to a response body written by shaping, which always ends in `}`.
 /// Copies the body only when another client shares it.
 pub(super) fn add_extensions(body: &mut Bytes, extensions: &Map<String, Json>) {
@@ -125,11 +129,16 @@ async fn run(
         root_type: planned.operation.object_type().as_str(),
         variables,
         failed_objects: &output.failed_objects,
+        capacity: prepared.last_response_len.load(Ordering::Relaxed),
     };
     let error_count = output.errors.len();
+    let body = shape_response(&input, &output.data, output.errors);
+    prepared
+        .last_response_len
+        .store(body.len().min(MAX_CAPACITY_HINT), Ordering::Relaxed);
     GatewayResponse {
         outcome: Outcome::Executed,
-        body: shape_response(&input, &output.data, output.errors).into(),
+        body: body.into(),
         error_count,
         refused_code: None,
     }

@@ -9,7 +9,7 @@
 //! ones, so a flood of distinct documents cannot grow it or flush it whole.
 
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +32,9 @@ pub struct PreparedOperation {
     /// Whether `__schema`/`__type` appear, so the introspection executor must run.
     pub has_introspection: bool,
     pub planned: Arc<PlannedOperation>,
+    /// The size of this operation's last response: the next one is written into a buffer of
+    /// that size instead of growing one by doubling (each step a copy of everything so far).
+    pub last_response_len: AtomicUsize,
 }
 
 /// How a new document is prepared (from the config's `limits` and `introspection`).
@@ -319,6 +322,7 @@ fn prepare_now(
             labels,
             has_introspection,
             planned: Arc::new(planned),
+            last_response_len: AtomicUsize::new(0),
         })
     };
     stages().map(Arc::new).map_err(Arc::from)

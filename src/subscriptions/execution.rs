@@ -135,6 +135,7 @@ impl EventExecution {
             root_type: &self.root_type,
             variables: &self.variables,
             failed_objects: &output.failed_objects,
+            capacity: 0,
         };
         Bytes::from(shape_response(&input, &output.data, output.errors))
     }
