@@ -3,7 +3,7 @@
 //! When many clients ask the same thing at once (a landing page's query at a traffic peak), each
 //! would cost a whole execution: every subgraph call, the merging and the shaping of the same
 //! response. With the switch on, a query that is identical to one already executing waits for
-//! that execution and gets a copy of its response body instead of running its own.
+//! that execution and sends the same response body instead of running its own.
 //!
 //! The stage sits after the per-client stages — authentication, rate limits, preparation with
 //! the client's access rights, variable coercion, demand control — so every client still gets its
