@@ -65,8 +65,10 @@ pub(super) async fn run_owned(
     tracing::Instrument::instrument(response, span).await
 }
 
-/// No response buffer starts larger than this, whatever the last response was.
-const MAX_CAPACITY_HINT: usize = 16 << 20;
+/// No response buffer starts larger than this, whatever the last response was: one client's
+/// huge answer must not make the next clients' small ones reserve as much (a larger response
+/// grows from here by doubling, a few copies against its own size).
+const MAX_CAPACITY_HINT: usize = 1 << 20;
 
 /// Appends `"extensions"` to a response body written by shaping, which always ends in `}`.
 /// Copies the body only when another client shares it.
