@@ -54,6 +54,18 @@ struct Collected<'a> {
     subsets: Vec<&'a SelectionSet>,
     /// Every selection under this key is one the request may not see.
     unauthorized: bool,
+    /// What the field's named type is, looked up once for every value written under this key.
+    kind: Kind<'a>,
+}
+
+/// A named type as shaping treats it. Every object of a response has fields and most of them
+/// are leaves: finding each value's type by name in the schema was a hash lookup per value.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    Builtin(Builtin),
+    Defined(&'a ExtendedType),
+    /// A name the API schema lacks (validation makes it unreachable): written as it came.
+    Unknown,
 }
 
 /// Shared so a cached list can be iterated while the shaper writes.
@@ -141,7 +153,12 @@ impl<'a> Shaper<'a> {
                 }
                 _ => {
                     let at = crate::plan::fetch_key(key, &field.name);
-                    self.write_value(field.ty(), values.get(at), &collected.subsets)
+                    self.write_value(
+                        field.ty(),
+                        collected.kind,
+                        values.get(at),
+                        &collected.subsets,
+                    )
                 }
             };
             self.path.pop();
@@ -197,6 +214,7 @@ impl<'a> Shaper<'a> {
                         field,
                         subsets: vec![&field.selection_set],
                         unauthorized,
+                        kind: self.kind_of(field.ty().inner_named_type().as_str()),
                     });
                 }
             }
@@ -204,14 +222,23 @@ impl<'a> Shaper<'a> {
         out
     }
 
+    fn kind_of(&self, name: &str) -> Kind<'a> {
+        let schema: &'a Schema = self.input.schema;
+        match Builtin::of(name) {
+            Some(scalar) => Kind::Builtin(scalar),
+            None => schema.types.get(name).map_or(Kind::Unknown, Kind::Defined),
+        }
+    }
+
     fn write_value(
         &mut self,
         ty: &Type,
+        kind: Kind<'a>,
         value: Option<&'a Value>,
         sets: &[&'a SelectionSet],
     ) -> Result<(), Bubble> {
         let start = self.out.len();
-        match self.write_inner(ty, value, sets) {
+        match self.write_inner(ty, kind, value, sets) {
             Ok(()) => Ok(()),
             Err(Bubble) if ty.is_non_null() => Err(Bubble),
             Err(Bubble) => {
@@ -225,6 +252,7 @@ impl<'a> Shaper<'a> {
     fn write_inner(
         &mut self,
         ty: &Type,
+        kind: Kind<'a>,
         value: Option<&'a Value>,
         sets: &[&'a SelectionSet],
     ) -> Result<(), Bubble> {
@@ -250,7 +278,7 @@ impl<'a> Shaper<'a> {
                         self.out.push(b',');
                     }
                     self.path.push(PathRef::Index(i));
-                    let result = self.write_value(inner, Some(item), sets);
+                    let result = self.write_value(inner, kind, Some(item), sets);
                     self.path.pop();
                     result?;
                 }
@@ -258,17 +286,14 @@ impl<'a> Shaper<'a> {
                 Ok(())
             }
             Type::Named(name) | Type::NonNullNamed(name) => {
-                // Built-in scalars are most leaves: written without a schema lookup.
-                if let Some(scalar) = Builtin::of(name.as_str()) {
-                    return self.write_builtin_scalar(scalar, value);
-                }
                 let schema = self.input.schema;
-                match schema.types.get(name.as_str()) {
-                    Some(ExtendedType::Object(_)) => match value {
+                match kind {
+                    Kind::Builtin(scalar) => self.write_builtin_scalar(scalar, value),
+                    Kind::Defined(ExtendedType::Object(_)) => match value {
                         Value::Object(object) => self.write_object(object, sets, name.as_str()),
                         _ => self.invalid_value("an object"),
                     },
-                    Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
+                    Kind::Defined(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
                         let Value::Object(object) = value else {
                             return self.invalid_value("an object");
                         };
@@ -290,9 +315,9 @@ impl<'a> Shaper<'a> {
                             _ => self.invalid_value("an object with a known __typename"),
                         }
                     }
-                    Some(ExtendedType::Enum(e)) => match value {
+                    Kind::Defined(ExtendedType::Enum(e)) => match value {
                         Value::String(s) if e.values.contains_key(s.as_str()) => {
-                            write_json_string(&mut self.out, s);
+                            s.write_json(&mut self.out);
                             Ok(())
                         }
                         _ => self.invalid_value("a value of the enum"),
@@ -342,9 +367,7 @@ impl<'a> Shaper<'a> {
     /// on the common path.
     fn write_builtin_scalar(&mut self, scalar: Builtin, value: &Value) -> Result<(), Bubble> {
         match (scalar, value) {
-            (Builtin::String | Builtin::Id, Value::String(s)) => {
-                write_json_string(&mut self.out, s)
-            }
+            (Builtin::String | Builtin::Id, Value::String(s)) => s.write_json(&mut self.out),
             (Builtin::Boolean, Value::Bool(_)) | (Builtin::Float, Value::Number(_)) => {
                 value.write_json(&mut self.out)
             }

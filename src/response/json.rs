@@ -8,10 +8,9 @@
 use std::borrow::Cow;
 
 use compact_str::CompactString;
-use smol_str::SmolStr;
 
 use super::scan::plain_prefix_len;
-use super::value::{Object, Value};
+use super::value::{Object, Text, Value};
 
 /// Deeper nesting than this is refused, so a hostile answer cannot exhaust the stack.
 const MAX_DEPTH: usize = 512;
@@ -67,7 +66,10 @@ impl<'a> Parser<'a> {
             Some(b'{') => self.object_into(slot),
             Some(b'[') => self.array_into(slot),
             Some(b'"') => {
-                *slot = Value::String(SmolStr::from(self.string()?));
+                *slot = match self.string()? {
+                    Cow::Borrowed(plain) => Value::String(Text::plain(plain)),
+                    Cow::Owned(unescaped) => Value::String(Text::from(unescaped)),
+                };
                 Ok(())
             }
             Some(b't') => self.literal(b"true", Value::Bool(true), slot),

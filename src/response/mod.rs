@@ -5,7 +5,7 @@ pub mod json;
 mod scan;
 pub mod value;
 
-pub use value::{Object, Value};
+pub use value::{Object, Text, Value};
 
 use serde::{Deserialize, Serialize};
 

@@ -22,12 +22,88 @@ pub enum Value {
     Bool(bool),
     /// A number as its JSON text: passed through exactly, never computed with.
     Number(CompactString),
-    /// Up to 23 bytes inline, longer ones behind a reference count: an entity answer is copied
-    /// to every place it fills and to every client sharing a subgraph call, and its long texts
-    /// (descriptions, reviews) are then shared instead of copied each time.
-    String(SmolStr),
+    String(Text),
     Array(Vec<Value>),
     Object(Object),
+}
+
+/// A string of the response tree.
+///
+/// Up to 23 bytes inline, longer ones behind a reference count: an entity answer is copied to
+/// every place it fills and to every client sharing a subgraph call, and its long texts
+/// (descriptions, reviews) are then shared instead of copied each time.
+///
+/// It remembers whether it is known to be valid inside JSON quotes as it is: a string the
+/// parser read without escapes cannot hold a quote, a backslash or a control character, so it
+/// is written back without the scan for them. Writing long texts was the largest single cost of
+/// shaping; nearly every string of a subgraph answer is of that kind.
+#[derive(Clone)]
+pub struct Text {
+    text: SmolStr,
+    /// True only when the text needs no escaping in JSON.
+    plain: bool,
+}
+
+impl Text {
+    /// A text read from JSON without escapes: the caller vouches that it holds no `"`, `\` or
+    /// control character.
+    pub(super) fn plain(text: &str) -> Self {
+        Self {
+            text: SmolStr::from(text),
+            plain: true,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Appends the text as a JSON string literal.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        if self.plain {
+            write_plain_json_string(out, &self.text);
+        } else {
+            write_json_string(out, &self.text);
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.text.as_str(), f)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Self {
+            text: SmolStr::from(text),
+            plain: false,
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Self {
+            text: SmolStr::from(text),
+            plain: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -149,7 +225,7 @@ impl Value {
 
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::String(s) => Some(s),
+            Value::String(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -182,7 +258,7 @@ impl Value {
             Value::Bool(true) => out.extend_from_slice(b"true"),
             Value::Bool(false) => out.extend_from_slice(b"false"),
             Value::Number(n) => out.extend_from_slice(n.as_bytes()),
-            Value::String(s) => write_json_string(out, s),
+            Value::String(s) => s.write_json(out),
             Value::Array(items) => {
                 out.push(b'[');
                 for (i, item) in items.iter().enumerate() {
@@ -215,11 +291,16 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     if needs_escape {
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        write_plain_json_string(out, s);
     }
+}
+
+/// Appends `s`, which needs no escaping, in quotes.
+fn write_plain_json_string(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 impl<'de> Deserialize<'de> for Value {
@@ -256,11 +337,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(SmolStr::from(v)))
+        Ok(Value::String(Text::from(v)))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(SmolStr::from(v)))
+        Ok(Value::String(Text::from(v)))
     }
 
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -395,7 +476,28 @@ mod tests {
         let Value::String(short) = &original[1] else {
             panic!("a string");
         };
-        assert!(!short.is_heap_allocated());
+        assert!(!short.text.is_heap_allocated());
+    }
+
+    #[test]
+    fn strings_read_without_escapes_are_written_as_read_and_others_are_escaped() {
+        let parsed = crate::response::json::parse(br#"["plain text","a \"quoted\"\nline"]"#)
+            .expect("valid JSON");
+        let mut out = Vec::new();
+        parsed.write_json(&mut out);
+        assert_eq!(out, br#"["plain text","a \"quoted\"\nline"]"#);
+        // A text that did not come from JSON is checked when written, whatever it holds.
+        let mut out = Vec::new();
+        Value::String(Text::from("say \"hi\"\u{1}")).write_json(&mut out);
+        assert_eq!(out, br#""say \"hi\"\u0001""#);
+        let Value::Array(items) = &parsed else {
+            panic!("an array");
+        };
+        assert_eq!(items[1].as_str(), Some("a \"quoted\"\nline"));
+        // Only the text read without escapes skips the check.
+        let plain = |v: &Value| matches!(v, Value::String(t) if t.plain);
+        assert!(plain(&items[0]));
+        assert!(!plain(&items[1]));
     }
 
     #[test]

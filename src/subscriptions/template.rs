@@ -237,7 +237,7 @@ fn same(event: &Value, expected: &Json) -> bool {
     match (event, expected) {
         (Value::Null, Json::Null) => true,
         (Value::Bool(a), Json::Bool(b)) => a == b,
-        (Value::String(a), Json::String(b)) => a == b,
+        (Value::String(a), Json::String(b)) => a.as_str() == b,
         (Value::Number(a), Json::Number(b)) => same_number(a, &b.to_string()),
         (Value::Number(a), Json::String(b)) => same_number(a, b),
         (Value::String(a), Json::Number(b)) => same_number(a, &b.to_string()),
