@@ -18,6 +18,12 @@
 //! to a receiver in this process (which reads and discards the exports, so its work is not Seam's
 //! CPU). The two alternate, swapping order every round, so load from elsewhere on the machine
 //! falls on both alike; it prints each run and the medians.
+//!
+//! Another gateway is measured the same way in two steps: `seam-bench --serve-subgraphs PORT
+//! --data compact` serves the demo subgraphs on PORT..PORT+3 (accounts, products, reviews,
+//! inventory) until stopped; with that gateway started in front of them, `seam-bench --against
+//! URL --pid PID [--query gateways] ...` sends the load to URL and reads the CPU time and peak
+//! memory of process PID, once per run, without starting Seam.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -88,11 +94,15 @@ struct Args {
     /// The demo subgraphs' data; by default the shop for `products`, the compact set (sized
     /// like the public benchmark's) for `gateways`.
     data: Option<seam::demo::Dataset>,
+    /// Serve the subgraphs on these ports and wait, for a gateway started by hand.
+    serve_subgraphs: Option<u16>,
+    /// Load a gateway that is already running (its GraphQL URL and process) instead of Seam.
+    against: Option<(String, u32)>,
 }
 
 const USAGE: &str = "flags: --duration S --warmup S --concurrency N --first N \
                      --query products|gateways --data shop|compact --modes none,subgraph,both \
-                     --runs N --trace-runs N";
+                     --runs N --trace-runs N --serve-subgraphs PORT --against URL --pid PID";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -105,7 +115,11 @@ fn parse_args() -> Result<Args, String> {
         runs: 1,
         trace_runs: 0,
         data: None,
+        serve_subgraphs: None,
+        against: None,
     };
+    let mut against_url = None;
+    let mut against_pid = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -141,9 +155,28 @@ fn parse_args() -> Result<Args, String> {
                     .map(|m| Mode::parse(m.trim()))
                     .collect::<Result<_, _>>()?
             }
+            "--serve-subgraphs" => {
+                args.serve_subgraphs =
+                    Some(u16::try_from(number()?).map_err(|_| format!("{flag}: not a port"))?)
+            }
+            "--against" => against_url = Some(value),
+            "--pid" => {
+                against_pid =
+                    Some(u32::try_from(number()?).map_err(|_| format!("{flag}: not a PID"))?)
+            }
             _ => return Err(format!("unknown flag {flag}; {USAGE}")),
         }
     }
+    args.against = match (against_url, against_pid) {
+        (Some(_), Some(_)) if args.serve_subgraphs.is_some() || args.trace_runs > 0 => {
+            return Err(format!(
+                "--against measures a running gateway: not with --serve-subgraphs or --trace-runs; {USAGE}"
+            ))
+        }
+        (Some(url), Some(pid)) => Some((url, pid)),
+        (None, None) => None,
+        _ => return Err(format!("--against and --pid go together; {USAGE}")),
+    };
     Ok(args)
 }
 
@@ -539,28 +572,9 @@ async fn run_mode(
     Ok(report.measure(cpu, support::status_kib(pid, "VmHWM")))
 }
 
-#[tokio::main]
-async fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("seam-bench: {e}");
-            std::process::exit(2);
-        }
-    };
-    let dataset = args.data.unwrap_or(match args.query {
-        QueryKind::Products => seam::demo::Dataset::Shop,
-        QueryKind::Gateways => seam::demo::Dataset::Compact,
-    });
-    let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let subgraphs = match seam::demo::spawn_subgraphs_serving(dataset, host, 0, None).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("seam-bench: cannot start the demo subgraphs: {e}");
-            std::process::exit(1);
-        }
-    };
-    let (query, shape) = match args.query {
+/// The operation the clients send, and how to name it.
+fn query_of(args: &Args) -> (String, String) {
+    match args.query {
         QueryKind::Products => {
             let first = args.first.unwrap_or(100);
             (
@@ -575,7 +589,64 @@ async fn main() {
                 format!("the gateways benchmark query, topProducts(first: {first})"),
             )
         }
+    }
+}
+
+/// `--against`: the same load and the same readings for a gateway started by hand.
+async fn measure_other_gateway(args: &Args, url: &str, pid: u32) {
+    let (query, shape) = query_of(args);
+    println!(
+        "seam-bench: {} s per run after {} s warm-up, {} concurrent connections, {shape}, against {url} (process {pid})",
+        args.duration.as_secs(),
+        args.warmup.as_secs(),
+        args.concurrency,
+    );
+    let query = json!({ "query": query });
+    let mut runs = Vec::new();
+    for run in 1..=args.runs {
+        let (report, cpu) = load(url, query.clone(), args, || support::process_cpu(pid)).await;
+        let m = report.measure(cpu, support::status_kib(pid, "VmHWM"));
+        m.print(&format!("other gateway #{run}"));
+        runs.push(m);
+    }
+    if let Some(m) = Measurement::median(&runs) {
+        m.print("other gateway, median");
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("seam-bench: {e}");
+            std::process::exit(2);
+        }
     };
+    let dataset = args.data.unwrap_or(match args.query {
+        QueryKind::Products => seam::demo::Dataset::Shop,
+        QueryKind::Gateways => seam::demo::Dataset::Compact,
+    });
+    let host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    if let Some((url, pid)) = &args.against {
+        return measure_other_gateway(&args, url, *pid).await;
+    }
+    let first_port = args.serve_subgraphs.unwrap_or(0);
+    let subgraphs = match seam::demo::spawn_subgraphs_serving(dataset, host, first_port, None).await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("seam-bench: cannot start the demo subgraphs: {e}");
+            std::process::exit(1);
+        }
+    };
+    if args.serve_subgraphs.is_some() {
+        for subgraph in &subgraphs {
+            println!("{} {}", subgraph.name, subgraph.url);
+        }
+        std::future::pending::<()>().await;
+    }
+    let (query, shape) = query_of(&args);
     println!(
         "seam-bench: {} s per run after {} s warm-up, {} concurrent connections, {shape} on the {} data, {} run(s) per mode",
         args.duration.as_secs(),
