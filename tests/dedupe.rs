@@ -136,6 +136,16 @@ async fn identical_queries_in_flight_share_one_subgraph_call() {
     }
     let calls = counter.calls.load(Ordering::SeqCst);
     assert!(calls < 5, "5 identical queries made {calls} subgraph calls");
+    // Every request that made no call of its own is counted as shared.
+    assert_eq!(shared_total(&gw).await, Some(5 - calls as u64));
+}
+
+/// `seam_subgraph_requests_shared_total` of the `echo` subgraph (`None` without the series).
+async fn shared_total(gw: &common::TestGateway) -> Option<u64> {
+    let series = "seam_subgraph_requests_shared_total{subgraph=\"echo\"}";
+    gw.metric(series)
+        .await
+        .map(|value| value.parse().expect("a count"))
 }
 
 #[tokio::test]
@@ -163,6 +173,11 @@ async fn identical_mutations_are_each_sent() {
         assert_eq!(answer, &json!({ "data": { "bump": 1 } }));
     }
     assert_eq!(counter.calls.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        shared_total(&gw).await,
+        Some(0),
+        "no mutation counts as shared"
+    );
 }
 
 #[tokio::test]

@@ -196,19 +196,10 @@ impl Setup {
     }
 
     async fn metric(&self, name: &str) -> String {
-        let text = self
-            .client
-            .get(format!("http://{}/metrics", self.addr))
-            .send()
+        let base = format!("http://{}", self.addr);
+        common::metric_series(&self.client, &base, name)
             .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-            .unwrap_or("absent")
-            .to_owned()
+            .unwrap_or_else(|| "absent".to_owned())
     }
 }
 

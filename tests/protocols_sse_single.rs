@@ -4,6 +4,7 @@
 //! the protocol drops it), then against the demo gateway with its bridge.
 
 mod auth_support;
+mod common;
 mod protocols_support;
 mod sse_single_support;
 mod subscriptions_support;
@@ -526,20 +527,11 @@ async fn distinct_connections_mode_is_unchanged_beside_it() {
 
 /// `seam_active_subscriptions` from `/metrics`.
 async fn active_subscriptions(gateway: &subscriptions_support::Gateway) -> u64 {
-    let text = gateway
-        .client
-        .get(format!("{}/metrics", gateway.base))
-        .send()
+    common::metric_series(&gateway.client, &gateway.base, "seam_active_subscriptions")
         .await
-        .expect("metrics reachable")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|line| line.strip_prefix("seam_active_subscriptions "))
-        .and_then(|value| value.trim().parse::<f64>().ok())
+        .and_then(|value| value.parse::<f64>().ok())
         .map(|value| value as u64)
-        .unwrap_or_else(|| panic!("no seam_active_subscriptions in {text}"))
+        .expect("seam_active_subscriptions in /metrics")
 }
 
 async fn wait_for_subscriptions(gateway: &subscriptions_support::Gateway, wanted: u64) {

@@ -164,6 +164,7 @@ pub struct Metrics {
     refused: IntCounterVec,
     reloads: IntCounterVec,
     shared_queries: IntCounter,
+    shared_subgraph_requests: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -315,6 +316,13 @@ impl Metrics {
                 "Queries answered by an identical query's execution already in flight \
                  (traffic.dedupe_client_requests) instead of one of their own.",
             ),
+            shared_subgraph_requests: counter_vec(
+                &r,
+                "seam_subgraph_requests_shared_total",
+                "Subgraph requests answered by an identical request already in flight \
+                 (traffic.dedupe_subgraph_requests) instead of a call of their own.",
+                &["subgraph"],
+            ),
             registry: r,
         }
     }
@@ -345,6 +353,11 @@ impl Metrics {
             )
         });
         SubgraphMetrics { per_outcome }
+    }
+
+    /// The counter of `name`'s requests that joined an identical one in flight.
+    pub fn subgraph_shared(&self, name: &str) -> IntCounter {
+        self.shared_subgraph_requests.with_label_values(&[name])
     }
 
     pub fn cache_lookup(&self, hit: bool) {
@@ -461,6 +474,7 @@ mod tests {
         metrics.reload(false);
         metrics.bridge_event_in();
         metrics.client_request_shared();
+        metrics.subgraph_shared("reviews").inc();
         let text = metrics.render(&LiveState {
             bridge_reconnects: 2,
             breakers: vec![("accounts".into(), 2)],
@@ -473,6 +487,7 @@ mod tests {
             "seam_requests_refused_total{code=\"RATE_LIMITED\"} 1",
             "seam_reloads_total{outcome=\"failure\"} 1",
             "seam_client_requests_shared_total 1",
+            "seam_subgraph_requests_shared_total{subgraph=\"reviews\"} 1",
             "seam_bridge_events_total{direction=\"in\"} 1",
             "seam_bridge_reconnects_total 2",
             "seam_circuit_breaker_state{subgraph=\"accounts\"} 2",

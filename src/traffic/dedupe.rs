@@ -19,6 +19,8 @@ use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
 use http::{HeaderName, HeaderValue};
 
+use prometheus::IntCounter;
+
 use super::in_flight::InFlightTable;
 use super::{FetchError, SubgraphRequest, SubgraphResponse};
 use crate::plan::OperationKind;
@@ -35,8 +37,9 @@ pub(super) struct CallKey {
 /// The calls in flight to one subgraph.
 pub(super) type InFlight = InFlightTable<CallKey, Outcome>;
 
+/// The calls in flight, and the counter of requests that joined one (how much sharing saves).
 #[derive(Clone)]
-pub(super) struct DedupeLayer(pub Arc<InFlight>);
+pub(super) struct DedupeLayer(pub Arc<InFlight>, pub IntCounter);
 
 impl<S> tower::Layer<S> for DedupeLayer {
     type Service = Dedupe<S>;
@@ -44,6 +47,7 @@ impl<S> tower::Layer<S> for DedupeLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Dedupe {
             in_flight: self.0.clone(),
+            joined: self.1.clone(),
             inner,
         }
     }
@@ -52,6 +56,7 @@ impl<S> tower::Layer<S> for DedupeLayer {
 #[derive(Clone)]
 pub(super) struct Dedupe<S> {
     in_flight: Arc<InFlight>,
+    joined: IntCounter,
     inner: S,
 }
 
@@ -81,9 +86,12 @@ where
                 .collect(),
         };
         let inner = &mut self.inner;
-        let (call, _) = self
+        let (call, started) = self
             .in_flight
             .join_or_start(key, || inner.call(request).map(|r| r.map(Arc::new)));
+        if !started {
+            self.joined.inc();
+        }
         async move {
             // The last waiter takes the answer itself; the others get a copy.
             call.await
@@ -132,6 +140,10 @@ mod tests {
         }
     }
 
+    fn joined() -> IntCounter {
+        IntCounter::new("joined", "requests that joined a call").expect("a valid counter")
+    }
+
     fn request(body: &'static str, operation: OperationKind) -> SubgraphRequest {
         SubgraphRequest {
             body: Bytes::from_static(body.as_bytes()),
@@ -151,7 +163,8 @@ mod tests {
             calls: Arc::default(),
             gate: Arc::new(tokio::sync::Semaphore::new(0)),
         };
-        let mut service = tower::Layer::layer(&DedupeLayer(in_flight.clone()), inner.clone());
+        let mut service =
+            tower::Layer::layer(&DedupeLayer(in_flight.clone(), joined()), inner.clone());
         let first = service
             .ready()
             .await
@@ -188,7 +201,8 @@ mod tests {
             calls: Arc::default(),
             gate: Arc::new(tokio::sync::Semaphore::new(0)),
         };
-        let mut service = tower::Layer::layer(&DedupeLayer(in_flight.clone()), inner.clone());
+        let mut service =
+            tower::Layer::layer(&DedupeLayer(in_flight.clone(), joined()), inner.clone());
         let first = service
             .ready()
             .await
@@ -217,7 +231,8 @@ mod tests {
             calls: Arc::default(),
             gate: Arc::new(tokio::sync::Semaphore::new(0)),
         };
-        let mut service = tower::Layer::layer(&DedupeLayer(in_flight.clone()), inner.clone());
+        let mut service =
+            tower::Layer::layer(&DedupeLayer(in_flight.clone(), joined()), inner.clone());
         let mut calls = Vec::new();
         for _ in 0..2 {
             calls.push(

@@ -145,11 +145,12 @@ impl Subgraphs {
                 let service = ServiceBuilder::new()
                     .layer(ErrorPolicyLayer(errors))
                     .layer(headers::HeaderRulesLayer(headers.clone()))
-                    .option_layer(
-                        resilience
-                            .dedupe
-                            .then(|| dedupe::DedupeLayer(Arc::new(dedupe::InFlight::default()))),
-                    )
+                    .option_layer(resilience.dedupe.then(|| {
+                        dedupe::DedupeLayer(
+                            Arc::new(dedupe::InFlight::default()),
+                            metrics.subgraph_shared(&endpoint.name),
+                        )
+                    }))
                     .layer(tower::retry::RetryLayer::new(retry::RetryPolicy::new(
                         lasting.retries.clone(),
                     )))

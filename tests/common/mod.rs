@@ -220,6 +220,11 @@ impl TestGateway {
         self.post(json!({ "query": query })).await.1
     }
 
+    /// The value of one series of `GET /metrics`, as [`metric_series`] reads it.
+    pub async fn metric(&self, series: &str) -> Option<String> {
+        metric_series(&self.client, &self.base, series).await
+    }
+
     pub async fn query_with(&self, query: &str, variables: Value) -> Value {
         self.post(json!({ "query": query, "variables": variables }))
             .await
@@ -533,4 +538,20 @@ fn share(subgraphs: &[TestSubgraph]) -> Vec<TestSubgraph> {
             requests: s.requests.clone(),
         })
         .collect()
+}
+
+/// The value of one series (`name{labels}` as Prometheus writes it) of the `GET /metrics` of
+/// the gateway at `base`, or `None` while the series does not exist.
+pub async fn metric_series(client: &reqwest::Client, base: &str, series: &str) -> Option<String> {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics reachable")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.trim().to_owned())
 }
