@@ -108,7 +108,15 @@ pub struct Config {
     /// `@policy` (anonymous requests, directives enforced, by default).
     #[serde(default)]
     pub auth: AuthConfig,
+    /// Threads that serve requests (`None`: one per core this process may use). Read at start,
+    /// not on reload. Fewer threads than cores pays when the gateway shares its cores with other
+    /// busy processes: requests then move between threads, and their data between caches, less.
+    #[serde(default)]
+    pub worker_threads: Option<usize>,
 }
+
+/// More threads than this is a typo, not a sizing: each one holds a stack and a task queue.
+pub const MAX_WORKER_THREADS: usize = 1024;
 
 /// One subgraph entry under `subgraphs:`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -289,6 +297,11 @@ impl fmt::Display for ProblemList<'_> {
 }
 
 impl Config {
+    /// How many threads serve requests: `worker_threads`, or one per core this process may use.
+    pub fn worker_threads(&self) -> usize {
+        self.worker_threads.unwrap_or_else(default_worker_threads)
+    }
+
     /// Whether `__schema`/`__type` are served (`introspection`, default true).
     pub fn introspection_enabled(&self) -> bool {
         self.introspection.unwrap_or(true)
@@ -582,6 +595,14 @@ impl Config {
 
         self.limits.problems(&mut problem);
         limits::grace_period_problems(self.shutdown_grace_period, &mut problem);
+        if let Some(threads) = self.worker_threads {
+            if !(1..=MAX_WORKER_THREADS).contains(&threads) {
+                problem(
+                    "worker_threads".into(),
+                    format!("must be from 1 to {MAX_WORKER_THREADS}, not {threads}"),
+                );
+            }
+        }
 
         for p in self.cors.problems().into_iter().chain(self.csrf.problems()) {
             problem(p.key, p.message);
@@ -589,6 +610,11 @@ impl Config {
 
         problems
     }
+}
+
+/// One thread per core this process may use (its CPU affinity and cgroup quota count).
+pub fn default_worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Subgraph names become `join__Graph` enum values (upper-cased, `-` turned into `_`), so they

@@ -148,7 +148,16 @@ fn write_demo_events_sdl() -> std::io::Result<PathBuf> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Read before the runtime starts, which it sizes; a config that does not load is reported by
+    // the command itself, so the runtime starts with the defaults.
+    let config = startup_config(&cli.command);
+    let worker_threads = config
+        .as_ref()
+        .map_or_else(seam::config::default_worker_threads, Config::worker_threads);
+    // Always sized here: left unset, tokio would read TOKIO_WORKER_THREADS and panic on a
+    // value that is not a number.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads)
         .enable_all()
         .build()
     {
@@ -160,7 +169,7 @@ fn main() -> ExitCode {
     };
     // Telemetry reads the config the command will serve (its `telemetry:` and `log:`); a config
     // that does not load is reported by the command itself, with telemetry from the environment.
-    let settings = TelemetrySettings::resolve(telemetry_config(&cli.command).as_ref());
+    let settings = TelemetrySettings::resolve(config.as_ref());
     // The exporter sends its batches from a task of the runtime, so it starts inside it.
     let telemetry = match runtime.block_on(async { seam::telemetry::init(&settings) }) {
         Ok(guard) => guard,
@@ -189,8 +198,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The config whose `telemetry:` and `log:` sections apply to `command`, when it loads.
-fn telemetry_config(command: &Command) -> Option<Config> {
+/// The config whose `worker_threads`, `telemetry:` and `log:` apply to `command`, when it loads.
+fn startup_config(command: &Command) -> Option<Config> {
     let path = match command {
         Command::Serve {
             config, supergraph, ..

@@ -319,6 +319,57 @@ async fn an_invalid_limit_stops_startup_naming_the_key() {
     assert!(error.contains("max_conections"), "{error}");
 }
 
+// ---- the real binary ----
+
+#[tokio::test]
+async fn worker_threads_sizes_the_runtime_and_bad_values_stop_startup() {
+    let (url, _) = spawn_subgraph().await;
+    let client = reqwest::Client::new();
+    let default = std::thread::available_parallelism().map_or(1, usize::from);
+    // 1 and 3 differ from each other and one of them from any machine's default.
+    for (extra, expected) in [
+        ("", default),
+        ("worker_threads: 1\n", 1),
+        ("worker_threads: 3\n", 3),
+    ] {
+        let seam = SeamProcess::start(&url, extra).await;
+        let (status, answer) =
+            post_query(&client, &format!("{}/graphql", seam.base), "{ hello }").await;
+        assert_eq!(
+            (status, &answer["data"]["hello"]),
+            (200, &json!("world")),
+            "{answer}"
+        );
+        let metrics = client
+            .get(format!("{}/metrics", seam.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l == format!("seam_worker_threads {expected}")),
+            "{extra:?} should give {expected} threads:\n{metrics}"
+        );
+    }
+    for bad in [
+        "worker_threads: 0\n",
+        "worker_threads: 100000\n",
+        "worker_threads: many\n",
+    ] {
+        let error = seam::config::Config::from_yaml_str(
+            &format!("supergraph: x.graphql\n{bad}"),
+            std::path::Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("worker_threads"), "{bad:?}: {error}");
+    }
+}
+
 // ---- shutdown, with the real binary ----
 
 /// `seam serve` as a child process; killed if a test fails before it exits.

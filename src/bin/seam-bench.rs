@@ -98,11 +98,13 @@ struct Args {
     serve_subgraphs: Option<u16>,
     /// Load a gateway that is already running (its GraphQL URL and process) instead of Seam.
     against: Option<(String, u32)>,
+    /// Seam's `worker_threads`; its default (one per core) when absent.
+    worker_threads: Option<usize>,
 }
 
 const USAGE: &str = "flags: --duration S --warmup S --concurrency N --first N \
                      --query products|gateways --data shop|compact --modes none,subgraph,both \
-                     --runs N --trace-runs N --serve-subgraphs PORT --against URL --pid PID";
+                     --runs N --trace-runs N --worker-threads N --serve-subgraphs PORT --against URL --pid PID";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -117,6 +119,7 @@ fn parse_args() -> Result<Args, String> {
         data: None,
         serve_subgraphs: None,
         against: None,
+        worker_threads: None,
     };
     let mut against_url = None;
     let mut against_pid = None;
@@ -134,6 +137,7 @@ fn parse_args() -> Result<Args, String> {
             "--concurrency" => args.concurrency = number()?.max(1) as usize,
             "--first" => args.first = Some(number()?.max(1) as usize),
             "--runs" => args.runs = number()?.max(1) as usize,
+            "--worker-threads" => args.worker_threads = Some(number()?.max(1) as usize),
             "--trace-runs" => args.trace_runs = number()? as usize,
             "--query" => {
                 args.query = match value.as_str() {
@@ -225,11 +229,52 @@ struct Measurement {
     errors: usize,
     response_kb: f64,
     cpu_ms_per_request: Option<f64>,
+    /// Subgraph requests answered per client request: what batching and sharing saved.
+    subgraph_calls_per_request: Option<f64>,
     peak_rss_mb: Option<f64>,
 }
 
+/// What is read just before and just after the measured run: the gateway's CPU time and the
+/// requests answered by the subgraphs this process serves.
+#[derive(Clone, Copy, Default)]
+struct Readings {
+    cpu: Option<Duration>,
+    subgraph_calls: Option<u64>,
+}
+
+impl Readings {
+    /// Process `pid`'s CPU time (when given) and the requests `subgraphs` have answered.
+    fn take(pid: Option<u32>, subgraphs: &[seam::demo::DemoSubgraph]) -> Readings {
+        let calls = subgraphs
+            .iter()
+            .map(|s| {
+                Some(
+                    s.served
+                        .as_ref()?
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                )
+            })
+            .sum::<Option<u64>>()
+            .filter(|_| !subgraphs.is_empty());
+        Readings {
+            cpu: pid.and_then(support::process_cpu),
+            subgraph_calls: calls,
+        }
+    }
+
+    fn since(self, before: Readings) -> Readings {
+        Readings {
+            cpu: before.cpu.zip(self.cpu).map(|(a, b)| b.saturating_sub(a)),
+            subgraph_calls: before
+                .subgraph_calls
+                .zip(self.subgraph_calls)
+                .map(|(a, b)| b.saturating_sub(a)),
+        }
+    }
+}
+
 impl Report {
-    fn measure(&self, cpu: Option<Duration>, peak_rss_kib: Option<u64>) -> Measurement {
+    fn measure(&self, used: Readings, peak_rss_kib: Option<u64>) -> Measurement {
         let mut lat = self.latencies_us.clone();
         lat.sort_unstable();
         let pct = |p: f64| -> f64 {
@@ -245,9 +290,14 @@ impl Report {
             p99_ms: pct(0.99),
             errors: self.errors,
             response_kb: self.bytes as f64 / 1024.0,
-            cpu_ms_per_request: cpu
+            cpu_ms_per_request: used
+                .cpu
                 .filter(|_| self.requests > 0)
                 .map(|cpu| cpu.as_secs_f64() * 1000.0 / self.requests as f64),
+            subgraph_calls_per_request: used
+                .subgraph_calls
+                .filter(|_| self.requests > 0)
+                .map(|calls| calls as f64 / self.requests as f64),
             peak_rss_mb: peak_rss_kib.map(|kib| kib as f64 / 1024.0),
         }
     }
@@ -261,6 +311,9 @@ impl Measurement {
         );
         if let Some(cpu) = self.cpu_ms_per_request {
             print!("   CPU {cpu:.3} ms/req");
+        }
+        if let Some(calls) = self.subgraph_calls_per_request {
+            print!("   subgraph calls {calls:.2}/req");
         }
         if let Some(rss) = self.peak_rss_mb {
             print!("   peak RSS {rss:.1} MB");
@@ -285,19 +338,23 @@ impl Measurement {
             errors: runs.iter().map(|m| m.errors).sum(),
             response_kb: first.response_kb,
             cpu_ms_per_request: mid(runs.iter().filter_map(|m| m.cpu_ms_per_request).collect()),
+            subgraph_calls_per_request: mid(runs
+                .iter()
+                .filter_map(|m| m.subgraph_calls_per_request)
+                .collect()),
             peak_rss_mb: mid(runs.iter().filter_map(|m| m.peak_rss_mb).collect()),
         })
     }
 }
 
-/// Warms up (connections open, caches filled), then measures; `cpu` reads the gateway's CPU time
-/// just around the measured run.
+/// Warms up (connections open, caches filled), then measures; `read` is taken just around the
+/// measured run.
 async fn load(
     url: &str,
     body: serde_json::Value,
     args: &Args,
-    cpu: impl Fn() -> Option<Duration>,
-) -> (Report, Option<Duration>) {
+    read: impl Fn() -> Readings,
+) -> (Report, Readings) {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .tcp_nodelay(true)
@@ -305,13 +362,9 @@ async fn load(
         .unwrap_or_default();
     let body = Arc::new(serde_json::to_vec(&body).unwrap_or_default());
     run_clients(&client, url, &body, args.concurrency, args.warmup).await;
-    let before = cpu();
+    let before = read();
     let report = run_clients(&client, url, &body, args.concurrency, args.duration).await;
-    let used = match (before, cpu()) {
-        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-        _ => None,
-    };
-    (report, used)
+    (report, read().since(before))
 }
 
 async fn run_clients(
@@ -376,17 +429,22 @@ async fn run_clients(
 async fn start_gateway(
     subgraphs: &[seam::demo::DemoSubgraph],
     mode: Mode,
+    args: &Args,
 ) -> Result<SeamProcess, String> {
-    support::start_seam(&write_config(subgraphs, mode)?).await
+    support::start_seam(&write_config(subgraphs, mode, args)?).await
 }
 
 fn write_config(
     subgraphs: &[seam::demo::DemoSubgraph],
     mode: Mode,
+    args: &Args,
 ) -> Result<std::path::PathBuf, String> {
     let dir = support::scratch_dir("seam-bench")?;
     let config = dir.join("seam.yaml");
-    let yaml = support::demo_subgraphs_yaml(subgraphs) + &mode.traffic_yaml();
+    let mut yaml = support::demo_subgraphs_yaml(subgraphs) + &mode.traffic_yaml();
+    if let Some(threads) = args.worker_threads {
+        yaml += &format!("worker_threads: {threads}\n");
+    }
     std::fs::write(&config, yaml).map_err(|e| e.to_string())?;
     Ok(config)
 }
@@ -492,7 +550,7 @@ async fn compare_tracing(
     args: &Args,
 ) -> Result<(), String> {
     use std::sync::atomic::Ordering::Relaxed;
-    let config = write_config(subgraphs, Mode::Subgraph)?;
+    let config = write_config(subgraphs, Mode::Subgraph, args)?;
     let (endpoint, received) = start_otlp_sink().await?;
     let traced = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
@@ -512,8 +570,8 @@ async fn compare_tracing(
             let gateway = support::start_seam_with(&config, Some(env)).await?;
             let pid = gateway.child.id();
             let spans_before = received.spans.load(Relaxed);
-            let (report, cpu) = load(&gateway.url("/graphql"), query.clone(), args, || {
-                support::process_cpu(pid)
+            let (report, used) = load(&gateway.url("/graphql"), query.clone(), args, || {
+                Readings::take(Some(pid), subgraphs)
             })
             .await;
             let spans = received.spans.load(Relaxed) - spans_before;
@@ -523,7 +581,7 @@ async fn compare_tracing(
                 round + 1,
                 if tracing_on { "on" } else { "off" }
             );
-            report.measure(cpu, None).print(&label);
+            report.measure(used, None).print(&label);
             if tracing_on {
                 // Spans of the warm-up arrive too, and the last batch is lost with the process:
                 // the ratio shows the exporter kept up rather than dropping spans.
@@ -533,7 +591,7 @@ async fn compare_tracing(
                     spans as f64 / report.requests.max(1) as f64
                 );
             }
-            if let (Some(cpu), true) = (cpu, report.requests > 0) {
+            if let (Some(cpu), true) = (used.cpu, report.requests > 0) {
                 let per_request = cpu.as_secs_f64() * 1000.0 / report.requests as f64;
                 if tracing_on {
                     on.push(per_request)
@@ -563,13 +621,13 @@ async fn run_mode(
     query: &serde_json::Value,
     args: &Args,
 ) -> Result<Measurement, String> {
-    let gateway = start_gateway(subgraphs, mode).await?;
+    let gateway = start_gateway(subgraphs, mode, args).await?;
     let pid = gateway.child.id();
-    let (report, cpu) = load(&gateway.url("/graphql"), query.clone(), args, || {
-        support::process_cpu(pid)
+    let (report, used) = load(&gateway.url("/graphql"), query.clone(), args, || {
+        Readings::take(Some(pid), subgraphs)
     })
     .await;
-    Ok(report.measure(cpu, support::status_kib(pid, "VmHWM")))
+    Ok(report.measure(used, support::status_kib(pid, "VmHWM")))
 }
 
 /// The operation the clients send, and how to name it.
@@ -604,8 +662,9 @@ async fn measure_other_gateway(args: &Args, url: &str, pid: u32) {
     let query = json!({ "query": query });
     let mut runs = Vec::new();
     for run in 1..=args.runs {
-        let (report, cpu) = load(url, query.clone(), args, || support::process_cpu(pid)).await;
-        let m = report.measure(cpu, support::status_kib(pid, "VmHWM"));
+        let (report, used) =
+            load(url, query.clone(), args, || Readings::take(Some(pid), &[])).await;
+        let m = report.measure(used, support::status_kib(pid, "VmHWM"));
         m.print(&format!("other gateway #{run}"));
         runs.push(m);
     }
@@ -695,8 +754,10 @@ async fn main() {
     if args.query == QueryKind::Products {
         if let Some(reviews) = subgraphs.iter().find(|s| s.name == "reviews") {
             let query = json!({ "query": subgraph_query(args.first.unwrap_or(100)) });
-            let (report, _) = load(&reviews.url, query, &args, || None).await;
-            report.measure(None, None).print("reviews subgraph alone");
+            let (report, _) = load(&reviews.url, query, &args, Readings::default).await;
+            report
+                .measure(Readings::default(), None)
+                .print("reviews subgraph alone");
         }
     }
 }

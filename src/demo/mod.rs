@@ -17,6 +17,8 @@ mod reviews;
 mod tests;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_graphql::{ObjectType, SDLExportOptions, Schema, SubscriptionType};
 use async_graphql_axum::GraphQL;
@@ -60,6 +62,7 @@ pub async fn running_subgraphs(
                 name,
                 url,
                 addr,
+                served: None,
             })
         });
     futures::future::join_all(probes)
@@ -74,6 +77,10 @@ pub struct DemoSubgraph {
     pub name: &'static str,
     pub url: String,
     pub addr: SocketAddr,
+    /// Requests this process has answered for the subgraph, when this process serves it
+    /// (`None` for one found running elsewhere): benchmarks divide it by client requests to see
+    /// how many subgraph calls a gateway made for each.
+    pub served: Option<Arc<AtomicU64>>,
 }
 
 /// Starts the four subgraphs on `host` at OS-assigned ports (port 0) in the current tokio
@@ -140,11 +147,20 @@ pub async fn spawn_subgraphs_serving(
     let mut spawned = Vec::with_capacity(listeners.len());
     for (name, router, listener) in listeners {
         let addr = listener.local_addr()?;
+        let served = Arc::new(AtomicU64::new(0));
+        let counter = served.clone();
+        let router = router.layer(tower::util::MapRequestLayer::new(
+            move |request: axum::extract::Request| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                request
+            },
+        ));
         tokio::spawn(serve(listener, router, name));
         spawned.push(DemoSubgraph {
             name,
             url: format!("http://{addr}/graphql"),
             addr,
+            served: Some(served),
         });
     }
     Ok(spawned)

@@ -241,6 +241,8 @@ impl Gateway {
         LiveState {
             operation_cache_entries,
             subscriptions: self.active_subscriptions(),
+            worker_threads: tokio::runtime::Handle::try_current()
+                .map_or(0, |runtime| runtime.metrics().num_workers()),
             bridge_reconnects: bridge.reconnects,
             bridge_gaps: bridge.gaps,
             breakers: self

@@ -89,6 +89,8 @@ pub struct LiveState {
     pub sse_streams: usize,
     pub multipart_streams: usize,
     pub subscriptions: usize,
+    /// Threads of the runtime serving requests (`worker_threads`).
+    pub worker_threads: usize,
     pub bridge_reconnects: u64,
     pub bridge_gaps: u64,
     /// Each subgraph's breaker: 0 closed, 1 half-open, 2 open.
@@ -157,6 +159,7 @@ pub struct Metrics {
     cache_entries: IntGauge,
     streams: IntGaugeVec,
     subscriptions: IntGauge,
+    worker_threads: IntGauge,
     bridge_events: IntCounterVec,
     bridge_reconnects: IntCounter,
     bridge_gaps: IntCounter,
@@ -275,6 +278,11 @@ impl Metrics {
                 &r,
                 "seam_active_subscriptions",
                 "Running subscriptions (identical ones shared count once).",
+            ),
+            worker_threads: gauge(
+                &r,
+                "seam_worker_threads",
+                "Threads serving requests (worker_threads; by default one per core).",
             ),
             bridge_events: counter_vec(
                 &r,
@@ -406,6 +414,8 @@ impl Metrics {
         }
         self.subscriptions
             .set(i64::try_from(live.subscriptions).unwrap_or(i64::MAX));
+        self.worker_threads
+            .set(i64::try_from(live.worker_threads).unwrap_or(i64::MAX));
         // Monotonic counts kept by the bridge: the counters catch up to them.
         for (counter, total) in [
             (&self.bridge_reconnects, live.bridge_reconnects),
@@ -478,6 +488,7 @@ mod tests {
         let text = metrics.render(&LiveState {
             bridge_reconnects: 2,
             breakers: vec![("accounts".into(), 2)],
+            worker_threads: 3,
             ..LiveState::default()
         });
         for line in [
@@ -488,6 +499,7 @@ mod tests {
             "seam_reloads_total{outcome=\"failure\"} 1",
             "seam_client_requests_shared_total 1",
             "seam_subgraph_requests_shared_total{subgraph=\"reviews\"} 1",
+            "seam_worker_threads 3",
             "seam_bridge_events_total{direction=\"in\"} 1",
             "seam_bridge_reconnects_total 2",
             "seam_circuit_breaker_state{subgraph=\"accounts\"} 2",
