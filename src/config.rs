@@ -297,9 +297,9 @@ impl fmt::Display for ProblemList<'_> {
 }
 
 impl Config {
-    /// How many threads serve requests: `worker_threads`, or one per core this process may use.
-    pub fn worker_threads(&self) -> usize {
-        self.worker_threads.unwrap_or_else(default_worker_threads)
+    /// How many threads serve requests: `worker_threads`, else [`default_worker_threads`].
+    pub fn worker_threads(&self) -> Result<usize, String> {
+        self.worker_threads.map_or_else(default_worker_threads, Ok)
     }
 
     /// Whether `__schema`/`__type` are served (`introspection`, default true).
@@ -612,9 +612,27 @@ impl Config {
     }
 }
 
-/// One thread per core this process may use (its CPU affinity and cgroup quota count).
-pub fn default_worker_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+/// tokio's own variable for the size of its runtime, which deployments may already set.
+pub const WORKER_THREADS_ENV: &str = "TOKIO_WORKER_THREADS";
+
+/// The thread count when the config gives none: [`WORKER_THREADS_ENV`] when set, else one per
+/// core this process may use (its CPU affinity and cgroup quota count). A value that is not a
+/// count is an error to report, where tokio itself would panic on it.
+pub fn default_worker_threads() -> Result<usize, String> {
+    match std::env::var(WORKER_THREADS_ENV) {
+        Err(std::env::VarError::NotPresent) => {
+            Ok(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+        }
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(threads) if (1..=MAX_WORKER_THREADS).contains(&threads) => Ok(threads),
+            _ => Err(format!(
+                "{WORKER_THREADS_ENV} must be a number from 1 to {MAX_WORKER_THREADS}, not `{text}`"
+            )),
+        },
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+            "{WORKER_THREADS_ENV} must be a number from 1 to {MAX_WORKER_THREADS}"
+        )),
+    }
 }
 
 /// Subgraph names become `join__Graph` enum values (upper-cased, `-` turned into `_`), so they

@@ -151,11 +151,21 @@ fn main() -> ExitCode {
     // Read before the runtime starts, which it sizes; a config that does not load is reported by
     // the command itself, so the runtime starts with the defaults.
     let config = startup_config(&cli.command);
-    let worker_threads = config
+    // Telemetry reads the config the command will serve (its `telemetry:` and `log:`); a config
+    // that does not load is reported by the command itself, with telemetry from the environment.
+    let settings = TelemetrySettings::resolve(config.as_ref());
+    let worker_threads = match config
         .as_ref()
-        .map_or_else(seam::config::default_worker_threads, Config::worker_threads);
-    // Always sized here: left unset, tokio would read TOKIO_WORKER_THREADS and panic on a
-    // value that is not a number.
+        .map_or_else(seam::config::default_worker_threads, Config::worker_threads)
+    {
+        Ok(threads) => threads,
+        Err(message) => {
+            report_failure(settings.log_format, &message, Vec::new());
+            return ExitCode::FAILURE;
+        }
+    };
+    // Always sized here: left unset, tokio would read TOKIO_WORKER_THREADS itself and panic on
+    // a value that is not a number.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(worker_threads)
         .enable_all()
@@ -167,9 +177,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Telemetry reads the config the command will serve (its `telemetry:` and `log:`); a config
-    // that does not load is reported by the command itself, with telemetry from the environment.
-    let settings = TelemetrySettings::resolve(config.as_ref());
     // The exporter sends its batches from a task of the runtime, so it starts inside it.
     let telemetry = match runtime.block_on(async { seam::telemetry::init(&settings) }) {
         Ok(guard) => guard,

@@ -319,20 +319,24 @@ async fn an_invalid_limit_stops_startup_naming_the_key() {
     assert!(error.contains("max_conections"), "{error}");
 }
 
-// ---- the real binary ----
+// ---- sizing, with the real binary ----
 
 #[tokio::test]
 async fn worker_threads_sizes_the_runtime_and_bad_values_stop_startup() {
     let (url, _) = spawn_subgraph().await;
     let client = reqwest::Client::new();
     let default = std::thread::available_parallelism().map_or(1, usize::from);
-    // 1 and 3 differ from each other and one of them from any machine's default.
-    for (extra, expected) in [
-        ("", default),
-        ("worker_threads: 1\n", 1),
-        ("worker_threads: 3\n", 3),
+    let env = "TOKIO_WORKER_THREADS";
+    // 1 and 3 differ from each other and one of them from any machine's default; the config's
+    // key wins over tokio's variable, which counts when the key is absent.
+    for (extra, vars, expected) in [
+        ("", &[][..], default),
+        ("worker_threads: 1\n", &[][..], 1),
+        ("worker_threads: 3\n", &[(env, "1")][..], 3),
+        ("", &[(env, "3")][..], 3),
+        ("", &[(env, "1")][..], 1),
     ] {
-        let seam = SeamProcess::start(&url, extra).await;
+        let seam = SeamProcess::start_with_env(&url, extra, vars).await;
         let (status, answer) =
             post_query(&client, &format!("{}/graphql", seam.base), "{ hello }").await;
         assert_eq!(
@@ -352,22 +356,60 @@ async fn worker_threads_sizes_the_runtime_and_bad_values_stop_startup() {
             metrics
                 .lines()
                 .any(|l| l == format!("seam_worker_threads {expected}")),
-            "{extra:?} should give {expected} threads:\n{metrics}"
+            "{extra:?} {vars:?} should give {expected} threads:\n{metrics}"
         );
     }
-    for bad in [
-        "worker_threads: 0\n",
-        "worker_threads: 100000\n",
-        "worker_threads: many\n",
+    // Refused at startup with a message naming what is wrong, never a panic (exit code 101).
+    for (extra, vars, named) in [
+        ("worker_threads: 0\n", &[][..], "worker_threads"),
+        ("worker_threads: 100000\n", &[][..], "worker_threads"),
+        ("worker_threads: many\n", &[][..], "worker_threads"),
+        ("", &[(env, "many")][..], env),
+        ("", &[(env, "0")][..], env),
     ] {
-        let error = seam::config::Config::from_yaml_str(
-            &format!("supergraph: x.graphql\n{bad}"),
-            std::path::Path::new("."),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("worker_threads"), "{bad:?}: {error}");
+        let (code, stderr) = failed_start(&url, extra, vars).await;
+        assert_eq!(code, Some(1), "{extra:?} {vars:?}: {stderr}");
+        assert!(stderr.contains(named), "{extra:?} {vars:?}: {stderr}");
     }
+}
+
+/// `seam serve` for the subgraph at `url` with `extra` config and `env` set; a
+/// `TOKIO_WORKER_THREADS` of the test's own environment is removed first.
+fn seam_command(url: &str, extra: &str, env: &[(&str, &str)]) -> Command {
+    let dir = scratch_dir("binary");
+    let config = dir.join("seam.yaml");
+    std::fs::write(&config, config_yaml(url, &dir, extra)).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_seam"));
+    command
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .env_remove("TOKIO_WORKER_THREADS")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null());
+    command
+}
+
+/// Starts `seam serve` on a setup that must not start; its exit code and what it printed.
+async fn failed_start(url: &str, extra: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut child = seam_command(url, extra, env)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while child.try_wait().unwrap().is_none() {
+        if tokio::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("seam started with {extra:?} {env:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 // ---- shutdown, with the real binary ----
@@ -389,15 +431,12 @@ impl SeamProcess {
     /// Starts `seam serve --config` for the subgraph at `url` with `extra` config and waits
     /// until it is ready; it listens on a port of its own choosing and says which.
     async fn start(url: &str, extra: &str) -> Self {
-        let dir = scratch_dir("binary");
-        let config = dir.join("seam.yaml");
-        std::fs::write(&config, config_yaml(url, &dir, extra)).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_seam"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
+        Self::start_with_env(url, extra, &[]).await
+    }
+
+    /// [`SeamProcess::start`] with `env` set (see [`seam_command`]).
+    async fn start_with_env(url: &str, extra: &str, env: &[(&str, &str)]) -> Self {
+        let mut child = seam_command(url, extra, env)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();

@@ -181,6 +181,11 @@ fn parse_args() -> Result<Args, String> {
         (None, None) => None,
         _ => return Err(format!("--against and --pid go together; {USAGE}")),
     };
+    if args.worker_threads.is_some() && (args.against.is_some() || args.serve_subgraphs.is_some()) {
+        return Err(format!(
+            "--worker-threads sizes the Seam that seam-bench starts: not with --against or --serve-subgraphs; {USAGE}"
+        ));
+    }
     Ok(args)
 }
 
