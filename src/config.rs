@@ -118,6 +118,10 @@ pub struct Config {
 /// More threads than this is a typo, not a sizing: each one holds a stack and a task queue.
 pub const MAX_WORKER_THREADS: usize = 1024;
 
+fn worker_threads_allowed(threads: usize) -> bool {
+    (1..=MAX_WORKER_THREADS).contains(&threads)
+}
+
 /// One subgraph entry under `subgraphs:`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -596,7 +600,7 @@ impl Config {
         self.limits.problems(&mut problem);
         limits::grace_period_problems(self.shutdown_grace_period, &mut problem);
         if let Some(threads) = self.worker_threads {
-            if !(1..=MAX_WORKER_THREADS).contains(&threads) {
+            if !worker_threads_allowed(threads) {
                 problem(
                     "worker_threads".into(),
                     format!("must be from 1 to {MAX_WORKER_THREADS}, not {threads}"),
@@ -624,7 +628,7 @@ pub fn default_worker_threads() -> Result<usize, String> {
             Ok(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
         }
         Ok(text) => match text.trim().parse::<usize>() {
-            Ok(threads) if (1..=MAX_WORKER_THREADS).contains(&threads) => Ok(threads),
+            Ok(threads) if worker_threads_allowed(threads) => Ok(threads),
             _ => Err(format!(
                 "{WORKER_THREADS_ENV} must be a number from 1 to {MAX_WORKER_THREADS}, not `{text}`"
             )),

@@ -148,11 +148,10 @@ fn write_demo_events_sdl() -> std::io::Result<PathBuf> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Read before the runtime starts, which it sizes; a config that does not load is reported by
-    // the command itself, so the runtime starts with the defaults.
+    // Read before the runtime starts, which it sizes, and telemetry, which it configures. A config
+    // that does not load is reported by the command itself; until then the runtime has its
+    // default size and telemetry comes from the environment.
     let config = startup_config(&cli.command);
-    // Telemetry reads the config the command will serve (its `telemetry:` and `log:`); a config
-    // that does not load is reported by the command itself, with telemetry from the environment.
     let settings = TelemetrySettings::resolve(config.as_ref());
     let worker_threads = match config
         .as_ref()

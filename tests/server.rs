@@ -2,6 +2,7 @@
 //! streaming-client caps, the request timeout, message and body sizes, the operation limits —
 //! and graceful shutdown of the real binary with every kind of stream open.
 
+mod common;
 mod server_support;
 
 use std::process::{Command, Stdio};
@@ -344,19 +345,10 @@ async fn worker_threads_sizes_the_runtime_and_bad_values_stop_startup() {
             (200, &json!("world")),
             "{answer}"
         );
-        let metrics = client
-            .get(format!("{}/metrics", seam.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            metrics
-                .lines()
-                .any(|l| l == format!("seam_worker_threads {expected}")),
-            "{extra:?} {vars:?} should give {expected} threads:\n{metrics}"
+        assert_eq!(
+            common::metric_series(&client, &seam.base, "seam_worker_threads").await,
+            Some(expected.to_string()),
+            "{extra:?} {vars:?} should give {expected} threads"
         );
     }
     // Refused at startup with a message naming what is wrong, never a panic (exit code 101).

@@ -248,8 +248,8 @@ struct Readings {
 }
 
 impl Readings {
-    /// Process `pid`'s CPU time (when given) and the requests `subgraphs` have answered.
-    fn take(pid: Option<u32>, subgraphs: &[seam::demo::DemoSubgraph]) -> Readings {
+    /// Process `pid`'s CPU time and the requests `subgraphs` have answered.
+    fn take(pid: u32, subgraphs: &[seam::demo::DemoSubgraph]) -> Readings {
         let calls = subgraphs
             .iter()
             .map(|s| {
@@ -262,7 +262,7 @@ impl Readings {
             .sum::<Option<u64>>()
             .filter(|_| !subgraphs.is_empty());
         Readings {
-            cpu: pid.and_then(support::process_cpu),
+            cpu: support::process_cpu(pid),
             subgraph_calls: calls,
         }
     }
@@ -576,7 +576,7 @@ async fn compare_tracing(
             let pid = gateway.child.id();
             let spans_before = received.spans.load(Relaxed);
             let (report, used) = load(&gateway.url("/graphql"), query.clone(), args, || {
-                Readings::take(Some(pid), subgraphs)
+                Readings::take(pid, subgraphs)
             })
             .await;
             let spans = received.spans.load(Relaxed) - spans_before;
@@ -629,7 +629,7 @@ async fn run_mode(
     let gateway = start_gateway(subgraphs, mode, args).await?;
     let pid = gateway.child.id();
     let (report, used) = load(&gateway.url("/graphql"), query.clone(), args, || {
-        Readings::take(Some(pid), subgraphs)
+        Readings::take(pid, subgraphs)
     })
     .await;
     Ok(report.measure(used, support::status_kib(pid, "VmHWM")))
@@ -667,8 +667,7 @@ async fn measure_other_gateway(args: &Args, url: &str, pid: u32) {
     let query = json!({ "query": query });
     let mut runs = Vec::new();
     for run in 1..=args.runs {
-        let (report, used) =
-            load(url, query.clone(), args, || Readings::take(Some(pid), &[])).await;
+        let (report, used) = load(url, query.clone(), args, || Readings::take(pid, &[])).await;
         let m = report.measure(used, support::status_kib(pid, "VmHWM"));
         m.print(&format!("other gateway #{run}"));
         runs.push(m);
