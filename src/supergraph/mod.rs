@@ -25,7 +25,8 @@ pub use access::{AccessRequirements, AccessVocabulary};
 pub use contexts::{context_field_set, ContextArgument};
 pub use cost::{CostModel, FieldCost, InputFieldCost, ListSize, SizedField};
 pub use lookups::{EntityLookup, Lookup, LookupArgument};
-use read::{percent_label, random_percent, read_access, read_graphs, read_type};
+
+use read::{percent_label, read_access, read_graphs, read_type};
 
 /// Index of a subgraph in [`Supergraph::subgraphs`]; cheap to copy and compare on the hot path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -495,6 +496,28 @@ impl Supergraph {
             Some(ExtendedType::Interface(_) | ExtendedType::Union(_))
         )
     }
+}
+
+/// A uniform draw in [0, 100): a per-thread xorshift seeded from the std hasher's random keys,
+/// so no random-number crate is needed for one coin toss per label and request.
+fn random_percent() -> f64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(0x5EA3);
+            h.finish() | 1
+        });
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64 * 100.0
+    })
 }
 
 /// `__typename`'s type, the same on every object.

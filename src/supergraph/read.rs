@@ -1,5 +1,7 @@
 //! Reading a supergraph SDL into the model: the `join__` directives say which subgraphs hold
-//! each type and field, with its keys, overrides, `@requires`/`@provides` and access rules.
+//! each type and field (keys, overrides, `@requires`/`@provides`, interface implementations,
+//! union members, context arguments); the access directives (`@authenticated`,
+//! `@requiresScopes`, `@policy`) say who may read them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -121,28 +123,6 @@ pub(super) fn percent_label(label: &str) -> Option<f64> {
         .parse::<f64>()
         .ok()
         .filter(|p| (0.0..=100.0).contains(p))
-}
-
-/// A uniform draw in [0, 100): a per-thread xorshift seeded from the std hasher's random keys,
-/// so no random-number crate is needed for one coin toss per label and request.
-pub(super) fn random_percent() -> f64 {
-    use std::cell::Cell;
-    use std::hash::{BuildHasher, Hasher};
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(0x5EA3);
-            h.finish() | 1
-        });
-    }
-    STATE.with(|state| {
-        let mut x = state.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        state.set(x);
-        (x >> 11) as f64 / (1u64 << 53) as f64 * 100.0
-    })
 }
 
 fn label_index(labels: &mut Vec<Arc<str>>, label: &str) -> usize {
