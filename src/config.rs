@@ -31,7 +31,7 @@ pub use traffic::{
     BreakerSettings, ClientSettings, HealthCheckSettings, HealthProbe, Http2, ResolvedTraffic,
     RetrySettings, TrafficConfig,
 };
-use values::{listen_address, optional_duration, HumanDuration};
+use values::{listen_address, optional_duration};
 
 /// How long Seam waits for a subgraph that has no `timeout` of its own.
 pub const DEFAULT_SUBGRAPH_TIMEOUT: Duration = Duration::from_secs(10);

@@ -62,7 +62,7 @@ pub struct JwtConfig {
     /// Accepted `aud` values (a token's `aud` must hold one); empty accepts any audience.
     pub audiences: Vec<String>,
     /// Clock skew allowed on `exp` and `nbf`.
-    #[serde(deserialize_with = "super::limits::duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub leeway: Duration,
 }
 
@@ -92,14 +92,14 @@ pub struct JwksSource {
     /// How often a JWKS URL is fetched again, so rotated keys are picked up.
     #[serde(
         default = "default_refresh_interval",
-        deserialize_with = "super::limits::duration"
+        deserialize_with = "super::values::duration"
     )]
     pub refresh_interval: Duration,
     /// The least time between two fetches of a JWKS URL that a token with an unknown `kid`
     /// triggers, so tokens with made-up `kid`s cannot make Seam hammer the key server.
     #[serde(
         default = "default_min_refresh_interval",
-        deserialize_with = "super::limits::duration"
+        deserialize_with = "super::values::duration"
     )]
     pub min_refresh_interval: Duration,
 }

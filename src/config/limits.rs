@@ -80,15 +80,15 @@ pub struct LimitsConfig {
     pub max_ws_message_bytes: u64,
     /// A query or mutation (not a stream) still unanswered after this gets a 504. Longer than
     /// a subgraph's own default timeout, so a subgraph's slowness is reported as its error first.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub request_timeout: Duration,
     /// A connection must deliver a request's headers within this of its first byte (or of
     /// opening); slow-header clients would otherwise hold sockets forever.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub header_read_timeout: Duration,
     /// A keep-alive connection with no request in flight is closed after this. Longer than the
     /// 60 s idle timeout of common load balancers, so they, not Seam, close shared connections.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub idle_timeout: Duration,
     /// Open TCP connections served at once; further ones wait in the listen backlog until one
     /// closes, instead of Seam running out of file descriptors.
@@ -98,7 +98,7 @@ pub struct LimitsConfig {
     /// A single-connection SSE stream reserved with `PUT /graphql` and not opened within this
     /// is dropped with the operations already sent to it; the reservation held a streaming
     /// client's place meanwhile. Clients open the stream right after reserving it.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub sse_reservation_timeout: Duration,
     /// Field nesting, counted through fragments; it also bounds recursion in planning and
     /// shaping, so it cannot be switched off.
@@ -122,7 +122,7 @@ pub struct LimitsConfig {
     /// that serve `/health`, cached operations and subscriptions.
     pub planning_threads: Option<usize>,
     /// How long preparing a new document may take, the wait for a planning thread included.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub planning_timeout: Duration,
     /// What the operation cache of a schema generation may hold, in (estimated) bytes.
     pub operation_cache_bytes: u64,
@@ -259,10 +259,6 @@ pub(super) fn grace_period_problems(
             "must be longer than 0 (requests in flight need time to finish)".into(),
         );
     }
-}
-
-pub(super) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-    Ok(super::HumanDuration::deserialize(deserializer)?.0)
 }
 
 #[cfg(test)]

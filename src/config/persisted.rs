@@ -35,7 +35,7 @@ pub struct ApqConfig {
     /// Prepended to every Redis key, so several deployments can share one server.
     pub prefix: String,
     /// How long an entry lives after it was registered (in Redis, and in memory).
-    #[serde(deserialize_with = "super::limits::duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub ttl: Duration,
 }
 

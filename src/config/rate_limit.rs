@@ -55,7 +55,7 @@ pub enum RateLimitStore {
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     pub requests: u32,
-    #[serde(deserialize_with = "super::limits::duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub per: Duration,
 }
 
@@ -63,7 +63,7 @@ pub struct Quota {
 #[serde(deny_unknown_fields)]
 pub struct ClientQuota {
     pub requests: u32,
-    #[serde(deserialize_with = "super::limits::duration")]
+    #[serde(deserialize_with = "super::values::duration")]
     pub per: Duration,
     /// The request header that names the client (an API key, a client id). Unset, or absent
     /// from a request, the client is its network address.

@@ -1,5 +1,6 @@
-//! Config values written as text that serde has no reader for: humantime durations and listen
-//! addresses, each refused with a message that says what to write instead.
+//! Durations and listen addresses read more strictly and more helpfully than serde's own readers
+//! would: durations as humantime text (`5s`, `250ms`), and a malformed value of either is refused
+//! with a message that says what to write instead.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -16,7 +17,12 @@ pub(super) fn optional_duration<'de, D: Deserializer<'de>>(
     Ok(Option::<HumanDuration>::deserialize(deserializer)?.map(|duration| duration.0))
 }
 
-pub(super) struct HumanDuration(pub(super) Duration);
+/// A required humantime duration, as [`optional_duration`] reads one.
+pub(super) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    Ok(HumanDuration::deserialize(deserializer)?.0)
+}
+
+struct HumanDuration(Duration);
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
