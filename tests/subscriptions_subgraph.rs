@@ -535,9 +535,13 @@ async fn without_a_subscription_url_the_http_url_is_used_over_websocket() {
 
 #[tokio::test]
 async fn a_subgraph_that_cannot_be_reached_is_a_request_error() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    // Bound and never listened on, for the whole test: connections are refused, and no server
+    // started meanwhile can be given the port.
+    let closed = tokio::net::TcpSocket::new_v4().expect("socket");
+    closed
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind");
     let closed_addr = closed.local_addr().expect("addr");
-    drop(closed);
     let setup = setup(|_| format!("    subscription_url: ws://{closed_addr}/ws\n")).await;
     let error = match setup.try_subscribe(REVIEWS, json!({})).await {
         Ok(_) => panic!("subscribed to a subgraph that is not there"),

@@ -88,13 +88,16 @@ pub fn representations(request: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// An HTTP URL on 127.0.0.1 where nothing listens: a port was bound, read and released.
+/// An HTTP URL on 127.0.0.1 where nothing listens. The port stays bound, never listening, for
+/// the rest of the test process: connections to it are refused, and no server another test
+/// starts meanwhile can be given it (a released port can be, and would then answer instead).
 pub async fn closed_port_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    drop(listener);
+    let addr = socket.local_addr().expect("local addr");
+    std::mem::forget(socket);
     format!("http://{addr}/graphql")
 }
 
