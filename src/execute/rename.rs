@@ -2,9 +2,8 @@
 //! so the response tree only ever holds the keys shaping reads.
 
 use crate::plan::{KeyRename, PathElement};
+use crate::response::merge::deep_merge;
 use crate::response::value::Value;
-
-use super::fetch::deep_merge;
 
 /// Applies `renames` to one answer of a fetch (its `data`, or one `_entities` item). Inner
 /// renames come last in the list and are applied first, while the keys on their path are still
