@@ -17,8 +17,8 @@ use tower::{Layer, Service};
 
 use super::refusal::refusal;
 use super::request_kind::is_websocket_upgrade;
+use super::request_kind::TOKEN_HEADER;
 use super::request_kind::{is_page_load, is_stream_open};
-use super::sse_single::TOKEN_HEADER;
 
 /// The media types a page may send cross-site without a preflight (the Fetch standard's
 /// CORS-safelisted `Content-Type` values).

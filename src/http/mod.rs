@@ -264,7 +264,7 @@ enum Delivery {
 
 impl Delivery {
     fn of(headers: &HeaderMap) -> Self {
-        if sse::accepts(headers) {
+        if request_kind::accepts_event_stream(headers) {
             Delivery::Sse
         } else if multipart::accepts(headers) {
             Delivery::Multipart
@@ -426,7 +426,7 @@ async fn graphql_post<S: OperationService>(
         Ok(request) => request,
         Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),
     };
-    if let Some(token) = sse_single::token(&headers, &uri) {
+    if let Some(token) = request_kind::stream_token(&headers, &uri) {
         return sse_single::execute(&endpoint, &token, headers, client, request, false).await;
     }
     run_and_answer(&endpoint, headers, client, request, false).await
@@ -444,9 +444,9 @@ async fn graphql_get<S: OperationService>(
         let handshake = request_context(&endpoint, Transport::WebSocket, headers, client);
         return ws::upgrade(upgrade, endpoint, handshake);
     }
-    let token = sse_single::token(&headers, &uri);
+    let token = request_kind::stream_token(&headers, &uri);
     if let Some(token) = &token {
-        if sse::accepts(&headers) {
+        if request_kind::accepts_event_stream(&headers) {
             return sse_single::open(&endpoint, &headers, token);
         }
     }

@@ -1,9 +1,40 @@
-//! What kind of request this is, for the edge layers that treat some kinds differently: a
-//! WebSocket upgrade (checked for its origin, not for CSRF), a browser opening the GraphiQL page,
-//! a client opening the SSE stream it reserved.
+//! What kind of request this is, for the edge layers and handlers that treat some kinds
+//! differently: a WebSocket upgrade (checked for its origin, not for CSRF), a browser opening the
+//! GraphiQL page, a client asking for an event stream, and the single-connection SSE stream a
+//! request names (opening it, or running an operation on it).
 
 use axum::extract::Query;
-use axum::http::{header, Method, Request};
+use axum::http::{header, HeaderMap, Method, Request, Uri};
+
+/// The header a client names its single-connection SSE stream in (graphql-sse's
+/// `TOKEN_HEADER_KEY`).
+pub(super) const TOKEN_HEADER: &str = "x-graphql-event-stream-token";
+
+const EVENT_STREAM: &str = "text/event-stream";
+
+/// Whether the client asked for an event stream.
+pub(super) fn accepts_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|accept| accept.contains(EVENT_STREAM))
+}
+
+/// The single-connection SSE stream a request names, by the token header or, for `EventSource`,
+/// which cannot set headers, the `token` query parameter. `None`: the request is not in
+/// single-connection mode.
+pub(super) fn stream_token(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    if let Some(value) = headers.get(TOKEN_HEADER) {
+        return Some(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    uri.query()?;
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).ok()?;
+    pairs
+        .into_iter()
+        .find(|(name, value)| name == "token" && !value.is_empty())
+        .map(|(_, value)| value)
+}
 
 /// Whether the request asks to become a WebSocket: an HTTP/1.1 `Upgrade: websocket`, or an
 /// HTTP/2 extended `CONNECT`.
@@ -51,5 +82,6 @@ pub(crate) fn is_page_load<B>(request: &Request<B>) -> bool {
 pub(crate) fn is_stream_open<B>(request: &Request<B>) -> bool {
     request.method() == Method::GET
         && !is_websocket_upgrade(request)
-        && super::sse_single::opens_stream(request.headers(), request.uri())
+        && accepts_event_stream(request.headers())
+        && stream_token(request.headers(), request.uri()).is_some()
 }

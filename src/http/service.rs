@@ -180,7 +180,7 @@ pub(crate) struct Endpoint<S> {
     pub(crate) service: Arc<S>,
     pub(crate) settings: ProtocolSettings,
     /// The streams reserved for graphql-sse's single-connection mode.
-    pub(crate) streams: Arc<super::sse_single::Streams>,
+    pub(crate) streams: Arc<super::sse_single::registry::Streams>,
 }
 
 /// An answer as a stream of response bodies: a subscription as it streams, a query's or

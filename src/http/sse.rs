@@ -3,7 +3,7 @@
 //! single-connection mode, one stream for many operations, is `sse_single`.)
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -11,17 +11,6 @@ use super::clients::StreamingSlot;
 use super::service::{into_stream, Endpoint};
 use super::streaming::{framed_body, Framing};
 use crate::pipeline::Answer;
-
-pub(super) const EVENT_STREAM: &str = "text/event-stream";
-
-/// Whether the client asked for an event stream.
-pub(super) fn accepts(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|accept| accept.contains(EVENT_STREAM))
-}
 
 /// Streams the answer: a subscription's responses, or a query's one response, each as an
 /// `event: next`. A request error is answered as JSON before any stream begins. `slot` counts

@@ -17,7 +17,7 @@
 //! credentials in headers — it is 128 random bits only the reserving client was given.
 
 mod events;
-mod registry;
+pub(super) mod registry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use super::request_kind::stream_token;
 use super::service::{into_stream, Endpoint, OperationService};
 use super::streaming::{framed_body, Framing};
 use super::{negotiate, refuse, sse, stream_refusal, ClientAddress, MediaType};
@@ -35,32 +36,7 @@ use crate::context::Transport;
 use crate::pipeline::{Answer, Charge, GraphqlRequest};
 use crate::telemetry::StreamKind;
 use events::Events;
-pub(crate) use registry::Streams;
 use registry::{Refused, Reservation};
-
-/// The header a client names its stream in (graphql-sse's `TOKEN_HEADER_KEY`).
-pub(crate) const TOKEN_HEADER: &str = "x-graphql-event-stream-token";
-
-/// The stream a request names, by the token header or, for `EventSource`, which cannot set
-/// headers, the `token` query parameter. `None`: the request is not in single-connection mode.
-pub(crate) fn token(headers: &HeaderMap, uri: &Uri) -> Option<String> {
-    if let Some(value) = headers.get(TOKEN_HEADER) {
-        return Some(String::from_utf8_lossy(value.as_bytes()).into_owned());
-    }
-    uri.query()?;
-    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).ok()?;
-    pairs
-        .into_iter()
-        .find(|(name, value)| name == "token" && !value.is_empty())
-        .map(|(_, value)| value)
-}
-
-/// Whether a request opens a reserved stream (a `GET` for an event stream that names one): it
-/// runs no operation, so the CSRF check leaves it alone, and the handler opens it whatever else
-/// the request carries.
-pub(crate) fn opens_stream(headers: &HeaderMap, uri: &Uri) -> bool {
-    sse::accepts(headers) && token(headers, uri).is_some()
-}
 
 /// `PUT /graphql`: reserves a stream. The client passes authentication and the rate limit as
 /// for an operation, and takes a streaming client's place until its stream ends or the
@@ -198,7 +174,7 @@ pub(super) async fn stop<S: OperationService>(
     uri: Uri,
 ) -> Response {
     let media = negotiate(&headers);
-    let Some(token) = token(&headers, &uri) else {
+    let Some(token) = stream_token(&headers, &uri) else {
         return not_found(media);
     };
     let Some(reservation) = endpoint.streams.find(&token) else {
