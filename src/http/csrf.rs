@@ -16,9 +16,7 @@ use futures::future::{self, Either, Ready};
 use tower::{Layer, Service};
 
 use super::refusal::refusal;
-use super::request_kind::is_websocket_upgrade;
-use super::request_kind::TOKEN_HEADER;
-use super::request_kind::{is_page_load, is_stream_open};
+use super::request_kind::{is_page_load, is_stream_open, is_websocket_upgrade, TOKEN_HEADER};
 
 /// The media types a page may send cross-site without a preflight (the Fetch standard's
 /// CORS-safelisted `Content-Type` values).

@@ -8,12 +8,12 @@ use axum::http::{header, HeaderMap, Method, Request, Uri};
 
 /// The header a client names its single-connection SSE stream in (graphql-sse's
 /// `TOKEN_HEADER_KEY`).
-pub(super) const TOKEN_HEADER: &str = "x-graphql-event-stream-token";
+pub(crate) const TOKEN_HEADER: &str = "x-graphql-event-stream-token";
 
 const EVENT_STREAM: &str = "text/event-stream";
 
 /// Whether the client asked for an event stream.
-pub(super) fn accepts_event_stream(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
@@ -24,7 +24,7 @@ pub(super) fn accepts_event_stream(headers: &HeaderMap) -> bool {
 /// The single-connection SSE stream a request names, by the token header or, for `EventSource`,
 /// which cannot set headers, the `token` query parameter. `None`: the request is not in
 /// single-connection mode.
-pub(super) fn stream_token(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+pub(crate) fn stream_token(headers: &HeaderMap, uri: &Uri) -> Option<String> {
     if let Some(value) = headers.get(TOKEN_HEADER) {
         return Some(String::from_utf8_lossy(value.as_bytes()).into_owned());
     }

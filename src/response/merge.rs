@@ -1,5 +1,6 @@
-//! Merging one answer into the response tree: a later fetch's fields join the objects an
-//! earlier fetch made, so the tree holds one object per place in the response.
+//! Merging one value into another in the response tree: a later fetch's fields join the objects
+//! an earlier fetch made, and a key put back after aliasing apart joins the value another
+//! fragment gave it, so the tree holds one value per place in the response.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,7 @@ use compact_str::CompactString;
 use super::value::{merge_needs_index, Value};
 
 /// Merges `source` into `target`: objects key by key, equal-length lists element by element.
-pub fn deep_merge(target: &mut Value, source: Value) {
+pub(crate) fn deep_merge(target: &mut Value, source: Value) {
     match (target, source) {
         (Value::Object(t), Value::Object(s)) if merge_needs_index(t, s.len()) => {
             // Many keys on both sides (aliases by the thousand): found by hash, not by a scan each.

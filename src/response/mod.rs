@@ -2,7 +2,7 @@
 //! JSON value tree responses are parsed into and merged in, its parser, and GraphQL errors.
 
 pub mod json;
-pub mod merge;
+pub(crate) mod merge;
 mod scan;
 pub mod value;
 

@@ -214,7 +214,7 @@ fn key_positions(object: &Object) -> HashMap<&str, usize, ahash::RandomState> {
 
 /// Whether merging `incoming` keys into `object` key by key is better done through an index
 /// than by a scan of the object per key.
-pub fn merge_needs_index(object: &Object, incoming: usize) -> bool {
+pub(crate) fn merge_needs_index(object: &Object, incoming: usize) -> bool {
     incoming.saturating_mul(object.len() + incoming) > INDEXED_FROM * INDEXED_FROM
 }
 
