@@ -8,12 +8,12 @@
 
 use std::collections::HashMap;
 
-use apollo_compiler::ast::{Directive, DirectiveList, Value};
+use apollo_compiler::ast::{DirectiveList, Value};
 use apollo_compiler::executable::{self as exe, Operation, OperationType};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Name, Node};
 
-use super::selection::{conditional_directives, Field, Fragment, SelectionSet};
+use super::selection::{Field, Fragment, SelectionSet};
 use super::{
     ContextVariable, EntityFetch, EntityType, FetchNode, OperationKind, PathElement, PlanError,
     PlanNode, QueryPlan,
@@ -24,10 +24,12 @@ use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 type Conditions = Vec<(Name, bool)>;
 
 use super::list_depth;
+use conditions::{conditions_of, statically_excluded, variable_conditions};
 
 mod abstract_types;
 mod arrange;
 mod batch;
+mod conditions;
 mod context;
 mod interface_object;
 mod jump;
@@ -716,43 +718,6 @@ impl<'a> Builder<'a> {
             .map(|d| d.ty.inner_named_type().clone())
             .unwrap_or_else(|_| field.ty().inner_named_type().clone())
     }
-}
-
-/// `None` when a literal `@skip(if: true)`/`@include(if: false)` removes the selection.
-fn conditions_of(directives: &DirectiveList, inherited: &[(Name, bool)]) -> Option<Conditions> {
-    let mut out = inherited.to_vec();
-    for d in conditional_directives(directives) {
-        let wanted = d.name == "include";
-        match d.specified_argument_by_name("if").map(|v| &**v) {
-            Some(Value::Boolean(b)) if *b != wanted => return None,
-            Some(Value::Variable(v)) => {
-                let cond = (v.clone(), wanted);
-                if !out.contains(&cond) {
-                    out.push(cond);
-                }
-            }
-            _ => {}
-        }
-    }
-    Some(out)
-}
-
-/// The `@skip`/`@include` whose `if` is a variable. Literal ones are settled while collecting: a
-/// selection they exclude is dropped, and one they include needs no directive in any fetch.
-fn variable_conditions(directives: &DirectiveList) -> impl Iterator<Item = &Node<Directive>> {
-    conditional_directives(directives).filter(|d| {
-        matches!(
-            d.specified_argument_by_name("if").map(|v| &**v),
-            Some(Value::Variable(_))
-        )
-    })
-}
-
-fn statically_excluded(directives: &apollo_compiler::executable::DirectiveList) -> bool {
-    conditional_directives(directives).any(|d| {
-        let wanted = d.name == "include";
-        matches!(d.specified_argument_by_name("if").map(|v| &**v), Some(Value::Boolean(b)) if *b != wanted)
-    })
 }
 
 fn child_path(path: &[PathElement], field: &exe::Field) -> Vec<PathElement> {
