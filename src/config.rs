@@ -110,7 +110,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Threads that serve requests (`None`: one per core this process may use). Read at start,
     /// not on reload. Fewer threads than cores pays when the gateway shares its cores with other
-    /// busy processes: requests then move between threads, and their data between caches, less.
+    /// busy processes: each busy thread competes with them for the cores (measured in the
+    /// README's performance section; keeping a request on one thread did not recover it).
     #[serde(default)]
     pub worker_threads: Option<usize>,
 }
