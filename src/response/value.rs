@@ -162,6 +162,10 @@ impl Object {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    pub fn entries(&self) -> &[(CompactString, Value)] {
+        &self.entries
+    }
+
     pub fn into_entries(self) -> Vec<(CompactString, Value)> {
         self.entries
     }
