@@ -8,9 +8,14 @@ mod common;
 mod support;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID};
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::{from_fn, Next};
 use serde_json::{json, Map, Value};
 
 use common::TestGateway;
@@ -252,6 +257,67 @@ async fn benchmark_query_makes_one_call_per_subgraph_and_step() {
         response["data"] == expected,
         "the answer differs from the demo data"
     );
+}
+
+/// How long the reviews subgraph holds a call, once holding is on: long enough for every
+/// identical query sent together to reach the same step and join the held call.
+const HOLD: Duration = Duration::from_secs(5);
+
+/// Identical benchmark queries in flight share the subgraphs' answers (subgraph request sharing
+/// is on by default), entity answers included: every client still gets the whole answer, though
+/// each merged the entities from an answer other requests read too. The reviews subgraph holds
+/// its calls until a second one arrives or [`HOLD`] passes, so the queries meet there whatever
+/// the machine's speed; and the answers it shares hold the objects the later fetches of every
+/// request add to, through lists, at several depths.
+#[tokio::test]
+async fn benchmark_answers_are_whole_when_requests_share_entity_answers() {
+    let holding = Arc::new(AtomicBool::new(false));
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let routers = common::demo_routers()
+        .into_iter()
+        .map(|(name, router)| {
+            if name != "reviews" {
+                return (name, router);
+            }
+            let (holding, arrived) = (holding.clone(), arrived.clone());
+            let held = router.layer(from_fn(move |request: Request, next: Next| {
+                let (holding, arrived) = (holding.clone(), arrived.clone());
+                async move {
+                    if holding.load(Ordering::SeqCst) {
+                        arrived.fetch_add(1, Ordering::SeqCst);
+                        let deadline = tokio::time::Instant::now() + HOLD;
+                        while arrived.load(Ordering::SeqCst) < 2
+                            && tokio::time::Instant::now() < deadline
+                        {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    next.run(request).await
+                }
+            }));
+            (name, held)
+        })
+        .collect();
+    let gw = TestGateway::compose_with_config(routers, "", "").await;
+    let expected = DemoData::read(&gw).await.expected();
+    holding.store(true, Ordering::SeqCst);
+
+    let clients = 4;
+    let answers = futures::future::join_all((0..clients).map(|_| gw.query(BENCHMARK_QUERY))).await;
+    for answer in &answers {
+        assert!(answer.get("errors").is_none(), "{answer}");
+        assert!(
+            answer["data"] == expected,
+            "an answer differs from the demo data"
+        );
+    }
+    let series = "seam_subgraph_requests_shared_total{subgraph=\"reviews\"}";
+    let shared: u64 = gw
+        .metric(series)
+        .await
+        .map(|value| value.parse().expect("a count"))
+        .unwrap_or(0);
+    assert!(shared > 0, "no request joined the held reviews call");
 }
 
 #[derive(SimpleObject)]

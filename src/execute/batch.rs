@@ -109,15 +109,12 @@ pub(super) fn merge(
             }),
         }
     }
-    let mut object = match response.data {
-        Some(Value::Object(object)) => Some(object),
-        _ => None,
-    };
+    let mut object = fetch::AnswerObject::of(response.data);
     // Without data at all, an error about one entry explains every entry's missing list (a
     // non-null `_entities` that failed takes the whole `data` with it).
     let explained = any_errors && object.is_none();
     for (i, errors) in entry_errors.into_iter().enumerate() {
-        let entities = object.as_mut().and_then(|o| o.remove(&batch.entry_key(i)));
+        let entities = object.as_mut().and_then(|o| o.take(&batch.entry_key(i)));
         let answer = EntitiesAnswer {
             entities,
             had_errors: explained || !errors.is_empty() || !unplaced.is_empty(),

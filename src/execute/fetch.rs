@@ -4,7 +4,9 @@
 //! path's own), so no per-entity path is allocated, and merging does not depend on the tree keeping
 //! its shape while other fetches run.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Map;
 
@@ -277,11 +279,17 @@ pub(super) fn merge(
                 error
             }));
         match response.data {
-            Some(mut value @ Value::Object(_)) => {
+            Some(value) if value.as_object().is_some() => {
                 if !fetch.renames.is_empty() {
+                    let mut value = Arc::unwrap_or_clone(value);
                     super::rename::apply(&fetch.renames, &mut value);
+                    deep_merge(data, value)
+                } else {
+                    match Arc::try_unwrap(value) {
+                        Ok(value) => deep_merge(data, value),
+                        Err(shared) => deep_merge(data, &*shared),
+                    }
                 }
-                deep_merge(data, value)
             }
             // `data: null` with errors: the errors say why the fields are missing.
             None if had_errors => {}
@@ -300,10 +308,8 @@ pub(super) fn merge(
         }
         return;
     }
-    let entities = match response.data {
-        Some(Value::Object(mut object)) => object.remove("_entities"),
-        _ => None,
-    };
+    let mut object = AnswerObject::of(response.data);
+    let entities = object.as_mut().and_then(|o| o.take("_entities"));
     let rep_count = prepared.rep_count;
     let members = [(fetch, &prepared)];
     let answer = EntitiesAnswer {
@@ -314,10 +320,36 @@ pub(super) fn merge(
     merge_entities(&members, rep_count, answer, data, report);
 }
 
+/// The `data` object of an answer, taken apart by key: moved out of when this request holds the
+/// only reference to it, read in place when requests in flight together share it.
+pub(super) enum AnswerObject {
+    Own(Object),
+    Shared(Arc<Value>),
+}
+
+impl AnswerObject {
+    /// `None` when there is no `data` or it is not an object.
+    pub fn of(data: Option<Arc<Value>>) -> Option<Self> {
+        match Arc::try_unwrap(data?) {
+            Ok(Value::Object(object)) => Some(Self::Own(object)),
+            Ok(_) => None,
+            Err(shared) => shared.as_object().is_some().then_some(Self::Shared(shared)),
+        }
+    }
+
+    /// The value under `key`, moved out when owned.
+    pub fn take(&mut self, key: &str) -> Option<Cow<'_, Value>> {
+        match self {
+            Self::Own(object) => object.remove(key).map(Cow::Owned),
+            Self::Shared(shared) => shared.as_object()?.get(key).map(Cow::Borrowed),
+        }
+    }
+}
+
 /// One `_entities` field of a subgraph's answer.
-pub(super) struct EntitiesAnswer {
+pub(super) struct EntitiesAnswer<'a> {
     /// The field's value, if the answer had it.
-    pub entities: Option<Value>,
+    pub entities: Option<Cow<'a, Value>>,
     /// The subgraph's errors about it, with paths that start at `_entities`.
     pub errors: Vec<GraphqlError>,
     /// Whether errors explain a missing list (those about it, or about the whole answer).
@@ -330,15 +362,20 @@ pub(super) struct EntitiesAnswer {
 pub(super) fn merge_entities(
     members: &[(&FetchNode, &PreparedFetch)],
     rep_count: usize,
-    answer: EntitiesAnswer,
+    answer: EntitiesAnswer<'_>,
     data: &mut Value,
     report: &mut Report,
 ) {
     let Some(&(first, _)) = members.first() else {
         return;
     };
-    let (results, wrong_shape) = match answer.entities {
-        Some(Value::Array(items)) if items.len() == rep_count => (Some(items), None),
+    let (results, wrong_shape): (Option<Cow<'_, [Value]>>, _) = match answer.entities {
+        Some(Cow::Owned(Value::Array(items))) if items.len() == rep_count => {
+            (Some(Cow::Owned(items)), None)
+        }
+        Some(Cow::Borrowed(Value::Array(items))) if items.len() == rep_count => {
+            (Some(Cow::Borrowed(items.as_slice())), None)
+        }
         other => (None, other),
     };
     for error in answer.errors {
@@ -361,7 +398,7 @@ pub(super) fn merge_entities(
             report.errors.push(error.clone().with_path(path));
         }
     }
-    let failure = match (results, wrong_shape) {
+    let failure = match (results, wrong_shape.as_deref()) {
         (Some(items), _) => Ok(items),
         // The whole `_entities` field failed; the subgraph's errors say why.
         (None, None | Some(Value::Null)) if answer.had_errors => return,
@@ -384,11 +421,14 @@ pub(super) fn merge_entities(
     };
     // The fetches of one entry ask for the same selection, so they rename the same keys.
     if !first.renames.is_empty() {
-        for item in &mut results {
+        let mut items = results.into_owned();
+        for item in &mut items {
             super::rename::apply(&first.renames, item);
         }
+        results = Cow::Owned(items);
     }
-    // Each answer is moved into its last target and cloned only for earlier duplicates.
+    // An answer of this request's own is moved into its last target and copied into earlier
+    // duplicates; a shared answer is copied into each, as it is merged.
     let mut remaining = vec![0usize; results.len()];
     for (_, prepared) in members {
         for rep in prepared.target_reps.iter().flatten() {
@@ -422,13 +462,17 @@ pub(super) fn merge_entities(
                 if !matches!(results[rep], Value::Object(_)) {
                     return;
                 }
-                remaining[rep] -= 1;
-                let value = if remaining[rep] == 0 {
-                    std::mem::take(&mut results[rep])
-                } else {
-                    results[rep].clone()
-                };
-                deep_merge(target, value);
+                match &mut results {
+                    Cow::Owned(items) => {
+                        remaining[rep] -= 1;
+                        if remaining[rep] == 0 {
+                            deep_merge(target, std::mem::take(&mut items[rep]));
+                        } else {
+                            deep_merge(target, &items[rep]);
+                        }
+                    }
+                    Cow::Borrowed(items) => deep_merge(target, &items[rep]),
+                }
             },
         );
     }
@@ -660,6 +704,28 @@ mod tests {
         // [1, 0] is under a null list and [2, 5] past the end of one: both are skipped.
         let targets = prepared(&[&[0, 0], &[0, 1], &[1, 0], &[2, 0], &[2, 5]], 2);
         assert_eq!(visit(&mut data, &path, &targets), ["0:x", "1:y", "3:z"]);
+    }
+
+    #[test]
+    fn targets_are_found_in_siblings_whose_keys_come_in_other_orders() {
+        // Each step's key sits elsewhere in each sibling.
+        let text = br#"{"a":[{"b":[{"id":"x"}],"c":1},{"c":2,"d":3,"b":[{"n":0,"id":"y"}]},{"b":[{"id":"z"}]}]}"#;
+        let mut data = crate::response::json::parse(text).expect("valid JSON");
+        let path = [key("a"), PathElement::List, key("b"), PathElement::List];
+        let targets = prepared(&[&[0, 0], &[1, 0], &[2, 0]], 2);
+        assert_eq!(visit(&mut data, &path, &targets), ["0:x", "1:y", "2:z"]);
+        let mut ids = Vec::new();
+        visit_targets(&data, &path, &mut Vec::new(), &mut |object, indices| {
+            ids.push((indices.to_vec(), object.get("id").and_then(Value::as_str)));
+        });
+        assert_eq!(
+            ids,
+            [
+                (vec![0, 0], Some("x")),
+                (vec![1, 0], Some("y")),
+                (vec![2, 0], Some("z"))
+            ]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! exactly those of a federation entity fetch.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
 use serde_json::Map;
 
@@ -124,7 +125,7 @@ fn key_value<'o>(
 
 /// Reshapes a lookup answer into the `_entities` answer it stands for, `count` entries long.
 pub(super) fn as_entities(mut response: SubgraphResponse, count: usize) -> SubgraphResponse {
-    match response.data.take() {
+    match response.data.take().map(Arc::unwrap_or_clone) {
         Some(Value::Object(object)) => {
             let mut entities: Vec<Value> = (0..count).map(|_| Value::Null).collect();
             for (key, value) in object.into_entries() {
@@ -134,10 +135,10 @@ pub(super) fn as_entities(mut response: SubgraphResponse, count: usize) -> Subgr
             }
             let mut data = Object::with_capacity(1);
             data.push("_entities".into(), Value::Array(entities));
-            response.data = Some(Value::Object(data));
+            response.data = Some(Arc::new(Value::Object(data)));
         }
         // Not an object: merging reports the answer as malformed.
-        other => response.data = other,
+        other => response.data = other.map(Arc::new),
     }
     for error in &mut response.errors {
         let Some(path) = &mut error.path else {

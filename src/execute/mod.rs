@@ -193,7 +193,7 @@ async fn run_fetch_part(
     {
         let answer = local.resolve(node, ctx.variables).await;
         let response = SubgraphResponse {
-            data: answer.data,
+            data: answer.data.map(Arc::new),
             errors: answer.errors,
         };
         let mut guard = lock(state);

@@ -93,7 +93,8 @@ where
             self.joined.inc();
         }
         async move {
-            // The last waiter takes the answer itself; the others get a copy.
+            // The last waiter takes the answer itself; the others share its `data` and get their
+            // own errors, which the layers outside rewrite.
             call.await
                 .map(|answer| Arc::try_unwrap(answer).unwrap_or_else(|shared| (*shared).clone()))
         }

@@ -61,10 +61,14 @@ pub struct SubgraphRequest {
 }
 
 /// A subgraph's GraphQL answer.
+///
+/// `data` is behind a reference count because identical requests in flight share one answer
+/// (see `dedupe`): each waiter gets the same tree and merges from it, copying only what lands in
+/// its own response.
 #[derive(Debug, Clone)]
 pub struct SubgraphResponse {
     /// `None` for a missing or null `data`.
-    pub data: Option<Value>,
+    pub data: Option<Arc<Value>>,
     pub errors: Vec<GraphqlError>,
 }
 

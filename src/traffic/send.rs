@@ -122,7 +122,7 @@ pub(super) fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
     };
     for (key, value) in object.into_entries() {
         match key.as_str() {
-            "data" => response.data = (!value.is_null()).then_some(value),
+            "data" => response.data = (!value.is_null()).then(|| Arc::new(value)),
             "errors" if !value.is_null() => {
                 let mut text = Vec::new();
                 value.write_json(&mut text);
