@@ -8,7 +8,7 @@ mod common;
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -259,34 +259,41 @@ async fn benchmark_query_makes_one_call_per_subgraph_and_step() {
     );
 }
 
-/// How long the reviews subgraph holds a call, once holding is on: long enough for every
-/// identical query sent together to reach the same step and join the held call.
-const HOLD: Duration = Duration::from_secs(5);
+/// How long the reviews subgraph holds a call at most; the test releases it as soon as every
+/// query has joined it, so this only bounds a failing run.
+const HOLD_AT_MOST: Duration = Duration::from_secs(60);
+
+/// `seam_subgraph_requests_shared_total` of the reviews subgraph.
+async fn reviews_shared(gw: &TestGateway) -> u64 {
+    let series = "seam_subgraph_requests_shared_total{subgraph=\"reviews\"}";
+    gw.metric(series)
+        .await
+        .map_or(0, |value| value.parse().expect("a count"))
+}
 
 /// Identical benchmark queries in flight share the subgraphs' answers (subgraph request sharing
 /// is on by default), entity answers included: every client still gets the whole answer, though
-/// each merged the entities from an answer other requests read too. The reviews subgraph holds
-/// its calls until a second one arrives or [`HOLD`] passes, so the queries meet there whatever
-/// the machine's speed; and the answers it shares hold the objects the later fetches of every
-/// request add to, through lists, at several depths.
+/// all but one merged the entities from an answer the others read too. The reviews subgraph
+/// holds its call until every other query has joined it, so the queries meet there whatever
+/// the machine's speed; the answer they share holds the objects that each request's later
+/// fetches add to, through lists, at several depths.
 #[tokio::test]
 async fn benchmark_answers_are_whole_when_requests_share_entity_answers() {
     let holding = Arc::new(AtomicBool::new(false));
-    let arrived = Arc::new(AtomicUsize::new(0));
+    let released = Arc::new(AtomicBool::new(false));
     let routers = common::demo_routers()
         .into_iter()
         .map(|(name, router)| {
             if name != "reviews" {
                 return (name, router);
             }
-            let (holding, arrived) = (holding.clone(), arrived.clone());
+            let (holding, released) = (holding.clone(), released.clone());
             let held = router.layer(from_fn(move |request: Request, next: Next| {
-                let (holding, arrived) = (holding.clone(), arrived.clone());
+                let (holding, released) = (holding.clone(), released.clone());
                 async move {
                     if holding.load(Ordering::SeqCst) {
-                        arrived.fetch_add(1, Ordering::SeqCst);
-                        let deadline = tokio::time::Instant::now() + HOLD;
-                        while arrived.load(Ordering::SeqCst) < 2
+                        let deadline = tokio::time::Instant::now() + HOLD_AT_MOST;
+                        while !released.load(Ordering::SeqCst)
                             && tokio::time::Instant::now() < deadline
                         {
                             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -301,9 +308,23 @@ async fn benchmark_answers_are_whole_when_requests_share_entity_answers() {
     let gw = TestGateway::compose_with_config(routers, "", "").await;
     let expected = DemoData::read(&gw).await.expected();
     holding.store(true, Ordering::SeqCst);
+    let calls_before = gw.requests_to("reviews").len();
 
     let clients = 4;
-    let answers = futures::future::join_all((0..clients).map(|_| gw.query(BENCHMARK_QUERY))).await;
+    let queries = futures::future::join_all((0..clients).map(|_| gw.query(BENCHMARK_QUERY)));
+    let release = async {
+        let deadline = tokio::time::Instant::now() + HOLD_AT_MOST;
+        while reviews_shared(&gw).await < clients - 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        released.store(true, Ordering::SeqCst);
+    };
+    let (answers, ()) = tokio::join!(queries, release);
+    assert_eq!(
+        reviews_shared(&gw).await,
+        clients - 1,
+        "every query but the first joined the held reviews call"
+    );
     for answer in &answers {
         assert!(answer.get("errors").is_none(), "{answer}");
         assert!(
@@ -311,13 +332,8 @@ async fn benchmark_answers_are_whole_when_requests_share_entity_answers() {
             "an answer differs from the demo data"
         );
     }
-    let series = "seam_subgraph_requests_shared_total{subgraph=\"reviews\"}";
-    let shared: u64 = gw
-        .metric(series)
-        .await
-        .map(|value| value.parse().expect("a count"))
-        .unwrap_or(0);
-    assert!(shared > 0, "no request joined the held reviews call");
+    let calls = gw.requests_to("reviews").len() - calls_before;
+    assert_eq!(calls, 1, "one reviews call served every query");
 }
 
 #[derive(SimpleObject)]

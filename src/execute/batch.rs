@@ -114,7 +114,9 @@ pub(super) fn merge(
     // non-null `_entities` that failed takes the whole `data` with it).
     let explained = any_errors && object.is_none();
     for (i, errors) in entry_errors.into_iter().enumerate() {
-        let entities = object.as_mut().and_then(|o| o.take(&batch.entry_key(i)));
+        let entities = object
+            .as_mut()
+            .and_then(|o| o.take_or_borrow(&batch.entry_key(i)));
         let answer = EntitiesAnswer {
             entities,
             had_errors: explained || !errors.is_empty() || !unplaced.is_empty(),

@@ -309,7 +309,7 @@ pub(super) fn merge(
         return;
     }
     let mut object = AnswerObject::of(response.data);
-    let entities = object.as_mut().and_then(|o| o.take("_entities"));
+    let entities = object.as_mut().and_then(|o| o.take_or_borrow("_entities"));
     let rep_count = prepared.rep_count;
     let members = [(fetch, &prepared)];
     let answer = EntitiesAnswer {
@@ -337,8 +337,8 @@ impl AnswerObject {
         }
     }
 
-    /// The value under `key`, moved out when owned.
-    pub fn take(&mut self, key: &str) -> Option<Cow<'_, Value>> {
+    /// The value under `key`: moved out when owned, borrowed when shared.
+    pub fn take_or_borrow(&mut self, key: &str) -> Option<Cow<'_, Value>> {
         match self {
             Self::Own(object) => object.remove(key).map(Cow::Owned),
             Self::Shared(shared) => shared.as_object()?.get(key).map(Cow::Borrowed),
@@ -428,11 +428,15 @@ pub(super) fn merge_entities(
         results = Cow::Owned(items);
     }
     // An answer of this request's own is moved into its last target and copied into earlier
-    // duplicates; a shared answer is copied into each, as it is merged.
-    let mut remaining = vec![0usize; results.len()];
-    for (_, prepared) in members {
-        for rep in prepared.target_reps.iter().flatten() {
-            remaining[*rep] += 1;
+    // duplicates; a shared answer is copied into each, as it is merged. (With renames it was
+    // copied whole above, to rename the copy.)
+    let mut remaining = Vec::new();
+    if let Cow::Owned(items) = &results {
+        remaining.resize(items.len(), 0usize);
+        for (_, prepared) in members {
+            for rep in prepared.target_reps.iter().flatten() {
+                remaining[*rep] += 1;
+            }
         }
     }
     for (fetch, prepared) in members {

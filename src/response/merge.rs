@@ -26,7 +26,9 @@ pub(crate) trait Incoming: Sized {
     fn entries(self) -> Self::Entries;
     /// A list's items (none for any other value).
     fn items(self) -> Self::Items;
+    /// The key as the target object stores it (copied when borrowed).
     fn into_key(key: Self::Key) -> CompactString;
+    /// The value as the target stores it (copied when borrowed).
     fn into_value(self) -> Value;
 }
 
@@ -80,14 +82,11 @@ impl<'a> Incoming for &'a Value {
     type Key = &'a CompactString;
 
     fn object_len(&self) -> Option<usize> {
-        self.as_object().map(Object::len)
+        <Value as Incoming>::object_len(self)
     }
 
     fn list_len(&self) -> Option<usize> {
-        match self {
-            Value::Array(items) => Some(items.len()),
-            _ => None,
-        }
+        <Value as Incoming>::list_len(self)
     }
 
     fn entries(self) -> Self::Entries {
@@ -198,24 +197,55 @@ mod tests {
     }
 
     #[test]
+    fn values_that_do_not_merge_replace_what_was_there_either_way() {
+        // (target, source, result): null targets, scalars and objects replacing each other.
+        let cases = [
+            ("null", r#"{"a":1}"#, r#"{"a":1}"#),
+            ("1", r#"{"a":1}"#, r#"{"a":1}"#),
+            (r#"{"a":1}"#, "null", "null"),
+            (r#"{"a":{"b":1}}"#, r#"{"a":"s"}"#, r#"{"a":"s"}"#),
+            (r#"[{"a":1}]"#, r#"{"a":2}"#, r#"{"a":2}"#),
+        ];
+        for (target, source, expected) in cases {
+            let source = parse(source.as_bytes()).expect("valid JSON");
+            let mut owned = parse(target.as_bytes()).expect("valid JSON");
+            deep_merge(&mut owned, source.clone());
+            let mut borrowed = parse(target.as_bytes()).expect("valid JSON");
+            deep_merge(&mut borrowed, &source);
+            assert_eq!(
+                (json(&owned), json(&borrowed)),
+                (expected.into(), expected.into())
+            );
+        }
+    }
+
+    #[test]
     fn many_keys_on_both_sides_merge_through_the_index() {
-        let keys = |prefix: &str, values: &str| {
-            let entries: Vec<String> = (0..40)
-                .map(|i| format!(r#""k{i}":{{"{prefix}":{values}}}"#))
+        // k0..k39 against k20..k59: half the keys merge, half are new.
+        let keys = |from: usize, inner: &str| {
+            let entries: Vec<String> = (from..from + 40)
+                .map(|i| format!(r#""k{i}":{{"{inner}":{i}}}"#))
                 .collect();
             format!("{{{}}}", entries.join(","))
         };
-        let mut owned = parse(keys("a", "1").as_bytes()).expect("valid JSON");
-        let mut borrowed = owned.clone();
-        let source = parse(keys("b", "2").as_bytes()).expect("valid JSON");
+        let target = parse(keys(0, "a").as_bytes()).expect("valid JSON");
+        let source = parse(keys(20, "b").as_bytes()).expect("valid JSON");
+        let (mut owned, mut borrowed) = (target.clone(), target);
+        assert!(merge_needs_index(
+            owned.as_object().expect("an object"),
+            source.as_object().map_or(0, Object::len)
+        ));
         deep_merge(&mut owned, source.clone());
         deep_merge(&mut borrowed, &source);
         assert_eq!(owned, borrowed);
-        let first = owned
-            .as_object()
-            .and_then(|o| o.get("k0"))
-            .and_then(Value::as_object)
-            .expect("k0 is an object");
-        assert_eq!(first.len(), 2, "both sides' keys are kept");
+        let object = owned.as_object().expect("an object");
+        assert_eq!(object.len(), 60, "every key once");
+        let inner = |key: &str| {
+            object
+                .get(key)
+                .and_then(Value::as_object)
+                .map_or(0, Object::len)
+        };
+        assert_eq!((inner("k0"), inner("k20"), inner("k59")), (1, 2, 1));
     }
 }

@@ -162,6 +162,7 @@ impl Object {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    /// The entries as a slice, for callers that need an iterator type they can name.
     pub fn entries(&self) -> &[(CompactString, Value)] {
         &self.entries
     }

@@ -93,8 +93,8 @@ where
             self.joined.inc();
         }
         async move {
-            // The last waiter takes the answer itself; the others share its `data` and get their
-            // own errors, which the layers outside rewrite.
+            // Every waiter shares the answer's `data`; each gets its own `errors`, which the
+            // layers outside rewrite (the last waiter takes them without a copy).
             call.await
                 .map(|answer| Arc::try_unwrap(answer).unwrap_or_else(|shared| (*shared).clone()))
         }

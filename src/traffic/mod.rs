@@ -64,7 +64,8 @@ pub struct SubgraphRequest {
 ///
 /// `data` is behind a reference count because identical requests in flight share one answer
 /// (see `dedupe`): each waiter gets the same tree and merges from it, copying only what lands in
-/// its own response.
+/// its own response (a fetch that must rename keys first, or a stitching lookup whose answer is
+/// reshaped, copies the whole answer).
 #[derive(Debug, Clone)]
 pub struct SubgraphResponse {
     /// `None` for a missing or null `data`.
