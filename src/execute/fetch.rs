@@ -279,18 +279,15 @@ pub(super) fn merge(
                 error
             }));
         match response.data {
-            Some(value) if value.as_object().is_some() => {
-                if !fetch.renames.is_empty() {
-                    let mut value = Arc::unwrap_or_clone(value);
+            Some(value) if value.as_object().is_some() => match Arc::try_unwrap(value) {
+                Err(shared) if fetch.renames.is_empty() => deep_merge(data, &*shared),
+                // Renaming changes the answer, so a shared one is copied first.
+                owned_or_shared => {
+                    let mut value = owned_or_shared.unwrap_or_else(|shared| (*shared).clone());
                     super::rename::apply(&fetch.renames, &mut value);
                     deep_merge(data, value)
-                } else {
-                    match Arc::try_unwrap(value) {
-                        Ok(value) => deep_merge(data, value),
-                        Err(shared) => deep_merge(data, &*shared),
-                    }
                 }
-            }
+            },
             // `data: null` with errors: the errors say why the fields are missing.
             None if had_errors => {}
             None => fail(
