@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use auth::{AuthConfig, ClaimValue, JwksSource, JwtConfig, OneOrMany, PolicyRule, SecretKey};
+pub use compression::CompressionConfig;
 pub use cors::{CorsConfig, OriginRegex};
 pub use cost::CostConfig;
 pub use csrf::CsrfConfig;
@@ -89,6 +90,10 @@ pub struct Config {
     /// The GraphiQL IDE for browsers that open the GraphQL path (on by default).
     #[serde(default)]
     pub graphiql: GraphiqlConfig,
+    /// Compressed responses for clients that accept them, and compressed request bodies (both
+    /// on by default).
+    #[serde(default)]
+    pub compression: CompressionConfig,
     /// Retries, circuit breakers, connection pools, HTTP/2 and health checks of subgraph calls.
     #[serde(default)]
     pub traffic: TrafficConfig,
@@ -723,6 +728,7 @@ fn is_blank_yaml(text: &str) -> bool {
 }
 
 mod auth;
+mod compression;
 mod cors;
 mod cost;
 mod csrf;

@@ -684,3 +684,44 @@ fn beside_a_supergraph_file_a_config_need_not_list_subgraphs() {
         .to_string();
     assert!(error.contains("traffic.all.retry.max_attempts"), "{error}");
 }
+
+#[test]
+fn compression_is_on_both_ways_by_default_and_each_key_can_change() {
+    let config = parse("supergraph: s.graphql\n").unwrap();
+    assert_eq!(
+        config.compression,
+        CompressionConfig {
+            responses: true,
+            min_response_bytes: 1024,
+            requests: true,
+        }
+    );
+    let config = parse(
+        "supergraph: s.graphql\ncompression:\n  responses: false\n  min_response_bytes: 0\n  requests: false\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.compression,
+        CompressionConfig {
+            responses: false,
+            min_response_bytes: 0,
+            requests: false,
+        }
+    );
+}
+
+#[test]
+fn compression_refuses_unknown_keys_and_thresholds_out_of_range() {
+    let message = error_of("supergraph: s.graphql\ncompression:\n  level: 9\n");
+    assert!(
+        message.contains("compression: unknown field `level`"),
+        "{message}"
+    );
+    let message = error_of("supergraph: s.graphql\ncompression:\n  min_response_bytes: 70000\n");
+    assert!(
+        message.contains("compression.min_response_bytes"),
+        "{message}"
+    );
+    let message = error_of("supergraph: s.graphql\ncompression:\n  responses: sometimes\n");
+    assert!(message.contains("compression.responses"), "{message}");
+}

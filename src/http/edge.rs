@@ -10,15 +10,18 @@ use super::cors::{self, OriginPolicy};
 use super::csrf::CsrfLayer;
 use super::graphiql;
 use super::websocket_origin::CrossSiteWebSocketLayer;
-use crate::config::{Config, CorsConfig, CsrfConfig, GraphiqlConfig};
+use crate::config::{CompressionConfig, Config, CorsConfig, CsrfConfig, GraphiqlConfig};
 
-/// What the HTTP edge needs from the config's `cors`, `csrf` and `graphiql` sections.
+/// What the HTTP edge needs from the config's `cors`, `csrf`, `graphiql` and `compression`
+/// sections.
 #[derive(Debug, Clone)]
 pub struct EdgeSettings {
     cors: CorsConfig,
     origins: Arc<OriginPolicy>,
     csrf: CsrfConfig,
     graphiql: bool,
+    /// Applied around every route (`super::compression`), not only the GraphQL ones.
+    pub(super) compression: CompressionConfig,
 }
 
 impl Default for EdgeSettings {
@@ -35,6 +38,15 @@ impl Default for EdgeSettings {
 impl EdgeSettings {
     pub fn from_config(config: &Config) -> Self {
         Self::new(&config.cors, &config.csrf, config.graphiql)
+            .with_compression(config.compression.clone())
+    }
+
+    /// These settings with `compression` instead of the default (both directions on).
+    pub fn with_compression(self, compression: CompressionConfig) -> Self {
+        Self {
+            compression,
+            ..self
+        }
     }
 
     /// Settings from the sections themselves. A `cors` section that breaks a rule (only possible
@@ -55,6 +67,7 @@ impl EdgeSettings {
             cors,
             csrf: csrf.clone(),
             graphiql: graphiql.enabled,
+            compression: CompressionConfig::default(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! naming its token use it) and Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
 
 mod clients;
+mod compression;
 mod connection;
 mod cors;
 mod csrf;
@@ -69,6 +70,7 @@ pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router 
     });
     let metrics_enabled = gateway_settings.telemetry.metrics.enabled;
     let clients = settings.clients.clone();
+    let compression = settings.edge.compression.clone();
     let mut probes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -84,12 +86,13 @@ pub fn router_with(gateway: Arc<Gateway>, settings: ProtocolSettings) -> Router 
     if metrics_enabled {
         probes = probes.merge(telemetry::metrics_router(gateway.clone(), clients));
     }
-    graphql_router(gateway, settings)
+    let routes = graphql_router(gateway, settings)
         .layer(axum::middleware::from_fn_with_state(
             edge_telemetry,
             telemetry::around_request,
         ))
-        .merge(probes)
+        .merge(probes);
+    compression::apply(routes, &compression)
 }
 
 /// `/graphql` (and `/`) alone, over any [`OperationService`]: every protocol Seam speaks
@@ -398,6 +401,22 @@ async fn graphql_post<S: OperationService>(
             "unsupported content type: send application/json".to_owned(),
             "UNSUPPORTED_MEDIA_TYPE",
         );
+    }
+    if let Some(coding) = compression::undecoded_coding(&headers) {
+        let accepted = compression::accepted_request_codings(&endpoint.settings.edge.compression);
+        let mut response = refuse(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "unsupported Content-Encoding `{coding}`: send the body as {}",
+                accepted.to_str().unwrap_or("identity")
+            ),
+            "UNSUPPORTED_MEDIA_TYPE",
+        );
+        response
+            .headers_mut()
+            .insert(header::ACCEPT_ENCODING, accepted);
+        return response;
     }
     let body = match body {
         Ok(body) => body,

@@ -1,0 +1,55 @@
+//! Content coding at the edge (`compression:`): responses compressed for clients that accept it,
+//! compressed request bodies decompressed before anything reads them. The coding is tower-http's;
+//! this module decides what it may touch.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::Router;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+
+use crate::config::CompressionConfig;
+
+/// The request codings Seam decodes, as a client is told when it sent another one.
+const ACCEPTED_REQUEST_CODINGS: &str = "gzip, br, zstd, deflate, identity";
+
+/// `router` with the content coding the config asks for.
+pub(super) fn apply(router: Router, config: &CompressionConfig) -> Router {
+    let mut router = router;
+    if config.responses {
+        let worth_it = SizeAbove::new(config.min_response_bytes)
+            // A compressor holds bytes back until it has enough to code, and a stream's event
+            // must reach the client when it happens.
+            .and(NotForContentType::SSE)
+            .and(NotForContentType::const_new("multipart/mixed"))
+            .and(NotForContentType::GRPC)
+            // A WebSocket handshake's response has no body of its own to code.
+            .and(|status: StatusCode, _, _: &HeaderMap, _: &_| {
+                status != StatusCode::SWITCHING_PROTOCOLS
+            });
+        router = router.layer(CompressionLayer::new().compress_when(worth_it));
+    }
+    if config.requests {
+        // A coding it does not know passes through untouched, so the GraphQL route can refuse it
+        // in the GraphQL error shape rather than with tower-http's empty 415.
+        router = router.layer(RequestDecompressionLayer::new().pass_through_unaccepted(true));
+    }
+    router
+}
+
+/// The `Content-Encoding` of a request body that is still coded when the handler reads it: one
+/// the decompression layer did not decode (unknown, stacked, or request decompression off).
+pub(super) fn undecoded_coding(headers: &HeaderMap) -> Option<String> {
+    let coding = headers.get(header::CONTENT_ENCODING)?;
+    let text = String::from_utf8_lossy(coding.as_bytes());
+    (!text.trim().eq_ignore_ascii_case("identity")).then(|| text.chars().take(64).collect())
+}
+
+/// The `Accept-Encoding` a refusal of a coded request body carries (RFC 7694).
+pub(super) fn accepted_request_codings(config: &CompressionConfig) -> HeaderValue {
+    if config.requests {
+        HeaderValue::from_static(ACCEPTED_REQUEST_CODINGS)
+    } else {
+        HeaderValue::from_static("identity")
+    }
+}
