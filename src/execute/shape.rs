@@ -15,7 +15,8 @@ use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Node, Schema};
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::rc::Rc;
 
 use compact_str::CompactString;
@@ -81,13 +82,21 @@ struct Shaper<'a> {
     /// The paths of `errors`: a null at or below one of them is already explained. Sets, so
     /// that many nulls cost a lookup per level each rather than a scan of all errors.
     error_paths: HashSet<Vec<PathSegment>, ahash::RandomState>,
+    /// The same paths in order, so the errors below a position are one range: a null above an
+    /// error is explained by it too (a subgraph propagated the error's null up to the nearest
+    /// nullable position, as the spec says, and one error is all the client gets for it). A
+    /// range lookup rather than a set of every prefix, which a subgraph's long error paths would
+    /// make quadratic.
+    sorted_error_paths: BTreeSet<Vec<PathSegment>>,
     /// `failed_objects`: a null directly inside one of them is explained by the failed fetch.
     failed_objects: HashSet<&'a [PathSegment], ahash::RandomState>,
 }
 
 /// Writes `{"data": ..., "errors": [...]}` for the operation.
 pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlError>) -> Vec<u8> {
-    let error_paths = errors.iter().filter_map(|e| e.path.clone()).collect();
+    let error_paths: HashSet<Vec<PathSegment>, ahash::RandomState> =
+        errors.iter().filter_map(|e| e.path.clone()).collect();
+    let sorted_error_paths = error_paths.iter().cloned().collect();
     let failed_objects = input.failed_objects.iter().map(Vec::as_slice).collect();
     let mut shaper = Shaper {
         input,
@@ -96,6 +105,7 @@ pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlE
         path: Vec::new(),
         errors,
         error_paths,
+        sorted_error_paths,
         failed_objects,
     };
     shaper.out.extend_from_slice(b"{\"data\":");
@@ -384,12 +394,14 @@ impl<'a> Shaper<'a> {
         Ok(())
     }
 
-    /// Records why a non-null position is null, unless an error at this position or above it,
-    /// or the failed fetch that was to complete the object holding it, explains it already.
+    /// Records why a non-null position is null, unless an error at this position, above it or
+    /// below it, or the failed fetch that was to complete the object holding it, explains it
+    /// already.
     fn null_error(&mut self) {
         let path = self.current_path();
         let parent = &path[..path.len().saturating_sub(1)];
         let explained = self.failed_objects.contains(parent)
+            || self.has_error_below(&path)
             || (0..=path.len()).any(|end| self.error_paths.contains(&path[..end]));
         if !explained {
             self.push_error(
@@ -400,6 +412,13 @@ impl<'a> Shaper<'a> {
                 path,
             );
         }
+    }
+
+    fn has_error_below(&self, path: &[PathSegment]) -> bool {
+        self.sorted_error_paths
+            .range::<[PathSegment], _>((Bound::Excluded(path), Bound::Unbounded))
+            .next()
+            .is_some_and(|below| below.starts_with(path))
     }
 
     fn push_error(&mut self, error: GraphqlError, path: Vec<PathSegment>) {

@@ -11,7 +11,7 @@ pub use value::{Object, Text, Value};
 use serde::{Deserialize, Serialize};
 
 /// One segment of an error `path`: a response key or a list index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PathSegment {
     Key(String),
