@@ -324,17 +324,22 @@ impl<'a> Builder<'a> {
         if set.selections.is_empty() {
             return Ok(SelectionSet::default());
         }
-        if !self.supergraph.is_abstract(type_name) {
-            return self.plan_object(group, type_name, set, path, provides, conditions);
-        }
-        let subgraph = self.groups[group].subgraph;
-        if self.supergraph.is_interface_object_in(type_name, subgraph) {
-            return self.plan_interface_object(group, type_name, set, path, provides, conditions);
-        }
-        // Abstract types are split per concrete type the subgraph knows, so each member's fields can
-        // come from wherever that member lives, and members the subgraph doesn't know are never asked of it.
-        let possible = self.possible_types_known_to(type_name, subgraph);
-        self.plan_type_cases(group, possible, set, path, provides, conditions)
+        let mut planned = if !self.supergraph.is_abstract(type_name) {
+            self.plan_object(group, type_name, set, path, provides, conditions)?
+        } else {
+            let subgraph = self.groups[group].subgraph;
+            if self.supergraph.is_interface_object_in(type_name, subgraph) {
+                self.plan_interface_object(group, type_name, set, path, provides, conditions)?
+            } else {
+                // Abstract types are split per concrete type the subgraph knows, so each member's
+                // fields can come from wherever that member lives, and members the subgraph
+                // doesn't know are never asked of it.
+                let possible = self.possible_types_known_to(type_name, subgraph);
+                self.plan_type_cases(group, possible, set, path, provides, conditions)?
+            }
+        };
+        ensure_selected(&mut planned);
+        Ok(planned)
     }
 
     fn plan_object(
@@ -527,7 +532,7 @@ impl<'a> Builder<'a> {
                             .supergraph
                             .is_interface_object_in(&field_type, subgraph)
                 });
-            let selections = match own_type {
+            let mut selections = match own_type {
                 Some(own) => self.plan_narrowed(
                     group,
                     &field_type,
@@ -546,6 +551,9 @@ impl<'a> Builder<'a> {
                     &field_conditions,
                 )?,
             };
+            if !c.field.selection_set.selections.is_empty() {
+                ensure_selected(&mut selections);
+            }
             out.add_field(client_field(c, selections));
             return Ok(());
         }
@@ -741,6 +749,15 @@ fn add_type_case(out: &mut SelectionSet, object_type: Name, selections: Selectio
             directives: DirectiveList::new(),
             selections,
         });
+    }
+}
+
+/// A composite field's selection in a fetch, which GraphQL requires to select something: when a
+/// literal `@skip`/`@include` left nothing of the client's selection for this subgraph, the
+/// fetch asks for `__typename` and the client gets an empty object.
+fn ensure_selected(selections: &mut SelectionSet) {
+    if selections.is_empty() {
+        selections.add_typename();
     }
 }
 
