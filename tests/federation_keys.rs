@@ -240,3 +240,35 @@ async fn keys_null_key_field_sends_no_representation() {
         Some(2)
     );
 }
+
+#[tokio::test]
+async fn keys_nested_key_field_beside_a_client_alias_of_its_name() {
+    let parity = keys_paths().await;
+    // The client calls Org's `__typename` `id`: the key's `org { id }` is fetched under an alias
+    // of its own beside it (not under `id`, aliased apart by type and renamed back over the
+    // client's key), and the representations still send the org's id.
+    let query = "{ accounts { org { id: __typename } plan } }";
+    let plan = parity.plan(query);
+    assert!(plan.contains("seam__id: id"), "{plan}");
+    assert!(!plan.contains("seam__Org__"), "{plan}");
+    parity
+        .assert_query(
+            query,
+            json!({}),
+            json!({ "data": { "accounts": [
+                { "org": { "id": "Org" }, "plan": "gold" },
+                { "org": { "id": "Org" }, "plan": "silver" },
+                { "org": { "id": "Org" }, "plan": "free" },
+            ] } }),
+        )
+        .await;
+    let bodies = assert_calls(&parity, query, &[("catalog", 1), ("plans", 1)]).await;
+    assert_eq!(
+        representations(&bodies, "plans"),
+        json!([
+            { "__typename": "Account", "id": "a1", "org": { "id": "o1" } },
+            { "__typename": "Account", "id": "a1", "org": { "id": "o2" } },
+            { "__typename": "Account", "id": "a2", "org": { "id": "o1" } },
+        ])
+    );
+}

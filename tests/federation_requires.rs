@@ -519,3 +519,84 @@ async fn requires_fragment_on_the_interface_applies_to_its_implementations() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn requires_nested_selection_beside_client_aliases_of_its_field_names() {
+    // shippingCost requires `weight dimensions { width height }` (weight + width * height). The
+    // client's `dimensions` uses the required names for other fields: one object cannot answer
+    // `width` for two fields, so the catalog fetch asks for the required ones under aliases of
+    // their own, and the representation reads them there. Each side gets its own values.
+    let parity = requires_full(false).await;
+    parity
+        .assert_query(
+            "{ products { dimensions { width: height } shippingCost } }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "dimensions": { "width": 4 }, "shippingCost": 60 },
+                { "dimensions": { "width": 2 }, "shippingCost": 4 },
+                { "dimensions": null, "shippingCost": null },
+            ] } }),
+        )
+        .await;
+    // Both names swapped, the requiring field planned before the client's selection.
+    parity
+        .assert_query(
+            "{ products { shippingCost dimensions { height: width width: height } } }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "shippingCost": 60, "dimensions": { "height": 10, "width": 4 } },
+                { "shippingCost": 4, "dimensions": { "height": 1, "width": 2 } },
+                { "shippingCost": null, "dimensions": null },
+            ] } }),
+        )
+        .await;
+    // The client's aliases inside a named and an inline fragment.
+    parity
+        .assert_query(
+            "{ products { dimensions { ...W ... on Dimensions { height: width } } shippingCost } }
+             fragment W on Dimensions { width: depth }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "dimensions": { "width": 3, "height": 10 }, "shippingCost": 60 },
+                { "dimensions": { "width": 1, "height": 1 }, "shippingCost": 4 },
+                { "dimensions": null, "shippingCost": null },
+            ] } }),
+        )
+        .await;
+    let plan = parity.plan("{ products { dimensions { width: height } shippingCost } }");
+    assert!(plan.contains("seam__width: width"), "{plan}");
+}
+
+#[tokio::test]
+async fn requires_fragment_beside_a_client_alias_of_another_type() {
+    // label requires `featured { ... on Media { id } ... on Book { pages } }`; the client calls a
+    // book's pages (an Int) `id`. The required `id` (an ID) is fetched under an alias of its
+    // own, never renamed back over the client's `id`: the client gets the pages, label the id.
+    let parity = requires_full(false).await;
+    let query = "{ products { name featured { ... on Book { id: pages } } label } }";
+    parity
+        .assert_query(
+            query,
+            json!({}),
+            json!({ "data": { "products": [
+                { "name": "Table", "featured": { "id": 300 }, "label": "b1:300" },
+                { "name": "Lamp", "featured": {}, "label": "m1:-" },
+                { "name": "Rug", "featured": null, "label": null },
+            ] } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            "{ products { label featured { ... on Book { id: pages } ... on Movie { id: minutes } } } }",
+            json!({}),
+            json!({ "data": { "products": [
+                { "label": "b1:300", "featured": { "id": 300 } },
+                { "label": "m1:-", "featured": { "id": 90 } },
+                { "label": null, "featured": null },
+            ] } }),
+        )
+        .await;
+    let plan = parity.plan(query);
+    assert!(plan.contains("seam__id: id"), "{plan}");
+    assert!(!plan.contains("seam__Book__"), "{plan}");
+}

@@ -176,6 +176,22 @@ impl SelectionSet {
         })
     }
 
+    /// The top-level fields answering under `key`, like [`SelectionSet::fields_with_key`], for a
+    /// key borrowed for less time than the fields are.
+    pub fn fields_under(&self, key: &str) -> Vec<&Field> {
+        let positions: Vec<usize> = match &self.index {
+            Some(index) => index.fields.get(key).cloned().unwrap_or_default(),
+            None => (0..self.items.len()).collect(),
+        };
+        positions
+            .into_iter()
+            .filter_map(|i| match &self.items[i] {
+                Selection::Field(f) if f.response_key() == key => Some(f),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether merged with `other` this selection, sent as a representation, would write one field
     /// name twice: the same field under two response keys or with two sets of arguments. Fields
     /// are compared at the same level and under the same type condition.

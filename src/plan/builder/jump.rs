@@ -267,51 +267,76 @@ impl Builder<'_> {
         touched
     }
 
-    /// `set` (a key or `@requires` field set) with an alias on each top-level field whose name
-    /// is taken at that level by another field — a client field of another name or other
-    /// arguments (`{ upc: name shippingEstimate }`, `{ price(currency: EUR) }` beside a required
+    /// `set` (a key or `@requires` field set) with an alias on each field whose name is taken
+    /// at its level by another field — a client field of another name or other arguments
+    /// (`{ upc: name shippingEstimate }`, `{ price(currency: EUR) }` beside a required
     /// `price(currency: USD)`), or a field an earlier requirement put in the fetch
     /// (`price(currency: "EUR")` and `price(currency: "USD")` required by two fields): one fetch
-    /// cannot hold both under one key. Representations read the alias and send the name.
+    /// cannot hold both under one key. Below a field that keeps its key, the set's selection
+    /// merges with the client's (and earlier requirements') selections of that key, so the same
+    /// holds at every depth: `dims { length: width }` beside a required `dims { length }` makes
+    /// it `dims { seam__length: length }`. Representations read the alias and send the name; the
+    /// client's keys are never written over (`alias_apart` then sees no clash to rename back).
     fn avoid_taken_keys(
         &self,
         set: &exe::SelectionSet,
         fetched: &SelectionSet,
     ) -> exe::SelectionSet {
         let mut set = set.clone();
-        let client = self.response_keys.last();
+        let taken = Taken {
+            client_keys: self.response_keys.last(),
+            client: Vec::new(),
+            fetched: vec![fetched],
+            document: self.document,
+        };
+        self.alias_taken(&mut set, &taken);
+        set
+    }
+
+    /// Aliases the fields of `set` (one level of a key or `@requires` field set, its fragments
+    /// included: they answer in the same object) whose name `taken` holds for another field, then
+    /// does the same one level down, below every field of the set.
+    fn alias_taken(&self, set: &mut exe::SelectionSet, taken: &Taken<'_>) {
         for selection in &mut set.selections {
-            let exe::Selection::Field(field) = selection else {
-                continue;
+            let field = match selection {
+                exe::Selection::Field(field) => field,
+                exe::Selection::InlineFragment(fragment) => {
+                    self.alias_taken(&mut fragment.make_mut().selection_set, taken);
+                    continue;
+                }
+                exe::Selection::FragmentSpread(_) => continue,
             };
-            if field.alias.is_some() {
+            let key = if field.alias.is_some()
+                || !taken.by_other(field.name.as_str(), &field.name, &field.arguments)
+            {
+                field.response_key().clone()
+            } else {
+                let name = field.name.clone();
+                let alias = (0..)
+                    .map(|n| match n {
+                        0 => format!("seam__{name}"),
+                        n => format!("seam__{name}_{n}"),
+                    })
+                    .find(|alias| !taken.by_other(alias, &field.name, &field.arguments))
+                    .and_then(|alias| Name::new(&alias).ok());
+                match alias {
+                    Some(alias) => {
+                        field.make_mut().alias = Some(alias.clone());
+                        alias
+                    }
+                    None => name,
+                }
+            };
+            if field.selection_set.selections.is_empty() {
                 continue;
             }
-            let other = |name: &Name, arguments: &[Node<apollo_compiler::ast::Argument>]| {
-                name != &field.name || arguments != field.arguments.as_slice()
-            };
-            let taken = |key: &str| {
-                client
-                    .and_then(|c| c.get(key))
-                    .is_some_and(|fields| fields.iter().any(|c| other(&c.name, &c.arguments)))
-                    || fetched
-                        .fields_with_key(key)
-                        .any(|f| other(&f.name, &f.arguments))
-            };
-            if !taken(field.name.as_str()) {
-                continue;
-            }
-            let alias = (0..)
-                .map(|n| match n {
-                    0 => format!("seam__{}", field.name),
-                    n => format!("seam__{}_{n}", field.name),
-                })
-                .find(|alias| !taken(alias));
-            if let Some(alias) = alias.and_then(|a| Name::new(&a).ok()) {
-                field.make_mut().alias = Some(alias);
+            // The fields answering under `key` are this one's: the fetch merges their
+            // selections into one object, where the set's nested fields must not clash either.
+            let below = taken.below(key.as_str());
+            if !below.is_empty() {
+                self.alias_taken(&mut field.make_mut().selection_set, &below);
             }
         }
-        set
     }
 
     /// A resolvable key of `object_type` in `target` whose fields `from` can all provide.
@@ -537,5 +562,115 @@ impl Builder<'_> {
             }
         }
         false
+    }
+}
+
+/// What already answers at one level of a fetch where a key or `@requires` field set is merged:
+/// the client's fields (from the operation) and the fields the fetch holds so far.
+struct Taken<'s> {
+    /// At the set's top level: the client's fields of the object, by response key
+    /// (`Builder::response_keys`).
+    client_keys: Option<&'s ClientKeys>,
+    /// Below it: the client's fields at that level, fragments flattened whatever their type
+    /// condition (a key avoided for a type that never meets the field costs only an alias).
+    client: Vec<&'s Node<exe::Field>>,
+    /// The fetch's selections at that level, its fragments' below the top level.
+    fetched: Vec<&'s SelectionSet>,
+    document: &'s Valid<ExecutableDocument>,
+}
+
+impl<'s> Taken<'s> {
+    /// Whether a field other than `name` with `arguments` answers under `key`.
+    fn by_other(
+        &self,
+        key: &str,
+        name: &Name,
+        arguments: &[Node<apollo_compiler::ast::Argument>],
+    ) -> bool {
+        let other =
+            |n: &Name, a: &[Node<apollo_compiler::ast::Argument>]| n != name || a != arguments;
+        self.at_key(key)
+            .into_iter()
+            .any(|c| other(&c.name, &c.arguments))
+            || self.fetched.iter().any(|set| {
+                set.fields_with_key(key)
+                    .any(|f| other(&f.name, &f.arguments))
+            })
+    }
+
+    /// The client's fields answering under `key`.
+    fn at_key(&self, key: &str) -> Vec<&'s Node<exe::Field>> {
+        let mut fields: Vec<&'s Node<exe::Field>> = self
+            .client_keys
+            .and_then(|c| c.get(key))
+            .into_iter()
+            .flatten()
+            .collect();
+        fields.extend(
+            self.client
+                .iter()
+                .copied()
+                .filter(|c| c.response_key() == key),
+        );
+        fields
+    }
+
+    /// The level below the fields answering under `key`: what the client and the fetch select
+    /// in them.
+    fn below(&self, key: &str) -> Taken<'s> {
+        let mut client = Vec::new();
+        for field in self.at_key(key) {
+            client_fields(&field.selection_set, self.document, &mut client);
+        }
+        let mut fetched = Vec::new();
+        for set in &self.fetched {
+            for field in set.fields_under(key) {
+                with_fragments(&field.selections, &mut fetched);
+            }
+        }
+        Taken {
+            client_keys: None,
+            client,
+            fetched,
+            document: self.document,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.client_keys.is_none() && self.client.is_empty() && self.fetched.is_empty()
+    }
+}
+
+/// The fields of a client selection and of its fragments, named or inline.
+fn client_fields<'s>(
+    set: &'s exe::SelectionSet,
+    document: &'s Valid<ExecutableDocument>,
+    out: &mut Vec<&'s Node<exe::Field>>,
+) {
+    for selection in &set.selections {
+        match selection {
+            exe::Selection::Field(field) => out.push(field),
+            exe::Selection::InlineFragment(fragment) => {
+                client_fields(&fragment.selection_set, document, out);
+            }
+            exe::Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.fragment_name) {
+                    client_fields(&fragment.selection_set, document, out);
+                }
+            }
+        }
+    }
+}
+
+/// `set` and its fragments' selections (they answer in the same object), those not empty.
+fn with_fragments<'s>(set: &'s SelectionSet, out: &mut Vec<&'s SelectionSet>) {
+    if set.is_empty() {
+        return;
+    }
+    out.push(set);
+    for item in set.items() {
+        if let crate::plan::selection::Selection::Fragment(fragment) = item {
+            with_fragments(&fragment.selections, out);
+        }
     }
 }
