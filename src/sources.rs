@@ -372,7 +372,12 @@ fn root_cause(error: &reqwest::Error) -> String {
 /// The start of a body as one line, cut at a character boundary.
 fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Control characters (terminal escapes among them) would let a body forge log output.
+    let printable: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let one_line = printable.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.is_empty() {
         return "(empty body)".to_string();
     }

@@ -180,3 +180,104 @@ async fn the_environment_switches_to_json_and_the_access_log_writes_a_record_per
     assert_eq!(access["level"], "INFO");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn a_subgraph_body_cannot_forge_log_lines() {
+    // A subgraph whose error page echoes what a client sent: newlines and terminal escapes.
+    const FORGED: &str =
+        "line1\n2026-12-05T00:00:00.000000Z ERROR seam: FORGED LOG LINE\n\x1b[31mRED\x1b[0m end";
+    let subgraph = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(|| async { (axum::http::StatusCode::BAD_GATEWAY, FORGED) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let subgraph_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, subgraph).await;
+    });
+    let dir = temp_dir("forged");
+    std::fs::write(
+        dir.join("s.graphql"),
+        format!("{FED2}type Query {{ hello: String }}\n"),
+    )
+    .unwrap();
+    let config = dir.join("seam.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "subgraphs:\n  - name: echo\n    url: http://{subgraph_addr}/graphql\n    sdl: s.graphql\n"
+        ),
+    )
+    .unwrap();
+    let child = seam(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .spawn()
+    .unwrap();
+    let mut running = Running(child);
+    let stderr = running.0.stderr.take().unwrap();
+    let (lines, received) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let next_line = || {
+        received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a log line before the deadline")
+    };
+    let mut seen = Vec::new();
+    let address = loop {
+        let line = next_line();
+        seen.push(line.clone());
+        if let Some(at) = line.find("listening on http://") {
+            let rest = &line[at + "listening on http://".len()..];
+            break rest
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+    };
+    let response = reqwest::Client::new()
+        .post(format!("http://{address}/graphql"))
+        .json(&serde_json::json!({ "query": "{ hello }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let warning = loop {
+        let line = next_line();
+        seen.push(line.clone());
+        if line.contains("subgraph answered with an HTTP error") {
+            break line;
+        }
+    };
+    // The body is in the warning's own line, escaped; no line of its own, no raw escape.
+    assert!(warning.contains("FORGED LOG LINE"), "{warning}");
+    assert!(warning.contains("\\n"), "{warning}");
+    // Unescaped, the warning would end at the body's first newline, and the rest of the body
+    // would be lines of its own, the forged one among them.
+    assert!(!warning.contains('\x1b'), "raw escape: {warning:?}");
+    for line in &seen {
+        assert!(
+            !line.starts_with("2026-12-05T00:00:00"),
+            "forged line: {line}"
+        );
+        assert!(!line.contains("\x1b[31mRED"), "raw escape: {line:?}");
+        assert!(
+            !line.starts_with("RED") && !line.starts_with("line1"),
+            "{line:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -169,7 +169,7 @@ async fn respond(
         }
         // Always the stream's last item: this response ends the client's subscription.
         UpstreamEvent::Failed(reason) => {
-            tracing::warn!(%subgraph, %reason, "a subgraph subscription ended with a failure");
+            tracing::warn!(%subgraph, ?reason, "a subgraph subscription ended with a failure");
             Bytes::from(errors_body(&[GraphqlError::new(
                 format!("the subscription to subgraph `{subgraph}` failed"),
                 UPSTREAM_FAILED,

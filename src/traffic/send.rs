@@ -90,7 +90,7 @@ async fn send(
             subgraph,
             url = %endpoint.url,
             status = status.as_u16(),
-            body = %String::from_utf8_lossy(&bytes[..bytes.len().min(512)]),
+            body = ?String::from_utf8_lossy(&bytes[..bytes.len().min(512)]),
             "subgraph answered with an HTTP error"
         );
         return Err(FetchError::Status {

@@ -94,7 +94,7 @@ impl Task {
                 close(&mut socket, None, write_timeout).await;
             }
             Err(Failure(reason)) => {
-                tracing::warn!(url = %self.url, %reason, "upstream subscription connection lost");
+                tracing::warn!(url = %self.url, ?reason, "upstream subscription connection lost");
                 self.shared.forget_connection(&self.key, self.serial);
                 // Consumers hear first: the goodbye may wait on a subgraph that stopped reading.
                 self.fail_all(&reason);
