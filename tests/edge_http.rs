@@ -529,3 +529,101 @@ async fn graphiql_switched_off_answers_browsers_with_the_usual_json_error() {
     let (status, _, _) = get(&edge, "/graphiql/seam-graphiql.js", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn json_content_types_are_matched_without_case_and_by_their_essence() {
+    let edge = Edge::start("").await;
+    for content_type in [
+        "APPLICATION/JSON",
+        "Application/Json; charset=UTF-8",
+        "application/json ; charset=utf-8",
+    ] {
+        let (status, _, body) = post(
+            &edge,
+            &[("content-type", content_type)],
+            r#"{"query":"{ hello }"}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{content_type}: {body}");
+        assert_eq!(
+            body,
+            json!({ "data": { "hello": "world" } }),
+            "{content_type}"
+        );
+    }
+    // A longer type that merely starts with the name is another type.
+    let (status, _, body) = post(
+        &edge,
+        &[("content-type", "application/jsonx")],
+        r#"{"query":"{ hello }"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    assert_eq!(code(&body), "UNSUPPORTED_MEDIA_TYPE");
+    assert_eq!(edge.calls(), ["hello", "hello", "hello"]);
+}
+
+/// Sends `head` and `body` over a raw connection and reads the response head and the start of
+/// its body, within a generous deadline.
+async fn raw_exchange(edge: &Edge, head: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(edge.addr)
+        .await
+        .expect("gateway reachable");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(body).await.expect("body");
+    let mut answer = Vec::new();
+    let read = async {
+        let mut buffer = [0u8; 4096];
+        while !String::from_utf8_lossy(&answer).contains("\"errors\"") {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), read)
+        .await
+        .expect("an answer within 60 s (the request timeout is 300 s)");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_before_it_arrives() {
+    let edge = Edge::start("limits:\n  request_timeout: 300s\n").await;
+    // 3 MB announced (the limit is 2 MiB), nine bytes sent, the rest never.
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 3000000\r\n\r\n",
+        edge.addr
+    );
+    let answer = raw_exchange(&edge, &head, b"{\"query\":").await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+    // An announced length within the limit is read as before.
+    let body = br#"{"query":"{ hello }"}"#;
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        edge.addr,
+        body.len()
+    );
+    let answer = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(edge.addr)
+            .await
+            .expect("reachable");
+        stream.write_all(head.as_bytes()).await.expect("head");
+        stream.write_all(body).await.expect("body");
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            stream.read_to_end(&mut answer),
+        )
+        .await
+        .expect("an answer within 60 s")
+        .expect("read");
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#"{"data":{"hello":"world"}}"#), "{answer}");
+    assert_eq!(edge.calls(), ["hello"]);
+}

@@ -33,7 +33,6 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Query, State};
@@ -369,6 +368,15 @@ async fn run_and_answer<S: OperationService>(
 }
 
 /// An error-only body with an HTTP status of its own (the body was refused before it was read).
+/// Whether a `Content-Type` names one of `accepted`: its essence (before any parameter),
+/// compared without case, as RFC 9110 says media types are.
+fn is_json_media_type(content_type: &str, accepted: &[&str]) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    accepted
+        .iter()
+        .any(|name| essence.eq_ignore_ascii_case(name))
+}
+
 fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> Response {
     let mut response = respond(
         media,
@@ -380,21 +388,53 @@ fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> 
     response
 }
 
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+/// The request body, at most `limit` bytes (decoded, when it came compressed). A declared
+/// `Content-Length` above the limit is refused before a byte is read, so a client cannot hold a
+/// connection by announcing a body it never sends.
+async fn read_body(
+    body: axum::body::Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    use futures::StreamExt;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let capacity = declared.map_or(0, |length| length as usize);
+    let mut buffer = bytes::BytesMut::with_capacity(capacity);
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if buffer.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+
 async fn graphql_post<S: OperationService>(
     State(endpoint): State<Arc<Endpoint<S>>>,
     ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     uri: Uri,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Response {
     let media = negotiate(&headers);
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json");
-    if !content_type.starts_with("application/json")
-        && !content_type.starts_with("application/graphql-response+json")
-    {
+    if !is_json_media_type(content_type, &["application/json", GRAPHQL_RESPONSE_JSON]) {
         return refuse(
             media,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -418,10 +458,10 @@ async fn graphql_post<S: OperationService>(
             .insert(header::ACCEPT_ENCODING, accepted);
         return response;
     }
-    let body = match body {
+    // Answered as GraphQL errors so clients can show them like any other.
+    let body = match read_body(body, &headers, endpoint.settings.max_body_bytes).await {
         Ok(body) => body,
-        // Answered as GraphQL errors so clients can show them like any other.
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(BodyError::TooLarge) => {
             return refuse(
                 media,
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -432,10 +472,10 @@ async fn graphql_post<S: OperationService>(
                 "PAYLOAD_TOO_LARGE",
             )
         }
-        Err(rejection) => {
+        Err(BodyError::Unreadable) => {
             return refuse(
                 media,
-                rejection.status(),
+                StatusCode::BAD_REQUEST,
                 "the request body could not be read".to_owned(),
                 "BAD_REQUEST",
             )

@@ -55,7 +55,7 @@ pub(super) async fn publish(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json");
-    if !content_type.starts_with("application/json") {
+    if !super::is_json_media_type(content_type, &["application/json"]) {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UNSUPPORTED_MEDIA_TYPE",
