@@ -190,3 +190,60 @@ type Review { id: ID! rating: Int! }"#,
         assert_eq!(error_paths(&response), vec![path], "{query}: {response}");
     }
 }
+
+#[tokio::test]
+async fn malformed_subgraph_errors_never_cost_the_data() {
+    // Each error breaks the spec's shape another way; the data is whole and every error still
+    // reaches the client, with what was valid in it.
+    let subgraph = support::scripted(SDL, |_| {
+        json!({
+            "data": { "thing": { "a": "ok", "b": "fine" } },
+            "errors": [
+                { "message": null },
+                { "message": 42, "path": ["thing", -1] },
+                { "message": "bad locations", "locations": "x", "path": ["thing", 1.5] },
+                { "message": "bad extensions", "extensions": "x", "path": ["thing", "a"] },
+                "a bare string",
+                { "message": "fine", "locations": [{ "line": 1, "column": 3 }], "path": ["thing", "b"] }
+            ]
+        })
+    });
+    let gw = common::TestGateway::compose(vec![("things", subgraph)]).await;
+    let response = gw.query("{ thing { a b } }").await;
+    assert_eq!(
+        response["data"],
+        json!({ "thing": { "a": "ok", "b": "fine" } }),
+        "{response}"
+    );
+    let messages: Vec<_> = response["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["message"].clone())
+        .collect();
+    for message in [
+        "42",
+        "bad locations",
+        "bad extensions",
+        "a bare string",
+        "fine",
+    ] {
+        assert!(messages.contains(&json!(message)), "{message}: {response}");
+    }
+    let fine = response["errors"]
+        .as_array()
+        .and_then(|errors| errors.iter().find(|e| e["message"] == "fine"))
+        .expect("the well-formed error");
+    assert_eq!(fine["path"], json!(["thing", "b"]), "{response}");
+    for error in response["errors"].as_array().unwrap() {
+        if let Some(path) = error.get("path") {
+            assert!(
+                path.as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|s| s.is_string() || s.as_u64().is_some()),
+                "{response}"
+            );
+        }
+    }
+}

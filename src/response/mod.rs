@@ -64,4 +64,125 @@ impl GraphqlError {
     pub fn code(&self) -> Option<&str> {
         self.extensions.as_ref()?.get("code")?.as_str()
     }
+
+    /// One entry of a subgraph's `errors`, whatever its shape: what follows the spec is kept,
+    /// what does not is left out (a `path` or `locations` that is not a list of valid entries,
+    /// `extensions` that is not an object), and a `message` that is not a string becomes its
+    /// JSON text. So one malformed error cannot make a subgraph's whole answer unreadable.
+    pub fn from_subgraph(value: &serde_json::Value) -> GraphqlError {
+        let text = |value: &serde_json::Value| match value {
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        let Some(error) = value.as_object() else {
+            return GraphqlError {
+                message: text(value),
+                locations: None,
+                path: None,
+                extensions: None,
+            };
+        };
+        let path = error.get("path").and_then(|path| {
+            path.as_array()?
+                .iter()
+                .map(|segment| match segment {
+                    serde_json::Value::String(key) => Some(PathSegment::Key(key.clone())),
+                    serde_json::Value::Number(index) => index
+                        .as_u64()
+                        .and_then(|i| usize::try_from(i).ok())
+                        .map(PathSegment::Index),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        let locations = error.get("locations").and_then(|locations| {
+            locations
+                .as_array()?
+                .iter()
+                .map(|location| {
+                    let number = |key: &str| {
+                        location
+                            .get(key)?
+                            .as_u64()
+                            .and_then(|n| usize::try_from(n).ok())
+                    };
+                    Some(Location {
+                        line: number("line")?,
+                        column: number("column")?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        GraphqlError {
+            message: error.get("message").map(text).unwrap_or_default(),
+            locations,
+            path,
+            extensions: error.get("extensions").and_then(|e| e.as_object()).cloned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_subgraph_error_keeps_what_follows_the_spec_and_drops_the_rest() {
+        let error = GraphqlError::from_subgraph(&json!({
+            "message": "boom",
+            "locations": [{ "line": 2, "column": 5 }],
+            "path": ["a", 0, "b"],
+            "extensions": { "code": "X" }
+        }));
+        assert_eq!(error.message, "boom");
+        assert_eq!(error.locations, Some(vec![Location { line: 2, column: 5 }]));
+        assert_eq!(
+            error.path,
+            Some(vec![
+                PathSegment::Key("a".into()),
+                PathSegment::Index(0),
+                PathSegment::Key("b".into())
+            ])
+        );
+        assert_eq!(error.code(), Some("X"));
+
+        for (value, message) in [
+            (json!({ "message": null }), ""),
+            (json!({}), ""),
+            (json!({ "message": 42 }), "42"),
+            (json!({ "message": ["a"] }), "[\"a\"]"),
+            (json!("bare"), "bare"),
+            (json!(7), "7"),
+        ] {
+            let error = GraphqlError::from_subgraph(&value);
+            assert_eq!(error.message, message, "{value}");
+            assert_eq!(
+                (error.path, error.locations, error.extensions),
+                (None, None, None)
+            );
+        }
+        for path in [
+            json!(["a", -1]),
+            json!(["a", 1.5]),
+            json!(["a", null]),
+            json!("a.b"),
+            json!({}),
+        ] {
+            let error = GraphqlError::from_subgraph(&json!({ "message": "m", "path": path }));
+            assert_eq!(error.path, None, "{path}");
+        }
+        for locations in [
+            json!("x"),
+            json!([{ "line": 1 }]),
+            json!([{ "line": -1, "column": 1 }]),
+        ] {
+            let error =
+                GraphqlError::from_subgraph(&json!({ "message": "m", "locations": locations }));
+            assert_eq!(error.locations, None, "{locations}");
+        }
+        let error = GraphqlError::from_subgraph(&json!({ "message": "m", "extensions": "x" }));
+        assert_eq!(error.extensions, None);
+    }
 }

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 
 use super::errors::{transport_error, FetchError, Timeout};
 use super::{SubgraphEndpoint, SubgraphRequest, SubgraphResponse};
-use crate::response::Value;
+use crate::response::{GraphqlError, Value};
 
 /// Subgraph answers larger than this are refused rather than buffered: a runaway subgraph must not
 /// take the gateway's memory with it.
@@ -108,7 +108,8 @@ async fn send(
 }
 
 /// Parses a subgraph answer with our own parser (see `response::json`); `errors` are rare and
-/// small, so they go through serde into their typed form.
+/// small, so they go through serde into their typed form, each one read leniently: an error
+/// that breaks the spec's shape never costs the answer's `data`.
 pub(super) fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
     let Ok(parsed) = crate::response::json::parse(bytes) else {
         return Err("the answer is not valid JSON".into());
@@ -126,8 +127,14 @@ pub(super) fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
             "errors" if !value.is_null() => {
                 let mut text = Vec::new();
                 value.write_json(&mut text);
-                response.errors = serde_json::from_slice(&text)
-                    .map_err(|_| "`errors` is not a list of GraphQL errors".to_owned())?;
+                let errors: serde_json::Value =
+                    serde_json::from_slice(&text).map_err(|_| "`errors` is not JSON".to_owned())?;
+                response.errors = match errors {
+                    serde_json::Value::Array(errors) => {
+                        errors.iter().map(GraphqlError::from_subgraph).collect()
+                    }
+                    single => vec![GraphqlError::from_subgraph(&single)],
+                };
             }
             _ => {}
         }
