@@ -494,6 +494,67 @@ async fn reservations_count_as_streaming_clients() {
 }
 
 #[tokio::test]
+async fn one_client_cannot_hold_every_streaming_place_with_unopened_reservations() {
+    // Five streaming places, two unopened reservations per client. The server knows each
+    // client's address, as `seam serve` does.
+    let clients = StreamingClients::new(Some(5), CancellationToken::new());
+    let service = Arc::new(protocols_support::Scripted::default());
+    let router = seam::http::graphql_router(
+        service.clone(),
+        ProtocolSettings {
+            clients: clients.clone(),
+            max_unopened_streams: Some(2),
+            ..quick_settings()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind test port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    let server = Server { addr, service };
+    let client = client_of(&server);
+    client.reserve().await;
+    let second = client.reserve().await;
+    for _ in 0..3 {
+        let response = client
+            .http
+            .put(&client.url)
+            .send()
+            .await
+            .expect("reachable");
+        assert_eq!(response.status(), 429);
+        assert_eq!(error_code(response).await, "TOO_MANY_STREAM_RESERVATIONS");
+    }
+    assert_eq!(clients.open(), 2, "refused reservations hold no place");
+    // The other places stay free for streams.
+    let response = client
+        .http
+        .post(&client.url)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": "subscription { count }" }))
+        .send()
+        .await
+        .expect("server reachable");
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .expect("the stream")
+        .contains("event: complete"));
+    // Opening a reservation takes it off the client's count.
+    let opened = client.open(&second).await;
+    assert_eq!(opened.status(), 200);
+    client.reserve().await;
+}
+
+#[tokio::test]
 async fn distinct_connections_mode_is_unchanged_beside_it() {
     let server = Server::start().await;
     let client = client_of(&server);

@@ -100,6 +100,10 @@ pub struct LimitsConfig {
     /// client's place meanwhile. Clients open the stream right after reserving it.
     #[serde(deserialize_with = "super::values::duration")]
     pub sse_reservation_timeout: Duration,
+    /// Single-connection SSE streams one client (its principal, else its address) may hold
+    /// reserved and not yet opened; each holds a streaming client's place, so without this one
+    /// client could take them all. More get 429.
+    pub max_unopened_streams_per_client: Limit,
     /// Field nesting, counted through fragments; it also bounds recursion in planning and
     /// shaping, so it cannot be switched off.
     pub max_depth: Limit,
@@ -139,6 +143,7 @@ impl Default for LimitsConfig {
             max_connections: Limit::Max(20_000),
             max_streaming_clients: Limit::Max(10_000),
             sse_reservation_timeout: Duration::from_secs(30),
+            max_unopened_streams_per_client: Limit::Max(16),
             max_depth: Limit::Max(64),
             max_aliases: Limit::Max(1_000),
             max_root_fields: Limit::Max(250),
@@ -233,10 +238,14 @@ impl LimitsConfig {
         }
     }
 
-    fn count_limits(&self) -> [(&'static str, Limit); 9] {
+    fn count_limits(&self) -> [(&'static str, Limit); 10] {
         [
             ("max_connections", self.max_connections),
             ("max_streaming_clients", self.max_streaming_clients),
+            (
+                "max_unopened_streams_per_client",
+                self.max_unopened_streams_per_client,
+            ),
             ("max_depth", self.max_depth),
             ("max_aliases", self.max_aliases),
             ("max_root_fields", self.max_root_fields),
@@ -277,6 +286,18 @@ mod tests {
         let limits: LimitsConfig = serde_yaml_ng::from_str("{}").unwrap();
         assert_eq!(limits, LimitsConfig::default());
         assert!(problems_of("{}").is_empty());
+    }
+
+    #[test]
+    fn unopened_streams_are_capped_per_client_by_default() {
+        let limits = LimitsConfig::default();
+        assert_eq!(limits.max_unopened_streams_per_client, Limit::Max(16));
+        let limits: LimitsConfig =
+            serde_yaml_ng::from_str("max_unopened_streams_per_client: unlimited").unwrap();
+        assert_eq!(limits.max_unopened_streams_per_client, Limit::Unlimited);
+        let limits: LimitsConfig =
+            serde_yaml_ng::from_str("max_unopened_streams_per_client: 2").unwrap();
+        assert_eq!(limits.max_unopened_streams_per_client, Limit::Max(2));
     }
 
     #[test]

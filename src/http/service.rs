@@ -99,6 +99,8 @@ pub struct ProtocolSettings {
     pub sse_keep_alive: Duration,
     /// How long a single-connection SSE stream may stay reserved without being opened.
     pub sse_reservation_timeout: Duration,
+    /// Reserved, unopened single-connection SSE streams per client (`None`: no cap).
+    pub max_unopened_streams: Option<usize>,
     /// How often an idle multipart stream gets an empty `{}` part (Apollo clients expect ~5 s).
     pub multipart_heartbeat: Duration,
     /// Request bodies above this are refused with 413 before they are parsed.
@@ -128,6 +130,7 @@ impl Default for ProtocolSettings {
             max_operations: 100,
             sse_keep_alive: Duration::from_secs(12),
             sse_reservation_timeout: limits.sse_reservation_timeout,
+            max_unopened_streams: limits.max_unopened_streams_per_client.as_usize(),
             multipart_heartbeat: Duration::from_secs(5),
             max_body_bytes: byte_count(limits.max_body_bytes),
             max_ws_message_bytes: byte_count(limits.max_ws_message_bytes),
@@ -148,6 +151,7 @@ impl ProtocolSettings {
             max_ws_message_bytes: byte_count(limits.max_ws_message_bytes),
             request_timeout: limits.request_timeout,
             sse_reservation_timeout: limits.sse_reservation_timeout,
+            max_unopened_streams: limits.max_unopened_streams_per_client.as_usize(),
             clients: StreamingClients::new(limits.max_streaming_clients.as_usize(), shutdown),
             ..self
         }

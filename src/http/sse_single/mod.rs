@@ -36,7 +36,7 @@ use crate::context::Transport;
 use crate::pipeline::{Answer, Charge, GraphqlRequest};
 use crate::telemetry::StreamKind;
 use events::Events;
-use registry::{Refused, Reservation};
+use registry::{Refused, Reservation, ReserveError};
 
 /// `PUT /graphql`: reserves a stream. The client passes authentication and the rate limit as
 /// for an operation, and takes a streaming client's place until its stream ends or the
@@ -62,7 +62,18 @@ pub(super) async fn reserve<S: OperationService>(
     };
     let shutdown = endpoint.settings.clients.shutdown().clone();
     let timeout = endpoint.settings.sse_reservation_timeout;
-    match endpoint.streams.reserve(owner, slot, timeout, shutdown) {
+    // The cap counts per principal when there is one (many users may share one address), else
+    // per address.
+    let counted_as = match (&owner, client) {
+        (Some(principal), _) => Some(format!("principal {principal}").into_boxed_str()),
+        (None, Some(address)) => Some(format!("address {}", address.ip()).into_boxed_str()),
+        (None, None) => None,
+    };
+    let limit = endpoint.settings.max_unopened_streams;
+    match endpoint
+        .streams
+        .reserve(owner, counted_as, limit, slot, timeout, shutdown)
+    {
         Ok(token) => (
             StatusCode::CREATED,
             [
@@ -72,7 +83,16 @@ pub(super) async fn reserve<S: OperationService>(
             String::from(token),
         )
             .into_response(),
-        Err(error) => {
+        Err(ReserveError::TooManyUnopened { limit }) => refuse(
+            media,
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "this client holds {limit} reserved streams it has not opened \
+                 (limits.max_unopened_streams_per_client); open them or let them lapse first"
+            ),
+            "TOO_MANY_STREAM_RESERVATIONS",
+        ),
+        Err(ReserveError::Random(error)) => {
             tracing::error!(%error, "no randomness for a stream token");
             refuse(
                 media,

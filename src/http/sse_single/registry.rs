@@ -23,6 +23,54 @@ use crate::subscriptions::ResponseStream;
 #[derive(Default)]
 pub(crate) struct Streams {
     reservations: Mutex<HashMap<Box<str>, Arc<Reservation>>>,
+    /// Reservations not opened yet, per client: each holds a streaming client's place, so
+    /// without a cap one client could reserve them all and lock every other streaming client
+    /// out until they lapse.
+    unopened: Arc<Mutex<HashMap<Box<str>, usize>>>,
+}
+
+/// Why a stream could not be reserved.
+#[derive(Debug)]
+pub(super) enum ReserveError {
+    /// The client holds this many reservations it has not opened.
+    TooManyUnopened { limit: usize },
+    /// No randomness for the token.
+    Random(getrandom::Error),
+}
+
+/// One unopened reservation counted against its client; the count drops when the stream opens
+/// or the reservation ends.
+struct UnopenedPermit {
+    counts: Arc<Mutex<HashMap<Box<str>, usize>>>,
+    client: Box<str>,
+}
+
+impl Drop for UnopenedPermit {
+    fn drop(&mut self) {
+        let mut counts = lock_counts(&self.counts);
+        if let Some(count) = counts.get_mut(&self.client) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.client);
+            }
+        }
+    }
+}
+
+fn lock_counts(
+    counts: &Mutex<HashMap<Box<str>, usize>>,
+) -> MutexGuard<'_, HashMap<Box<str>, usize>> {
+    // Every change under the lock is one step, so a panic elsewhere leaves it usable.
+    counts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What an unopened reservation holds: a streaming client's place and, when its client is
+/// known, its count against the client's cap.
+struct Held {
+    slot: StreamingSlot,
+    _unopened: Option<UnopenedPermit>,
 }
 
 /// One reserved stream.
@@ -35,7 +83,7 @@ pub(super) struct Reservation {
 struct State {
     /// The streaming client's place, held from the reservation on; the body takes it when the
     /// stream opens, so `None` means the stream is (or was) open.
-    slot: Option<StreamingSlot>,
+    held: Option<Held>,
     /// The stream ended; operations arriving later have nowhere to go.
     closed: bool,
     /// The operations started on this stream and not yet ended, by the client's id.
@@ -87,19 +135,41 @@ pub(super) enum Refused {
 
 impl Streams {
     /// Reserves a stream for `owner`, holding `slot` until it ends; unopened, it is dropped
-    /// after `timeout` or when `shutdown` fires. Returns its token: 128 random bits in hex,
-    /// which only the reserving client learns, since the token alone opens the stream.
+    /// after `timeout` or when `shutdown` fires. `client` (the principal, else the peer
+    /// address) may hold at most `max_unopened` reservations it has not opened. Returns its
+    /// token: 128 random bits in hex, which only the reserving client learns, since the token
+    /// alone opens the stream.
     pub(super) fn reserve(
         self: &Arc<Self>,
         owner: Option<String>,
+        client: Option<Box<str>>,
+        max_unopened: Option<usize>,
         slot: StreamingSlot,
         timeout: Duration,
         shutdown: CancellationToken,
-    ) -> Result<Box<str>, getrandom::Error> {
+    ) -> Result<Box<str>, ReserveError> {
+        let unopened = match (client, max_unopened) {
+            (Some(client), Some(limit)) => {
+                let mut counts = lock_counts(&self.unopened);
+                let count = counts.entry(client.clone()).or_default();
+                if *count >= limit {
+                    return Err(ReserveError::TooManyUnopened { limit });
+                }
+                *count += 1;
+                Some(UnopenedPermit {
+                    counts: self.unopened.clone(),
+                    client,
+                })
+            }
+            _ => None,
+        };
         let reservation = Arc::new(Reservation {
             owner,
             state: Mutex::new(State {
-                slot: Some(slot),
+                held: Some(Held {
+                    slot,
+                    _unopened: unopened,
+                }),
                 closed: false,
                 operations: HashMap::new(),
                 next_serial: 0,
@@ -109,7 +179,7 @@ impl Streams {
             }),
         });
         let token = loop {
-            let token = new_token()?;
+            let token = new_token().map_err(ReserveError::Random)?;
             let mut reservations = self.lock();
             if !reservations.contains_key(&token) {
                 reservations.insert(token.clone(), reservation);
@@ -145,7 +215,7 @@ impl Streams {
         let mut reservations = self.lock();
         let unopened = reservations
             .get(token)
-            .is_some_and(|reservation| reservation.state().slot.is_some());
+            .is_some_and(|reservation| reservation.state().held.is_some());
         if unopened {
             if let Some(reservation) = reservations.remove(token) {
                 drop(reservations);
@@ -179,7 +249,9 @@ impl Reservation {
     /// Opens the stream: its streaming client's place, or `None` when it was opened before
     /// (only one stream may ever serve a reservation).
     pub(super) fn open(&self) -> Option<StreamingSlot> {
-        self.state().slot.take()
+        // The client's count of unopened reservations drops with the rest of `Held`.
+        let held = self.state().held.take()?;
+        Some(held.slot)
     }
 
     /// Starts operation `id`, at most `limit` at once on this stream.
@@ -282,7 +354,7 @@ impl Reservation {
             state.operations.clear();
             state.stopped.clear();
             state.waker = None;
-            (std::mem::take(&mut state.arrived), state.slot.take())
+            (std::mem::take(&mut state.arrived), state.held.take())
         };
         // Dropped outside the lock: ending a subscription may take a moment. An unopened
         // reservation's place among the streaming clients is freed with it.
