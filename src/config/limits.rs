@@ -78,6 +78,12 @@ pub struct LimitsConfig {
     /// A WebSocket message above this many bytes closes the socket with 1009. Client messages
     /// are `subscribe` payloads, as large as a POST body at most.
     pub max_ws_message_bytes: u64,
+    /// A query's or mutation's response is refused (`RESPONSE_TOO_LARGE`) once it would pass
+    /// this many bytes: nested entity lists multiply, so a few kilobytes of query can ask for
+    /// gigabytes. Counted while the subgraphs' answers are merged (an entity answer once per
+    /// place it fills), so the gateway stops before it holds the tree, and again as the response
+    /// is written (aliases repeat what they select).
+    pub max_response_bytes: Limit,
     /// A query or mutation (not a stream) still unanswered after this gets a 504. Longer than
     /// a subgraph's own default timeout, so a subgraph's slowness is reported as its error first.
     #[serde(deserialize_with = "super::values::duration")]
@@ -136,6 +142,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 2 * 1024 * 1024,
+            max_response_bytes: Limit::Max(64 * 1024 * 1024),
             max_ws_message_bytes: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
@@ -238,8 +245,9 @@ impl LimitsConfig {
         }
     }
 
-    fn count_limits(&self) -> [(&'static str, Limit); 10] {
+    fn count_limits(&self) -> [(&'static str, Limit); 11] {
         [
+            ("max_response_bytes", self.max_response_bytes),
             ("max_connections", self.max_connections),
             ("max_streaming_clients", self.max_streaming_clients),
             (

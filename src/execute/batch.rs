@@ -22,6 +22,19 @@ pub(super) struct PreparedBatch {
     entries: Vec<(Vec<PreparedFetch>, usize)>,
 }
 
+impl PreparedBatch {
+    /// How many places the answer fills and how many entities it was asked for, over every
+    /// entry (see `PreparedFetch::fan_out`).
+    pub(super) fn fan_out(&self) -> (usize, usize) {
+        self.entries
+            .iter()
+            .fold((0, 0), |(places, asked), (fetches, sent)| {
+                let filled: usize = fetches.iter().map(|fetch| fetch.fan_out().0).sum();
+                (places + filled, asked + sent)
+            })
+    }
+}
+
 /// Builds the request; `None` when no fetch of the batch has an entity to ask for. An entry with
 /// none is sent an empty list, so the operation text stays the one the plan made.
 pub(super) fn prepare(

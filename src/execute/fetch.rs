@@ -34,6 +34,15 @@ pub(super) struct PreparedFetch {
     pub rep_count: usize,
 }
 
+impl PreparedFetch {
+    /// How many places the answer fills and how many entities it was asked for (both 0 for a
+    /// root fetch): what merging it may copy, for the response budget.
+    pub(super) fn fan_out(&self) -> (usize, usize) {
+        let places = self.target_reps.iter().filter(|rep| rep.is_some()).count();
+        (places, self.rep_count)
+    }
+}
+
 /// Builds the request body; `None` when an entity fetch has nothing to ask for. Entities whose
 /// required fields never arrived are reported in `report` and not sent.
 ///

@@ -38,6 +38,8 @@ pub struct ExecutionContext<'a> {
     pub variables: &'a Map<String, serde_json::Value>,
     /// Subgraphs the gateway answers itself rather than over HTTP (event subgraphs).
     pub local: Option<&'a dyn LocalSubgraphs>,
+    /// `limits.max_response_bytes` (`None`: no limit).
+    pub max_response_bytes: Option<usize>,
 }
 
 /// Answers root fetches to subgraphs that have no URL because the gateway resolves their fields
@@ -62,6 +64,40 @@ pub struct LocalAnswer {
 struct State {
     data: Value,
     report: Report,
+    budget: Budget,
+}
+
+/// What the response may still grow by (`limits.max_response_bytes`), counted as answers are
+/// merged: an answer adds its size, and an entity answer its size once per place it fills over
+/// the entities asked, since each is copied to every place. Past the limit the tree is dropped
+/// and nothing more is fetched.
+struct Budget {
+    left: Option<usize>,
+    exceeded: bool,
+}
+
+impl Budget {
+    /// Whether an answer of `bytes` filling `places` from `asked` entities (0: a root answer)
+    /// still fits; when it does not, the budget is spent for good.
+    fn admit(&mut self, bytes: usize, places: usize, asked: usize) -> bool {
+        let Some(left) = self.left.as_mut() else {
+            return true;
+        };
+        let grows = bytes
+            .saturating_mul(places.max(asked))
+            .checked_div(asked)
+            .unwrap_or(bytes);
+        match left.checked_sub(grows) {
+            Some(rest) if !self.exceeded => {
+                *left = rest;
+                true
+            }
+            _ => {
+                self.exceeded = true;
+                false
+            }
+        }
+    }
 }
 
 /// What running a plan produced, ready for shaping.
@@ -71,6 +107,9 @@ pub struct ExecutionOutput {
     /// Client paths of objects a failed entity fetch was to complete: their missing fields are
     /// explained by that fetch's error.
     pub failed_objects: Vec<Vec<PathSegment>>,
+    /// The response would have passed `limits.max_response_bytes`: `data` was dropped and the
+    /// response is this refusal alone.
+    pub too_large: bool,
 }
 
 /// Runs the plan and returns the merged response tree and the errors collected on the way.
@@ -82,6 +121,10 @@ pub async fn execute(
     let state = Mutex::new(State {
         data: initial,
         report: Report::default(),
+        budget: Budget {
+            left: ctx.max_response_bytes,
+            exceeded: false,
+        },
     });
     if let Some(root) = &plan.root {
         run_node(ctx, root, &state).await;
@@ -93,7 +136,18 @@ pub async fn execute(
         data: state.data,
         errors: state.report.errors,
         failed_objects: state.report.failed_objects,
+        too_large: state.budget.exceeded,
     }
+}
+
+/// Counts an answer against the budget; past it, drops the tree (its memory is the point) and
+/// tells the caller not to merge.
+fn within_budget(state: &mut State, bytes: usize, places: usize, asked: usize) -> bool {
+    if state.budget.admit(bytes, places, asked) {
+        return true;
+    }
+    state.data = Value::Null;
+    false
 }
 
 fn run_node<'a>(
@@ -171,7 +225,10 @@ async fn run_fetch_part(
         .and_then(|entity| entity.lookup.as_ref());
     let prepared = {
         let mut guard = lock(state);
-        let State { data, report } = &mut *guard;
+        if guard.budget.exceeded {
+            return;
+        }
+        let State { data, report, .. } = &mut *guard;
         match lookup {
             Some(lookup) => lookup::prepare(node, lookup, data, ctx.variables, report),
             None => match part {
@@ -195,9 +252,10 @@ async fn run_fetch_part(
         let response = SubgraphResponse {
             data: answer.data.map(Arc::new),
             errors: answer.errors,
+            bytes: 0,
         };
         let mut guard = lock(state);
-        let State { data, report } = &mut *guard;
+        let State { data, report, .. } = &mut *guard;
         fetch::merge(node, prepared, response, data, report);
         return;
     }
@@ -207,16 +265,20 @@ async fn run_fetch_part(
         .call(node.subgraph, ctx.request, ctx.operation, body)
         .await;
     let mut guard = lock(state);
-    let State { data, report } = &mut *guard;
     match result {
         Ok(response) => {
+            let (places, asked) = prepared.fan_out();
+            if !within_budget(&mut guard, response.bytes, places, asked) {
+                return;
+            }
+            let State { data, report, .. } = &mut *guard;
             let response = match lookup {
                 Some(_) => lookup::as_entities(response, prepared.rep_count),
                 None => response,
             };
             fetch::merge(node, prepared, response, data, report)
         }
-        Err(error) => fetch::fail(node, &prepared, error.into_graphql(), report),
+        Err(error) => fetch::fail(node, &prepared, error.into_graphql(), &mut guard.report),
     }
 }
 
@@ -224,7 +286,10 @@ async fn run_fetch_part(
 async fn run_batch(ctx: &ExecutionContext<'_>, batch: &BatchFetch, state: &Mutex<State>) {
     let prepared = {
         let mut guard = lock(state);
-        let State { data, report } = &mut *guard;
+        if guard.budget.exceeded {
+            return;
+        }
+        let State { data, report, .. } = &mut *guard;
         batch::prepare(batch, data, ctx.variables, report)
     };
     let Some(mut prepared) = prepared else {
@@ -236,9 +301,15 @@ async fn run_batch(ctx: &ExecutionContext<'_>, batch: &BatchFetch, state: &Mutex
         .call(batch.subgraph, ctx.request, ctx.operation, body)
         .await;
     let mut guard = lock(state);
-    let State { data, report } = &mut *guard;
     match result {
-        Ok(response) => batch::merge(batch, prepared, response, data, report),
-        Err(error) => batch::fail(batch, &prepared, error.into_graphql(), report),
+        Ok(response) => {
+            let (places, asked) = prepared.fan_out();
+            if !within_budget(&mut guard, response.bytes, places, asked) {
+                return;
+            }
+            let State { data, report, .. } = &mut *guard;
+            batch::merge(batch, prepared, response, data, report)
+        }
+        Err(error) => batch::fail(batch, &prepared, error.into_graphql(), &mut guard.report),
     }
 }

@@ -38,6 +38,20 @@ pub struct ShapeInput<'a> {
     pub failed_objects: &'a [Vec<PathSegment>],
     /// The response's expected size in bytes (0: unknown), to allocate its buffer once.
     pub capacity: usize,
+    /// `limits.max_response_bytes` (`None`: no limit): aliases can repeat a large selection,
+    /// so the written response is bounded too, not only the merged tree.
+    pub max_bytes: Option<usize>,
+}
+
+/// The response a query gets instead of one larger than `limits.max_response_bytes`.
+pub fn too_large_body(limit: usize) -> Vec<u8> {
+    errors_body(&[GraphqlError::new(
+        format!(
+            "the response would be larger than the gateway's limit of {limit} bytes \
+             (limits.max_response_bytes); ask for fewer fields or smaller lists"
+        ),
+        "RESPONSE_TOO_LARGE",
+    )])
 }
 
 /// A non-null position was null: the nearest nullable ancestor becomes null.
@@ -90,6 +104,8 @@ struct Shaper<'a> {
     sorted_error_paths: BTreeSet<Vec<PathSegment>>,
     /// `failed_objects`: a null directly inside one of them is explained by the failed fetch.
     failed_objects: HashSet<&'a [PathSegment], ahash::RandomState>,
+    /// The response passed `max_bytes`: writing stops and the response is the refusal.
+    too_large: bool,
 }
 
 /// Writes `{"data": ..., "errors": [...]}` for the operation.
@@ -107,6 +123,7 @@ pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlE
         error_paths,
         sorted_error_paths,
         failed_objects,
+        too_large: false,
     };
     shaper.out.extend_from_slice(b"{\"data\":");
     let start = shaper.out.len();
@@ -115,6 +132,9 @@ pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlE
         Some(object) => shaper.write_object(object, &[input.selection_set], input.root_type),
         None => Err(Bubble),
     };
+    if let (true, Some(limit)) = (shaper.too_large, input.max_bytes) {
+        return too_large_body(limit);
+    }
     if written.is_err() {
         shaper.out.truncate(start);
         shaper.out.extend_from_slice(b"null");
@@ -138,6 +158,9 @@ impl<'a> Shaper<'a> {
         let values = KeyLookup::new(object);
         self.out.push(b'{');
         for (i, collected) in fields.iter().enumerate() {
+            if self.over_limit() {
+                return Err(Bubble);
+            }
             let field = collected.field;
             let key = field.response_key().as_str();
             if i > 0 {
@@ -412,6 +435,18 @@ impl<'a> Shaper<'a> {
                 path,
             );
         }
+    }
+
+    /// Whether the response has passed `max_bytes`; once it has, every position unwinds (as a
+    /// null would) without writing more.
+    fn over_limit(&mut self) -> bool {
+        if !self.too_large {
+            self.too_large = self
+                .input
+                .max_bytes
+                .is_some_and(|limit| self.out.len() > limit);
+        }
+        self.too_large
     }
 
     fn has_error_below(&self, path: &[PathSegment]) -> bool {

@@ -15,7 +15,7 @@ use super::respond::{GatewayResponse, Outcome};
 use super::SchemaState;
 use crate::bridge::SharedBridge;
 use crate::context::RequestContext;
-use crate::execute::shape::{shape_response, ShapeInput};
+use crate::execute::shape::{shape_response, too_large_body, ShapeInput};
 use crate::execute::{execute, ExecutionContext, LocalSubgraphs};
 use crate::plan::OperationKind;
 use crate::response::{GraphqlError, Object, Value};
@@ -32,6 +32,8 @@ pub(super) struct Run<'a> {
     pub variables: &'a Map<String, Json>,
     /// Added to the response as its `extensions` (the cost estimate, when exposed).
     pub extensions: Option<Map<String, Json>>,
+    /// `limits.max_response_bytes` (`None`: no limit).
+    pub max_response_bytes: Option<usize>,
 }
 
 impl Run<'_> {
@@ -42,6 +44,7 @@ impl Run<'_> {
             self.context,
             self.prepared,
             self.variables,
+            self.max_response_bytes,
         )
         .await;
         if let Some(extensions) = self.extensions {
@@ -59,9 +62,17 @@ pub(super) async fn run_owned(
     context: Arc<RequestContext>,
     prepared: Arc<PreparedOperation>,
     variables: Map<String, Json>,
+    max_response_bytes: Option<usize>,
 ) -> GatewayResponse {
     let span = tracing::info_span!(target: SPAN_TARGET, "execute", seam.shared = true);
-    let response = run(&state, &bridge, &context, &prepared, &variables);
+    let response = run(
+        &state,
+        &bridge,
+        &context,
+        &prepared,
+        &variables,
+        max_response_bytes,
+    );
     tracing::Instrument::instrument(response, span).await
 }
 
@@ -96,6 +107,7 @@ async fn run(
     context: &Arc<RequestContext>,
     prepared: &PreparedOperation,
     variables: &Map<String, Json>,
+    max_response_bytes: Option<usize>,
 ) -> GatewayResponse {
     let supergraph = &state.supergraph;
     let planned = &prepared.planned;
@@ -121,8 +133,17 @@ async fn run(
         operation: planned.kind(),
         variables,
         local: publisher.as_ref().map(|p| p as &dyn LocalSubgraphs),
+        max_response_bytes,
     };
     let mut output = execute(&ctx, &planned.plan, initial).await;
+    if let (true, Some(limit)) = (output.too_large, max_response_bytes) {
+        return GatewayResponse {
+            outcome: Outcome::Executed,
+            body: too_large_body(limit).into(),
+            error_count: 1,
+            refused_code: None,
+        };
+    }
     output.errors.splice(0..0, introspection_errors);
     let input = ShapeInput {
         schema: &supergraph.api_schema,
@@ -132,6 +153,7 @@ async fn run(
         variables,
         failed_objects: &output.failed_objects,
         capacity: prepared.last_response_len.load(Ordering::Relaxed),
+        max_bytes: max_response_bytes,
     };
     let error_count = output.errors.len();
     let body = shape_response(&input, &output.data, output.errors);

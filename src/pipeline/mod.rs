@@ -454,6 +454,7 @@ impl Gateway {
             }
             OperationKind::Query if self.settings.dedupe_client_requests => {
                 let key = share::ShareKey::new(&prepared, &variables, &state.subgraphs, &context);
+                let max_response_bytes = self.settings.prepare.limits.max_response_bytes.as_usize();
                 let execute = || {
                     execute::run_owned(
                         state.clone(),
@@ -461,6 +462,7 @@ impl Gateway {
                         context,
                         prepared,
                         variables,
+                        max_response_bytes,
                     )
                 };
                 let mut response = match self.shared_queries.join_or_start(key, execute) {
@@ -484,6 +486,7 @@ impl Gateway {
                     prepared: &prepared,
                     variables: &variables,
                     extensions: estimate,
+                    max_response_bytes: self.settings.prepare.limits.max_response_bytes.as_usize(),
                 };
                 let span = tracing::info_span!(target: SPAN_TARGET, "execute");
                 Answer::Single(tracing::Instrument::instrument(run.run(), span).await)

@@ -31,6 +31,12 @@ pub(super) async fn start(
         variables,
         labels: prepared.labels,
         context,
+        max_response_bytes: gateway
+            .settings
+            .prepare
+            .limits
+            .max_response_bytes
+            .as_usize(),
     };
     match subscriptions::start(start).await {
         Ok(stream) => Answer::Stream(stream),

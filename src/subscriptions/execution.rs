@@ -11,7 +11,7 @@ use super::hub::{Hub, ShareKey};
 use super::upstream::Upstreams;
 use crate::bridge::SharedBridge;
 use crate::context::RequestContext;
-use crate::execute::shape::{shape_response, ShapeInput};
+use crate::execute::shape::{shape_response, too_large_body, ShapeInput};
 use crate::execute::{execute, ExecutionContext};
 use crate::plan::{PlannedOperation, QueryPlan};
 use crate::response::{GraphqlError, Value};
@@ -43,6 +43,8 @@ pub struct Start<'a> {
     /// The first client's context: clients share a subscription only when the header rules
     /// forward the same for them, so its per-event subgraph calls serve them all.
     pub context: Arc<RequestContext>,
+    /// `limits.max_response_bytes`, for each event's response (`None`: no limit).
+    pub max_response_bytes: Option<usize>,
 }
 
 /// The subscribed root field, by name and response key.
@@ -75,6 +77,7 @@ pub(super) struct EventExecution {
     /// The span of the request that started the subscription, when it was recorded: every
     /// event's span links to it.
     subscribed_in: Option<opentelemetry::trace::SpanContext>,
+    max_response_bytes: Option<usize>,
 }
 
 impl EventExecution {
@@ -87,6 +90,7 @@ impl EventExecution {
             rest,
             context: start.context.clone(),
             subscribed_in: crate::telemetry::propagation::current_span_context(),
+            max_response_bytes: start.max_response_bytes,
         }
     }
 
@@ -124,8 +128,12 @@ impl EventExecution {
             operation: crate::plan::OperationKind::Subscription,
             variables: &self.variables,
             local: None,
+            max_response_bytes: self.max_response_bytes,
         };
         let mut output = execute(&ctx, &self.rest, initial).await;
+        if let (true, Some(limit)) = (output.too_large, self.max_response_bytes) {
+            return Bytes::from(too_large_body(limit));
+        }
         output.errors.splice(0..0, errors);
         tracing::Span::current().record("graphql.errors", output.errors.len() as u64);
         let input = ShapeInput {
@@ -136,6 +144,7 @@ impl EventExecution {
             variables: &self.variables,
             failed_objects: &output.failed_objects,
             capacity: 0,
+            max_bytes: self.max_response_bytes,
         };
         Bytes::from(shape_response(&input, &output.data, output.errors))
     }

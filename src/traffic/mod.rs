@@ -71,6 +71,9 @@ pub struct SubgraphResponse {
     /// `None` for a missing or null `data`.
     pub data: Option<Arc<Value>>,
     pub errors: Vec<GraphqlError>,
+    /// The answer's size as it came (0 when the gateway answered itself): what merging it
+    /// adds to a response, for `limits.max_response_bytes`.
+    pub bytes: usize,
 }
 
 type SubgraphService = BoxCloneSyncService<SubgraphRequest, SubgraphResponse, FetchError>;

@@ -120,6 +120,7 @@ pub(super) fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
     let mut response = SubgraphResponse {
         data: None,
         errors: Vec::new(),
+        bytes: bytes.len(),
     };
     for (key, value) in object.into_entries() {
         match key.as_str() {
