@@ -167,13 +167,25 @@ async fn refusals_are_counted_by_the_code_of_each_rule() {
         .await
         .unwrap();
     assert_eq!(get.status(), 405);
+    // Bodies that are not a GraphQL request, twice.
+    for body in ["{not json", r#"{"query": 42}"#] {
+        let unreadable = reqwest::Client::new()
+            .post(&demo.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unreadable.status(), 400);
+    }
 
     let scrape = Scrape::of(&demo).await;
     let refused = |code| scrape.get("seam_requests_refused_total", &[("code", code)]);
     assert_eq!(refused("CSRF_PREVENTION"), 1.0);
     assert_eq!(refused("MAX_DEPTH_LIMIT"), 1.0);
     assert_eq!(refused("GRAPHQL_VALIDATION_FAILED"), 2.0);
-    assert_eq!(scrape.get("seam_requests_refused_total", &[]), 5.0);
+    assert_eq!(refused("BAD_REQUEST"), 2.0);
+    assert_eq!(scrape.get("seam_requests_refused_total", &[]), 7.0);
     assert_eq!(
         scrape.get(
             "seam_operations_total",

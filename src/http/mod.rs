@@ -229,11 +229,16 @@ fn respond(media: MediaType, outcome: Outcome, body: impl Into<Bytes>) -> Respon
 }
 
 fn bad_request(media: MediaType, message: String) -> Response {
-    respond(
-        media,
-        Outcome::BadRequest,
-        errors_body(&[GraphqlError::new(message, "BAD_REQUEST")]),
-    )
+    unreadable_request(media, GraphqlError::new(message, "BAD_REQUEST"))
+}
+
+/// A request whose GraphQL request could not be read (400), counted among the refusals by its
+/// code like every other.
+fn unreadable_request(media: MediaType, error: GraphqlError) -> Response {
+    let code = error.code().unwrap_or("BAD_REQUEST").to_owned();
+    let mut response = respond(media, Outcome::BadRequest, errors_body(&[error]));
+    telemetry::mark_refused(&mut response, &code);
+    response
 }
 
 /// A streaming request refused before its stream began: answered as JSON with the status the
@@ -483,7 +488,7 @@ async fn graphql_post<S: OperationService>(
     };
     let request = match receive::from_json_body(&body) {
         Ok(request) => request,
-        Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),
+        Err(error) => return unreadable_request(media, error),
     };
     if let Some(token) = request_kind::stream_token(&headers, &uri) {
         return sse_single::execute(&endpoint, &token, headers, client, request, false).await;
@@ -515,7 +520,7 @@ async fn graphql_get<S: OperationService>(
     };
     let request = match receive::from_query_params(params) {
         Ok(request) => request,
-        Err(error) => return respond(media, Outcome::BadRequest, errors_body(&[error])),
+        Err(error) => return unreadable_request(media, error),
     };
     if let Some(token) = token {
         return sse_single::execute(&endpoint, &token, headers, client, request, true).await;
