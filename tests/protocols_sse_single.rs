@@ -534,14 +534,7 @@ async fn one_client_cannot_hold_every_streaming_place_with_unopened_reservations
     }
     assert_eq!(clients.open(), 2, "refused reservations hold no place");
     // The other places stay free for streams.
-    let response = client
-        .http
-        .post(&client.url)
-        .header("accept", "text/event-stream")
-        .json(&json!({ "query": "subscription { count }" }))
-        .send()
-        .await
-        .expect("server reachable");
+    let response = client.distinct("subscription { count }").await;
     assert_eq!(response.status(), 200);
     assert!(response
         .text()
@@ -559,14 +552,7 @@ async fn distinct_connections_mode_is_unchanged_beside_it() {
     let server = Server::start().await;
     let client = client_of(&server);
     let (_token, _events) = client.stream().await;
-    let response = client
-        .http
-        .post(&client.url)
-        .header("accept", "text/event-stream")
-        .json(&json!({ "query": "subscription { count }" }))
-        .send()
-        .await
-        .expect("server reachable");
+    let response = client.distinct("subscription { count }").await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.expect("the whole stream");
     let events: String = text

@@ -44,6 +44,21 @@ impl Drop for Running {
     }
 }
 
+/// The child's stderr, line by line, as it writes them.
+fn stderr_lines(running: &mut Running) -> mpsc::Receiver<String> {
+    let stderr = running.0.stderr.take().expect("stderr is piped");
+    let (lines, received) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    received
+}
+
 /// Parses every line as JSON, failing on one that is not.
 fn records(text: &str) -> Vec<Value> {
     text.lines()
@@ -136,16 +151,7 @@ async fn the_environment_switches_to_json_and_the_access_log_writes_a_record_per
     .spawn()
     .unwrap();
     let mut running = Running(child);
-    let stderr = running.0.stderr.take().unwrap();
-    let (lines, received) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let received = stderr_lines(&mut running);
     let next_record = |deadline: Instant| -> Value {
         let line = received
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
@@ -219,16 +225,7 @@ async fn a_subgraph_body_cannot_forge_log_lines() {
     .spawn()
     .unwrap();
     let mut running = Running(child);
-    let stderr = running.0.stderr.take().unwrap();
-    let (lines, received) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let received = stderr_lines(&mut running);
     let deadline = Instant::now() + Duration::from_secs(60);
     let next_line = || {
         received

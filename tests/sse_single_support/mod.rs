@@ -43,6 +43,17 @@ impl Client {
         token
     }
 
+    /// `POST` of `query` in distinct connections mode: a stream of its own, no token.
+    pub async fn distinct(&self, query: &str) -> reqwest::Response {
+        self.http
+            .post(&self.url)
+            .header("accept", "text/event-stream")
+            .json(&serde_json::json!({ "query": query }))
+            .send()
+            .await
+            .expect("server reachable")
+    }
+
     /// `GET` with the token header and `Accept: text/event-stream`.
     pub async fn open(&self, token: &str) -> reqwest::Response {
         self.http
