@@ -150,7 +150,7 @@ impl Default for LimitsConfig {
             max_connections: Limit::Max(20_000),
             max_streaming_clients: Limit::Max(10_000),
             sse_reservation_timeout: Duration::from_secs(30),
-            max_unopened_streams_per_client: Limit::Max(16),
+            max_unopened_streams_per_client: Limit::Max(64),
             max_depth: Limit::Max(64),
             max_aliases: Limit::Max(1_000),
             max_root_fields: Limit::Max(250),
@@ -195,6 +195,9 @@ impl LimitsConfig {
             if let Limit::Max(value) = limit {
                 at_least(key, value, 1, "");
             }
+        }
+        if let Limit::Max(bytes) = self.max_response_bytes {
+            at_least("max_response_bytes", bytes, 1024, " bytes");
         }
         at_least(
             "operation_cache_bytes",
@@ -297,9 +300,26 @@ mod tests {
     }
 
     #[test]
+    fn responses_are_capped_at_64_mib_by_default_and_the_cap_has_a_floor() {
+        let limits = LimitsConfig::default();
+        assert_eq!(limits.max_response_bytes, Limit::Max(64 * 1024 * 1024));
+        let limits: LimitsConfig =
+            serde_yaml_ng::from_str("max_response_bytes: unlimited").unwrap();
+        assert_eq!(limits.max_response_bytes, Limit::Unlimited);
+        assert!(problems_of("max_response_bytes: unlimited").is_empty());
+        assert!(problems_of("max_response_bytes: 1024").is_empty());
+        let found = problems_of("max_response_bytes: 100");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("limits.max_response_bytes: must be at least 1024 bytes"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn unopened_streams_are_capped_per_client_by_default() {
         let limits = LimitsConfig::default();
-        assert_eq!(limits.max_unopened_streams_per_client, Limit::Max(16));
+        assert_eq!(limits.max_unopened_streams_per_client, Limit::Max(64));
         let limits: LimitsConfig =
             serde_yaml_ng::from_str("max_unopened_streams_per_client: unlimited").unwrap();
         assert_eq!(limits.max_unopened_streams_per_client, Limit::Unlimited);

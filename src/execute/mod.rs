@@ -225,7 +225,9 @@ async fn run_fetch_part(
         .and_then(|entity| entity.lookup.as_ref());
     let prepared = {
         let mut guard = lock(state);
-        if guard.budget.exceeded {
+        // Past the budget nothing more is fetched, except a mutation's next fields: they run
+        // (their effects are what the client asked for), and only their data is dropped.
+        if guard.budget.exceeded && ctx.operation != OperationKind::Mutation {
             return;
         }
         let State { data, report, .. } = &mut *guard;
@@ -286,7 +288,9 @@ async fn run_fetch_part(
 async fn run_batch(ctx: &ExecutionContext<'_>, batch: &BatchFetch, state: &Mutex<State>) {
     let prepared = {
         let mut guard = lock(state);
-        if guard.budget.exceeded {
+        // Past the budget nothing more is fetched, except a mutation's next fields: they run
+        // (their effects are what the client asked for), and only their data is dropped.
+        if guard.budget.exceeded && ctx.operation != OperationKind::Mutation {
             return;
         }
         let State { data, report, .. } = &mut *guard;

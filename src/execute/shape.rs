@@ -43,15 +43,20 @@ pub struct ShapeInput<'a> {
     pub max_bytes: Option<usize>,
 }
 
-/// The response a query gets instead of one larger than `limits.max_response_bytes`.
+/// The response a query gets instead of one larger than `limits.max_response_bytes`: it failed
+/// while executing, so it has `data`, null (GraphQL over HTTP).
 pub fn too_large_body(limit: usize) -> Vec<u8> {
-    errors_body(&[GraphqlError::new(
+    let error = GraphqlError::new(
         format!(
             "the response would be larger than the gateway's limit of {limit} bytes \
              (limits.max_response_bytes); ask for fewer fields or smaller lists"
         ),
         "RESPONSE_TOO_LARGE",
-    )])
+    );
+    let mut out = b"{\"data\":null,\"errors\":".to_vec();
+    let _ = serde_json::to_writer(&mut out, &[error]);
+    out.push(b'}');
+    out
 }
 
 /// A non-null position was null: the nearest nullable ancestor becomes null.
@@ -108,8 +113,13 @@ struct Shaper<'a> {
     too_large: bool,
 }
 
-/// Writes `{"data": ..., "errors": [...]}` for the operation.
-pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlError>) -> Vec<u8> {
+/// Writes `{"data": ..., "errors": [...]}` for the operation; with how many errors it holds,
+/// shaping's own included.
+pub fn shape_response(
+    input: &ShapeInput<'_>,
+    data: &Value,
+    errors: Vec<GraphqlError>,
+) -> (Vec<u8>, usize) {
     let error_paths: HashSet<Vec<PathSegment>, ahash::RandomState> =
         errors.iter().filter_map(|e| e.path.clone()).collect();
     let sorted_error_paths = error_paths.iter().cloned().collect();
@@ -133,7 +143,7 @@ pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlE
         None => Err(Bubble),
     };
     if let (true, Some(limit)) = (shaper.too_large, input.max_bytes) {
-        return too_large_body(limit);
+        return (too_large_body(limit), 1);
     }
     if written.is_err() {
         shaper.out.truncate(start);
@@ -144,7 +154,7 @@ pub fn shape_response(input: &ShapeInput<'_>, data: &Value, errors: Vec<GraphqlE
         let _ = serde_json::to_writer(&mut shaper.out, &shaper.errors);
     }
     shaper.out.push(b'}');
-    shaper.out
+    (shaper.out, shaper.errors.len())
 }
 
 impl<'a> Shaper<'a> {

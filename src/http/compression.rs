@@ -42,7 +42,10 @@ pub(super) fn apply(router: Router, config: &CompressionConfig) -> Router {
 pub(super) fn undecoded_coding(headers: &HeaderMap) -> Option<String> {
     let coding = headers.get(header::CONTENT_ENCODING)?;
     let text = String::from_utf8_lossy(coding.as_bytes());
-    (!text.trim().eq_ignore_ascii_case("identity")).then(|| text.chars().take(64).collect())
+    let text = text.trim();
+    // An empty header names no coding at all.
+    (!text.is_empty() && !text.eq_ignore_ascii_case("identity"))
+        .then(|| text.chars().take(64).collect())
 }
 
 /// The `Accept-Encoding` a refusal of a coded request body carries (RFC 7694).

@@ -306,6 +306,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
+/// The principal when there is one (many users may share an address), else the peer address.
+pub fn default_client_identity(
+    context: &RequestContext,
+    principal: Option<&str>,
+) -> Option<String> {
+    match (principal, context.client_address) {
+        (Some(principal), _) => Some(format!("principal {principal}")),
+        (None, Some(address)) => Some(format!("address {}", address.ip())),
+        (None, None) => None,
+    }
+}
+
 /// The context of a request arriving over `transport`.
 fn request_context<S>(
     endpoint: &Endpoint<S>,
@@ -372,7 +384,6 @@ async fn run_and_answer<S: OperationService>(
     }
 }
 
-/// An error-only body with an HTTP status of its own (the body was refused before it was read).
 /// Whether a `Content-Type` names one of `accepted`: its essence (before any parameter),
 /// compared without case, as RFC 9110 says media types are.
 fn is_json_media_type(content_type: &str, accepted: &[&str]) -> bool {
@@ -382,6 +393,7 @@ fn is_json_media_type(content_type: &str, accepted: &[&str]) -> bool {
         .any(|name| essence.eq_ignore_ascii_case(name))
 }
 
+/// An error-only body with an HTTP status of its own (the body was refused before it was read).
 fn refuse(media: MediaType, status: StatusCode, message: String, code: &str) -> Response {
     let mut response = respond(
         media,
@@ -414,7 +426,8 @@ async fn read_body(
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(BodyError::TooLarge);
     }
-    let capacity = declared.map_or(0, |length| length as usize);
+    // What a client announces is not yet sent: the buffer grows with what arrives.
+    let capacity = declared.map_or(0, |length| length.min(64 * 1024) as usize);
     let mut buffer = bytes::BytesMut::with_capacity(capacity);
     let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {

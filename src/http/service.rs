@@ -41,6 +41,12 @@ pub trait OperationService: Send + Sync + 'static {
         std::future::ready(Ok(None))
     }
 
+    /// What counts as one client for per-client caps on streams
+    /// (`limits.max_unopened_streams_per_client`); `None` when nothing tells clients apart.
+    fn client_identity(&self, context: &RequestContext, principal: Option<&str>) -> Option<String> {
+        super::default_client_identity(context, principal)
+    }
+
     /// Whether a WebSocket connection may open with `context` (the upgrade request with the
     /// `connection_init` payload laid over it): `Err` with a message the client may see when a
     /// token it carries is refused. The default admits every connection.
@@ -68,6 +74,10 @@ impl OperationService for Gateway {
             .identity
             .as_deref()
             .map(crate::auth::Identity::principal))
+    }
+
+    fn client_identity(&self, context: &RequestContext, principal: Option<&str>) -> Option<String> {
+        Gateway::client_identity(self, context, principal)
     }
 
     async fn admit_connection(&self, context: &RequestContext) -> Result<(), String> {

@@ -155,8 +155,7 @@ async fn run(
         capacity: prepared.last_response_len.load(Ordering::Relaxed),
         max_bytes: max_response_bytes,
     };
-    let error_count = output.errors.len();
-    let body = shape_response(&input, &output.data, output.errors);
+    let (body, error_count) = shape_response(&input, &output.data, output.errors);
     prepared
         .last_response_len
         .store(body.len().min(MAX_CAPACITY_HINT), Ordering::Relaxed);

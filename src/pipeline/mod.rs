@@ -350,6 +350,19 @@ impl Gateway {
         answer
     }
 
+    /// What counts as one client for per-client caps on streams: the header the rate limits
+    /// name clients by (`rate_limit.per_client.header`, set by a proxy) when the request has it,
+    /// else the principal, else the peer address.
+    pub fn client_identity(
+        &self,
+        context: &RequestContext,
+        principal: Option<&str>,
+    ) -> Option<String> {
+        self.rate_limits
+            .client_header_key(context)
+            .or_else(|| crate::http::default_client_identity(context, principal))
+    }
+
     /// The stages a request meets before its operation is read: authenticate ▶ rate limit (when
     /// `charge` says so). Operations pass them in [`Gateway::run`]; the HTTP edge passes requests
     /// that carry no operation through them too (reserving an SSE stream, which costs a

@@ -79,6 +79,14 @@ impl RateLimits {
         }
     }
 
+    /// The value of the header that names clients (`per_client.header`), when one is set and
+    /// the request carries it: behind a proxy, the peer address is the proxy's for everyone.
+    pub fn client_header_key(&self, context: &RequestContext) -> Option<String> {
+        let name = self.per_client.as_ref()?.1.header.as_ref()?;
+        let value = context.headers.get(name)?;
+        Some(format!("h:{}", String::from_utf8_lossy(value.as_bytes())))
+    }
+
     /// The client's limit is taken first, so a client refused by its own limit does not spend
     /// the gateway's.
     pub(super) async fn admit(&self, context: &RequestContext) -> Result<(), Answer> {

@@ -146,6 +146,6 @@ impl EventExecution {
             capacity: 0,
             max_bytes: self.max_response_bytes,
         };
-        Bytes::from(shape_response(&input, &output.data, output.errors))
+        Bytes::from(shape_response(&input, &output.data, output.errors).0)
     }
 }

@@ -47,28 +47,30 @@ pub(super) async fn reserve<S: OperationService>(
     headers: HeaderMap,
 ) -> Response {
     let media = negotiate(&headers);
-    let context = super::request_context(&endpoint, Transport::HttpPost, headers, client);
+    let context = Arc::new(super::request_context(
+        &endpoint,
+        Transport::HttpPost,
+        headers,
+        client,
+    ));
     let owner = match endpoint
         .service
-        .client_principal(Arc::new(context), Charge::RateLimit)
+        .client_principal(context.clone(), Charge::RateLimit)
         .await
     {
         Ok(owner) => owner,
         Err(refused) => return refused_answer(media, refused),
     };
+    let counted_as = endpoint
+        .service
+        .client_identity(&context, owner.as_deref())
+        .map(String::into_boxed_str);
     let slot = match endpoint.settings.clients.admit(StreamKind::Sse) {
         Ok(slot) => slot,
         Err(refusal) => return refusal.into_response(),
     };
     let shutdown = endpoint.settings.clients.shutdown().clone();
     let timeout = endpoint.settings.sse_reservation_timeout;
-    // The cap counts per principal when there is one (many users may share one address), else
-    // per address.
-    let counted_as = match (&owner, client) {
-        (Some(principal), _) => Some(format!("principal {principal}").into_boxed_str()),
-        (None, Some(address)) => Some(format!("address {}", address.ip()).into_boxed_str()),
-        (None, None) => None,
-    };
     let limit = endpoint.settings.max_unopened_streams;
     match endpoint
         .streams
