@@ -81,6 +81,11 @@ fn int(value: &Value) -> Option<i64> {
 
 /// The subgraphs of requires_full; `billing_down` makes billing's `total` fail.
 async fn requires_full(billing_down: bool) -> Parity {
+    requires_full_with(billing_down, "").await
+}
+
+/// [`requires_full`] with top-level YAML lines added to every gateway's config.
+async fn requires_full_with(billing_down: bool, extra_config_yaml: &str) -> Parity {
     let dir = scenario_dir("requires_full");
     let catalog = FixtureSubgraph::load(&dir, "catalog").computed("Product", "price", |p, args| {
         let usd = int(&p["priceUsd"]);
@@ -140,7 +145,7 @@ async fn requires_full(billing_down: bool) -> Parity {
         .computed("Product", "deliveryDays", |p, _| {
             json!(int(&p["weight"]).map(|w| w / 2 + 1))
         });
-    Parity::start(
+    Parity::start_with(
         "requires_full",
         vec![
             ("billing", billing.router()),
@@ -149,6 +154,7 @@ async fn requires_full(billing_down: bool) -> Parity {
             ("reviews", FixtureSubgraph::load(&dir, "reviews").router()),
             ("shipping", shipping.router()),
         ],
+        extra_config_yaml,
     )
     .await
 }
@@ -599,4 +605,44 @@ async fn requires_fragment_beside_a_client_alias_of_another_type() {
     let plan = parity.plan(query);
     assert!(plan.contains("seam__id: id"), "{plan}");
     assert!(!plan.contains("seam__Book__"), "{plan}");
+}
+
+#[tokio::test]
+async fn requires_nested_names_taken_by_many_client_aliases_are_planned_in_linear_time() {
+    // The client takes `width` and the first 70,000 names the planner would try for the required
+    // `dimensions { width }` (`seam__width`, `seam__width_1`, ...), all under one field (as many
+    // as fit the default 2 MiB body). Each name tried is one lookup, so planning stays linear; a
+    // scan of the client's fields per name tried is 5·10⁹ comparisons, minutes in a debug build.
+    const DEADLINE: std::time::Duration = std::time::Duration::from_secs(240);
+    let raised =
+        "limits:\n  max_tokens: 10000000\n  max_aliases: unlimited\n  max_fields: unlimited\n  \
+                  max_body_bytes: 67108864\n  planning_timeout: 200s\n  request_timeout: 220s\n";
+    let parity = requires_full_with(false, raised).await;
+    let n = 70_000;
+    let mut taken = vec!["width: height".to_owned(), "seam__width: height".to_owned()];
+    taken.extend((1..n).map(|i| format!("seam__width_{i}: height")));
+    let query = format!(
+        "{{ products {{ dimensions {{ {} }} shippingCost }} }}",
+        taken.join(" ")
+    );
+    for (tool, gateway) in &parity.gateways {
+        let answer = tokio::time::timeout(DEADLINE, gateway.query(&query))
+            .await
+            .unwrap_or_else(|_| panic!("{tool}: no answer within {DEADLINE:?}"));
+        assert!(
+            answer.get("errors").is_none(),
+            "{tool}: {:?}",
+            answer.get("errors")
+        );
+        let products = answer["data"]["products"].as_array().expect("products");
+        let costs: Vec<&Value> = products.iter().map(|p| &p["shippingCost"]).collect();
+        assert_eq!(costs, [&json!(60), &json!(4), &Value::Null], "{tool}");
+        let first = &products[0]["dimensions"];
+        assert_eq!(
+            first["width"],
+            json!(4),
+            "{tool}: the client's alias keeps its value"
+        );
+        assert_eq!(first[format!("seam__width_{}", n - 1)], json!(4), "{tool}");
+    }
 }

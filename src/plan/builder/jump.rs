@@ -4,6 +4,8 @@
 
 use super::*;
 
+use std::collections::HashSet;
+
 impl Builder<'_> {
     /// Moves `c` to another subgraph through an entity fetch at the parent's path.
     #[allow(clippy::too_many_arguments)]
@@ -285,7 +287,7 @@ impl Builder<'_> {
         let mut set = set.clone();
         let taken = Taken {
             client_keys: self.response_keys.last(),
-            client: Vec::new(),
+            client: HashMap::new(),
             fetched: vec![fetched],
             document: self.document,
         };
@@ -571,9 +573,10 @@ struct Taken<'s> {
     /// At the set's top level: the client's fields of the object, by response key
     /// (`Builder::response_keys`).
     client_keys: Option<&'s ClientKeys>,
-    /// Below it: the client's fields at that level, fragments flattened whatever their type
-    /// condition (a key avoided for a type that never meets the field costs only an alias).
-    client: Vec<&'s Node<exe::Field>>,
+    /// Below it: the client's fields at that level by response key, fragments flattened
+    /// whatever their type condition (a key avoided for a type that never meets the field costs
+    /// only an alias). A map, so each lookup is one probe however many fields a client sends.
+    client: HashMap<&'s str, Vec<&'s Node<exe::Field>>>,
     /// The fetch's selections at that level, its fragments' below the top level.
     fetched: Vec<&'s SelectionSet>,
     document: &'s Valid<ExecutableDocument>,
@@ -606,21 +609,31 @@ impl<'s> Taken<'s> {
             .into_iter()
             .flatten()
             .collect();
-        fields.extend(
-            self.client
-                .iter()
-                .copied()
-                .filter(|c| c.response_key() == key),
-        );
+        if let Some(below) = self.client.get(key) {
+            fields.extend(below.iter().copied());
+        }
         fields
     }
 
     /// The level below the fields answering under `key`: what the client and the fetch select
     /// in them.
     fn below(&self, key: &str) -> Taken<'s> {
-        let mut client = Vec::new();
+        let mut fields = Vec::new();
         for field in self.at_key(key) {
-            client_fields(&field.selection_set, self.document, &mut client);
+            let mut expanded = HashSet::new();
+            client_fields(
+                &field.selection_set,
+                self.document,
+                &mut expanded,
+                &mut fields,
+            );
+        }
+        let mut client: HashMap<&'s str, Vec<&'s Node<exe::Field>>> = HashMap::new();
+        for field in fields {
+            client
+                .entry(field.response_key().as_str())
+                .or_default()
+                .push(field);
         }
         let mut fetched = Vec::new();
         for set in &self.fetched {
@@ -641,21 +654,27 @@ impl<'s> Taken<'s> {
     }
 }
 
-/// The fields of a client selection and of its fragments, named or inline.
+/// The fields of a client selection and of its fragments, named or inline. A named fragment is
+/// expanded once per level however often it is spread there: its fields are the same each time,
+/// and fragments spreading each other twice would otherwise double the work at every step.
 fn client_fields<'s>(
     set: &'s exe::SelectionSet,
     document: &'s Valid<ExecutableDocument>,
+    expanded: &mut HashSet<&'s Name>,
     out: &mut Vec<&'s Node<exe::Field>>,
 ) {
     for selection in &set.selections {
         match selection {
             exe::Selection::Field(field) => out.push(field),
             exe::Selection::InlineFragment(fragment) => {
-                client_fields(&fragment.selection_set, document, out);
+                client_fields(&fragment.selection_set, document, expanded, out);
             }
             exe::Selection::FragmentSpread(spread) => {
+                if !expanded.insert(&spread.fragment_name) {
+                    continue;
+                }
                 if let Some(fragment) = document.fragments.get(&spread.fragment_name) {
-                    client_fields(&fragment.selection_set, document, out);
+                    client_fields(&fragment.selection_set, document, expanded, out);
                 }
             }
         }
