@@ -334,10 +334,25 @@ async fn compressed_request_bodies_are_decoded_and_run() {
             "{coding}"
         );
     }
-    let (status, _, bytes) = post_raw(&edge, &[("content-encoding", "identity")], body).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(json_of(&bytes), json!({ "data": { "hello": "world" } }));
-    assert_eq!(edge.calls().len(), 5, "{:?}", edge.calls());
+    // Codings are case-insensitive (RFC 9110), and blanks around one are no part of it.
+    for coding in ["GZIP", "Br", " zstd ", "Deflate"] {
+        let plain = coding.trim().to_ascii_lowercase();
+        let (status, _, bytes) = post_raw(
+            &edge,
+            &[("content-encoding", coding)],
+            encode(&plain, body.as_bytes()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{coding:?}");
+        assert_eq!(json_of(&bytes), json!({ "data": { "hello": "world" } }));
+    }
+    for identity in ["identity", "IDENTITY", ""] {
+        let (status, _, bytes) =
+            post_raw(&edge, &[("content-encoding", identity)], body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{identity:?}");
+        assert_eq!(json_of(&bytes), json!({ "data": { "hello": "world" } }));
+    }
+    assert_eq!(edge.calls().len(), 11, "{:?}", edge.calls());
 }
 
 #[tokio::test]

@@ -548,6 +548,51 @@ async fn one_client_cannot_hold_every_streaming_place_with_unopened_reservations
 }
 
 #[tokio::test]
+async fn a_lapsed_reservation_gives_its_client_back_the_room_it_took() {
+    let service = Arc::new(protocols_support::Scripted::default());
+    let router = seam::http::graphql_router(
+        service.clone(),
+        ProtocolSettings {
+            max_unopened_streams: Some(1),
+            sse_reservation_timeout: Duration::from_millis(300),
+            ..quick_settings()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind test port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    let client = client_of(&Server { addr, service });
+    client.reserve().await;
+    let put = || async {
+        client
+            .http
+            .put(&client.url)
+            .send()
+            .await
+            .expect("reachable")
+            .status()
+    };
+    assert_eq!(put().await, 429, "the one unopened reservation is held");
+    // Never opened, it lapses; the client may reserve again.
+    let deadline = Instant::now() + PATIENCE;
+    while put().await != 201 {
+        assert!(
+            Instant::now() < deadline,
+            "the lapsed reservation never gave its room back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn distinct_connections_mode_is_unchanged_beside_it() {
     let server = Server::start().await;
     let client = client_of(&server);

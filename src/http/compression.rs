@@ -32,9 +32,33 @@ pub(super) fn apply(router: Router, config: &CompressionConfig) -> Router {
     if config.requests {
         // A coding it does not know passes through untouched, so the GraphQL route can refuse it
         // in the GraphQL error shape rather than with tower-http's empty 415.
-        router = router.layer(RequestDecompressionLayer::new().pass_through_unaccepted(true));
+        router = router
+            .layer(RequestDecompressionLayer::new().pass_through_unaccepted(true))
+            // Outside it: tower-http matches codings byte for byte, and they are case-insensitive.
+            .layer(tower::util::MapRequestLayer::new(
+                |mut request: axum::extract::Request| {
+                    normalize_coding(request.headers_mut());
+                    request
+                },
+            ));
     }
     router
+}
+
+/// `Content-Encoding` in lower case without surrounding blanks, as the decompression layer
+/// compares it (RFC 9110: codings are case-insensitive). Untouched when it already is.
+fn normalize_coding(headers: &mut HeaderMap) {
+    let Some(coding) = headers.get(header::CONTENT_ENCODING) else {
+        return;
+    };
+    let bytes = coding.as_bytes();
+    let trimmed = bytes.trim_ascii();
+    if trimmed.len() == bytes.len() && !trimmed.iter().any(u8::is_ascii_uppercase) {
+        return;
+    }
+    if let Ok(normalized) = HeaderValue::from_bytes(&trimmed.to_ascii_lowercase()) {
+        headers.insert(header::CONTENT_ENCODING, normalized);
+    }
 }
 
 /// The `Content-Encoding` of a request body that is still coded when the handler reads it: one
