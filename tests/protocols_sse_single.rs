@@ -498,27 +498,12 @@ async fn one_client_cannot_hold_every_streaming_place_with_unopened_reservations
     // Five streaming places, two unopened reservations per client. The server knows each
     // client's address, as `seam serve` does.
     let clients = StreamingClients::new(Some(5), CancellationToken::new());
-    let service = Arc::new(protocols_support::Scripted::default());
-    let router = seam::http::graphql_router(
-        service.clone(),
-        ProtocolSettings {
-            clients: clients.clone(),
-            max_unopened_streams: Some(2),
-            ..quick_settings()
-        },
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind test port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
-    let server = Server { addr, service };
+    let server = Server::start_knowing_addresses(ProtocolSettings {
+        clients: clients.clone(),
+        max_unopened_streams: Some(2),
+        ..quick_settings()
+    })
+    .await;
     let client = client_of(&server);
     client.reserve().await;
     let second = client.reserve().await;
@@ -549,27 +534,13 @@ async fn one_client_cannot_hold_every_streaming_place_with_unopened_reservations
 
 #[tokio::test]
 async fn a_lapsed_reservation_gives_its_client_back_the_room_it_took() {
-    let service = Arc::new(protocols_support::Scripted::default());
-    let router = seam::http::graphql_router(
-        service.clone(),
-        ProtocolSettings {
-            max_unopened_streams: Some(1),
-            sse_reservation_timeout: Duration::from_millis(300),
-            ..quick_settings()
-        },
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind test port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
-    let client = client_of(&Server { addr, service });
+    let server = Server::start_knowing_addresses(ProtocolSettings {
+        max_unopened_streams: Some(1),
+        sse_reservation_timeout: Duration::from_millis(300),
+        ..quick_settings()
+    })
+    .await;
+    let client = client_of(&server);
     client.reserve().await;
     let put = || async {
         client

@@ -98,15 +98,12 @@ struct Shaper<'a> {
     out: Vec<u8>,
     path: Vec<PathRef<'a>>,
     errors: Vec<GraphqlError>,
-    /// The paths of `errors`: a null at or below one of them is already explained. Sets, so
-    /// that many nulls cost a lookup per level each rather than a scan of all errors.
-    error_paths: HashSet<Vec<PathSegment>, ahash::RandomState>,
-    /// The same paths in order, so the errors below a position are one range: a null above an
-    /// error is explained by it too (a subgraph propagated the error's null up to the nearest
-    /// nullable position, as the spec says, and one error is all the client gets for it). A
-    /// range lookup rather than a set of every prefix, which a subgraph's long error paths would
-    /// make quadratic.
-    sorted_error_paths: BTreeSet<Vec<PathSegment>>,
+    /// The paths of `errors`, in order: a null at, below or above one of them is already
+    /// explained (above: a subgraph propagated the error's null up to the nearest nullable
+    /// position, as the spec says, and one error is all the client gets for it). Ordered, so the
+    /// errors below a position are one range, where a set of every prefix would be quadratic in
+    /// a hostile subgraph's long paths; a lookup per level for the positions above.
+    error_paths: BTreeSet<Vec<PathSegment>>,
     /// `failed_objects`: a null directly inside one of them is explained by the failed fetch.
     failed_objects: HashSet<&'a [PathSegment], ahash::RandomState>,
     /// The response passed `max_bytes`: writing stops and the response is the refusal.
@@ -120,9 +117,7 @@ pub fn shape_response(
     data: &Value,
     errors: Vec<GraphqlError>,
 ) -> (Vec<u8>, usize) {
-    let error_paths: HashSet<Vec<PathSegment>, ahash::RandomState> =
-        errors.iter().filter_map(|e| e.path.clone()).collect();
-    let sorted_error_paths = error_paths.iter().cloned().collect();
+    let error_paths = errors.iter().filter_map(|e| e.path.clone()).collect();
     let failed_objects = input.failed_objects.iter().map(Vec::as_slice).collect();
     let mut shaper = Shaper {
         input,
@@ -131,7 +126,6 @@ pub fn shape_response(
         path: Vec::new(),
         errors,
         error_paths,
-        sorted_error_paths,
         failed_objects,
         too_large: false,
     };
@@ -460,7 +454,7 @@ impl<'a> Shaper<'a> {
     }
 
     fn has_error_below(&self, path: &[PathSegment]) -> bool {
-        self.sorted_error_paths
+        self.error_paths
             .range::<[PathSegment], _>((Bound::Excluded(path), Bound::Unbounded))
             .next()
             .is_some_and(|below| below.starts_with(path))

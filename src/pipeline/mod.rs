@@ -99,6 +99,11 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// `limits.max_response_bytes` (`None`: no limit), for queries, mutations and events alike.
+    pub fn max_response_bytes(&self) -> Option<usize> {
+        self.prepare.limits.max_response_bytes.as_usize()
+    }
+
     pub fn from_config(config: Option<&Config>) -> Self {
         let limits = config.map(|c| c.limits.clone()).unwrap_or_default();
         Settings {
@@ -467,7 +472,7 @@ impl Gateway {
             }
             OperationKind::Query if self.settings.dedupe_client_requests => {
                 let key = share::ShareKey::new(&prepared, &variables, &state.subgraphs, &context);
-                let max_response_bytes = self.settings.prepare.limits.max_response_bytes.as_usize();
+                let max_response_bytes = self.settings.max_response_bytes();
                 let execute = || {
                     execute::run_owned(
                         state.clone(),
@@ -499,7 +504,7 @@ impl Gateway {
                     prepared: &prepared,
                     variables: &variables,
                     extensions: estimate,
-                    max_response_bytes: self.settings.prepare.limits.max_response_bytes.as_usize(),
+                    max_response_bytes: self.settings.max_response_bytes(),
                 };
                 let span = tracing::info_span!(target: SPAN_TARGET, "execute");
                 Answer::Single(tracing::Instrument::instrument(run.run(), span).await)

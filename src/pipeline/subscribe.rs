@@ -31,12 +31,7 @@ pub(super) async fn start(
         variables,
         labels: prepared.labels,
         context,
-        max_response_bytes: gateway
-            .settings
-            .prepare
-            .limits
-            .max_response_bytes
-            .as_usize(),
+        max_response_bytes: gateway.settings.max_response_bytes(),
     };
     match subscriptions::start(start).await {
         Ok(stream) => Answer::Stream(stream),

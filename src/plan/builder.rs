@@ -532,7 +532,7 @@ impl<'a> Builder<'a> {
                             .supergraph
                             .is_interface_object_in(&field_type, subgraph)
                 });
-            let mut selections = match own_type {
+            let selections = match own_type {
                 Some(own) => self.plan_narrowed(
                     group,
                     &field_type,
@@ -551,9 +551,6 @@ impl<'a> Builder<'a> {
                     &field_conditions,
                 )?,
             };
-            if !c.field.selection_set.selections.is_empty() {
-                ensure_selected(&mut selections);
-            }
             out.add_field(client_field(c, selections));
             return Ok(());
         }

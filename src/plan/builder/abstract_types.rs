@@ -45,7 +45,9 @@ impl Builder<'_> {
             .into_iter()
             .filter(|t| in_supergraph.contains(t))
             .collect();
-        self.plan_type_cases(group, possible, set, path, provides, conditions)
+        let mut planned = self.plan_type_cases(group, possible, set, path, provides, conditions)?;
+        super::ensure_selected(&mut planned);
+        Ok(planned)
     }
 
     /// An abstract selection split into one fragment per object type in `possible`, with
