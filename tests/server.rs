@@ -106,6 +106,24 @@ async fn connections_beyond_the_maximum_wait_until_one_closes() {
     assert_eq!(status, 200, "{body}");
 }
 
+/// The server loop tells the gateway who each client is (its address): without it, per-client
+/// limits had nobody to count (reservations went uncapped; rate limits shared one bucket).
+#[tokio::test]
+async fn the_server_loop_knows_each_clients_address_for_per_client_limits() {
+    let seam = Seam::start("limits:\n  max_unopened_streams_per_client: 2\n").await;
+    let url = seam.url("/graphql");
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = seam.client.put(&url).send().await.expect("reserve");
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [201, 201, 429],
+        "the third reservation of 127.0.0.1"
+    );
+}
+
 #[tokio::test]
 async fn streaming_clients_beyond_the_cap_are_refused_until_one_leaves() {
     let seam = Seam::start("limits:\n  max_streaming_clients: 2\n").await;

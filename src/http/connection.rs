@@ -13,12 +13,14 @@
 
 use std::convert::Infallible;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::Router;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -53,6 +55,7 @@ pub(super) struct Held {
 /// its request in flight is answered (hyper stops keep-alive and closes it then).
 pub(super) async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     held: Held,
     app: Router,
     timeouts: ConnectionTimeouts,
@@ -70,7 +73,11 @@ pub(super) async fn serve_connection(
             let in_flight = activity.request_began();
             let app = app.clone();
             async move {
-                let response = match app.oneshot(request.map(Body::new)).await {
+                // The client's address, as axum's `ConnectInfo` carries it: per-client limits
+                // (rate limits, unopened streams) and the logs key on it.
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let response = match app.oneshot(request).await {
                     Ok(response) => response,
                     Err(never) => match never {},
                 };
