@@ -92,6 +92,116 @@ fn shipping_failing_with(status: StatusCode) -> Router {
 
 const QUERY: &str = "{ products { upc name eta } }";
 
+/// A subgraph that composes, then gives every other request `answer(request)` as a GraphQL
+/// body with `status`.
+fn graphql_with_status(
+    sdl: &'static str,
+    status: StatusCode,
+    answer: fn(&Value) -> Value,
+) -> Router {
+    Router::new().route(
+        "/graphql",
+        post(move |body: Bytes| async move {
+            let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let query = request["query"].as_str().unwrap_or_default();
+            let (status, answer) = if query.contains("_service") {
+                (
+                    StatusCode::OK,
+                    json!({ "data": { "_service": { "sdl": sdl } } }),
+                )
+            } else {
+                (status, answer(&request))
+            };
+            (
+                status,
+                [("content-type", "application/json")],
+                answer.to_string(),
+            )
+                .into_response()
+        }),
+    )
+}
+
+/// The client's errors of code `code`.
+fn with_code<'a>(response: &'a Value, code: &str) -> Vec<&'a Value> {
+    response["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["extensions"]["code"] == code)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_graphql_answer_with_an_http_error_status_is_used_and_the_status_reported() {
+    for status in [
+        StatusCode::BAD_REQUEST,
+        StatusCode::UNAUTHORIZED,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        StatusCode::SERVICE_UNAVAILABLE,
+    ] {
+        // The entity fetch to shipping comes back with the status, some data and an error.
+        let shipping = graphql_with_status(SHIPPING, status, |request| {
+            let count = representations(request).len();
+            let mut entities: Vec<Value> = (0..count).map(|i| json!({ "eta": i })).collect();
+            entities[0] = Value::Null;
+            json!({
+                "data": { "_entities": entities },
+                "errors": [{ "message": "no eta", "path": ["_entities", 0, "eta"],
+                             "extensions": { "code": "NO_ETA" } }],
+            })
+        });
+        let gw = TestGateway::compose(vec![("catalog", catalog()), ("shipping", shipping)]).await;
+        let response = gw.query(QUERY).await;
+        assert_eq!(response["data"]["products"][1]["eta"], 1, "{response}");
+        assert_eq!(response["data"]["products"][0]["eta"], Value::Null);
+        let own = with_code(&response, "NO_ETA");
+        assert_eq!(own.len(), 1, "{response}");
+        assert_eq!(own[0]["path"], json!(["products", 0, "eta"]));
+        let http = with_code(&response, "SUBREQUEST_HTTP_ERROR");
+        assert_eq!(http.len(), 1, "one per call: {response}");
+        assert_eq!(http[0]["extensions"]["service"], "shipping");
+        assert_eq!(http[0]["extensions"]["http"]["status"], status.as_u16());
+        assert!(http[0].get("path").is_none(), "{response}");
+    }
+}
+
+#[tokio::test]
+async fn a_root_fetch_with_an_http_error_status_keeps_its_data_and_errors() {
+    // A root field answered with 500: its data and error pass, and the status is reported;
+    // an answer of 200 beside it adds nothing.
+    let catalog = graphql_with_status(CATALOG, StatusCode::INTERNAL_SERVER_ERROR, |_| {
+        json!({
+            "data": { "products": [{ "upc": "1", "name": null }] },
+            "errors": [{ "message": "name lost", "path": ["products", 0, "name"] }],
+        })
+    });
+    let shipping = scripted(SHIPPING, |request| {
+        let count = representations(request).len();
+        json!({ "data": { "_entities": (0..count).map(|_| json!({ "eta": 3 })).collect::<Vec<_>>() } })
+    });
+    let gw = TestGateway::compose(vec![("catalog", catalog), ("shipping", shipping)]).await;
+    let response = gw.query(QUERY).await;
+    assert_eq!(
+        response["data"],
+        json!({ "products": [{ "upc": "1", "name": null, "eta": 3 }] }),
+        "{response}"
+    );
+    let errors = response["errors"].as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 2, "{response}");
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|e| e["path"] == json!(["products", 0, "name"]))
+            .count(),
+        1
+    );
+    let http = with_code(&response, "SUBREQUEST_HTTP_ERROR");
+    assert_eq!(http.len(), 1, "{response}");
+    assert_eq!(http[0]["extensions"]["service"], "catalog");
+    assert_eq!(http[0]["extensions"]["http"]["status"], 500);
+}
+
 fn messages(response: &Value) -> Vec<String> {
     response["errors"]
         .as_array()

@@ -254,6 +254,7 @@ async fn run_fetch_part(
         let response = SubgraphResponse {
             data: answer.data.map(Arc::new),
             errors: answer.errors,
+            http_error: None,
             bytes: 0,
         };
         let mut guard = lock(state);
@@ -268,12 +269,13 @@ async fn run_fetch_part(
         .await;
     let mut guard = lock(state);
     match result {
-        Ok(response) => {
+        Ok(mut response) => {
             let (places, asked) = prepared.fan_out();
             if !within_budget(&mut guard, response.bytes, places, asked) {
                 return;
             }
             let State { data, report, .. } = &mut *guard;
+            report_http_error(&mut response, report);
             let response = match lookup {
                 Some(_) => lookup::as_entities(response, prepared.rep_count),
                 None => response,
@@ -281,6 +283,14 @@ async fn run_fetch_part(
             fetch::merge(node, prepared, response, data, report)
         }
         Err(error) => fetch::fail(node, &prepared, error.into_graphql(), &mut guard.report),
+    }
+}
+
+/// A GraphQL answer that came with an HTTP error status: once per call, without a path (it is
+/// about the call, not one field; the answer's own errors say which fields failed).
+fn report_http_error(response: &mut SubgraphResponse, report: &mut Report) {
+    if let Some(error) = response.http_error.take() {
+        report.errors.push(error.into_graphql());
     }
 }
 
@@ -306,12 +316,13 @@ async fn run_batch(ctx: &ExecutionContext<'_>, batch: &BatchFetch, state: &Mutex
         .await;
     let mut guard = lock(state);
     match result {
-        Ok(response) => {
+        Ok(mut response) => {
             let (places, asked) = prepared.fan_out();
             if !within_budget(&mut guard, response.bytes, places, asked) {
                 return;
             }
             let State { data, report, .. } = &mut *guard;
+            report_http_error(&mut response, report);
             batch::merge(batch, prepared, response, data, report)
         }
         Err(error) => batch::fail(batch, &prepared, error.into_graphql(), &mut guard.report),

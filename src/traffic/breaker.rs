@@ -324,7 +324,10 @@ where
         Box::pin(async move {
             let result = answer.await;
             let healthy = match &result {
-                Ok(_) => true,
+                Ok(response) => !response
+                    .http_error
+                    .as_ref()
+                    .is_some_and(FetchError::shows_subgraph_unwell),
                 Err(error) => !error.shows_subgraph_unwell(),
             };
             ticket.settle(healthy);

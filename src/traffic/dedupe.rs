@@ -135,6 +135,7 @@ mod tests {
                 Ok(SubgraphResponse {
                     data: None,
                     errors: Vec::new(),
+                    http_error: None,
                     bytes: 0,
                 })
             }

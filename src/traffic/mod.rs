@@ -71,6 +71,10 @@ pub struct SubgraphResponse {
     /// `None` for a missing or null `data`.
     pub data: Option<Arc<Value>>,
     pub errors: Vec<GraphqlError>,
+    /// The HTTP error status a GraphQL answer came with (`FetchError::Status`): its data and
+    /// errors are used, and the client is also told the call failed, as Apollo Router and Hive
+    /// Router do, so a 500 with a GraphQL body is not mistaken for a clean answer.
+    pub http_error: Option<FetchError>,
     /// The answer's size as it came (0 when the gateway answered itself): what merging it
     /// adds to a response, for `limits.max_response_bytes`.
     pub bytes: usize,

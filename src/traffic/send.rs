@@ -80,9 +80,15 @@ async fn send(
     let bytes = read_limited(endpoint, timeout, response).await?;
     span.record("http.response.body.size", bytes.len() as u64);
     if !status.is_success() {
-        // A GraphQL error response with a 4xx/5xx still carries errors worth passing on.
-        if let Ok(parsed) = parse_response(&bytes) {
+        let error = FetchError::Status {
+            subgraph: subgraph.to_owned(),
+            status,
+        };
+        // A GraphQL error response with a 4xx/5xx still carries data and errors worth passing
+        // on; the status goes with them.
+        if let Ok(mut parsed) = parse_response(&bytes) {
             if !parsed.errors.is_empty() || parsed.data.is_some() {
+                parsed.http_error = Some(error);
                 return Ok(parsed);
             }
         }
@@ -93,10 +99,7 @@ async fn send(
             body = ?String::from_utf8_lossy(&bytes[..bytes.len().min(512)]),
             "subgraph answered with an HTTP error"
         );
-        return Err(FetchError::Status {
-            subgraph: subgraph.to_owned(),
-            status,
-        });
+        return Err(error);
     }
     parse_response(&bytes).map_err(|message| {
         tracing::warn!(subgraph, url = %endpoint.url, %message, "subgraph answer is not a GraphQL response");
@@ -120,6 +123,7 @@ pub(super) fn parse_response(bytes: &[u8]) -> Result<SubgraphResponse, String> {
     let mut response = SubgraphResponse {
         data: None,
         errors: Vec::new(),
+        http_error: None,
         bytes: bytes.len(),
     };
     for (key, value) in object.into_entries() {
