@@ -534,3 +534,58 @@ async fn interface_object_from_owner_to_interface_object_and_back() {
         )
         .await;
 }
+
+/// Fragments on implementations selecting only fields the `@interfaceObject` subgraph answers
+/// itself still need each object's real type (from the owner), and every occurrence of a field
+/// counts: two fragments, or the interface and a fragment, may select different fields below
+/// the same response key.
+#[tokio::test]
+async fn interface_object_fragments_on_implementations_with_its_own_fields() {
+    let parity = interface_object().await;
+    let cases = [
+        (
+            "{ topRated { ... on Book { rating } } }",
+            json!({ "topRated": [ { "rating": 5 }, {} ] }),
+        ),
+        (
+            "{ topRated { id ... on Movie { id } } }",
+            json!({ "topRated": [ { "id": "1" }, { "id": "2" } ] }),
+        ),
+        (
+            "{ topRated { ... on Movie { rating headline } } }",
+            json!({ "topRated": [ {}, { "rating": 4, "headline": "ALIEN" } ] }),
+        ),
+        (
+            "{ topRated { ... on Book { similar { id } } ... on Book { similar { rating } } } }",
+            json!({ "topRated": [ { "similar": [ { "id": "3", "rating": 2 } ] }, {} ] }),
+        ),
+        (
+            "{ topRated { similar { id } ... on Book { similar { rating } } } }",
+            json!({ "topRated": [
+                { "similar": [ { "id": "3", "rating": 2 } ] },
+                { "similar": [] },
+            ] }),
+        ),
+        (
+            "query($b: Boolean = true) { topRated { ... on Book @include(if: $b) { r: rating } } }",
+            json!({ "topRated": [ { "r": 5 }, {} ] }),
+        ),
+        (
+            "{ media { similar { ... on Movie { rating } } } }",
+            json!({ "media": [
+                { "similar": [ {} ] },
+                { "similar": [] },
+                { "similar": [ {}, { "rating": 4 } ] },
+            ] }),
+        ),
+        (
+            "fragment R on Media { rating } { topRated { ... on Book { ...R } } }",
+            json!({ "topRated": [ { "rating": 5 }, {} ] }),
+        ),
+    ];
+    for (query, data) in cases {
+        parity
+            .assert_query(query, json!({}), json!({ "data": data }))
+            .await;
+    }
+}

@@ -29,12 +29,16 @@ impl Builder<'_> {
         // Fields of the interface asked in a fragment on an implementation
         // (`... on Film { stars }`): this subgraph answers them for every implementation, so
         // they are fetched here; shaping writes them only for the objects the fragment matches.
+        // Every occurrence counts, not one per response key: `notes { id }` on the interface
+        // and `... on Book { notes { text } }` select different fields below `notes`, and the
+        // fetch must hold both (the planner merges them under one key).
         let mut here: Vec<Collected<'_>> = Vec::new();
+        let same = |a: &Collected<'_>, b: &Collected<'_>| std::ptr::eq(a.field, b.field);
         for object_type in crate::supergraph::possible_types(&self.supergraph.schema, interface) {
             let mut extra: Vec<Collected<'_>> = Vec::new();
             for c in self.collect(set, &object_type)? {
-                let key = c.field.response_key();
-                if on_interface.iter().any(|i| i.field.response_key() == key) {
+                // Selected for every object already (on the interface itself).
+                if on_interface.iter().any(|i| same(i, &c)) {
                     continue;
                 }
                 let on_the_interface = c.field.name != "__typename"
@@ -46,10 +50,9 @@ impl Builder<'_> {
                     && self.is_local(group, interface, &c.field.name, provides);
                 if !on_the_interface {
                     extra.push(c);
-                } else if !here
-                    .iter()
-                    .any(|h| h.field.response_key() == key && h.field.name == c.field.name)
-                {
+                } else if !here.iter().any(|h| same(h, &c)) {
+                    // A fragment on a second interface the implementations share is collected
+                    // once per implementation: one copy is enough.
                     here.push(c);
                 }
             }
@@ -61,7 +64,9 @@ impl Builder<'_> {
             let local = self.plan_collected(group, interface, &here, path, provides, conditions)?;
             out.merge(local);
         }
-        if !wants_typename && concrete.is_empty() {
+        // A fragment on an implementation needs each object's real type to apply, even when
+        // this subgraph answers every field in it: it names objects by the interface.
+        if !wants_typename && concrete.is_empty() && here.is_empty() {
             return Ok(out);
         }
         let owners = self.supergraph.entity_graphs(interface);
