@@ -66,6 +66,9 @@ pub struct RequestContext {
     /// Who the request's verified token says it is; `None` for an anonymous request. Set by
     /// the pipeline's authenticate stage, before anything else reads it.
     pub identity: Option<Arc<Identity>>,
+    /// The byte budget of the stream the responses go out on, when several subscriptions share
+    /// one (a WebSocket connection); `None` gives each subscription a budget of its own.
+    pub stream_queue: Option<Arc<crate::subscriptions::StreamQueue>>,
 }
 
 impl RequestContext {
@@ -77,6 +80,7 @@ impl RequestContext {
             deadline: None,
             client_trace: None,
             identity: None,
+            stream_queue: None,
         }
     }
 

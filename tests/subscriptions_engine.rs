@@ -86,6 +86,21 @@ async fn harness() -> Harness {
 
 async fn harness_with(events_sdl: &str) -> Harness {
     let (config, reviews, products) = config_with(events_sdl).await;
+    harness_of(config, reviews, products).await
+}
+
+/// A harness whose streaming clients may have `bytes` of responses waiting.
+async fn harness_with_stream_queue(bytes: u64) -> Harness {
+    let (mut config, reviews, products) = config_with(EVENTS).await;
+    config.limits.max_stream_queue_bytes = bytes;
+    harness_of(config, reviews, products).await
+}
+
+async fn harness_of(
+    config: Config,
+    reviews: common::Recorded,
+    products: common::Recorded,
+) -> Harness {
     let client = reqwest::Client::new();
     let sdl = seam::startup::supergraph_sdl(&config, &client)
         .await
@@ -414,6 +429,152 @@ async fn a_slow_client_is_closed_while_a_fast_one_gets_everything() {
     assert!(error.get("data").is_none());
     let end = tokio::time::timeout(Duration::from_secs(1), slow.next()).await;
     assert!(matches!(end, Ok(None)), "the slow client's stream ends");
+}
+
+/// An event whose response is about `size` bytes: its id carries the bulk.
+fn bulky_event(i: usize, size: usize) -> Value {
+    json!({ "id": format!("e{i}-{}", "x".repeat(size)) })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_with_more_bytes_waiting_than_its_budget_is_closed_and_a_reader_keeps_up() {
+    let h = harness_with_stream_queue(8192).await;
+    let query = "subscription { reviewAdded { id } }";
+    let mut fast = h.subscribe(query, json!({})).await;
+    let mut slow = h.subscribe(query, json!({})).await;
+    // Ten responses of 2 KB: far fewer than the 256 a queue holds, more bytes than the budget.
+    const COUNT: usize = 10;
+    for i in 0..COUNT {
+        h.publish("reviews", bulky_event(i, 2000)).await;
+        let response = next(&mut fast).await;
+        let id = response["data"]["reviewAdded"]["id"].as_str().unwrap_or("");
+        assert!(
+            id.starts_with(&format!("e{i}-")),
+            "the reader gets event {i}"
+        );
+    }
+    let error = next(&mut slow).await;
+    assert_eq!(
+        error["errors"][0]["extensions"]["code"], "SUBSCRIPTION_CLIENT_TOO_SLOW",
+        "{error}"
+    );
+    let message = error["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("8192 bytes"), "{message}");
+    let end = tokio::time::timeout(Duration::from_secs(5), slow.next()).await;
+    assert!(matches!(end, Ok(None)), "the slow client's stream ends");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_that_stops_reading_has_its_subscriptions_closed_not_buffered() {
+    let h = harness_with_stream_queue(65536).await;
+    let ws_url = h.url.replacen("http://", "ws://", 1);
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url)
+            .expect("ws request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        http::HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("handshake");
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let send = |value: Value| Message::text(value.to_string());
+    socket
+        .send(send(json!({ "type": "connection_init" })))
+        .await
+        .expect("init");
+    let ack = socket.next().await.expect("ack").expect("ack");
+    assert!(ack.to_text().unwrap_or("").contains("connection_ack"));
+    // Two subscriptions (different aliases: not shared with each other) on one connection.
+    for (id, alias) in [("a", "first"), ("b", "second")] {
+        let query = format!("subscription {{ {alias}: reviewAdded {{ id }} }}");
+        let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
+        socket.send(send(message)).await.expect("subscribe");
+    }
+    while h.gateway.active_subscriptions() < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The client reads nothing while 2 × 120 responses of 50 KB (12 MB) are produced: more
+    // than the sockets' buffers take (a few MB), fewer responses than a queue's 256. Without a
+    // byte budget the rest would wait in the queues; with it, both subscriptions are dropped.
+    const COUNT: usize = 120;
+    let started = std::time::Instant::now();
+    for i in 0..COUNT {
+        h.publish("reviews", bulky_event(i, 50_000)).await;
+    }
+    while h.gateway.live_state().await.slow_subscription_clients < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the stalled connection's subscriptions were never dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("dropped after {:?}", started.elapsed());
+    // Then it reads: each subscription ends with SUBSCRIPTION_CLIENT_TOO_SLOW and `complete`.
+    let mut too_slow = std::collections::BTreeSet::new();
+    let mut completed = std::collections::BTreeSet::new();
+    let mut delivered = 0;
+    while completed.len() < 2 {
+        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .expect("a message in time")
+            .expect("the socket is open")
+            .expect("no socket error");
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let message: Value = serde_json::from_str(text.as_str()).expect("JSON");
+        let id = message["id"].as_str().unwrap_or("").to_owned();
+        match message["type"].as_str() {
+            Some("next") if message["payload"]["errors"].is_array() => {
+                let code = &message["payload"]["errors"][0]["extensions"]["code"];
+                assert_eq!(code, "SUBSCRIPTION_CLIENT_TOO_SLOW", "{message}");
+                too_slow.insert(id);
+            }
+            Some("next") => delivered += 1,
+            Some("complete") => {
+                completed.insert(id);
+            }
+            Some("ping") => socket
+                .send(send(json!({ "type": "pong" })))
+                .await
+                .expect("pong"),
+            _ => panic!("unexpected message {message}"),
+        }
+    }
+    assert_eq!(
+        too_slow, completed,
+        "each subscription ended with the error"
+    );
+    assert!(
+        delivered < 2 * COUNT,
+        "some responses were dropped, not queued"
+    );
+    // The connection itself carries on.
+    while h.gateway.active_subscriptions() > 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let message = json!({ "id": "c", "type": "subscribe",
+        "payload": { "query": "subscription { reviewAdded { id } }" } });
+    socket.send(send(message)).await.expect("subscribe again");
+    while h.gateway.active_subscriptions() < 1 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.publish("reviews", json!({ "id": "after" })).await;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("the new subscription's event")
+            .expect("open")
+            .expect("no error");
+        if let Message::Text(text) = message {
+            let message: Value = serde_json::from_str(text.as_str()).expect("JSON");
+            assert_eq!(message["payload"]["data"]["reviewAdded"]["id"], "after");
+            break;
+        }
+    }
 }
 
 #[tokio::test]

@@ -84,6 +84,11 @@ pub struct LimitsConfig {
     /// place it fills), so the gateway stops before it holds the tree, and again as the response
     /// is written (aliases repeat what they select).
     pub max_response_bytes: Limit,
+    /// Responses waiting for one streaming client (a WebSocket connection, an SSE or multipart
+    /// stream), across its subscriptions: a client that stopped reading would otherwise hold
+    /// every event of its subscriptions up to their queue length, however large they are.
+    /// Past it, the next response ends that subscription with `SUBSCRIPTION_CLIENT_TOO_SLOW`.
+    pub max_stream_queue_bytes: u64,
     /// A query or mutation (not a stream) still unanswered after this gets a 504. Longer than
     /// a subgraph's own default timeout, so a subgraph's slowness is reported as its error first.
     #[serde(deserialize_with = "super::values::duration")]
@@ -144,6 +149,7 @@ impl Default for LimitsConfig {
             max_body_bytes: 2 * 1024 * 1024,
             max_response_bytes: Limit::Max(64 * 1024 * 1024),
             max_ws_message_bytes: 2 * 1024 * 1024,
+            max_stream_queue_bytes: 16 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(75),
@@ -188,6 +194,12 @@ impl LimitsConfig {
         at_least(
             "max_ws_message_bytes",
             self.max_ws_message_bytes,
+            1024,
+            " bytes",
+        );
+        at_least(
+            "max_stream_queue_bytes",
+            self.max_stream_queue_bytes,
             1024,
             " bytes",
         );
@@ -312,6 +324,21 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].starts_with("limits.max_response_bytes: must be at least 1024 bytes"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_streaming_client_may_have_16_mib_waiting_by_default_and_at_least_a_kilobyte() {
+        assert_eq!(
+            LimitsConfig::default().max_stream_queue_bytes,
+            16 * 1024 * 1024
+        );
+        assert!(problems_of("max_stream_queue_bytes: 1024").is_empty());
+        let found = problems_of("max_stream_queue_bytes: 10");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("limits.max_stream_queue_bytes: must be at least 1024 bytes"),
             "{found:?}"
         );
     }

@@ -104,6 +104,11 @@ impl Settings {
         self.prepare.limits.max_response_bytes.as_usize()
     }
 
+    /// `limits.max_stream_queue_bytes`: what one streaming client may have waiting.
+    pub fn max_stream_queue_bytes(&self) -> usize {
+        usize::try_from(self.prepare.limits.max_stream_queue_bytes).unwrap_or(usize::MAX)
+    }
+
     pub fn from_config(config: Option<&Config>) -> Self {
         let limits = config.map(|c| c.limits.clone()).unwrap_or_default();
         Settings {
@@ -250,6 +255,7 @@ impl Gateway {
                 .map_or(0, |runtime| runtime.metrics().num_workers()),
             bridge_reconnects: bridge.reconnects,
             bridge_gaps: bridge.gaps,
+            slow_subscription_clients: self.subscriptions.slow_clients(),
             breakers: self
                 .breaker_states()
                 .into_iter()

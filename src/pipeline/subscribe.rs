@@ -18,6 +18,9 @@ pub(super) async fn start(
     prepared: &PreparedOperation,
     variables: Map<String, Value>,
 ) -> Answer {
+    // A WebSocket connection's operations share its queue; an SSE or multipart stream carries
+    // one subscription, so it gets one of its own.
+    let stream_queue = context.stream_queue.clone().unwrap_or_default();
     let start = Start {
         hub: &gateway.subscriptions,
         bridge: &gateway.bridge,
@@ -32,6 +35,8 @@ pub(super) async fn start(
         labels: prepared.labels,
         context,
         max_response_bytes: gateway.settings.max_response_bytes(),
+        stream_queue,
+        max_stream_queue_bytes: gateway.settings.max_stream_queue_bytes(),
     };
     match subscriptions::start(start).await {
         Ok(stream) => Answer::Stream(stream),

@@ -80,7 +80,11 @@ async fn from_bridge(
         .map(|f| f.bind(arguments))
         .unwrap_or_default();
 
-    let client = start.hub.join(share_key(&start, format!("bridge:{topic}")));
+    let client = start.hub.join(
+        share_key(&start, format!("bridge:{topic}")),
+        start.stream_queue.clone(),
+        start.max_stream_queue_bytes,
+    );
     let events = Arc::new(BridgeEvents {
         field: plan.field,
         filter,

@@ -45,6 +45,10 @@ pub struct Start<'a> {
     pub context: Arc<RequestContext>,
     /// `limits.max_response_bytes`, for each event's response (`None`: no limit).
     pub max_response_bytes: Option<usize>,
+    /// What the client's stream has waiting, across the stream's subscriptions.
+    pub stream_queue: Arc<super::StreamQueue>,
+    /// `limits.max_stream_queue_bytes`: how much of it may wait.
+    pub max_stream_queue_bytes: usize,
 }
 
 /// The subscribed root field, by name and response key.

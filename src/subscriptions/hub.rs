@@ -1,24 +1,26 @@
 //! Fan-out: clients with the same subscription (operation, variables, topic, schema generation)
 //! share one event source and one execution per event.
 //!
-//! Each shared subscription is one task writing complete responses into a bounded broadcast
-//! ring; each client reads the ring at its own pace. The ring is the client's queue: a client
-//! more than [`CLIENT_QUEUE`] responses behind has lost responses, so it gets one final error
-//! and its stream ends, while the task and every other client carry on. Memory per shared
-//! subscription is bounded by the ring, whatever the clients do.
+//! Each shared subscription is one task writing complete responses into a bounded ring (see
+//! [`super::ring`]); each client reads the ring at its own pace. The ring is the client's queue: a
+//! client more than [`CLIENT_QUEUE`] responses behind has lost responses, and one whose stream
+//! has more than `limits.max_stream_queue_bytes` waiting across its subscriptions is dropped;
+//! either gets one final error and its stream ends, while the task and every other client carry
+//! on. Memory per shared subscription is bounded by the ring, whatever the clients do.
 //!
 //! Clients hold the shared state; when the last one goes, its drop stops the task, which drops
 //! the event source (unsubscribing from the bridge) and leaves the registry.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
 use futures::{Stream, StreamExt};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::oneshot;
 
+use super::ring::{Delivery, Read, Ring, StreamQueue};
 use super::ResponseStream;
 use crate::response::GraphqlError;
 
@@ -39,26 +41,21 @@ pub struct ShareKey {
     pub source: String,
 }
 
-#[derive(Clone)]
-enum Delivery {
-    Response(Bytes),
-    /// The source ended: clients end their streams.
-    Complete,
-}
-
 type Registry = Mutex<HashMap<ShareKey, Weak<Shared>>>;
 
 /// Every shared subscription of a gateway.
 #[derive(Clone, Default)]
 pub struct Hub {
     registry: Arc<Registry>,
+    /// Clients closed for falling behind, ever (for `/metrics`).
+    slow_clients: Arc<AtomicU64>,
 }
 
 /// One shared subscription, held by its clients.
 pub struct Shared {
     key: ShareKey,
     registry: Weak<Registry>,
-    sender: broadcast::Sender<Delivery>,
+    ring: Arc<Ring>,
     /// The start, run as its own task by the first client and awaited by every client: a
     /// client that leaves while it runs cancels nothing for the others.
     starting: Mutex<Option<Starting>>,
@@ -72,36 +69,45 @@ pub struct Shared {
 type Starting = futures::future::Shared<BoxFuture<'static, Result<(), GraphqlError>>>;
 
 /// What the task of a shared subscription works with.
+/// Dropped in any way (the source ended, the task was stopped or failed), it ends the clients'
+/// streams after what they have not read yet.
 pub struct Feed {
-    sender: broadcast::Sender<Delivery>,
+    ring: Arc<Ring>,
     stop: oneshot::Receiver<()>,
     finished: Arc<AtomicBool>,
 }
 
 impl Hub {
-    /// Joins the shared subscription of `key`, creating it if there is none; the receiver is
-    /// subscribed before anything can be sent, so the client misses nothing after joining.
-    pub fn join(&self, key: ShareKey) -> Client {
+    /// Joins the shared subscription of `key`, creating it if there is none; the client is in
+    /// the ring before anything can be sent, so it misses nothing after joining. `queue` counts
+    /// what its stream has waiting across the stream's subscriptions, `limit` how much may wait.
+    pub fn join(&self, key: ShareKey, queue: Arc<StreamQueue>, limit: usize) -> Client {
         let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(shared) = registry.get(&key).and_then(Weak::upgrade) {
             if !shared.finished.load(Ordering::Acquire) {
-                let receiver = shared.sender.subscribe();
-                return Client { shared, receiver };
+                let reader = shared.ring.join(queue, limit);
+                return Client { shared, reader };
             }
         }
-        let (sender, receiver) = broadcast::channel(CLIENT_QUEUE);
+        let ring = Arc::new(Ring::new(CLIENT_QUEUE, self.slow_clients.clone()));
+        let reader = ring.join(queue, limit);
         let (stop, stop_signal) = oneshot::channel();
         let shared = Arc::new(Shared {
             key: key.clone(),
             registry: Arc::downgrade(&self.registry),
-            sender,
+            ring,
             starting: Mutex::new(None),
             stop_signal: Mutex::new(Some(stop_signal)),
             _stop: stop,
             finished: Arc::default(),
         });
         registry.insert(key, Arc::downgrade(&shared));
-        Client { shared, receiver }
+        Client { shared, reader }
+    }
+
+    /// Clients closed so far for falling behind (their queue's length or their stream's bytes).
+    pub fn slow_clients(&self) -> u64 {
+        self.slow_clients.load(Ordering::Relaxed)
     }
 
     /// How many shared subscriptions are running (for tests and metrics).
@@ -114,7 +120,7 @@ impl Hub {
 /// One client's place in a shared subscription.
 pub struct Client {
     shared: Arc<Shared>,
-    receiver: broadcast::Receiver<Delivery>,
+    reader: u64,
 }
 
 impl Client {
@@ -139,7 +145,7 @@ impl Client {
                     let starting = match stop {
                         Some(stop) => {
                             let feed = Feed {
-                                sender: shared.sender.clone(),
+                                ring: shared.ring.clone(),
                                 stop,
                                 finished: shared.finished.clone(),
                             };
@@ -175,55 +181,66 @@ impl Client {
     }
 
     /// The client's responses: each shared response in order, then the end; or, for a client
-    /// that fell more than [`CLIENT_QUEUE`] behind, one error response and the end.
+    /// that fell more than [`CLIENT_QUEUE`] responses or its stream's byte budget behind, one
+    /// error response and the end.
     pub fn into_stream(self) -> ResponseStream {
         futures::stream::unfold(Some(self), |client| async move {
-            let mut client = client?;
-            match client.receiver.recv().await {
-                Ok(Delivery::Response(body)) => Some((body, Some(client))),
-                Ok(Delivery::Complete) | Err(broadcast::error::RecvError::Closed) => None,
-                Err(broadcast::error::RecvError::Lagged(lost)) => {
+            let client = client?;
+            let message = match client.shared.ring.read(client.reader).await {
+                Read::Item(Delivery::Response(body)) => return Some((body, Some(client))),
+                Read::Item(Delivery::Complete) | Read::Empty => return None,
+                Read::Lagged(lost) => {
                     tracing::warn!(lost, "subscription client too slow; closing it");
-                    let error = GraphqlError::new(
-                        format!(
-                            "this client fell more than {CLIENT_QUEUE} responses behind and \
-                             lost {lost}; the subscription is closed"
-                        ),
-                        "SUBSCRIPTION_CLIENT_TOO_SLOW",
-                    );
-                    let body = crate::execute::shape::errors_body(&[error]);
-                    Some((Bytes::from(body), None))
+                    format!(
+                        "this client fell more than {CLIENT_QUEUE} responses behind and lost \
+                         {lost}; the subscription is closed"
+                    )
                 }
-            }
+                Read::Evicted { limit } => {
+                    tracing::warn!(limit, "subscription client too slow; closing it");
+                    format!(
+                        "this client had more than {limit} bytes of responses waiting \
+                         (limits.max_stream_queue_bytes); the subscription is closed"
+                    )
+                }
+            };
+            let error = GraphqlError::new(message, "SUBSCRIPTION_CLIENT_TOO_SLOW");
+            let body = crate::execute::shape::errors_body(&[error]);
+            Some((Bytes::from(body), None))
         })
         .boxed()
     }
 }
 
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.shared.ring.leave(self.reader);
+    }
+}
+
 impl Feed {
     /// Delivers `responses` to the clients until the source ends or the last client leaves.
-    pub async fn run(self, responses: impl Stream<Item = Bytes> + Send) {
-        let Feed {
-            sender,
-            mut stop,
-            finished,
-        } = self;
+    pub async fn run(mut self, responses: impl Stream<Item = Bytes> + Send) {
         let mut responses = std::pin::pin!(responses);
         loop {
             tokio::select! {
                 // Resolves (with an error) when the last client drops the shared state.
-                _ = &mut stop => break,
+                _ = &mut self.stop => break,
                 next = responses.next() => match next {
-                    // Clients that left meanwhile are not an error: the stop signal follows.
-                    Some(body) => { let _ = sender.send(Delivery::Response(body)); }
+                    Some(body) => self.ring.push(Delivery::Response(body)),
                     None => {
-                        finished.store(true, Ordering::Release);
-                        let _ = sender.send(Delivery::Complete);
+                        self.finished.store(true, Ordering::Release);
                         break;
                     }
                 }
             }
         }
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.ring.end();
     }
 }
 

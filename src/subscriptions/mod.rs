@@ -17,6 +17,7 @@ pub mod events;
 mod execution;
 pub mod hub;
 pub mod publish;
+mod ring;
 mod subgraph;
 pub mod template;
 
@@ -24,3 +25,4 @@ pub(crate) use engine::start;
 pub use events::{EventModel, EventModelError};
 pub(crate) use execution::{Schema, Start};
 pub use hub::Hub;
+pub use ring::StreamQueue;

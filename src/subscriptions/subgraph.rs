@@ -90,7 +90,11 @@ pub(super) async fn start(
     // Made here, in the span of the request that subscribes, so the subgraph's side of the
     // subscription joins that request's trace.
     let trace = crate::telemetry::propagation::trace_headers(start.context.client_trace.as_ref());
-    let client = start.hub.join(share_key(&start, format!("subgraph:{url}")));
+    let client = start.hub.join(
+        share_key(&start, format!("subgraph:{url}")),
+        start.stream_queue.clone(),
+        start.max_stream_queue_bytes,
+    );
     let execution = Arc::new(EventExecution::new(&start, root.type_name, plan.rest));
     let upstreams = start.upstreams.clone();
     let subgraphs = start.schema.subgraphs.clone();

@@ -93,6 +93,8 @@ pub struct LiveState {
     pub worker_threads: usize,
     pub bridge_reconnects: u64,
     pub bridge_gaps: u64,
+    /// Subscription clients closed for falling behind (`SUBSCRIPTION_CLIENT_TOO_SLOW`).
+    pub slow_subscription_clients: u64,
     /// Each subgraph's breaker: 0 closed, 1 half-open, 2 open.
     pub breakers: Vec<(String, i64)>,
 }
@@ -163,6 +165,7 @@ pub struct Metrics {
     bridge_events: IntCounterVec,
     bridge_reconnects: IntCounter,
     bridge_gaps: IntCounter,
+    slow_subscription_clients: IntCounter,
     breaker_state: IntGaugeVec,
     refused: IntCounterVec,
     reloads: IntCounterVec,
@@ -300,6 +303,12 @@ impl Metrics {
                 "seam_bridge_gaps_total",
                 "Bridge connection losses while topics had subscribers (events may be missed).",
             ),
+            slow_subscription_clients: counter(
+                &r,
+                "seam_subscription_clients_too_slow_total",
+                "Subscription clients closed for falling behind: more responses waiting than \
+                 their queue holds, or more bytes than limits.max_stream_queue_bytes.",
+            ),
             breaker_state: gauge_vec(
                 &r,
                 "seam_circuit_breaker_state",
@@ -420,6 +429,10 @@ impl Metrics {
         for (counter, total) in [
             (&self.bridge_reconnects, live.bridge_reconnects),
             (&self.bridge_gaps, live.bridge_gaps),
+            (
+                &self.slow_subscription_clients,
+                live.slow_subscription_clients,
+            ),
         ] {
             let seen = counter.get();
             if total > seen {
@@ -487,6 +500,7 @@ mod tests {
         metrics.subgraph_shared("reviews").inc();
         let text = metrics.render(&LiveState {
             bridge_reconnects: 2,
+            slow_subscription_clients: 4,
             breakers: vec![("accounts".into(), 2)],
             worker_threads: 3,
             ..LiveState::default()
@@ -498,6 +512,7 @@ mod tests {
             "seam_requests_refused_total{code=\"RATE_LIMITED\"} 1",
             "seam_reloads_total{outcome=\"failure\"} 1",
             "seam_client_requests_shared_total 1",
+            "seam_subscription_clients_too_slow_total 4",
             "seam_subgraph_requests_shared_total{subgraph=\"reviews\"} 1",
             "seam_worker_threads 3",
             "seam_bridge_events_total{direction=\"in\"} 1",

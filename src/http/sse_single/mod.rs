@@ -156,7 +156,9 @@ pub(super) async fn execute<S: OperationService>(
         return not_found(media);
     };
     let transport = Transport::HttpStream { get };
-    let context = Arc::new(super::request_context(endpoint, transport, headers, client));
+    let mut context = super::request_context(endpoint, transport, headers, client);
+    context.stream_queue = Some(reservation.queue.clone());
+    let context = Arc::new(context);
     if let Err(refused) = check_owner(endpoint, &reservation, context.clone(), media).await {
         return refused;
     }

@@ -17,7 +17,7 @@ use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::clients::StreamingSlot;
-use crate::subscriptions::ResponseStream;
+use crate::subscriptions::{ResponseStream, StreamQueue};
 
 /// The reserved and open streams, by token.
 #[derive(Default)]
@@ -78,6 +78,8 @@ pub(super) struct Reservation {
     /// Who reserved it (the authenticated principal); requests that use it must be the same.
     pub(super) owner: Option<String>,
     state: Mutex<State>,
+    /// What the stream has waiting, across the operations it carries.
+    pub(super) queue: Arc<StreamQueue>,
 }
 
 struct State {
@@ -177,6 +179,7 @@ impl Streams {
                 stopped: Vec::new(),
                 waker: None,
             }),
+            queue: StreamQueue::new(),
         });
         let token = loop {
             let token = new_token().map_err(ReserveError::Random)?;

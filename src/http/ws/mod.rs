@@ -48,8 +48,10 @@ mod close {
 pub(super) fn upgrade<S: OperationService>(
     upgrade: WebSocketUpgrade,
     endpoint: Arc<Endpoint<S>>,
-    handshake: RequestContext,
+    mut handshake: RequestContext,
 ) -> Response {
+    // One queue for every subscription on the socket: they all wait behind the same writes.
+    handshake.stream_queue = Some(crate::subscriptions::StreamQueue::new());
     // Refused before the handshake, so the client gets a status and a GraphQL error it can
     // read instead of a socket that closes at once.
     let slot = match endpoint
