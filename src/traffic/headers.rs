@@ -81,8 +81,17 @@ impl HeaderRuleSet {
                     }
                 }
                 Rule::PropagateMatching(pattern) => {
-                    for (name, value) in client {
-                        if pattern.is_match(name.as_str()) && !is_never_forwarded(name.as_str()) {
+                    for name in client.keys() {
+                        let forwarded = pattern.is_match(name.as_str())
+                            && !is_never_forwarded(name.as_str())
+                            && !listed_in_connection(client, name);
+                        if !forwarded {
+                            continue;
+                        }
+                        // Like a named rule, the client's values replace what earlier rules
+                        // set: a client never adds a second value beside an inserted one.
+                        out.remove(name);
+                        for value in client.get_all(name) {
                             out.append(name.clone(), value.clone());
                         }
                     }
@@ -115,6 +124,17 @@ impl HeaderRuleSet {
         }
         out
     }
+}
+
+/// Whether the client's `Connection` header names `name`: such a header is hop-by-hop for this
+/// connection (RFC 9110, 7.6.1) and is not passed on by a pattern.
+fn listed_in_connection(client: &HeaderMap, name: &HeaderName) -> bool {
+    client
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case(name.as_str()))
 }
 
 fn compile(rule: &HeaderRule) -> Option<Rule> {
@@ -303,6 +323,54 @@ headers:
         assert_eq!(
             sorted(&rules(yaml, "a").apply(&input)),
             vec![("x-ok".into(), "yes".into())]
+        );
+    }
+
+    #[test]
+    fn regex_rules_skip_what_the_connection_header_names_hop_by_hop() {
+        let yaml = "headers:\n  all:\n    request:\n      - propagate: { matching: \"^x-\" }\n";
+        let input = client(&[
+            ("connection", "keep-alive, X-Hop"),
+            ("connection", "x-also"),
+            ("x-hop", "1"),
+            ("x-also", "2"),
+            ("x-ok", "yes"),
+        ]);
+        assert_eq!(
+            sorted(&rules(yaml, "a").apply(&input)),
+            vec![("x-ok".into(), "yes".into())]
+        );
+    }
+
+    #[test]
+    fn a_regex_rule_replaces_what_earlier_rules_set_instead_of_adding_to_it() {
+        let yaml = r#"
+headers:
+  all:
+    request:
+      - insert: { name: x-api-key, value: k123 }
+      - propagate: { named: x-tenant, default: public }
+      - propagate: { matching: "^x-" }
+      - insert: { name: x-user, value: from-gateway }
+"#;
+        let input = client(&[
+            ("x-tenant", "t1"),
+            ("x-api-key", "forged"),
+            ("x-user", "forged"),
+        ]);
+        let out = rules(yaml, "a").apply(&input);
+        let values = |name: &str| -> Vec<_> { out.get_all(name).iter().collect() };
+        assert_eq!(values("x-tenant"), vec!["t1"], "not t1 twice");
+        assert_eq!(
+            values("x-api-key"),
+            vec!["forged"],
+            "the later rule wins, alone"
+        );
+        assert_eq!(values("x-user"), vec!["from-gateway"]);
+        let kept = rules(yaml, "a").apply(&client(&[]));
+        assert_eq!(
+            kept.get_all("x-api-key").iter().collect::<Vec<_>>(),
+            vec!["k123"]
         );
     }
 
