@@ -193,9 +193,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let details = match &e {
-                StartupError::Composition(errors) => {
-                    errors.errors().iter().map(ToString::to_string).collect()
-                }
+                // Each with its code, as the text form gives it (`error[CODE]: …`).
+                StartupError::Composition(errors) => errors
+                    .errors()
+                    .iter()
+                    .map(|error| format!("{}: {}", error.code(), error.message()))
+                    .collect(),
                 _ => Vec::new(),
             };
             report_failure(settings.log_format, &e.to_string(), details);

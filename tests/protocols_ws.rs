@@ -260,6 +260,10 @@ async fn transport_bad_messages_are_closed_4400() {
         let closed = client.closed().await;
         assert_eq!(closed.code, 4400, "for {text}: {closed:?}");
         assert!(!closed.reason.is_empty(), "for {text}: a reason is given");
+        assert!(
+            !closed.reason.contains(" at line "),
+            "for {text}: the protocol's reason, not the JSON library's: {closed:?}"
+        );
     }
     let mut client = acknowledged(&server, TRANSPORT).await;
     client.send_binary(b"{\"type\":\"ping\"}").await;

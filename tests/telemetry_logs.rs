@@ -124,6 +124,13 @@ fn a_composition_failure_is_one_json_record_listing_every_error() {
         .join("\n");
     assert!(all.contains("Product.name"), "{all}");
     assert!(all.contains("Product.size"), "{all}");
+    assert!(
+        errors.iter().all(|e| {
+            let text = e.as_str().unwrap_or("");
+            text.starts_with("FIELD_TYPE_MISMATCH: ") || text.starts_with("INVALID_FIELD_SHARING: ")
+        }),
+        "each entry names its code: {all}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -230,7 +230,7 @@ impl Metrics {
     /// Fresh metrics; at most `max_operation_names` operation names get a series of their own.
     pub fn new(max_operation_names: usize) -> Self {
         let r = Registry::new();
-        Metrics {
+        let metrics = Metrics {
             names: OperationNames::new(max_operation_names),
             operations: counter_vec(
                 &r,
@@ -341,7 +341,16 @@ impl Metrics {
                 &["subgraph"],
             ),
             registry: r,
+        };
+        // Series of a fixed label set exist from the start at 0, so an alert on their increase
+        // (a failed reload) has something to read before the first event.
+        for outcome in ["success", "failure"] {
+            metrics.reloads.with_label_values(&[outcome]);
         }
+        for direction in ["in", "out"] {
+            metrics.bridge_events.with_label_values(&[direction]);
+        }
+        metrics
     }
 
     /// Counts one client operation and its duration.
@@ -512,6 +521,8 @@ mod tests {
             "seam_requests_refused_total{code=\"RATE_LIMITED\"} 1",
             "seam_reloads_total{outcome=\"failure\"} 1",
             "seam_client_requests_shared_total 1",
+            "seam_reloads_total{outcome=\"success\"} 0",
+            "seam_bridge_events_total{direction=\"out\"} 0",
             "seam_subscription_clients_too_slow_total 4",
             "seam_subgraph_requests_shared_total{subgraph=\"reviews\"} 1",
             "seam_worker_threads 3",

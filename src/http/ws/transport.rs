@@ -142,9 +142,14 @@ impl<S: OperationService> Connection<S> {
         };
         let message: ClientMessage = match serde_json::from_str(text.as_str()) {
             Ok(message) => message,
+            // Said in the protocol's words, not the JSON library's.
             Err(e) => {
-                let reason = format!("Invalid message received: {e}");
-                return self.refuse(close::BAD_REQUEST, &reason).await;
+                let reason = if e.is_data() {
+                    "Invalid message received: not a graphql-transport-ws message"
+                } else {
+                    "Invalid message received: not JSON"
+                };
+                return self.refuse(close::BAD_REQUEST, reason).await;
             }
         };
         match message {
