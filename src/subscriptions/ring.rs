@@ -139,7 +139,11 @@ impl Ring {
     }
 
     /// Queues `delivery` for every client. A client whose stream already had more than its
-    /// limit waiting is evicted instead; the oldest response is dropped past `capacity`.
+    /// limit waiting, with something of this subscription among it, is evicted instead: each
+    /// subscription may always have one response waiting, so a burst of one large event to
+    /// many subscriptions of a stream that reads does not drop them, while a stream that has
+    /// stopped reading holds at most the limit and one response per subscription. The oldest
+    /// response is dropped past `capacity`.
     pub fn push(&self, delivery: Delivery) {
         let size = delivery.size();
         {
@@ -159,8 +163,9 @@ impl Ring {
             if size > 0 {
                 for reader in readers.values_mut().filter(|r| !r.evicted) {
                     let before = reader.queue.waiting.fetch_add(size, Ordering::Relaxed);
+                    let behind = reader.waiting > 0;
                     reader.waiting += size;
-                    if before > reader.limit {
+                    if behind && before > reader.limit {
                         release(reader, *head, entries);
                         reader.evicted = true;
                         *live -= 1;
@@ -371,6 +376,28 @@ mod tests {
         assert!(matches!(first.try_read(a), Read::Evicted { .. }));
         assert_eq!(queue.waiting(), 80);
         assert_eq!(read_len(&second, b), Some(80));
+        assert_eq!(queue.waiting(), 0);
+    }
+
+    #[test]
+    fn a_burst_to_many_subscriptions_of_a_stream_keeps_one_response_each() {
+        let rings: Vec<Ring> = (0..3).map(|_| Ring::new(256, Arc::default())).collect();
+        let queue = StreamQueue::new();
+        let ids: Vec<u64> = rings.iter().map(|r| r.join(queue.clone(), 100)).collect();
+        for ring in &rings {
+            ring.push(response(80));
+        }
+        assert_eq!(
+            queue.waiting(),
+            240,
+            "over the limit, but one response each"
+        );
+        // A subscription still behind when its next response comes is dropped.
+        rings[0].push(response(80));
+        assert!(matches!(rings[0].try_read(ids[0]), Read::Evicted { .. }));
+        for (ring, id) in rings.iter().zip(&ids).skip(1) {
+            assert_eq!(read_len(ring, *id), Some(80));
+        }
         assert_eq!(queue.waiting(), 0);
     }
 
