@@ -79,6 +79,7 @@ struct Reader {
     queue: Arc<StreamQueue>,
     /// What the client's stream may have waiting before this subscription drops it.
     limit: usize,
+    /// Out of the queue (dropped for its stream's bytes, or for lagging): it reads nothing more.
     evicted: bool,
 }
 
@@ -166,9 +167,7 @@ impl Ring {
                     let behind = reader.waiting > 0;
                     reader.waiting += size;
                     if behind && before > reader.limit {
-                        release(reader, *head, entries);
-                        reader.evicted = true;
-                        *live -= 1;
+                        retire(reader, *head, entries, live);
                         self.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -212,9 +211,7 @@ impl Ring {
         if reader.cursor < *head {
             // The client's stream ends with this: it reads nothing more.
             let lost = *head - reader.cursor;
-            release(reader, *head, entries);
-            reader.evicted = true;
-            *live -= 1;
+            retire(reader, *head, entries, live);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             free_read(head, entries);
             return Read::Lagged(lost);
@@ -259,17 +256,18 @@ impl Ring {
         let Some(mut reader) = readers.remove(&id) else {
             return;
         };
-        if !reader.evicted {
-            release(&mut reader, *head, entries);
-            *live -= 1;
-        }
+        retire(&mut reader, *head, entries, live);
         free_read(head, entries);
     }
 }
 
-/// Takes `reader` off every response it has not read and gives its stream queue back what it
-/// had waiting here.
-fn release(reader: &mut Reader, head: u64, entries: &mut VecDeque<Entry>) {
+/// Takes `reader` out of the queue, once: off every response it has not read, its waiting bytes
+/// given back to its stream, no longer counted as a reader of new responses.
+fn retire(reader: &mut Reader, head: u64, entries: &mut VecDeque<Entry>, live: &mut usize) {
+    if std::mem::replace(&mut reader.evicted, true) {
+        return;
+    }
+    *live -= 1;
     let first = reader.cursor.saturating_sub(head) as usize;
     for entry in entries.iter_mut().skip(first) {
         entry.unread = entry.unread.saturating_sub(1);
