@@ -6,6 +6,7 @@
 //! global, and it sits below every module that reads it, so the request path points one way.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ pub struct RequestContext {
     pub identity: Option<Arc<Identity>>,
     /// The byte budget of the stream the responses go out on, when several subscriptions share
     /// one (a WebSocket connection); `None` gives each subscription a budget of its own.
-    pub stream_queue: Option<Arc<crate::subscriptions::StreamQueue>>,
+    pub stream_queue: Option<Arc<StreamQueue>>,
 }
 
 impl RequestContext {
@@ -147,6 +148,34 @@ impl RequestContext {
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline
             .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// The bytes sent to one streaming client and not yet read by it, across its subscriptions. One
+/// per WebSocket connection, per SSE or multipart stream; how many may wait is the gateway's
+/// `limits.max_stream_queue_bytes`, which the subscriptions' queues enforce.
+#[derive(Debug, Default)]
+pub struct StreamQueue {
+    waiting: AtomicUsize,
+}
+
+impl StreamQueue {
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Bytes sent to the client and not yet read.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` more waiting; returns what waited before.
+    pub(crate) fn add(&self, bytes: usize) -> usize {
+        self.waiting.fetch_add(bytes, Ordering::Relaxed)
+    }
+
+    pub(crate) fn remove(&self, bytes: usize) {
+        self.waiting.fetch_sub(bytes, Ordering::Relaxed);
     }
 }
 

@@ -10,11 +10,13 @@
 //! on its next read.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tokio::sync::Notify;
+
+pub use crate::context::StreamQueue;
 
 /// What a shared subscription sends its clients.
 #[derive(Clone)]
@@ -30,25 +32,6 @@ impl Delivery {
             Delivery::Response(body) => body.len(),
             Delivery::Complete => 0,
         }
-    }
-}
-
-/// The bytes sent to one streaming client and not yet read by it, across its subscriptions. One
-/// per WebSocket connection, per SSE or multipart stream; how many may wait is the gateway's
-/// `limits.max_stream_queue_bytes`, given when a subscription joins.
-#[derive(Debug, Default)]
-pub struct StreamQueue {
-    waiting: AtomicUsize,
-}
-
-impl StreamQueue {
-    pub fn new() -> Arc<Self> {
-        Arc::default()
-    }
-
-    /// Bytes sent to the client and not yet read (for tests and diagnostics).
-    pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
     }
 }
 
@@ -163,7 +146,7 @@ impl Ring {
             *ended = matches!(delivery, Delivery::Complete);
             if size > 0 {
                 for reader in readers.values_mut().filter(|r| !r.evicted) {
-                    let before = reader.queue.waiting.fetch_add(size, Ordering::Relaxed);
+                    let before = reader.queue.add(size);
                     let behind = reader.waiting > 0;
                     reader.waiting += size;
                     if behind && before > reader.limit {
@@ -224,7 +207,7 @@ impl Ring {
         reader.cursor += 1;
         let size = delivery.size().min(reader.waiting);
         reader.waiting -= size;
-        reader.queue.waiting.fetch_sub(size, Ordering::Relaxed);
+        reader.queue.remove(size);
         free_read(head, entries);
         Read::Item(delivery)
     }
@@ -272,10 +255,7 @@ fn retire(reader: &mut Reader, head: u64, entries: &mut VecDeque<Entry>, live: &
     for entry in entries.iter_mut().skip(first) {
         entry.unread = entry.unread.saturating_sub(1);
     }
-    reader
-        .queue
-        .waiting
-        .fetch_sub(reader.waiting, Ordering::Relaxed);
+    reader.queue.remove(reader.waiting);
     reader.waiting = 0;
 }
 

@@ -16,8 +16,9 @@ use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use crate::context::StreamQueue;
 use crate::http::clients::StreamingSlot;
-use crate::subscriptions::{ResponseStream, StreamQueue};
+use crate::subscriptions::ResponseStream;
 
 /// The reserved and open streams, by token.
 #[derive(Default)]

@@ -51,7 +51,7 @@ pub(super) fn upgrade<S: OperationService>(
     mut handshake: RequestContext,
 ) -> Response {
     // One queue for every subscription on the socket: they all wait behind the same writes.
-    handshake.stream_queue = Some(crate::subscriptions::StreamQueue::new());
+    handshake.stream_queue = Some(crate::context::StreamQueue::new());
     // Refused before the handshake, so the client gets a status and a GraphQL error it can
     // read instead of a socket that closes at once.
     let slot = match endpoint
