@@ -250,22 +250,27 @@ impl<'a> Parser<'a> {
         Ok(value)
     }
 
+    /// A `\u` escape. A surrogate without its pair (which JavaScript servers send, since their
+    /// strings are UTF-16) becomes U+FFFD, as a lossy UTF-8 decoder would make it: one odd string
+    /// must not cost the whole answer.
     fn unicode_escape(&mut self) -> Result<char, JsonError> {
         let first = self.hex4()?;
-        let code = if (0xD800..0xDC00).contains(&first) {
-            // A high surrogate must be followed by `\u` and a low surrogate.
-            if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                return Err(self.error("lone surrogate in \\u escape"));
-            }
-            self.pos += 2;
-            let second = self.hex4()?;
-            if !(0xDC00..0xE000).contains(&second) {
-                return Err(self.error("invalid surrogate pair"));
-            }
-            0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-        } else {
-            first
-        };
+        if !(0xD800..0xDC00).contains(&first) {
+            return Ok(char::from_u32(first).unwrap_or(char::REPLACEMENT_CHARACTER));
+        }
+        // A high surrogate pairs with a `\u` low surrogate right after it.
+        if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+            return Ok(char::REPLACEMENT_CHARACTER);
+        }
+        let escape = self.pos;
+        self.pos += 2;
+        let second = self.hex4()?;
+        if !(0xDC00..0xE000).contains(&second) {
+            // Not a pair: the next escape is read on its own.
+            self.pos = escape;
+            return Ok(char::REPLACEMENT_CHARACTER);
+        }
+        let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
         char::from_u32(code).ok_or_else(|| self.error("invalid \\u escape"))
     }
 
@@ -342,6 +347,22 @@ mod tests {
     }
 
     #[test]
+    fn a_surrogate_without_its_pair_becomes_the_replacement_character() {
+        for (text, expected) in [
+            (r#""\ud800""#, "\u{fffd}"),
+            (r#""a\ud800b""#, "a\u{fffd}b"),
+            (r#""\ud800\u0041""#, "\u{fffd}A"),
+            (r#""\udc00x""#, "\u{fffd}x"),
+            (r#""\ud83d\ude00""#, "\u{1f600}"),
+        ] {
+            match parse(text.as_bytes()) {
+                Ok(Value::String(s)) => assert_eq!(s.as_str(), expected, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn numbers_keep_their_text_and_keys_their_order() {
         assert_eq!(
             round_trip(r#"{"z":1.50,"a":1E+2}"#),
@@ -365,8 +386,6 @@ mod tests {
             r#""abc"#,
             "\"a\u{1}b\"",
             r#""\x""#,
-            r#""\ud800""#,
-            r#""\ud800\u0041""#,
             "[1] 2",
             "{1:2}",
             "nul",
