@@ -33,6 +33,11 @@ pub enum ErrorCode {
     KeyFieldsSelectInvalidType,
     /// A `@key` passes arguments to a field.
     KeyFieldsHasArgs,
+    /// A directive inside a `@key`, `@provides` or `@requires` field set: a field set names
+    /// fields, and a directive would change what the gateway fetches.
+    KeyDirectiveInFieldsArg,
+    ProvidesDirectiveInFieldsArg,
+    RequiresDirectiveInFieldsArg,
     /// A `@requires` does not parse or selects fields the type does not have.
     RequiresInvalidFields,
     /// A `@requires` selects a field that is not `@external` (Federation 2).
@@ -152,6 +157,9 @@ impl ErrorCode {
             ErrorCode::KeyInvalidFields => "KEY_INVALID_FIELDS",
             ErrorCode::KeyFieldsSelectInvalidType => "KEY_FIELDS_SELECT_INVALID_TYPE",
             ErrorCode::KeyFieldsHasArgs => "KEY_FIELDS_HAS_ARGS",
+            ErrorCode::KeyDirectiveInFieldsArg => "KEY_DIRECTIVE_IN_FIELDS_ARG",
+            ErrorCode::ProvidesDirectiveInFieldsArg => "PROVIDES_DIRECTIVE_IN_FIELDS_ARG",
+            ErrorCode::RequiresDirectiveInFieldsArg => "REQUIRES_DIRECTIVE_IN_FIELDS_ARG",
             ErrorCode::RequiresInvalidFields => "REQUIRES_INVALID_FIELDS",
             ErrorCode::RequiresFieldsMissingExternal => "REQUIRES_FIELDS_MISSING_EXTERNAL",
             ErrorCode::ProvidesInvalidFields => "PROVIDES_INVALID_FIELDS",

@@ -234,6 +234,46 @@ impl<'a> Walk<'a> {
             return;
         };
         let coordinate = format!("{type_name}.{}", field.name);
+        // The gateway writes and reads representations by field name: an alias would put the
+        // value under a name the subgraph does not expect.
+        if let Some(alias) = &field.alias {
+            if self.kind != FieldSetKind::Context {
+                self.error(
+                    invalid,
+                    format!(
+                        "uses the alias \"{alias}\" for {coordinate}; field sets cannot use \
+                         aliases"
+                    ),
+                );
+            }
+        }
+        if !field.directives.is_empty() {
+            let code = match self.kind {
+                FieldSetKind::Key => Some(ErrorCode::KeyDirectiveInFieldsArg),
+                FieldSetKind::Provides => Some(ErrorCode::ProvidesDirectiveInFieldsArg),
+                FieldSetKind::Requires => Some(ErrorCode::RequiresDirectiveInFieldsArg),
+                FieldSetKind::Context => None,
+            };
+            if let Some(code) = code {
+                self.error(
+                    code,
+                    format!(
+                        "applies a directive to {coordinate}; field sets cannot hold directives"
+                    ),
+                );
+            }
+        }
+        // A key field is selected without arguments, so one that takes any (even optional
+        // ones) would be read with values the subgraph chose, not a stable identity.
+        if self.kind == FieldSetKind::Key
+            && field.arguments.is_empty()
+            && !definition.args.is_empty()
+        {
+            self.error(
+                ErrorCode::KeyFieldsHasArgs,
+                format!("selects {coordinate}, which takes arguments; key fields cannot"),
+            );
+        }
         // `@requires` may pass arguments (`price(currency: "EUR")`): the gateway fetches that
         // value for the representation. Keys and provided fields are selected as they are.
         if !field.arguments.is_empty()

@@ -596,3 +596,62 @@ fn invalid_supergraph_message() {
          missing field `createdAt`",
     );
 }
+
+/// The codes of every composition error of `subgraphs`.
+fn codes(subgraphs: &[SubgraphSdl]) -> Vec<ErrorCode> {
+    compose_errors(subgraphs)
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect()
+}
+
+#[test]
+fn field_sets_cannot_alias_hold_directives_or_key_fields_with_arguments() {
+    let owner = fed2(
+        "owner",
+        r#"
+        type Query { u: U }
+        type U @key(fields: "id") { id: ID! n: Int @shareable w: Int @shareable }
+        "#,
+    );
+    let cases = [
+        (
+            r#"type U @key(fields: "k: id") { id: ID! n: Int @shareable }"#,
+            ErrorCode::KeyInvalidFields,
+        ),
+        (
+            r#"type U @key(fields: "id @skip(if: false)") { id: ID! }"#,
+            ErrorCode::KeyDirectiveInFieldsArg,
+        ),
+        (
+            r#"type U @key(fields: "id") { id(locale: String): ID! }"#,
+            ErrorCode::KeyFieldsHasArgs,
+        ),
+        (
+            r#"type U @key(fields: "id") { id: ID! n: Int @external m: Int @requires(fields: "nn: n") }"#,
+            ErrorCode::RequiresInvalidFields,
+        ),
+        (
+            r#"type U @key(fields: "id") { id: ID! n: Int @external m: Int @requires(fields: "n @include(if: true)") }"#,
+            ErrorCode::RequiresDirectiveInFieldsArg,
+        ),
+    ];
+    for (sdl, code) in cases {
+        let other = fed2("other", sdl);
+        assert_eq!(codes(&[owner.clone(), other]), vec![code], "{sdl}");
+    }
+    let provider = fed2(
+        "provider",
+        r#"
+        type Query { top: U @provides(fields: "x: w") top2: U @provides(fields: "w @skip(if: true)") }
+        type U @key(fields: "id") { id: ID! w: Int @external }
+        "#,
+    );
+    assert_eq!(
+        codes(&[owner, provider]),
+        vec![
+            ErrorCode::ProvidesInvalidFields,
+            ErrorCode::ProvidesDirectiveInFieldsArg
+        ]
+    );
+}
