@@ -108,7 +108,7 @@ impl FieldMerger<'_> {
 
     fn merge(&mut self, name: &Name, mut sources: Vec<FieldSource<'_>>) -> Option<SuperField> {
         let coordinate = format!("{}.{name}", self.type_name);
-        self.apply_overrides(&coordinate, name, &mut sources);
+        let overridden_away = self.apply_overrides(&coordinate, name, &mut sources);
         if sources.is_empty() {
             return None;
         }
@@ -149,8 +149,10 @@ impl FieldMerger<'_> {
         let description =
             first_description(resolving.iter().map(|source| &source.field.description))
                 .or_else(|| first_description(sources.iter().map(|s| &s.field.description)));
+        // A copy taken over entirely by `@override` still says what the field is to clients:
+        // its `@inaccessible` keeps the field hidden, its `@deprecated` deprecated.
         let mut directives = Vec::new();
-        for source in &sources {
+        for source in sources.iter().chain(&overridden_away) {
             merge_directives(&mut directives, &source.field.directives);
         }
 
@@ -214,12 +216,14 @@ impl FieldMerger<'_> {
     /// unless x still selects the field in a key or `@requires`/`@provides`, in which case it is
     /// kept and marked `usedOverridden` so the planner uses it only for that. With a `label`, the
     /// move happens only while the label is active, so x's copy is kept with the label.
-    fn apply_overrides(
+    /// Applies the `@override`s among `sources`; returns the copies taken over entirely, which
+    /// no longer resolve the field.
+    fn apply_overrides<'s>(
         &mut self,
         coordinate: &str,
         field_name: &Name,
-        sources: &mut Vec<FieldSource<'_>>,
-    ) {
+        sources: &mut Vec<FieldSource<'s>>,
+    ) -> Vec<FieldSource<'s>> {
         let mut dropped = Vec::new();
         for index in 0..sources.len() {
             let Some(from) = &sources[index].field.override_from else {
@@ -262,9 +266,13 @@ impl FieldMerger<'_> {
         }
         dropped.sort_unstable();
         dropped.dedup();
-        for index in dropped.into_iter().rev() {
-            sources.remove(index);
-        }
+        let mut removed: Vec<FieldSource<'s>> = dropped
+            .into_iter()
+            .rev()
+            .map(|index| sources.remove(index))
+            .collect();
+        removed.reverse();
+        removed
     }
 
     /// The index of the source `@override(from: "from")` on `sources[index]` takes the field

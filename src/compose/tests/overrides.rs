@@ -279,3 +279,40 @@ fn the_overridden_copy_is_no_resolver_for_the_sharing_rule() {
          @shareable in all of them (not shareable in \"first\" and \"second\")",
     );
 }
+
+/// A copy taken over entirely by `@override` still speaks for the field to clients: hidden by
+/// its `@inaccessible`, deprecated by its `@deprecated`.
+#[test]
+fn a_field_overridden_entirely_keeps_the_old_copys_inaccessible_and_deprecation() {
+    let old = fed2(
+        "old",
+        r#"
+        type Query { u: U }
+        type U @key(fields: "id") {
+          id: ID!
+          secret: String @inaccessible
+          legacy: String @deprecated(reason: "use name")
+        }
+        "#,
+    );
+    let new = fed2(
+        "new",
+        r#"
+        type U @key(fields: "id") {
+          id: ID!
+          secret: String @override(from: "old")
+          legacy: String @override(from: "old")
+        }
+        "#,
+    );
+    let supergraph = compose_valid(&[old, new]);
+    for expected in [
+        r#"secret: String @inaccessible @join__field(graph: NEW, override: "old")"#,
+        r#"legacy: String @join__field(graph: NEW, override: "old") @deprecated(reason: "use name")"#,
+    ] {
+        assert!(
+            supergraph.contains(expected),
+            "missing {expected}:\n{supergraph}"
+        );
+    }
+}
