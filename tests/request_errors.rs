@@ -587,3 +587,43 @@ async fn three_megabyte_body_is_refused() {
     assert!(answer.body.get("data").is_none());
     assert_eq!(gw.total_requests(), 0);
 }
+
+/// Names the gateway gives its own fields and variables in subgraph requests are refused in
+/// client operations, before any subgraph is called: sent on, they would collide.
+#[tokio::test]
+async fn names_the_gateway_reserves_for_subgraph_requests_are_refused() {
+    let gw = TestGateway::demo().await;
+    for (query, variables, named) in [
+        (
+            "{ me { seam__client_typename: name } }",
+            json!({}),
+            "seam__client_typename",
+        ),
+        (
+            "query { topProducts { ...P } } fragment P on Product { seam__Product__upc: name }",
+            json!({}),
+            "seam__Product__upc",
+        ),
+        (
+            "query($representations: Int) { me { name } }",
+            json!({ "representations": 1 }),
+            "$representations",
+        ),
+        (
+            "query($contextualArgument_1_0: String) { me { name } }",
+            json!({}),
+            "$contextualArgument_1_0",
+        ),
+    ] {
+        let answer = post_json(&gw, json!({ "query": query, "variables": variables })).await;
+        assert_request_error(&gw, &answer, StatusCode::OK, "GRAPHQL_VALIDATION_FAILED");
+        assert!(message(&answer).contains(named), "{}", answer.body);
+    }
+    // The same names elsewhere are fine.
+    let answer = post_json(
+        &gw,
+        json!({ "query": "{ me { seam: name representations: id } }" }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}

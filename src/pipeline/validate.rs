@@ -41,7 +41,10 @@ pub(super) fn validate(
         })?
         .clone();
     super::one_of::check(schema, &document, &operation).map_err(|e| vec![e])?;
-    let has_introspection = selects_introspection(&document, &operation.selection_set);
+    check_reserved_names(&document, &operation).map_err(|e| vec![e])?;
+    let has_introspection = any_field(&document, &operation.selection_set, |field| {
+        field.name == "__schema" || field.name == "__type"
+    });
     if has_introspection && !introspection {
         return Err(vec![GraphqlError::new(
             "introspection is disabled on this gateway (`__schema` and `__type`)",
@@ -55,17 +58,70 @@ pub(super) fn validate(
     })
 }
 
-/// Whether `__schema` or `__type` is selected anywhere — not only among the root fields, since a
-/// field that returns the query type reaches them too. Each fragment is looked at once, so this
+/// The prefix of the response keys the planner adds to subgraph fetches (renamed key and
+/// required fields, context values, `__typename`).
+const RESERVED_ALIAS_PREFIX: &str = "seam__";
+
+/// Names the gateway gives its own variables in subgraph fetches; the client's variables are
+/// passed on beside them under their own names.
+fn is_reserved_variable(name: &str) -> bool {
+    name == "representations"
+        || name.starts_with("contextualArgument_")
+        || name.starts_with(RESERVED_ALIAS_PREFIX)
+}
+
+/// Refuses an operation that uses a name the gateway gives its own fields or variables in
+/// subgraph fetches: sent on, it would collide with them (a wrong value, or a fetch the
+/// subgraph rejects). Apollo's gateways break on the same names.
+fn check_reserved_names(
+    document: &ExecutableDocument,
+    operation: &Operation,
+) -> Result<(), GraphqlError> {
+    let reserved = |what: String| {
+        GraphqlError::new(
+            format!("{what} is reserved by the gateway for the subgraph requests it makes; use another name"),
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+    };
+    if let Some(variable) = operation
+        .variables
+        .iter()
+        .find(|v| is_reserved_variable(&v.name))
+    {
+        return Err(reserved(format!("the variable name `${}`", variable.name)));
+    }
+    let mut alias = None;
+    any_field(document, &operation.selection_set, |field| {
+        alias = field
+            .alias
+            .as_ref()
+            .filter(|a| a.starts_with(RESERVED_ALIAS_PREFIX))
+            .cloned();
+        alias.is_some()
+    });
+    match alias {
+        Some(alias) => Err(reserved(format!(
+            "the alias `{alias}` (aliases starting with `{RESERVED_ALIAS_PREFIX}`)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether `test` holds for a field selected anywhere — not only among the root fields (a field
+/// that returns the query type reaches `__schema` too). Each fragment is looked at once, so this
 /// is linear in the document however often fragments are spread.
-fn selects_introspection(document: &ExecutableDocument, root: &SelectionSet) -> bool {
+fn any_field(
+    document: &ExecutableDocument,
+    root: &SelectionSet,
+    mut test: impl FnMut(&apollo_compiler::executable::Field) -> bool,
+) -> bool {
     let mut seen_fragments = HashSet::new();
     let mut stack = vec![root];
     while let Some(set) = stack.pop() {
         for selection in &set.selections {
             match selection {
                 Selection::Field(field) => {
-                    if field.name == "__schema" || field.name == "__type" {
+                    if test(field) {
                         return true;
                     }
                     stack.push(&field.selection_set);
