@@ -619,10 +619,10 @@ async fn names_the_gateway_reserves_for_subgraph_requests_are_refused() {
         assert_request_error(&gw, &answer, StatusCode::OK, "GRAPHQL_VALIDATION_FAILED");
         assert!(message(&answer).contains(named), "{}", answer.body);
     }
-    // The same names elsewhere are fine.
+    // Other `seam__` aliases, and the names as aliases, are the client's.
     let answer = post_json(
         &gw,
-        json!({ "query": "{ me { seam: name representations: id } }" }),
+        json!({ "query": "{ me { seam__name: name representations: id } }" }),
     )
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);

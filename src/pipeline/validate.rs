@@ -58,9 +58,18 @@ pub(super) fn validate(
     })
 }
 
-/// The prefix of the response keys the planner adds to subgraph fetches (renamed key and
-/// required fields, context values, `__typename`).
+/// The prefix of the response keys and variables the planner adds to subgraph fetches.
 const RESERVED_ALIAS_PREFIX: &str = "seam__";
+
+/// Response keys the planner gives fields it adds whatever the client's keys are: the client's
+/// `__typename` under an alias, context values, and keys set apart by type
+/// (`seam__Book__id`). Other `seam__` names stay the client's: the planner picks around them.
+fn is_reserved_alias(alias: &str) -> bool {
+    let Some(rest) = alias.strip_prefix(RESERVED_ALIAS_PREFIX) else {
+        return false;
+    };
+    rest == "client_typename" || rest.starts_with("context_") || rest.contains("__")
+}
 
 /// Names the gateway gives its own variables in subgraph fetches; the client's variables are
 /// passed on beside them under their own names.
@@ -95,14 +104,12 @@ fn check_reserved_names(
         alias = field
             .alias
             .as_ref()
-            .filter(|a| a.starts_with(RESERVED_ALIAS_PREFIX))
+            .filter(|a| is_reserved_alias(a))
             .cloned();
         alias.is_some()
     });
     match alias {
-        Some(alias) => Err(reserved(format!(
-            "the alias `{alias}` (aliases starting with `{RESERVED_ALIAS_PREFIX}`)"
-        ))),
+        Some(alias) => Err(reserved(format!("the alias `{alias}`"))),
         None => Ok(()),
     }
 }
