@@ -272,3 +272,22 @@ async fn keys_nested_key_field_beside_a_client_alias_of_its_name() {
         ])
     );
 }
+
+/// A key the planner adds two hops before the field that needs it (promos knows `sku`, catalog
+/// wants `upc`, mapping converts) must not answer under a client alias of the key's name: for a
+/// product mapping does not know, `sku: name` is null, never the product's sku.
+#[tokio::test]
+async fn a_key_converted_through_another_subgraph_avoids_the_clients_alias() {
+    let parity = keys_paths().await;
+    parity
+        .assert_query(
+            "{ featured { sku: name } }",
+            json!({}),
+            json!({ "data": { "featured": [
+                { "sku": "Chair" },
+                { "sku": "Table" },
+                { "sku": null },
+            ] } }),
+        )
+        .await;
+}

@@ -80,8 +80,12 @@ struct Builder<'a> {
     /// each other subgraph could resolve. A `@shareable` field then goes where its siblings go.
     jump_targets: Vec<Vec<(SubgraphId, usize)>>,
     /// Per selection set being planned: the (response key, field name) of its fields, so key and
-    /// `@requires` fields the planner adds can avoid a response key a client alias already uses.
-    response_keys: Vec<ClientKeys>,
+    /// `@requires` fields the planner adds can avoid a response key a client alias already uses;
+    /// and whether the set is a key or `@requires` field set of the object the frame below is
+    /// about (it answers in that same object, so that frame's keys are taken there too).
+    response_keys: Vec<(ClientKeys, bool)>,
+    /// Set by `jump_group` for the next selection set planned: a key or `@requires` field set.
+    next_is_field_set: bool,
     /// The root groups, in creation order (entity groups are not searched for root fields).
     root_groups: Vec<usize>,
     /// Entity groups by subgraph and merge path, so a jump finds the fetch it can join without a
@@ -127,6 +131,7 @@ pub(super) fn build(
         touched: Vec::new(),
         jump_targets: Vec::new(),
         response_keys: Vec::new(),
+        next_is_field_set: false,
         root_groups: Vec::new(),
         places: HashMap::default(),
         root_keys: Default::default(),
@@ -373,7 +378,8 @@ impl<'a> Builder<'a> {
                 .or_default()
                 .push(c.field.clone());
         }
-        self.response_keys.push(keys);
+        let field_set = std::mem::take(&mut self.next_is_field_set);
+        self.response_keys.push((keys, field_set));
         let tracked = self.enter_object(group, object_type, path, conditions);
         let mut out = SelectionSet::default();
         let mut result = Ok(());

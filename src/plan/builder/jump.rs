@@ -186,6 +186,7 @@ impl Builder<'_> {
         // Key fields `group` cannot resolve come from other fetches, which the jump then waits for.
         self.touched.push(Vec::new());
         self.key_jumps.push((entity_type.clone(), target));
+        self.next_is_field_set = true;
         let key_fields = self.plan_object(
             group,
             object_type,
@@ -194,6 +195,7 @@ impl Builder<'_> {
             None,
             parent_conditions,
         );
+        self.next_is_field_set = false;
         self.key_jumps.pop();
         let touched = self.pop_touched();
         out.merge(key_fields?);
@@ -211,6 +213,7 @@ impl Builder<'_> {
         if let Some(requires) = requires {
             let requires = self.avoid_taken_keys(requires, out);
             self.touched.push(Vec::new());
+            self.next_is_field_set = true;
             let required = self.plan_object(
                 group,
                 object_type,
@@ -219,6 +222,7 @@ impl Builder<'_> {
                 None,
                 parent_conditions,
             );
+            self.next_is_field_set = false;
             touched_all.extend(self.pop_touched());
             out.merge(required?);
             representation.merge(self.plain_selection(&requires));
@@ -285,8 +289,17 @@ impl Builder<'_> {
         fetched: &SelectionSet,
     ) -> exe::SelectionSet {
         let mut set = set.clone();
+        // The frame planned now, and below it the frames it answers in the same object with (a
+        // key field planned through another jump answers beside the client's fields).
+        let mut client_keys = Vec::new();
+        for (keys, field_set) in self.response_keys.iter().rev() {
+            client_keys.push(keys);
+            if !field_set {
+                break;
+            }
+        }
         let taken = Taken {
-            client_keys: self.response_keys.last(),
+            client_keys,
             client: HashMap::new(),
             fetched: vec![fetched],
             document: self.document,
@@ -572,7 +585,7 @@ impl Builder<'_> {
 struct Taken<'s> {
     /// At the set's top level: the client's fields of the object, by response key
     /// (`Builder::response_keys`).
-    client_keys: Option<&'s ClientKeys>,
+    client_keys: Vec<&'s ClientKeys>,
     /// Below it: the client's fields at that level by response key, fragments flattened
     /// whatever their type condition (a key avoided for a type that never meets the field costs
     /// only an alias). A map, so each lookup is one probe however many fields a client sends.
@@ -605,8 +618,8 @@ impl<'s> Taken<'s> {
     fn at_key(&self, key: &str) -> Vec<&'s Node<exe::Field>> {
         let mut fields: Vec<&'s Node<exe::Field>> = self
             .client_keys
-            .and_then(|c| c.get(key))
-            .into_iter()
+            .iter()
+            .filter_map(|c| c.get(key))
             .flatten()
             .collect();
         if let Some(below) = self.client.get(key) {
@@ -642,7 +655,7 @@ impl<'s> Taken<'s> {
             }
         }
         Taken {
-            client_keys: None,
+            client_keys: Vec::new(),
             client,
             fetched,
             document: self.document,
@@ -650,7 +663,7 @@ impl<'s> Taken<'s> {
     }
 
     fn is_empty(&self) -> bool {
-        self.client_keys.is_none() && self.client.is_empty() && self.fetched.is_empty()
+        self.client_keys.is_empty() && self.client.is_empty() && self.fetched.is_empty()
     }
 }
 
