@@ -358,6 +358,21 @@ impl FieldMerger<'_> {
     /// still counts as a resolver, and so does an `@interfaceObject` field of an interface the
     /// type implements, since that subgraph resolves the field for every implementation.
     fn check_sharing(&mut self, coordinate: &str, field_name: &Name, sources: &[FieldSource<'_>]) {
+        // Each subscription has one event source: two subgraphs cannot both serve one.
+        if self.type_name == "Subscription" {
+            for source in sources {
+                if source.field.shareable || source.parent.shareable {
+                    self.errors.push(CompositionError::new(
+                        ErrorCode::InvalidFieldSharing,
+                        format!(
+                            "[{}] {coordinate} is marked @shareable, but fields of the root \
+                             Subscription type cannot be shared: each subscription has one source",
+                            self.subgraph_name(source)
+                        ),
+                    ));
+                }
+            }
+        }
         let field_coordinate = (self.type_name.clone(), field_name.clone());
         // (how the message names the subgraph, whether it shares the field)
         let mut resolvers: Vec<(String, bool)> = sources

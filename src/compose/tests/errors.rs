@@ -655,3 +655,22 @@ fn field_sets_cannot_alias_hold_directives_or_key_fields_with_arguments() {
         ]
     );
 }
+
+#[test]
+fn subscription_fields_cannot_be_shareable() {
+    let one = fed2(
+        "one",
+        "type Query { a: Int } type Subscription { ticks: Int @shareable }",
+    );
+    let two = fed2(
+        "two",
+        "type Query { b: Int } type Subscription @shareable { ticks: Int }",
+    );
+    assert_eq!(
+        codes(&[one, two]),
+        vec![
+            ErrorCode::InvalidFieldSharing,
+            ErrorCode::InvalidFieldSharing
+        ]
+    );
+}
