@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use apollo_compiler::ast::{Directive, Type};
+use apollo_compiler::ast::{Directive, Type, Value};
 use apollo_compiler::{Name, Node};
 use indexmap::IndexMap;
 
@@ -366,7 +366,12 @@ fn merge_input_values<'a>(
                 defaults.push((*graph, default.serialize().no_indent().to_string()));
             }
         }
-        if defaults.iter().any(|(_, value)| *value != defaults[0].1) {
+        let canonical: Vec<String> = definitions
+            .iter()
+            .filter_map(|(_, d)| d.default.as_ref())
+            .map(|value| canonical_value(value))
+            .collect();
+        if canonical.iter().any(|value| *value != canonical[0]) {
             let listed: Vec<String> = defaults
                 .iter()
                 .map(|(graph, value)| format!("{value} in \"{}\"", subgraphs[*graph].name))
@@ -406,4 +411,30 @@ fn merge_input_values<'a>(
         merged.push((value, definitions));
     }
     merged
+}
+/// A default value written so that equal values read alike: numbers by their value (`1` and
+/// `1.0` for a `Float`), input object fields in name order. Subgraphs written by different
+/// people (or tools) spell one default differently; only different values are a conflict.
+fn canonical_value(value: &Value) -> String {
+    match value {
+        Value::Int(int) => int
+            .try_to_f64()
+            .map_or_else(|_| int.as_str().to_owned(), |n| n.to_string()),
+        Value::Float(float) => float
+            .try_to_f64()
+            .map_or_else(|_| float.as_str().to_owned(), |n| n.to_string()),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(|item| canonical_value(item)).collect();
+            format!("[{}]", items.join(","))
+        }
+        Value::Object(fields) => {
+            let mut fields: Vec<String> = fields
+                .iter()
+                .map(|(name, value)| format!("{name}:{}", canonical_value(value)))
+                .collect();
+            fields.sort();
+            format!("{{{}}}", fields.join(","))
+        }
+        other => other.serialize().no_indent().to_string(),
+    }
 }

@@ -1,7 +1,7 @@
 //! Enums, input objects and arguments across subgraphs, and `@shareable` value types whose fields
 //! differ between subgraphs.
 
-use super::{assert_single_error, compose_valid, fed2};
+use super::{assert_single_error, compose_errors, compose_valid, fed2};
 use crate::compose::ErrorCode;
 
 /// `OrderFilter` keeps the fields both subgraphs accept (`since` becomes required, as one
@@ -106,4 +106,26 @@ fn object_default_values_are_compared_and_printed_on_one_line() {
         "Argument Query.a(p:) has different default values: {size: 1} in \"a\" and {size: 2} in \
          \"b\"",
     );
+}
+
+/// One default spelled two ways is one default: `1` and `1.0` for a `Float`, input object fields
+/// in another order. Different values still conflict.
+#[test]
+fn defaults_are_compared_by_value_not_by_spelling() {
+    let b = fed2(
+        "b",
+        "type Query { f(x: Float = 1.0, p: In = { y: 2, x: 1 }): Int @shareable }\ninput In { x: Int y: Int }",
+    );
+    let a_shared = fed2(
+        "a",
+        "type Query { f(x: Float = 1, p: In = { x: 1, y: 2 }): Int @shareable }\ninput In { x: Int y: Int }",
+    );
+    compose_valid(&[a_shared.clone(), b]);
+    let c = fed2(
+        "c",
+        "type Query { f(x: Float = 2, p: In = { x: 1, y: 2 }): Int @shareable }\ninput In { x: Int y: Int }",
+    );
+    let errors = compose_errors(&[a_shared, c]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, ErrorCode::ArgumentDefaultMismatch);
 }
