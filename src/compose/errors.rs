@@ -33,6 +33,9 @@ pub enum ErrorCode {
     KeyFieldsSelectInvalidType,
     /// A `@key` passes arguments to a field.
     KeyFieldsHasArgs,
+    /// An `@external` field's type is not the type the resolving subgraphs give it or a more
+    /// general one: the subgraph would be sent values its own schema says cannot occur.
+    ExternalTypeMismatch,
     /// A directive inside a `@key`, `@provides` or `@requires` field set: a field set names
     /// fields, and a directive would change what the gateway fetches.
     KeyDirectiveInFieldsArg,
@@ -157,6 +160,7 @@ impl ErrorCode {
             ErrorCode::KeyInvalidFields => "KEY_INVALID_FIELDS",
             ErrorCode::KeyFieldsSelectInvalidType => "KEY_FIELDS_SELECT_INVALID_TYPE",
             ErrorCode::KeyFieldsHasArgs => "KEY_FIELDS_HAS_ARGS",
+            ErrorCode::ExternalTypeMismatch => "EXTERNAL_TYPE_MISMATCH",
             ErrorCode::KeyDirectiveInFieldsArg => "KEY_DIRECTIVE_IN_FIELDS_ARG",
             ErrorCode::ProvidesDirectiveInFieldsArg => "PROVIDES_DIRECTIVE_IN_FIELDS_ARG",
             ErrorCode::RequiresDirectiveInFieldsArg => "REQUIRES_DIRECTIVE_IN_FIELDS_ARG",

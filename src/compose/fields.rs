@@ -127,6 +127,7 @@ impl FieldMerger<'_> {
             }
         }
         let ty = self.merged_type(&coordinate, &sources)?;
+        self.check_external_types(&coordinate, &sources);
         let all_types_equal = sources
             .iter()
             .all(|source| source.field.ty == sources[0].field.ty);
@@ -441,6 +442,32 @@ impl FieldMerger<'_> {
     /// of them returns: a union or interface over one of its members (`subtypes.rs`), nullable
     /// over non-null. Types with the same named type whose nullability differs at several levels
     /// (`[Int!]` and `[Int]!`), where Apollo finds no winner, get the nullable shape of both.
+    /// An `@external` copy declares what the resolving subgraphs send: its type must be theirs
+    /// or more general (`String` for a resolved `String!`, never `String!` for a `String`).
+    fn check_external_types(&mut self, coordinate: &str, sources: &[FieldSource<'_>]) {
+        let resolved: Vec<&FieldSource<'_>> =
+            sources.iter().filter(|s| !s.field.external).collect();
+        for external in sources.iter().filter(|s| s.field.external) {
+            let Some(other) = resolved
+                .iter()
+                .find(|r| !self.subtyping.is_subtype(&external.field.ty, &r.field.ty))
+            else {
+                continue;
+            };
+            self.errors.push(CompositionError::new(
+                ErrorCode::ExternalTypeMismatch,
+                format!(
+                    "{coordinate} is @external in \"{}\" with type {}, but \"{}\" resolves it \
+                     as {}: an external field's type must be the same or more general",
+                    self.subgraph_name(external),
+                    external.field.ty,
+                    self.subgraph_name(other),
+                    other.field.ty
+                ),
+            ));
+        }
+    }
+
     fn merged_type(
         &mut self,
         coordinate: &str,

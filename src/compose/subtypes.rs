@@ -68,7 +68,7 @@ impl Subtyping {
         Some(general.clone())
     }
 
-    fn is_subtype(&self, ty: &Type, maybe_subtype: &Type) -> bool {
+    pub fn is_subtype(&self, ty: &Type, maybe_subtype: &Type) -> bool {
         ty == maybe_subtype || self.is_strict_subtype(ty, maybe_subtype)
     }
 

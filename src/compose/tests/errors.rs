@@ -674,3 +674,24 @@ fn subscription_fields_cannot_be_shareable() {
         ]
     );
 }
+
+#[test]
+fn an_external_field_is_as_general_as_the_resolving_type_or_more() {
+    let owner = fed2(
+        "owner",
+        "type Query { u: U }\ntype U @key(fields: \"id\") { id: ID! n: String m: String! }",
+    );
+    let stricter = fed2(
+        "stricter",
+        "type U @key(fields: \"id\") { id: ID! n: String! @external x: Int @requires(fields: \"n\") }",
+    );
+    assert_eq!(
+        codes(&[owner.clone(), stricter]),
+        vec![ErrorCode::ExternalTypeMismatch]
+    );
+    let looser = fed2(
+        "looser",
+        "type U @key(fields: \"id\") { id: ID! m: String @external x: Int @requires(fields: \"m\") }",
+    );
+    super::compose_valid(&[owner, looser]);
+}
