@@ -240,6 +240,8 @@ impl Feed {
 
 impl Drop for Feed {
     fn drop(&mut self) {
+        // However the task ended (a panic included): later clients start afresh.
+        self.finished.store(true, Ordering::Release);
         self.ring.end();
     }
 }

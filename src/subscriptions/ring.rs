@@ -181,6 +181,7 @@ impl Ring {
             entries,
             readers,
             live,
+            ended,
             ..
         } = &mut *state;
         let Some(reader) = readers.get_mut(&id) else {
@@ -200,7 +201,12 @@ impl Ring {
             return Read::Lagged(lost);
         }
         let Some(entry) = entries.get_mut((reader.cursor - *head) as usize) else {
-            return Read::Empty;
+            // A client that joined once the source had ended finds nothing more to come.
+            return if *ended {
+                Read::Item(Delivery::Complete)
+            } else {
+                Read::Empty
+            };
         };
         entry.unread = entry.unread.saturating_sub(1);
         let delivery = entry.delivery.clone();
@@ -437,16 +443,39 @@ mod tests {
         assert_eq!(held(&ring), 0);
     }
 
+    #[test]
+    fn a_client_joining_after_the_end_reads_the_end() {
+        let ring = Ring::new(8, Arc::default());
+        let first = ring.join(StreamQueue::new(), 1 << 20);
+        ring.end();
+        let late = ring.join(StreamQueue::new(), 1 << 20);
+        assert!(matches!(
+            ring.try_read(late),
+            Read::Item(Delivery::Complete)
+        ));
+        assert!(matches!(
+            ring.try_read(first),
+            Read::Item(Delivery::Complete)
+        ));
+    }
+
     #[tokio::test]
     async fn a_waiting_read_wakes_on_a_push() {
         let ring = Arc::new(Ring::new(8, Arc::default()));
         let id = ring.join(StreamQueue::new(), 1 << 20);
+        let (parked, is_parked) = tokio::sync::oneshot::channel();
         let reader = tokio::spawn({
             let ring = ring.clone();
-            async move { matches!(ring.read(id).await, Read::Item(Delivery::Response(_))) }
+            async move {
+                // Nothing to read yet: the read waits for the push below.
+                assert!(matches!(ring.try_read(id), Read::Empty));
+                let _ = parked.send(());
+                matches!(ring.read(id).await, Read::Item(Delivery::Response(_)))
+            }
         });
-        tokio::task::yield_now().await;
+        is_parked.await.expect("the reader started");
         ring.push(response(1));
-        assert!(reader.await.expect("reader"));
+        let woke = tokio::time::timeout(std::time::Duration::from_secs(30), reader).await;
+        assert!(woke.expect("woken").expect("reader"));
     }
 }
