@@ -588,4 +588,13 @@ async fn interface_object_fragments_on_implementations_with_its_own_fields() {
             .assert_query(query, json!({}), json!({ "data": data }))
             .await;
     }
+    // One named fragment spread under two conditions is two occurrences.
+    parity
+        .assert_query(
+            "fragment R on Media { rating } query($a: Boolean!, $b: Boolean!) { topRated { \
+             ... on Book @include(if: $a) { ...R } ... on Movie @include(if: $b) { ...R } } }",
+            json!({ "a": false, "b": true }),
+            json!({ "data": { "topRated": [ {}, { "rating": 4 } ] } }),
+        )
+        .await;
 }

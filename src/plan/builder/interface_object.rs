@@ -2,6 +2,8 @@
 //! type answers the interface's own fields, while the concrete type of each object, and fields
 //! of its implementations, come from a subgraph that owns the interface as an entity.
 
+use std::collections::HashSet;
+
 use super::*;
 
 impl Builder<'_> {
@@ -32,13 +34,19 @@ impl Builder<'_> {
         // Every occurrence counts, not one per response key: `notes { id }` on the interface
         // and `... on Book { notes { text } }` select different fields below `notes`, and the
         // fetch must hold both (the planner merges them under one key).
+        // An occurrence is the field node of the document with the conditions it was reached
+        // under: a named fragment spread twice gives one node under two sets of conditions,
+        // which are two occurrences. Looked up by hash, so this stays linear in the fields.
+        let occurrence =
+            |c: &Collected<'_>| (std::ptr::from_ref(c.field) as usize, c.directives.clone());
+        let on_interface_seen: HashSet<_> = on_interface.iter().map(occurrence).collect();
+        let mut here_seen = HashSet::new();
         let mut here: Vec<Collected<'_>> = Vec::new();
-        let same = |a: &Collected<'_>, b: &Collected<'_>| std::ptr::eq(a.field, b.field);
         for object_type in crate::supergraph::possible_types(&self.supergraph.schema, interface) {
             let mut extra: Vec<Collected<'_>> = Vec::new();
             for c in self.collect(set, &object_type)? {
                 // Selected for every object already (on the interface itself).
-                if on_interface.iter().any(|i| same(i, &c)) {
+                if on_interface_seen.contains(&occurrence(&c)) {
                     continue;
                 }
                 let on_the_interface = c.field.name != "__typename"
@@ -50,9 +58,10 @@ impl Builder<'_> {
                     && self.is_local(group, interface, &c.field.name, provides);
                 if !on_the_interface {
                     extra.push(c);
-                } else if !here.iter().any(|h| same(h, &c)) {
+                } else if here_seen.insert(occurrence(&c)) {
                     // A fragment on a second interface the implementations share is collected
-                    // once per implementation: one copy is enough.
+                    // once per implementation, each time under the same conditions: one copy
+                    // is enough.
                     here.push(c);
                 }
             }
