@@ -82,15 +82,16 @@ impl HeaderRuleSet {
                 }
                 Rule::PropagateMatching(pattern) => {
                     for name in client.keys() {
+                        // A header an earlier rule set (an insert, a claim, a named rule) is
+                        // left as it is: a pattern never lets a client replace the gateway's
+                        // value or add a second one beside it.
                         let forwarded = pattern.is_match(name.as_str())
                             && !is_never_forwarded(name.as_str())
-                            && !listed_in_connection(client, name);
+                            && !listed_in_connection(client, name)
+                            && !out.contains_key(name);
                         if !forwarded {
                             continue;
                         }
-                        // Like a named rule, the client's values replace what earlier rules
-                        // set: a client never adds a second value beside an inserted one.
-                        out.remove(name);
                         for value in client.get_all(name) {
                             out.append(name.clone(), value.clone());
                         }
@@ -343,7 +344,7 @@ headers:
     }
 
     #[test]
-    fn a_regex_rule_replaces_what_earlier_rules_set_instead_of_adding_to_it() {
+    fn a_regex_rule_leaves_what_earlier_rules_set_alone() {
         let yaml = r#"
 headers:
   all:
@@ -363,8 +364,8 @@ headers:
         assert_eq!(values("x-tenant"), vec!["t1"], "not t1 twice");
         assert_eq!(
             values("x-api-key"),
-            vec!["forged"],
-            "the later rule wins, alone"
+            vec!["k123"],
+            "the client cannot replace it"
         );
         assert_eq!(values("x-user"), vec!["from-gateway"]);
         let kept = rules(yaml, "a").apply(&client(&[]));
