@@ -614,6 +614,11 @@ async fn names_the_gateway_reserves_for_subgraph_requests_are_refused() {
             json!({}),
             "$contextualArgument_1_0",
         ),
+        (
+            "query($seam__a0: ID) { me { name } }",
+            json!({}),
+            "$seam__a0",
+        ),
     ] {
         let answer = post_json(&gw, json!({ "query": query, "variables": variables })).await;
         assert_request_error(&gw, &answer, StatusCode::OK, "GRAPHQL_VALIDATION_FAILED");
@@ -626,4 +631,11 @@ async fn names_the_gateway_reserves_for_subgraph_requests_are_refused() {
     )
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(answer.body.get("errors").is_none(), "{}", answer.body);
+    assert!(
+        answer.body["data"]["me"]["seam__name"].is_string(),
+        "{}",
+        answer.body
+    );
+    assert!(answer.body["data"]["me"]["representations"].is_string());
 }

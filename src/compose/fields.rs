@@ -213,12 +213,13 @@ impl FieldMerger<'_> {
         })
     }
 
+    /// Applies the `@override`s among `sources` and returns the copies taken over entirely:
+    /// they no longer resolve the field, but their directives still merge.
+    ///
     /// `@override(from: "x")` moves the field from subgraph x to this one. x's copy is dropped,
     /// unless x still selects the field in a key or `@requires`/`@provides`, in which case it is
     /// kept and marked `usedOverridden` so the planner uses it only for that. With a `label`, the
     /// move happens only while the label is active, so x's copy is kept with the label.
-    /// Applies the `@override`s among `sources`; returns the copies taken over entirely, which
-    /// no longer resolve the field.
     fn apply_overrides<'s>(
         &mut self,
         coordinate: &str,

@@ -33,6 +33,16 @@ enum FieldSetKind {
 }
 
 impl FieldSetKind {
+    /// The code of a directive inside the field set; `None` where one is allowed.
+    fn directive_in_fields(self) -> Option<ErrorCode> {
+        match self {
+            FieldSetKind::Key => Some(ErrorCode::KeyDirectiveInFieldsArg),
+            FieldSetKind::Provides => Some(ErrorCode::ProvidesDirectiveInFieldsArg),
+            FieldSetKind::Requires => Some(ErrorCode::RequiresDirectiveInFieldsArg),
+            FieldSetKind::Context => None,
+        }
+    }
+
     fn invalid_fields(self) -> ErrorCode {
         match self {
             FieldSetKind::Key => ErrorCode::KeyInvalidFields,
@@ -183,6 +193,21 @@ impl<'a> Walk<'a> {
         for selection in selections {
             match selection {
                 Selection::Field(field) => self.field(type_name, field, external_above),
+                // `@skip`/`@include` on a fragment would drop key fields from the fetch.
+                Selection::InlineFragment(fragment)
+                    if !fragment.directives.is_empty()
+                        && self.kind.directive_in_fields().is_some() =>
+                {
+                    if let Some(code) = self.kind.directive_in_fields() {
+                        self.error(
+                            code,
+                            format!(
+                                "applies a directive to a fragment on {type_name}; field sets \
+                                 cannot hold directives"
+                            ),
+                        );
+                    }
+                }
                 Selection::InlineFragment(fragment) => match &fragment.type_condition {
                     None => self.selections(type_name, &fragment.selection_set, external_above),
                     Some(condition) => {
@@ -217,6 +242,30 @@ impl<'a> Walk<'a> {
 
     fn field(&mut self, type_name: &Name, field: &ast::Field, external_above: bool) {
         let invalid = self.kind.invalid_fields();
+        let coordinate = format!("{type_name}.{}", field.name);
+        // The gateway writes and reads representations by field name: an alias would put the
+        // value under a name the subgraph does not expect.
+        if let Some(alias) = &field.alias {
+            if self.kind != FieldSetKind::Context {
+                self.error(
+                    invalid,
+                    format!(
+                        "uses the alias \"{alias}\" for {coordinate}; field sets cannot use \
+                         aliases"
+                    ),
+                );
+            }
+        }
+        if !field.directives.is_empty() {
+            if let Some(code) = self.kind.directive_in_fields() {
+                self.error(
+                    code,
+                    format!(
+                        "applies a directive to {coordinate}; field sets cannot hold directives"
+                    ),
+                );
+            }
+        }
         if field.name == "__typename" {
             return;
         }
@@ -233,36 +282,6 @@ impl<'a> Walk<'a> {
             );
             return;
         };
-        let coordinate = format!("{type_name}.{}", field.name);
-        // The gateway writes and reads representations by field name: an alias would put the
-        // value under a name the subgraph does not expect.
-        if let Some(alias) = &field.alias {
-            if self.kind != FieldSetKind::Context {
-                self.error(
-                    invalid,
-                    format!(
-                        "uses the alias \"{alias}\" for {coordinate}; field sets cannot use \
-                         aliases"
-                    ),
-                );
-            }
-        }
-        if !field.directives.is_empty() {
-            let code = match self.kind {
-                FieldSetKind::Key => Some(ErrorCode::KeyDirectiveInFieldsArg),
-                FieldSetKind::Provides => Some(ErrorCode::ProvidesDirectiveInFieldsArg),
-                FieldSetKind::Requires => Some(ErrorCode::RequiresDirectiveInFieldsArg),
-                FieldSetKind::Context => None,
-            };
-            if let Some(code) = code {
-                self.error(
-                    code,
-                    format!(
-                        "applies a directive to {coordinate}; field sets cannot hold directives"
-                    ),
-                );
-            }
-        }
         // A key field is selected without arguments, so one that takes any (even optional
         // ones) would be read with values the subgraph chose, not a stable identity.
         if self.kind == FieldSetKind::Key

@@ -412,17 +412,25 @@ fn merge_input_values<'a>(
     }
     merged
 }
+
 /// A default value written so that equal values read alike: numbers by their value (`1` and
 /// `1.0` for a `Float`), input object fields in name order. Subgraphs written by different
 /// people (or tools) spell one default differently; only different values are a conflict.
 fn canonical_value(value: &Value) -> String {
+    // Integers as their digits (a custom scalar may hold more than an f64 keeps exactly).
+    let integer = |text: &str| match text.strip_prefix('-') {
+        Some(digits) if digits.bytes().all(|b| b == b'0') => "0".to_owned(),
+        _ => text.to_owned(),
+    };
     match value {
-        Value::Int(int) => int
-            .try_to_f64()
-            .map_or_else(|_| int.as_str().to_owned(), |n| n.to_string()),
-        Value::Float(float) => float
-            .try_to_f64()
-            .map_or_else(|_| float.as_str().to_owned(), |n| n.to_string()),
+        Value::Int(int) => integer(int.as_str()),
+        Value::Float(float) => match float.try_to_f64() {
+            Ok(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
+                integer(&format!("{n:.0}"))
+            }
+            Ok(n) => n.to_string(),
+            Err(_) => float.as_str().to_owned(),
+        },
         Value::List(items) => {
             let items: Vec<String> = items.iter().map(|item| canonical_value(item)).collect();
             format!("[{}]", items.join(","))

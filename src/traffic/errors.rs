@@ -28,7 +28,9 @@ pub enum FetchError {
         /// Whether the client request's deadline, not the subgraph's own timeout, cut it.
         deadline: bool,
     },
-    /// An HTTP error status without a GraphQL answer in the body.
+    /// An HTTP error status: the call's failure when the body is no GraphQL answer, or, beside
+    /// a GraphQL answer that came with it (`SubgraphResponse::http_error`), what the client is
+    /// told in addition to that answer's data and errors.
     #[error("HTTP fetch failed from '{subgraph}': {status}")]
     Status {
         subgraph: String,

@@ -628,6 +628,14 @@ fn field_sets_cannot_alias_hold_directives_or_key_fields_with_arguments() {
             ErrorCode::KeyFieldsHasArgs,
         ),
         (
+            r#"type U @key(fields: "id ... on U @skip(if: true) { id }") { id: ID! }"#,
+            ErrorCode::KeyDirectiveInFieldsArg,
+        ),
+        (
+            r#"type U @key(fields: "id t: __typename") { id: ID! }"#,
+            ErrorCode::KeyInvalidFields,
+        ),
+        (
             r#"type U @key(fields: "id") { id: ID! n: Int @external m: Int @requires(fields: "nn: n") }"#,
             ErrorCode::RequiresInvalidFields,
         ),
