@@ -618,7 +618,21 @@ impl Reader<'_> {
         definition: &InputValueDefinition,
         coordinate: impl FnOnce() -> String,
     ) -> InputValue {
-        self.check_defined(definition.ty.inner_named_type(), coordinate);
+        let coordinate = coordinate();
+        // The GraphQL spec: a value clients must give cannot be deprecated (they could not
+        // stop giving it).
+        let required = definition.ty.is_non_null() && definition.default_value.is_none();
+        if required && definition.directives.get("deprecated").is_some() {
+            self.errors.push(CompositionError::new(
+                ErrorCode::InvalidGraphql,
+                format!(
+                    "[{}] {coordinate} is required (non-null without a default) and so cannot \
+                     be @deprecated",
+                    self.subgraph
+                ),
+            ));
+        }
+        self.check_defined(definition.ty.inner_named_type(), || coordinate);
         InputValue {
             name: definition.name.clone(),
             description: definition.description.clone(),

@@ -703,3 +703,21 @@ fn an_external_field_is_as_general_as_the_resolving_type_or_more() {
     );
     super::compose_valid(&[owner, looser]);
 }
+
+#[test]
+fn a_required_argument_or_input_field_cannot_be_deprecated() {
+    let one = fed2(
+        "one",
+        "type Query { f(a: Int! @deprecated, b: Int! = 1 @deprecated, c: Int @deprecated): Int }\n\
+         input In { x: Int! @deprecated(reason: \"no\") y: Int @deprecated }\n\
+         type Mutation { m(i: In): Int }",
+    );
+    let errors = compose_errors(&[one]);
+    let found: Vec<&str> = errors.iter().map(|(_, m)| m.as_str()).collect();
+    assert_eq!(errors.len(), 2, "{found:?}");
+    assert!(errors
+        .iter()
+        .all(|(code, _)| *code == ErrorCode::InvalidGraphql));
+    assert!(found.iter().any(|m| m.contains("Query.f(a:)")), "{found:?}");
+    assert!(found.iter().any(|m| m.contains("In.x")), "{found:?}");
+}
