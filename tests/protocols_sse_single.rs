@@ -498,7 +498,7 @@ async fn one_client_cannot_hold_every_streaming_place_with_unopened_reservations
     // Five streaming places, two unopened reservations per client. The server knows each
     // client's address, as `seam serve` does.
     let clients = StreamingClients::new(Some(5), CancellationToken::new());
-    let server = Server::start_knowing_addresses(ProtocolSettings {
+    let server = Server::start_with(ProtocolSettings {
         clients: clients.clone(),
         max_unopened_streams: Some(2),
         ..quick_settings()
@@ -534,7 +534,7 @@ async fn one_client_cannot_hold_every_streaming_place_with_unopened_reservations
 
 #[tokio::test]
 async fn a_lapsed_reservation_gives_its_client_back_the_room_it_took() {
-    let server = Server::start_knowing_addresses(ProtocolSettings {
+    let server = Server::start_with(ProtocolSettings {
         max_unopened_streams: Some(1),
         sse_reservation_timeout: Duration::from_millis(300),
         ..quick_settings()

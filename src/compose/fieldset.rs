@@ -193,42 +193,34 @@ impl<'a> Walk<'a> {
         for selection in selections {
             match selection {
                 Selection::Field(field) => self.field(type_name, field, external_above),
-                // `@skip`/`@include` on a fragment would drop key fields from the fetch.
-                Selection::InlineFragment(fragment)
-                    if !fragment.directives.is_empty()
-                        && self.kind.directive_in_fields().is_some() =>
-                {
-                    if let Some(code) = self.kind.directive_in_fields() {
-                        self.error(
-                            code,
-                            format!(
-                                "applies a directive to a fragment on {type_name}; field sets \
-                                 cannot hold directives"
-                            ),
-                        );
+                Selection::InlineFragment(fragment) => {
+                    // `@skip`/`@include` on a fragment would drop key fields from the fetch.
+                    let what = || format!("a fragment on {type_name}");
+                    if self.has_directives(&fragment.directives, what) {
+                        continue;
                     }
-                }
-                Selection::InlineFragment(fragment) => match &fragment.type_condition {
-                    None => self.selections(type_name, &fragment.selection_set, external_above),
-                    Some(condition) => {
-                        let is_composite = self
-                            .subgraph
-                            .types
-                            .get(condition)
-                            .is_some_and(|ty| ty.kind.is_composite());
-                        if is_composite {
-                            self.selections(condition, &fragment.selection_set, external_above);
-                        } else {
-                            self.error(
-                                invalid,
-                                format!(
-                                    "has a fragment on \"{condition}\", which is not an object, \
-                                     interface or union of the subgraph"
-                                ),
-                            );
+                    match &fragment.type_condition {
+                        None => self.selections(type_name, &fragment.selection_set, external_above),
+                        Some(condition) => {
+                            let is_composite = self
+                                .subgraph
+                                .types
+                                .get(condition)
+                                .is_some_and(|ty| ty.kind.is_composite());
+                            if is_composite {
+                                self.selections(condition, &fragment.selection_set, external_above);
+                            } else {
+                                self.error(
+                                    invalid,
+                                    format!(
+                                        "has a fragment on \"{condition}\", which is not an \
+                                         object, interface or union of the subgraph"
+                                    ),
+                                );
+                            }
                         }
                     }
-                },
+                }
                 Selection::FragmentSpread(spread) => self.error(
                     invalid,
                     format!(
@@ -238,6 +230,30 @@ impl<'a> Walk<'a> {
                 ),
             }
         }
+    }
+
+    /// Reports `directives` on `what` when this kind of field set cannot hold any; whether it
+    /// did.
+    fn has_directives(
+        &mut self,
+        directives: &ast::DirectiveList,
+        what: impl FnOnce() -> String,
+    ) -> bool {
+        let Some(code) = self
+            .kind
+            .directive_in_fields()
+            .filter(|_| !directives.is_empty())
+        else {
+            return false;
+        };
+        self.error(
+            code,
+            format!(
+                "applies a directive to {}; field sets cannot hold directives",
+                what()
+            ),
+        );
+        true
     }
 
     fn field(&mut self, type_name: &Name, field: &ast::Field, external_above: bool) {
@@ -256,16 +272,7 @@ impl<'a> Walk<'a> {
                 );
             }
         }
-        if !field.directives.is_empty() {
-            if let Some(code) = self.kind.directive_in_fields() {
-                self.error(
-                    code,
-                    format!(
-                        "applies a directive to {coordinate}; field sets cannot hold directives"
-                    ),
-                );
-            }
-        }
+        self.has_directives(&field.directives, || coordinate.clone());
         if field.name == "__typename" {
             return;
         }

@@ -58,27 +58,6 @@ pub(super) fn validate(
     })
 }
 
-/// The prefix of the response keys and variables the planner adds to subgraph fetches.
-const RESERVED_ALIAS_PREFIX: &str = "seam__";
-
-/// Response keys the planner gives fields it adds whatever the client's keys are: the client's
-/// `__typename` under an alias, context values, and keys set apart by type
-/// (`seam__Book__id`). Other `seam__` names stay the client's: the planner picks around them.
-fn is_reserved_alias(alias: &str) -> bool {
-    let Some(rest) = alias.strip_prefix(RESERVED_ALIAS_PREFIX) else {
-        return false;
-    };
-    rest == "client_typename" || rest.starts_with("context_") || rest.contains("__")
-}
-
-/// Names the gateway gives its own variables in subgraph fetches; the client's variables are
-/// passed on beside them under their own names.
-fn is_reserved_variable(name: &str) -> bool {
-    name == "representations"
-        || name.starts_with("contextualArgument_")
-        || name.starts_with(RESERVED_ALIAS_PREFIX)
-}
-
 /// Refuses an operation that uses a name the gateway gives its own fields or variables in
 /// subgraph fetches: sent on, it would collide with them (a wrong value, or a fetch the
 /// subgraph rejects). Apollo's gateways break on the same names.
@@ -95,7 +74,7 @@ fn check_reserved_names(
     if let Some(variable) = operation
         .variables
         .iter()
-        .find(|v| is_reserved_variable(&v.name))
+        .find(|v| crate::plan::is_reserved_variable(&v.name))
     {
         return Err(reserved(format!("the variable name `${}`", variable.name)));
     }
@@ -104,7 +83,7 @@ fn check_reserved_names(
         alias = field
             .alias
             .as_ref()
-            .filter(|a| is_reserved_alias(a))
+            .filter(|a| crate::plan::is_reserved_alias(a))
             .cloned();
         alias.is_some()
     });

@@ -33,6 +33,32 @@ pub fn fetch_key<'a>(response_key: &'a str, field_name: &str) -> &'a str {
     }
 }
 
+/// The prefix of the response keys and variables the gateway adds to subgraph fetches.
+const RESERVED_PREFIX: &str = "seam__";
+
+/// Response keys the planner gives fields it adds whatever the client's keys are: the client's
+/// `__typename` under an alias ([`TYPENAME_ALIAS`]), context values (`seam__context_<name>`,
+/// `builder/context.rs`) and keys set apart by type (`seam__<Type>__<key>`, `alias_apart.rs`).
+/// Other `seam__` names stay the client's: the planner picks around them. A client operation
+/// using one of these is refused, since it would collide in the fetch.
+pub fn is_reserved_alias(alias: &str) -> bool {
+    if alias == TYPENAME_ALIAS {
+        return true;
+    }
+    alias
+        .strip_prefix(RESERVED_PREFIX)
+        .is_some_and(|rest| rest.starts_with("context_") || rest.contains("__"))
+}
+
+/// Variable names the gateway gives its own values in subgraph fetches: `$representations`
+/// (entity fetches), `$contextualArgument_<n>_<i>` (`builder/context.rs`) and `$seam__…`
+/// (stitching lookups). The client's variables are passed on beside them under their own names.
+pub fn is_reserved_variable(name: &str) -> bool {
+    name == "representations"
+        || name.starts_with("contextualArgument_")
+        || name.starts_with(RESERVED_PREFIX)
+}
+
 /// The client's response key for a key in a subgraph's data: [`fetch_key`] undone.
 pub fn client_key(fetch_key: &str) -> &str {
     if fetch_key == TYPENAME_ALIAS {

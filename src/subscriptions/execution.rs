@@ -46,7 +46,7 @@ pub struct Start<'a> {
     /// `limits.max_response_bytes`, for each event's response (`None`: no limit).
     pub max_response_bytes: Option<usize>,
     /// What the client's stream has waiting, across the stream's subscriptions.
-    pub stream_queue: Arc<super::StreamQueue>,
+    pub stream_queue: Arc<crate::context::StreamQueue>,
     /// `limits.max_stream_queue_bytes`: how much of it may wait.
     pub max_stream_queue_bytes: usize,
 }

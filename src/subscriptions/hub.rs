@@ -20,8 +20,9 @@ use futures::future::{BoxFuture, FutureExt};
 use futures::{Stream, StreamExt};
 use tokio::sync::oneshot;
 
-use super::ring::{Delivery, Read, Ring, StreamQueue};
+use super::ring::{Delivery, Read, Ring};
 use super::ResponseStream;
+use crate::context::StreamQueue;
 use crate::response::GraphqlError;
 
 /// Responses one client may have waiting; a client further behind is closed with an error.
@@ -68,9 +69,8 @@ pub struct Shared {
 
 type Starting = futures::future::Shared<BoxFuture<'static, Result<(), GraphqlError>>>;
 
-/// What the task of a shared subscription works with.
-/// Dropped in any way (the source ended, the task was stopped or failed), it ends the clients'
-/// streams after what they have not read yet.
+/// What the task of a shared subscription works with. Dropped in any way (the source ended, the
+/// task was stopped or failed), it ends the clients' streams after what they have not read yet.
 pub struct Feed {
     ring: Arc<Ring>,
     stop: oneshot::Receiver<()>,

@@ -25,4 +25,3 @@ pub(crate) use engine::start;
 pub use events::{EventModel, EventModelError};
 pub(crate) use execution::{Schema, Start};
 pub use hub::Hub;
-pub use ring::StreamQueue;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use tokio::sync::Notify;
 
-pub use crate::context::StreamQueue;
+use crate::context::StreamQueue;
 
 /// What a shared subscription sends its clients.
 #[derive(Clone)]

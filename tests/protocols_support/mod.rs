@@ -200,22 +200,9 @@ impl Server {
         Self::start_with(quick_settings()).await
     }
 
+    /// Served as `seam serve` serves: each request knows its client's address (per-client caps
+    /// count by it).
     pub async fn start_with(settings: ProtocolSettings) -> Self {
-        let service = Arc::new(Scripted::default());
-        let router = graphql_router(service.clone(), settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind test port");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Server { addr, service }
-    }
-
-    /// Like [`Server::start_with`], served as `seam serve` serves: each request knows its
-    /// client's address (per-client caps count by it).
-    pub async fn start_knowing_addresses(settings: ProtocolSettings) -> Self {
         let service = Arc::new(Scripted::default());
         let router = graphql_router(service.clone(), settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
