@@ -142,6 +142,31 @@ async fn transport_disconnect_drops_every_stream() {
     b.dropped().await;
 }
 
+/// A client that closes the socket gets the Close frame RFC 6455 asks in answer, with its own
+/// code (graphql-ws clients back off for seconds after an abnormal 1006 before reconnecting),
+/// and its streams end.
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close_frame_in_both_protocols() {
+    let server = Server::start().await;
+    let mut client = acknowledged(&server, TRANSPORT).await;
+    client.subscribe("a", "subscription { live }").await;
+    let feed = server.service.feed(0).await;
+    assert_eq!(client.close_with(1000).await.code, 1000);
+    feed.dropped().await;
+
+    let mut client = legacy_acknowledged(&server).await;
+    client
+        .send(json!({ "id": "b", "type": "start", "payload": { "query": "subscription { live }" } }))
+        .await;
+    let feed = server.service.feed(1).await;
+    assert_eq!(client.close_with(4000).await.code, 4000);
+    feed.dropped().await;
+
+    // Closing before any message, too.
+    let mut client = WsClient::connect(&server.ws_url(), TRANSPORT).await;
+    assert_eq!(client.close_with(1001).await.code, 1001);
+}
+
 #[tokio::test]
 async fn transport_slow_reader_holds_back_its_stream_instead_of_buffering() {
     let server = Server::start().await;

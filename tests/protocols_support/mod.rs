@@ -331,6 +331,20 @@ impl WsClient {
         }
     }
 
+    /// Closes the connection with `code`, as a client ending it does, and returns the server's
+    /// answering Close frame (RFC 6455 §5.5.1); fails when the server drops the socket instead.
+    pub async fn close_with(&mut self, code: u16) -> Closed {
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: code.into(),
+            reason: "bye".into(),
+        };
+        self.socket
+            .send(Message::Close(Some(frame)))
+            .await
+            .expect("send the close");
+        self.closed().await
+    }
+
     /// Waits for the server to drop the connection without a close frame, failing on any message
     /// but frame-level pings.
     pub async fn dropped_by_server(&mut self) {

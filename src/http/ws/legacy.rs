@@ -123,7 +123,7 @@ impl<S: OperationService> Connection<S> {
                     .await
             }
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
-            Message::Close(_) => return Err(Disconnected),
+            Message::Close(_) => return Err(self.out.answer_close().await),
         };
         let value: Value = match serde_json::from_str(text.as_str()) {
             Ok(value) => value,

@@ -281,6 +281,15 @@ impl Outbox {
         self.write(Message::Close(Some(frame))).await
     }
 
+    /// Sends the Close frame RFC 6455 asks in answer to the client's (the socket queues it, with
+    /// the client's code, when it reads theirs; a flush writes it). Without it the client sees
+    /// the connection end abnormally (1006), and graphql-ws clients then back off for seconds
+    /// before the next operation instead of reconnecting at once.
+    async fn answer_close(&mut self) -> Disconnected {
+        let _ = self.flush().await;
+        Disconnected
+    }
+
     /// Adds a message to the write buffer without flushing it.
     async fn queue(&mut self, text: String) -> Result<(), Disconnected> {
         let message = Message::Text(text.into());

@@ -138,7 +138,7 @@ impl<S: OperationService> Connection<S> {
             }
             // Socket-level pings are answered by the socket itself.
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
-            Message::Close(_) => return Err(Disconnected),
+            Message::Close(_) => return Err(self.out.answer_close().await),
         };
         let message: ClientMessage = match serde_json::from_str(text.as_str()) {
             Ok(message) => message,
