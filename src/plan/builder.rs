@@ -79,13 +79,15 @@ struct Builder<'a> {
     /// Per selection set being planned: how many of its fields that must leave the current subgraph
     /// each other subgraph could resolve. A `@shareable` field then goes where its siblings go.
     jump_targets: Vec<Vec<(SubgraphId, usize)>>,
-    /// Per selection set being planned: the (response key, field name) of its fields, so key and
-    /// `@requires` fields the planner adds can avoid a response key a client alias already uses;
-    /// and whether the set is a key or `@requires` field set of the object the frame below is
-    /// about (it answers in that same object, so that frame's keys are taken there too).
-    response_keys: Vec<(ClientKeys, bool)>,
+    /// Per selection set being planned: the response keys of its fields, so key and `@requires`
+    /// fields the planner adds can avoid a response key a client alias already uses.
+    response_keys: Vec<KeysFrame>,
     /// Set by `jump_group` for the next selection set planned: a key or `@requires` field set.
     next_is_field_set: bool,
+    /// Set by `plan_field` while it plans the selection of a field of a key or `@requires` field
+    /// set (or of a selection below one): that field's response key, which the frames planned
+    /// for its selection record as `KeysFrame::under`.
+    next_under: Option<Name>,
     /// The root groups, in creation order (entity groups are not searched for root fields).
     root_groups: Vec<usize>,
     /// Entity groups by subgraph and merge path, so a jump finds the fetch it can join without a
@@ -104,6 +106,19 @@ struct Builder<'a> {
 /// The response keys a selection's client fields use, each with the fields behind it; found by
 /// hash because a selection may hold 100,000 aliases.
 type ClientKeys = HashMap<Name, Vec<Node<exe::Field>>, ahash::RandomState>;
+
+/// One selection set being planned, for `avoid_taken_keys`.
+struct KeysFrame {
+    keys: ClientKeys,
+    /// The set is a key or `@requires` field set of the object the frame below is about: it
+    /// answers in that same object, so that frame's keys are taken there too.
+    field_set: bool,
+    /// The set is the selection of the field with this response key in the frame below, a field
+    /// the planner added for a field set: it merges with the client's fields under that key, so
+    /// their selections are taken here too (`{ vendor { code: rating } }` beside a required
+    /// `vendor { vendorName }` whose key `code` must not answer under the client's `code`).
+    under: Option<Name>,
+}
 
 /// A client field with the `@skip`/`@include` of the fragments it was reached through.
 struct Collected<'d> {
@@ -132,6 +147,7 @@ pub(super) fn build(
         jump_targets: Vec::new(),
         response_keys: Vec::new(),
         next_is_field_set: false,
+        next_under: None,
         root_groups: Vec::new(),
         places: HashMap::default(),
         root_keys: Default::default(),
@@ -379,7 +395,14 @@ impl<'a> Builder<'a> {
                 .push(c.field.clone());
         }
         let field_set = std::mem::take(&mut self.next_is_field_set);
-        self.response_keys.push((keys, field_set));
+        // Taken for this frame only: the frames of the fields planned below it are not `under`
+        // unless `plan_field` says so again; put back for the next type case of the same field.
+        let under = self.next_under.take();
+        self.response_keys.push(KeysFrame {
+            keys,
+            field_set,
+            under: under.clone(),
+        });
         let tracked = self.enter_object(group, object_type, path, conditions);
         let mut out = SelectionSet::default();
         let mut result = Ok(());
@@ -395,6 +418,7 @@ impl<'a> Builder<'a> {
         }
         self.jump_targets.pop();
         self.response_keys.pop();
+        self.next_under = under;
         result.map(|()| out)
     }
 
@@ -527,6 +551,15 @@ impl<'a> Builder<'a> {
             c
         };
         if local {
+            // Below a field of a field set, the frames planned for its selection are `under` it.
+            let in_field_set = self
+                .response_keys
+                .last()
+                .is_some_and(|f| f.field_set || f.under.is_some());
+            let outer_under = std::mem::replace(
+                &mut self.next_under,
+                in_field_set.then(|| c.field.response_key().clone()),
+            );
             let own_type = source
                 .and_then(|s| s.ty.as_ref())
                 .map(|t| t.inner_named_type())
@@ -547,7 +580,7 @@ impl<'a> Builder<'a> {
                     &path,
                     child_provides.as_deref(),
                     &field_conditions,
-                )?,
+                ),
                 None => self.plan_composite(
                     group,
                     &field_type,
@@ -555,9 +588,10 @@ impl<'a> Builder<'a> {
                     &path,
                     child_provides.as_deref(),
                     &field_conditions,
-                )?,
+                ),
             };
-            out.add_field(client_field(c, selections));
+            self.next_under = outer_under;
+            out.add_field(client_field(c, selections?));
             return Ok(());
         }
         self.plan_jump(

@@ -289,23 +289,56 @@ impl Builder<'_> {
         fetched: &SelectionSet,
     ) -> exe::SelectionSet {
         let mut set = set.clone();
-        // The frame planned now, and below it the frames it answers in the same object with (a
-        // key field planned through another jump answers beside the client's fields).
-        let mut client_keys = Vec::new();
-        for (keys, field_set) in self.response_keys.iter().rev() {
-            client_keys.push(keys);
-            if !field_set {
-                break;
-            }
-        }
-        let taken = Taken {
-            client_keys,
-            client: HashMap::new(),
-            fetched: vec![fetched],
-            document: self.document,
-        };
+        let mut taken = self.client_taken();
+        taken.fetched = vec![fetched];
         self.alias_taken(&mut set, &taken);
         set
+    }
+
+    /// The client's fields answering in the object whose frame is planned now: that frame's and,
+    /// below it, those of the frames it answers in the same object with (a key field planned
+    /// through another jump answers beside the client's fields); and when the object is the value
+    /// of a field a field set added (`KeysFrame::under`), the client's fields in the values of
+    /// the fields with that response key one level up, and so on outwards.
+    fn client_taken(&self) -> Taken<'_> {
+        // Levels, innermost first: the frames answering in one object, and the response key
+        // under which it answers in the next level's object (None: the outermost level).
+        let mut levels: Vec<(Vec<&ClientKeys>, Option<&Name>)> = vec![(Vec::new(), None)];
+        for frame in self.response_keys.iter().rev() {
+            let Some(level) = levels.last_mut() else {
+                break;
+            };
+            level.0.push(&frame.keys);
+            if frame.field_set {
+                continue;
+            }
+            match &frame.under {
+                Some(key) => {
+                    level.1 = Some(key);
+                    levels.push((Vec::new(), None));
+                }
+                None => break,
+            }
+        }
+        let mut taken: Option<Taken<'_>> = None;
+        while let Some((client_keys, under)) = levels.pop() {
+            let client = match (taken.take(), under) {
+                (Some(outer), Some(key)) => outer.below(key).client,
+                _ => HashMap::new(),
+            };
+            taken = Some(Taken {
+                client_keys,
+                client,
+                fetched: Vec::new(),
+                document: self.document,
+            });
+        }
+        taken.unwrap_or(Taken {
+            client_keys: Vec::new(),
+            client: HashMap::new(),
+            fetched: Vec::new(),
+            document: self.document,
+        })
     }
 
     /// Aliases the fields of `set` (one level of a key or `@requires` field set, its fragments
