@@ -156,7 +156,9 @@ async fn a_client_close_is_answered_with_a_close_frame_in_both_protocols() {
 
     let mut client = legacy_acknowledged(&server).await;
     client
-        .send(json!({ "id": "b", "type": "start", "payload": { "query": "subscription { live }" } }))
+        .send(
+            json!({ "id": "b", "type": "start", "payload": { "query": "subscription { live }" } }),
+        )
         .await;
     let feed = server.service.feed(1).await;
     assert_eq!(client.close_with(4000).await.code, 4000);

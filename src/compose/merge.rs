@@ -107,6 +107,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
             .map(|subgraph| subgraph.composed_directives.as_slice()),
     );
     composed::drop_repeats(&mut types, &composed);
+    let executable = super::executable::merge(subgraphs, errors);
     let cost = cost::supergraph_names(subgraphs, errors);
     if let Some(names) = &cost {
         cost::name_applications(&mut types, names);
@@ -118,6 +119,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         cost,
         access,
         composed,
+        executable,
         uses_one_of,
         uses_context,
         graphs,

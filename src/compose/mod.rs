@@ -12,7 +12,7 @@
 //! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields, with
 //!    `subtypes` for field types that differ by subtyping,
 //!    `values` for enums, input objects and arguments, `cost` for `@cost`/`@listSize`, `access`
-//!    for `@authenticated`/`@requiresScopes`/`@policy`, `composed` for `@composeDirective`) into the
+//!    for `@authenticated`/`@requiresScopes`/`@policy`, `composed` for `@composeDirective`, `executable` for directives clients write) into the
 //!    `model`; `inaccessible` then checks that the API schema does not leak what `@inaccessible`
 //!    hides, and `satisfiability` that every field clients can reach has a subgraph to resolve it.
 //! 4. `print`: print the model, then validate the result with apollo-compiler as a last guard.
@@ -24,6 +24,7 @@ mod composed;
 mod contexts;
 mod cost;
 mod errors;
+mod executable;
 mod externals;
 mod fields;
 mod fieldset;

@@ -27,6 +27,8 @@ pub(crate) struct Supergraph {
     pub access: AccessSpecs,
     /// Custom directives kept through `@composeDirective`.
     pub composed: Vec<ComposedDirective>,
+    /// Directives clients may write in operations, defined by every subgraph (`executable`).
+    pub executable: Vec<Node<apollo_compiler::ast::DirectiveDefinition>>,
     /// Some input object is `@oneOf`, so the supergraph defines the directive.
     pub uses_one_of: bool,
     /// Some type sets a context: the context spec is linked and `@context` defined.

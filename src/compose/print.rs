@@ -150,6 +150,9 @@ fn directive_definitions(supergraph: &Supergraph) -> Vec<(String, String)> {
             composed.definition.serialize().no_indent().to_string(),
         ));
     }
+    for executable in &supergraph.executable {
+        definitions.push((executable.name.to_string(), executable.to_string()));
+    }
     definitions.sort_by(|a, b| a.0.cmp(&b.0));
     definitions
 }

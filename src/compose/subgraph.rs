@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 use super::composed::{self, ComposedDirective};
 use super::cost;
 use super::errors::{CompositionError, ErrorCode};
+use super::executable::ExecutableDirective;
 use super::fieldset;
 use super::links::{bool_argument, string_argument, FederationNames};
 use crate::sources::SubgraphSdl;
@@ -80,6 +81,8 @@ pub(crate) struct Subgraph {
     pub cost_names: cost::UsedNames,
     /// Custom directives `@composeDirective` keeps.
     pub composed_directives: Vec<ComposedDirective>,
+    /// Directives clients may write in operations (`executable`).
+    pub executable_directives: Vec<ExecutableDirective>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +233,8 @@ pub(crate) fn parse_subgraph(
         }
     }
 
+    let executable_directives = reader.read_executable_directives();
+
     let mut subgraph = Subgraph {
         name: input.name.clone(),
         graph,
@@ -243,6 +248,7 @@ pub(crate) fn parse_subgraph(
         provided_fields: HashSet::new(),
         cost_names,
         composed_directives,
+        executable_directives,
     };
     let usage = fieldset::check_field_sets(&subgraph, errors);
     let context_fields = super::contexts::check(&subgraph, errors);
@@ -640,6 +646,48 @@ impl Reader<'_> {
             default: definition.default_value.clone(),
             directives: self.kept_directives(&definition.directives),
         }
+    }
+
+    /// The subgraph's own directives with executable locations; federation's, the built-in
+    /// ones and those `@composeDirective` keeps are composed by their own rules.
+    fn read_executable_directives(&mut self) -> Vec<ExecutableDirective> {
+        let schema = self.schema;
+        let mut out = Vec::new();
+        for (name, definition) in &schema.directive_definitions {
+            let locations = super::executable::executable_locations(&definition.locations);
+            // The spec's own directives count as built in even where a printer redefines them
+            // (async-graphql prints `@skip` and `@include`); `@defer`/`@stream` are the
+            // gateway's business, never a subgraph's.
+            let standard = matches!(
+                name.as_str(),
+                "skip" | "include" | "deprecated" | "specifiedBy" | "oneOf" | "defer" | "stream"
+            );
+            if definition.is_built_in()
+                || standard
+                || locations.is_empty()
+                || self.names.canonical(name).is_some()
+                || name == "link"
+                || self.composed.iter().any(|composed| &composed.name == name)
+            {
+                continue;
+            }
+            let args = definition
+                .arguments
+                .iter()
+                .map(|arg| {
+                    let value = self.read_input_value(arg, || format!("@{name}({}:)", arg.name));
+                    (value.name.clone(), value)
+                })
+                .collect();
+            out.push(ExecutableDirective {
+                name: name.clone(),
+                description: definition.description.clone(),
+                args,
+                repeatable: definition.repeatable,
+                locations,
+            });
+        }
+        out
     }
 
     fn kept_directives(&self, directives: &ast::DirectiveList) -> Vec<Node<Directive>> {

@@ -42,6 +42,9 @@ pub(super) fn validate(
         .clone();
     super::one_of::check(schema, &document, &operation).map_err(|e| vec![e])?;
     check_reserved_names(&document, &operation).map_err(|e| vec![e])?;
+    if has_fragment_directives(schema) {
+        check_directive_locations(&document, &operation).map_err(|e| vec![e])?;
+    }
     let has_introspection = any_field(&document, &operation.selection_set, |field| {
         field.name == "__schema" || field.name == "__type"
     });
@@ -91,6 +94,82 @@ fn check_reserved_names(
         Some(alias) => Err(reserved(format!("the alias `{alias}`"))),
         None => Ok(()),
     }
+}
+
+/// Whether the API schema defines a directive clients could write on a fragment or a variable
+/// definition besides `@skip`/`@include` (most define none, and the walk is then skipped).
+fn has_fragment_directives(schema: &Schema) -> bool {
+    use ast::DirectiveLocation as L;
+    schema.directive_definitions.values().any(|d| {
+        !d.is_built_in()
+            && d.locations.iter().any(|l| {
+                matches!(
+                    l,
+                    L::FragmentDefinition
+                        | L::FragmentSpread
+                        | L::InlineFragment
+                        | L::VariableDefinition
+                )
+            })
+    })
+}
+
+/// Refuses an executable directive (one the subgraphs define, not `@skip`/`@include`) on a
+/// fragment or a variable definition: the planner passes a client's directives on to the
+/// subgraphs on fields and on the operation, but fragments are dissolved into each fetch's
+/// fields and variable definitions are rewritten per fetch, so it could only drop them
+/// silently.
+fn check_directive_locations(
+    document: &ExecutableDocument,
+    operation: &Operation,
+) -> Result<(), GraphqlError> {
+    let own = |directives: &ast::DirectiveList| {
+        directives
+            .iter()
+            .find(|d| d.name != "skip" && d.name != "include")
+            .map(|d| d.name.clone())
+    };
+    let refuse = |name: apollo_compiler::Name, place: &str| {
+        Err(GraphqlError::new(
+            format!(
+                "the directive @{name} on {place} is not supported: the gateway passes                  directives on to the subgraphs only on fields and on the operation"
+            ),
+            "GRAPHQL_VALIDATION_FAILED",
+        ))
+    };
+    if let Some(name) = operation.variables.iter().find_map(|v| own(&v.directives)) {
+        return refuse(name, "a variable definition");
+    }
+    let mut seen_fragments = HashSet::new();
+    let mut stack = vec![&operation.selection_set];
+    while let Some(set) = stack.pop() {
+        for selection in &set.selections {
+            match selection {
+                Selection::Field(field) => stack.push(&field.selection_set),
+                Selection::InlineFragment(fragment) => {
+                    if let Some(name) = own(&fragment.directives) {
+                        return refuse(name, "an inline fragment");
+                    }
+                    stack.push(&fragment.selection_set);
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(name) = own(&spread.directives) {
+                        return refuse(name, "a fragment spread");
+                    }
+                    if !seen_fragments.insert(&spread.fragment_name) {
+                        continue;
+                    }
+                    if let Some(fragment) = document.fragments.get(&spread.fragment_name) {
+                        if let Some(name) = own(&fragment.directives) {
+                            return refuse(name, "a fragment definition");
+                        }
+                        stack.push(&fragment.selection_set);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether `test` holds for a field selected anywhere — not only among the root fields (a field

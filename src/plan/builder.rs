@@ -24,7 +24,7 @@ use crate::supergraph::{ActiveLabels, SubgraphId, Supergraph};
 type Conditions = Vec<(Name, bool)>;
 
 use super::list_depth;
-use conditions::{conditions_of, statically_excluded, variable_conditions};
+use conditions::{client_directives, conditions_of, statically_excluded, variable_conditions};
 
 mod abstract_types;
 mod arrange;
@@ -120,7 +120,8 @@ struct KeysFrame {
     under: Option<Name>,
 }
 
-/// A client field with the `@skip`/`@include` of the fragments it was reached through.
+/// A client field with the `@skip`/`@include` of the fragments it was reached through, and its
+/// own directives besides those (executable directives the subgraphs define).
 struct Collected<'d> {
     field: &'d Node<exe::Field>,
     directives: DirectiveList,
@@ -303,6 +304,8 @@ impl<'a> Builder<'a> {
                     }
                     let mut directives = inherited.clone();
                     directives.extend(variable_conditions(&field.directives).cloned());
+                    // The client's own directives go to the subgraph with the field.
+                    directives.extend(client_directives(&field.directives).cloned());
                     out.push(Collected { field, directives });
                     continue;
                 }

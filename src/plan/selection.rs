@@ -44,7 +44,8 @@ pub struct Field {
     pub alias: Option<Name>,
     pub name: Name,
     pub arguments: Vec<Node<Argument>>,
-    /// Only `@skip`/`@include`; the subgraph evaluates them with the variables we forward.
+    /// `@skip`/`@include` with a variable, and the client's executable directives; the subgraph
+    /// applies them with the variables we forward.
     pub directives: DirectiveList,
     pub selections: SelectionSet,
 }
@@ -376,7 +377,7 @@ fn write_arguments(arguments: &[Node<Argument>], out: &mut String) {
     out.push(')');
 }
 
-fn write_directives(directives: &DirectiveList, out: &mut String) {
+pub(crate) fn write_directives(directives: &DirectiveList, out: &mut String) {
     for d in directives.iter() {
         out.push(' ');
         out.push('@');
@@ -385,7 +386,7 @@ fn write_directives(directives: &DirectiveList, out: &mut String) {
     }
 }
 
-fn directive_variables(directives: &DirectiveList, out: &mut Vec<Name>) {
+pub(crate) fn directive_variables(directives: &DirectiveList, out: &mut Vec<Name>) {
     for d in directives.iter() {
         for arg in &d.arguments {
             value_variables(&arg.value, out);

@@ -163,6 +163,7 @@ impl Builder<'_> {
                     &mut selection,
                 );
                 selection.variables(&mut variables);
+                let directives = operation_directives(operation, &mut variables);
                 let keyword = if kind == OperationKind::Mutation {
                     "mutation"
                 } else {
@@ -170,6 +171,7 @@ impl Builder<'_> {
                 };
                 text.push_str(keyword);
                 write_variable_definitions(operation, &variables, false, &mut text);
+                text.push_str(&directives);
                 selection.write_compact(&mut text);
                 FetchNode {
                     subgraph: group.subgraph,
@@ -207,6 +209,7 @@ impl Builder<'_> {
                     &mut selection,
                 );
                 selection.variables(&mut variables);
+                let directives = operation_directives(operation, &mut variables);
                 // Context variables are the gateway's own, not the client's.
                 variables.retain(|v| !group.contexts.iter().any(|c| &c.name == v));
                 // Stitching: a plain service's entities go through its lookup fields.
@@ -229,6 +232,7 @@ impl Builder<'_> {
                     }
                     text.push(')');
                 }
+                text.push_str(&directives);
                 text.push_str("{_entities(representations:$representations)");
                 selection.write_compact(&mut text);
                 text.push('}');
@@ -299,6 +303,19 @@ fn reaches(deps: &[Vec<usize>], a: usize, b: usize) -> bool {
         }
     }
     false
+}
+
+/// The client's directives on the operation (`query @cached(ttl: 60)`) as fetch text, which every
+/// fetch of the operation carries, as Apollo's planner does; the variables they use are added to
+/// the fetch's.
+pub(super) fn operation_directives(operation: &Operation, variables: &mut Vec<Name>) -> String {
+    let mut text = String::new();
+    if operation.directives.is_empty() {
+        return text;
+    }
+    crate::plan::selection::directive_variables(&operation.directives, variables);
+    crate::plan::selection::write_directives(&operation.directives, &mut text);
+    text
 }
 
 pub(super) fn write_variable_definitions(

@@ -106,7 +106,9 @@ pub(super) fn batch_fetch(members: Vec<FetchNode>, operation: &Operation) -> Bat
         text.push(',');
         text.push_str(inner);
     }
-    text.push_str("){");
+    text.push(')');
+    text.push_str(&arrange::operation_directives(operation, &mut Vec::new()));
+    text.push('{');
     for (i, entry) in entries.iter().enumerate() {
         if i > 0 {
             text.push(' ');

@@ -42,6 +42,16 @@ pub(super) fn variable_conditions(
     })
 }
 
+/// The directives of a selection other than `@skip`/`@include`: executable directives every
+/// subgraph defines, which the subgraph resolving the field applies.
+pub(super) fn client_directives(
+    directives: &DirectiveList,
+) -> impl Iterator<Item = &Node<Directive>> {
+    directives
+        .iter()
+        .filter(|d| d.name != "skip" && d.name != "include")
+}
+
 /// Whether a literal `@skip(if: true)`/`@include(if: false)` removes the selection.
 pub(super) fn statically_excluded(directives: &DirectiveList) -> bool {
     conditional_directives(directives).any(|d| {

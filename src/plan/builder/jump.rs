@@ -638,13 +638,20 @@ impl<'s> Taken<'s> {
     ) -> bool {
         let other =
             |n: &Name, a: &[Node<apollo_compiler::ast::Argument>]| n != name || a != arguments;
-        self.at_key(key)
-            .into_iter()
-            .any(|c| other(&c.name, &c.arguments))
-            || self.fetched.iter().any(|set| {
-                set.fields_with_key(key)
-                    .any(|f| other(&f.name, &f.arguments))
+        // A client field with directives of its own may answer differently from the plain field.
+        self.at_key(key).into_iter().any(|c| {
+            other(&c.name, &c.arguments)
+                || super::conditions::client_directives(&c.directives)
+                    .next()
+                    .is_some()
+        }) || self.fetched.iter().any(|set| {
+            set.fields_with_key(key).any(|f| {
+                other(&f.name, &f.arguments)
+                    || super::conditions::client_directives(&f.directives)
+                        .next()
+                        .is_some()
             })
+        })
     }
 
     /// The client's fields answering under `key`.

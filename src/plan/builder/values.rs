@@ -107,10 +107,9 @@ impl Builder<'_> {
         for child in &collected {
             let name = &child.field.name;
             let mut field = (**child.field).clone();
-            field
-                .directives
-                .retain(|d| d.name != "skip" && d.name != "include");
-            field.directives.extend(child.directives.iter().cloned());
+            // Its conditions, with those of the fragments it was reached through, and its own
+            // directives.
+            field.directives = child.directives.clone();
             if name.starts_with("__") {
                 here.selections
                     .push(exe::Selection::Field(Node::new(field.clone())));
