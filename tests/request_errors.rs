@@ -151,6 +151,23 @@ async fn unknown_field_fails_validation() {
     assert!(message(&answer).contains("nope"), "{}", answer.body);
 }
 
+/// An unknown field is the only error: the selection it was in is not also reported as empty.
+#[tokio::test]
+async fn an_unknown_field_alone_in_a_selection_is_one_error() {
+    let gw = TestGateway::demo().await;
+    for query in [
+        "{ topProducts { nope } }",
+        "{ topProducts { x: nope } }",
+        "{ topProducts { ... on Product { nope } } }",
+    ] {
+        let answer = post_json(&gw, json!({ "query": query })).await;
+        assert_request_error(&gw, &answer, StatusCode::OK, "GRAPHQL_VALIDATION_FAILED");
+        let errors = answer.body["errors"].as_array().cloned().unwrap_or_default();
+        assert_eq!(errors.len(), 1, "{query}: {}", answer.body);
+        assert!(message(&answer).contains("nope"), "{query}: {}", answer.body);
+    }
+}
+
 #[tokio::test]
 async fn wrong_argument_type_fails_validation() {
     let gw = TestGateway::demo().await;

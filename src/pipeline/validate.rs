@@ -23,8 +23,13 @@ pub(super) fn validate(
     operation_name: Option<&str>,
     introspection: bool,
 ) -> Result<Validated, Vec<GraphqlError>> {
+    // Built first, then validated: a field the schema lacks is left out of the built document,
+    // and validating that would add echoes of it (`author { nope }` would also be reported as
+    // a selection without fields).
     let document = ast
-        .to_executable_validate(schema)
+        .to_executable(schema)
+        .map_err(|e| diagnostics(&e.errors, "GRAPHQL_VALIDATION_FAILED"))?
+        .validate(schema)
         .map_err(|e| diagnostics(&e.errors, "GRAPHQL_VALIDATION_FAILED"))?;
     let operation = document
         .operations
