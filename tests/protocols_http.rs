@@ -195,30 +195,43 @@ async fn sse_subscription_over_get_streams_too() {
     );
 }
 
+/// graphql-sse's distinct-connections mode: errors found before execution are `next` events on
+/// an accepted stream (a 400 fails an `EventSource`, and graphql-sse's client retries it without
+/// ever showing the errors). A client that accepts JSON as much gets them as JSON.
 #[tokio::test]
-async fn sse_request_errors_are_http_errors_with_a_json_body() {
+async fn sse_request_errors_are_next_events_on_an_accepted_stream() {
     let server = Server::start().await;
+    for query in ["subscription { broken }", "{ nothingHere }"] {
+        let mut response = post(&server, "text/event-stream", json!({ "query": query })).await;
+        assert_eq!(response.status(), 200, "{query}");
+        assert!(
+            content_type(&response).starts_with("text/event-stream"),
+            "{query}"
+        );
+        let mut seen = String::new();
+        read_to_end(&mut response, &mut seen).await;
+        let events = sse_events(&seen);
+        assert_eq!(events.len(), 2, "{query}: {seen:?}");
+        let next: Value = events[0]
+            .strip_prefix("event: next\ndata: ")
+            .and_then(|data| serde_json::from_str(data.trim_end()).ok())
+            .unwrap_or_else(|| panic!("{query}: not a next event: {seen:?}"));
+        assert!(next.get("data").is_none(), "{query}: {next}");
+        assert!(
+            next["errors"][0]["extensions"]["code"].is_string(),
+            "{query}: {next}"
+        );
+        assert_eq!(events[1], "event: complete\ndata:\n\n", "{query}");
+    }
+
     let response = post(
         &server,
-        "text/event-stream",
+        "text/event-stream, application/graphql-response+json",
         json!({ "query": "subscription { broken }" }),
     )
     .await;
     assert_eq!(response.status(), 400);
-    assert!(content_type(&response).starts_with("application/json"));
-    let body: Value = response.json().await.expect("JSON body");
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        "GRAPHQL_VALIDATION_FAILED"
-    );
-
-    let response = post(
-        &server,
-        "text/event-stream",
-        json!({ "query": "{ nothingHere }" }),
-    )
-    .await;
-    assert_eq!(response.status(), 400);
+    assert!(content_type(&response).starts_with("application/graphql-response+json"));
 
     let response = reqwest::Client::new()
         .get(server.http_url())
@@ -361,19 +374,109 @@ async fn multipart_finite_subscription_ends_the_body() {
     assert!(closed, "{seen:?}");
 }
 
+/// A refused subscription is one JSON answer, with the status of the JSON type the client
+/// accepts: 200 for `application/json` (Apollo Client 3 then reports the GraphQL errors), 400 for
+/// `application/graphql-response+json`.
 #[tokio::test]
-async fn multipart_refused_subscription_is_an_http_error() {
+async fn multipart_refused_subscription_is_a_json_answer() {
     let server = Server::start().await;
+    for (accept, status, media) in [
+        (MULTIPART_ACCEPT, 200, "application/json"),
+        (
+            "multipart/mixed;subscriptionSpec=\"1.0\", application/graphql-response+json",
+            400,
+            "application/graphql-response+json",
+        ),
+    ] {
+        let response = post(
+            &server,
+            accept,
+            json!({ "query": "subscription { broken }" }),
+        )
+        .await;
+        assert_eq!(response.status(), status, "{accept}");
+        assert!(content_type(&response).starts_with(media), "{accept}");
+        let body: Value = response.json().await.expect("JSON body");
+        assert!(body["errors"][0]["message"].is_string());
+    }
+}
+
+/// Content negotiation reads weights: `q=0` refuses a type, and a client that lists JSON beside
+/// the stream types (urql's default) gets one answer as JSON and subscriptions as a stream.
+#[tokio::test]
+async fn accept_weights_choose_between_json_and_streams() {
+    let server = Server::start().await;
+    const URQL: &str = "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed";
+    for (accept, media) in [
+        (URQL, "application/graphql-response+json"),
+        (
+            "text/event-stream;q=0, application/json",
+            "application/json",
+        ),
+        (
+            "multipart/mixed;subscriptionSpec=\"1.0\";q=0, application/json",
+            "application/json",
+        ),
+        (
+            "application/graphql-response+json;q=0, application/json",
+            "application/json",
+        ),
+        (
+            "text/event-stream, application/json;q=0.5",
+            "text/event-stream",
+        ),
+    ] {
+        let response = post(&server, accept, json!({ "query": "{ hello }" })).await;
+        assert_eq!(response.status(), 200, "{accept}");
+        assert!(content_type(&response).starts_with(media), "{accept}");
+    }
+    // Refused, the graphql-response+json type is not answered with its 400s.
     let response = post(
         &server,
-        MULTIPART_ACCEPT,
-        json!({ "query": "subscription { broken }" }),
+        "application/graphql-response+json;q=0, application/json",
+        json!({ "query": "{ nothingHere }" }),
     )
     .await;
+    assert_eq!(response.status(), 200);
+    // urql's subscription streams, as SSE (its first stream type).
+    let mut response = post(&server, URQL, json!({ "query": "subscription { count }" })).await;
+    assert_eq!(response.status(), 200);
+    assert!(content_type(&response).starts_with("text/event-stream"));
+    let mut seen = String::new();
+    read_to_end(&mut response, &mut seen).await;
+    assert_eq!(sse_events(&seen).len(), 4, "{seen:?}");
+}
+
+/// GraphQL over HTTP makes `extensions` a map: anything else is a malformed request.
+#[tokio::test]
+async fn extensions_that_are_not_a_map_are_refused() {
+    let server = Server::start().await;
+    for extensions in [json!("x"), json!(0), json!(false), json!([1])] {
+        let response = post(
+            &server,
+            "application/json",
+            json!({ "query": "{ hello }", "extensions": extensions }),
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{extensions}");
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+    }
+    let response = reqwest::Client::new()
+        .get(server.http_url())
+        .header("apollo-require-preflight", "true")
+        .query(&[("query", "{ hello }"), ("extensions", "\"x\"")])
+        .send()
+        .await
+        .expect("server reachable");
     assert_eq!(response.status(), 400);
-    assert!(content_type(&response).starts_with("application/json"));
-    let body: Value = response.json().await.expect("JSON body");
-    assert!(body["errors"][0]["message"].is_string());
+    let response = post(
+        &server,
+        "application/json",
+        json!({ "query": "{ hello }", "extensions": null }),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
@@ -453,22 +556,36 @@ async fn gateway_streams_a_query_over_sse_and_refuses_bad_subscriptions() {
         "event: next\ndata: {\"data\":{\"topProducts\":[{\"upc\":\"1\",\"price\":8018}]}}\n\n\
          event: complete\ndata:\n\n"
     );
-    // A client that asked for a stream gets a request error as a JSON body with a 400, over SSE
-    // and multipart alike.
-    for (accept, status) in [("text/event-stream", 400), (MULTIPART_ACCEPT, 400)] {
-        let response = client
-            .post(&gateway.url)
-            .header("accept", accept)
-            .json(&json!({ "query": "subscription { noSuchField }" }))
-            .send()
-            .await
-            .expect("gateway reachable");
-        assert_eq!(response.status(), status, "with {accept}");
-        assert!(content_type(&response).starts_with("application/json"));
-        let body: Value = response.json().await.expect("JSON body");
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
-            "{body}"
-        );
-    }
+    // A request error: over SSE, a `next` event with the errors on an accepted stream (as
+    // graphql-sse asks); over multipart with `application/json`, one JSON answer with a 200.
+    let mut response = client
+        .post(&gateway.url)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": "subscription { noSuchField }" }))
+        .send()
+        .await
+        .expect("gateway reachable");
+    assert_eq!(response.status(), 200);
+    let mut seen = String::new();
+    read_to_end(&mut response, &mut seen).await;
+    assert!(
+        seen.starts_with("event: next\ndata: {\"errors\":[")
+            && seen.contains("GRAPHQL_VALIDATION_FAILED"),
+        "{seen:?}"
+    );
+    assert!(seen.ends_with("event: complete\ndata:\n\n"), "{seen:?}");
+    let response = client
+        .post(&gateway.url)
+        .header("accept", MULTIPART_ACCEPT)
+        .json(&json!({ "query": "subscription { noSuchField }" }))
+        .send()
+        .await
+        .expect("gateway reachable");
+    assert_eq!(response.status(), 200);
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON body");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{body}"
+    );
 }

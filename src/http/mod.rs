@@ -7,6 +7,7 @@
 //! graphql-sse's single-connection mode in `sse_single`: `PUT` reserves a stream, requests
 //! naming its token use it) and Apollo's `multipart/mixed;subscriptionSpec=1.0` (`multipart`).
 
+mod accept;
 mod clients;
 mod compression;
 mod connection;
@@ -48,6 +49,7 @@ use crate::pipeline::receive::{self, QueryParams};
 use crate::pipeline::{Answer, Gateway, GatewayResponse, GraphqlRequest, Outcome};
 use crate::response::GraphqlError;
 use crate::telemetry::StreamKind;
+use accept::Delivery;
 pub use clients::StreamingClients;
 pub use edge::EdgeSettings;
 use service::Endpoint;
@@ -177,11 +179,7 @@ enum MediaType {
 }
 
 fn negotiate(headers: &HeaderMap) -> MediaType {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.contains(GRAPHQL_RESPONSE_JSON) {
+    if accept::prefers_graphql_response_json(headers) {
         MediaType::GraphqlResponseJson
     } else {
         MediaType::Json
@@ -241,8 +239,8 @@ fn unreadable_request(media: MediaType, error: GraphqlError) -> Response {
     response
 }
 
-/// A streaming request refused before its stream began: answered as JSON with the status the
-/// GraphQL-over-HTTP spec gives request errors (a streaming client has no use for a 200 here).
+/// An operation refused on a single-connection SSE stream: answered as JSON with the status the
+/// GraphQL-over-HTTP spec gives request errors, as graphql-sse's protocol asks of that mode.
 fn stream_refusal(media: MediaType, refused: GatewayResponse) -> Response {
     let mut response = respond(
         MediaType::GraphqlResponseJson,
@@ -258,34 +256,12 @@ fn stream_refusal(media: MediaType, refused: GatewayResponse) -> Response {
     response
 }
 
-/// How the client asked to be answered.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Delivery {
-    /// One JSON response.
-    Plain,
-    /// `Accept: text/event-stream`: any operation, as SSE events.
-    Sse,
-    /// Apollo's multipart subscriptions; a query still gets one JSON response.
-    Multipart,
-}
-
-impl Delivery {
-    fn of(headers: &HeaderMap) -> Self {
-        if request_kind::accepts_event_stream(headers) {
-            Delivery::Sse
-        } else if multipart::accepts(headers) {
-            Delivery::Multipart
-        } else {
-            Delivery::Plain
-        }
-    }
-
-    fn transport(self, get: bool) -> Transport {
-        match (self, get) {
-            (Delivery::Plain, true) => Transport::HttpGet,
-            (Delivery::Plain, false) => Transport::HttpPost,
-            (_, get) => Transport::HttpStream { get },
-        }
+/// The transport a request delivered this way arrives over.
+fn transport(delivery: Delivery, get: bool) -> Transport {
+    match (delivery, get) {
+        (Delivery::Plain, true) => Transport::HttpGet,
+        (Delivery::Plain, false) => Transport::HttpPost,
+        (_, get) => Transport::HttpStream { get },
     }
 }
 
@@ -344,7 +320,7 @@ async fn run_and_answer<S: OperationService>(
     // upstream work; the slot is held until its stream ends.
     let stream_kind = match delivery {
         Delivery::Plain => None,
-        Delivery::Sse => Some(StreamKind::Sse),
+        Delivery::Sse { .. } => Some(StreamKind::Sse),
         Delivery::Multipart => Some(StreamKind::Multipart),
     };
     let slot = match stream_kind {
@@ -354,22 +330,26 @@ async fn run_and_answer<S: OperationService>(
             Err(refusal) => return refusal.into_response(),
         },
     };
-    let mut context = request_context(endpoint, delivery.transport(get), headers, client);
+    let mut context = request_context(endpoint, transport(delivery, get), headers, client);
     if delivery == Delivery::Plain {
         // Streams live as long as their client wants; one answer has a deadline.
         context = context.with_timeout(Some(endpoint.settings.request_timeout));
     }
     let answer = endpoint.service.run(Arc::new(context), request).await;
     match (delivery, answer, slot) {
-        (Delivery::Sse, answer, Some(slot)) => sse::respond(endpoint, media, answer, slot),
+        // A client that accepts JSON as much as a stream gets one response as JSON.
+        (
+            Delivery::Sse {
+                single_as_json: false,
+            },
+            answer,
+            Some(slot),
+        )
+        | (Delivery::Sse { .. }, answer @ Answer::Stream(_), Some(slot)) => {
+            sse::respond(endpoint, media, answer, slot)
+        }
         (Delivery::Multipart, Answer::Stream(responses), Some(slot)) => {
             multipart::respond(endpoint, responses, slot)
-        }
-        // A refused operation of a client that asked for a stream: the spec's status codes.
-        (Delivery::Multipart, Answer::Single(refused), _)
-            if refused.outcome != Outcome::Executed =>
-        {
-            stream_refusal(media, refused)
         }
         (_, Answer::Single(response), _) => respond(media, response.outcome, response.body),
         // A plain request's context cannot stream, so the pipeline never answers it with one.

@@ -8,7 +8,7 @@
 //! `\r\ncontent-type: application/json\r\n\r\n{…}\r\n--graphql`, and `--\r\n` at the end,
 //! which makes the last delimiter the closing `--graphql--`.
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -20,21 +20,6 @@ use crate::subscriptions::ResponseStream;
 const CONTENT_TYPE: &str = "multipart/mixed;boundary=\"graphql\";subscriptionSpec=\"1.0\"";
 const PART_HEAD: &[u8] = b"\r\ncontent-type: application/json\r\n\r\n";
 const DELIMITER: &[u8] = b"\r\n--graphql";
-
-/// Whether the client speaks the subscription flavour of multipart (Apollo Client sends
-/// `multipart/mixed;subscriptionSpec=1.0` with or without quotes; the `deferSpec` flavour it
-/// sends with every query is a different protocol and gets plain JSON).
-pub(super) fn accepts(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|accept| accept.split(','))
-        .any(|media| {
-            let media = media.trim();
-            media.starts_with("multipart/mixed") && media.contains("subscriptionSpec")
-        })
-}
 
 /// Streams a subscription's responses as multipart parts (a query's single response is
 /// answered as plain JSON before this is reached). `slot` counts the client as open until the

@@ -14,12 +14,7 @@ pub(crate) fn refusal(
     message: String,
     code: &str,
 ) -> Response {
-    let accepts_graphql_response = request_headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|accept| accept.contains("application/graphql-response+json"));
-    let content_type = if accepts_graphql_response {
+    let content_type = if super::accept::prefers_graphql_response_json(request_headers) {
         "application/graphql-response+json"
     } else {
         "application/json"

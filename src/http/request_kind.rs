@@ -12,13 +12,9 @@ pub(crate) const TOKEN_HEADER: &str = "x-graphql-event-stream-token";
 
 const EVENT_STREAM: &str = "text/event-stream";
 
-/// Whether the client asked for an event stream.
+/// Whether the client accepts an event stream (named, and not refused with `q=0`).
 pub(crate) fn accepts_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|accept| accept.contains(EVENT_STREAM))
+    super::accept::Accept::of(headers).weight(EVENT_STREAM, false) > 0.0
 }
 
 /// The single-connection SSE stream a request names, by the token header or, for `EventSource`,

@@ -6,24 +6,38 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
+use futures::StreamExt;
 
 use super::clients::StreamingSlot;
 use super::service::{into_stream, Endpoint};
 use super::streaming::{framed_body, Framing};
-use crate::pipeline::Answer;
+use crate::pipeline::{Answer, Outcome};
 
 /// Streams the answer: a subscription's responses, or a query's one response, each as an
-/// `event: next`. A request error is answered as JSON before any stream begins. `slot` counts
-/// the client as open until the stream ends.
+/// `event: next`. A request error (parse, validation, variables, an unknown persisted query) is
+/// an `event: next` with the errors too, on a 200 stream: graphql-sse's distinct-connections
+/// mode asks it (a 400 fails an `EventSource` and its client retries, never showing the
+/// errors). Refusals of the request itself (authentication, rate limits, an unreadable body)
+/// keep their HTTP status. `slot` counts the client as open until the stream ends.
 pub(super) fn respond<S>(
     endpoint: &Endpoint<S>,
     media: super::MediaType,
     answer: Answer,
     slot: StreamingSlot,
 ) -> Response {
-    let responses = match into_stream(answer) {
-        Ok(responses) => responses,
-        Err(refused) => return super::stream_refusal(media, refused),
+    let responses = match answer {
+        Answer::Single(refused)
+            if matches!(
+                refused.outcome,
+                Outcome::RequestError | Outcome::PersistedQueryNotFound
+            ) =>
+        {
+            futures::stream::once(std::future::ready(refused.body)).boxed()
+        }
+        answer => match into_stream(answer) {
+            Ok(responses) => responses,
+            Err(refused) => return super::respond(media, refused.outcome, refused.body),
+        },
     };
     let framing = Framing {
         start: b"",

@@ -23,11 +23,7 @@ pub(crate) async fn request_timeout(
     request: Request,
     next: Next,
 ) -> Response {
-    let wants_graphql_response = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE_JSON));
+    let wants_graphql_response = super::accept::prefers_graphql_response_json(request.headers());
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => timed_out(timeout, wants_graphql_response),

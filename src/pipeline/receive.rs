@@ -70,12 +70,25 @@ pub fn from_json_body(body: &[u8]) -> Result<GraphqlRequest, GraphqlError> {
             "the request body must be a JSON object: {\"query\": \"...\"}".into(),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let request: GraphqlRequest = serde_json::from_slice(body).map_err(|e| {
         bad_request(format!(
             "the request body is not a valid GraphQL request: {}",
             brief(&e)
         ))
-    })
+    })?;
+    extensions_are_a_map(&request.extensions)?;
+    Ok(request)
+}
+
+/// GraphQL over HTTP makes `extensions` a map; anything else is a malformed request, refused
+/// as a non-object `variables` is.
+fn extensions_are_a_map(extensions: &Option<Value>) -> Result<(), GraphqlError> {
+    match extensions {
+        None | Some(Value::Object(_)) => Ok(()),
+        Some(_) => Err(bad_request(
+            "`extensions` must be a JSON object (or null)".into(),
+        )),
+    }
 }
 
 /// Decodes the query string of a GET request.
@@ -90,6 +103,7 @@ pub fn from_query_params(params: QueryParams) -> Result<GraphqlRequest, GraphqlE
         Some(text) => serde_json::from_str(text)
             .map_err(|e| bad_request(format!("`extensions` is not JSON: {}", brief(&e))))?,
     };
+    extensions_are_a_map(&extensions)?;
     Ok(GraphqlRequest {
         query: params.query,
         operation_name: params.operation_name,
