@@ -108,8 +108,7 @@ fn argument_definition(value: SuperInputValue) -> Node<InputValueDefinition> {
         name: value.name,
         ty: Node::new(value.ty),
         default_value: value.default,
-        // Only `@deprecated` could matter to a client here, and an argument definition's
-        // directives are not part of introspection's directive listing.
-        directives: Default::default(),
+        // `@inaccessible` (the API schema leaves the argument out), `@deprecated`, `@tag`.
+        directives: value.directives.into_iter().collect(),
     })
 }

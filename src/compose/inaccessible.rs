@@ -8,11 +8,12 @@
 //! - an inaccessible field or argument implementing a visible interface field or argument;
 //! - a required argument or input field that is inaccessible while its parent is visible, or an
 //!   inaccessible interface argument that a visible implementation requires;
-//! - a visible default value using an inaccessible enum value or input field.
+//! - a visible default value using an inaccessible enum value or input field;
+//! - the same for the arguments of directives clients write.
 //!
 //! Messages say in which subgraphs the element is marked, since that is where the fix goes.
 
-use apollo_compiler::ast::{Type, Value};
+use apollo_compiler::ast::{DirectiveDefinition, Type, Value};
 use apollo_compiler::{Name, Node};
 
 use super::errors::{quoted_list, subgraphs_word, CompositionError, ErrorCode};
@@ -52,6 +53,9 @@ pub(crate) fn check(
             TypeKind::InputObject => checker.check_input_fields(ty, errors),
             _ => {}
         }
+    }
+    for directive in &supergraph.executable {
+        checker.check_directive_arguments(directive, errors);
     }
 }
 
@@ -270,6 +274,35 @@ impl Checker<'_> {
                         field.name, argument.name
                     ),
                 ));
+            }
+        }
+    }
+
+    /// The arguments of a directive clients write: a visible one must not use a hidden type or
+    /// value, and a required one cannot be hidden (clients could not use the directive).
+    fn check_directive_arguments(
+        &self,
+        directive: &DirectiveDefinition,
+        errors: &mut Vec<CompositionError>,
+    ) {
+        for argument in &directive.arguments {
+            let coordinate = format!("@{}({}:)", directive.name, argument.name);
+            if is_inaccessible(&argument.directives) {
+                if argument.ty.is_non_null() && argument.default_value.is_none() {
+                    errors.push(CompositionError::new(
+                        ErrorCode::RequiredInaccessible,
+                        format!(
+                            "Argument {coordinate} is @inaccessible, but it is required, so \
+                             clients could not use @{}",
+                            directive.name
+                        ),
+                    ));
+                }
+                continue;
+            }
+            self.referenced(&argument.ty, &format!("argument {coordinate}"), errors);
+            if let Some(default) = &argument.default_value {
+                self.check_default(default, &argument.ty, &coordinate, errors);
             }
         }
     }

@@ -83,10 +83,14 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
     }
     types.sort_by(|a, b| print_rank(&a.name).cmp(&print_rank(&b.name)));
 
+    let executable = super::executable::merge(subgraphs, errors);
     // Apollo links the spec when any subgraph applies the directive, even where merging drops
     // the element that carried it (an argument missing from another subgraph, say).
     let uses = |name: &str| {
         types.iter().any(|ty| type_uses_directive(ty, name))
+            || executable
+                .iter()
+                .any(|d| d.arguments.iter().any(|arg| arg.directives.has(name)))
             || subgraphs
                 .iter()
                 .flat_map(|subgraph| subgraph.types.values())
@@ -107,7 +111,6 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
             .map(|subgraph| subgraph.composed_directives.as_slice()),
     );
     composed::drop_repeats(&mut types, &composed);
-    let executable = super::executable::merge(subgraphs, errors);
     let cost = cost::supergraph_names(subgraphs, errors);
     if let Some(names) = &cost {
         cost::name_applications(&mut types, names);

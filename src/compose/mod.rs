@@ -10,11 +10,12 @@
 //!    look at every subgraph).
 //! 2. `interfaces` checks entity interfaces and `@interfaceObject`s across subgraphs.
 //! 3. `merge`: merge every type across subgraphs (`fields` for object and interface fields, with
-//!    `subtypes` for field types that differ by subtyping,
-//!    `values` for enums, input objects and arguments, `cost` for `@cost`/`@listSize`, `access`
-//!    for `@authenticated`/`@requiresScopes`/`@policy`, `composed` for `@composeDirective`, `executable` for directives clients write) into the
-//!    `model`; `inaccessible` then checks that the API schema does not leak what `@inaccessible`
-//!    hides, and `satisfiability` that every field clients can reach has a subgraph to resolve it.
+//!    `subtypes` for field types that differ by subtyping, `values` for enums, input objects and
+//!    arguments, `cost` for `@cost`/`@listSize`, `access` for `@authenticated`/`@requiresScopes`/
+//!    `@policy`, `composed` for `@composeDirective`, `executable` for directives clients write)
+//!    into the `model`; `defaults` then checks that every default value still fits the merged
+//!    types, `inaccessible` that the API schema does not leak what `@inaccessible` hides, and
+//!    `satisfiability` that every field clients can reach has a subgraph to resolve it.
 //! 4. `print`: print the model, then validate the result with apollo-compiler as a last guard.
 //!
 //! Composition reports every error it finds rather than stopping at the first one.
@@ -23,6 +24,7 @@ mod access;
 mod composed;
 mod contexts;
 mod cost;
+mod defaults;
 mod errors;
 mod executable;
 mod externals;
@@ -87,6 +89,7 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, CompositionErrors> {
     externals::normalise(&mut parsed, &mut errors);
     interfaces::check(&parsed, &mut errors);
     let supergraph = merge::merge(&parsed, &mut errors);
+    defaults::check(&supergraph, &mut errors);
     inaccessible::check(&supergraph, &parsed, &mut errors);
     // Only a supergraph that merged cleanly is worth checking: echoes of earlier errors
     // (a field dropped by a failed merge, say) would be reported again here.

@@ -84,6 +84,16 @@ impl EnumUsage {
                 usage.input.insert(field.ty.inner_named_type().clone());
             }
         }
+        // Arguments of directives clients write are inputs too: a value only some subgraphs
+        // know could be sent to one that does not.
+        for directive in subgraphs
+            .iter()
+            .flat_map(|subgraph| &subgraph.executable_directives)
+        {
+            for arg in directive.args.values() {
+                usage.input.insert(arg.ty.inner_named_type().clone());
+            }
+        }
         usage
     }
 }

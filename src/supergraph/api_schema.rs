@@ -54,6 +54,19 @@ pub(super) fn derive(
     schema
         .directive_definitions
         .retain(|name, def| def.is_built_in() || !machinery(name));
+    // Directives clients write: their inaccessible arguments (and those of hidden types) are
+    // not part of the API.
+    for def in schema.directive_definitions.values_mut() {
+        if def.is_built_in() {
+            continue;
+        }
+        let def = def.make_mut();
+        def.arguments
+            .retain(|a| !a.directives.has("inaccessible") && !hidden_type(&a.ty));
+        for arg in &mut def.arguments {
+            arg.make_mut().directives.retain(|d| !machinery(&d.name));
+        }
+    }
     {
         let def = schema.schema_definition.make_mut();
         def.directives.retain(|d| !machinery(&d.name));

@@ -7,6 +7,7 @@ mod cost;
 mod demo;
 mod directives;
 mod errors;
+mod executable;
 mod externals;
 mod federation1;
 mod inaccessible;
