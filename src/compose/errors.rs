@@ -33,6 +33,13 @@ pub enum ErrorCode {
     KeyFieldsSelectInvalidType,
     /// A `@key` passes arguments to a field.
     KeyFieldsHasArgs,
+    /// `@shareable` on an interface or an interface field.
+    InvalidShareableUsage,
+    /// An `@external` field lacks an argument the resolving subgraphs' field has.
+    ExternalArgumentMissing,
+    /// A `@provides` selects a field that takes arguments: the subgraph provides one value,
+    /// whatever arguments a client passes.
+    ProvidesFieldsHasArgs,
     /// An `@external` field's type is not the type the resolving subgraphs give it or a more
     /// general one: the subgraph would be sent values its own schema says cannot occur.
     ExternalTypeMismatch,
@@ -160,6 +167,9 @@ impl ErrorCode {
             ErrorCode::KeyInvalidFields => "KEY_INVALID_FIELDS",
             ErrorCode::KeyFieldsSelectInvalidType => "KEY_FIELDS_SELECT_INVALID_TYPE",
             ErrorCode::KeyFieldsHasArgs => "KEY_FIELDS_HAS_ARGS",
+            ErrorCode::InvalidShareableUsage => "INVALID_SHAREABLE_USAGE",
+            ErrorCode::ExternalArgumentMissing => "EXTERNAL_ARGUMENT_MISSING",
+            ErrorCode::ProvidesFieldsHasArgs => "PROVIDES_FIELDS_HAS_ARGS",
             ErrorCode::ExternalTypeMismatch => "EXTERNAL_TYPE_MISMATCH",
             ErrorCode::KeyDirectiveInFieldsArg => "KEY_DIRECTIVE_IN_FIELDS_ARG",
             ErrorCode::ProvidesDirectiveInFieldsArg => "PROVIDES_DIRECTIVE_IN_FIELDS_ARG",

@@ -126,11 +126,13 @@ impl FieldMerger<'_> {
                 ));
             }
         }
-        let ty = self.merged_type(&coordinate, &sources)?;
+        // A copy taken over entirely by `@override` still counts for the field's type, as in
+        // Apollo: the overriding subgraph's `String!` over another's `String` is `String` to
+        // clients (the field's contract does not narrow because its resolver moved).
+        let typed: Vec<&FieldSource<'_>> = sources.iter().chain(&overridden_away).collect();
+        let ty = self.merged_type(&coordinate, &typed)?;
         self.check_external_types(&coordinate, &sources);
-        let all_types_equal = sources
-            .iter()
-            .all(|source| source.field.ty == sources[0].field.ty);
+        let all_types_equal = sources.iter().all(|source| source.field.ty == ty);
 
         // Arguments and descriptions come from the subgraphs that resolve the field: an
         // `@external` copy is only a declaration of what another subgraph provides.
@@ -147,6 +149,7 @@ impl FieldMerger<'_> {
             .map(|source| (source.graph, &source.field.args))
             .collect();
         let args = merge_arguments(&coordinate, &argument_sources, self.subgraphs, self.errors);
+        self.check_external_arguments(&coordinate, &sources, &args);
         let description =
             first_description(resolving.iter().map(|source| &source.field.description))
                 .or_else(|| first_description(sources.iter().map(|s| &s.field.description)));
@@ -469,10 +472,36 @@ impl FieldMerger<'_> {
         }
     }
 
-    fn merged_type(
+    /// An `@external` copy stands for the field another subgraph resolves, so it must declare
+    /// that field's arguments: a `@requires` or `@provides` through it could not pass them.
+    fn check_external_arguments(
         &mut self,
         coordinate: &str,
         sources: &[FieldSource<'_>],
+        args: &[super::model::SuperInputValue],
+    ) {
+        for external in sources.iter().filter(|s| s.field.external) {
+            for arg in args {
+                if external.field.args.contains_key(&arg.name) {
+                    continue;
+                }
+                self.errors.push(CompositionError::new(
+                    ErrorCode::ExternalArgumentMissing,
+                    format!(
+                        "{coordinate} is @external in \"{}\" without the argument \"{}\" the \
+                         subgraphs resolving it define: an external field must declare them",
+                        self.subgraph_name(external),
+                        arg.name
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn merged_type(
+        &mut self,
+        coordinate: &str,
+        sources: &[&FieldSource<'_>],
     ) -> Option<apollo_compiler::ast::Type> {
         let types = || sources.iter().map(|source| &source.field.ty);
         if let Some(general) = self.subtyping.most_general(types()) {

@@ -290,15 +290,22 @@ impl<'a> Walk<'a> {
             return;
         };
         // A key field is selected without arguments, so one that takes any (even optional
-        // ones) would be read with values the subgraph chose, not a stable identity.
-        if self.kind == FieldSetKind::Key
-            && field.arguments.is_empty()
-            && !definition.args.is_empty()
-        {
-            self.error(
-                ErrorCode::KeyFieldsHasArgs,
-                format!("selects {coordinate}, which takes arguments; key fields cannot"),
-            );
+        // ones) would be read with values the subgraph chose, not a stable identity. A provided
+        // one would answer every client's arguments with the one value the subgraph provides.
+        if field.arguments.is_empty() && !definition.args.is_empty() {
+            match self.kind {
+                FieldSetKind::Key => self.error(
+                    ErrorCode::KeyFieldsHasArgs,
+                    format!("selects {coordinate}, which takes arguments; key fields cannot"),
+                ),
+                FieldSetKind::Provides => self.error(
+                    ErrorCode::ProvidesFieldsHasArgs,
+                    format!(
+                        "provides {coordinate}, which takes arguments; a provided field cannot"
+                    ),
+                ),
+                _ => {}
+            }
         }
         // `@requires` may pass arguments (`price(currency: "EUR")`): the gateway fetches that
         // value for the representation. Keys and provided fields are selected as they are.

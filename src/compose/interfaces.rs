@@ -33,6 +33,38 @@ pub(crate) fn check(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
         }
     }
     check_interface_objects_have_an_interface(subgraphs, errors);
+    check_interface_objects_know_no_implementation(subgraphs, errors);
+}
+
+/// A subgraph that sees an interface as an `@interfaceObject` knows it only as that one object:
+/// defining an implementation too would give one entity two types there. Apollo refuses it.
+fn check_interface_objects_know_no_implementation(
+    subgraphs: &[Subgraph],
+    errors: &mut Vec<CompositionError>,
+) {
+    for subgraph in subgraphs {
+        for object in subgraph.types.values().filter(|ty| ty.interface_object) {
+            let mut implementations: Vec<&Name> = subgraphs
+                .iter()
+                .flat_map(|other| other.types.values())
+                .filter(|ty| ty.kind == TypeKind::Object && ty.implements.contains(&object.name))
+                .map(|ty| &ty.name)
+                .filter(|name| subgraph.types.contains_key(*name))
+                .collect();
+            implementations.sort();
+            implementations.dedup();
+            for implementation in implementations {
+                errors.push(CompositionError::new(
+                    ErrorCode::InterfaceObjectUsageError,
+                    format!(
+                        "[{}] Type {} is an @interfaceObject in this subgraph, which should then \
+                         not define its implementation {implementation}",
+                        subgraph.name, object.name
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 fn same_key(a: &Key, b: &Key) -> bool {

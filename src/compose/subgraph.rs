@@ -408,6 +408,7 @@ impl Reader<'_> {
                 ty.implements = self.read_implements(&name, &interface.implements_interfaces);
                 ty.fields = self.read_fields(&name, &interface.fields);
                 self.check_interface_keys(&mut ty);
+                self.refuse_shareable_interface(&ty);
             }
             ExtendedType::Union(union) => {
                 ty.kind = TypeKind::Union;
@@ -645,6 +646,31 @@ impl Reader<'_> {
             ty: self.rename_type(&definition.ty),
             default: definition.default_value.clone(),
             directives: self.kept_directives(&definition.directives),
+        }
+    }
+
+    /// `@shareable` says a field may be resolved by several subgraphs; an interface resolves
+    /// nothing itself (its implementations do), so Apollo refuses it there.
+    fn refuse_shareable_interface(&mut self, ty: &SubgraphType) {
+        let mut places: Vec<String> = Vec::new();
+        if ty.shareable {
+            places.push(format!("interface {}", ty.name));
+        }
+        places.extend(
+            ty.fields
+                .values()
+                .filter(|field| field.shareable)
+                .map(|field| format!("interface field {}.{}", ty.name, field.name)),
+        );
+        for place in places {
+            self.errors.push(CompositionError::new(
+                ErrorCode::InvalidShareableUsage,
+                format!(
+                    "[{}] @shareable on {place}: interfaces are not resolved themselves, so they \
+                     cannot be shared; mark the implementations' fields instead",
+                    self.subgraph
+                ),
+            ));
         }
     }
 

@@ -288,6 +288,111 @@ fn key_passes_arguments() {
 }
 
 #[test]
+fn shareable_on_an_interface_or_its_fields() {
+    let errors = compose_errors(&[fed2(
+        "a",
+        r#"
+        type Query { node: Node }
+        interface Node @shareable { id: ID! name: String @shareable }
+        type User implements Node { id: ID! name: String }
+        "#,
+    )]);
+    let codes: Vec<ErrorCode> = errors.iter().map(|(code, _)| *code).collect();
+    assert_eq!(
+        codes,
+        [
+            ErrorCode::InvalidShareableUsage,
+            ErrorCode::InvalidShareableUsage
+        ],
+        "{errors:?}"
+    );
+    assert!(errors[0].1.contains("interface Node"), "{errors:?}");
+    assert!(errors[1].1.contains("Node.name"), "{errors:?}");
+}
+
+#[test]
+fn an_external_field_without_the_arguments_of_the_field_it_stands_for() {
+    let owner = fed2(
+        "owner",
+        r#"
+        type Query { t: T }
+        type T @key(fields: "id") { id: ID! n(x: Int): String }
+        "#,
+    );
+    let user = fed2(
+        "user",
+        r#"
+        type T @key(fields: "id") { id: ID! n: String @external y: Int @requires(fields: "n") }
+        "#,
+    );
+    let errors = compose_errors(&[owner, user]);
+    assert!(
+        errors.iter().any(
+            |(code, message)| *code == ErrorCode::ExternalArgumentMissing
+                && message.contains("T.n")
+                && message.contains("\"x\"")
+        ),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn an_interface_object_subgraph_that_defines_an_implementation() {
+    let nodes = fed2(
+        "nodes",
+        r#"
+        type Query { node(id: ID!): Node }
+        interface Node @key(fields: "id") { id: ID! }
+        type User implements Node @key(fields: "id") { id: ID! }
+        "#,
+    );
+    let stamps = fed2(
+        "stamps",
+        r#"
+        type Node @key(fields: "id") @interfaceObject { id: ID! createdAt: String }
+        type User @key(fields: "id") { id: ID! x: Int }
+        "#,
+    );
+    let errors = compose_errors(&[nodes, stamps]);
+    assert!(
+        errors.iter().any(
+            |(code, message)| *code == ErrorCode::InterfaceObjectUsageError
+                && message.contains("[stamps]")
+                && message.contains("User")
+        ),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn provides_a_field_that_takes_arguments() {
+    let catalog = fed2(
+        "catalog",
+        r#"
+        type Query { a: T }
+        type T @key(fields: "id") { id: ID! n(x: Int): String @shareable }
+        "#,
+    );
+    let shelf = fed2(
+        "shelf",
+        r#"
+        type Query { b: T @provides(fields: "n") }
+        type T @key(fields: "id") { id: ID! n(x: Int): String @external }
+        "#,
+    );
+    let errors = compose_errors(&[catalog, shelf]);
+    assert_eq!(
+        errors,
+        vec![(
+            ErrorCode::ProvidesFieldsHasArgs,
+            "[shelf] @provides(fields: \"n\") on Query.b provides T.n, which takes arguments; a \
+             provided field cannot"
+                .to_string()
+        )]
+    );
+}
+
+#[test]
 fn requires_names_a_missing_field() {
     let inventory = fed2(
         "inventory",

@@ -316,3 +316,44 @@ fn a_field_overridden_entirely_keeps_the_old_copys_inaccessible_and_deprecation(
         );
     }
 }
+
+/// The copy an `@override` takes over entirely still counts for the field's type, as in
+/// Apollo: clients keep seeing the general type, the overriding subgraph's own is recorded on
+/// its `@join__field`, and types that do not fit together are refused with or without a label.
+#[test]
+fn an_overridden_copy_still_counts_for_the_fields_type() {
+    let catalog = |ty: &str| {
+        fed2(
+            "catalog",
+            &format!(
+                r#"type Query {{ product: Product }}
+                type Product @key(fields: "id") {{ id: ID! name: {ty} }}"#
+            ),
+        )
+    };
+    let names = |ty: &str, label: &str| {
+        fed2_at(
+            7,
+            "names",
+            &format!(
+                r#"type Product @key(fields: "id") {{ id: ID! name: {ty} @override(from: "catalog"{label}) }}"#
+            ),
+        )
+    };
+    let supergraph = compose_valid(&[catalog("String"), names("String!", "")]);
+    assert!(
+        supergraph.contains(
+            "  name: String @join__field(graph: NAMES, type: \"String!\", override: \"catalog\")"
+        ),
+        "{supergraph}"
+    );
+    for label in ["", ", label: \"percent(10)\""] {
+        let errors = compose_errors(&[catalog("String"), names("Int", label)]);
+        assert!(
+            errors
+                .iter()
+                .any(|(code, _)| *code == ErrorCode::FieldTypeMismatch),
+            "{label}: {errors:?}"
+        );
+    }
+}
