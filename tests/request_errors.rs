@@ -162,9 +162,16 @@ async fn an_unknown_field_alone_in_a_selection_is_one_error() {
     ] {
         let answer = post_json(&gw, json!({ "query": query })).await;
         assert_request_error(&gw, &answer, StatusCode::OK, "GRAPHQL_VALIDATION_FAILED");
-        let errors = answer.body["errors"].as_array().cloned().unwrap_or_default();
+        let errors = answer.body["errors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(errors.len(), 1, "{query}: {}", answer.body);
-        assert!(message(&answer).contains("nope"), "{query}: {}", answer.body);
+        assert!(
+            message(&answer).contains("nope"),
+            "{query}: {}",
+            answer.body
+        );
     }
 }
 
