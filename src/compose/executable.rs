@@ -91,7 +91,9 @@ pub(super) fn merge(
             continue;
         }
         merged.push(Node::new(DirectiveDefinition {
-            description: sources.iter().find_map(|(_, d)| d.description.clone()),
+            description: super::merge::merged_description(
+                sources.iter().map(|(_, d)| &d.description),
+            ),
             name: directive.name.clone(),
             arguments: arguments.into_iter().map(argument_definition).collect(),
             repeatable: sources.iter().all(|(_, d)| d.repeatable),

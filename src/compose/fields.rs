@@ -5,7 +5,7 @@ use apollo_compiler::Name;
 use indexmap::IndexMap;
 
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
-use super::merge::{first_description, merge_directives, TypeSource};
+use super::merge::{merge_directives, merged_description, TypeSource};
 use super::model::{JoinContextArgument, JoinField, SuperField, SuperType};
 use super::subgraph::{Subgraph, SubgraphField, SubgraphType, TypeKind};
 use super::subtypes::Subtyping;
@@ -151,8 +151,8 @@ impl FieldMerger<'_> {
         let args = merge_arguments(&coordinate, &argument_sources, self.subgraphs, self.errors);
         self.check_external_arguments(&coordinate, &sources, &args);
         let description =
-            first_description(resolving.iter().map(|source| &source.field.description))
-                .or_else(|| first_description(sources.iter().map(|s| &s.field.description)));
+            merged_description(resolving.iter().map(|source| &source.field.description))
+                .or_else(|| merged_description(sources.iter().map(|s| &s.field.description)));
         // A copy taken over entirely by `@override` still says what the field is to clients:
         // its `@inaccessible` keeps the field hidden, its `@deprecated` deprecated.
         let mut directives = Vec::new();
@@ -366,7 +366,7 @@ impl FieldMerger<'_> {
         // Each subscription has one event source: two subgraphs cannot both serve one.
         if self.type_name == "Subscription" {
             for source in sources {
-                if source.field.shareable || source.parent.shareable {
+                if source.field.shareable {
                     self.errors.push(CompositionError::new(
                         ErrorCode::InvalidFieldSharing,
                         format!(
@@ -395,7 +395,6 @@ impl FieldMerger<'_> {
                 let shareable = !subgraph.fed2
                     || source.field.external
                     || source.field.shareable
-                    || source.parent.shareable
                     || subgraph.key_fields.contains(&field_coordinate);
                 (format!("\"{}\"", subgraph.name), shareable)
             })

@@ -236,7 +236,7 @@ fn merged_kind(
 
 /// `@join__type`s, description and kept directives, which every kind of type has.
 fn merge_common(merged: &mut SuperType, sources: &[TypeSource<'_>]) {
-    merged.description = first_description(sources.iter().map(|(_, ty)| &ty.description));
+    merged.description = merged_description(sources.iter().map(|(_, ty)| &ty.description));
     for (graph, ty) in sources {
         merge_directives(&mut merged.directives, &ty.directives);
         if ty.keys.is_empty() {
@@ -309,14 +309,30 @@ fn add_interface_object_fields(types: &mut [SuperType]) {
     }
 }
 
-/// The first non-blank description in subgraph order.
-pub(super) fn first_description<'a>(
+/// The description most subgraphs give (non-blank ones only), the first of those in subgraph
+/// order on a tie: Apollo's rule, so one subgraph with an old comment does not win over the
+/// others because its name sorts first.
+pub(super) fn merged_description<'a>(
     descriptions: impl Iterator<Item = &'a Option<Node<str>>>,
 ) -> Option<Node<str>> {
-    descriptions
+    let mut counted: Vec<(&'a Node<str>, usize)> = Vec::new();
+    for description in descriptions
         .flatten()
-        .find(|description| !description.trim().is_empty())
-        .cloned()
+        .filter(|description| !description.trim().is_empty())
+    {
+        match counted
+            .iter_mut()
+            .find(|(seen, _)| seen.as_ref() == description.as_ref())
+        {
+            Some((_, n)) => *n += 1,
+            None => counted.push((description, 1)),
+        }
+    }
+    let most = counted.iter().map(|(_, n)| *n).max()?;
+    counted
+        .into_iter()
+        .find(|(_, n)| *n == most)
+        .map(|(description, _)| description.clone())
 }
 
 /// Adds directives not already present. Only `@tag` may repeat (with different names);

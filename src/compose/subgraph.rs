@@ -299,6 +299,9 @@ struct TypeDirectives {
     kept: Vec<Node<Directive>>,
     keys: Vec<Key>,
     shareable: bool,
+    /// The definition and extension blocks a `@shareable` on the type was written on: it shares
+    /// the fields declared in that block only, as Apollo reads it.
+    shareable_blocks: Vec<schema::ComponentOrigin>,
     interface_object: bool,
     extends: bool,
     /// `@external` on the type itself (Federation 2): every field of it is external.
@@ -392,6 +395,16 @@ impl Reader<'_> {
                 ty.kind = TypeKind::Object;
                 ty.implements = self.read_implements(&name, &object.implements_interfaces);
                 ty.fields = self.read_fields(&name, &object.fields);
+                for (field_name, definition) in &object.fields {
+                    if type_directives
+                        .shareable_blocks
+                        .contains(&definition.origin)
+                    {
+                        if let Some(field) = ty.fields.get_mut(field_name) {
+                            field.shareable = true;
+                        }
+                    }
+                }
                 if all_fields_external {
                     for field in ty.fields.values_mut() {
                         field.external = true;
@@ -502,7 +515,10 @@ impl Reader<'_> {
                     });
                 }
                 Some("extends") => extends = true,
-                Some("shareable") => read.shareable = true,
+                Some("shareable") => {
+                    read.shareable = true;
+                    read.shareable_blocks.push(directive.origin.clone());
+                }
                 Some("interfaceObject") => read.interface_object = true,
                 Some("external") => read.external = true,
                 Some("context") => {

@@ -12,7 +12,7 @@ use apollo_compiler::{Name, Node};
 use indexmap::IndexMap;
 
 use super::errors::{join_with_and, quoted_list, subgraphs_word, CompositionError, ErrorCode};
-use super::merge::{first_description, merge_directives, TypeSource};
+use super::merge::{merge_directives, merged_description, TypeSource};
 use super::model::{JoinField, SuperEnumValue, SuperField, SuperInputValue, SuperType};
 use super::subgraph::{InputValue, Subgraph};
 
@@ -162,7 +162,7 @@ pub(super) fn merge_enum(
             (*value).clone(),
             SuperEnumValue {
                 name: (*value).clone(),
-                description: first_description(definitions.iter().map(|d| &d.description)),
+                description: merged_description(definitions.iter().map(|d| &d.description)),
                 directives,
                 graphs: graphs.clone(),
             },
@@ -413,7 +413,7 @@ fn merge_input_values<'a>(
         };
         let value = SuperInputValue {
             name: name.clone(),
-            description: first_description(definitions.iter().map(|(_, d)| &d.description)),
+            description: merged_description(definitions.iter().map(|(_, d)| &d.description)),
             ty,
             default,
             directives,

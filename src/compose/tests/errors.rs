@@ -364,6 +364,33 @@ fn an_interface_object_subgraph_that_defines_an_implementation() {
     );
 }
 
+/// A type-level `@shareable` shares the fields of the block it is written on, not those an
+/// `extend type` block adds.
+#[test]
+fn type_level_shareable_covers_its_own_block_only() {
+    let other = fed2(
+        "b",
+        "type P @shareable { x: Int y: Int }\ntype Query { b: P }",
+    );
+    let errors = compose_errors(&[
+        fed2(
+            "a",
+            "type P @shareable { x: Int }\nextend type P { y: Int }\ntype Query { a: P }",
+        ),
+        other.clone(),
+    ]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, ErrorCode::InvalidFieldSharing, "{errors:?}");
+    assert!(errors[0].1.contains("P.y"), "{errors:?}");
+    super::compose_valid(&[
+        fed2(
+            "a",
+            "type P @shareable { x: Int }\nextend type P @shareable { y: Int }\ntype Query { a: P }",
+        ),
+        other,
+    ]);
+}
+
 #[test]
 fn provides_a_field_that_takes_arguments() {
     let catalog = fed2(

@@ -33,6 +33,26 @@ fn an_enum_only_directive_arguments_use_keeps_the_values_every_subgraph_has() {
 }
 
 #[test]
+fn the_description_most_subgraphs_give_wins() {
+    let sdl = compose_valid(&[
+        fed2(
+            "a",
+            "\"one\" type P @shareable { x: Int }\ntype Query { a: P }",
+        ),
+        fed2(
+            "b",
+            "\"two\" type P @shareable { x: Int }\ntype Query { b: P }",
+        ),
+        fed2(
+            "c",
+            "\"two\" type P @shareable { x: Int }\ntype Query { c: P }",
+        ),
+    ]);
+    assert!(sdl.contains("\"\"\"two\"\"\"\ntype P"), "{sdl}");
+    assert!(!sdl.contains("\"one\""), "{sdl}");
+}
+
+#[test]
 fn directive_arguments_keep_inaccessible_deprecated_and_tag() {
     let sdl = compose_valid(&[
         fed2(
