@@ -42,6 +42,10 @@ pub(super) fn read_subgraph(
                 format!("[{subgraph}] @composeDirective(name: \"{requested}\"): {problem}"),
             ));
         };
+        if !requested.starts_with('@') {
+            refuse("the name must start with \"@\" (the directive, as in \"@x\")");
+            continue;
+        }
         if names.canonical(local).is_some() {
             refuse(
                 "federation directives compose by their own rules, not through @composeDirective",

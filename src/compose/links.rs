@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use apollo_compiler::ast::{Directive, Value};
 use apollo_compiler::Node;
 
+use super::errors::{CompositionError, ErrorCode};
+
 /// The directives the federation spec (up to v2.9) defines, by their canonical names.
 const FEDERATION_DIRECTIVES: &[&str] = &[
     "key",
@@ -148,6 +150,41 @@ fn federation_minor_version(url: &str) -> u32 {
         })
         .and_then(|minor| minor.parse().ok())
         .unwrap_or(u32::MAX)
+}
+
+/// Refuses a directive a subgraph's federation `@link` imports that the spec does not define
+/// (`"@bogus"`, a typo of one that is): Apollo refuses it with `INVALID_LINK_DIRECTIVE_USAGE`,
+/// and read as a custom directive it would silently do nothing. A directive newer than the
+/// linked version (`@interfaceObject` from v2.2, `@override(label:)` before v2.7) is accepted
+/// on purpose, where Apollo refuses it: frameworks often link an older version than the
+/// features they use. So is an unknown import from a version after v2.9, which may define it.
+pub(super) fn check_imports<'a>(
+    subgraph: &str,
+    schema_directives: impl IntoIterator<Item = &'a Node<Directive>>,
+    errors: &mut Vec<CompositionError>,
+) {
+    for link in schema_directives {
+        let federation =
+            string_argument(link, "url").is_some_and(|url| url.contains("/federation/"));
+        if link.name != "link" || !federation {
+            continue;
+        }
+        // Versions after v2.9 may define directives this list does not know yet.
+        if string_argument(link, "url").is_some_and(|url| federation_minor_version(url) > 9) {
+            continue;
+        }
+        for (imported, _) in imports(link) {
+            if !imported.starts_with('@') || canonical_name(imported).is_some() {
+                continue;
+            }
+            errors.push(CompositionError::new(
+                ErrorCode::InvalidLinkDirectiveUsage,
+                format!(
+                    "[{subgraph}] imports {imported}, which the federation spec does not define"
+                ),
+            ));
+        }
+    }
 }
 
 fn canonical_name(imported: &str) -> Option<&'static str> {

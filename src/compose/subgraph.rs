@@ -211,6 +211,15 @@ pub(crate) fn parse_subgraph(
             .iter()
             .map(|directive| &directive.node),
     );
+    super::links::check_imports(
+        &input.name,
+        schema
+            .schema_definition
+            .directives
+            .iter()
+            .map(|directive| &directive.node),
+        errors,
+    );
     let cost_names = cost::read_subgraph(&input.name, &schema, &names, errors);
     let composed_directives = composed::read_subgraph(&input.name, &schema, &names, errors);
     let mut reader = Reader {

@@ -142,6 +142,26 @@ fn a_composed_directive_must_be_defined() {
 }
 
 #[test]
+fn a_composed_directive_is_named_with_its_at_sign() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@composeDirective"])
+          @link(url: "https://myspecs.dev/c/v1.0", import: ["@c"])
+          @composeDirective(name: "c")
+        directive @c on FIELD_DEFINITION
+        type Query { hello: String @c }
+        "#,
+    );
+    assert_single_error(
+        &[a],
+        ErrorCode::DirectiveCompositionError,
+        "[a] @composeDirective(name: \"c\"): the name must start with \"@\" (the directive, as in \"@x\")",
+    );
+}
+
+#[test]
 fn custom_directives_without_compose_directive_are_dropped() {
     let a = raw(
         "a",

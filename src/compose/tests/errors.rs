@@ -1,6 +1,6 @@
 //! One test per composition error: the subgraphs that cause it and the exact message.
 
-use super::{assert_single_error, compose_errors, fed2, raw};
+use super::{assert_single_error, compose_errors, compose_valid, fed2, raw};
 use crate::compose::{compose, ErrorCode};
 use crate::sources::SubgraphSdl;
 
@@ -382,13 +382,32 @@ fn type_level_shareable_covers_its_own_block_only() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].0, ErrorCode::InvalidFieldSharing, "{errors:?}");
     assert!(errors[0].1.contains("P.y"), "{errors:?}");
-    super::compose_valid(&[
+    compose_valid(&[
         fed2(
             "a",
             "type P @shareable { x: Int }\nextend type P @shareable { y: Int }\ntype Query { a: P }",
         ),
         other,
     ]);
+}
+
+#[test]
+fn link_imports_a_directive_the_spec_does_not_define() {
+    let link = |imports: &str| {
+        raw(
+            "a",
+            &format!(
+                r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: [{imports}])
+                type Query {{ a: Int }}"#
+            ),
+        )
+    };
+    assert_single_error(
+        &[link(r#""@key", "@bogus""#)],
+        ErrorCode::InvalidLinkDirectiveUsage,
+        "[a] imports @bogus, which the federation spec does not define",
+    );
+    compose_valid(&[link(r#""@key", "@interfaceObject", "FieldSet""#)]);
 }
 
 #[test]
@@ -833,7 +852,7 @@ fn an_external_field_is_as_general_as_the_resolving_type_or_more() {
         "looser",
         "type U @key(fields: \"id\") { id: ID! m: String @external x: Int @requires(fields: \"m\") }",
     );
-    super::compose_valid(&[owner, looser]);
+    compose_valid(&[owner, looser]);
 }
 
 #[test]
