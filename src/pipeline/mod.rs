@@ -449,7 +449,12 @@ impl Gateway {
         if !span.is_disabled() {
             span.record("graphql.operation.type", kind.keyword());
             if let Some(name) = &seen.name {
-                span.record("graphql.operation.name", name.as_str());
+                // A client chooses the name's length; traces keep a prefix of a long one.
+                let mut end = name.len().min(crate::telemetry::metrics::MAX_OPERATION_NAME_LABEL);
+                while !name.is_char_boundary(end) {
+                    end -= 1;
+                }
+                span.record("graphql.operation.name", &name.as_str()[..end]);
             }
         }
         if let Err(refused) = admit::admit(kind, context.transport) {

@@ -23,6 +23,10 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 /// The label value of operations past the cap, and of anonymous operations.
 pub const OTHER_OPERATIONS: &str = "other";
+/// The longest operation name that gets a series of its own. A name is repeated in every line of
+/// every series it labels, and a client chooses it: a 1 MB name made each scrape of `/metrics`
+/// gigabytes. Longer names count under [`OTHER_OPERATIONS`].
+pub const MAX_OPERATION_NAME_LABEL: usize = 128;
 pub const ANONYMOUS_OPERATION: &str = "anonymous";
 
 /// How one client operation ended, as the `outcome` label says it.
@@ -125,6 +129,9 @@ impl OperationNames {
         let Some(name) = name else {
             return self.anonymous.clone();
         };
+        if name.len() > MAX_OPERATION_NAME_LABEL {
+            return self.other.clone();
+        }
         if let Ok(known) = self.known.read() {
             if let Some(found) = known.get(name) {
                 return found.clone();
@@ -487,6 +494,11 @@ mod tests {
         assert_eq!(&*names.label(Some("C")), OTHER_OPERATIONS);
         assert_eq!(&*names.label(Some("A")), "A");
         assert_eq!(&*names.label(None), ANONYMOUS_OPERATION);
+        let names = OperationNames::new(10);
+        let long = "N".repeat(MAX_OPERATION_NAME_LABEL + 1);
+        assert_eq!(&*names.label(Some(&long)), OTHER_OPERATIONS);
+        let longest = "N".repeat(MAX_OPERATION_NAME_LABEL);
+        assert_eq!(&*names.label(Some(&longest)), longest);
     }
 
     #[test]
