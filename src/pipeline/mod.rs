@@ -450,7 +450,9 @@ impl Gateway {
             span.record("graphql.operation.type", kind.keyword());
             if let Some(name) = &seen.name {
                 // A client chooses the name's length; traces keep a prefix of a long one.
-                let mut end = name.len().min(crate::telemetry::metrics::MAX_OPERATION_NAME_LABEL);
+                let mut end = name
+                    .len()
+                    .min(crate::telemetry::metrics::MAX_OPERATION_NAME_LABEL);
                 while !name.is_char_boundary(end) {
                     end -= 1;
                 }
