@@ -19,17 +19,19 @@ use serde_json::{json, Value};
 
 use common::TestGateway;
 
-struct Lowercase;
+/// A directive that maps a field's string value (async-graphql applies it where the field is
+/// resolved, so it shows which subgraph got the directive).
+struct MapString(fn(&str) -> String);
 
 #[async_trait::async_trait]
-impl CustomDirective for Lowercase {
+impl CustomDirective for MapString {
     async fn resolve_field(
         &self,
         _ctx: &Context<'_>,
         resolve: ResolveFut<'_>,
     ) -> ServerResult<Option<GqlValue>> {
         Ok(resolve.await?.map(|value| match value {
-            GqlValue::String(s) => GqlValue::String(s.to_lowercase()),
+            GqlValue::String(s) => GqlValue::String((self.0)(&s)),
             other => other,
         }))
     }
@@ -37,28 +39,12 @@ impl CustomDirective for Lowercase {
 
 #[Directive(location = "Field")]
 fn lowercase() -> impl CustomDirective {
-    Lowercase
-}
-
-struct Shout;
-
-#[async_trait::async_trait]
-impl CustomDirective for Shout {
-    async fn resolve_field(
-        &self,
-        _ctx: &Context<'_>,
-        resolve: ResolveFut<'_>,
-    ) -> ServerResult<Option<GqlValue>> {
-        Ok(resolve.await?.map(|value| match value {
-            GqlValue::String(s) => GqlValue::String(s.to_uppercase()),
-            other => other,
-        }))
-    }
+    MapString(str::to_lowercase)
 }
 
 #[Directive(location = "Field")]
 fn shout() -> impl CustomDirective {
-    Shout
+    MapString(str::to_uppercase)
 }
 
 #[derive(SimpleObject, Clone)]

@@ -541,13 +541,19 @@ async fn a_slow_reader_holds_back_its_stream_instead_of_buffering() {
 async fn gateway_streams_a_query_over_sse_and_refuses_bad_subscriptions() {
     let gateway = common::TestGateway::demo().await;
     let client = reqwest::Client::new();
-    let mut response = client
-        .post(&gateway.url)
-        .header("accept", "text/event-stream")
-        .json(&json!({ "query": "{ topProducts(first: 1) { upc price } }" }))
-        .send()
-        .await
-        .expect("gateway reachable");
+    let ask = |accept: &str, query: &str| {
+        client
+            .post(&gateway.url)
+            .header("accept", accept)
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let mut response = ask(
+        "text/event-stream",
+        "{ topProducts(first: 1) { upc price } }",
+    )
+    .await
+    .expect("gateway reachable");
     assert_eq!(response.status(), 200);
     let mut seen = String::new();
     read_to_end(&mut response, &mut seen).await;
@@ -558,11 +564,7 @@ async fn gateway_streams_a_query_over_sse_and_refuses_bad_subscriptions() {
     );
     // A request error: over SSE, a `next` event with the errors on an accepted stream (as
     // graphql-sse asks); over multipart with `application/json`, one JSON answer with a 200.
-    let mut response = client
-        .post(&gateway.url)
-        .header("accept", "text/event-stream")
-        .json(&json!({ "query": "subscription { noSuchField }" }))
-        .send()
+    let mut response = ask("text/event-stream", "subscription { noSuchField }")
         .await
         .expect("gateway reachable");
     assert_eq!(response.status(), 200);
@@ -574,11 +576,7 @@ async fn gateway_streams_a_query_over_sse_and_refuses_bad_subscriptions() {
         "{seen:?}"
     );
     assert!(seen.ends_with("event: complete\ndata:\n\n"), "{seen:?}");
-    let response = client
-        .post(&gateway.url)
-        .header("accept", MULTIPART_ACCEPT)
-        .json(&json!({ "query": "subscription { noSuchField }" }))
-        .send()
+    let response = ask(MULTIPART_ACCEPT, "subscription { noSuchField }")
         .await
         .expect("gateway reachable");
     assert_eq!(response.status(), 200);

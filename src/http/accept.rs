@@ -150,12 +150,16 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn accept(values: &[&str]) -> Accept {
+    fn headers(values: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for value in values {
             headers.append(header::ACCEPT, HeaderValue::from_str(value).unwrap());
         }
-        Accept::of(&headers)
+        headers
+    }
+
+    fn accept(values: &[&str]) -> Accept {
+        Accept::of(&headers(values))
     }
 
     #[test]
@@ -172,11 +176,7 @@ mod tests {
     }
 
     fn delivery(values: &[&str]) -> Delivery {
-        let mut headers = HeaderMap::new();
-        for value in values {
-            headers.append(header::ACCEPT, HeaderValue::from_str(value).unwrap());
-        }
-        Delivery::of(&headers)
+        Delivery::of(&headers(values))
     }
 
     #[test]
@@ -223,13 +223,7 @@ mod tests {
 
     #[test]
     fn graphql_response_json_when_preferred_and_not_refused() {
-        let prefers = |values: &[&str]| {
-            let mut headers = HeaderMap::new();
-            for value in values {
-                headers.append(header::ACCEPT, HeaderValue::from_str(value).unwrap());
-            }
-            prefers_graphql_response_json(&headers)
-        };
+        let prefers = |values: &[&str]| prefers_graphql_response_json(&headers(values));
         assert!(prefers(&[
             "application/graphql-response+json, application/json"
         ]));
