@@ -254,7 +254,9 @@ extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@
 directive @cached(ttl: Int!, scope: String) on QUERY | FIELD | INLINE_FRAGMENT | OBJECT
 directive @trace repeatable on QUERY | MUTATION | FIELD
 directive @mark on FIELD | INLINE_FRAGMENT | FRAGMENT_SPREAD | FRAGMENT_DEFINITION | VARIABLE_DEFINITION
+directive @audit on MUTATION
 type Query { products: [Product] }
+type Mutation { touch: Product }
 type Product @key(fields: "id") { id: ID! name: String }
 "#;
 
@@ -263,6 +265,7 @@ extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@
 directive @cached(ttl: Int!, region: String) on QUERY | FIELD | FRAGMENT_SPREAD
 directive @trace on QUERY | FIELD
 directive @mark on FIELD | INLINE_FRAGMENT | FRAGMENT_SPREAD | FRAGMENT_DEFINITION | VARIABLE_DEFINITION
+directive @audit on MUTATION
 type Product @key(fields: "id") { id: ID! stock: Int }
 "#;
 
@@ -351,6 +354,44 @@ async fn operation_directives_go_with_every_fetch_with_their_variables() {
     assert_eq!(
         entities[0]["query"],
         "query($representations:[_Any!]!,$ttl:Int!) @cached(ttl: $ttl) @trace{_entities(representations:$representations){...on Product{stock}}}",
+        "{entities:?}"
+    );
+}
+
+/// An entity fetch is a `query` whatever the operation: it carries only the operation
+/// directives a query may have, so `mutation @audit` (`on MUTATION`) reaches the mutation's root
+/// fetch and not the entity fetch, which the subgraph would refuse.
+#[tokio::test]
+async fn an_entity_fetch_carries_only_the_operation_directives_a_query_may_have() {
+    let sdl = composed(&[("catalog", CATALOG), ("stock", STOCK)]);
+    let answering = |body: Value| {
+        axum::Router::new().route(
+            "/graphql",
+            axum::routing::post(move || {
+                let body = body.clone();
+                async move { axum::Json(body) }
+            }),
+        )
+    };
+    let catalog = answering(json!({ "data": { "touch": { "name": "Desk", "id": "1" } } }));
+    let stock = answering(json!({ "data": { "_entities": [{ "stock": 3 }] } }));
+    let gateway = TestGateway::supergraph(&sdl, vec![("catalog", catalog), ("stock", stock)]).await;
+    let answer = gateway
+        .query("mutation @audit { touch { name stock } }")
+        .await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "touch": { "name": "Desk", "stock": 3 } } })
+    );
+    let root = gateway.requests_to("catalog");
+    assert_eq!(
+        root[0]["query"], "mutation @audit{touch{name id}}",
+        "{root:?}"
+    );
+    let entities = gateway.requests_to("stock");
+    assert_eq!(
+        entities[0]["query"],
+        "query($representations:[_Any!]!){_entities(representations:$representations){...on Product{stock}}}",
         "{entities:?}"
     );
 }

@@ -38,7 +38,9 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
             by_name.entry(&ty.name).or_default().push((graph, ty));
         }
     }
-    let enum_usage = EnumUsage::collect(subgraphs);
+    // Before the types: the arguments of the directives kept are input positions for enums.
+    let executable = super::executable::merge(subgraphs, errors);
+    let enum_usage = EnumUsage::collect(subgraphs, &executable);
     let subtyping = Subtyping::collect(subgraphs);
 
     let mut types = Vec::new();
@@ -83,7 +85,6 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
     }
     types.sort_by(|a, b| print_rank(&a.name).cmp(&print_rank(&b.name)));
 
-    let executable = super::executable::merge(subgraphs, errors);
     // Apollo links the spec when any subgraph applies the directive, even where merging drops
     // the element that carried it (an argument missing from another subgraph, say).
     let uses = |name: &str| {

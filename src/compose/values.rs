@@ -68,7 +68,10 @@ pub(super) struct EnumUsage {
 }
 
 impl EnumUsage {
-    pub fn collect(subgraphs: &[Subgraph]) -> Self {
+    pub fn collect(
+        subgraphs: &[Subgraph],
+        executable: &[Node<apollo_compiler::ast::DirectiveDefinition>],
+    ) -> Self {
         let mut usage = EnumUsage::default();
         for ty in subgraphs
             .iter()
@@ -84,13 +87,11 @@ impl EnumUsage {
                 usage.input.insert(field.ty.inner_named_type().clone());
             }
         }
-        // Arguments of directives clients write are inputs too: a value only some subgraphs
-        // know could be sent to one that does not.
-        for directive in subgraphs
-            .iter()
-            .flat_map(|subgraph| &subgraph.executable_directives)
-        {
-            for arg in directive.args.values() {
+        // Arguments of the directives clients write are inputs too: a value only some subgraphs
+        // know could be sent to one that does not. Only those of directives the supergraph keeps,
+        // as in Apollo: one not every subgraph defines never reaches a client.
+        for directive in executable {
+            for arg in &directive.arguments {
                 usage.input.insert(arg.ty.inner_named_type().clone());
             }
         }

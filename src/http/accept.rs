@@ -44,7 +44,14 @@ impl Accept {
                     match param.strip_prefix("q=") {
                         // A weight that does not read as one is taken as 1, as the range
                         // itself still names the type.
-                        Some(weight) => q = weight.trim().parse::<f32>().unwrap_or(1.0),
+                        Some(weight) => {
+                            q = weight
+                                .trim()
+                                .parse::<f32>()
+                                .ok()
+                                .filter(|q| q.is_finite())
+                                .unwrap_or(1.0)
+                        }
                         None => params.push(param),
                     }
                 }
@@ -58,8 +65,8 @@ impl Accept {
         Accept { ranges, absent }
     }
 
-    /// The weight of the media type `essence` (lower case): that of the exact ranges naming it,
-    /// else — when `wildcards` — of `type/*`, else of `*/*`. 0 when no range matches: the client
+    /// The weight of the media type `essence` (lower case): the highest of the exact ranges
+    /// naming it, else — when `wildcards` — of `type/*`, else of `*/*`. 0 when no range matches: the client
     /// does not accept it. Streams are never chosen through a wildcard: a client that sends
     /// `*/*` expects one response.
     pub(crate) fn weight(&self, essence: &str, wildcards: bool) -> f32 {
@@ -258,6 +265,8 @@ mod tests {
         let a = accept(&["multipart/mixed;deferSpec=20220824"]);
         assert_eq!(a.weight_where("multipart/mixed", false, subscriptions), 0.0);
         let a = accept(&["application/json;q=nonsense"]);
+        assert_eq!(a.weight("application/json", true), 1.0);
+        let a = accept(&["application/json;q=NaN"]);
         assert_eq!(a.weight("application/json", true), 1.0);
     }
 }

@@ -318,9 +318,16 @@ async fn run_and_answer<S: OperationService>(
     let delivery = Delivery::of(&headers);
     // A streaming client is admitted before its operation starts, so a refused one costs no
     // upstream work; the slot is held until its stream ends.
+    // A client that accepts JSON as much as a stream (urql's default) is admitted once its
+    // answer turns out to be a stream: its queries must not count against the streaming cap.
     let stream_kind = match delivery {
-        Delivery::Plain => None,
-        Delivery::Sse { .. } => Some(StreamKind::Sse),
+        Delivery::Plain
+        | Delivery::Sse {
+            single_as_json: true,
+        } => None,
+        Delivery::Sse {
+            single_as_json: false,
+        } => Some(StreamKind::Sse),
         Delivery::Multipart => Some(StreamKind::Multipart),
     };
     let slot = match stream_kind {
@@ -337,17 +344,25 @@ async fn run_and_answer<S: OperationService>(
     }
     let answer = endpoint.service.run(Arc::new(context), request).await;
     match (delivery, answer, slot) {
-        // A client that accepts JSON as much as a stream gets one response as JSON.
         (
             Delivery::Sse {
                 single_as_json: false,
             },
             answer,
             Some(slot),
-        )
-        | (Delivery::Sse { .. }, answer @ Answer::Stream(_), Some(slot)) => {
-            sse::respond(endpoint, media, answer, slot)
-        }
+        ) => sse::respond(endpoint, media, answer, slot),
+        // A client that accepts JSON as much as a stream gets one response as JSON, and a
+        // subscription as a stream, admitted now.
+        (
+            Delivery::Sse {
+                single_as_json: true,
+            },
+            answer @ Answer::Stream(_),
+            None,
+        ) => match endpoint.settings.clients.admit(StreamKind::Sse) {
+            Ok(slot) => sse::respond(endpoint, media, answer, slot),
+            Err(refusal) => refusal.into_response(),
+        },
         (Delivery::Multipart, Answer::Stream(responses), Some(slot)) => {
             multipart::respond(endpoint, responses, slot)
         }

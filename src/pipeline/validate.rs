@@ -137,7 +137,8 @@ fn check_directive_locations(
     let refuse = |name: apollo_compiler::Name, place: &str| {
         Err(GraphqlError::new(
             format!(
-                "the directive @{name} on {place} is not supported: the gateway passes                  directives on to the subgraphs only on fields and on the operation"
+                "the directive @{name} on {place} is not supported: the gateway passes \
+                 directives on to the subgraphs only on fields and on the operation"
             ),
             "GRAPHQL_VALIDATION_FAILED",
         ))

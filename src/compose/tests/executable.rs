@@ -52,6 +52,27 @@ fn the_description_most_subgraphs_give_wins() {
     assert!(!sdl.contains("\"one\""), "{sdl}");
 }
 
+/// Only the directives the supergraph keeps make their arguments' enums inputs: a directive one
+/// subgraph defines alone never reaches clients, so an output enum whose values differ still
+/// merges as an output (Apollo composes this; an input use would be ENUM_VALUE_MISMATCH).
+#[test]
+fn a_directive_not_composed_does_not_make_its_enum_an_input() {
+    let api = api(&[
+        fed2(
+            "a",
+            "enum Color { RED GREEN }\ntype Query { a: Color }\ndirective @paint(c: Color) on FIELD",
+        ),
+        fed2("b", "enum Color { RED BLUE }\ntype Query { b: Color }"),
+    ]);
+    let apollo_compiler::schema::ExtendedType::Enum(color) = &api.types["Color"] else {
+        panic!("Color is an enum");
+    };
+    let mut values: Vec<&str> = color.values.keys().map(|k| k.as_str()).collect();
+    values.sort_unstable();
+    assert_eq!(values, ["BLUE", "GREEN", "RED"]);
+    assert!(!api.directive_definitions.contains_key("paint"));
+}
+
 #[test]
 fn directive_arguments_keep_inaccessible_deprecated_and_tag() {
     let sdl = compose_valid(&[

@@ -40,7 +40,11 @@ impl Builder<'_> {
                     members.iter().filter_map(|&g| fetches[g].take()).collect();
                 match members.len() {
                     1 => PlanNode::Fetch(Box::new(members.remove(0))),
-                    _ => PlanNode::Batch(Box::new(super::batch::batch_fetch(members, operation))),
+                    _ => PlanNode::Batch(Box::new(super::batch::batch_fetch(
+                        self.supergraph,
+                        members,
+                        operation,
+                    ))),
                 }
             })
             .collect();
@@ -163,7 +167,8 @@ impl Builder<'_> {
                     &mut selection,
                 );
                 selection.variables(&mut variables);
-                let directives = operation_directives(operation, &mut variables);
+                let directives =
+                    operation_directives(self.supergraph, operation, false, &mut variables);
                 let keyword = if kind == OperationKind::Mutation {
                     "mutation"
                 } else {
@@ -209,10 +214,10 @@ impl Builder<'_> {
                     &mut selection,
                 );
                 selection.variables(&mut variables);
-                let directives = operation_directives(operation, &mut variables);
                 // Context variables are the gateway's own, not the client's.
                 variables.retain(|v| !group.contexts.iter().any(|c| &c.name == v));
-                // Stitching: a plain service's entities go through its lookup fields.
+                // Stitching: a plain service's entities go through its lookup fields, which
+                // carry no operation directives, so declare none of their variables.
                 let lookup = crate::plan::lookup::lookup_types(
                     self.supergraph,
                     group.subgraph,
@@ -223,6 +228,8 @@ impl Builder<'_> {
                     write_variable_definitions(operation, &variables, false, &mut definitions);
                     crate::plan::lookup::fetch(types, &definitions)
                 });
+                let directives =
+                    operation_directives(self.supergraph, operation, true, &mut variables);
                 text.push_str("query");
                 write_variable_definitions(operation, &variables, true, &mut text);
                 if !group.contexts.is_empty() {
@@ -306,15 +313,41 @@ fn reaches(deps: &[Vec<usize>], a: usize, b: usize) -> bool {
 }
 
 /// The client's directives on the operation (`query @cached(ttl: 60)`) as fetch text, which every
-/// fetch of the operation carries, as Apollo's planner does; the variables they use are added to
-/// the fetch's.
-pub(super) fn operation_directives(operation: &Operation, variables: &mut Vec<Name>) -> String {
+/// fetch of the operation carries; the variables they use are added to the fetch's. An entity
+/// fetch (`entity`) is a `query` whatever the operation is, so it carries only those a query may
+/// have: `mutation @audit` with `@audit on MUTATION` would make the subgraph refuse the fetch.
+pub(super) fn operation_directives(
+    supergraph: &Supergraph,
+    operation: &Operation,
+    entity: bool,
+    variables: &mut Vec<Name>,
+) -> String {
     let mut text = String::new();
     if operation.directives.is_empty() {
         return text;
     }
-    crate::plan::selection::directive_variables(&operation.directives, variables);
-    crate::plan::selection::write_directives(&operation.directives, &mut text);
+    let allowed = |directive: &Node<apollo_compiler::ast::Directive>| {
+        !entity
+            || supergraph
+                .api_schema
+                .directive_definitions
+                .get(&directive.name)
+                .is_some_and(|definition| {
+                    definition
+                        .locations
+                        .contains(&apollo_compiler::ast::DirectiveLocation::Query)
+                })
+    };
+    let directives = DirectiveList(
+        operation
+            .directives
+            .iter()
+            .filter(|d| allowed(d))
+            .cloned()
+            .collect(),
+    );
+    crate::plan::selection::directive_variables(&directives, variables);
+    crate::plan::selection::write_directives(&directives, &mut text);
     text
 }
 

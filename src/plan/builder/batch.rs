@@ -57,7 +57,11 @@ impl Builder<'_> {
 
 /// The batch of the entity fetches `members` (at least two, one subgraph): fetches with the same
 /// operation share an entry, and so one representation list.
-pub(super) fn batch_fetch(members: Vec<FetchNode>, operation: &Operation) -> BatchFetch {
+pub(super) fn batch_fetch(
+    supergraph: &Supergraph,
+    members: Vec<FetchNode>,
+    operation: &Operation,
+) -> BatchFetch {
     let mut entries: Vec<Vec<FetchNode>> = Vec::new();
     for fetch in members {
         match entries
@@ -107,7 +111,12 @@ pub(super) fn batch_fetch(members: Vec<FetchNode>, operation: &Operation) -> Bat
         text.push_str(inner);
     }
     text.push(')');
-    text.push_str(&arrange::operation_directives(operation, &mut Vec::new()));
+    text.push_str(&arrange::operation_directives(
+        supergraph,
+        operation,
+        true,
+        &mut Vec::new(),
+    ));
     text.push('{');
     for (i, entry) in entries.iter().enumerate() {
         if i > 0 {
