@@ -310,21 +310,23 @@ type Product @key(fields: "id") { id: ID! stock: Int }
     );
 }
 
+/// A subgraph that answers `body` without reading the operation: what is checked is what it is
+/// sent.
+fn answering(body: Value) -> axum::Router {
+    axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move || {
+            let body = body.clone();
+            async move { axum::Json(body) }
+        }),
+    )
+}
+
 /// Operation directives go with every fetch, root and entity, with the variables they use; field
 /// directives only with their field.
 #[tokio::test]
 async fn operation_directives_go_with_every_fetch_with_their_variables() {
     let sdl = composed(&[("catalog", CATALOG), ("stock", STOCK)]);
-    // Subgraphs that answer without reading the operation: what is checked is what they are sent.
-    let answering = |body: Value| {
-        axum::Router::new().route(
-            "/graphql",
-            axum::routing::post(move || {
-                let body = body.clone();
-                async move { axum::Json(body) }
-            }),
-        )
-    };
     let catalog = answering(json!({ "data": { "products": [{ "name": "Desk", "id": "1" }] } }));
     let stock = answering(json!({ "data": { "_entities": [{ "stock": 3 }] } }));
     let gateway = TestGateway::supergraph(&sdl, vec![("catalog", catalog), ("stock", stock)]).await;
@@ -364,15 +366,6 @@ async fn operation_directives_go_with_every_fetch_with_their_variables() {
 #[tokio::test]
 async fn an_entity_fetch_carries_only_the_operation_directives_a_query_may_have() {
     let sdl = composed(&[("catalog", CATALOG), ("stock", STOCK)]);
-    let answering = |body: Value| {
-        axum::Router::new().route(
-            "/graphql",
-            axum::routing::post(move || {
-                let body = body.clone();
-                async move { axum::Json(body) }
-            }),
-        )
-    };
     let catalog = answering(json!({ "data": { "touch": { "name": "Desk", "id": "1" } } }));
     let stock = answering(json!({ "data": { "_entities": [{ "stock": 3 }] } }));
     let gateway = TestGateway::supergraph(&sdl, vec![("catalog", catalog), ("stock", stock)]).await;
