@@ -37,6 +37,17 @@ pub enum ErrorCode {
     InvalidShareableUsage,
     /// An `@external` field lacks an argument the resolving subgraphs' field has.
     ExternalArgumentMissing,
+    /// A subgraph names another type than its root `Query`/`Mutation`/`Subscription` like that
+    /// root: the supergraph names the roots so, and the two would collide.
+    RootQueryUsed,
+    RootMutationUsed,
+    RootSubscriptionUsed,
+    /// An object implements an interface in the supergraph but lacks one of the interface's
+    /// fields (added to the interface in a subgraph that does not define the object).
+    InterfaceFieldNoImplem,
+    /// `@requires` or `@provides` on an interface field: only object fields are resolved.
+    RequiresUnsupportedOnInterface,
+    ProvidesUnsupportedOnInterface,
     /// A `@provides` selects a field that takes arguments: the subgraph provides one value,
     /// whatever arguments a client passes.
     ProvidesFieldsHasArgs,
@@ -169,6 +180,12 @@ impl ErrorCode {
             ErrorCode::KeyFieldsHasArgs => "KEY_FIELDS_HAS_ARGS",
             ErrorCode::InvalidShareableUsage => "INVALID_SHAREABLE_USAGE",
             ErrorCode::ExternalArgumentMissing => "EXTERNAL_ARGUMENT_MISSING",
+            ErrorCode::RootQueryUsed => "ROOT_QUERY_USED",
+            ErrorCode::RootMutationUsed => "ROOT_MUTATION_USED",
+            ErrorCode::RootSubscriptionUsed => "ROOT_SUBSCRIPTION_USED",
+            ErrorCode::InterfaceFieldNoImplem => "INTERFACE_FIELD_NO_IMPLEM",
+            ErrorCode::RequiresUnsupportedOnInterface => "REQUIRES_UNSUPPORTED_ON_INTERFACE",
+            ErrorCode::ProvidesUnsupportedOnInterface => "PROVIDES_UNSUPPORTED_ON_INTERFACE",
             ErrorCode::ProvidesFieldsHasArgs => "PROVIDES_FIELDS_HAS_ARGS",
             ErrorCode::ExternalTypeMismatch => "EXTERNAL_TYPE_MISMATCH",
             ErrorCode::KeyDirectiveInFieldsArg => "KEY_DIRECTIVE_IN_FIELDS_ARG",

@@ -130,8 +130,10 @@ impl FieldMerger<'_> {
         // Apollo: the overriding subgraph's `String!` over another's `String` is `String` to
         // clients (the field's contract does not narrow because its resolver moved).
         let typed: Vec<&FieldSource<'_>> = sources.iter().chain(&overridden_away).collect();
-        let ty = self.merged_type(&coordinate, &typed)?;
+        // First, so an external copy of another type is reported as that even when the types
+        // cannot merge at all.
         self.check_external_types(&coordinate, &sources);
+        let ty = self.merged_type(&coordinate, &typed)?;
         let all_types_equal = sources.iter().all(|source| source.field.ty == ty);
 
         // Arguments and descriptions come from the subgraphs that resolve the field: an

@@ -75,6 +75,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph], errors: &mut Vec<CompositionError>) 
     }
 
     add_interface_object_fields(&mut types);
+    check_implementations_have_interface_fields(&types, subgraphs, errors);
     access::propagate(&mut types, subgraphs);
     if !types.iter().any(|ty| ty.name == "Query") {
         errors.push(CompositionError::new(
@@ -305,6 +306,51 @@ fn add_interface_object_fields(types: &mut [SuperType]) {
                 let mut added = field.clone();
                 added.join_fields = vec![JoinField::default()];
                 ty.fields.insert(name.clone(), added);
+            }
+        }
+    }
+}
+
+/// Every object has the fields of the interfaces it implements in the supergraph. A subgraph may
+/// add a field to an interface without defining some implementation (another subgraph's), which
+/// then lacks it: Apollo's `INTERFACE_FIELD_NO_IMPLEM`, naming where the field was added.
+fn check_implementations_have_interface_fields(
+    types: &[SuperType],
+    subgraphs: &[Subgraph],
+    errors: &mut Vec<CompositionError>,
+) {
+    for object in types.iter().filter(|ty| ty.kind == TypeKind::Object) {
+        for interface_name in &object.interfaces {
+            let Some(interface) = types.iter().find(|ty| &ty.name == interface_name) else {
+                continue;
+            };
+            for field in interface.fields.keys() {
+                if object.fields.contains_key(field) {
+                    continue;
+                }
+                let declared: Vec<&str> = subgraphs
+                    .iter()
+                    .filter(|subgraph| {
+                        subgraph
+                            .types
+                            .get(interface_name)
+                            .is_some_and(|ty| ty.fields.contains_key(field))
+                    })
+                    .map(|subgraph| subgraph.name.as_str())
+                    .collect();
+                errors.push(CompositionError::new(
+                    ErrorCode::InterfaceFieldNoImplem,
+                    format!(
+                        "Interface field {interface_name}.{field} is declared in {} {}, but \
+                         {}, which implements {interface_name}, has no field {field}: a subgraph \
+                         that adds it to the interface must define {} too, or another subgraph \
+                         must add the field to it",
+                        super::errors::subgraphs_word(declared.len()),
+                        super::errors::quoted_list(&declared),
+                        object.name,
+                        object.name
+                    ),
+                ));
             }
         }
     }

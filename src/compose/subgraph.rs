@@ -331,8 +331,13 @@ impl Reader<'_> {
                 continue;
             }
             if self.schema.types.contains_key(standard) {
+                let code = match standard {
+                    "Query" => ErrorCode::RootQueryUsed,
+                    "Mutation" => ErrorCode::RootMutationUsed,
+                    _ => ErrorCode::RootSubscriptionUsed,
+                };
                 self.errors.push(CompositionError::new(
-                    ErrorCode::InvalidGraphql,
+                    code,
                     format!(
                         "[{}] the {} root type is {}, but another type is named {standard}; \
                          the supergraph names root types {standard}, so rename one of them",
@@ -431,6 +436,7 @@ impl Reader<'_> {
                 ty.fields = self.read_fields(&name, &interface.fields);
                 self.check_interface_keys(&mut ty);
                 self.refuse_shareable_interface(&ty);
+                self.refuse_field_sets_on_interface(&ty);
             }
             ExtendedType::Union(union) => {
                 ty.kind = TypeKind::Union;
@@ -696,6 +702,36 @@ impl Reader<'_> {
                     self.subgraph
                 ),
             ));
+        }
+    }
+
+    /// `@requires` and `@provides` say how a subgraph resolves a field; an interface field is
+    /// resolved by its implementations, so Apollo refuses them there.
+    fn refuse_field_sets_on_interface(&mut self, ty: &SubgraphType) {
+        for field in ty.fields.values() {
+            for (set, directive, code) in [
+                (
+                    &field.requires,
+                    "requires",
+                    ErrorCode::RequiresUnsupportedOnInterface,
+                ),
+                (
+                    &field.provides,
+                    "provides",
+                    ErrorCode::ProvidesUnsupportedOnInterface,
+                ),
+            ] {
+                if set.is_some() {
+                    self.errors.push(CompositionError::new(
+                        code,
+                        format!(
+                            "[{}] @{directive} on interface field {}.{}: only the fields of \
+                             object types are resolved, so put it on the implementations",
+                            self.subgraph, ty.name, field.name
+                        ),
+                    ));
+                }
+            }
         }
     }
 

@@ -729,8 +729,10 @@ fn type_defined_twice_is_invalid_graphql() {
     );
 }
 
+/// An interface field one subgraph adds is missing from an implementation only another subgraph
+/// defines (before Apollo's code was checked, the last guard caught it as INVALID_SUPERGRAPH).
 #[test]
-fn invalid_supergraph_message() {
+fn interface_field_without_implementation_message() {
     let a = fed2(
         "a",
         r#"
@@ -742,9 +744,10 @@ fn invalid_supergraph_message() {
     let b = fed2("b", "interface Node { id: ID! createdAt: String }");
     assert_single_error(
         &[a, b],
-        ErrorCode::InvalidSupergraph,
-        "The composed supergraph is invalid: type `Book` does not satisfy interface `Node`: \
-         missing field `createdAt`",
+        ErrorCode::InterfaceFieldNoImplem,
+        "Interface field Node.createdAt is declared in subgraph \"b\", but Book, which \
+         implements Node, has no field createdAt: a subgraph that adds it to the interface must \
+         define Book too, or another subgraph must add the field to it",
     );
 }
 
@@ -871,4 +874,50 @@ fn a_required_argument_or_input_field_cannot_be_deprecated() {
         .all(|(code, _)| *code == ErrorCode::InvalidGraphql));
     assert!(found.iter().any(|m| m.contains("Query.f(a:)")), "{found:?}");
     assert!(found.iter().any(|m| m.contains("In.x")), "{found:?}");
+}
+
+#[test]
+fn root_type_names_interface_fields_and_external_types_get_apollos_codes() {
+    // A type named Query beside a renamed query root.
+    let renamed = fed2(
+        "a",
+        "schema { query: RootQuery }\ntype RootQuery { a: Int }\ntype Query { b: Int }",
+    );
+    assert!(codes(&[renamed]).contains(&ErrorCode::RootQueryUsed));
+    // A field added to an interface where an implementation is not defined.
+    let a = fed2(
+        "a",
+        r#"type Query { i: I } interface I { id: ID! } type T implements I @key(fields: "id") { id: ID! }"#,
+    );
+    let b = fed2(
+        "b",
+        "interface I { id: ID! extra: Int }\ntype Query { b: I }",
+    );
+    assert!(codes(&[a, b]).contains(&ErrorCode::InterfaceFieldNoImplem));
+    // @requires and @provides on interface fields.
+    let on_interface = fed2(
+        "a",
+        r#"type Query { i: I p: P }
+        interface I { id: ID! n: Int @requires(fields: "id") p: P @provides(fields: "x") }
+        type P @key(fields: "id") { id: ID! x: Int }"#,
+    );
+    let found = codes(&[on_interface]);
+    assert!(
+        found.contains(&ErrorCode::RequiresUnsupportedOnInterface),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&ErrorCode::ProvidesUnsupportedOnInterface),
+        "{found:?}"
+    );
+    // An external copy of another type.
+    let owner = fed2(
+        "owner",
+        r#"type Query { t: T } type T @key(fields: "id") { id: ID! n: String }"#,
+    );
+    let user = fed2(
+        "user",
+        r#"type T @key(fields: "id") { id: ID! n: Int @external m: Int @requires(fields: "n") }"#,
+    );
+    assert!(codes(&[owner, user]).contains(&ErrorCode::ExternalTypeMismatch));
 }
