@@ -627,3 +627,28 @@ async fn a_declared_body_over_the_limit_is_refused_before_it_arrives() {
     assert!(answer.contains(r#"{"data":{"hello":"world"}}"#), "{answer}");
     assert_eq!(edge.calls(), ["hello"]);
 }
+
+/// A request that asks to become a WebSocket and cannot (no `Sec-WebSocket-Key`) is told why,
+/// not that its GET carries no query.
+#[tokio::test]
+async fn an_invalid_websocket_upgrade_is_told_why() {
+    let edge = Edge::start("").await;
+    let (status, _, body) = get(
+        &edge,
+        "/graphql",
+        &[
+            ("upgrade", "websocket"),
+            ("connection", "upgrade"),
+            ("sec-websocket-version", "13"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(code(&body), "BAD_REQUEST", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("WebSocket upgrade")),
+        "{body}"
+    );
+}

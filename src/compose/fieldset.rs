@@ -274,6 +274,17 @@ impl<'a> Walk<'a> {
         }
         self.has_directives(&field.directives, || coordinate.clone());
         if field.name == "__typename" {
+            // A subgraph always knows an object's type: requiring it asks the gateway for
+            // nothing the subgraph lacks. Apollo refuses it as a leaf that is not external.
+            if self.kind == FieldSetKind::Requires && !external_above && self.subgraph.fed2 {
+                self.error(
+                    ErrorCode::RequiresFieldsMissingExternal,
+                    format!(
+                        "requires {coordinate}, which the subgraph resolves itself; a required \
+                         field must come from another subgraph"
+                    ),
+                );
+            }
             return;
         }
         let Some(parent) = self.subgraph.types.get(type_name) else {

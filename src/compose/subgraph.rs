@@ -440,6 +440,19 @@ impl Reader<'_> {
             }
             ExtendedType::Union(union) => {
                 ty.kind = TypeKind::Union;
+                // `@key` is not allowed on a union (its locations are objects and interfaces):
+                // the subgraph's own schema is invalid GraphQL, as Apollo reports it.
+                if !ty.keys.is_empty() {
+                    self.errors.push(CompositionError::new(
+                        ErrorCode::InvalidGraphql,
+                        format!(
+                            "[{}] @key on union {name}: @key applies to object and interface \
+                             types only",
+                            self.subgraph
+                        ),
+                    ));
+                    ty.keys.clear();
+                }
                 for member in &union.members {
                     self.check_defined(&member.name, || format!("union {name}"));
                     ty.members.push(self.rename(&member.name));

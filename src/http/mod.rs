@@ -512,9 +512,28 @@ async fn graphql_get<S: OperationService>(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     params: Result<Query<QueryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Ok(upgrade) = upgrade {
-        let handshake = request_context(&endpoint, Transport::WebSocket, headers, client);
-        return ws::upgrade(upgrade, endpoint, handshake);
+    let upgrade = match upgrade {
+        Ok(upgrade) => {
+            let handshake = request_context(&endpoint, Transport::WebSocket, headers, client);
+            return ws::upgrade(upgrade, endpoint, handshake);
+        }
+        Err(rejection) => rejection,
+    };
+    // A client that asked to upgrade and could not (a missing key or version) is told why,
+    // not that its GET has no query.
+    let asks_to_upgrade = headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"));
+    if asks_to_upgrade {
+        return refuse(
+            negotiate(&headers),
+            upgrade.status(),
+            format!("the WebSocket upgrade is invalid: {}", upgrade.body_text()),
+            "BAD_REQUEST",
+        );
     }
     let token = request_kind::stream_token(&headers, &uri);
     if let Some(token) = &token {

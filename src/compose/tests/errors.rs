@@ -921,3 +921,24 @@ fn root_type_names_interface_fields_and_external_types_get_apollos_codes() {
     );
     assert!(codes(&[owner, user]).contains(&ErrorCode::ExternalTypeMismatch));
 }
+
+#[test]
+fn key_on_a_union_and_requires_of_typename() {
+    let union_key = fed2(
+        "a",
+        r#"type Query { u: U } type P @key(fields: "x") { x: ID! } union U @key(fields: "x") = P"#,
+    );
+    assert_eq!(codes(&[union_key]), [ErrorCode::InvalidGraphql]);
+    let owner = fed2(
+        "owner",
+        r#"type Query { t: T } type T @key(fields: "id") { id: ID! n: Int }"#,
+    );
+    let typename = fed2(
+        "user",
+        r#"type T @key(fields: "id") { id: ID! m: Int @requires(fields: "__typename") }"#,
+    );
+    assert_eq!(
+        codes(&[owner, typename]),
+        [ErrorCode::RequiresFieldsMissingExternal]
+    );
+}
