@@ -322,14 +322,21 @@ fn answering(body: Value) -> axum::Router {
     )
 }
 
+/// catalog and stock composed from the SDLs above, catalog answering `catalog_answer` and stock
+/// one product with its stock.
+async fn answering_gateway(catalog_answer: Value) -> TestGateway {
+    let sdl = composed(&[("catalog", CATALOG), ("stock", STOCK)]);
+    let catalog = answering(catalog_answer);
+    let stock = answering(json!({ "data": { "_entities": [{ "stock": 3 }] } }));
+    TestGateway::supergraph(&sdl, vec![("catalog", catalog), ("stock", stock)]).await
+}
+
 /// Operation directives go with every fetch, root and entity, with the variables they use; field
 /// directives only with their field.
 #[tokio::test]
 async fn operation_directives_go_with_every_fetch_with_their_variables() {
-    let sdl = composed(&[("catalog", CATALOG), ("stock", STOCK)]);
-    let catalog = answering(json!({ "data": { "products": [{ "name": "Desk", "id": "1" }] } }));
-    let stock = answering(json!({ "data": { "_entities": [{ "stock": 3 }] } }));
-    let gateway = TestGateway::supergraph(&sdl, vec![("catalog", catalog), ("stock", stock)]).await;
+    let gateway =
+        answering_gateway(json!({ "data": { "products": [{ "name": "Desk", "id": "1" }] } })).await;
     let answer = gateway
         .query_with(
             "query Q($ttl: Int!, $t: Int = 5) @cached(ttl: $ttl) @trace { products { name @cached(ttl: $t) stock } }",
@@ -365,10 +372,8 @@ async fn operation_directives_go_with_every_fetch_with_their_variables() {
 /// fetch and not the entity fetch, which the subgraph would refuse.
 #[tokio::test]
 async fn an_entity_fetch_carries_only_the_operation_directives_a_query_may_have() {
-    let sdl = composed(&[("catalog", CATALOG), ("stock", STOCK)]);
-    let catalog = answering(json!({ "data": { "touch": { "name": "Desk", "id": "1" } } }));
-    let stock = answering(json!({ "data": { "_entities": [{ "stock": 3 }] } }));
-    let gateway = TestGateway::supergraph(&sdl, vec![("catalog", catalog), ("stock", stock)]).await;
+    let gateway =
+        answering_gateway(json!({ "data": { "touch": { "name": "Desk", "id": "1" } } })).await;
     let answer = gateway
         .query("mutation @audit { touch { name stock } }")
         .await;

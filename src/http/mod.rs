@@ -521,13 +521,7 @@ async fn graphql_get<S: OperationService>(
     };
     // A client that asked to upgrade and could not (a missing key or version) is told why,
     // not that its GET has no query.
-    let asks_to_upgrade = headers
-        .get_all(header::UPGRADE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"));
-    if asks_to_upgrade {
+    if request_kind::names_websocket_upgrade(&headers) {
         return refuse(
             negotiate(&headers),
             upgrade.status(),

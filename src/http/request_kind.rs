@@ -38,14 +38,18 @@ pub(crate) fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
     if request.method() == Method::CONNECT {
         return true;
     }
-    request.method() == Method::GET
-        && request
-            .headers()
-            .get_all(header::UPGRADE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
+    request.method() == Method::GET && names_websocket_upgrade(request.headers())
+}
+
+/// Whether the headers ask to upgrade to WebSocket (`Upgrade: websocket`), valid handshake or
+/// not.
+pub(crate) fn names_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim().eq_ignore_ascii_case("websocket"))
 }
 
 /// Whether the request is a browser opening the GraphQL path: a GET that accepts HTML and names

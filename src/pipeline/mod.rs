@@ -449,13 +449,11 @@ impl Gateway {
         if !span.is_disabled() {
             span.record("graphql.operation.type", kind.keyword());
             if let Some(name) = &seen.name {
-                // A client chooses the name's length; traces keep a prefix of a long one.
-                let mut end = name
+                // A client chooses the name's length; traces keep a prefix of a long one. A
+                // GraphQL name is ASCII, so any length is a character boundary.
+                let end = name
                     .len()
                     .min(crate::telemetry::metrics::MAX_OPERATION_NAME_LABEL);
-                while !name.is_char_boundary(end) {
-                    end -= 1;
-                }
                 span.record("graphql.operation.name", &name.as_str()[..end]);
             }
         }
