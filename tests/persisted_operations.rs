@@ -231,6 +231,47 @@ async fn apq_refuses_other_versions_and_can_be_switched_off() {
     assert_eq!((status, &body), (StatusCode::OK, &expected));
 }
 
+/// Only `persistedQuery`'s `version` and `sha256Hash` are read; other members, there or beside
+/// it, change nothing, and a `persistedQuery` of another shape is refused as APQ clients expect.
+#[tokio::test]
+async fn apq_reads_its_members_whatever_else_extensions_holds() {
+    let served = serve("").await;
+    let expected = expected(&served).await;
+    let hash = sha256(QUERY);
+    let with_junk = json!({
+        "junk": [{ "a": [1, { "b": null }] }, "x"],
+        "persistedQuery": { "junk": { "c": [] }, "version": 1, "sha256Hash": hash, "d": [2] },
+    });
+    let (status, body) = served
+        .post(json!({ "query": QUERY, "extensions": with_junk }))
+        .await;
+    assert_eq!((status, &body), (StatusCode::OK, &expected));
+    let (status, body) = served.post(json!({ "extensions": with_junk })).await;
+    assert_eq!((status, &body), (StatusCode::OK, &expected));
+
+    for (persisted, wanted) in [
+        (json!("x"), "PERSISTED_QUERY_VERSION_NOT_SUPPORTED"),
+        (json!([1, hash]), "PERSISTED_QUERY_VERSION_NOT_SUPPORTED"),
+        (
+            json!({ "version": "1", "sha256Hash": hash }),
+            "PERSISTED_QUERY_VERSION_NOT_SUPPORTED",
+        ),
+        (
+            json!({ "version": [1], "sha256Hash": hash }),
+            "PERSISTED_QUERY_VERSION_NOT_SUPPORTED",
+        ),
+        (json!({ "version": 1, "sha256Hash": 5 }), "BAD_REQUEST"),
+        (json!({ "version": 1, "sha256Hash": [hash] }), "BAD_REQUEST"),
+        (json!({ "version": 1 }), "BAD_REQUEST"),
+    ] {
+        let (status, body) = served
+            .post(json!({ "extensions": { "persistedQuery": persisted } }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{persisted}: {body}");
+        assert_eq!(code(&body), wanted, "{persisted}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn gateways_sharing_a_redis_share_their_apq_entries() {
     let prefix = unique("apq");

@@ -663,3 +663,84 @@ async fn names_the_gateway_reserves_for_subgraph_requests_are_refused() {
     );
     assert!(answer.body["data"]["me"]["representations"].is_string());
 }
+
+#[tokio::test]
+async fn variables_that_are_not_an_object_are_a_bad_request() {
+    let gw = TestGateway::demo().await;
+    let query = "query ($n: Int) { topProducts(first: $n) { name } }";
+    for variables in [r#""x""#, "1", "[1]", "true", r#"[{"n": 1}]"#] {
+        let body = format!(r#"{{"query": "{query}", "variables": {variables}}}"#);
+        let answer = post_raw(&gw, body).await;
+        assert_request_error(&gw, &answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
+        assert!(message(&answer).contains("`variables`"), "{}", answer.body);
+    }
+    let answer = get(&gw, &[("query", query), ("variables", "[1]")]).await;
+    assert_request_error(&gw, &answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
+}
+
+/// A POST body's variables are read for the names the operation declares; the rest must still
+/// be JSON, and the declared ones are found however the client spelled their names.
+#[tokio::test]
+async fn only_declared_variables_are_read_from_a_post_body() {
+    let gw = TestGateway::demo().await;
+    let query = "query ($n: Int) { topProducts(first: $n) { name } }";
+    let count = |answer: &Answer| {
+        answer.body["data"]["topProducts"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_else(|| panic!("no products: {}", answer.body))
+    };
+    let junk = format!("[{}]", vec![r#"{"a": [1, {"b": null}]}"#; 2000].join(","));
+    let body = format!(
+        r#"{{"query": "{query}", "variables": {{"junk": {junk}, "n": 1, "\u006e": 2, "m": {{}}}}}}"#
+    );
+    let answer = post_raw(&gw, body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    // `\u006e` is `n`: as in JSON objects read whole, the last of a repeated name counts.
+    assert_eq!(count(&answer), 2, "{}", answer.body);
+
+    // Malformed JSON among undeclared variables is still malformed.
+    let body = format!(r#"{{"query": "{query}", "variables": {{"junk": [1, }}, "n": 1}}}}"#);
+    let answer = post_raw(&gw, body).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_eq!(
+        answer.body["errors"][0]["extensions"]["code"],
+        "BAD_REQUEST"
+    );
+
+    // A declared variable of the wrong type is reported as before.
+    let body = format!(r#"{{"query": "{query}", "variables": {{"n": {{"deep": [1]}}}}}}"#);
+    let answer = post_raw(&gw, body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.body["errors"][0]["extensions"]["code"], "VALIDATION_INVALID_TYPE_VARIABLE",
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.get("data").is_none(), "{}", answer.body);
+}
+
+/// Members of `extensions` Seam does not read may be any JSON, and are not held.
+#[tokio::test]
+async fn unread_extensions_members_are_accepted() {
+    let gw = TestGateway::demo().await;
+    let junk = format!("[{}]", vec![r#"{"a": [1, {"b": null}]}"#; 2000].join(","));
+    let body = format!(
+        r#"{{"query": "{{ topProducts(first: 1) {{ name }} }}", "extensions": {{"junk": {junk}, "persistedQuery": null, "tracing": true}}}}"#
+    );
+    let answer = post_raw(&gw, body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.body["data"]["topProducts"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        answer.body
+    );
+    let body = r#"{"query": "{ topProducts { name } }", "extensions": {"junk": [1, }}"#;
+    let answer = post_raw(&gw, body).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_eq!(
+        answer.body["errors"][0]["extensions"]["code"],
+        "BAD_REQUEST"
+    );
+}

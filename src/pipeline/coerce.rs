@@ -12,6 +12,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{Node, Schema};
 use serde_json::{Map, Number, Value};
 
+use super::receive::Variables;
 use crate::response::GraphqlError;
 
 const CODE: &str = "VALIDATION_INVALID_TYPE_VARIABLE";
@@ -19,9 +20,13 @@ const CODE: &str = "VALIDATION_INVALID_TYPE_VARIABLE";
 pub(super) fn coerce_variables(
     schema: &Valid<Schema>,
     operation: &Operation,
-    raw: Option<Map<String, Value>>,
+    raw: Option<Variables>,
 ) -> Result<Map<String, Value>, Vec<GraphqlError>> {
-    let mut raw = raw.unwrap_or_default();
+    let mut raw = match raw {
+        None => Map::new(),
+        Some(Variables::Parsed(variables)) => variables,
+        Some(Variables::Text(text)) => declared_only(operation, text.get())?,
+    };
     let mut coerced = Map::new();
     let mut errors = Vec::new();
     for definition in &operation.variables {
@@ -289,9 +294,19 @@ mod tests {
             Value::Object(map) => Some(map),
             _ => None,
         };
-        coerce_variables(&schema, operation, raw)
-            .map(Value::Object)
-            .map_err(|errors| errors.into_iter().map(|e| e.message).collect())
+        let run = |variables| {
+            coerce_variables(&schema, operation, variables)
+                .map(Value::Object)
+                .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>())
+        };
+        // Parsed (WebSocket, GET) and as a POST body's text: the same answer either way.
+        let text = raw.as_ref().map(|map| {
+            let text = serde_json::to_string(map).expect("JSON");
+            Variables::Text(serde_json::value::RawValue::from_string(text).expect("raw"))
+        });
+        let parsed = run(raw.map(Variables::Parsed));
+        assert_eq!(run(text), parsed);
+        parsed
     }
 
     #[test]
@@ -361,4 +376,57 @@ mod tests {
             json!({ "j": { "deep": [1, "two"] } })
         );
     }
+}
+
+/// Parses the variables the operation declares out of a JSON object's text; the others are
+/// checked as JSON and dropped unread.
+fn declared_only(
+    operation: &Operation,
+    text: &str,
+) -> Result<Map<String, Value>, Vec<GraphqlError>> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    struct Declared<'a>(std::collections::HashSet<&'a str>);
+
+    impl<'de> Visitor<'de> for Declared<'_> {
+        type Value = Map<String, Value>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("`variables` as a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut declared = Map::new();
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if self.0.contains(&*name) {
+                    declared.insert(name.into_owned(), map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(declared)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Declared<'_> {
+        type Value = Map<String, Value>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let names = operation
+        .variables
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    Declared(names).deserialize(&mut reader).map_err(|_| {
+        // The receiving stage checked the text as a JSON object, so this is not expected.
+        vec![GraphqlError::new(
+            "`variables` must be a JSON object",
+            "BAD_REQUEST",
+        )]
+    })
 }

@@ -24,6 +24,7 @@ mod authorize;
 mod coerce;
 mod cost;
 mod execute;
+pub mod extensions;
 mod limits;
 mod one_of;
 pub mod parse;

@@ -16,9 +16,9 @@ pub mod manifest;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::extensions::{PersistedQueryExtension, RequestExtensions};
 use super::respond::{Answer, Outcome};
 use super::GraphqlRequest;
 use crate::config::PersistedQueriesConfig;
@@ -189,21 +189,27 @@ impl PersistedOperations {
 }
 
 /// Reads `extensions.persistedQuery`; `None` when the request has none.
-fn persisted_query(extensions: Option<&Value>) -> Result<Option<PersistedQuery<'_>>, Answer> {
-    let Some(extension) = extensions.and_then(|e| e.get("persistedQuery")) else {
+fn persisted_query(
+    extensions: Option<&RequestExtensions>,
+) -> Result<Option<PersistedQuery<'_>>, Answer> {
+    let Some(extension) = extensions.and_then(|e| e.persisted_query.as_ref()) else {
         return Ok(None);
     };
-    if extension.is_null() {
-        return Ok(None);
-    }
-    if extension.get("version").and_then(Value::as_u64) != Some(1) {
+    let (version, hash) = match extension {
+        PersistedQueryExtension::Object {
+            version,
+            sha256_hash,
+        } => (version.as_u64(), sha256_hash.as_str()),
+        PersistedQueryExtension::NotAnObject => (None, None),
+    };
+    if version != Some(1) {
         return Err(refuse(
             Outcome::BadRequest,
             "`extensions.persistedQuery.version` must be 1",
             "PERSISTED_QUERY_VERSION_NOT_SUPPORTED",
         ));
     }
-    match extension.get("sha256Hash").and_then(Value::as_str) {
+    match hash {
         Some(hash) if !hash.is_empty() => Ok(Some(PersistedQuery { hash })),
         _ => Err(refuse(
             Outcome::BadRequest,

@@ -5,8 +5,10 @@
 //! is one Seam is willing to read.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::extensions::RequestExtensions;
 use crate::response::GraphqlError;
 
 /// A GraphQL-over-HTTP request; `null` is accepted for every member.
@@ -18,13 +20,51 @@ pub struct GraphqlRequest {
     #[serde(default)]
     pub operation_name: Option<String>,
     #[serde(default)]
-    pub variables: Option<Map<String, Value>>,
+    pub variables: Option<Variables>,
     #[serde(default)]
-    pub extensions: Option<Value>,
+    pub extensions: Option<RequestExtensions>,
     /// A persisted document's id: `documentId` (GraphQL over HTTP's persisted documents, Hive
     /// Router) or `doc_id` (Relay).
     #[serde(default, alias = "doc_id")]
     pub document_id: Option<String>,
+}
+
+/// A request's `variables`. A POST body's stay JSON text until the operation is known, so that
+/// only the variables it declares are ever parsed: a body of a million tiny undeclared values
+/// would otherwise become a tree a hundred times its size, held while the request runs.
+#[derive(Debug, Clone)]
+pub enum Variables {
+    Parsed(Map<String, Value>),
+    /// A JSON object's text, checked as JSON and as an object.
+    Text(Box<RawValue>),
+}
+
+impl From<Map<String, Value>> for Variables {
+    fn from(variables: Map<String, Value>) -> Self {
+        Variables::Parsed(variables)
+    }
+}
+
+impl<'de> Deserialize<'de> for Variables {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::deserialize(deserializer).map(Variables::Parsed)
+    }
+}
+
+/// A POST body: as [`GraphqlRequest`], with `variables` kept as text.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostBody {
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<Box<RawValue>>,
+    #[serde(default)]
+    extensions: Option<RequestExtensions>,
+    #[serde(default, alias = "doc_id")]
+    document_id: Option<String>,
 }
 
 impl GraphqlRequest {
@@ -70,24 +110,39 @@ pub fn from_json_body(body: &[u8]) -> Result<GraphqlRequest, GraphqlError> {
             "the request body must be a JSON object: {\"query\": \"...\"}".into(),
         ));
     }
-    let request: GraphqlRequest = serde_json::from_slice(body).map_err(|e| {
+    let body: PostBody = serde_json::from_slice(body).map_err(|e| {
         bad_request(format!(
             "the request body is not a valid GraphQL request: {}",
             brief(&e)
         ))
     })?;
-    extensions_are_a_map(&request.extensions)?;
-    Ok(request)
+    extensions_are_a_map(&body.extensions)?;
+    let variables = match body.variables {
+        Some(text) if text.get().starts_with('{') => Some(Variables::Text(text)),
+        Some(_) => {
+            return Err(bad_request(
+                "`variables` must be a JSON object (or null)".into(),
+            ))
+        }
+        None => None,
+    };
+    Ok(GraphqlRequest {
+        query: body.query,
+        operation_name: body.operation_name,
+        variables,
+        extensions: body.extensions,
+        document_id: body.document_id,
+    })
 }
 
 /// GraphQL over HTTP makes `extensions` a map; anything else is a malformed request, refused
 /// as a non-object `variables` is.
-fn extensions_are_a_map(extensions: &Option<Value>) -> Result<(), GraphqlError> {
+fn extensions_are_a_map(extensions: &Option<RequestExtensions>) -> Result<(), GraphqlError> {
     match extensions {
-        None | Some(Value::Object(_)) => Ok(()),
-        Some(_) => Err(bad_request(
+        Some(extensions) if extensions.not_an_object => Err(bad_request(
             "`extensions` must be a JSON object (or null)".into(),
         )),
+        _ => Ok(()),
     }
 }
 
@@ -107,7 +162,7 @@ pub fn from_query_params(params: QueryParams) -> Result<GraphqlRequest, GraphqlE
     Ok(GraphqlRequest {
         query: params.query,
         operation_name: params.operation_name,
-        variables,
+        variables: variables.map(Variables::Parsed),
         extensions,
         document_id: params.document_id.or(params.doc_id),
     })

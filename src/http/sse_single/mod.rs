@@ -33,6 +33,7 @@ use super::service::{into_stream, Endpoint, OperationService};
 use super::streaming::{framed_body, Framing};
 use super::{negotiate, refuse, sse, stream_refusal, ClientAddress, MediaType};
 use crate::context::Transport;
+use crate::pipeline::extensions::Scalar;
 use crate::pipeline::{Answer, Charge, GraphqlRequest};
 use crate::telemetry::StreamKind;
 use events::Events;
@@ -253,10 +254,9 @@ async fn check_owner<S: OperationService>(
 
 /// `extensions.operationId`, a string (or a number, as JavaScript clients may send).
 fn operation_id(request: &GraphqlRequest) -> Option<String> {
-    let id = request.extensions.as_ref()?.get("operationId")?;
-    let id = match id {
-        serde_json::Value::String(id) => id.clone(),
-        serde_json::Value::Number(id) => id.to_string(),
+    let id = match &request.extensions.as_ref()?.operation_id {
+        Scalar::String(id) => id.clone(),
+        Scalar::Number(id) => id.to_string(),
         _ => return None,
     };
     (!id.is_empty()).then_some(id)
