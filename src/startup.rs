@@ -219,11 +219,14 @@ pub fn spawn_hot_reload(
         ticker.tick().await;
         loop {
             ticker.tick().await;
+            // The config file as the file watch last read it: polling must not undo an edit.
+            let reloaded = gateway.reloaded_config();
+            let config = reloaded.as_deref().unwrap_or(&config);
             let current = gateway.schema_state().map(|s| s.supergraph.sdl.clone());
-            match supergraph_sdl(&config, &client).await {
+            match supergraph_sdl(config, &client).await {
                 Ok(sdl) if Some(&sdl) != current.as_ref() => {
-                    match served_model(&sdl, Some(&config))
-                        .and_then(|s| Ok((EventModel::from_config(&config, &s)?, s)))
+                    match served_model(&sdl, Some(config))
+                        .and_then(|s| Ok((EventModel::from_config(config, &s)?, s)))
                     {
                         Ok((events, supergraph)) => {
                             gateway.swap_schema(supergraph, events);

@@ -246,3 +246,118 @@ async fn with_watch_files_off_a_changed_config_file_is_not_read() {
     }
     assert!(!serves_world(unwatched).await);
 }
+
+/// A subgraph answering `{ hello }` with its own word, for telling two instances apart.
+fn greeting(word: &'static str) -> Router {
+    Router::new().route(
+        "/graphql",
+        post(move || async move { Json(json!({ "data": { "hello": word } })) }),
+    )
+}
+
+async fn until_hello_is(url: &str, word: &str) -> bool {
+    let until = Instant::now() + PATIENCE;
+    while Instant::now() < until {
+        if ask(url, "{ hello }").await["data"]["hello"] == word {
+            return true;
+        }
+        tokio::time::sleep(CHECK_EVERY).await;
+    }
+    false
+}
+
+/// `url` follows the file like the rest of `subgraphs`: the gateway calls the new address, not
+/// only names it in its supergraph.
+#[tokio::test]
+async fn a_subgraph_moved_in_the_config_file_is_called_at_its_new_url() {
+    let dir = temp_dir();
+    let one = common::spawn_router(greeting("one")).await;
+    let two = common::spawn_router(greeting("two")).await;
+    let path = dir.join("seam.yaml");
+    std::fs::write(&path, config_text(one, "v1.graphql")).expect("config");
+    let config = Config::load(&path).expect("config");
+    let client = reqwest::Client::new();
+    let gateway = seam::startup::gateway_from_config(&config, &client)
+        .await
+        .expect("gateway");
+    let files = WatchedFiles {
+        config: Some(path.clone()),
+        supergraph: None,
+    };
+    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
+    let url = serve(gateway).await;
+    assert!(until_hello_is(&url, "one").await);
+
+    replace(&path, &config_text(two, "v1.graphql"));
+    assert!(
+        until_hello_is(&url, "two").await,
+        "requests went on to the old address"
+    );
+}
+
+/// A subgraph whose SDL is fetched (`_service`), counting the fetches: each poll fetches it.
+fn counted_sdl_subgraph(fetches: Arc<std::sync::atomic::AtomicUsize>) -> Router {
+    const SDL: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Query { ping: String }"#;
+    Router::new().route(
+        "/graphql",
+        post(move |Json(body): Json<Value>| {
+            let fetches = fetches.clone();
+            async move {
+                let query = body["query"].as_str().unwrap_or_default();
+                if query.contains("_service") {
+                    fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Json(json!({ "data": { "_service": { "sdl": SDL } } }))
+                } else {
+                    Json(json!({ "data": { "ping": "pong" } }))
+                }
+            }
+        }),
+    )
+}
+
+/// With `poll_interval` too, the poller recomposes from the file as it was last read: an edit
+/// the watch picked up is not undone at the next poll.
+#[tokio::test]
+async fn polling_does_not_undo_an_edit_of_the_config_file() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = temp_dir();
+    let greetings = common::spawn_router(greetings()).await;
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let pinger = common::spawn_router(counted_sdl_subgraph(fetches.clone())).await;
+    let text = |sdl: &str| {
+        config_text(greetings, sdl)
+            + &format!("  - name: pinger\n    url: http://{pinger}/graphql\n")
+    };
+    let path = dir.join("seam.yaml");
+    std::fs::write(&path, text("v1.graphql")).expect("config");
+    let config = Config::load(&path).expect("config");
+    let client = reqwest::Client::new();
+    let gateway = seam::startup::gateway_from_config(&config, &client)
+        .await
+        .expect("gateway");
+    seam::startup::spawn_hot_reload(gateway.clone(), config.clone(), CHECK_EVERY, client.clone());
+    let files = WatchedFiles {
+        config: Some(path.clone()),
+        supergraph: None,
+    };
+    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
+    let url = serve(gateway).await;
+    assert_eq!(ask(&url, "{ ping }").await["data"]["ping"], "pong");
+
+    replace(&path, &text("second.graphql"));
+    assert!(until_world_is_served(&url).await, "the edit was read");
+    // Three more polls: the first would have gone back to the startup config's schema.
+    let seen = fetches.load(Ordering::SeqCst);
+    let until = Instant::now() + PATIENCE;
+    while fetches.load(Ordering::SeqCst) < seen + 3 {
+        assert!(Instant::now() < until, "the poller stopped polling");
+        tokio::time::sleep(CHECK_EVERY).await;
+    }
+    let answer = ask(&url, "{ hello world }").await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "hello": "hi", "world": "earth" } }),
+        "a poll undid the edit"
+    );
+}

@@ -191,6 +191,10 @@ pub struct Gateway {
     authenticator: Authenticator,
     /// Queries executing that identical ones may join (`traffic.dedupe_client_requests`).
     shared_queries: Arc<share::InFlightQueries>,
+    /// The config file as a reload last read it. Its `subgraphs` entries (URLs, timeouts) apply
+    /// to every later schema, and the poller recomposes from it, so neither a poll nor a swap
+    /// undoes an edit of the file. `None` until a reload reads a config file.
+    reloaded_config: std::sync::Mutex<Option<Arc<crate::config::Config>>>,
 }
 
 impl Gateway {
@@ -217,6 +221,7 @@ impl Gateway {
             upstreams: Upstreams::new(),
             preparer,
             shared_queries: Arc::default(),
+            reloaded_config: Default::default(),
         }
     }
 
@@ -282,18 +287,44 @@ impl Gateway {
     /// Starts serving `supergraph` with its event subgraphs' directives. Open subscriptions keep
     /// the generation they started with.
     pub fn swap_schema(&self, supergraph: Supergraph, events: EventModel) {
-        let subgraphs = Subgraphs::new(
-            &supergraph,
-            &self.settings.traffic,
-            &self.traffic,
-            &self.metrics,
-        );
+        let reloaded = self.reloaded_config();
+        let traffic = match &reloaded {
+            Some(config) => std::borrow::Cow::Owned(crate::traffic::TrafficSettings {
+                overrides: crate::traffic::TrafficSettings::subgraph_overrides(config),
+                ..self.settings.traffic.clone()
+            }),
+            None => std::borrow::Cow::Borrowed(&self.settings.traffic),
+        };
+        let subgraphs = Subgraphs::new(&supergraph, &traffic, &self.traffic, &self.metrics);
         self.state.store(Some(Arc::new(SchemaState {
             supergraph: Arc::new(supergraph),
             subgraphs: Arc::new(subgraphs),
             events: Arc::new(events),
             operations: OperationCache::new(self.settings.operation_cache_bytes),
         })));
+    }
+
+    /// Swaps in a schema built from `config`, read again from its file: its subgraph URLs and
+    /// timeouts replace the ones the gateway started with, now and for later swaps.
+    pub fn swap_schema_from_config(
+        &self,
+        supergraph: Supergraph,
+        events: EventModel,
+        config: crate::config::Config,
+    ) {
+        *self
+            .reloaded_config
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(config));
+        self.swap_schema(supergraph, events);
+    }
+
+    /// The config file as a reload last read it, if one did.
+    pub fn reloaded_config(&self) -> Option<Arc<crate::config::Config>> {
+        self.reloaded_config
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Queries sharing executions right now (`traffic.dedupe_client_requests`).

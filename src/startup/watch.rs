@@ -128,10 +128,12 @@ pub async fn reload_from_files(
         (None, None) => return Ok(None),
     };
     let supergraph = served_model(&sdl, config.as_ref())?;
-    let events = match &config {
-        Some(config) => EventModel::from_config(config, &supergraph)?,
-        None => EventModel::default(),
-    };
-    gateway.swap_schema(supergraph, events);
+    match &config {
+        Some(config) => {
+            let events = EventModel::from_config(config, &supergraph)?;
+            gateway.swap_schema_from_config(supergraph, events, config.clone());
+        }
+        None => gateway.swap_schema(supergraph, EventModel::default()),
+    }
     Ok(config)
 }

@@ -98,7 +98,18 @@ impl TrafficSettings {
         let Some(config) = config else {
             return Self::default();
         };
-        let overrides = config
+        let overrides = Self::subgraph_overrides(config);
+        TrafficSettings {
+            overrides,
+            headers: config.headers.clone(),
+            errors: config.subgraph_errors.clone(),
+            resilience: config.traffic.clone(),
+        }
+    }
+
+    /// The URL, timeout and subscription URL each `subgraphs` entry of `config` sets.
+    pub fn subgraph_overrides(config: &crate::config::Config) -> HashMap<String, SubgraphOverride> {
+        config
             .subgraphs
             .iter()
             .map(|s| {
@@ -109,13 +120,7 @@ impl TrafficSettings {
                 };
                 (s.name.clone(), o)
             })
-            .collect();
-        TrafficSettings {
-            overrides,
-            headers: config.headers.clone(),
-            errors: config.subgraph_errors.clone(),
-            resilience: config.traffic.clone(),
-        }
+            .collect()
     }
 }
 
