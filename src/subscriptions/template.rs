@@ -232,15 +232,17 @@ impl BoundFilter {
 }
 
 /// Equality as a client means it: an `ID` argument is a string even when the event carries the
-/// id as a number, so a number and a string equal to its text match.
+/// id as a number, so a number and a string of exactly its text match (`"07"` is not `7`).
+/// Numbers are equal by value, integers exactly (two ids past 2^53 differ though an `f64`
+/// cannot tell them apart).
 fn same(event: &Value, expected: &Json) -> bool {
     match (event, expected) {
         (Value::Null, Json::Null) => true,
         (Value::Bool(a), Json::Bool(b)) => a == b,
         (Value::String(a), Json::String(b)) => a.as_str() == b,
         (Value::Number(a), Json::Number(b)) => same_number(a, &b.to_string()),
-        (Value::Number(a), Json::String(b)) => same_number(a, b),
-        (Value::String(a), Json::Number(b)) => same_number(a, &b.to_string()),
+        (Value::Number(a), Json::String(b)) => a.as_str() == b,
+        (Value::String(a), Json::Number(b)) => a.as_str() == b.to_string(),
         (Value::Array(_) | Value::Object(_), _) => {
             let mut text = Vec::new();
             event.write_json(&mut text);
@@ -251,7 +253,14 @@ fn same(event: &Value, expected: &Json) -> bool {
 }
 
 fn same_number(a: &str, b: &str) -> bool {
-    a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+    if a == b {
+        return true;
+    }
+    match (a.parse::<i128>(), b.parse::<i128>()) {
+        (Ok(x), Ok(y)) => x == y,
+        // An integer too long for i128, or a fraction or exponent on either side.
+        _ => matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y),
+    }
 }
 
 /// The field's argument values as JSON: given ones (variables replaced by their coerced values),
@@ -358,5 +367,39 @@ mod tests {
         assert!(open.matches(&event(json!({"product": {"upc": "9"}, "stars": 5}))));
         assert!(EventFilter::parse("upc = {args.upc}").is_err());
         assert!(EventFilter::parse("upc == nope").is_err());
+    }
+
+    /// A number and a string match only by the same text; numbers by value, integers exactly.
+    #[test]
+    fn filters_match_numbers_and_strings_strictly() {
+        let filter = EventFilter::parse("id == {args.id}").unwrap();
+        let matches = |argument: Json, value: Json| {
+            filter
+                .bind(&args(json!({ "id": argument })))
+                .matches(&event(json!({ "id": value })))
+        };
+        assert!(matches(json!("7"), json!(7)));
+        assert!(matches(json!(7), json!("7")));
+        for text in ["07", "7.0", "7e0", " 7"] {
+            assert!(!matches(json!(text), json!(7)), "{text}");
+            assert!(!matches(json!(7), json!(text)), "{text}");
+        }
+        // Past 2^53 two ids an f64 cannot tell apart.
+        assert!(!matches(
+            json!("1234567890123456788"),
+            json!(1234567890123456789u64)
+        ));
+        assert!(!matches(
+            json!(1234567890123456788u64),
+            json!(1234567890123456789u64)
+        ));
+        assert!(matches(
+            json!(1234567890123456789u64),
+            json!(1234567890123456789u64)
+        ));
+        // Numbers are equal by value.
+        assert!(matches(json!(5), json!(5.0)));
+        assert!(matches(json!(0.5), json!(5e-1)));
+        assert!(!matches(json!(5), json!(5.5)));
     }
 }
