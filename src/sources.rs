@@ -156,6 +156,10 @@ impl FetchProblem {
                     "undefined",
                     "not defined",
                     "no field",
+                    // graphql-ruby: "Field '_service' doesn't exist on type 'Query'"
+                    "doesn't exist",
+                    // Hasura: "field '_service' not found in type: 'query_root'"
+                    "not found in type",
                 ]
                 .iter()
                 .any(|phrase| message.contains(phrase))
@@ -256,17 +260,34 @@ async fn introspect(
     url: &str,
     timeout: Duration,
 ) -> Result<String, FetchProblem> {
-    let body = post_query(client, url, timeout, introspection::QUERY).await?;
-    let response = parse_json(&body)?;
-    if let Some(messages) = graphql_errors(&response) {
-        return Err(FetchProblem::GraphQl(messages));
+    // Servers from before the October 2021 spec refuse the newer fields as unknown; they get
+    // the query every server answers.
+    let mut response = introspection_answer(client, url, timeout, introspection::FULL_QUERY).await;
+    if matches!(response, Err(FetchProblem::GraphQl(_))) {
+        response = introspection_answer(client, url, timeout, introspection::QUERY).await;
     }
+    let response = response?;
     let schema = response.pointer("/data/__schema").ok_or_else(|| {
         FetchProblem::BadIntrospection(
             "the answer has no `data.__schema`; is introspection turned off?".into(),
         )
     })?;
     introspection::sdl_from_schema(schema).map_err(FetchProblem::BadIntrospection)
+}
+
+/// One introspection query's answer; GraphQL errors in it are a [`FetchProblem::GraphQl`].
+async fn introspection_answer(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    query: &str,
+) -> Result<serde_json::Value, FetchProblem> {
+    let body = post_query(client, url, timeout, query).await?;
+    let response = parse_json(&body)?;
+    match graphql_errors(&response) {
+        Some(messages) => Err(FetchProblem::GraphQl(messages)),
+        None => Ok(response),
+    }
 }
 
 /// POSTs one query and returns the body of a successful (2xx) answer.

@@ -10,9 +10,39 @@ use std::fmt::Write;
 
 use serde::Deserialize;
 
-/// The introspection query, limited to what every GraphQL server of the last years answers:
-/// no `specifiedByURL`, `isOneOf` or deprecated arguments, which older servers refuse as unknown.
-pub(super) const QUERY: &str = "query SeamIntrospection { __schema { \
+/// Type references nine wrappers deep (`[[[[Int!]!]!]!]!`), as graphql-js asks, and more.
+macro_rules! type_ref_fragment {
+    () => {
+        "fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { \
+        kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name \
+        ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { \
+        kind name ofType { kind name } } } } } } } } } } } } } }"
+    };
+}
+
+/// The introspection query asked first: what the October 2021 spec and its drafts added —
+/// deprecated arguments and input fields, `specifiedByURL`, `isOneOf`. Servers that do not
+/// know these refuse the whole query.
+pub(super) const FULL_QUERY: &str = concat!(
+    "query SeamIntrospection { __schema { \
+    queryType { name } mutationType { name } subscriptionType { name } \
+    types { ...FullType } } } \
+    fragment FullType on __Type { kind name description specifiedByURL isOneOf \
+    fields(includeDeprecated: true) { name description \
+    args(includeDeprecated: true) { ...InputValue } \
+    type { ...TypeRef } isDeprecated deprecationReason } \
+    inputFields(includeDeprecated: true) { ...InputValue } interfaces { ...TypeRef } \
+    enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } \
+    possibleTypes { ...TypeRef } } \
+    fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue \
+    isDeprecated deprecationReason } ",
+    type_ref_fragment!()
+);
+
+/// The fallback when a server refuses [`FULL_QUERY`], limited to what every GraphQL server of
+/// the last years answers: no `specifiedByURL`, `isOneOf` or deprecated arguments.
+pub(super) const QUERY: &str = concat!(
+    "query SeamIntrospection { __schema { \
     queryType { name } mutationType { name } subscriptionType { name } \
     types { ...FullType } } } \
     fragment FullType on __Type { kind name description \
@@ -21,10 +51,9 @@ pub(super) const QUERY: &str = "query SeamIntrospection { __schema { \
     inputFields { ...InputValue } interfaces { ...TypeRef } \
     enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } \
     possibleTypes { ...TypeRef } } \
-    fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } \
-    fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { \
-    kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name \
-    } } } } } } } }";
+    fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } ",
+    type_ref_fragment!()
+);
 
 const BUILT_IN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
 
@@ -53,6 +82,10 @@ struct FullType {
     interfaces: Option<Vec<TypeRef>>,
     enum_values: Option<Vec<EnumValue>>,
     possible_types: Option<Vec<TypeRef>>,
+    #[serde(default, rename = "specifiedByURL")]
+    specified_by_url: Option<String>,
+    #[serde(default)]
+    is_one_of: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +111,9 @@ struct InputValue {
     ty: TypeRef,
     /// Already GraphQL literal text (`"abc"`, `5`, `{a: 1}`), so it is printed as it is.
     default_value: Option<String>,
+    #[serde(default)]
+    is_deprecated: bool,
+    deprecation_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -142,7 +178,11 @@ fn write_type(ty: &FullType, name: &str, out: &mut String) -> Result<(), String>
     write_description(ty.description.as_deref(), "", out);
     match ty.kind.as_str() {
         "SCALAR" => {
-            let _ = writeln!(out, "scalar {name}");
+            let _ = write!(out, "scalar {name}");
+            if let Some(url) = &ty.specified_by_url {
+                let _ = write!(out, " @specifiedBy(url: {})", string_literal(url));
+            }
+            out.push('\n');
         }
         "OBJECT" | "INTERFACE" => {
             let keyword = if ty.kind == "OBJECT" {
@@ -180,7 +220,12 @@ fn write_type(ty: &FullType, name: &str, out: &mut String) -> Result<(), String>
             out.push_str("}\n");
         }
         "INPUT_OBJECT" => {
-            let _ = writeln!(out, "input {name} {{");
+            let one_of = if ty.is_one_of == Some(true) {
+                " @oneOf"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "input {name}{one_of} {{");
             for field in ty.input_fields.as_deref().unwrap_or_default() {
                 write_description(field.description.as_deref(), "  ", out);
                 out.push_str("  ");
@@ -224,6 +269,11 @@ fn write_input_value(value: &InputValue, out: &mut String) -> Result<(), String>
     if let Some(default) = &value.default_value {
         let _ = write!(out, " = {default}");
     }
+    write_deprecation(
+        value.is_deprecated,
+        value.deprecation_reason.as_deref(),
+        out,
+    );
     Ok(())
 }
 

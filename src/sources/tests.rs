@@ -92,7 +92,7 @@ fn plain_service(
             })),
         );
     }
-    assert_eq!(request["query"], introspection::QUERY);
+    assert_eq!(request["query"], introspection::FULL_QUERY);
     (
         StatusCode::OK,
         Json(serde_json::json!({ "data": { "__schema": {
@@ -327,6 +327,9 @@ fn only_unknown_field_errors_mean_not_federation() {
         "The field `_service` does not exist on the type `Query`."
     ));
     assert!(says("Validation error (FieldUndefined@[_service]) : Field '_service' in type 'Query' is undefined"));
+    // graphql-ruby and Hasura.
+    assert!(says("Field '_service' doesn't exist on type 'Query'"));
+    assert!(says("field '_service' not found in type: 'query_root'"));
     assert!(!says("_service failed: database is down"));
     assert!(!says("Cannot query field \"users\" on type \"Query\"."));
     assert!(!FetchProblem::MissingSdl.means_not_federation());
