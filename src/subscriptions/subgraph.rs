@@ -28,6 +28,8 @@ use crate::traffic::Subgraphs;
 /// The code of the last response of a subscription whose subgraph connection failed, and of
 /// the request error when the subgraph cannot be subscribed to at all.
 const UPSTREAM_FAILED: &str = "SUBSCRIPTION_UPSTREAM_FAILED";
+/// A subscription fell behind the subgraph's events and lost some (it goes on).
+const EVENTS_LOST: &str = "SUBSCRIPTION_EVENTS_LOST";
 
 /// Starts a subscription to the subgraph that resolves `root`.
 pub(super) async fn start(
@@ -170,6 +172,18 @@ async fn respond(
                 // About the subscription as a whole (a refused operation): no `data` to shape.
                 Bytes::from(errors_body(&errors))
             }
+        }
+        // Completing events took longer than the subgraph took to send them; the subscription
+        // goes on with the oldest events it still has.
+        UpstreamEvent::Lost(lost) => {
+            tracing::warn!(%subgraph, lost, "a subgraph subscription fell behind; events dropped");
+            Bytes::from(errors_body(&[GraphqlError::new(
+                format!(
+                    "this subscription fell behind the events of subgraph `{subgraph}`: \
+                     {lost} were dropped"
+                ),
+                EVENTS_LOST,
+            )]))
         }
         // Always the stream's last item: this response ends the client's subscription.
         UpstreamEvent::Failed(reason) => {

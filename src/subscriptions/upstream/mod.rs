@@ -33,8 +33,10 @@ pub enum UpstreamEvent {
     /// The GraphQL errors of a `next` payload (partial data is not passed on), or of an `error`
     /// message, after which the stream ends.
     Errors(Vec<Value>),
-    /// The socket or the protocol failed, or this consumer fell too far behind (`"lagged"`).
-    /// Always the last item.
+    /// This consumer fell more than [`UpstreamOptions::buffer`] events behind and this many of
+    /// the oldest were dropped; the events after them follow.
+    Lost(u64),
+    /// The socket or the protocol failed. Always the last item.
     Failed(String),
 }
 
@@ -69,9 +71,10 @@ pub struct UpstreamOptions {
     pub connect_timeout: Duration,
     /// For the subgraph's `connection_ack` after our `connection_init`.
     pub ack_timeout: Duration,
-    /// Events one consumer may be behind the newest before it is dropped with `"lagged"`. The
-    /// events sit once in a ring per upstream subscription, so memory is bounded by this times the
-    /// number of distinct upstream subscriptions, whatever the number of consumers.
+    /// Events one consumer may be behind the newest before the oldest are dropped for it (it gets
+    /// [`UpstreamEvent::Lost`] and carries on). The events sit once in a ring per upstream
+    /// subscription, so memory is bounded by this times the number of distinct upstream
+    /// subscriptions, whatever the number of consumers.
     pub buffer: usize,
     /// How often Seam pings the subgraph; a socket that has sent nothing at all (not even the
     /// `pong`) for a whole interval after a ping is given up, because a subgraph whose host
@@ -84,7 +87,7 @@ impl Default for UpstreamOptions {
         UpstreamOptions {
             connect_timeout: Duration::from_secs(5),
             ack_timeout: Duration::from_secs(5),
-            buffer: 128,
+            buffer: 1024,
             keepalive: Some(Duration::from_secs(15)),
         }
     }
@@ -403,8 +406,8 @@ fn consumer_stream(events: broadcast::Receiver<Item>, consumer: Consumer) -> Ups
                 Some((event, (!last).then_some((events, consumer))))
             }
             Ok(Item::End) => None,
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                Some((UpstreamEvent::Failed("lagged".to_owned()), None))
+            Err(broadcast::error::RecvError::Lagged(lost)) => {
+                Some((UpstreamEvent::Lost(lost), Some((events, consumer))))
             }
             // The task always ends an operation with `End` or `Failed`; this is the safety net
             // that keeps a consumer from waiting forever if it did not.

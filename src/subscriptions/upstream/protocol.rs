@@ -110,9 +110,9 @@ pub(super) fn parse(text: &[u8]) -> Result<ServerMessage, String> {
 /// event that the subgraph could only half resolve is reported rather than completed as if whole.
 fn event_of(payload: Option<Value>) -> UpstreamEvent {
     let Some(Value::Object(mut result)) = payload else {
-        return UpstreamEvent::Errors(vec![
-            json!({ "message": "the subgraph sent an event without a result" }),
-        ]);
+        return UpstreamEvent::Errors(vec![malformed(
+            "the subgraph sent an event without a result",
+        )]);
     };
     match result.remove("errors") {
         Some(Value::Array(errors)) if !errors.is_empty() => return UpstreamEvent::Errors(errors),
@@ -120,10 +120,12 @@ fn event_of(payload: Option<Value>) -> UpstreamEvent {
     }
     match result.remove("data") {
         Some(data @ Value::Object(_)) => UpstreamEvent::Data(data),
-        _ => UpstreamEvent::Errors(vec![
-            json!({ "message": "the subgraph sent an event without data" }),
-        ]),
+        _ => UpstreamEvent::Errors(vec![malformed("the subgraph sent an event without data")]),
     }
+}
+
+fn malformed(message: &str) -> Value {
+    json!({ "message": message, "extensions": { "code": "SUBREQUEST_MALFORMED_RESPONSE" } })
 }
 
 #[cfg(test)]
