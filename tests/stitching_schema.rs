@@ -14,7 +14,7 @@ use async_graphql::{
 };
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;

@@ -169,7 +169,7 @@ impl Harness {
     async fn try_subscribe(&self, query: &str, variables: Value) -> Result<ResponseStream, Value> {
         let request = GraphqlRequest {
             query: Some(query.to_owned()),
-            variables: variables.as_object().cloned(),
+            variables: variables.as_object().cloned().map(Into::into),
             ..Default::default()
         };
         self.gateway
@@ -776,7 +776,7 @@ impl Bridge for AppBridge {
         Box::pin(async move {
             let receiver = self.channel(topic).subscribe();
             let events = tokio_stream::wrappers::BroadcastStream::new(receiver)
-                .filter_map(|item| std::future::ready(item.ok()));
+                .filter_map(|item| std::future::ready(item.ok().map(Ok)));
             Ok(events.boxed())
         })
     }
@@ -825,4 +825,77 @@ async fn a_bridge_the_application_wrote_carries_events_both_ways() {
         next(&mut stream).await,
         json!({ "data": { "reviewAdded": { "id": "r1", "body": "Love it", "product": { "name": "Table" } } } })
     );
+}
+
+/// A subscription whose completion fetches stall while its topic gets more events than the
+/// bridge buffers for it loses the oldest, is told how many, and goes on with the newest.
+#[tokio::test]
+async fn a_subscription_behind_its_topic_is_told_what_it_lost_and_goes_on() {
+    let (mut config, _, _) = config_with(EVENTS).await;
+    // `reviews` answers only while the gate is open (it is for composing).
+    let (open, gate) = tokio::sync::watch::channel(true);
+    let reviews = FixtureSubgraph::new(REVIEWS)
+        .data(json!({ "Review": [ { "id": "r1", "body": "Love it" } ] }))
+        .router()
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let mut gate = gate.clone();
+                async move {
+                    let _ = gate.wait_for(|open| *open).await;
+                    next.run(request).await
+                }
+            },
+        ));
+    let reviews_url = format!("http://{}/graphql", common::spawn_router(reviews).await);
+    for subgraph in &mut config.subgraphs {
+        if subgraph.name == "reviews" {
+            subgraph.url = Some(reviews_url.clone());
+        }
+    }
+    let (reviews, products) = (common::Recorded::default(), common::Recorded::default());
+    let h = harness_of(config, reviews, products).await;
+    let _ = open.send(false);
+    let mut stream = h
+        .subscribe(
+            r#"subscription { reviewAdded(productUpc: "1") { id body } }"#,
+            json!({}),
+        )
+        .await;
+    // Events this subscription filters out still take their place in the topic's buffer.
+    const FLOOD: usize = 4096 + 500;
+    h.publish("reviews", json!({ "id": "r1", "productUpc": "1" }))
+        .await;
+    for _ in 0..FLOOD {
+        h.publish("reviews", json!({ "id": "r1", "productUpc": "2" }))
+            .await;
+    }
+    const LAST: usize = 5;
+    for _ in 0..LAST {
+        h.publish("reviews", json!({ "id": "r1", "productUpc": "1" }))
+            .await;
+    }
+    let _ = open.send(true);
+
+    let mut lost = None;
+    let mut delivered_after_loss = 0;
+    while delivered_after_loss < LAST {
+        let response = next(&mut stream).await;
+        if response["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_EVENTS_LOST" {
+            assert!(lost.is_none(), "told once: {response}");
+            lost = Some(response);
+            continue;
+        }
+        assert_eq!(
+            response,
+            json!({ "data": { "reviewAdded": { "id": "r1", "body": "Love it" } } })
+        );
+        if lost.is_some() {
+            delivered_after_loss += 1;
+        }
+    }
+    let lost = lost.expect("told of the loss");
+    let message = lost["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("`reviews`"), "{message}");
+    assert!(lost.get("data").is_none(), "{lost}");
+    quiet(&mut stream).await;
 }

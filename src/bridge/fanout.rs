@@ -10,11 +10,11 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::EventStream;
+use super::{EventStream, EventsLost};
 
 /// Events a topic buffers for a local stream that has not read them yet. Streams are read by
 /// the gateway's own fan-out tasks, which read continuously; one that lags loses the oldest
-/// events, and the loss is logged.
+/// events, and reads how many it lost ([`super::EventsLost`]).
 pub(super) const TOPIC_CAPACITY: usize = 4096;
 
 /// The events `receiver` gets, ending never on its own (the sender lives as long as the topic
@@ -26,15 +26,12 @@ pub(super) fn shared_stream(
     share: impl Send + 'static,
 ) -> EventStream {
     let topic = topic.to_owned();
-    let events = BroadcastStream::new(receiver).filter_map(move |item| {
-        let payload = match item {
-            Ok(payload) => Some(payload),
-            Err(BroadcastStreamRecvError::Lagged(lost)) => {
-                tracing::warn!(backend, topic = %topic, lost, "bridge subscriber lagged; events dropped");
-                None
-            }
-        };
-        futures::future::ready(payload)
+    let events = BroadcastStream::new(receiver).map(move |item| match item {
+        Ok(payload) => Ok(payload),
+        Err(BroadcastStreamRecvError::Lagged(lost)) => {
+            tracing::warn!(backend, topic = %topic, lost, "bridge subscriber lagged; events dropped");
+            Err(EventsLost(lost))
+        }
     });
     Shared {
         events: events.boxed(),
@@ -51,9 +48,9 @@ struct Shared {
 }
 
 impl Stream for Shared {
-    type Item = Bytes;
+    type Item = Result<Bytes, EventsLost>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.events.poll_next_unpin(cx)
     }
 }

@@ -19,7 +19,13 @@ use futures::stream::BoxStream;
 
 /// The events of one topic, in publication order. Dropping the stream unsubscribes; a backend
 /// keeps one upstream subscription per topic however many streams are open.
-pub type EventStream = BoxStream<'static, Bytes>;
+pub type EventStream = BoxStream<'static, Result<Bytes, EventsLost>>;
+
+/// This many events were dropped for one stream because it read slower than they came (a
+/// backend buffers a bounded number per stream); the stream goes on with the next. Seam tells
+/// the clients of the subscription reading it (`SUBSCRIPTION_EVENTS_LOST`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventsLost(pub u64);
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BridgeError {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde_json::{Map, Value as Json};
 
 use super::event_value::{split_plan, Projector};
@@ -13,6 +13,7 @@ use super::events::SubscribeField;
 use super::execution::{share_key, EventExecution, RootField, Start, EVENTS_IN_FLIGHT};
 use super::template::{argument_values, BoundFilter};
 use super::ResponseStream;
+use crate::bridge::EventsLost;
 use crate::plan::selection::Field;
 use crate::response::{GraphqlError, Value};
 
@@ -103,9 +104,32 @@ async fn from_bridge(
             let responses = messages
                 .filter_map({
                     let events = events.clone();
-                    move |bytes| std::future::ready(events.accept(&bytes))
+                    move |message| {
+                        std::future::ready(match message {
+                            Ok(bytes) => events.accept(&bytes).map(Ok),
+                            Err(lost) => Some(Err(lost)),
+                        })
+                    }
                 })
-                .map(move |initial| events.execution.clone().respond(initial, Vec::new()))
+                .map(move |item| match item {
+                    Ok(initial) => events
+                        .execution
+                        .clone()
+                        .respond(initial, Vec::new())
+                        .left_future(),
+                    Err(EventsLost(lost)) => {
+                        let error = GraphqlError::new(
+                            format!(
+                                "this subscription fell behind the events of topic `{}`: \
+                                 {lost} were dropped",
+                                events.topic
+                            ),
+                            "SUBSCRIPTION_EVENTS_LOST",
+                        );
+                        let body = Bytes::from(crate::execute::shape::errors_body(&[error]));
+                        std::future::ready(body).right_future()
+                    }
+                })
                 .buffered(EVENTS_IN_FLIGHT);
             tokio::spawn(feed.run(responses));
             Ok(())

@@ -38,7 +38,13 @@ impl Bridge for CountedBridge {
         Box::pin(async move {
             let events = self.inner.subscribe(topic).await?;
             let metrics = self.metrics.clone();
-            Ok(events.inspect(move |_| metrics.bridge_event_in()).boxed())
+            Ok(events
+                .inspect(move |event| {
+                    if event.is_ok() {
+                        metrics.bridge_event_in()
+                    }
+                })
+                .boxed())
         })
     }
 

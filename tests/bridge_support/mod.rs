@@ -37,7 +37,8 @@ pub fn free_port() -> u16 {
 /// The next event, or a panic naming what was awaited.
 pub async fn next_event(stream: &mut EventStream, what: &str) -> Bytes {
     match tokio::time::timeout(Duration::from_secs(5), stream.next()).await {
-        Ok(Some(event)) => event,
+        Ok(Some(Ok(event))) => event,
+        Ok(Some(Err(lost))) => panic!("{lost:?} while waiting for {what}"),
         Ok(None) => panic!("the stream ended while waiting for {what}"),
         Err(_) => panic!("no event within 5 s while waiting for {what}"),
     }
