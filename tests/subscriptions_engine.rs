@@ -899,3 +899,27 @@ async fn a_subscription_behind_its_topic_is_told_what_it_lost_and_goes_on() {
     assert!(lost.get("data").is_none(), "{lost}");
     quiet(&mut stream).await;
 }
+
+/// `limits.max_response_bytes` bounds an event's response too, also when the event needs no
+/// fetch and its last value is what passes the limit.
+#[tokio::test]
+async fn an_event_response_past_the_response_limit_is_refused() {
+    let (mut config, reviews, products) = config_with(EVENTS).await;
+    config.limits.max_response_bytes = seam::config::limits::Limit::Max(1024);
+    let h = harness_of(config, reviews, products).await;
+    let mut stream = h
+        .subscribe("subscription { reviewAdded { id } }", json!({}))
+        .await;
+    h.publish("reviews", json!({ "id": "x".repeat(5000) }))
+        .await;
+    let refused = next(&mut stream).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "RESPONSE_TOO_LARGE",
+        "{refused}"
+    );
+    h.publish("reviews", json!({ "id": "small" })).await;
+    assert_eq!(
+        next(&mut stream).await,
+        json!({ "data": { "reviewAdded": { "id": "small" } } })
+    );
+}

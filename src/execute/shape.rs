@@ -136,7 +136,9 @@ pub fn shape_response(
         Some(object) => shaper.write_object(object, &[input.selection_set], input.root_type),
         None => Err(Bubble),
     };
-    if let (true, Some(limit)) = (shaper.too_large, input.max_bytes) {
+    // Positions check the limit before they write; the last value written (one long string
+    // with nothing after it) is checked here.
+    if let (true, Some(limit)) = (shaper.over_limit(), input.max_bytes) {
         return (too_large_body(limit), 1);
     }
     if written.is_err() {
