@@ -923,3 +923,77 @@ async fn an_event_response_past_the_response_limit_is_refused() {
         json!({ "data": { "reviewAdded": { "id": "small" } } })
     );
 }
+
+/// A bridge that refuses topics with `*` as NATS does, and is unreachable for topics under
+/// `down.`, saying so in a socket's words.
+struct RefusingBridge;
+
+impl Bridge for RefusingBridge {
+    fn publish<'a>(
+        &'a self,
+        topic: &'a str,
+        _: Bytes,
+    ) -> futures::future::BoxFuture<'a, Result<(), seam::bridge::BridgeError>> {
+        Box::pin(async move { Err(refusal(topic)) })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        topic: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<seam::bridge::EventStream, seam::bridge::BridgeError>>
+    {
+        Box::pin(async move { Err(refusal(topic)) })
+    }
+}
+
+fn refusal(topic: &str) -> seam::bridge::BridgeError {
+    if topic.contains('*') {
+        seam::bridge::BridgeError::InvalidTopic {
+            topic: topic.to_owned(),
+            message: "a topic must not hold `*`".to_owned(),
+        }
+    } else {
+        seam::bridge::BridgeError::Unavailable {
+            backend: "nats",
+            message: "Connection refused (os error 111) to 10.1.2.3:4222".to_owned(),
+        }
+    }
+}
+
+/// A topic the backend refuses is the request's fault (`INVALID_EVENT_TOPIC`); an unreachable
+/// backend is `BRIDGE_UNAVAILABLE`, without the backend's own words.
+#[tokio::test]
+async fn bridge_refusals_say_whose_fault_without_the_backends_words() {
+    let (config, _, _) = config_with(EVENTS).await;
+    let gateway = Gateway::builder()
+        .config(config)
+        .bridge(Arc::new(RefusingBridge))
+        .build_gateway()
+        .await
+        .expect("gateway");
+    let refused = |upc: &str| {
+        GraphqlRequest::new(format!(
+            r#"subscription {{ reviewsOf(productUpc: "{upc}") {{ id }} }}"#
+        ))
+    };
+    let publish = |upc: &str| {
+        GraphqlRequest::new(format!(
+            r#"mutation {{ announceReviewOf(review: {{ id: "r1", productUpc: "{upc}" }}) {{ id }} }}"#
+        ))
+    };
+    for (upc, code) in [("*", "INVALID_EVENT_TOPIC"), ("1", "BRIDGE_UNAVAILABLE")] {
+        let body = match gateway.subscribe(refused(upc)).await {
+            Ok(_) => panic!("subscribed to a refused topic"),
+            Err(response) => response.body,
+        };
+        let mut answers = vec![serde_json::from_slice::<Value>(&body).expect("json")];
+        let response = gateway.execute(publish(upc)).await;
+        answers.push(serde_json::from_slice(&response.body).expect("json"));
+        for answer in answers {
+            assert_eq!(answer["errors"][0]["extensions"]["code"], code, "{answer}");
+            let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(!message.contains("os error"), "{message}");
+            assert!(!message.contains("10.1.2.3"), "{message}");
+        }
+    }
+}

@@ -40,6 +40,28 @@ pub enum BridgeError {
     InvalidTopic { topic: String, message: String },
 }
 
+impl BridgeError {
+    /// The error code a client gets: a topic the backend refuses is the request's fault, an
+    /// unreachable backend is not.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BridgeError::Unavailable { .. } => "BRIDGE_UNAVAILABLE",
+            BridgeError::InvalidTopic { .. } => "INVALID_EVENT_TOPIC",
+        }
+    }
+
+    /// What a client is told: the backend's own words (a socket error naming the private
+    /// network's addresses) stay in the log.
+    pub fn client_message(&self) -> String {
+        match self {
+            BridgeError::Unavailable { backend, .. } => {
+                format!("the {backend} bridge is unavailable")
+            }
+            invalid @ BridgeError::InvalidTopic { .. } => invalid.to_string(),
+        }
+    }
+}
+
 pub trait Bridge: Send + Sync + 'static {
     /// Publishes one event; resolves once the backend has taken it.
     fn publish<'a>(

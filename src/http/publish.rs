@@ -113,11 +113,14 @@ pub(super) async fn publish(
         Err(e @ BridgeError::InvalidTopic { .. }) => {
             error(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.to_string())
         }
-        Err(e @ BridgeError::Unavailable { .. }) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "BRIDGE_UNAVAILABLE",
-            e.to_string(),
-        ),
+        Err(e @ BridgeError::Unavailable { .. }) => {
+            tracing::warn!(error = %e, topic = %request.topic, "publishing to the bridge failed");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "BRIDGE_UNAVAILABLE",
+                e.client_message(),
+            )
+        }
     }
 }
 

@@ -96,9 +96,13 @@ async fn from_bridge(
     client
         .start(|feed| async move {
             let messages = bridge.subscribe(&topic).await.map_err(|e| {
+                tracing::warn!(error = %e, %topic, "subscribing to the bridge failed");
                 GraphqlError::new(
-                    format!("cannot subscribe to topic `{topic}`: {e}"),
-                    "BRIDGE_UNAVAILABLE",
+                    format!(
+                        "cannot subscribe to topic `{topic}`: {}",
+                        e.client_message()
+                    ),
+                    e.code(),
                 )
             })?;
             let responses = messages

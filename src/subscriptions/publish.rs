@@ -75,7 +75,10 @@ impl Publisher {
         self.bridge
             .publish(&topic, payload.clone())
             .await
-            .map_err(|e| at(e.to_string(), "BRIDGE_UNAVAILABLE"))?;
+            .map_err(|e| {
+                tracing::warn!(error = %e, %topic, "publishing to the bridge failed");
+                at(e.client_message(), e.code())
+            })?;
         if definition.ty.inner_named_type() == "Boolean" {
             return Ok(Value::Bool(true));
         }
