@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -359,5 +360,97 @@ async fn polling_does_not_undo_an_edit_of_the_config_file() {
         answer,
         json!({ "data": { "hello": "hi", "world": "earth" } }),
         "a poll undid the edit"
+    );
+}
+
+/// A subgraph's `sdl` file is watched like the config: editing it in place reloads.
+#[tokio::test]
+async fn a_changed_sdl_file_is_read_again() {
+    let dir = temp_dir();
+    let subgraph = common::spawn_router(greetings()).await;
+    let path = dir.join("seam.yaml");
+    let sdl = dir.join("v1.graphql");
+    std::fs::write(&path, config_text(subgraph, "v1.graphql")).expect("config");
+    let config = Config::load(&path).expect("config");
+    let client = reqwest::Client::new();
+    let gateway = seam::startup::gateway_from_config(&config, &client)
+        .await
+        .expect("gateway");
+    let files = WatchedFiles {
+        config: Some(path),
+        supergraph: None,
+    };
+    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
+    let url = serve(gateway).await;
+    assert_eq!(
+        ask(&url, "{ world }").await["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    replace(&sdl, V2);
+    assert!(
+        until_world_is_served(&url).await,
+        "the sdl file's new field became queryable"
+    );
+}
+
+/// A reload whose SDL fetch fails (a subgraph restarting) is tried again, so the edit is not
+/// lost until the next one.
+#[tokio::test]
+async fn a_reload_that_could_not_reach_a_subgraph_is_retried() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = temp_dir();
+    let greetings = common::spawn_router(greetings()).await;
+    let down = Arc::new(AtomicBool::new(false));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let flaky = {
+        let (down, refused) = (down.clone(), refused.clone());
+        let inner = counted_sdl_subgraph(Arc::new(AtomicUsize::new(0)));
+        inner.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let (down, refused) = (down.clone(), refused.clone());
+                async move {
+                    if down.load(Ordering::SeqCst) {
+                        refused.fetch_add(1, Ordering::SeqCst);
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                    next.run(request).await
+                }
+            },
+        ))
+    };
+    let flaky = common::spawn_router(flaky).await;
+    let text = |sdl: &str| {
+        config_text(greetings, sdl)
+            + &format!("  - name: pinger\n    url: http://{flaky}/graphql\n")
+    };
+    let path = dir.join("seam.yaml");
+    std::fs::write(&path, text("v1.graphql")).expect("config");
+    let config = Config::load(&path).expect("config");
+    let client = reqwest::Client::new();
+    let gateway = seam::startup::gateway_from_config(&config, &client)
+        .await
+        .expect("gateway");
+    let files = WatchedFiles {
+        config: Some(path.clone()),
+        supergraph: None,
+    };
+    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
+    let url = serve(gateway).await;
+    assert_eq!(ask(&url, "{ ping }").await["data"]["ping"], "pong");
+
+    down.store(true, Ordering::SeqCst);
+    replace(&path, &text("second.graphql"));
+    let until = Instant::now() + PATIENCE;
+    while refused.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < until,
+            "the reload never asked the subgraph"
+        );
+        tokio::time::sleep(CHECK_EVERY).await;
+    }
+    down.store(false, Ordering::SeqCst);
+    assert!(
+        until_world_is_served(&url).await,
+        "the failed reload was not tried again"
     );
 }

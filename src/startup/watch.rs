@@ -9,9 +9,9 @@
 //!
 //! A reload re-reads the config (its `subgraphs`, `supergraph` and their SDLs), recomposes and
 //! swaps the schema; settings outside the schema (limits, traffic, persisted operations, rate
-//! limits…) keep the values they started with until a restart. A reload that fails is one log
-//! record and one count of `seam_reloads_total{outcome="failure"}`, and the old schema keeps
-//! serving.
+//! limits…) keep the values they started with until a restart. A reload that fails counts in
+//! `seam_reloads_total{outcome="failure"}` and the old schema keeps serving; one that could not
+//! fetch a subgraph's SDL is tried again at each check for a while.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +24,10 @@ use crate::subscriptions::EventModel;
 
 /// How often the files are looked at.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How many more times a reload that failed fetching a subgraph's SDL is tried, one check apart
+/// (half a minute at the default interval: long enough for a subgraph to restart).
+const FETCH_RETRIES: u32 = 30;
 
 /// The files a gateway was started from.
 #[derive(Debug, Clone, Default)]
@@ -60,12 +64,18 @@ pub fn spawn_file_watch(
         let mut config = config;
         let watched = |config: &Option<Config>| -> Vec<PathBuf> {
             let from_config = config.as_ref().and_then(|c| c.supergraph.clone());
+            // A subgraph's `sdl` file is part of the schema as much as the config is.
+            let sdl_files = config
+                .iter()
+                .flat_map(|c| &c.subgraphs)
+                .filter_map(|s| s.sdl.clone());
             files
                 .config
                 .iter()
                 .chain(files.supergraph.iter())
                 .cloned()
                 .chain(from_config)
+                .chain(sdl_files)
                 .collect()
         };
         let stamps = |paths: &[PathBuf]| paths.iter().map(|p| stamp(p)).collect::<Vec<_>>();
@@ -73,10 +83,13 @@ pub fn spawn_file_watch(
         let mut served = stamps(&paths);
         let mut ticker = tokio::time::interval(interval);
         ticker.tick().await;
+        // A reload that could not reach a subgraph is tried again a few times: the edit would
+        // otherwise wait for the next one.
+        let mut retries = 0;
         loop {
             ticker.tick().await;
             let seen = stamps(&paths);
-            if seen == served {
+            if seen == served && retries == 0 {
                 continue;
             }
             // Changed since the last reload: wait one more check for it to settle.
@@ -88,6 +101,7 @@ pub fn spawn_file_watch(
             served = settled;
             match reload_from_files(&gateway, &files, &client).await {
                 Ok(new_config) => {
+                    retries = 0;
                     gateway.metrics().reload(true);
                     tracing::info!("schema reloaded after a file changed");
                     if new_config.is_some() {
@@ -102,7 +116,17 @@ pub fn spawn_file_watch(
                 }
                 Err(error) => {
                     gateway.metrics().reload(false);
-                    tracing::warn!(%error, "reload after a file change failed; the old schema keeps serving")
+                    let first = retries == 0;
+                    retries = match (&error, retries) {
+                        (StartupError::Sources(_), 0) => FETCH_RETRIES,
+                        (StartupError::Sources(_), left) => left - 1,
+                        _ => 0,
+                    };
+                    if first || retries == 0 {
+                        tracing::warn!(%error, retries, "reload after a file change failed; the old schema keeps serving")
+                    } else {
+                        tracing::debug!(%error, retries, "reload after a file change failed again")
+                    }
                 }
             }
         }
