@@ -299,3 +299,28 @@ fn a_plain_service_adds_fields_to_a_federation_entity() {
         "{supergraph}"
     );
 }
+
+/// A field only a service without a lookup has cannot be reached from another service's root
+/// field: the planning error names that field, not the root field whose rest it was.
+#[test]
+fn an_unreachable_field_under_a_root_field_is_the_one_named() {
+    let users = plain("users", USERS, Vec::new());
+    let writings = plain(
+        "writings",
+        "type User { id: ID! posts: [String!] } type Query { writer: User }",
+        Vec::new(),
+    );
+    let sdl = compose_ok(&[users, writings]);
+    let supergraph = crate::supergraph::Supergraph::parse(&sdl).expect("model");
+    for (query, named) in [
+        ("{ users { id posts } }", "User.posts"),
+        ("{ users { id ... on User { name posts } } }", "User.posts"),
+        ("{ users { id name } writer { name } }", "User.name"),
+    ] {
+        let error = crate::plan::plan_text(&supergraph, query, None, Default::default())
+            .expect_err("cannot be planned");
+        let message = error.to_string();
+        assert!(message.contains(named), "{query}: {message}");
+        assert!(!message.contains("Query.users"), "{query}: {message}");
+    }
+}

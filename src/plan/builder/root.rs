@@ -5,6 +5,19 @@
 use super::values::has_own_field;
 use super::*;
 
+/// The first field of `set` other than `__typename`, looking into inline fragments, with the
+/// type it is selected on (the set's own, or a fragment's type condition).
+fn first_own_field<'s>(set: &'s exe::SelectionSet, on: &'s Name) -> Option<(&'s Name, &'s Name)> {
+    set.selections.iter().find_map(|selection| match selection {
+        exe::Selection::Field(f) if !f.name.starts_with("__") => Some((on, &f.name)),
+        exe::Selection::InlineFragment(inline) => {
+            let on = inline.type_condition.as_ref().unwrap_or(on);
+            first_own_field(&inline.selection_set, on)
+        }
+        _ => None,
+    })
+}
+
 impl Builder<'_> {
     /// Plans the root field `c` in one of the subgraphs that resolve it and are not `excluded`,
     /// trying each in turn: a failed attempt is undone and the next one tried.
@@ -24,9 +37,20 @@ impl Builder<'_> {
             .field_resolvers(root_type, name, self.labels);
         resolvers.retain(|g| !excluded.contains(g));
         if resolvers.is_empty() {
-            return Err(PlanError::Unresolvable {
-                type_name: root_type.to_string(),
-                field: name.to_string(),
+            // Planning what the excluded subgraphs could not answer of this field's selection:
+            // that part, not the root field, is what no subgraph resolves.
+            let unanswered = (!excluded.is_empty())
+                .then(|| first_own_field(selection, &field_type))
+                .flatten();
+            return Err(match unanswered {
+                Some((on, field)) => PlanError::Unresolvable {
+                    type_name: on.to_string(),
+                    field: field.to_string(),
+                },
+                None => PlanError::Unresolvable {
+                    type_name: root_type.to_string(),
+                    field: name.to_string(),
+                },
             });
         }
         let provides_in = |g: SubgraphId| {
