@@ -733,6 +733,34 @@ async fn gateway_answers_queries_and_refuses_unknown_subscriptions_over_websocke
     }
 }
 
+/// An operation's payload is read like a POST body on both protocols: declared variables are
+/// used, undeclared ones and unread `extensions` members may be any JSON.
+#[tokio::test]
+async fn gateway_reads_operation_payloads_like_post_bodies() {
+    let gateway = common::TestGateway::demo().await;
+    let ws_url = gateway.url.replacen("http://", "ws://", 1);
+    for (protocol, start, next) in [(TRANSPORT, "subscribe", "next"), (LEGACY, "start", "data")] {
+        let mut client = WsClient::connect(&ws_url, protocol).await;
+        client.send(json!({ "type": "connection_init" })).await;
+        assert_eq!(client.recv().await, json!({ "type": "connection_ack" }));
+        let junk = json!([{ "a": [1, { "b": null }] }, "x", 2.5]);
+        client
+            .send(json!({ "id": "1", "type": start, "payload": {
+                "query": "query ($n: Int) { topProducts(first: $n) { upc } }",
+                "variables": { "unused": junk, "n": 1 },
+                "extensions": { "junk": junk },
+            } }))
+            .await;
+        assert_eq!(
+            recv_skipping_ka(&mut client).await,
+            json!({ "id": "1", "type": next, "payload": { "data": { "topProducts": [
+                { "upc": "1" },
+            ] } } }),
+            "{protocol:?}"
+        );
+    }
+}
+
 /// Events that are ready together go out in one write (a burst), and each operation's events
 /// still arrive complete and in order, on both protocols; a lone event after the burst is not
 /// held back waiting for company.

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures::stream::StreamExt;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
+use super::envelope::Envelope;
 use super::{
     admit, forward_events, init_payload, on_read_error, on_shutdown, Disconnected, OperationEvent,
     Operations, Outbox,
@@ -29,21 +29,34 @@ const TOO_MANY_INITS: u16 = 4429;
 /// closes a connection its `onConnect` rejected.
 const CONNECTION_REFUSED: u16 = 1011;
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMessage {
-    ConnectionInit {
-        #[serde(default)]
-        payload: Option<Value>,
-    },
-    Start {
-        id: String,
-        payload: GraphqlRequest,
-    },
-    Stop {
-        id: String,
-    },
-    ConnectionTerminate {},
+    ConnectionInit { payload: Option<Value> },
+    Start { id: String, payload: GraphqlRequest },
+    Stop { id: String },
+    ConnectionTerminate,
+}
+
+impl ClientMessage {
+    /// The message an envelope holds, or why it is not one of the protocol's.
+    fn from_envelope(envelope: &Envelope) -> Result<ClientMessage, String> {
+        let id = || {
+            envelope
+                .id()
+                .ok_or_else(|| "the message has no string `id`".to_owned())
+        };
+        Ok(match envelope.kind.as_str() {
+            "connection_init" => ClientMessage::ConnectionInit {
+                payload: envelope.payload_value(),
+            },
+            "start" => ClientMessage::Start {
+                id: id()?,
+                payload: envelope.request()?,
+            },
+            "stop" => ClientMessage::Stop { id: id()? },
+            "connection_terminate" => ClientMessage::ConnectionTerminate,
+            other => return Err(format!("unknown message type `{other}`")),
+        })
+    }
 }
 
 struct Connection<S> {
@@ -125,20 +138,23 @@ impl<S: OperationService> Connection<S> {
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
             Message::Close(_) => return Err(self.out.answer_close().await),
         };
-        let value: Value = match serde_json::from_str(text.as_str()) {
-            Ok(value) => value,
+        let envelope = match Envelope::parse(text.as_str()) {
+            Ok(envelope) => envelope,
+            Err(e) if e.is_data() => {
+                let reason = "invalid message: not an object with a string `type`";
+                return self.error(None, reason).await;
+            }
             Err(e) => {
                 return self
                     .connection_error(&format!("the message is not JSON: {e}"))
                     .await
             }
         };
-        let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
-        let message: ClientMessage = match serde_json::from_value(value) {
+        let message = match ClientMessage::from_envelope(&envelope) {
             Ok(message) => message,
             Err(e) => {
                 let reason = format!("invalid message: {e}");
-                return self.error(id.as_deref(), &reason).await;
+                return self.error(envelope.id().as_deref(), &reason).await;
             }
         };
         match message {
@@ -191,7 +207,7 @@ impl<S: OperationService> Connection<S> {
                 self.operations.stop(&id);
                 Ok(())
             }
-            ClientMessage::ConnectionTerminate {} => {
+            ClientMessage::ConnectionTerminate => {
                 let _ = self.out.close(1000, "").await;
                 Err(Disconnected)
             }

@@ -7,6 +7,7 @@
 //! streams and nothing queues up here; one that stops reading altogether is disconnected once a
 //! send has waited [`ProtocolSettings::send_timeout`].
 
+mod envelope;
 mod legacy;
 mod transport;
 

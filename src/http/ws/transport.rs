@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures::stream::StreamExt;
-use serde::Deserialize;
 use serde_json::Value;
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
+use super::envelope::Envelope;
 use super::{
     admit, forward_events, init_payload, on_read_error, on_shutdown, Disconnected, OperationEvent,
     Operations, Outbox,
@@ -35,22 +35,32 @@ mod close {
     pub const TOO_MANY_INITS: u16 = 4429;
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMessage {
-    ConnectionInit {
-        #[serde(default)]
-        payload: Option<Value>,
-    },
-    Ping {},
-    Pong {},
-    Subscribe {
-        id: String,
-        payload: GraphqlRequest,
-    },
-    Complete {
-        id: String,
-    },
+    ConnectionInit { payload: Option<Value> },
+    Ping,
+    Pong,
+    Subscribe { id: String, payload: GraphqlRequest },
+    Complete { id: String },
+}
+
+impl ClientMessage {
+    /// The message an envelope holds; `None` for one the protocol does not have, or without
+    /// the members its type needs.
+    fn from_envelope(envelope: &Envelope) -> Option<ClientMessage> {
+        Some(match envelope.kind.as_str() {
+            "connection_init" => ClientMessage::ConnectionInit {
+                payload: envelope.payload_value(),
+            },
+            "ping" => ClientMessage::Ping,
+            "pong" => ClientMessage::Pong,
+            "subscribe" => ClientMessage::Subscribe {
+                id: envelope.id()?,
+                payload: envelope.request().ok()?,
+            },
+            "complete" => ClientMessage::Complete { id: envelope.id()? },
+            _ => return None,
+        })
+    }
 }
 
 struct Connection<S> {
@@ -140,12 +150,16 @@ impl<S: OperationService> Connection<S> {
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
             Message::Close(_) => return Err(self.out.answer_close().await),
         };
-        let message: ClientMessage = match serde_json::from_str(text.as_str()) {
-            Ok(message) => message,
-            // Said in the protocol's words, not the JSON library's.
+        // Said in the protocol's words, not the JSON library's.
+        const NOT_OURS: &str = "Invalid message received: not a graphql-transport-ws message";
+        let message = match Envelope::parse(text.as_str()) {
+            Ok(envelope) => match ClientMessage::from_envelope(&envelope) {
+                Some(message) => message,
+                None => return self.refuse(close::BAD_REQUEST, NOT_OURS).await,
+            },
             Err(e) => {
                 let reason = if e.is_data() {
-                    "Invalid message received: not a graphql-transport-ws message"
+                    NOT_OURS
                 } else {
                     "Invalid message received: not JSON"
                 };
@@ -181,8 +195,8 @@ impl<S: OperationService> Connection<S> {
                     .send(r#"{"type":"connection_ack"}"#.to_owned())
                     .await
             }
-            ClientMessage::Ping {} => self.out.send(r#"{"type":"pong"}"#.to_owned()).await,
-            ClientMessage::Pong {} => Ok(()),
+            ClientMessage::Ping => self.out.send(r#"{"type":"pong"}"#.to_owned()).await,
+            ClientMessage::Pong => Ok(()),
             ClientMessage::Subscribe { id, payload } => {
                 let Some(context) = self.context.clone() else {
                     return self.refuse(close::UNAUTHORIZED, "Unauthorized").await;
