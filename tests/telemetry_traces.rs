@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -16,6 +16,7 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, Next};
+use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -35,6 +36,10 @@ struct ExportedSpan {
     parent_span_id: String,
     name: String,
     attributes: HashMap<String, String>,
+    /// The attributes exported as integers (the rest are strings or booleans).
+    ints: HashSet<String>,
+    /// The span status: 0 unset, 1 ok, 2 error.
+    status: i32,
     service: String,
     environment: String,
     /// The (trace id, span id) of each span this one links to.
@@ -81,6 +86,18 @@ async fn receive(State(receiver): State<Arc<Receiver>>, body: Bytes) -> StatusCo
                     parent_span_id: hex(&span.parent_span_id),
                     name: span.name.clone(),
                     attributes: attributes(&span.attributes),
+                    ints: span
+                        .attributes
+                        .iter()
+                        .filter(|kv| {
+                            matches!(
+                                kv.value.as_ref().and_then(|v| v.value.as_ref()),
+                                Some(AnyValue::IntValue(_))
+                            )
+                        })
+                        .map(|kv| kv.key.clone())
+                        .collect(),
+                    status: span.status.as_ref().map_or(0, |s| s.code),
                     links: span
                         .links
                         .iter()
@@ -158,6 +175,15 @@ async fn traced_gateway(top_level: &str) -> Traced {
         let router = router.layer(from_fn(move |request: Request, next: Next| {
             let sink = sink.clone();
             async move {
+                // A test asks a subgraph to fail by naming it in `x-fail`.
+                if request
+                    .headers()
+                    .get("x-fail")
+                    .and_then(|v| v.to_str().ok())
+                    == Some(name)
+                {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "down").into_response();
+                }
                 if let Some(value) = request.headers().get("traceparent") {
                     let value = value.to_str().unwrap_or_default().to_owned();
                     sink.lock().unwrap().push((name.to_owned(), value));
@@ -188,9 +214,21 @@ const TOP_PRODUCTS: &str = "query TopProducts($first: Int = 2) { topProducts(fir
     name price shippingEstimate reviews { body author { username name } } } }";
 
 async fn post_query(url: &str, query: &str, traceparent: Option<&str>) -> (u16, Value) {
+    post_query_with(url, query, traceparent, &[]).await
+}
+
+async fn post_query_with(
+    url: &str,
+    query: &str,
+    traceparent: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
     let mut request = reqwest::Client::new()
         .post(url)
         .json(&json!({ "query": query }));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     if let Some(traceparent) = traceparent {
         request = request.header("traceparent", traceparent);
     }
@@ -284,6 +322,14 @@ async fn a_trusted_client_trace_is_the_parent_and_reaches_the_subgraphs() {
     assert_eq!(request.attributes["graphql.operation.type"], "query");
     assert_eq!(request.attributes["http.response.status_code"], "200");
     assert_eq!(request.attributes["graphql.errors"], "0");
+    // Numbers are exported as numbers, as the semantic conventions type them.
+    for number in ["http.response.status_code", "graphql.errors"] {
+        assert!(request.ints.contains(number), "{number}: {request:?}");
+    }
+    assert_eq!(
+        request.status, 0,
+        "a successful request has no error status"
+    );
     for stage in ["parse", "validate", "plan", "execute"] {
         assert_eq!(
             one(&trace, stage).parent_span_id,
@@ -310,6 +356,15 @@ async fn a_trusted_client_trace_is_the_parent_and_reaches_the_subgraphs() {
         assert_eq!(span.attributes["http.response.status_code"], "200");
         assert_ne!(span.attributes["http.response.body.size"], "0");
         assert_eq!(span.attributes["seam.retries"], "0");
+        for number in [
+            "http.response.status_code",
+            "http.response.body.size",
+            "seam.retries",
+        ] {
+            assert!(span.ints.contains(number), "{number}: {span:?}");
+        }
+        assert_eq!(span.status, 0, "{span:?}");
+        assert!(!span.attributes.contains_key("error.type"), "{span:?}");
     }
 
     // Each subgraph received the trace, with its own fetch span as the parent.
@@ -628,4 +683,43 @@ async fn a_subgraph_subscription_joins_the_trace_and_its_events_link_to_it() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A subgraph call that fails is an error on its span, with what kind of failure; the request
+/// that still answered 200 with the error in its body is not.
+#[tokio::test]
+async fn a_failed_subgraph_call_is_an_error_on_its_span() {
+    let gateway =
+        traced_gateway("headers:\n  all:\n    request:\n      - propagate: { named: x-fail }\n")
+            .await;
+    let (trace_id, client_span) = (fresh_id(16), fresh_id(8));
+    let traceparent = format!("00-{trace_id}-{client_span}-01");
+    let (status, body) = post_query_with(
+        &gateway.url,
+        "{ topProducts(first: 1) { name inStock } }",
+        Some(&traceparent),
+        &[("x-fail", "inventory")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["errors"].is_array(), "{body}");
+    let trace = trace_where(
+        |s| s.trace_id == trace_id,
+        |trace| named(trace, "subgraph").len() >= 2,
+    )
+    .await;
+    let spans = named(&trace, "subgraph");
+    let failed = spans
+        .iter()
+        .find(|s| s.attributes["subgraph.name"] == "inventory")
+        .unwrap_or_else(|| panic!("no inventory span: {spans:?}"));
+    assert_eq!(failed.status, 2, "{failed:?}");
+    assert_eq!(failed.attributes["error.type"], "http_status", "{failed:?}");
+    assert_eq!(failed.attributes["http.response.status_code"], "500");
+    let products = spans
+        .iter()
+        .find(|s| s.attributes["subgraph.name"] == "products")
+        .unwrap_or_else(|| panic!("no products span: {spans:?}"));
+    assert_eq!(products.status, 0, "{products:?}");
+    assert_eq!(one(&trace, "request").status, 0);
 }

@@ -50,6 +50,7 @@ fn request_span(method: &str, path: &str) -> tracing::Span {
         graphql.operation.type = Empty,
         graphql.errors = Empty,
         http.response.status_code = Empty,
+        otel.status_code = Empty,
     )
 }
 
@@ -78,7 +79,11 @@ pub(crate) async fn around_request(
         .then(|| (request.method().clone(), request.uri().path().to_owned()));
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    span.record("http.response.status_code", status);
+    // Numbers as i64: the OTel layer exports an unsigned field as a string.
+    span.record("http.response.status_code", i64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
     if let Some(RefusedWith(code)) = response.extensions().get::<RefusedWith>() {
         edge.metrics.refused(code);
     }

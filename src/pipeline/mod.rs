@@ -379,7 +379,7 @@ impl Gateway {
             Answer::Stream(_) => OperationOutcome::Ok,
         };
         if let Answer::Single(response) = &answer {
-            tracing::Span::current().record("graphql.errors", response.error_count as u64);
+            tracing::Span::current().record("graphql.errors", response.error_count as i64);
         }
         self.metrics.operation(
             seen.name

@@ -139,7 +139,7 @@ impl EventExecution {
             return Bytes::from(too_large_body(limit));
         }
         output.errors.splice(0..0, errors);
-        tracing::Span::current().record("graphql.errors", output.errors.len() as u64);
+        tracing::Span::current().record("graphql.errors", output.errors.len() as i64);
         let input = ShapeInput {
             schema: &supergraph.api_schema,
             document: &self.operation.document,

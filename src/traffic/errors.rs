@@ -47,6 +47,18 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// A low-cardinality name of what went wrong, for a span's `error.type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::Connect { .. } => "connect",
+            FetchError::Transport { .. } => "transport",
+            FetchError::Timeout { .. } => "timeout",
+            FetchError::Status { .. } => "http_status",
+            FetchError::Malformed { .. } => "malformed_response",
+            FetchError::CircuitOpen { .. } => "circuit_open",
+        }
+    }
+
     pub fn into_graphql(self) -> GraphqlError {
         let code = match &self {
             FetchError::Malformed { .. } => "SUBREQUEST_MALFORMED_RESPONSE",

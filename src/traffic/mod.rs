@@ -224,16 +224,31 @@ impl Subgraphs {
             subgraph.name = subgraph.endpoint.name.as_str(),
             http.response.status_code = tracing::field::Empty,
             http.response.body.size = tracing::field::Empty,
-            seam.retries = 0u64,
+            seam.retries = 0i64,
+            otel.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
         );
         let started = std::time::Instant::now();
-        let result =
-            tracing::Instrument::instrument(subgraph.service.clone().oneshot(request), span).await;
+        let result = tracing::Instrument::instrument(
+            subgraph.service.clone().oneshot(request),
+            span.clone(),
+        )
+        .await;
         let outcome = match &result {
             Ok(response) if response.errors.is_empty() => SubgraphOutcome::Ok,
             Ok(_) => SubgraphOutcome::Errors,
             Err(_) => SubgraphOutcome::Failed,
         };
+        // A call that failed, or that the subgraph answered with an HTTP error status, is an
+        // error on its span (GraphQL errors in a 200 answer are the data's, not the call's).
+        let failure = match &result {
+            Err(error) => Some(error.kind()),
+            Ok(response) => response.http_error.as_ref().map(FetchError::kind),
+        };
+        if let Some(kind) = failure {
+            span.record("otel.status_code", "ERROR");
+            span.record("error.type", kind);
+        }
         subgraph.metrics.record(outcome, started.elapsed());
         result
     }

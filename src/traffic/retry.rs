@@ -144,7 +144,7 @@ impl tower::retry::Policy<SubgraphRequest, SubgraphResponse, FetchError> for Ret
             delay_ms = delay.as_millis() as u64,
             "retrying a subgraph request"
         );
-        tracing::Span::current().record("seam.retries", u64::from(self.failed));
+        tracing::Span::current().record("seam.retries", i64::from(self.failed));
         Some(tokio::time::sleep(delay))
     }
 

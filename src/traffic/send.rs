@@ -76,9 +76,9 @@ async fn send(
         .map_err(|e| transport_error(subgraph, &endpoint.url, timeout, e))?;
     let status = response.status();
     let span = tracing::Span::current();
-    span.record("http.response.status_code", status.as_u16());
+    span.record("http.response.status_code", i64::from(status.as_u16()));
     let bytes = read_limited(endpoint, timeout, response).await?;
-    span.record("http.response.body.size", bytes.len() as u64);
+    span.record("http.response.body.size", bytes.len() as i64);
     if !status.is_success() {
         let error = FetchError::Status {
             subgraph: subgraph.to_owned(),
