@@ -61,6 +61,7 @@ pub enum ErrorCode {
     RequiresDirectiveInFieldsArg,
     /// A `@requires` does not parse or selects fields the type does not have.
     RequiresInvalidFields,
+    MissingTransitiveAuthRequirements,
     /// A `@requires` selects a field that is not `@external` (Federation 2).
     RequiresFieldsMissingExternal,
     /// A `@provides` does not parse or selects fields the returned type does not have.
@@ -192,6 +193,7 @@ impl ErrorCode {
             ErrorCode::ProvidesDirectiveInFieldsArg => "PROVIDES_DIRECTIVE_IN_FIELDS_ARG",
             ErrorCode::RequiresDirectiveInFieldsArg => "REQUIRES_DIRECTIVE_IN_FIELDS_ARG",
             ErrorCode::RequiresInvalidFields => "REQUIRES_INVALID_FIELDS",
+            ErrorCode::MissingTransitiveAuthRequirements => "MISSING_TRANSITIVE_AUTH_REQUIREMENTS",
             ErrorCode::RequiresFieldsMissingExternal => "REQUIRES_FIELDS_MISSING_EXTERNAL",
             ErrorCode::ProvidesInvalidFields => "PROVIDES_INVALID_FIELDS",
             ErrorCode::ProvidesFieldsMissingExternal => "PROVIDES_FIELDS_MISSING_EXTERNAL",

@@ -511,7 +511,7 @@ fn is_external_somewhere(subgraph: &Subgraph, type_name: &Name, field_name: &Nam
 }
 
 /// Parses `fields` as the body of an anonymous query, which is what a field set is.
-fn parse_selection_set(fields: &str) -> Result<Vec<Selection>, String> {
+pub(super) fn parse_selection_set(fields: &str) -> Result<Vec<Selection>, String> {
     let source = format!("{{ {fields} }}");
     let document = ast::Document::parse(source, "fields.graphql").map_err(|invalid| {
         invalid

@@ -40,6 +40,7 @@ mod print;
 mod satisfiability;
 mod subgraph;
 mod subtypes;
+mod transitive_access;
 mod values;
 
 #[cfg(test)]
@@ -91,6 +92,7 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, CompositionErrors> {
     let supergraph = merge::merge(&parsed, &mut errors);
     defaults::check(&supergraph, &mut errors);
     inaccessible::check(&supergraph, &parsed, &mut errors);
+    transitive_access::check(&supergraph, &parsed, &mut errors);
     // Only a supergraph that merged cleanly is worth checking: echoes of earlier errors
     // (a field dropped by a failed merge, say) would be reported again here.
     if errors.is_empty() {

@@ -1,7 +1,7 @@
 //! Directives composition keeps: access control, `@composeDirective`d custom directives and
 //! `@oneOf`, with the links and definitions Apollo's composition prints for them.
 
-use super::{assert_single_error, compose_valid, raw};
+use super::{assert_single_error, compose_errors, compose_valid, raw};
 use crate::compose::ErrorCode;
 use crate::sources::SubgraphSdl;
 use crate::supergraph::Supergraph;
@@ -295,4 +295,63 @@ fn repeatable_custom_directives_keep_every_distinct_application() {
     let model = Supergraph::parse(&supergraph).expect("our supergraph parses");
     let api = model.api_schema.to_string();
     assert_eq!(api.matches("@audit(note: \"").count(), 5, "{api}");
+}
+
+/// Users' protected `email`, and an orders subgraph that reads it through `@requires` and
+/// `@fromContext` with the requirements given to each reading field.
+fn transitive(requires_on: &str, context_on: &str) -> Vec<SubgraphSdl> {
+    let link = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@external", "@requires", "@authenticated", "@requiresScopes", "@policy", "@context", "@fromContext"])"#;
+    let users = format!(
+        r#"{link}
+        type Query {{ user(id: ID!): User }}
+        type User @key(fields: "id") {{
+          id: ID!
+          email: String @shareable @requiresScopes(scopes: [["read:email"], ["admin"]])
+          name: String
+        }}"#
+    );
+    let orders = format!(
+        r#"{link}
+        type Query {{ orders: [Order] }}
+        type User @key(fields: "id") @context(name: "owner") {{
+          id: ID!
+          email: String @external
+          name: String @external
+          emailCopy: String @requires(fields: "email") {requires_on}
+          nameCopy: String @requires(fields: "name")
+          orders: [Order]
+        }}
+        type Order @key(fields: "id") {{
+          id: ID!
+          owner: User
+          ownerEmail(e: String @fromContext(field: "$owner {{ email }}")): String {context_on}
+        }}"#
+    );
+    vec![raw("users", &users), raw("orders", &orders)]
+}
+
+#[test]
+fn fields_reading_protected_fields_need_their_requirements() {
+    let errors = compose_errors(&transitive("", ""));
+    let codes: Vec<ErrorCode> = errors.iter().map(|(code, _)| *code).collect();
+    assert_eq!(
+        codes,
+        vec![ErrorCode::MissingTransitiveAuthRequirements; 2],
+        "{errors:?}"
+    );
+    assert!(errors[0].1.contains("\"User.emailCopy\""), "{errors:?}");
+    assert!(errors[0].1.contains("\"User.email\""), "{errors:?}");
+    assert!(errors[1].1.contains("\"Order.ownerEmail\""), "{errors:?}");
+    // Only one of the alternatives is not enough.
+    let errors = compose_errors(&transitive(
+        r#"@requiresScopes(scopes: [["read:email"], ["other"]])"#,
+        r#"@requiresScopes(scopes: [["admin"]])"#,
+    ));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.contains("\"User.emailCopy\""), "{errors:?}");
+    // The same requirements, or stricter ones, compose.
+    compose_valid(&transitive(
+        r#"@requiresScopes(scopes: [["read:email"], ["admin"]])"#,
+        r#"@requiresScopes(scopes: [["admin", "audit"]])"#,
+    ));
 }
