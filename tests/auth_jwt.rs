@@ -247,6 +247,29 @@ async fn invalid_tokens_are_401_unauthenticated_and_never_echoed() {
         setup.seen.lock().unwrap().is_empty(),
         "a refused request reached the subgraph"
     );
+
+    // Two tokens: only one could be verified, so neither is taken, in either order.
+    let valid = bearer("rsa-1", json!({}));
+    let unverified = bearer("rsa-2", json!({ "sub": "root" }));
+    for pair in [
+        [&valid, &unverified],
+        [&unverified, &valid],
+        [&valid, &valid],
+    ] {
+        let (status, body, _) = setup
+            .post(
+                "{ motd }",
+                &[("authorization", pair[0]), ("authorization", pair[1])],
+            )
+            .await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        assert!(body.to_string().contains("more than once"), "{body}");
+    }
+    assert!(
+        setup.seen.lock().unwrap().is_empty(),
+        "a request with two tokens reached the subgraph"
+    );
 }
 
 #[tokio::test]

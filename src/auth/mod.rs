@@ -35,6 +35,8 @@ pub enum AuthError {
     Malformed,
     #[error("the `{0}` header does not hold a token in the expected form")]
     BadHeader(String),
+    #[error("the `{0}` header is sent more than once: send one token")]
+    RepeatedHeader(String),
     #[error("no key known to the gateway signed the token")]
     UnknownKey,
     #[error("the token's signature is not valid")]
@@ -163,6 +165,11 @@ impl Jwt {
     /// The token the request carries: from the header, else from the cookie.
     fn token<'h>(&self, headers: &'h HeaderMap) -> Result<Option<&'h str>, AuthError> {
         if let Some(value) = headers.get(&self.header) {
+            // Only one is verified, and header rules may forward them all: a second token could
+            // reach a subgraph (or a proxy reading the last one) unverified.
+            if headers.get_all(&self.header).iter().nth(1).is_some() {
+                return Err(AuthError::RepeatedHeader(self.header.to_string()));
+            }
             let bad = || AuthError::BadHeader(self.header.to_string());
             let text = value.to_str().map_err(|_| bad())?.trim();
             let token = match text.get(..self.prefix.len()) {
