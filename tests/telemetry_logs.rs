@@ -218,7 +218,7 @@ async fn a_subgraph_body_cannot_forge_log_lines() {
     std::fs::write(
         &config,
         format!(
-            "subgraphs:\n  - name: echo\n    url: http://{subgraph_addr}/graphql\n    sdl: s.graphql\n"
+            "subgraphs:\n  - name: echo\n    url: http://admin:hunter2@{subgraph_addr}/graphql?token=tok-abc\n    sdl: s.graphql\n"
         ),
     )
     .unwrap();
@@ -277,6 +277,9 @@ async fn a_subgraph_body_cannot_forge_log_lines() {
             !line.starts_with("2026-12-05T00:00:00"),
             "forged line: {line}"
         );
+        // The subgraph URL's password and query are not logged.
+        assert!(!line.contains("hunter2"), "password logged: {line}");
+        assert!(!line.contains("tok-abc"), "query logged: {line}");
         assert!(!line.contains("\x1b[31mRED"), "raw escape: {line:?}");
         assert!(
             !line.starts_with("RED") && !line.starts_with("line1"),

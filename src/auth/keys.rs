@@ -185,7 +185,7 @@ impl RemoteJwks {
         let old = self.state.load_full();
         let next = match result {
             Ok(keys) => {
-                tracing::debug!(url = %self.url, keys = keys.len(), "fetched a JWKS");
+                tracing::debug!(url = %crate::telemetry::redact::loggable_url(self.url.as_str()), keys = keys.len(), "fetched a JWKS");
                 RemoteState {
                     keys,
                     fetched_at: Some(started),
@@ -193,7 +193,7 @@ impl RemoteJwks {
                 }
             }
             Err(message) => {
-                tracing::warn!(url = %self.url, %message, "could not fetch the JWKS; keeping the keys fetched before");
+                tracing::warn!(url = %crate::telemetry::redact::loggable_url(self.url.as_str()), %message, "could not fetch the JWKS; keeping the keys fetched before");
                 RemoteState {
                     keys: old.keys.clone(),
                     fetched_at: old.fetched_at,

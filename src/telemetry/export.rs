@@ -142,7 +142,7 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     }
     if let Some(export) = &settings.export {
         tracing::info!(
-            endpoint = %export.endpoint,
+            endpoint = %super::redact::loggable_url(&export.endpoint),
             protocol = ?export.protocol,
             sampling_ratio = export.sampling_ratio,
             "exporting traces over OTLP"

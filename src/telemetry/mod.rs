@@ -15,6 +15,7 @@ pub mod metrics;
 mod on_runtime;
 mod otlp_client;
 pub mod propagation;
+pub mod redact;
 pub mod settings;
 
 pub use export::{init, json_logs, TelemetryError, TelemetryGuard, SPAN_TARGET};

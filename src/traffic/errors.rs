@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::config::ResolvedErrorPolicy;
 use crate::response::GraphqlError;
+use crate::telemetry::redact::loggable_url;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
@@ -125,7 +126,14 @@ pub(super) fn transport_error(
     timeout: Timeout,
     error: reqwest::Error,
 ) -> FetchError {
-    tracing::warn!(subgraph, url, error = %error_chain(&error), "subgraph request failed");
+    // reqwest's message names the URL, with any password in it.
+    let error = error.without_url();
+    tracing::warn!(
+        subgraph,
+        url = %loggable_url(url),
+        error = %error_chain(&error),
+        "subgraph request failed"
+    );
     if error.is_timeout() {
         return FetchError::Timeout {
             subgraph: subgraph.to_owned(),

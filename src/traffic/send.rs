@@ -45,7 +45,7 @@ async fn send(
 ) -> Result<SubgraphResponse, FetchError> {
     let subgraph = endpoint.name.as_str();
     let Some(url) = &endpoint.parsed_url else {
-        tracing::warn!(subgraph, url = %endpoint.url, "the subgraph URL is not a valid URL");
+        tracing::warn!(subgraph, url = %crate::telemetry::redact::loggable_url(&endpoint.url), "the subgraph URL is not a valid URL");
         return Err(FetchError::Transport {
             subgraph: subgraph.to_owned(),
             reason: "its URL is not valid",
@@ -94,7 +94,7 @@ async fn send(
         }
         tracing::warn!(
             subgraph,
-            url = %endpoint.url,
+            url = %crate::telemetry::redact::loggable_url(&endpoint.url),
             status = status.as_u16(),
             body = ?String::from_utf8_lossy(&bytes[..bytes.len().min(512)]),
             "subgraph answered with an HTTP error"
@@ -102,7 +102,7 @@ async fn send(
         return Err(error);
     }
     parse_response(&bytes).map_err(|message| {
-        tracing::warn!(subgraph, url = %endpoint.url, %message, "subgraph answer is not a GraphQL response");
+        tracing::warn!(subgraph, url = %crate::telemetry::redact::loggable_url(&endpoint.url), %message, "subgraph answer is not a GraphQL response");
         FetchError::Malformed {
             subgraph: subgraph.to_owned(),
             message,

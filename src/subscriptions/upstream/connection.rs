@@ -79,7 +79,7 @@ impl Task {
         let mut socket = match self.open().await {
             Ok(socket) => socket,
             Err(error) => {
-                tracing::warn!(url = %self.url, ?error, "upstream subscription connection failed");
+                tracing::warn!(url = %crate::telemetry::redact::loggable_url(&self.url), ?error, "upstream subscription connection failed");
                 self.shared.forget_connection(&self.key, self.serial);
                 let _ = ready.send(Readiness::Failed(error.clone()));
                 self.fail_all(&format!("{error}"));
@@ -94,7 +94,7 @@ impl Task {
                 close(&mut socket, None, write_timeout).await;
             }
             Err(Failure(reason)) => {
-                tracing::warn!(url = %self.url, ?reason, "upstream subscription connection lost");
+                tracing::warn!(url = %crate::telemetry::redact::loggable_url(&self.url), ?reason, "upstream subscription connection lost");
                 self.shared.forget_connection(&self.key, self.serial);
                 // Consumers hear first: the goodbye may wait on a subgraph that stopped reading.
                 self.fail_all(&reason);
