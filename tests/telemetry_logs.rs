@@ -288,3 +288,85 @@ async fn a_subgraph_body_cannot_forge_log_lines() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `telemetry.headers` in the file win over `OTEL_EXPORTER_OTLP_HEADERS`, as every other key
+/// does (the exporter library lets the variable win when left to itself).
+#[tokio::test]
+async fn export_headers_from_the_file_win_over_the_environment() {
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let sink = seen.clone();
+    let collector = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let sink = sink.clone();
+            async move {
+                for value in headers.get_all("api-key") {
+                    sink.lock()
+                        .unwrap()
+                        .push(value.to_str().unwrap_or_default().to_owned());
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, collector).await;
+    });
+    let dir = temp_dir("headers");
+    let supergraph = PathBuf::from(ROOT).join("schemas/supergraph.graphql");
+    let config = dir.join("seam.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "supergraph: {}\ntelemetry:\n  endpoint: http://{collector_addr}\n  \
+             headers:\n    api-key: fromfile\n",
+            supergraph.display()
+        ),
+    )
+    .unwrap();
+    let child = seam(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .env("OTEL_EXPORTER_OTLP_HEADERS", "api-key=fromenv")
+    .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+    .spawn()
+    .unwrap();
+    let mut running = Running(child);
+    let received = stderr_lines(&mut running);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let address = loop {
+        let line = received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a log line before the deadline");
+        if let Some(at) = line.find("listening on http://") {
+            let rest = &line[at + "listening on http://".len()..];
+            break rest
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    while seen.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no export reached the collector");
+        let _ = client
+            .post(format!("http://{address}/graphql"))
+            .json(&serde_json::json!({ "query": "{ __typename }" }))
+            .send()
+            .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen.lock().unwrap().iter().all(|value| value == "fromfile"),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -156,12 +156,26 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
         endpoint: export.endpoint.clone(),
         message,
     };
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &export.headers {
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) else {
+            return Err(failed(format!("the header `{name}` cannot be sent")));
+        };
+        headers.insert(name, value);
+    }
     let exporter = match export.protocol {
         OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_http_client(
-                OtlpHttpClient::new(export.export_timeout, export.ca_file.as_deref())
-                    .map_err(failed)?,
+                OtlpHttpClient::new(
+                    export.export_timeout,
+                    export.ca_file.as_deref(),
+                    headers.clone(),
+                )
+                .map_err(failed)?,
             )
             .with_endpoint(export.endpoint.clone())
             .with_timeout(export.export_timeout)
@@ -174,16 +188,6 @@ fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, Telemet
             )
             .build(),
         OtlpProtocol::Grpc => {
-            let mut headers = http::HeaderMap::new();
-            for (name, value) in &export.headers {
-                let (Ok(name), Ok(value)) = (
-                    http::HeaderName::from_bytes(name.as_bytes()),
-                    http::HeaderValue::from_str(value),
-                ) else {
-                    return Err(failed(format!("the header `{name}` cannot be sent")));
-                };
-                headers.insert(name, value);
-            }
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .with_endpoint(export.endpoint.clone())

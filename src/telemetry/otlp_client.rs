@@ -12,12 +12,22 @@ use opentelemetry_http::{HttpClient, HttpError, Request, Response};
 const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
-pub(super) struct OtlpHttpClient(reqwest::Client);
+pub(super) struct OtlpHttpClient {
+    client: reqwest::Client,
+    /// The export headers as Seam resolved them (a key in the file wins over its variable):
+    /// set on every request, over what the exporter read from `OTEL_EXPORTER_OTLP_HEADERS`
+    /// itself, where the variable would win.
+    headers: reqwest::header::HeaderMap,
+}
 
 impl OtlpHttpClient {
     /// A client whose every export ends after `timeout`, trusting the certificates in
     /// `ca_file` beside the built-in roots.
-    pub(super) fn new(timeout: Duration, ca_file: Option<&Path>) -> Result<Self, String> {
+    pub(super) fn new(
+        timeout: Duration,
+        ca_file: Option<&Path>,
+        headers: reqwest::header::HeaderMap,
+    ) -> Result<Self, String> {
         let mut builder = reqwest::Client::builder().use_rustls_tls().timeout(timeout);
         if let Some(path) = ca_file {
             let pem = std::fs::read(path)
@@ -36,7 +46,7 @@ impl OtlpHttpClient {
         }
         builder
             .build()
-            .map(OtlpHttpClient)
+            .map(|client| OtlpHttpClient { client, headers })
             .map_err(|e| format!("the HTTP client cannot be built: {e}"))
     }
 }
@@ -44,9 +54,12 @@ impl OtlpHttpClient {
 #[async_trait::async_trait]
 impl HttpClient for OtlpHttpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        for (name, value) in &self.headers {
+            parts.headers.insert(name, value.clone());
+        }
         let mut response = self
-            .0
+            .client
             .request(parts.method, parts.uri.to_string())
             .headers(parts.headers)
             .body(body)
