@@ -70,9 +70,9 @@ enum Command {
         #[arg(long)]
         bridge: Option<String>,
         /// The first of four consecutive ports for the demo subgraphs (accounts, products,
-        /// reviews, inventory). If another `seam demo` serves them there already, this one
-        /// fronts those; if something else holds them, startup fails. Without it: 4001, or any
-        /// free ports when 4001-4004 are taken.
+        /// reviews, inventory). With `--bridge`, a demo finding another `seam demo`'s subgraphs
+        /// there fronts those; otherwise taken ports make startup fail. Without it: 4001, or
+        /// any free ports when 4001-4004 are taken.
         #[arg(long)]
         subgraph_port: Option<u16>,
     },
