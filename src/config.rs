@@ -442,6 +442,37 @@ impl Config {
     }
 
     /// Every rule that the types alone do not enforce.
+    /// Checks the subgraph names the config's sections use against `known`, a supergraph file's
+    /// subgraphs (the parse could not: the file is read later). A name no subgraph has would
+    /// be a setting silently dropped.
+    pub fn check_subgraph_names(&self, known: &[&str]) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        self.headers.problems(Some(known), &mut problems);
+        self.subgraph_errors.problems(Some(known), &mut problems);
+        self.traffic.problems(Some(known), &mut problems);
+        for (index, subgraph) in self.subgraphs.iter().enumerate() {
+            // An `sdl`-only entry is an event subgraph, checked against the file by its own
+            // rule.
+            if subgraph.sdl.is_none() && !known.contains(&subgraph.name.as_str()) {
+                problems.push(ConfigProblem {
+                    key: format!("subgraphs[{index}].name"),
+                    message: format!(
+                        "the supergraph has no subgraph named `{}`; its subgraphs are: {}",
+                        subgraph.name,
+                        known.join(", ")
+                    ),
+                });
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            origin: ConfigOrigin(None),
+            problems,
+        })
+    }
+
     fn problems(&self, role: ConfigRole) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
         let mut problem = |key: String, message: String| {

@@ -178,6 +178,10 @@ pub fn supergraph_model(sdl: &str, config: Option<&Config>) -> Result<Supergraph
 fn served_model(sdl: &str, config: Option<&Config>) -> Result<Supergraph, StartupError> {
     let supergraph = supergraph_model(sdl, config)?;
     supergraph.check_specs_implemented()?;
+    if let Some(config) = config {
+        let names: Vec<&str> = supergraph.subgraphs.iter().map(|s| &*s.name.0).collect();
+        config.check_subgraph_names(&names)?;
+    }
     Ok(supergraph)
 }
 

@@ -168,3 +168,49 @@ fn a_bridge_url_of_an_unknown_kind_is_a_usage_error() {
          or nats://HOST:PORT"
     );
 }
+
+/// Beside a supergraph file the config's sections name the file's subgraphs: a name it does not
+/// have (a typo) stops startup naming the key, instead of a setting silently dropped.
+#[test]
+fn a_config_beside_a_supergraph_may_name_only_its_subgraphs() {
+    let dir = std::env::temp_dir().join(format!("seam-cli-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let supergraph = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/supergraph.graphql");
+    for (yaml, key) in [
+        (
+            "traffic:\n  subgraphs:\n    prodcts:\n      dedupe_subgraph_requests: false\n",
+            "traffic.subgraphs.prodcts",
+        ),
+        (
+            "subgraphs:\n  - name: acounts\n    url: http://127.0.0.1:1/graphql\n",
+            "subgraphs[0].name",
+        ),
+        (
+            "headers:\n  subgraphs:\n    reveiws:\n      request:\n        - propagate: { named: x-a }\n",
+            "headers.subgraphs.reveiws",
+        ),
+    ] {
+        let config = dir.join("seam.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_seam"))
+            .args([
+                "serve",
+                "--supergraph",
+                supergraph,
+                "--config",
+                config.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{}", free_port()),
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("seam runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{yaml}: {stderr}");
+        assert!(stderr.contains(key), "{yaml}: {stderr}");
+        assert!(stderr.contains("products"), "lists the file's subgraphs: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
