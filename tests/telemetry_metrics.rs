@@ -221,6 +221,29 @@ async fn operation_names_beyond_the_cap_share_one_series() {
     assert_eq!(count("anonymous"), 1.0);
 }
 
+/// A document refused before it is parsed counts under the name the client gave only when that
+/// could be a GraphQL name: junk names do not use up the capped name labels.
+#[tokio::test]
+async fn requested_names_that_no_document_could_declare_take_no_label() {
+    let demo = serve_demo("", "telemetry:\n  metrics:\n    max_operation_names: 2\n").await;
+    for name in ["a b", "x\ny", "", "ünï", "1st"] {
+        post(&demo, json!({ "query": "{ broken", "operationName": name })).await;
+    }
+    post(
+        &demo,
+        json!({ "query": "{ broken", "operationName": "Named" }),
+    )
+    .await;
+    let query = "query Real { topProducts(first: 1) { name } }";
+    post(&demo, json!({ "query": query })).await;
+    let scrape = Scrape::of(&demo).await;
+    let count = |name| scrape.get("seam_operations_total", &[("operation", name)]);
+    assert_eq!(count("anonymous"), 5.0);
+    assert_eq!(count("Named"), 1.0);
+    assert_eq!(count("Real"), 1.0);
+    assert_eq!(count("other"), 0.0);
+}
+
 #[tokio::test]
 async fn metrics_can_be_switched_off_or_served_apart() {
     let off = serve_demo("", "telemetry:\n  metrics:\n    enabled: false\n").await;

@@ -381,6 +381,9 @@ impl Gateway {
         if let Answer::Single(response) = &answer {
             tracing::Span::current().record("graphql.errors", response.error_count as i64);
         }
+        // Only a name that could be one: `""` is anonymous, and text no document could declare
+        // ("a b", "x\ny") does not take one of the limited name labels.
+        let requested_name = requested_name.filter(|name| apollo_compiler::Name::new(name).is_ok());
         self.metrics.operation(
             seen.name
                 .as_ref()
