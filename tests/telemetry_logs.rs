@@ -59,6 +59,23 @@ fn stderr_lines(running: &mut Running) -> mpsc::Receiver<String> {
     received
 }
 
+/// The address from the child's "listening on" line, reading lines until it comes.
+fn listening_address(received: &mpsc::Receiver<String>, deadline: Instant) -> String {
+    loop {
+        let line = received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a log line before the deadline");
+        if let Some(at) = line.find("listening on http://") {
+            let rest = &line[at + "listening on http://".len()..];
+            return rest
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    }
+}
+
 /// Parses every line as JSON, failing on one that is not.
 fn records(text: &str) -> Vec<Value> {
     text.lines()
@@ -340,19 +357,7 @@ async fn export_headers_from_the_file_win_over_the_environment() {
     let mut running = Running(child);
     let received = stderr_lines(&mut running);
     let deadline = Instant::now() + Duration::from_secs(60);
-    let address = loop {
-        let line = received
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("a log line before the deadline");
-        if let Some(at) = line.find("listening on http://") {
-            let rest = &line[at + "listening on http://".len()..];
-            break rest
-                .split(|c: char| c.is_whitespace() || c == '/')
-                .next()
-                .unwrap()
-                .to_owned();
-        }
-    };
+    let address = listening_address(&received, deadline);
     let client = reqwest::Client::new();
     while seen.lock().unwrap().is_empty() {
         assert!(Instant::now() < deadline, "no export reached the collector");
@@ -368,5 +373,58 @@ async fn export_headers_from_the_file_win_over_the_environment() {
         "{:?}",
         seen.lock().unwrap()
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A collector that cannot be reached is reported in the log: traces being lost is not silent.
+#[tokio::test]
+async fn an_unreachable_collector_is_reported_in_the_log() {
+    // A port nothing listens on.
+    let collector_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap();
+    let dir = temp_dir("collector");
+    let supergraph = PathBuf::from(ROOT).join("schemas/supergraph.graphql");
+    let config = dir.join("seam.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "supergraph: {}\ntelemetry:\n  endpoint: http://{collector_addr}\n",
+            supergraph.display()
+        ),
+    )
+    .unwrap();
+    let child = seam(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+    .spawn()
+    .unwrap();
+    let mut running = Running(child);
+    let received = stderr_lines(&mut running);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let next_line = || {
+        received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a log line before the deadline")
+    };
+    let address = listening_address(&received, deadline);
+    let client = reqwest::Client::new();
+    let _ = client
+        .post(format!("http://{address}/graphql"))
+        .json(&serde_json::json!({ "query": "{ __typename }" }))
+        .send()
+        .await;
+    loop {
+        let line = next_line();
+        if line.contains("ExportError") {
+            assert!(line.contains("ERROR"), "{line}");
+            break;
+        }
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

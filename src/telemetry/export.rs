@@ -90,8 +90,12 @@ impl Drop for TelemetryGuard {
 pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryError> {
     let provider = settings.export.as_ref().map(tracer_provider).transpose()?;
     // RUST_LOG as the user wrote it, except that Seam's spans are never log output.
-    let mut log_filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The OpenTelemetry SDK's own records (a collector that refuses or does not answer, spans
+    // dropped from a full queue) say when traces are being lost; below a warning they are
+    // chatter.
+    let mut log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,opentelemetry=warn,opentelemetry_sdk=warn,opentelemetry_otlp=warn")
+    });
     if let Ok(no_spans) = format!("{SPAN_TARGET}=off").parse() {
         log_filter = log_filter.add_directive(no_spans);
     }
