@@ -3,6 +3,7 @@
 //! label is capped; the endpoint can be switched off.
 
 mod common;
+mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -322,4 +323,52 @@ async fn a_failed_reload_is_counted_and_the_old_schema_keeps_serving() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert!(body["data"]["topProducts"][0]["name"].is_string(), "{body}");
     let _ = std::fs::remove_dir_all(Path::new(&dir));
+}
+
+/// A client that gives up before its answer is counted as `cancelled`, not left out.
+#[tokio::test]
+async fn an_operation_the_client_abandons_is_counted_as_cancelled() {
+    let mut yaml = String::from("subgraphs:\n");
+    for (name, router) in common::demo_routers() {
+        let router = if name == "inventory" {
+            support::faulty(router, support::Fault::Slow(Duration::from_secs(60)))
+        } else {
+            router
+        };
+        let addr = spawn_router(router).await;
+        yaml.push_str(&format!(
+            "  - name: {name}\n    url: http://{addr}/graphql\n"
+        ));
+    }
+    let config = seam::config::Config::from_yaml_str(&yaml, Path::new(".")).expect("config");
+    let gateway = seam::startup::gateway_from_config(&config, &reqwest::Client::new())
+        .await
+        .expect("gateway");
+    let settings = seam::http::ProtocolSettings::from_config(Some(&config), Default::default());
+    let addr = spawn_router(seam::http::router_with(gateway.clone(), settings)).await;
+    let demo = ServedDemo {
+        gateway,
+        url: format!("http://{addr}/graphql"),
+        base: format!("http://{addr}"),
+    };
+    let abandoned = reqwest::Client::new()
+        .post(&demo.url)
+        .json(&json!({ "query": "query Patience { topProducts(first: 1) { inStock } }" }))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(abandoned.is_err(), "the client gave up");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let scrape = Scrape::of(&demo).await;
+        let cancelled = scrape.get(
+            "seam_operations_total",
+            &[("operation", "Patience"), ("outcome", "cancelled")],
+        );
+        if cancelled == 1.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never counted as cancelled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -63,6 +63,32 @@ pub(crate) fn websocket_operation_span(context: &RequestContext) -> tracing::Spa
     span
 }
 
+/// One access-log record, written when the request ends: with its status, or with 499 (the
+/// status nginx logs for it) when the client left before the answer and the request's future
+/// was dropped — otherwise an abandoned request would leave no record.
+struct AccessRecord {
+    request: Option<(axum::http::Method, String)>,
+    started: Instant,
+    status: Option<u16>,
+}
+
+impl Drop for AccessRecord {
+    fn drop(&mut self) {
+        if let Some((method, path)) = self.request.take() {
+            tracing::info!(
+                target: ACCESS_TARGET,
+                method = method.as_str(),
+                path,
+                status = self.status.unwrap_or(CLIENT_CLOSED_REQUEST),
+                duration_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+                "request"
+            );
+        }
+    }
+}
+
+const CLIENT_CLOSED_REQUEST: u16 = 499;
+
 /// The tower layer (as axum middleware) around the GraphQL routes.
 pub(crate) async fn around_request(
     State(edge): State<Arc<EdgeTelemetry>>,
@@ -74,11 +100,16 @@ pub(crate) async fn around_request(
     if !span.is_disabled() && edge.trust_traceparent {
         adopt_client_parent(&span, request.headers());
     }
-    let access = edge
-        .access_log
-        .then(|| (request.method().clone(), request.uri().path().to_owned()));
+    let mut access = AccessRecord {
+        request: edge
+            .access_log
+            .then(|| (request.method().clone(), request.uri().path().to_owned())),
+        started,
+        status: None,
+    };
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
+    access.status = Some(status);
     // Numbers as i64: the OTel layer exports an unsigned field as a string.
     span.record("http.response.status_code", i64::from(status));
     if status >= 500 {
@@ -86,16 +117,6 @@ pub(crate) async fn around_request(
     }
     if let Some(RefusedWith(code)) = response.extensions().get::<RefusedWith>() {
         edge.metrics.refused(code);
-    }
-    if let Some((method, path)) = access {
-        tracing::info!(
-            target: ACCESS_TARGET,
-            method = method.as_str(),
-            path,
-            status,
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        );
     }
     response
 }

@@ -357,11 +357,21 @@ impl Gateway {
 
     /// Runs one operation through every stage, and counts it.
     pub async fn run(&self, context: Arc<RequestContext>, request: GraphqlRequest) -> Answer {
-        let started = std::time::Instant::now();
-        let mut seen = Seen::default();
-        // A document refused before it is parsed is counted under the name the client gave.
-        let requested_name = request.operation_name.clone();
-        let answer = self.run_stages(context, request, &mut seen).await;
+        // A document refused before it is parsed is counted under the name the client gave,
+        // when it could be a name: `""` is anonymous, and text no document could declare
+        // ("a b", "x\ny") does not take one of the limited name labels.
+        let requested_name = request
+            .operation_name
+            .clone()
+            .filter(|name| apollo_compiler::Name::new(name).is_ok());
+        let mut count = Count {
+            metrics: &self.metrics,
+            started: std::time::Instant::now(),
+            seen: Seen::default(),
+            requested_name,
+            outcome: None,
+        };
+        let answer = self.run_stages(context, request, &mut count.seen).await;
         let outcome = match &answer {
             Answer::Single(response) if response.outcome == Outcome::Executed => {
                 if response.error_count == 0 {
@@ -381,18 +391,7 @@ impl Gateway {
         if let Answer::Single(response) = &answer {
             tracing::Span::current().record("graphql.errors", response.error_count as i64);
         }
-        // Only a name that could be one: `""` is anonymous, and text no document could declare
-        // ("a b", "x\ny") does not take one of the limited name labels.
-        let requested_name = requested_name.filter(|name| apollo_compiler::Name::new(name).is_ok());
-        self.metrics.operation(
-            seen.name
-                .as_ref()
-                .map(|name| name.as_str())
-                .or(requested_name.as_deref()),
-            seen.kind.map_or("unknown", OperationKind::keyword),
-            outcome,
-            started.elapsed(),
-        );
+        count.outcome = Some(outcome);
         answer
     }
 
@@ -582,6 +581,31 @@ impl Gateway {
             Answer::Stream(stream) => Ok(stream),
             Answer::Single(response) => Err(response),
         }
+    }
+}
+
+/// Counts an operation once it ends: with its outcome, or as `cancelled` when the client left
+/// and its future was dropped before an answer (it would otherwise not be counted at all).
+struct Count<'a> {
+    metrics: &'a Metrics,
+    started: std::time::Instant,
+    seen: Seen,
+    requested_name: Option<String>,
+    outcome: Option<OperationOutcome>,
+}
+
+impl Drop for Count<'_> {
+    fn drop(&mut self) {
+        self.metrics.operation(
+            self.seen
+                .name
+                .as_ref()
+                .map(|name| name.as_str())
+                .or(self.requested_name.as_deref()),
+            self.seen.kind.map_or("unknown", OperationKind::keyword),
+            self.outcome.unwrap_or(OperationOutcome::Cancelled),
+            self.started.elapsed(),
+        );
     }
 }
 

@@ -38,6 +38,8 @@ pub enum OperationOutcome {
     Errors,
     /// Refused before execution: a request error, a limit, a rule.
     Refused,
+    /// The client went away before its answer was ready.
+    Cancelled,
 }
 
 impl OperationOutcome {
@@ -46,6 +48,7 @@ impl OperationOutcome {
             OperationOutcome::Ok => "ok",
             OperationOutcome::Errors => "errors",
             OperationOutcome::Refused => "refused",
+            OperationOutcome::Cancelled => "cancelled",
         }
     }
 }
