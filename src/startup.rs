@@ -182,6 +182,26 @@ fn served_model(sdl: &str, config: Option<&Config>) -> Result<Supergraph, Startu
         let names: Vec<&str> = supergraph.subgraphs.iter().map(|s| &*s.name.0).collect();
         config.check_subgraph_names(&names)?;
     }
+    // A subgraph without a URL (an event subgraph, as Seam composes one) can be served only
+    // with what the config says of it; otherwise its fields would fail at every request.
+    for subgraph in supergraph
+        .subgraphs
+        .iter()
+        .filter(|s| s.url.trim().is_empty())
+    {
+        let name = &*subgraph.name.0;
+        let described = config.is_some_and(|config| {
+            config
+                .subgraphs
+                .iter()
+                .any(|s| s.name == name && (s.url.is_some() || s.sdl.is_some()))
+        });
+        if !described {
+            return Err(StartupError::Supergraph(
+                crate::supergraph::SupergraphError::NoUrl(name.to_owned()),
+            ));
+        }
+    }
     Ok(supergraph)
 }
 

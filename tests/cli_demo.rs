@@ -214,3 +214,72 @@ fn a_config_beside_a_supergraph_may_name_only_its_subgraphs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A supergraph composed with an event subgraph gives it no URL: served without its `sdl` in the
+/// config it could only fail at every request, so startup refuses it; with the entry it starts.
+#[test]
+fn a_supergraph_with_an_event_subgraph_needs_its_sdl_in_the_config() {
+    let dir = std::env::temp_dir().join(format!("seam-cli-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schemas = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
+    let mut yaml = String::from("subgraphs:\n");
+    for (name, port) in [
+        ("accounts", 1),
+        ("products", 2),
+        ("reviews", 3),
+        ("inventory", 4),
+    ] {
+        yaml.push_str(&format!(
+            "  - name: {name}\n    url: http://127.0.0.1:{port}/graphql\n    sdl: {schemas}/{name}.graphql\n"
+        ));
+    }
+    let events = format!("  - name: events\n    sdl: {schemas}/events.graphql\n");
+    let composing = dir.join("compose.yaml");
+    std::fs::write(&composing, format!("{yaml}{events}")).unwrap();
+    let composed = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["compose", "--config", composing.to_str().unwrap()])
+        .output()
+        .expect("seam runs");
+    assert!(
+        composed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&composed.stderr)
+    );
+    let supergraph = dir.join("supergraph.graphql");
+    std::fs::write(&supergraph, &composed.stdout).unwrap();
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args([
+            "serve",
+            "--supergraph",
+            supergraph.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .env_remove("SEAM_CONFIG")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("seam runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("`events` has no URL"), "{stderr}");
+
+    let beside = dir.join("beside.yaml");
+    std::fs::write(&beside, format!("subgraphs:\n{events}")).unwrap();
+    let (_serving, lines) = start(&[
+        "serve",
+        "--supergraph",
+        supergraph.to_str().unwrap(),
+        "--config",
+        beside.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{}", free_port()),
+    ]);
+    assert!(
+        lines.iter().any(|l| l.contains("listening on")),
+        "{lines:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

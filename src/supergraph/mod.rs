@@ -171,6 +171,12 @@ pub enum SupergraphError {
         type_name: String,
         message: String,
     },
+    /// A subgraph the supergraph gives no URL (an event subgraph) that the config says nothing of.
+    #[error(
+        "subgraph `{0}` has no URL in the supergraph: give its `url` under `subgraphs` in the \
+         config, or its `sdl` if it is an event subgraph"
+    )]
+    NoUrl(String),
 }
 
 /// The immutable model one schema generation serves from; swapped whole on reload.
