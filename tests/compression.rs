@@ -187,6 +187,14 @@ async fn small_responses_go_out_as_they_are_unless_the_threshold_is_lowered() {
         post_raw(&edge, &[("accept-encoding", "gzip")], body_of("{ hello }")).await;
     assert_eq!(header(&headers, "content-encoding"), None);
     assert_eq!(json_of(&bytes), json!({ "data": { "hello": "world" } }));
+    // A larger answer from the same URL would be coded: caches must still key on the coding.
+    assert!(varies_on_accept_encoding(&headers), "{headers:?}");
+    let naming = headers
+        .get_all("vary")
+        .iter()
+        .filter(|v| v.to_str().unwrap_or("").contains("accept-encoding"))
+        .count();
+    assert_eq!(naming, 1, "named once: {headers:?}");
 
     let edge = Edge::start("compression:\n  min_response_bytes: 16\n").await;
     let (_, headers, bytes) =

@@ -27,7 +27,16 @@ pub(super) fn apply(router: Router, config: &CompressionConfig) -> Router {
             .and(|status: StatusCode, _, _: &HeaderMap, _: &_| {
                 status != StatusCode::SWITCHING_PROTOCOLS
             });
-        router = router.layer(CompressionLayer::new().compress_when(worth_it));
+        router = router
+            .layer(CompressionLayer::new().compress_when(worth_it))
+            // A response too small to compress could have been compressed for another client
+            // (a larger one from the same URL): caches must key on the coding either way.
+            .layer(tower::util::MapResponseLayer::new(
+                |mut response: axum::response::Response| {
+                    vary_on_accept_encoding(response.headers_mut());
+                    response
+                },
+            ));
     }
     if config.requests {
         // A coding it does not know passes through untouched, so the GraphQL route can refuse it
@@ -43,6 +52,22 @@ pub(super) fn apply(router: Router, config: &CompressionConfig) -> Router {
             ));
     }
     router
+}
+
+/// Adds `accept-encoding` to `Vary` unless a value already names it (the compression layer
+/// does, on what it compressed) or says `*`.
+fn vary_on_accept_encoding(headers: &mut HeaderMap) {
+    let named = headers.get_all(header::VARY).iter().any(|value| {
+        value.to_str().is_ok_and(|text| {
+            text.split(',').any(|item| {
+                let item = item.trim();
+                item == "*" || item.eq_ignore_ascii_case("accept-encoding")
+            })
+        })
+    });
+    if !named {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
 }
 
 /// `Content-Encoding` in lower case without surrounding blanks, as the decompression layer
