@@ -230,7 +230,12 @@ fn report_failure(format: LogFormat, message: &str, details: Vec<String>) {
             let (headline, errors) = if details.is_empty() {
                 let mut lines = message.lines().map(str::to_owned);
                 let headline = lines.next().unwrap_or_default();
-                (headline, lines.map(|l| l.trim().to_owned()).collect())
+                let mut errors: Vec<String> = lines.map(|l| l.trim().to_owned()).collect();
+                // A failure of one line is its own one problem.
+                if errors.is_empty() {
+                    errors.push(headline.clone());
+                }
+                (headline, errors)
             } else {
                 let headline = message.lines().next().unwrap_or_default().to_owned();
                 (headline, details)
