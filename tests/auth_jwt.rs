@@ -214,6 +214,36 @@ async fn invalid_tokens_are_401_unauthenticated_and_never_echoed() {
         ),
         ("not a JWT", "Bearer not.a.jwt".into(), "well-formed"),
         (
+            "nbf as text",
+            bearer("rsa-1", json!({ "nbf": "9999999999" })),
+            "`nbf`",
+        ),
+        (
+            "nbf as a float",
+            bearer("rsa-1", json!({ "nbf": 1e300 })),
+            "`nbf`",
+        ),
+        (
+            "iss as a list",
+            bearer(
+                "ec-1",
+                json!({ "iss": ["https://evil.test", "https://issuer.test"] }),
+            ),
+            "`iss`",
+        ),
+        (
+            "critical header extensions",
+            {
+                use base64::Engine;
+                let genuine = token("rsa-1", &claims(json!({})));
+                let (_, rest) = genuine.split_once('.').expect("three parts");
+                let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(br#"{"alg":"RS256","kid":"rsa-1","crit":["b64"],"b64":false}"#);
+                format!("Bearer {header}.{rest}")
+            },
+            "critical",
+        ),
+        (
             "another scheme",
             "Basic dXNlcjpwYXNz".into(),
             "authorization",
