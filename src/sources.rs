@@ -68,7 +68,11 @@ pub enum SourceError {
     },
     /// `subgraph` is `None` when [`fetch_federation_sdl`] is called on a bare URL;
     /// [`load_subgraph_sdls`] fills it in.
-    #[error("{}{url}: {problem}", SubgraphLabel(subgraph.as_deref()))]
+    #[error(
+        "{}{}: {problem}",
+        SubgraphLabel(subgraph.as_deref()),
+        crate::telemetry::redact::loggable_url(url)
+    )]
     Fetch {
         subgraph: Option<String>,
         url: String,

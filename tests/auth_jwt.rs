@@ -219,8 +219,13 @@ async fn invalid_tokens_are_401_unauthenticated_and_never_echoed() {
             "`nbf`",
         ),
         (
-            "nbf as a float",
+            "nbf far ahead as a float",
             bearer("rsa-1", json!({ "nbf": 1e300 })),
+            "not valid yet",
+        ),
+        (
+            "nbf negative",
+            bearer("rsa-1", json!({ "nbf": -5 })),
             "`nbf`",
         ),
         (
@@ -457,6 +462,17 @@ async fn jwks_files_a_custom_header_and_a_cookie_carry_tokens() {
     let cookie = format!("theme=dark; session={raw}; other=1");
     let (status, body, _) = setup.post("{ me { name } }", &[("cookie", &cookie)]).await;
     assert_eq!((status, body), (200, ada()));
+    // Two session cookies, in one header or two: only one could be verified.
+    let other = token("rsa-2", &claims(json!({ "sub": "root" })));
+    for cookies in [
+        vec![format!("session={raw}; session={other}")],
+        vec![format!("session={raw}"), format!("session={other}")],
+    ] {
+        let headers: Vec<(&str, &str)> = cookies.iter().map(|c| ("cookie", c.as_str())).collect();
+        let (status, body, _) = setup.post("{ me { name } }", &headers).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body.to_string().contains("`session` cookie"), "{body}");
+    }
     // `Authorization` is not where this gateway looks.
     let (status, body, _) = setup
         .post(
@@ -805,4 +821,20 @@ async fn a_jwks_that_failed_to_load_is_fetched_again_after_the_floor() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// RFC 7519's NumericDate may have a fraction (PyJWT writes `time.time()`): such times are read,
+/// not refused.
+#[tokio::test]
+async fn times_with_a_fraction_are_read() {
+    let jwks = JwksServer::start(auth_support::jwks_file()).await;
+    let setup = setup(&jwks_config(&jwks.url, "")).await;
+    let now = auth_support::now() as f64;
+    let past = bearer("rsa-1", json!({ "iat": now - 10.5, "nbf": now - 10.25 }));
+    let (status, body, _) = setup.post("{ motd }", &[("authorization", &past)]).await;
+    assert_eq!(status, 200, "{body}");
+    let ahead = bearer("rsa-1", json!({ "nbf": now + 3600.5 }));
+    let (status, body, _) = setup.post("{ motd }", &[("authorization", &ahead)]).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.to_string().contains("not valid yet"), "{body}");
 }

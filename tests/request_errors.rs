@@ -708,6 +708,19 @@ async fn only_declared_variables_are_read_from_a_post_body() {
         "BAD_REQUEST"
     );
 
+    // A value JSON cannot hold: no matter where undeclared, a variable error where declared.
+    let body = format!(r#"{{"query": "{query}", "variables": {{"big": 1e400, "n": 1}}}}"#);
+    let answer = post_raw(&gw, body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(count(&answer), 1, "{}", answer.body);
+    let body = format!(r#"{{"query": "{query}", "variables": {{"n": 1e400}}}}"#);
+    let answer = post_raw(&gw, body).await;
+    assert_eq!(
+        answer.body["errors"][0]["extensions"]["code"], "VALIDATION_INVALID_TYPE_VARIABLE",
+        "{}",
+        answer.body
+    );
+
     // A declared variable of the wrong type is reported as before.
     let body = format!(r#"{{"query": "{query}", "variables": {{"n": {{"deep": [1]}}}}}}"#);
     let answer = post_raw(&gw, body).await;

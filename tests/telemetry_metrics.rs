@@ -353,7 +353,10 @@ async fn an_operation_the_client_abandons_is_counted_as_cancelled() {
     };
     let abandoned = reqwest::Client::new()
         .post(&demo.url)
-        .json(&json!({ "query": "query Patience { topProducts(first: 1) { inStock } }" }))
+        .json(&json!({
+            "query": "query Patience { topProducts(first: 1) { inStock } }",
+            "operationName": "Patience",
+        }))
         .timeout(Duration::from_millis(300))
         .send()
         .await;

@@ -35,7 +35,8 @@ pub enum AuthError {
     Malformed,
     #[error("the `{0}` header does not hold a token in the expected form")]
     BadHeader(String),
-    #[error("the `{0}` header is sent more than once: send one token")]
+    /// Which one: "the `authorization` header", "the `session` cookie".
+    #[error("{0} is sent more than once: send one token")]
     RepeatedHeader(String),
     #[error("no key known to the gateway signed the token")]
     UnknownKey,
@@ -174,7 +175,10 @@ impl Jwt {
             // Only one is verified, and header rules may forward them all: a second token could
             // reach a subgraph (or a proxy reading the last one) unverified.
             if headers.get_all(&self.header).iter().nth(1).is_some() {
-                return Err(AuthError::RepeatedHeader(self.header.to_string()));
+                return Err(AuthError::RepeatedHeader(format!(
+                    "the `{}` header",
+                    self.header
+                )));
             }
             let bad = || AuthError::BadHeader(self.header.to_string());
             let text = value.to_str().map_err(|_| bad())?.trim();
@@ -193,15 +197,20 @@ impl Jwt {
         let Some(cookie) = &self.cookie else {
             return Ok(None);
         };
-        Ok(headers
+        let mut tokens = headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| name == cookie)
-            .map(|(_, value)| value.trim_matches('"'))
-            .filter(|value| !value.is_empty()))
+            .filter(|(name, _)| name == cookie)
+            .map(|(_, value)| value.trim_matches('"'));
+        let token = tokens.next();
+        // As for the header: one cookie would be verified and a propagated `Cookie` carry both.
+        if tokens.next().is_some() {
+            return Err(AuthError::RepeatedHeader(format!("the `{cookie}` cookie")));
+        }
+        Ok(token.filter(|value| !value.is_empty()))
     }
 
     async fn verify(
@@ -231,7 +240,7 @@ impl Jwt {
                 validation,
             ) {
                 Ok(data) => {
-                    check_claim_types(&data.claims)?;
+                    check_claim_types(&data.claims, validation.leeway)?;
                     return Ok(data.claims);
                 }
                 // Another key of the same `kid` (or a token without one) may still fit.
@@ -261,12 +270,26 @@ fn names_critical_extensions(token: &str) -> bool {
 
 /// The registered claims the JWT library reads only when they have its type, and otherwise
 /// skips: a `nbf` of `"9999999999"` or `1e300` would not stop a token, an `iss` list would
-/// pass as any of its members.
-fn check_claim_types(claims: &serde_json::Map<String, serde_json::Value>) -> Result<(), AuthError> {
+/// pass as any of its members. Times may have a fraction (RFC 7519's NumericDate); a `nbf`
+/// with one is checked here, since the library reads only whole seconds.
+fn check_claim_types(
+    claims: &serde_json::Map<String, serde_json::Value>,
+    leeway: u64,
+) -> Result<(), AuthError> {
     for claim in ["exp", "nbf", "iat"] {
         if let Some(value) = claims.get(claim) {
-            if !(value.is_i64() || value.is_u64()) {
+            let seconds = value.as_f64().filter(|s| s.is_finite() && *s >= 0.0);
+            let Some(seconds) = seconds else {
                 return Err(AuthError::BadClaim(claim));
+            };
+            let whole = value.is_u64() || value.is_i64();
+            if claim == "nbf" && !whole {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                if seconds > now + leeway as f64 {
+                    return Err(AuthError::NotYetValid);
+                }
             }
         }
     }

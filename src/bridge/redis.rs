@@ -84,7 +84,10 @@ impl RedisBridge {
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, BridgeError> {
         let client = redis::Client::open(url).map_err(|error| BridgeError::Unavailable {
             backend: BACKEND,
-            message: format!("`{url}` is not a Redis url: {error}"),
+            message: format!(
+                "`{}` is not a Redis url: {error}",
+                crate::telemetry::redact::loggable_url(url)
+            ),
         })?;
         Ok(Self {
             shared: Arc::new(Shared {

@@ -96,12 +96,8 @@ pub(super) fn check(
                     reads.push((type_name, requires.as_str(), "@requires".to_owned()));
                 }
                 for context_use in &field.context_arguments {
-                    let inner = context_use
-                        .selection
-                        .trim()
-                        .strip_prefix('{')
-                        .and_then(|s| s.strip_suffix('}'));
-                    let Some(inner) = inner else { continue };
+                    // `{ email }`, or type conditions: `... on User { email }`.
+                    let inner = super::contexts::field_set_of(&context_use.selection);
                     let what = format!("@fromContext on argument \"{}\"", context_use.argument);
                     for (setter, setter_type) in &subgraph.types {
                         if setter_type.contexts.contains(&context_use.context) {

@@ -258,6 +258,64 @@ fn literal_to_json(value: &Node<AstValue>) -> Value {
     }
 }
 
+/// Parses the variables the operation declares out of a JSON object's text; the others are
+/// checked as JSON and dropped unread.
+fn declared_only(
+    operation: &Operation,
+    text: &str,
+) -> Result<Map<String, Value>, Vec<GraphqlError>> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    struct Declared<'a>(std::collections::HashSet<&'a str>);
+
+    impl<'de> Visitor<'de> for Declared<'_> {
+        type Value = Map<String, Value>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("`variables` as a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut declared = Map::new();
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if self.0.contains(&*name) {
+                    declared.insert(name.into_owned(), map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(declared)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Declared<'_> {
+        type Value = Map<String, Value>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let names = operation
+        .variables
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    Declared(names).deserialize(&mut reader).map_err(|error| {
+        // The receiving stage checked the text as JSON, skipping values over; a declared one
+        // is read in full here, and may still be what JSON cannot hold (a lone surrogate
+        // `"\ud800"`, `1e400`, nesting past serde's 128 levels).
+        vec![GraphqlError::new(
+            format!(
+                "a declared variable's value cannot be read: {}",
+                super::receive::brief(&error)
+            ),
+            CODE,
+        )]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,57 +434,4 @@ mod tests {
             json!({ "j": { "deep": [1, "two"] } })
         );
     }
-}
-
-/// Parses the variables the operation declares out of a JSON object's text; the others are
-/// checked as JSON and dropped unread.
-fn declared_only(
-    operation: &Operation,
-    text: &str,
-) -> Result<Map<String, Value>, Vec<GraphqlError>> {
-    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
-
-    struct Declared<'a>(std::collections::HashSet<&'a str>);
-
-    impl<'de> Visitor<'de> for Declared<'_> {
-        type Value = Map<String, Value>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("`variables` as a JSON object")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut declared = Map::new();
-            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                if self.0.contains(&*name) {
-                    declared.insert(name.into_owned(), map.next_value()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(declared)
-        }
-    }
-
-    impl<'de> DeserializeSeed<'de> for Declared<'_> {
-        type Value = Map<String, Value>;
-
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-    }
-
-    let mut reader = serde_json::Deserializer::from_str(text);
-    let names = operation
-        .variables
-        .iter()
-        .map(|v| v.name.as_str())
-        .collect();
-    Declared(names).deserialize(&mut reader).map_err(|_| {
-        // The receiving stage checked the text as a JSON object, so this is not expected.
-        vec![GraphqlError::new(
-            "`variables` must be a JSON object",
-            "BAD_REQUEST",
-        )]
-    })
 }

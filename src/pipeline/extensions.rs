@@ -150,7 +150,7 @@ impl<'de> Visitor<'de> for PersistedQueryVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut version, mut sha256_hash) = (Scalar::Null, Scalar::Null);
         while let Some(key) = map.next_key::<MemberName>()? {
-            match key.0.as_deref() {
+            match key.0 {
                 Some("version") => version = map.next_value()?,
                 Some("sha256Hash") => sha256_hash = map.next_value()?,
                 _ => {
@@ -233,7 +233,7 @@ impl<'de> Visitor<'de> for ExtensionsVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut extensions = RequestExtensions::default();
         while let Some(key) = map.next_key::<MemberName>()? {
-            match key.0.as_deref() {
+            match key.0 {
                 Some("persistedQuery") => {
                     extensions.persisted_query =
                         map.next_value::<Option<PersistedQueryExtension>>()?;

@@ -173,7 +173,7 @@ fn bad_request(message: String) -> GraphqlError {
 }
 
 /// serde's message with its position, without the offending input (which it sometimes quotes).
-fn brief(error: &serde_json::Error) -> String {
+pub(super) fn brief(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let what = match error.classify() {
         Category::Syntax => "malformed JSON",

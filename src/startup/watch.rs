@@ -89,16 +89,19 @@ pub fn spawn_file_watch(
         loop {
             ticker.tick().await;
             let seen = stamps(&paths);
-            if seen == served && retries == 0 {
+            let retrying = retries > 0 && seen == served;
+            if seen == served && !retrying {
                 continue;
             }
-            // Changed since the last reload: wait one more check for it to settle.
-            ticker.tick().await;
-            let settled = stamps(&paths);
-            if settled != seen {
-                continue;
+            if !retrying {
+                // Changed since the last reload: wait one more check for it to settle.
+                ticker.tick().await;
+                let settled = stamps(&paths);
+                if settled != seen {
+                    continue;
+                }
+                served = settled;
             }
-            served = settled;
             match reload_from_files(&gateway, &files, &client).await {
                 Ok(new_config) => {
                     retries = 0;
@@ -115,8 +118,11 @@ pub fn spawn_file_watch(
                     }
                 }
                 Err(error) => {
-                    gateway.metrics().reload(false);
                     let first = retries == 0;
+                    // One failure per edit, however many times it is tried again.
+                    if first {
+                        gateway.metrics().reload(false);
+                    }
                     retries = match (&error, retries) {
                         (StartupError::Sources(_), 0) => FETCH_RETRIES,
                         (StartupError::Sources(_), left) => left - 1,

@@ -107,7 +107,7 @@ pub(super) async fn start(
                 .await
                 .map_err(|e| {
                     // The error names the URL and the socket's failure: for the log only.
-                    tracing::warn!(%subgraph, error = ?e, "subscription to a subgraph failed");
+                    tracing::warn!(%subgraph, error = %e, "subscription to a subgraph failed");
                     GraphqlError::new(
                         format!("cannot subscribe to subgraph `{subgraph}`: {}", e.reason()),
                         UPSTREAM_FAILED,

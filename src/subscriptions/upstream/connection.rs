@@ -79,7 +79,7 @@ impl Task {
         let mut socket = match self.open().await {
             Ok(socket) => socket,
             Err(error) => {
-                tracing::warn!(url = %crate::telemetry::redact::loggable_url(&self.url), ?error, "upstream subscription connection failed");
+                tracing::warn!(url = %crate::telemetry::redact::loggable_url(&self.url), %error, "upstream subscription connection failed");
                 self.shared.forget_connection(&self.key, self.serial);
                 let _ = ready.send(Readiness::Failed(error.clone()));
                 self.fail_all(&format!("{error}"));

@@ -10,6 +10,7 @@
 mod connection;
 mod protocol;
 
+use crate::telemetry::redact::loggable_url;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,13 +55,19 @@ impl UpstreamError {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UpstreamError {
-    #[error("invalid subscription URL `{url}`: {message}")]
+    #[error("invalid subscription URL `{}`: {message}", loggable_url(url))]
     InvalidUrl { url: String, message: String },
     /// TCP, TLS or the WebSocket handshake failed or timed out.
-    #[error("cannot open a subscription socket to `{url}`: {message}")]
+    #[error(
+        "cannot open a subscription socket to `{}`: {message}",
+        loggable_url(url)
+    )]
     Connect { url: String, message: String },
     /// The socket opened but the `connection_init` handshake did not succeed.
-    #[error("`{url}` did not accept the subscription connection: {message}")]
+    #[error(
+        "`{}` did not accept the subscription connection: {message}",
+        loggable_url(url)
+    )]
     Handshake { url: String, message: String },
 }
 
