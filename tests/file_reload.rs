@@ -60,6 +60,21 @@ async fn serve(gateway: Arc<Gateway>) -> String {
     format!("http://{addr}/graphql")
 }
 
+/// A gateway built from the config file at `path`, watching it, served: its URL.
+async fn watched_gateway(path: &Path) -> String {
+    let config = Config::load(path).expect("config");
+    let client = reqwest::Client::new();
+    let gateway = seam::startup::gateway_from_config(&config, &client)
+        .await
+        .expect("gateway");
+    let files = WatchedFiles {
+        config: Some(path.to_owned()),
+        supergraph: None,
+    };
+    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
+    serve(gateway).await
+}
+
 async fn ask(url: &str, query: &str) -> Value {
     reqwest::Client::new()
         .post(url)
@@ -276,17 +291,7 @@ async fn a_subgraph_moved_in_the_config_file_is_called_at_its_new_url() {
     let two = common::spawn_router(greeting("two")).await;
     let path = dir.join("seam.yaml");
     std::fs::write(&path, config_text(one, "v1.graphql")).expect("config");
-    let config = Config::load(&path).expect("config");
-    let client = reqwest::Client::new();
-    let gateway = seam::startup::gateway_from_config(&config, &client)
-        .await
-        .expect("gateway");
-    let files = WatchedFiles {
-        config: Some(path.clone()),
-        supergraph: None,
-    };
-    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
-    let url = serve(gateway).await;
+    let url = watched_gateway(&path).await;
     assert!(until_hello_is(&url, "one").await);
 
     replace(&path, &config_text(two, "v1.graphql"));
@@ -371,17 +376,7 @@ async fn a_changed_sdl_file_is_read_again() {
     let path = dir.join("seam.yaml");
     let sdl = dir.join("v1.graphql");
     std::fs::write(&path, config_text(subgraph, "v1.graphql")).expect("config");
-    let config = Config::load(&path).expect("config");
-    let client = reqwest::Client::new();
-    let gateway = seam::startup::gateway_from_config(&config, &client)
-        .await
-        .expect("gateway");
-    let files = WatchedFiles {
-        config: Some(path),
-        supergraph: None,
-    };
-    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
-    let url = serve(gateway).await;
+    let url = watched_gateway(&path).await;
     assert_eq!(
         ask(&url, "{ world }").await["errors"][0]["extensions"]["code"],
         "GRAPHQL_VALIDATION_FAILED"
@@ -425,17 +420,7 @@ async fn a_reload_that_could_not_reach_a_subgraph_is_retried() {
     };
     let path = dir.join("seam.yaml");
     std::fs::write(&path, text("v1.graphql")).expect("config");
-    let config = Config::load(&path).expect("config");
-    let client = reqwest::Client::new();
-    let gateway = seam::startup::gateway_from_config(&config, &client)
-        .await
-        .expect("gateway");
-    let files = WatchedFiles {
-        config: Some(path.clone()),
-        supergraph: None,
-    };
-    spawn_file_watch(gateway.clone(), files, Some(config), CHECK_EVERY, client);
-    let url = serve(gateway).await;
+    let url = watched_gateway(&path).await;
     assert_eq!(ask(&url, "{ ping }").await["data"]["ping"], "pong");
 
     down.store(true, Ordering::SeqCst);

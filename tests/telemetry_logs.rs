@@ -76,6 +76,36 @@ fn listening_address(received: &mpsc::Receiver<String>, deadline: Instant) -> St
     }
 }
 
+/// `seam serve` of the checked-in supergraph with `yaml` after the config's `supergraph:` line
+/// and the variables `env`: the child, its stderr lines, and the directory of its config.
+fn serve_supergraph(
+    name: &str,
+    yaml: &str,
+    env: &[(&str, &str)],
+) -> (Running, mpsc::Receiver<String>, PathBuf) {
+    let dir = temp_dir(name);
+    let supergraph = PathBuf::from(ROOT).join("schemas/supergraph.graphql");
+    let config = dir.join("seam.yaml");
+    std::fs::write(
+        &config,
+        format!("supergraph: {}\n{yaml}", supergraph.display()),
+    )
+    .unwrap();
+    let mut command = seam(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut running = Running(command.spawn().unwrap());
+    let received = stderr_lines(&mut running);
+    (running, received, dir)
+}
+
 /// Parses every line as JSON, failing on one that is not.
 fn records(text: &str) -> Vec<Value> {
     text.lines()
@@ -153,29 +183,11 @@ fn a_composition_failure_is_one_json_record_listing_every_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_environment_switches_to_json_and_the_access_log_writes_a_record_per_request() {
-    let dir = temp_dir("access");
-    let supergraph = PathBuf::from(ROOT).join("schemas/supergraph.graphql");
-    let config = dir.join("seam.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "supergraph: {}\nlog:\n  access: true\n",
-            supergraph.display()
-        ),
-    )
-    .unwrap();
-    let child = seam(&[
-        "serve",
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .env("SEAM_LOG_FORMAT", "json")
-    .spawn()
-    .unwrap();
-    let mut running = Running(child);
-    let received = stderr_lines(&mut running);
+    let (_running, received, dir) = serve_supergraph(
+        "access",
+        "log:\n  access: true\n",
+        &[("SEAM_LOG_FORMAT", "json")],
+    );
     let next_record = |deadline: Instant| -> Value {
         let line = received
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
@@ -331,31 +343,16 @@ async fn export_headers_from_the_file_win_over_the_environment() {
     tokio::spawn(async move {
         let _ = axum::serve(listener, collector).await;
     });
-    let dir = temp_dir("headers");
-    let supergraph = PathBuf::from(ROOT).join("schemas/supergraph.graphql");
-    let config = dir.join("seam.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "supergraph: {}\ntelemetry:\n  endpoint: http://{collector_addr}\n  \
-             headers:\n    api-key: fromfile\n",
-            supergraph.display()
+    let (_running, received, dir) = serve_supergraph(
+        "headers",
+        &format!(
+            "telemetry:\n  endpoint: http://{collector_addr}\n  headers:\n    api-key: fromfile\n"
         ),
-    )
-    .unwrap();
-    let child = seam(&[
-        "serve",
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .env("OTEL_EXPORTER_OTLP_HEADERS", "api-key=fromenv")
-    .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-    .spawn()
-    .unwrap();
-    let mut running = Running(child);
-    let received = stderr_lines(&mut running);
+        &[
+            ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=fromenv"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     let address = listening_address(&received, deadline);
     let client = reqwest::Client::new();
@@ -383,29 +380,11 @@ async fn an_unreachable_collector_is_reported_in_the_log() {
     let collector_addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .unwrap();
-    let dir = temp_dir("collector");
-    let supergraph = PathBuf::from(ROOT).join("schemas/supergraph.graphql");
-    let config = dir.join("seam.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "supergraph: {}\ntelemetry:\n  endpoint: http://{collector_addr}\n",
-            supergraph.display()
-        ),
-    )
-    .unwrap();
-    let child = seam(&[
-        "serve",
-        "--config",
-        config.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-    .spawn()
-    .unwrap();
-    let mut running = Running(child);
-    let received = stderr_lines(&mut running);
+    let (_running, received, dir) = serve_supergraph(
+        "collector",
+        &format!("telemetry:\n  endpoint: http://{collector_addr}\n"),
+        &[("OTEL_BSP_SCHEDULE_DELAY", "100")],
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     let next_line = || {
         received
