@@ -462,17 +462,11 @@ async fn jwks_files_a_custom_header_and_a_cookie_carry_tokens() {
     let cookie = format!("theme=dark; session={raw}; other=1");
     let (status, body, _) = setup.post("{ me { name } }", &[("cookie", &cookie)]).await;
     assert_eq!((status, body), (200, ada()));
-    // Two session cookies, in one header or two: only one could be verified.
+    // Two session cookies (a browser sends one per path it was set for): the first is read.
     let other = token("rsa-2", &claims(json!({ "sub": "root" })));
-    for cookies in [
-        vec![format!("session={raw}; session={other}")],
-        vec![format!("session={raw}"), format!("session={other}")],
-    ] {
-        let headers: Vec<(&str, &str)> = cookies.iter().map(|c| ("cookie", c.as_str())).collect();
-        let (status, body, _) = setup.post("{ me { name } }", &headers).await;
-        assert_eq!(status, 401, "{body}");
-        assert!(body.to_string().contains("`session` cookie"), "{body}");
-    }
+    let cookies = format!("session={raw}; session={other}");
+    let (status, body, _) = setup.post("{ me { name } }", &[("cookie", &cookies)]).await;
+    assert_eq!((status, body), (200, ada()));
     // `Authorization` is not where this gateway looks.
     let (status, body, _) = setup
         .post(

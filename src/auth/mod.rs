@@ -35,7 +35,7 @@ pub enum AuthError {
     Malformed,
     #[error("the `{0}` header does not hold a token in the expected form")]
     BadHeader(String),
-    /// Which one: "the `authorization` header", "the `session` cookie".
+    /// Which one: "the `authorization` header".
     #[error("{0} is sent more than once: send one token")]
     RepeatedHeader(String),
     #[error("no key known to the gateway signed the token")]
@@ -197,20 +197,18 @@ impl Jwt {
         let Some(cookie) = &self.cookie else {
             return Ok(None);
         };
-        let mut tokens = headers
+        // The first of several cookies of this name is the one read: browsers send one per path
+        // it was set for, most specific first, so a repeated name is not a client's mistake as
+        // a repeated header is.
+        Ok(headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(name, _)| name == cookie)
-            .map(|(_, value)| value.trim_matches('"'));
-        let token = tokens.next();
-        // As for the header: one cookie would be verified and a propagated `Cookie` carry both.
-        if tokens.next().is_some() {
-            return Err(AuthError::RepeatedHeader(format!("the `{cookie}` cookie")));
-        }
-        Ok(token.filter(|value| !value.is_empty()))
+            .find(|(name, _)| name == cookie)
+            .map(|(_, value)| value.trim_matches('"'))
+            .filter(|value| !value.is_empty()))
     }
 
     async fn verify(
