@@ -302,16 +302,18 @@ fn without_subsumed(mut alternatives: Vec<Vec<String>>) -> Vec<Vec<String>> {
     kept
 }
 
+/// Alternatives written as string slices, for tests.
+#[cfg(test)]
+pub(super) fn dnf(alternatives: &[&[&str]]) -> Vec<Vec<String>> {
+    alternatives
+        .iter()
+        .map(|all| all.iter().map(|item| item.to_string()).collect())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::dnf_conjunction;
-
-    fn dnf(alternatives: &[&[&str]]) -> Vec<Vec<String>> {
-        alternatives
-            .iter()
-            .map(|all| all.iter().map(|item| item.to_string()).collect())
-            .collect()
-    }
+    use super::{dnf, dnf_conjunction};
 
     #[test]
     fn conjunction_of_alternatives() {

@@ -46,6 +46,13 @@ pub(crate) enum JoinVersion {
     V0_5,
 }
 
+impl Supergraph {
+    /// The types by name, for checks that follow field types from type to type.
+    pub fn types_by_name(&self) -> std::collections::HashMap<&Name, &SuperType> {
+        self.types.iter().map(|ty| (&ty.name, ty)).collect()
+    }
+}
+
 impl JoinVersion {
     pub fn as_str(self) -> &'static str {
         match self {

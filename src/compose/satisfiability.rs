@@ -26,8 +26,7 @@ pub(super) fn check(
     subgraphs: &[Subgraph],
     errors: &mut Vec<CompositionError>,
 ) {
-    let types: HashMap<&Name, &SuperType> =
-        supergraph.types.iter().map(|ty| (&ty.name, ty)).collect();
+    let types = supergraph.types_by_name();
     let paths = client_paths(&types);
     let reachable: Vec<HashSet<&Name>> = subgraphs.iter().map(reachable_in).collect();
 

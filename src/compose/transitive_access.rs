@@ -76,8 +76,7 @@ pub(super) fn check(
     subgraphs: &[Subgraph],
     errors: &mut Vec<CompositionError>,
 ) {
-    let types: HashMap<&Name, &SuperType> =
-        supergraph.types.iter().map(|ty| (&ty.name, ty)).collect();
+    let types = supergraph.types_by_name();
     let requirements_of = |type_name: &Name, field: &Name| {
         let mut have = Requirements::default();
         if let Some(ty) = types.get(type_name) {
@@ -179,13 +178,7 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn dnf(alternatives: &[&[&str]]) -> Vec<Vec<String>> {
-        alternatives
-            .iter()
-            .map(|all| all.iter().map(|item| item.to_string()).collect())
-            .collect()
-    }
+    use crate::compose::access::dnf;
 
     fn scopes(applications: &[&[&[&str]]]) -> Requirements {
         Requirements {
