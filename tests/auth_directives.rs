@@ -11,7 +11,7 @@ mod support;
 use serde_json::{json, Value};
 
 use auth_support::bearer;
-use common::{scenario_dir, Parity};
+use common::{scenario_dir, Parity, TestGateway};
 use support::fixture::FixtureSubgraph;
 
 const AUTH: &str = "auth:
@@ -422,4 +422,99 @@ async fn an_invalid_token_is_refused_with_401_whatever_it_asks() {
         assert!(answer.get("data").is_none(), "{label}: {answer}");
     }
     assert!(parity.requests_to("accounts").is_empty());
+}
+
+/// `@requiresScopes(scopes:)` and `@policy(policies:)` are `[[…]]`, but GraphQL's list coercion
+/// lets a subgraph write one level less: `["a", "b"]` is `[["a"], ["b"]]` (a or b) and `"a"` is
+/// `[["a"]]`. Each form must protect its field, in a supergraph Seam composes and in one
+/// composed elsewhere that kept the short form.
+#[tokio::test]
+async fn scopes_and_policies_written_without_the_inner_list_still_protect() {
+    let sdl = r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@requiresScopes", "@policy"])
+        type Query {
+          open: String
+          one: String @requiresScopes(scopes: ["admin"])
+          either: String @requiresScopes(scopes: ["admin", "ops"])
+          bare: String @requiresScopes(scopes: "admin")
+          policed: String @policy(policies: ["hr"])
+        }
+    "#;
+    let data = json!({ "Query": {
+        "open": "o", "one": "1", "either": "e", "bare": "b", "policed": "p",
+    } });
+    let query = "{ open one either bare policed }";
+    let composed = seam::compose::compose(&[seam::sources::SubgraphSdl {
+        name: "s".into(),
+        url: Some("http://127.0.0.1:1/graphql".into()),
+        sdl: sdl.into(),
+        ..Default::default()
+    }])
+    .expect("composes");
+    // The short form as it would reach Seam in a supergraph file from another composer.
+    let external = composed
+        .replace(r#"[["admin"]]"#, r#"["admin"]"#)
+        .replace(r#"[["admin"], ["ops"]]"#, r#"["admin", "ops"]"#)
+        .replace(r#"[["hr"]]"#, r#""hr""#);
+    assert!(external.contains(r#"["admin", "ops"]"#), "{external}");
+    let gateways = [
+        TestGateway::compose_with_config(
+            vec![("s", FixtureSubgraph::new(sdl).data(data.clone()).router())],
+            "",
+            AUTH,
+        )
+        .await,
+        TestGateway::supergraph_with_config(
+            &external,
+            vec![("s", FixtureSubgraph::new(sdl).data(data.clone()).router())],
+            AUTH,
+        )
+        .await,
+    ];
+    for (which, gateway) in ["composed", "external"].iter().zip(&gateways) {
+        let ask = |authorization: Option<String>| {
+            let mut request = gateway
+                .client
+                .post(&gateway.url)
+                .json(&json!({ "query": query }));
+            if let Some(value) = authorization {
+                request = request.header("authorization", value);
+            }
+            async move {
+                let response = request.send().await.expect("gateway reachable");
+                response.json::<Value>().await.expect("JSON answer")
+            }
+        };
+        let anonymous = ask(None).await;
+        assert_eq!(
+            anonymous,
+            json!({
+                "data": { "open": "o", "one": null, "either": null, "bare": null, "policed": null },
+                "errors": [
+                    unauthorized(json!(["one"])),
+                    unauthorized(json!(["either"])),
+                    unauthorized(json!(["bare"])),
+                    unauthorized(json!(["policed"])),
+                ],
+            }),
+            "{which}"
+        );
+        let ops = ask(Some(bearer("rsa-1", json!({ "scope": "ops" })))).await;
+        assert_eq!(
+            ops["data"],
+            json!({ "open": "o", "one": null, "either": "e", "bare": null, "policed": null }),
+            "{which}: {ops}"
+        );
+        let admin_hr = ask(Some(bearer(
+            "rsa-1",
+            json!({ "scope": "admin", "department": "hr" }),
+        )))
+        .await;
+        assert_eq!(
+            admin_hr,
+            json!({ "data": { "open": "o", "one": "1", "either": "e", "bare": "b", "policed": "p" } }),
+            "{which}"
+        );
+    }
 }

@@ -213,27 +213,10 @@ pub(super) fn merge_application(into: &mut [Node<Directive>], directive: &Node<D
     true
 }
 
-/// The alternatives of a `@requiresScopes(scopes:)` or `@policy(policies:)` argument.
-/// Anything but strings in lists of lists is left out: subgraph validation would refuse it.
+/// The alternatives of a `@requiresScopes(scopes:)` or `@policy(policies:)` argument, with
+/// GraphQL's list coercion (`["a"]` is `[["a"]]`).
 pub(crate) fn requirements(directive: &Directive, argument: &str) -> Vec<Vec<String>> {
-    let Some(Value::List(alternatives)) = directive
-        .specified_argument_by_name(argument)
-        .map(|value| value.as_ref())
-    else {
-        return Vec::new();
-    };
-    alternatives
-        .iter()
-        .filter_map(|all| match all.as_ref() {
-            Value::List(items) => Some(
-                items
-                    .iter()
-                    .filter_map(|item| item.as_str().map(str::to_string))
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
+    crate::supergraph::access::alternatives(directive.specified_argument_by_name(argument))
 }
 
 /// The conjunction of requirements in disjunctive normal form, as Apollo computes it: the

@@ -144,20 +144,28 @@ fn imported_name(imports: Option<&apollo_compiler::Node<Value>>, spec: &str) -> 
     })
 }
 
-fn alternatives(value: Option<&apollo_compiler::Node<Value>>) -> Vec<Vec<String>> {
-    let Some(Value::List(alternatives)) = value.map(|value| value.as_ref()) else {
-        return Vec::new();
+/// The alternatives of a `@requiresScopes(scopes:)` or `@policy(policies:)` argument, coerced
+/// the way GraphQL coerces input to `[[T!]!]!`: a single value stands for a list of one, at
+/// either level, so `scopes: ["a", "b"]` means `[["a"], ["b"]]` (a or b) and `scopes: "a"`
+/// means `[["a"]]`. Reading only the nested form left such a field open to every client.
+/// Anything but strings is left out: validation refuses it.
+pub(crate) fn alternatives(value: Option<&apollo_compiler::Node<Value>>) -> Vec<Vec<String>> {
+    let strings = |items: &[apollo_compiler::Node<Value>]| -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect()
     };
-    alternatives
-        .iter()
-        .filter_map(|all| match all.as_ref() {
-            Value::List(items) => Some(
-                items
-                    .iter()
-                    .filter_map(|item| item.as_str().map(str::to_string))
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
+    match value.map(|value| value.as_ref()) {
+        Some(Value::List(alternatives)) => alternatives
+            .iter()
+            .filter_map(|all| match all.as_ref() {
+                Value::List(items) => Some(strings(items)),
+                Value::String(one) => Some(vec![one.to_string()]),
+                _ => None,
+            })
+            .collect(),
+        Some(Value::String(one)) => vec![vec![one.to_string()]],
+        _ => Vec::new(),
+    }
 }

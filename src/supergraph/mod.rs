@@ -4,7 +4,7 @@
 //! Planning asks the same questions for every field of every request ("who resolves `Product.price`?",
 //! "which keys does `User` have in `accounts`?"), so the answers are precomputed here once per schema.
 
-mod access;
+pub(crate) mod access;
 mod api_schema;
 mod contexts;
 mod cost;

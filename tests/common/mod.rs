@@ -185,6 +185,19 @@ impl TestGateway {
         Self::serve(gateway, subgraphs).await
     }
 
+    /// Like [`supergraph_with`], with top-level YAML lines (e.g. an `auth:` section).
+    pub async fn supergraph_with_config(
+        sdl: &str,
+        subgraphs: Vec<(&str, Router)>,
+        top_level_yaml: &str,
+    ) -> Self {
+        let subgraphs = start_subgraphs(subgraphs).await;
+        let config = config_with_top_level(&subgraphs, "", top_level_yaml);
+        let gateway = seam::startup::gateway_from_supergraph(sdl, Some(&config))
+            .expect("gateway from supergraph");
+        Self::serve(gateway, subgraphs).await
+    }
+
     /// The four demo subgraphs, composed by Seam.
     pub async fn demo() -> Self {
         Self::compose(demo_routers()).await

@@ -359,3 +359,51 @@ fn fields_reading_protected_fields_need_their_requirements() {
         r#"@requiresScopes(scopes: [["admin", "audit"]])"#,
     ));
 }
+
+/// GraphQL's list coercion lets `[[Scope!]!]!` be written one level short; composition must
+/// read such an application as its nested form, alone and merged with another subgraph's.
+#[test]
+fn scopes_and_policies_one_level_short_are_coerced() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@requiresScopes", "@policy"])
+        type Query {
+          one: String @requiresScopes(scopes: ["admin"])
+          either: String @requiresScopes(scopes: ["admin", "ops"])
+          bare: String @policy(policies: "hr")
+          doc: Doc @shareable @requiresScopes(scopes: ["read"])
+        }
+        type Doc @key(fields: "id") { id: ID! }
+        "#,
+    );
+    let b = raw(
+        "b",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@requiresScopes"])
+        type Query { doc: Doc @shareable @requiresScopes(scopes: [["docs"]]) }
+        type Doc @key(fields: "id") { id: ID! }
+        "#,
+    );
+    let supergraph = compose_valid(&[a, b]);
+    let model = Supergraph::parse(&supergraph).expect("our supergraph parses");
+    let access = |field: &str| {
+        model
+            .field_access("Query", field)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let lists = |alternatives: &[&[&str]]| -> Vec<Vec<String>> {
+        alternatives
+            .iter()
+            .map(|all| all.iter().map(|s| s.to_string()).collect())
+            .collect()
+    };
+    assert_eq!(access("one").requires_scopes, lists(&[&["admin"]]));
+    assert_eq!(
+        access("either").requires_scopes,
+        lists(&[&["admin"], &["ops"]])
+    );
+    assert_eq!(access("bare").policies, lists(&[&["hr"]]));
+    assert_eq!(access("doc").requires_scopes, lists(&[&["docs", "read"]]));
+}
