@@ -89,6 +89,34 @@ impl Drop for TelemetryGuard {
 /// inside a tokio runtime: the exporter's batches are sent from a task of it.
 pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryError> {
     let provider = settings.export.as_ref().map(tracer_provider).transpose()?;
+    subscriber(settings.log_format, provider.as_ref())
+        .try_init()
+        .map_err(|_| TelemetryError::AlreadyInstalled)?;
+    JSON_LOGS.store(
+        settings.log_format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    if let Some(export) = &settings.export {
+        tracing::info!(
+            endpoint = %super::redact::loggable_url(&export.endpoint),
+            protocol = ?export.protocol,
+            sampling_ratio = export.sampling_ratio,
+            "exporting traces over OTLP"
+        );
+    }
+    Ok(TelemetryGuard { provider })
+}
+
+/// The log layer and, with a tracer provider, the OpenTelemetry layer. The list holds only the
+/// layers that exist: an absent layer written as `Option::None` says it wants every span, which
+/// made every span of every request allocated, entered and closed with tracing off.
+fn subscriber(
+    log_format: LogFormat,
+    provider: Option<&SdkTracerProvider>,
+) -> impl tracing::Subscriber + Send + Sync {
     // RUST_LOG as the user wrote it, except that Seam's spans are never log output.
     // The OpenTelemetry SDK's own records (a collector that refuses or does not answer, spans
     // dropped from a full queue) say when traces are being lost; below a warning they are
@@ -99,7 +127,7 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     if let Ok(no_spans) = format!("{SPAN_TARGET}=off").parse() {
         log_filter = log_filter.add_directive(no_spans);
     }
-    let log_layer = match settings.log_format {
+    let log_layer = match log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             // Colours for a person at a terminal only: a log collector reading a pipe would
@@ -122,37 +150,22 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     // instrumented future): nothing in Seam reads the current OpenTelemetry context — parents
     // and the `traceparent` sent to subgraphs come from the `tracing` span — so that would be
     // a context clone and a thread-local push and pop per poll for nothing.
-    let trace_layer = provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("seam"))
-            .with_location(false)
-            .with_threads(false)
-            .with_tracked_inactivity(false)
-            .with_target(false)
-            .with_context_activation(false)
-            .with_filter(Targets::new().with_target(SPAN_TARGET, tracing::Level::TRACE))
-    });
-    tracing_subscriber::registry()
-        .with(log_layer)
-        .with(trace_layer)
-        .try_init()
-        .map_err(|_| TelemetryError::AlreadyInstalled)?;
-    JSON_LOGS.store(
-        settings.log_format == LogFormat::Json,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    for warning in &settings.warnings {
-        tracing::warn!("{warning}");
-    }
-    if let Some(export) = &settings.export {
-        tracing::info!(
-            endpoint = %super::redact::loggable_url(&export.endpoint),
-            protocol = ?export.protocol,
-            sampling_ratio = export.sampling_ratio,
-            "exporting traces over OTLP"
+    let mut layers: Vec<Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>> =
+        vec![log_layer.boxed()];
+    if let Some(provider) = provider {
+        layers.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("seam"))
+                .with_location(false)
+                .with_threads(false)
+                .with_tracked_inactivity(false)
+                .with_target(false)
+                .with_context_activation(false)
+                .with_filter(Targets::new().with_target(SPAN_TARGET, tracing::Level::TRACE))
+                .boxed(),
         );
     }
-    Ok(TelemetryGuard { provider })
+    tracing_subscriber::registry().with(layers)
 }
 
 fn tracer_provider(export: &ExportSettings) -> Result<SdkTracerProvider, TelemetryError> {
@@ -251,4 +264,24 @@ fn grpc_tls(
     let pem = std::fs::read(path)
         .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
     Ok(config.ca_certificate(Certificate::from_pem(pem)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With tracing off no layer wants Seam's spans, so they are never created: the request
+    /// path pays nothing for them. With a tracer, they are recorded.
+    #[test]
+    fn spans_exist_only_when_a_tracer_records_them() {
+        let span_in = |provider: Option<&SdkTracerProvider>| {
+            tracing::subscriber::with_default(subscriber(LogFormat::Text, provider), || {
+                let span = tracing::info_span!(target: SPAN_TARGET, "request");
+                !span.is_disabled()
+            })
+        };
+        assert!(!span_in(None), "a span was created with tracing off");
+        let provider = SdkTracerProvider::builder().build();
+        assert!(span_in(Some(&provider)), "no span with a tracer");
+    }
 }
