@@ -5,7 +5,7 @@
 //! subgraph `@link`s, so the supergraph can link the same spec: its definition, its applications
 //! and that link reach the supergraph, and the API schema keeps the directive.
 
-use apollo_compiler::ast::{DirectiveDefinition, Value};
+use apollo_compiler::ast::DirectiveDefinition;
 use apollo_compiler::{Name, Node, Schema};
 
 use super::errors::{CompositionError, ErrorCode};
@@ -93,24 +93,9 @@ fn links_directive(link: &apollo_compiler::ast::Directive, url: &str, local: &st
     if own_name == Some(local) {
         return true;
     }
-    let Some(Value::List(imports)) = link
-        .specified_argument_by_name("import")
-        .map(|value| value.as_ref())
-    else {
-        return false;
-    };
-    imports.iter().any(|import| {
-        let imported = match import.as_ref() {
-            Value::String(name) => Some(name.as_str()),
-            Value::Object(fields) => fields
-                .iter()
-                .find(|(key, _)| key == "as")
-                .or_else(|| fields.iter().find(|(key, _)| key == "name"))
-                .and_then(|(_, value)| value.as_str()),
-            _ => None,
-        };
-        imported.map(|name| name.trim_start_matches('@')) == Some(local)
-    })
+    crate::supergraph::link_imports::link_imports(link)
+        .iter()
+        .any(|import| import.local.trim_start_matches('@') == local)
 }
 
 /// The spec's name in its URL: the path segment before the version (`…/myDirective/v1.0`).

@@ -198,29 +198,9 @@ fn canonical_name(imported: &str) -> Option<&'static str> {
 /// `(imported name, local name)` for every entry of `import:`. The imported name keeps its `@`
 /// so directives can be told from types; the local name drops it.
 fn imports(link: &Directive) -> Vec<(&str, &str)> {
-    let Some(list) = link.specified_argument_by_name("import") else {
-        return Vec::new();
-    };
-    let Value::List(items) = list.as_ref() else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| match item.as_ref() {
-            Value::String(name) => Some((name.as_str(), name.trim_start_matches('@'))),
-            Value::Object(fields) => {
-                let field = |key: &str| {
-                    fields
-                        .iter()
-                        .find(|(name, _)| name == key)
-                        .and_then(|(_, value)| value.as_str())
-                };
-                let name = field("name")?;
-                let local = field("as").unwrap_or(name);
-                Some((name, local.trim_start_matches('@')))
-            }
-            _ => None,
-        })
+    crate::supergraph::link_imports::link_imports(link)
+        .into_iter()
+        .map(|import| (import.name, import.local.trim_start_matches('@')))
         .collect()
 }
 

@@ -136,26 +136,8 @@ impl DirectiveNames {
             if !url.is_some_and(|u| u.starts_with(BRIDGE_SPEC)) {
                 continue;
             }
-            let imports = link
-                .specified_argument_by_name("import")
-                .and_then(|v| v.as_list());
-            for import in imports.into_iter().flatten() {
-                let (canonical, local) = match &**import {
-                    ast::Value::String(name) => (name.as_str(), name.as_str()),
-                    ast::Value::Object(fields) => {
-                        let field = |key: &str| {
-                            fields
-                                .iter()
-                                .find(|(k, _)| k == key)
-                                .and_then(|(_, v)| v.as_str())
-                        };
-                        match field("name") {
-                            Some(name) => (name, field("as").unwrap_or(name)),
-                            None => continue,
-                        }
-                    }
-                    _ => continue,
-                };
+            for import in crate::supergraph::link_imports::link_imports(link) {
+                let (canonical, local) = (import.name, import.local);
                 let local = local.trim_start_matches('@').to_owned();
                 match canonical.trim_start_matches('@') {
                     "subscribe" => names.subscribe = local,

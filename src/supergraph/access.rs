@@ -82,8 +82,7 @@ impl AccessNames {
                 .specified_argument_by_name("as")
                 .and_then(|name| name.as_str())
                 .unwrap_or(spec);
-            let local = imported_name(link.specified_argument_by_name("import"), spec)
-                .unwrap_or_else(|| namespace.to_string());
+            let local = imported_name(link, spec).unwrap_or_else(|| namespace.to_string());
             *slot = Name::new(&local).ok();
         }
         names
@@ -119,53 +118,35 @@ impl AccessNames {
 }
 
 /// The local name of `@spec` when the link imports it (possibly under `as:`).
-fn imported_name(imports: Option<&apollo_compiler::Node<Value>>, spec: &str) -> Option<String> {
-    let Value::List(imports) = imports?.as_ref() else {
-        return None;
-    };
+fn imported_name(link: &Directive, spec: &str) -> Option<String> {
     let wanted = format!("@{spec}");
-    imports.iter().find_map(|import| match import.as_ref() {
-        Value::String(name) if *name == wanted => Some(spec.to_string()),
-        Value::Object(fields) => {
-            let field = |key: &str| {
-                fields
-                    .iter()
-                    .find(|(name, _)| name == key)
-                    .and_then(|(_, value)| value.as_str())
-            };
-            (field("name") == Some(wanted.as_str())).then(|| {
-                field("as")
-                    .unwrap_or(&wanted)
-                    .trim_start_matches('@')
-                    .to_string()
-            })
-        }
-        _ => None,
-    })
+    super::link_imports::link_imports(link)
+        .into_iter()
+        .find(|import| import.name == wanted)
+        .map(|import| import.local.trim_start_matches('@').to_string())
 }
 
 /// The alternatives of a `@requiresScopes(scopes:)` or `@policy(policies:)` argument, coerced
 /// the way GraphQL coerces input to `[[T!]!]!`: a single value stands for a list of one, at
 /// either level, so `scopes: ["a", "b"]` means `[["a"], ["b"]]` (a or b) and `scopes: "a"`
 /// means `[["a"]]`. Reading only the nested form left such a field open to every client.
-/// Anything but strings is left out: validation refuses it.
+/// The item types are custom scalars, which validation lets take any literal: an item that is
+/// not a string counts as its GraphQL text (`ADMIN`, `1`, `["a"]`), a scope a token must hold
+/// like any other, so no literal can make a rule require less than it says.
 pub(crate) fn alternatives(value: Option<&apollo_compiler::Node<Value>>) -> Vec<Vec<String>> {
-    let strings = |items: &[apollo_compiler::Node<Value>]| -> Vec<String> {
-        items
-            .iter()
-            .filter_map(|item| item.as_str().map(str::to_string))
-            .collect()
+    let scope = |item: &Value| match item {
+        Value::String(text) => text.to_string(),
+        other => other.serialize().no_indent().to_string(),
     };
     match value.map(|value| value.as_ref()) {
         Some(Value::List(alternatives)) => alternatives
             .iter()
-            .filter_map(|all| match all.as_ref() {
-                Value::List(items) => Some(strings(items)),
-                Value::String(one) => Some(vec![one.to_string()]),
-                _ => None,
+            .map(|all| match all.as_ref() {
+                Value::List(items) => items.iter().map(|item| scope(item)).collect(),
+                one => vec![scope(one)],
             })
             .collect(),
-        Some(Value::String(one)) => vec![vec![one.to_string()]],
-        _ => Vec::new(),
+        Some(one) => vec![vec![scope(one)]],
+        None => Vec::new(),
     }
 }

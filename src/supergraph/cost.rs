@@ -191,30 +191,8 @@ impl DirectiveNames {
             cost: Name::new(namespace).ok()?,
             list_size: Name::new(&format!("{namespace}__listSize")).ok()?,
         };
-        let imports = match link
-            .specified_argument_by_name("import")
-            .map(|v| v.as_ref())
-        {
-            Some(Value::List(items)) => items.as_slice(),
-            _ => &[],
-        };
-        for item in imports {
-            let (imported, local) = match item.as_ref() {
-                Value::String(name) => (name.as_str(), name.as_str()),
-                Value::Object(fields) => {
-                    let field = |key: &str| {
-                        fields
-                            .iter()
-                            .find(|(name, _)| name == key)
-                            .and_then(|(_, value)| value.as_str())
-                    };
-                    let Some(imported) = field("name") else {
-                        continue;
-                    };
-                    (imported, field("as").unwrap_or(imported))
-                }
-                _ => continue,
-            };
+        for import in super::link_imports::link_imports(link) {
+            let (imported, local) = (import.name, import.local);
             let Ok(local) = Name::new(local.trim_start_matches('@')) else {
                 continue;
             };

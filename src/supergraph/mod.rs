@@ -8,6 +8,7 @@ pub(crate) mod access;
 mod api_schema;
 mod contexts;
 mod cost;
+pub(crate) mod link_imports;
 mod lookups;
 mod read;
 mod specs;

@@ -118,6 +118,28 @@ fn access_requirements_are_read_per_type_and_field() {
     assert!(s.field_access("User", "missing").is_none());
 }
 
+/// An access rule renamed by a single `import:` entry written without its list is still read
+/// (and enforced) under its new name.
+#[test]
+fn access_rules_renamed_by_a_lone_import_entry_are_read() {
+    let sdl = include_str!("tests/access.graphql")
+        .replace(
+            r#"@link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY)"#,
+            r#"@link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY, import: { name: "@requiresScopes", as: "@scopes" })"#,
+        )
+        .replace("@requiresScopes(scopes:", "@scopes(scopes:");
+    assert!(
+        sdl.contains("@scopes(scopes: [[\"read:email\"]"),
+        "fixture changed"
+    );
+    let s = Supergraph::parse(&sdl).expect("renamed fixture parses");
+    let email = s.field_access("User", "email").expect("User.email");
+    assert_eq!(
+        email.requires_scopes,
+        vec![vec!["read:email".to_string()], vec!["admin".to_string()]]
+    );
+}
+
 #[test]
 fn clients_see_composed_directives_but_not_access_rules() {
     let s = access_supergraph();

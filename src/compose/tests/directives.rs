@@ -373,6 +373,8 @@ fn scopes_and_policies_one_level_short_are_coerced() {
           either: String @requiresScopes(scopes: ["admin", "ops"])
           bare: String @policy(policies: "hr")
           doc: Doc @shareable @requiresScopes(scopes: ["read"])
+          odd: String @requiresScopes(scopes: [[ADMIN, 1]])
+          nested: String @policy(policies: [[["hr"]]])
         }
         type Doc @key(fields: "id") { id: ID! }
         "#,
@@ -406,4 +408,35 @@ fn scopes_and_policies_one_level_short_are_coerced() {
     );
     assert_eq!(access("bare").policies, lists(&[&["hr"]]));
     assert_eq!(access("doc").requires_scopes, lists(&[&["docs", "read"]]));
+    // The scalars take any literal; one that is not a string is a scope by its text, never
+    // an item left out (which would make the alternative free).
+    assert_eq!(access("odd").requires_scopes, lists(&[&["ADMIN", "1"]]));
+    assert_eq!(access("nested").policies, lists(&[&[r#"["hr"]"#]]));
+}
+
+/// `@link(import:)` is a list, but a lone entry may be written without it, as input coercion
+/// allows: the directive is imported all the same.
+#[test]
+fn a_lone_import_entry_imports_its_directive() {
+    let a = raw(
+        "a",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: "@key")
+        type Query { user: User }
+        type User @key(fields: "id") { id: ID! name: String }
+        "#,
+    );
+    let b = raw(
+        "b",
+        r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: { name: "@key", as: "@id" })
+        type User @id(fields: "id") { id: ID! age: Int }
+        "#,
+    );
+    let supergraph = compose_valid(&[a, b]);
+    assert!(
+        supergraph.contains(r#"@join__type(graph: A, key: "id")"#)
+            && supergraph.contains(r#"@join__type(graph: B, key: "id")"#),
+        "{supergraph}"
+    );
 }
