@@ -151,6 +151,36 @@ async fn unknown_field_fails_validation() {
     assert!(message(&answer).contains("nope"), "{}", answer.body);
 }
 
+/// A refused document earns at most 100 errors and one saying how many there were: a small
+/// document of errors must not buy a huge answer (nor a huge operation cache entry).
+#[tokio::test]
+async fn a_document_full_of_errors_gets_at_most_a_hundred_of_them() {
+    let gw = TestGateway::demo().await;
+    let parse = post_json(&gw, json!({ "query": "{".repeat(5_000) })).await;
+    let validation = post_json(
+        &gw,
+        json!({ "query": format!("{{ topProducts {{ {} }} }}", (0..500).map(|i| format!("f{i}")).collect::<Vec<_>>().join(" ")) }),
+    )
+    .await;
+    for (answer, code, at_least) in [
+        (&parse, "GRAPHQL_PARSE_FAILED", 5_000),
+        (&validation, "GRAPHQL_VALIDATION_FAILED", 500),
+    ] {
+        assert_request_error(&gw, answer, StatusCode::OK, code);
+        let errors = answer.body["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 101, "{code}: {}", errors.len());
+        let last = errors[100]["message"].as_str().unwrap_or_default();
+        let total: usize = last
+            .split("first 100 of ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{code}: no count in {last}"));
+        assert!(total >= at_least, "{code}: {last}");
+        assert_eq!(errors[100]["extensions"]["code"], code);
+    }
+}
+
 /// An unknown field is the only error: the selection it was in is not also reported as empty.
 #[tokio::test]
 async fn an_unknown_field_alone_in_a_selection_is_one_error() {

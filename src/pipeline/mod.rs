@@ -629,11 +629,18 @@ fn unreachable_stream() -> GatewayResponse {
 }
 
 /// apollo-compiler's diagnostics as GraphQL errors with `code` and locations.
+/// At most this many errors describe one refused document, as graphql-js stops at 100: past
+/// that they tell a client nothing it can act on, and a 14 KB document of `{` would otherwise
+/// earn 15,000 parse errors — a 4 MB answer, kept in the operation cache as well.
+pub(crate) const MAX_DOCUMENT_ERRORS: usize = 100;
+
 fn diagnostics(
     list: &apollo_compiler::validation::DiagnosticList,
     code: &str,
 ) -> Vec<GraphqlError> {
-    list.iter()
+    let mut errors: Vec<GraphqlError> = list
+        .iter()
+        .take(MAX_DOCUMENT_ERRORS)
         .map(|d| {
             let json = d.to_json();
             let mut error = GraphqlError::new(json.message, code);
@@ -650,5 +657,15 @@ fn diagnostics(
             }
             error
         })
-        .collect()
+        .collect();
+    if list.len() > MAX_DOCUMENT_ERRORS {
+        errors.push(GraphqlError::new(
+            format!(
+                "too many errors: the first {MAX_DOCUMENT_ERRORS} of {} are reported",
+                list.len()
+            ),
+            code,
+        ));
+    }
+    errors
 }

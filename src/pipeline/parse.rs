@@ -20,40 +20,30 @@ pub(super) fn parse(query: &str, limits: ParseLimits) -> Result<ast::Document, V
         .recursion_limit(limits.max_recursion)
         .parse_ast(query, "query.graphql")
         .map_err(|e| {
-            let mut errors = diagnostics(&e.errors, "GRAPHQL_PARSE_FAILED");
-            // The parser reports its limits as diagnostics; they get codes of their own so a
-            // client can tell "too big" from "malformed".
-            for error in &mut errors {
-                let refusal = if error.message.contains("token limit") {
-                    Some((
-                        "MAX_TOKENS_LIMIT",
+            // The parser reports its limits as diagnostics, after the syntax errors it met
+            // before the cut-off (noise then); one error with a code of its own says it all,
+            // so a client can tell "too big" from "malformed".
+            for diagnostic in e.errors.iter() {
+                let message = diagnostic.error.to_string();
+                if message.contains("token limit") {
+                    return vec![GraphqlError::new(
                         format!(
                             "the document exceeds the token limit of {}",
                             limits.max_tokens
                         ),
-                    ))
-                } else if error.message.contains("recursion limit") {
-                    Some((
-                        "MAX_PARSER_RECURSION_LIMIT",
+                        "MAX_TOKENS_LIMIT",
+                    )];
+                }
+                if message.contains("recursion limit") {
+                    return vec![GraphqlError::new(
                         format!(
                             "the document nests deeper than the parser's recursion limit of {}",
                             limits.max_recursion
                         ),
-                    ))
-                } else {
-                    None
-                };
-                if let Some((code, message)) = refusal {
-                    *error = GraphqlError::new(message, code);
+                        "MAX_PARSER_RECURSION_LIMIT",
+                    )];
                 }
             }
-            // One limit error says it all; the syntax errors after the cut-off are noise.
-            if let Some(limit) = errors
-                .iter()
-                .find(|e| e.code().is_some_and(|c| c.starts_with("MAX_")))
-            {
-                return vec![limit.clone()];
-            }
-            errors
+            diagnostics(&e.errors, "GRAPHQL_PARSE_FAILED")
         })
 }

@@ -92,7 +92,9 @@ impl Entry {
         let text = self.query.len();
         let plan = match &self.outcome {
             Ok(prepared) => prepared.planned.plan.text_size(),
-            Err(errors) => errors.iter().map(|e| e.message.len()).sum(),
+            // An error holds its message, an extensions map and locations: a few hundred
+            // bytes beside the text.
+            Err(errors) => errors.iter().map(|e| e.message.len() + 512).sum(),
         };
         u32::try_from(text * 20 + plan + 1024).unwrap_or(u32::MAX)
     }
