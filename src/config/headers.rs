@@ -110,9 +110,6 @@ pub fn is_never_forwarded(name: &str) -> bool {
     const NEVER: &[&str] = &[
         "connection",
         "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
         "te",
         "trailer",
         "transfer-encoding",
@@ -123,11 +120,16 @@ pub fn is_never_forwarded(name: &str) -> bool {
         "content-encoding",
         "accept",
         "accept-encoding",
+        // `100-continue` is this message's handshake with Seam, not the subgraph's business.
+        "expect",
     ];
+    let prefixed = |prefix: &str| {
+        name.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
     NEVER.iter().any(|n| name.eq_ignore_ascii_case(n))
-        || name
-            .get(..14)
-            .is_some_and(|p| p.eq_ignore_ascii_case("sec-websocket-"))
+        || prefixed("proxy-")
+        || prefixed("sec-websocket-")
 }
 
 impl HeadersConfig {

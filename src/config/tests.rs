@@ -725,3 +725,31 @@ fn compression_refuses_unknown_keys_and_thresholds_out_of_range() {
     let message = error_of("supergraph: s.graphql\ncompression:\n  responses: sometimes\n");
     assert!(message.contains("compression.responses"), "{message}");
 }
+
+/// Header rules may not name what is never forwarded — `proxy-*` (any of them), `expect`, the
+/// hop-by-hop ones — whether as the header to propagate, its new name or an inserted one.
+#[test]
+fn header_rules_naming_a_never_forwarded_header_are_refused() {
+    for rule in [
+        "- insert: { name: proxy-foo, value: x }",
+        "- insert: { name: Proxy-Authorization, value: x }",
+        "- propagate: { named: x-proxyish, rename: proxy-bar }",
+        "- propagate: { named: expect }",
+        "- propagate: { named: te }",
+        "- insert: { name: sec-websocket-key, value: x }",
+    ] {
+        let text = format!(
+            "subgraphs:\n  - name: a\n    url: http://127.0.0.1:1/graphql\nheaders:\n  all:\n    request:\n      {rule}\n"
+        );
+        let problems = problems_of(&text);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("never forwarded")),
+            "{rule}: {problems:?}"
+        );
+    }
+    // A name that merely contains one of them is fine.
+    let text = "subgraphs:\n  - name: a\n    url: http://127.0.0.1:1/graphql\nheaders:\n  all:\n    request:\n      - insert: { name: x-proxy-id, value: x }\n";
+    assert!(parse(text).is_ok());
+}
