@@ -151,6 +151,43 @@ async fn unknown_field_fails_validation() {
     assert!(message(&answer).contains("nope"), "{}", answer.body);
 }
 
+/// Valid JSON that Seam cannot take is not called malformed: the message names the cause.
+#[tokio::test]
+async fn valid_json_refused_for_a_reason_says_which() {
+    let gw = TestGateway::demo().await;
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let cases = [
+        (
+            format!(
+                r#"{{"query": "query($v: Int) {{ topProducts(first: $v) {{ name }} }}", "variables": {{"v": {deep}}}}}"#
+            ),
+            "nested deeper",
+        ),
+        (
+            r#"{"query": "query($v: Int) { topProducts(first: $v) { name } }", "variables": {"v": 1e400}}"#
+                .to_owned(),
+            "too large",
+        ),
+        (
+            r#"{"query": "{ topProducts { name } }", "query": "{ topProducts { upc } }"}"#
+                .to_owned(),
+            "given twice",
+        ),
+    ];
+    for (body, says) in cases {
+        let answer = post_raw(&gw, body).await;
+        // A body error is 400; a declared variable's value is refused like any variable (200
+        // under application/json).
+        assert!(answer.body.get("data").is_none(), "{}", answer.body);
+        assert_eq!(gw.total_requests(), 0);
+        let message = message(&answer);
+        assert!(
+            message.contains(says) && !message.contains("malformed"),
+            "{says}: {message}"
+        );
+    }
+}
+
 /// A refused document earns at most 100 errors and one saying how many there were: a small
 /// document of errors must not buy a huge answer (nor a huge operation cache entry).
 #[tokio::test]

@@ -175,7 +175,17 @@ fn bad_request(message: String) -> GraphqlError {
 /// serde's message with its position, without the offending input (which it sometimes quotes).
 pub(super) fn brief(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
+    // serde's own text, matched only for the causes a well-formed body can have, so the client
+    // is not told its valid JSON is malformed.
+    let text = error.to_string();
     let what = match error.classify() {
+        Category::Syntax if text.starts_with("recursion limit exceeded") => {
+            "JSON nested deeper than 128 levels"
+        }
+        Category::Syntax if text.starts_with("number out of range") => {
+            "a number too large to represent"
+        }
+        Category::Data if text.starts_with("duplicate field") => "a member given twice",
         Category::Syntax => "malformed JSON",
         Category::Eof => "the JSON ends too early",
         Category::Data => "a member has the wrong type",
