@@ -188,6 +188,41 @@ async fn valid_json_refused_for_a_reason_says_which() {
     }
 }
 
+/// A GET whose query string decodes to bytes that are not UTF-8 is refused, not run with
+/// replacement characters in place of what the client sent.
+#[tokio::test]
+async fn a_get_query_string_that_is_not_utf8_is_a_bad_request() {
+    let gw = TestGateway::demo().await;
+    let url = format!(
+        "{}?query=%7B%20topProducts%20%7B%20name%20%7D%20%7D&variables=%7B%22a%22%3A%22%FF%22%7D",
+        gw.url
+    );
+    let answer = send(
+        gw.client
+            .get(&url)
+            .header(ACCEPT, "application/json")
+            .header("apollo-require-preflight", "true"),
+    )
+    .await;
+    assert_request_error(&gw, &answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
+    assert!(message(&answer).contains("UTF-8"), "{}", answer.body);
+    // The same request with valid UTF-8 (é as %C3%A9) runs.
+    let url = url.replace("%FF", "%C3%A9");
+    let answer = send(
+        gw.client
+            .get(&url)
+            .header(ACCEPT, "application/json")
+            .header("apollo-require-preflight", "true"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body["data"]["topProducts"].is_array(),
+        "{}",
+        answer.body
+    );
+}
+
 /// A refused document earns at most 100 errors and one saying how many there were: a small
 /// document of errors must not buy a huge answer (nor a huge operation cache entry).
 #[tokio::test]

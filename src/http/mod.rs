@@ -536,6 +536,16 @@ async fn graphql_get<S: OperationService>(
         }
     }
     let media = negotiate(&headers);
+    // The form decoder turns bytes that are not UTF-8 into U+FFFD, so a document or variable
+    // would run with text the client never sent: refused instead, as a POST body's would be.
+    let utf8 = |query: &str| {
+        percent_encoding::percent_decode_str(query)
+            .decode_utf8()
+            .is_ok()
+    };
+    if uri.query().is_some_and(|query| !utf8(query)) {
+        return bad_request(media, "the query string is not UTF-8 once decoded".into());
+    }
     let Ok(Query(params)) = params else {
         return bad_request(media, "the query string could not be read".into());
     };
