@@ -296,6 +296,7 @@ async fn regex_rules_copy_matching_headers_but_never_hop_by_hop_ones() {
             ("keep-alive", "timeout=5"),
             ("proxy-authorization", "Basic abc"),
             ("proxy-foo", "bar"),
+            ("proxy", "http://evil.example"),
             ("expect", "x-whatever"),
             ("accept-encoding", "identity"),
         ])
@@ -309,6 +310,7 @@ async fn regex_rules_copy_matching_headers_but_never_hop_by_hop_ones() {
             "keep-alive",
             "proxy-authorization",
             "proxy-foo",
+            "proxy",
             "expect",
         ] {
             assert_eq!(seen.get(never), None, "{never} in {seen:?}");

@@ -223,6 +223,23 @@ async fn a_get_query_string_that_is_not_utf8_is_a_bad_request() {
     );
 }
 
+/// The parser's limit is reported as itself even after more than a hundred syntax errors, and a
+/// syntax error quoting the limit's wording is still a syntax error.
+#[tokio::test]
+async fn parser_limits_are_told_from_syntax_errors_that_mention_them() {
+    let gw = TestGateway::demo().await;
+    let over = post_json(&gw, json!({ "query": "{".repeat(20_000) })).await;
+    assert_request_error(&gw, &over, StatusCode::OK, "MAX_TOKENS_LIMIT");
+    assert_eq!(over.body["errors"].as_array().map(Vec::len), Some(1));
+    for text in [
+        r#"{ a "token limit" }"#,
+        r#"{ a "parser recursion limit" }"#,
+    ] {
+        let quoted = post_json(&gw, json!({ "query": text })).await;
+        assert_request_error(&gw, &quoted, StatusCode::OK, "GRAPHQL_PARSE_FAILED");
+    }
+}
+
 /// A refused document earns at most 100 errors and one saying how many there were: a small
 /// document of errors must not buy a huge answer (nor a huge operation cache entry).
 #[tokio::test]
@@ -234,9 +251,19 @@ async fn a_document_full_of_errors_gets_at_most_a_hundred_of_them() {
         json!({ "query": format!("{{ topProducts {{ {} }} }}", (0..500).map(|i| format!("f{i}")).collect::<Vec<_>>().join(" ")) }),
     )
     .await;
+    let variables = post_json(
+        &gw,
+        json!({ "query": format!(
+            "query({}) {{ topProducts {{ {} }} }}",
+            (0..300).map(|i| format!("$v{i}: Boolean!")).collect::<Vec<_>>().join(" "),
+            (0..300).map(|i| format!("name @include(if: $v{i})")).collect::<Vec<_>>().join(" ")
+        ) }),
+    )
+    .await;
     for (answer, code, at_least) in [
         (&parse, "GRAPHQL_PARSE_FAILED", 5_000),
         (&validation, "GRAPHQL_VALIDATION_FAILED", 500),
+        (&variables, "VALIDATION_INVALID_TYPE_VARIABLE", 300),
     ] {
         assert_request_error(&gw, answer, StatusCode::OK, code);
         let errors = answer.body["errors"].as_array().expect("errors");

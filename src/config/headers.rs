@@ -122,6 +122,8 @@ pub fn is_never_forwarded(name: &str) -> bool {
         "accept-encoding",
         // `100-continue` is this message's handshake with Seam, not the subgraph's business.
         "expect",
+        // Read as HTTP_PROXY by CGI-style servers (httpoxy).
+        "proxy",
     ];
     let prefixed = |prefix: &str| {
         name.get(..prefix.len())

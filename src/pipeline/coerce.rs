@@ -63,10 +63,21 @@ pub(super) fn coerce_variables(
         }
     }
     if errors.is_empty() {
-        Ok(coerced)
-    } else {
-        Err(errors)
+        return Ok(coerced);
     }
+    // One error per variable: a document declaring thousands earns no more than any other.
+    let total = errors.len();
+    if total > super::MAX_DOCUMENT_ERRORS {
+        errors.truncate(super::MAX_DOCUMENT_ERRORS);
+        errors.push(GraphqlError::new(
+            format!(
+                "too many errors: the first {} of {total} are reported",
+                super::MAX_DOCUMENT_ERRORS
+            ),
+            CODE,
+        ));
+    }
+    Err(errors)
 }
 
 /// Where inside a variable a problem is: `input.items[2].quantity`.

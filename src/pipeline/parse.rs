@@ -25,7 +25,9 @@ pub(super) fn parse(query: &str, limits: ParseLimits) -> Result<ast::Document, V
             // so a client can tell "too big" from "malformed".
             for diagnostic in e.errors.iter() {
                 let message = diagnostic.error.to_string();
-                if message.contains("token limit") {
+                // The parser's own wording, never prefixed: a syntax error quoting the client's
+                // text (`got "token limit"`) must not pass for one.
+                if message.starts_with("token limit") {
                     return vec![GraphqlError::new(
                         format!(
                             "the document exceeds the token limit of {}",
@@ -34,7 +36,7 @@ pub(super) fn parse(query: &str, limits: ParseLimits) -> Result<ast::Document, V
                         "MAX_TOKENS_LIMIT",
                     )];
                 }
-                if message.contains("recursion limit") {
+                if message.starts_with("parser recursion limit") {
                     return vec![GraphqlError::new(
                         format!(
                             "the document nests deeper than the parser's recursion limit of {}",
