@@ -76,7 +76,12 @@ fn reviews_router(dir: &std::path::Path, store: &Shared) -> axum::Router {
             store
                 .log
                 .push(format!("reviews: addReview({})", args["upc"]));
-            json!({ "body": args["body"], "product": { "upc": args["upc"] } })
+            // `boom` breaks the non-null `Review.body`: the subgraph nulls its whole answer.
+            let body = match args["body"].as_str() {
+                Some("boom") => Value::Null,
+                _ => args["body"].clone(),
+            };
+            json!({ "body": body, "product": { "upc": args["upc"] } })
         })
         .computed("Product", "reviews", move |product, _| {
             let mut store = list.lock().expect("store");
@@ -190,4 +195,58 @@ async fn mutation_plan_is_a_sequence() {
     insta::with_settings!({ description => INTERLEAVED, omit_expression => true }, {
         insta::assert_snapshot!(parity.plan(INTERLEAVED));
     });
+}
+
+/// A non-null mutation field that comes back null nulls the whole `data`; the fields after it
+/// do not run (their writes would be invisible to the client), as graphql-js stops. A non-null
+/// field skipped by `@include` is no such null, and a nullable failure would not be either.
+#[tokio::test]
+async fn a_non_null_mutation_field_that_fails_stops_the_fields_after_it() {
+    let (parity, store) = mutations().await;
+    for (tool, gateway) in &parity.gateways {
+        *store.lock().expect("store") = Store::default();
+        let answer = gateway
+            .query(
+                r#"mutation {
+                    first: addProduct(upc: "11", name: "Lamp") { upc }
+                    bad: addReview(upc: "11", body: "boom") { body }
+                    after: addProduct(upc: "12", name: "Rug") { upc }
+                }"#,
+            )
+            .await;
+        assert_eq!(answer["data"], Value::Null, "{tool}: {answer}");
+        assert!(
+            answer["errors"].as_array().is_some_and(|e| !e.is_empty()),
+            "{tool}: {answer}"
+        );
+        assert_eq!(
+            store.lock().expect("store").log,
+            [
+                r#"products: addProduct("11")"#,
+                r#"reviews: addReview("11")"#
+            ],
+            "{tool}: the field after the failed one ran"
+        );
+
+        *store.lock().expect("store") = Store::default();
+        let answer = gateway
+            .query_with(
+                r#"mutation($yes: Boolean! = false) {
+                    skipped: addProduct(upc: "13", name: "Lamp") @include(if: $yes) { upc }
+                    after: addReview(upc: "13", body: "Fine") { body }
+                }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            answer,
+            json!({ "data": { "after": { "body": "Fine" } } }),
+            "{tool}"
+        );
+        assert_eq!(
+            store.lock().expect("store").log,
+            [r#"reviews: addReview("13")"#],
+            "{tool}"
+        );
+    }
 }

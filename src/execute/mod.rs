@@ -126,8 +126,12 @@ pub async fn execute(
             exceeded: false,
         },
     });
-    if let Some(root) = &plan.root {
-        run_node(ctx, root, &state).await;
+    match &plan.root {
+        Some(PlanNode::Sequence(steps)) if !plan.non_null_roots.is_empty() => {
+            run_mutation_steps(ctx, steps, &plan.non_null_roots, &state).await
+        }
+        Some(root) => run_node(ctx, root, &state).await,
+        None => {}
     }
     let state = state
         .into_inner()
@@ -138,6 +142,116 @@ pub async fn execute(
         failed_objects: state.report.failed_objects,
         too_large: state.budget.exceeded,
     }
+}
+
+/// A mutation's steps in order, stopping once a non-null root field came back null (or not at
+/// all): `data` is null then whatever follows, so the later mutation fields are not run, as
+/// graphql-js stops a serial execution whose error reached the root. A null that only a later
+/// step's entity fetch would cause inside such a field is found when shaping, too late to stop.
+async fn run_mutation_steps(
+    ctx: &ExecutionContext<'_>,
+    steps: &[PlanNode],
+    non_null_roots: &[apollo_compiler::Name],
+    state: &Mutex<State>,
+) {
+    for step in steps {
+        run_node(ctx, step, state).await;
+        let mut settled = Vec::new();
+        root_keys_of(step, ctx.variables, &mut settled);
+        let guard = lock(state);
+        let nulled = settled
+            .iter()
+            .filter(|key| non_null_roots.contains(key))
+            .any(|key| {
+                guard
+                    .data
+                    .as_object()
+                    .and_then(|data| data.get(key.as_str()))
+                    .is_none_or(Value::is_null)
+            });
+        if nulled {
+            return;
+        }
+    }
+}
+
+/// The root response keys the root fetches under `node` answered (of a `Condition`, only the
+/// branch that ran: the other's keys are absent from the data without being null).
+fn root_keys_of<'a>(
+    node: &'a PlanNode,
+    variables: &Map<String, serde_json::Value>,
+    out: &mut Vec<&'a apollo_compiler::Name>,
+) {
+    match node {
+        PlanNode::Fetch(fetch) if fetch.entity.is_none() && fetch.merge_path.is_empty() => {
+            out.extend(fetch.root_keys.iter())
+        }
+        PlanNode::Fetch(_) | PlanNode::Batch(_) => {}
+        PlanNode::Sequence(nodes) | PlanNode::Parallel(nodes) => {
+            nodes.iter().for_each(|n| root_keys_of(n, variables, out))
+        }
+        PlanNode::Condition {
+            variable,
+            if_true,
+            if_false,
+        } => {
+            if let Some(branch) = branch_taken(variables, variable, if_true, if_false) {
+                root_keys_of(branch, variables, out);
+            }
+        }
+    }
+}
+
+/// Whether `@skip`/`@include` keep a selection for these (coerced) variables; other
+/// directives say nothing.
+pub(crate) fn included(
+    directives: &apollo_compiler::executable::DirectiveList,
+    variables: &Map<String, serde_json::Value>,
+) -> bool {
+    directives.iter().all(|d| {
+        let wanted = match d.name.as_str() {
+            "skip" => false,
+            "include" => true,
+            _ => return true,
+        };
+        let value = match d.specified_argument_by_name("if").map(|v| &**v) {
+            Some(apollo_compiler::ast::Value::Boolean(b)) => *b,
+            Some(apollo_compiler::ast::Value::Variable(v)) => variables
+                .get(v.as_str())
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+            _ => return true,
+        };
+        value == wanted
+    })
+}
+
+/// A root fetch every field of which `@skip`/`@include` leave out is not sent: it would ask the
+/// subgraph for nothing (async-graphql answers that with `data: null`, which reads as a broken
+/// answer).
+fn asks_nothing(fetch: &FetchNode, variables: &Map<String, serde_json::Value>) -> bool {
+    fetch.entity.is_none()
+        && fetch.merge_path.is_empty()
+        && fetch.selection.items().iter().all(|item| match item {
+            crate::plan::selection::Selection::Field(field) => {
+                !included(&field.directives, variables)
+            }
+            crate::plan::selection::Selection::Fragment(_) => false,
+        })
+}
+
+/// The branch of a `Condition` node the request's variables choose.
+fn branch_taken<'a>(
+    variables: &Map<String, serde_json::Value>,
+    variable: &apollo_compiler::Name,
+    if_true: &'a Option<Box<PlanNode>>,
+    if_false: &'a Option<Box<PlanNode>>,
+) -> Option<&'a PlanNode> {
+    let value = variables
+        .get(variable.as_str())
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if value { if_true } else { if_false }.as_deref()
 }
 
 /// Counts an answer against the budget; past it, drops the tree (its memory is the point) and
@@ -172,13 +286,7 @@ fn run_node<'a>(
                 if_true,
                 if_false,
             } => {
-                let value = ctx
-                    .variables
-                    .get(variable.as_str())
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false);
-                let branch = if value { if_true } else { if_false };
-                if let Some(n) = branch {
+                if let Some(n) = branch_taken(ctx.variables, variable, if_true, if_false) {
                     run_node(ctx, n, state).await;
                 }
             }
@@ -194,6 +302,9 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 }
 
 async fn run_fetch(ctx: &ExecutionContext<'_>, node: &FetchNode, state: &Mutex<State>) {
+    if asks_nothing(node, ctx.variables) {
+        return;
+    }
     let contexts = node
         .entity
         .as_ref()

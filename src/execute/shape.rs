@@ -543,27 +543,7 @@ impl<'a> Shaper<'a> {
     }
 
     fn included(&self, directives: &DirectiveList) -> bool {
-        for d in directives.iter() {
-            let wanted = match d.name.as_str() {
-                "skip" => false,
-                "include" => true,
-                _ => continue,
-            };
-            let value = match d.specified_argument_by_name("if").map(|v| &**v) {
-                Some(apollo_compiler::ast::Value::Boolean(b)) => *b,
-                Some(apollo_compiler::ast::Value::Variable(v)) => self
-                    .input
-                    .variables
-                    .get(v.as_str())
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false),
-                _ => continue,
-            };
-            if value != wanted {
-                return false;
-            }
-        }
-        true
+        super::included(directives, self.input.variables)
     }
 }
 

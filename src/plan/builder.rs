@@ -164,7 +164,21 @@ pub(super) fn build(
         builder.plan_root(kind, &root_type, c, &conditions, &[])?;
     }
     let root = builder.arrange(kind, operation);
-    Ok(QueryPlan { kind, root })
+    let non_null_roots = match kind {
+        // A field under `@skip`/`@include` may be absent without failing: not counted.
+        OperationKind::Mutation => collected
+            .iter()
+            .filter(|c| c.field.ty().is_non_null())
+            .filter(|c| conditions_of(&c.directives, &[]).is_some_and(|conds| conds.is_empty()))
+            .map(|c| c.field.response_key().clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(QueryPlan {
+        kind,
+        root,
+        non_null_roots,
+    })
 }
 
 /// What became of a field its subgraph answers only in part (`Builder::plan_partial`).

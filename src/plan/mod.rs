@@ -271,6 +271,10 @@ pub struct EntityType {
 pub struct QueryPlan {
     pub kind: OperationKind,
     pub root: Option<PlanNode>,
+    /// A mutation's root response keys whose fields are non-null: once one of them is settled
+    /// as null the whole `data` is null, and the mutation fields after it must not run (their
+    /// effects would be invisible to the client). Empty for other operations.
+    pub non_null_roots: Vec<Name>,
 }
 
 impl QueryPlan {

@@ -2,7 +2,7 @@
 //! event stands in for its answer), and the event projected onto what that fetch would have
 //! asked, so the rest of the plan finds the response keys and the entity keys it expects.
 
-use apollo_compiler::ast::{DirectiveList, Value as AstValue};
+use apollo_compiler::ast::DirectiveList;
 use apollo_compiler::schema::ExtendedType;
 use compact_str::CompactString;
 use serde_json::Map;
@@ -39,6 +39,7 @@ pub fn split_plan(plan: &QueryPlan, graph: SubgraphId, response_key: &str) -> Op
         rest: QueryPlan {
             kind: plan.kind,
             root: rest,
+            non_null_roots: Vec::new(),
         },
         field,
         fetch,
@@ -222,23 +223,7 @@ impl Projector<'_> {
     }
 
     fn included(&self, directives: &DirectiveList) -> bool {
-        directives.iter().all(|d| {
-            let wanted = match d.name.as_str() {
-                "skip" => false,
-                "include" => true,
-                _ => return true,
-            };
-            let value = match d.specified_argument_by_name("if").map(|v| &**v) {
-                Some(AstValue::Boolean(b)) => *b,
-                Some(AstValue::Variable(v)) => self
-                    .variables
-                    .get(v.as_str())
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false),
-                _ => return true,
-            };
-            value == wanted
-        })
+        crate::execute::included(directives, self.variables)
     }
 }
 
