@@ -197,24 +197,19 @@ async fn a_get_query_string_that_is_not_utf8_is_a_bad_request() {
         "{}?query=%7B%20topProducts%20%7B%20name%20%7D%20%7D&variables=%7B%22a%22%3A%22%FF%22%7D",
         gw.url
     );
-    let answer = send(
-        gw.client
-            .get(&url)
-            .header(ACCEPT, "application/json")
-            .header("apollo-require-preflight", "true"),
-    )
-    .await;
+    let get_url = |url: String| {
+        send(
+            gw.client
+                .get(url)
+                .header(ACCEPT, "application/json")
+                .header("apollo-require-preflight", "true"),
+        )
+    };
+    let answer = get_url(url.clone()).await;
     assert_request_error(&gw, &answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
     assert!(message(&answer).contains("UTF-8"), "{}", answer.body);
     // The same request with valid UTF-8 (é as %C3%A9) runs.
-    let url = url.replace("%FF", "%C3%A9");
-    let answer = send(
-        gw.client
-            .get(&url)
-            .header(ACCEPT, "application/json")
-            .header("apollo-require-preflight", "true"),
-    )
-    .await;
+    let answer = get_url(url.replace("%FF", "%C3%A9")).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert!(
         answer.body["data"]["topProducts"].is_array(),
