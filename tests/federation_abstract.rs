@@ -318,6 +318,44 @@ async fn interface_object_concrete_types_from_the_interface_object() {
         .await;
 }
 
+/// `__typename` or a fragment on an implementation that `@skip`/`@include` leave out needs no
+/// concrete type, literal or by variable: the objects are written by the interface's fields.
+#[tokio::test]
+async fn interface_object_skipped_typename_and_fragments_need_no_concrete_type() {
+    let parity = interface_object().await;
+    let expected = json!({ "data": { "topRated": [ { "rating": 5 }, { "rating": 4 } ] } });
+    for query in [
+        "{ topRated { __typename @skip(if: true) rating } }",
+        "{ topRated { rating __typename @include(if: false) } }",
+        "{ topRated { rating ... on Book @skip(if: true) { author } } }",
+        "query($no: Boolean! = false) { topRated { rating __typename @include(if: $no) } }",
+        "query($no: Boolean! = false) { topRated { rating ... on Book @include(if: $no) { author } } }",
+    ] {
+        parity.assert_query(query, json!({}), expected.clone()).await;
+    }
+    // On a plain object too: the condition stays with the gateway (async-graphql subgraphs
+    // refuse a variable used only on `__typename` as unused).
+    for (tool, answer) in parity
+        .answers(
+            "query($no: Boolean! = false) { feed { note __typename @include(if: $no) } }",
+            json!({}),
+        )
+        .await
+    {
+        assert!(answer.get("errors").is_none(), "{tool}: {answer}");
+        let feed = answer["data"]["feed"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!feed.is_empty(), "{tool}: {answer}");
+        assert!(
+            feed.iter()
+                .all(|item| item.get("__typename").is_none() && item["note"].is_string()),
+            "{tool}: {answer}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn interface_object_typename_alone_asks_the_owner() {
     interface_object()

@@ -516,24 +516,32 @@ impl<'a> Shaper<'a> {
         let schema = self.input.schema;
         let is_object = |t: &str| matches!(schema.types.get(t), Some(ExtendedType::Object(_)));
         sets.iter().any(|set| {
+            // What `@skip`/`@include` leave out wants nothing: the plan fetched no concrete
+            // type for it.
             set.selections.iter().any(|selection| match selection {
-                Selection::Field(field) => field.name == "__typename",
-                Selection::InlineFragment(fragment) => {
-                    fragment
-                        .type_condition
-                        .as_ref()
-                        .is_some_and(|c| is_object(c))
-                        || self.wants_concrete_type(&[&fragment.selection_set])
+                Selection::Field(field) => {
+                    field.name == "__typename" && self.included(&field.directives)
                 }
-                Selection::FragmentSpread(spread) => self
-                    .input
-                    .document
-                    .fragments
-                    .get(&spread.fragment_name)
-                    .is_some_and(|f| {
-                        is_object(f.type_condition())
-                            || self.wants_concrete_type(&[&f.selection_set])
-                    }),
+                Selection::InlineFragment(fragment) => {
+                    self.included(&fragment.directives)
+                        && (fragment
+                            .type_condition
+                            .as_ref()
+                            .is_some_and(|c| is_object(c))
+                            || self.wants_concrete_type(&[&fragment.selection_set]))
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.included(&spread.directives)
+                        && self
+                            .input
+                            .document
+                            .fragments
+                            .get(&spread.fragment_name)
+                            .is_some_and(|f| {
+                                is_object(f.type_condition())
+                                    || self.wants_concrete_type(&[&f.selection_set])
+                            })
+                }
             })
         })
     }

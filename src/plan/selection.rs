@@ -84,7 +84,15 @@ impl SelectionSet {
 
     /// Adds a field, merging it into an existing field with the same response key, arguments and
     /// directives, because one fetch must ask for each piece of data once.
-    pub fn add_field(&mut self, field: Field) {
+    pub fn add_field(&mut self, mut field: Field) {
+        // `@skip`/`@include` on `__typename` are the gateway's to apply when shaping: the
+        // field costs the subgraph nothing, and async-graphql does not count a variable used
+        // there, refusing the fetch as one that declares an unused variable.
+        if field.name == "__typename" {
+            field
+                .directives
+                .retain(|d| d.name != "skip" && d.name != "include");
+        }
         let same = |existing: &Field| {
             existing.response_key() == field.response_key()
                 && existing.name == field.name
