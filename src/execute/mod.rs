@@ -216,10 +216,7 @@ pub(crate) fn included(
         };
         let value = match d.specified_argument_by_name("if").map(|v| &**v) {
             Some(apollo_compiler::ast::Value::Boolean(b)) => *b,
-            Some(apollo_compiler::ast::Value::Variable(v)) => variables
-                .get(v.as_str())
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false),
+            Some(apollo_compiler::ast::Value::Variable(v)) => is_true(variables, v),
             _ => return true,
         };
         value == wanted
@@ -247,11 +244,20 @@ fn branch_taken<'a>(
     if_true: &'a Option<Box<PlanNode>>,
     if_false: &'a Option<Box<PlanNode>>,
 ) -> Option<&'a PlanNode> {
-    let value = variables
-        .get(variable.as_str())
+    if is_true(variables, variable) {
+        if_true
+    } else {
+        if_false
+    }
+    .as_deref()
+}
+
+/// A boolean variable's value; anything else (absent, null) reads as false.
+fn is_true(variables: &Map<String, serde_json::Value>, name: &apollo_compiler::Name) -> bool {
+    variables
+        .get(name.as_str())
         .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false);
-    if value { if_true } else { if_false }.as_deref()
+        .unwrap_or(false)
 }
 
 /// Counts an answer against the budget; past it, drops the tree (its memory is the point) and

@@ -67,16 +67,7 @@ pub(super) fn coerce_variables(
     }
     // One error per variable: a document declaring thousands earns no more than any other.
     let total = errors.len();
-    if total > super::MAX_DOCUMENT_ERRORS {
-        errors.truncate(super::MAX_DOCUMENT_ERRORS);
-        errors.push(GraphqlError::new(
-            format!(
-                "too many errors: the first {} of {total} are reported",
-                super::MAX_DOCUMENT_ERRORS
-            ),
-            CODE,
-        ));
-    }
+    super::cap_errors(&mut errors, total, CODE);
     Err(errors)
 }
 

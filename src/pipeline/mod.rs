@@ -628,12 +628,24 @@ fn unreachable_stream() -> GatewayResponse {
     )
 }
 
-/// apollo-compiler's diagnostics as GraphQL errors with `code` and locations.
 /// At most this many errors describe one refused document, as graphql-js stops at 100: past
 /// that they tell a client nothing it can act on, and a 14 KB document of `{` would otherwise
 /// earn 15,000 parse errors — a 4 MB answer, kept in the operation cache as well.
-pub(crate) const MAX_DOCUMENT_ERRORS: usize = 100;
+const MAX_DOCUMENT_ERRORS: usize = 100;
 
+/// Keeps the first [`MAX_DOCUMENT_ERRORS`] of `total` errors and, past that, adds one giving
+/// the total under `code`.
+fn cap_errors(errors: &mut Vec<GraphqlError>, total: usize, code: &str) {
+    if total > MAX_DOCUMENT_ERRORS {
+        errors.truncate(MAX_DOCUMENT_ERRORS);
+        errors.push(GraphqlError::new(
+            format!("too many errors: the first {MAX_DOCUMENT_ERRORS} of {total} are reported"),
+            code,
+        ));
+    }
+}
+
+/// apollo-compiler's diagnostics as GraphQL errors with `code` and locations, capped.
 fn diagnostics(
     list: &apollo_compiler::validation::DiagnosticList,
     code: &str,
@@ -658,14 +670,6 @@ fn diagnostics(
             error
         })
         .collect();
-    if list.len() > MAX_DOCUMENT_ERRORS {
-        errors.push(GraphqlError::new(
-            format!(
-                "too many errors: the first {MAX_DOCUMENT_ERRORS} of {} are reported",
-                list.len()
-            ),
-            code,
-        ));
-    }
+    cap_errors(&mut errors, list.len(), code);
     errors
 }
