@@ -402,3 +402,153 @@ async fn context_on_a_union() {
         )
         .await;
 }
+
+/// context_interface_object: accounts owns the entity interface Account (Basic a1 "bronze",
+/// Premium a2 "gold"), which sets the context `acct`, and `Order.summary`, which takes the
+/// account's tier; orders sees Account only as an `@interfaceObject` and owns the accounts'
+/// orders (a1: o1; a2: o2, o3) and `topAccounts` (a1, a2).
+async fn context_interface_object() -> Parity {
+    let dir = scenario_dir("context_interface_object");
+    let accounts =
+        FixtureSubgraph::load(&dir, "accounts").computed("Order", "summary", |o, args| {
+            json!(format!("{} for {}", text(&o["id"]), text(&args["tier"])))
+        });
+    Parity::start(
+        "context_interface_object",
+        vec![
+            ("accounts", accounts.router()),
+            ("orders", FixtureSubgraph::load(&dir, "orders").router()),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn context_on_an_interface_reached_through_an_interface_object() {
+    let parity = context_interface_object().await;
+    let summaries = |tiers: [&str; 2]| {
+        json!([
+            [format!("o1 for {}", tiers[0])],
+            [
+                format!("o2 for {}", tiers[1]),
+                format!("o3 for {}", tiers[1])
+            ],
+        ])
+    };
+    let expected = summaries(["bronze", "gold"]);
+    // The account's real type, asked for or implied by a fragment, is fetched from accounts and
+    // replaces the interface object's `__typename`: the context still applies to it.
+    for (query, typenames) in [
+        ("{ topAccounts { orders { summary } } }", None),
+        (
+            "{ topAccounts { __typename orders { summary } } }",
+            Some(["Basic", "Premium"]),
+        ),
+        (
+            "{ topAccounts { ... on Premium { perks } orders { id summary } } }",
+            None,
+        ),
+        (
+            "{ topAccounts { kind: __typename ... on Account { orders { summary } } } }",
+            Some(["Basic", "Premium"]),
+        ),
+    ] {
+        for (label, gateway) in &parity.gateways {
+            let (_, answer) = gateway.post(json!({ "query": query })).await;
+            assert_eq!(answer.get("errors"), None, "{label}: {query}: {answer}");
+            let accounts = answer["data"]["topAccounts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let got: Vec<Vec<Value>> = accounts
+                .iter()
+                .map(|a| {
+                    let orders = a["orders"].as_array().cloned().unwrap_or_default();
+                    orders.iter().map(|o| o["summary"].clone()).collect()
+                })
+                .collect();
+            assert_eq!(json!(got), expected, "{label}: {query}: {answer}");
+            if let Some(typenames) = typenames {
+                let key = if query.contains("kind:") {
+                    "kind"
+                } else {
+                    "__typename"
+                };
+                let got: Vec<&Value> = accounts.iter().map(|a| &a[key]).collect();
+                assert_eq!(json!(got), json!(typenames), "{label}: {query}: {answer}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn context_on_an_interface_read_from_its_implementations() {
+    // Accounts reached as their own types, the orders through the interface object.
+    context_interface_object()
+        .await
+        .assert_query(
+            "{ accounts { __typename tier ... on Premium { perks orders { total summary } } \
+               ... on Basic { orders { summary } } } }",
+            json!({}),
+            json!({ "data": { "accounts": [
+                { "__typename": "Premium", "tier": "gold", "perks": 3, "orders": [
+                    { "total": 20, "summary": "o2 for gold" },
+                    { "total": 30, "summary": "o3 for gold" },
+                ] },
+                { "__typename": "Basic", "tier": "bronze", "orders": [{ "summary": "o1 for bronze" }] },
+            ] } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn context_value_fetched_with_a_client_alias_named_like_the_key() {
+    // The client's `id` is the tier; the fetch of the context value must still send the key.
+    context_interface_object()
+        .await
+        .assert_query(
+            "{ topAccounts { id: tier key: id orders { summary } } }",
+            json!({}),
+            json!({ "data": { "topAccounts": [
+                { "id": "bronze", "key": "a1", "orders": [{ "summary": "o1 for bronze" }] },
+                { "id": "gold", "key": "a2", "orders": [
+                    { "summary": "o2 for gold" }, { "summary": "o3 for gold" },
+                ] },
+            ] } }),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn context_value_from_a_third_subgraph_with_a_client_alias_named_like_the_key() {
+    // duty's region comes from regions through the store's key `id`, which the client's alias
+    // names the city: one level up, two levels up, and on a venue reached through its interface.
+    let parity = context_basic().await;
+    parity
+        .assert_query(
+            "{ stores { id: city aisles { id: name products { duty } } } \
+               venues { id: city ... on Market { products { id: upc duty } } } }",
+            json!({}),
+            json!({ "data": {
+                "stores": [
+                    { "id": "Paris", "aisles": [{ "id": "garden", "products": [{ "duty": 5 }] }] },
+                    { "id": "Austin", "aisles": [{ "id": "lights", "products": [{ "duty": 0 }] }] },
+                ],
+                "venues": [
+                    { "id": "Austin" },
+                    { "id": "Leeds", "products": [{ "id": "p2", "duty": 3 }] },
+                ],
+            } }),
+        )
+        .await;
+    parity
+        .assert_query(
+            "{ stores { id: city products { duty } } }",
+            json!({}),
+            json!({ "data": { "stores": [
+                { "id": "Paris", "products": [{ "duty": 5 }, { "duty": 5 }] },
+                { "id": "Austin", "products": [{ "duty": 0 }, { "duty": 0 }] },
+            ] } }),
+        )
+        .await;
+}

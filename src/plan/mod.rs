@@ -225,8 +225,9 @@ pub struct ContextVariable {
 pub struct ContextSource {
     /// How many elements of the fetch's merge path lead to the ancestor.
     pub depth: usize,
-    /// The ancestor's object types that set the context; an ancestor without `__typename` in the
-    /// response was planned as the only type at its place, and applies.
+    /// The ancestor's object types that set the context (for an interface met through an
+    /// `@interfaceObject`, the interface and its implementations); an ancestor without
+    /// `__typename` in the response was planned as the only type at its place, and applies.
     pub types: Vec<Name>,
     /// What is read from the ancestor (under the planner's aliases); the value is the one field
     /// that applies, projected on its own selection.

@@ -36,6 +36,9 @@ pub(super) struct Ancestor {
     object_type: Name,
     path: Vec<PathElement>,
     conditions: Conditions,
+    /// How many frames of `Builder::response_keys` were open when the object's was: the
+    /// context selection answers in this object, beside its client fields, not the innermost's.
+    keys_depth: usize,
     /// Fields descendants read as context values, added to the object's selection at its end.
     extra: SelectionSet,
 }
@@ -58,6 +61,7 @@ impl Builder<'_> {
             object_type: object_type.clone(),
             path: path.to_vec(),
             conditions: conditions.clone(),
+            keys_depth: self.response_keys.len(),
             extra: SelectionSet::default(),
         });
         true
@@ -237,10 +241,19 @@ impl Builder<'_> {
             object_type,
             path,
             conditions,
+            keys_depth,
             ..
         } = self.ancestors[at].clone();
         self.touched.push(Vec::new());
+        // Planned as a field set of the ancestor's object: key fields it needs then avoid the
+        // response keys of the ancestor's client fields (`{ id: city }`), not the innermost's.
+        let inner_frames = self
+            .response_keys
+            .split_off(keys_depth.min(self.response_keys.len()));
+        self.next_is_field_set = true;
         let planned = self.plan_object(group, &object_type, &set, &path, None, &conditions);
+        self.next_is_field_set = false;
+        self.response_keys.extend(inner_frames);
         let touched = self.touched.pop().unwrap_or_default();
         if let Some(outer) = self.touched.last_mut() {
             for &t in &touched {
@@ -255,9 +268,18 @@ impl Builder<'_> {
                 deps.push(g);
             }
         }
+        // An interface seen as an `@interfaceObject` is a frame of its own name, but the
+        // response names each object by its implementation once its owner told which one.
+        let mut types = vec![object_type.clone()];
+        if self.supergraph.is_abstract(&object_type) {
+            types.extend(crate::supergraph::possible_types(
+                &self.supergraph.schema,
+                &object_type,
+            ));
+        }
         Ok(Some(ContextSource {
             depth: path.len(),
-            types: vec![object_type],
+            types,
             selection: self.plain_selection(&set),
         }))
     }
