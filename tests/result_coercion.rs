@@ -5,6 +5,9 @@
 mod common;
 mod support;
 
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 use serde_json::{json, Value};
 
 use common::TestGateway;
@@ -183,6 +186,61 @@ async fn values_of_the_field_type_pass_unchanged_and_an_integer_id_becomes_a_str
         json!({ "data": { "item": { "id": "18446744073709551615" } } })
     );
 }
+
+#[tokio::test]
+async fn custom_scalar_objects_keep_their_key_order_both_ways() {
+    // A JSON scalar is opaque to GraphQL: the object a client sends reaches the subgraph as
+    // written, and the one the subgraph answers reaches the client as written. Checked on the
+    // raw texts, so no JSON library's map order can hide a reordering.
+    let sent = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = sent.clone();
+    let handler = move |body: Bytes| {
+        let seen = seen.clone();
+        async move {
+            let text = String::from_utf8_lossy(&body).into_owned();
+            let answer = if text.contains("_service") {
+                json!({ "data": { "_service": { "sdl": ECHO_SDL } } }).to_string()
+            } else {
+                seen.lock().unwrap().push(text);
+                r#"{"data":{"echo":{"zeta":1,"alpha":{"yak":2,"bee":[{"z":0,"a":1}]}}}}"#.to_owned()
+            };
+            ([("content-type", "application/json")], answer)
+        }
+    };
+    let subgraph = axum::Router::new().route("/graphql", axum::routing::post(handler));
+    let gw = TestGateway::compose(vec![("echo", subgraph)]).await;
+    let body = r#"{"query":"query($v: JSON) { echo(value: $v) }",
+                   "variables":{"v":{"zeta":1,"alpha":{"yak":2,"bee":[{"z":0,"a":1}]}}}}"#;
+    let response = gw
+        .client
+        .post(&gw.url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("gateway reachable");
+    let text = response.text().await.expect("body");
+    let written = r#"{"zeta":1,"alpha":{"yak":2,"bee":[{"z":0,"a":1}]}}"#;
+    assert_eq!(text, format!(r#"{{"data":{{"echo":{written}}}}}"#));
+    let requests = sent.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let request: Value = serde_json::from_str(&requests[0]).expect("JSON request");
+    let variable = request["variables"]
+        .as_object()
+        .and_then(|v| v.values().next())
+        .map(|v| v.to_string());
+    assert!(
+        requests[0].contains(written),
+        "the subgraph got {} ({variable:?})",
+        requests[0]
+    );
+}
+
+const ECHO_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+scalar JSON
+type Query { echo(value: JSON): JSON }
+"#;
 
 #[tokio::test]
 async fn an_invalid_value_in_a_non_null_field_nulls_the_nearest_nullable_parent() {
