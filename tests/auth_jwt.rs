@@ -775,6 +775,47 @@ async fn sse_requests_carry_the_token_in_their_headers() {
 }
 
 #[tokio::test]
+async fn a_hanging_key_server_holds_a_request_no_longer_than_the_jwks_timeout() {
+    let jwks = JwksServer::start(auth_support::jwks_file()).await;
+    let setup = setup(&jwks_config(
+        &jwks.url,
+        "        refresh_interval: 1h\n        min_refresh_interval: 1ms\n        timeout: 1s\n",
+    ))
+    .await;
+    assert_eq!(setup.me(&bearer("rsa-1", json!({}))).await, (200, ada()));
+    jwks.hang(true);
+    let before = jwks.fetches();
+    // Each unknown `kid` sends a fetch that never ends; each request waits one timeout for it
+    // (5 s in all), where waiting for the fetch itself (10 s each before) would take 50 s.
+    let unknown = bearer("rsa-2", json!({}));
+    let requests = async {
+        for _ in 0..5 {
+            assert_eq!(setup.me(&unknown).await.0, 401);
+            // A known key is served from the keys fetched before, the hanging fetch aside.
+            assert_eq!(setup.me(&bearer("rsa-1", json!({}))).await, (200, ada()));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), requests)
+        .await
+        .expect("requests waited for the hanging key server beyond its timeout");
+    assert!(
+        jwks.fetches() > before,
+        "no fetch reached the hanging key server"
+    );
+    // Once the key server answers again, a rotated-in key is found.
+    jwks.hang(false);
+    jwks.set(auth_support::both_jwks());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while setup.me(&unknown).await.0 != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "rsa-2 never accepted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_jwks_that_failed_to_load_is_fetched_again_after_the_floor() {
     // Not a key set at first: the first fetch fails.
     let jwks = JwksServer::start(json!(null)).await;

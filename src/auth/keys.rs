@@ -9,6 +9,10 @@
 //! the set is fetched when a token first needs it and again once it is `refresh_interval` old. The unknown-`kid` fetch is allowed at most once per `min_refresh_interval` and is
 //! shared by the requests that wait for it, so tokens with made-up `kid`s cost the key server at
 //! most one request per floor, however many arrive.
+//!
+//! A request waits for a fetch it needs at most the source's `timeout`, whatever it finds: a
+//! fetch already running (the background one, another request's) is joined, not queued behind,
+//! and a fetch outlives the requests that stop waiting for it, so the next one finds it done.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,9 +24,6 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::time::Instant;
 
 use crate::config::{JwksSource, SecretKey};
-
-/// How long fetching a JWKS may take before the fetch counts as failed.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The kind of key, which decides the algorithms it can verify: a token's `alg` must be of its
 /// key's kind, so an RSA public key can never be used as an HMAC secret.
@@ -146,6 +147,8 @@ struct RemoteJwks {
     client: reqwest::Client,
     refresh_interval: Duration,
     min_refresh_interval: Duration,
+    /// How long a fetch may take, and the most a request waits for one.
+    timeout: Duration,
     state: ArcSwap<RemoteState>,
     /// Held while fetching, so concurrent requests share one fetch.
     fetching: tokio::sync::Mutex<()>,
@@ -168,7 +171,7 @@ impl RemoteJwks {
             let response = self
                 .client
                 .get(&self.url)
-                .timeout(FETCH_TIMEOUT)
+                .timeout(self.timeout)
                 .send()
                 .await
                 .map_err(|e| format!("request failed: {e}"))?;
@@ -213,6 +216,17 @@ impl RemoteJwks {
         }
         self.fetch().await;
     }
+
+    /// [`RemoteJwks::fetch_once_since`] in a task of its own, waited for at most `timeout`: the
+    /// request goes on with the keys it has once the wait is over, and the fetch goes on without
+    /// it (its own timeout ends it).
+    async fn fetch_waiting(self: &Arc<Self>, since: Option<Instant>) {
+        let remote = self.clone();
+        let fetch = tokio::spawn(async move { remote.fetch_once_since(since).await });
+        if tokio::time::timeout(self.timeout, fetch).await.is_err() {
+            tracing::warn!(url = %crate::telemetry::redact::loggable_url(self.url.as_str()), timeout = ?self.timeout, "the JWKS fetch is taking longer than its timeout; going on with the keys fetched before");
+        }
+    }
 }
 
 /// Every key Seam verifies tokens with.
@@ -240,6 +254,7 @@ impl KeyStore {
                     client: client.clone(),
                     refresh_interval: source.refresh_interval,
                     min_refresh_interval: source.min_refresh_interval,
+                    timeout: source.timeout,
                     state: ArcSwap::from_pointee(RemoteState::default()),
                     fetching: tokio::sync::Mutex::new(()),
                 });
@@ -275,10 +290,10 @@ impl KeyStore {
             let floor_passed = |at: Instant| at.elapsed() >= remote.min_refresh_interval;
             match times {
                 // First use: the keys are needed now.
-                (_, None) => remote.fetch_once_since(None).await,
+                (_, None) => remote.fetch_waiting(None).await,
                 // Never fetched successfully: try again now, at most once per floor.
                 (None, Some(attempted)) if floor_passed(attempted) => {
-                    remote.fetch_once_since(Some(attempted)).await
+                    remote.fetch_waiting(Some(attempted)).await
                 }
                 // Stale: fetched again in the background (at most once per floor, so a key
                 // server that keeps failing is not asked on every request).
@@ -296,15 +311,19 @@ impl KeyStore {
             return found;
         }
         // An unknown `kid`: perhaps a key rotated in since the last fetch.
-        let mut fetched = false;
-        for remote in &self.remote {
-            let attempted = remote.state.load().attempted_at;
-            let allowed = attempted.is_none_or(|at| at.elapsed() >= remote.min_refresh_interval);
-            if allowed {
-                remote.fetch_once_since(attempted).await;
-                fetched = true;
-            }
-        }
+        // The sets are fetched side by side, so the wait is one timeout, not one per set.
+        let fetches: Vec<_> = self
+            .remote
+            .iter()
+            .filter_map(|remote| {
+                let attempted = remote.state.load().attempted_at;
+                let allowed =
+                    attempted.is_none_or(|at| at.elapsed() >= remote.min_refresh_interval);
+                allowed.then(|| remote.fetch_waiting(attempted))
+            })
+            .collect();
+        let fetched = !fetches.is_empty();
+        futures::future::join_all(fetches).await;
         if fetched {
             self.matching(kid, alg)
         } else {

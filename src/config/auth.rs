@@ -102,6 +102,17 @@ pub struct JwksSource {
         deserialize_with = "super::values::duration"
     )]
     pub min_refresh_interval: Duration,
+    /// How long one fetch of a JWKS URL may take, and the most a request waits for a fetch it
+    /// needs (first use, an unknown `kid`): a key server that hangs must not hold requests.
+    #[serde(
+        default = "default_jwks_timeout",
+        deserialize_with = "super::values::duration"
+    )]
+    pub timeout: Duration,
+}
+
+fn default_jwks_timeout() -> Duration {
+    Duration::from_secs(5)
 }
 
 fn default_refresh_interval() -> Duration {
@@ -309,6 +320,7 @@ mod tests {
         assert_eq!(jwt.prefix, "Bearer");
         assert_eq!(jwt.jwks[0].refresh_interval.as_secs(), 300);
         assert_eq!(jwt.jwks[0].min_refresh_interval.as_secs(), 10);
+        assert_eq!(jwt.jwks[0].timeout.as_secs(), 5);
         assert_eq!(
             jwt.jwks[0].file.as_deref(),
             Some(std::path::Path::new("/etc/seam/keys.json"))

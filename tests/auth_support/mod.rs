@@ -3,7 +3,7 @@
 //! server on 127.0.0.1 whose key set a test can change and whose fetches it can count.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -98,19 +98,25 @@ pub struct JwksServer {
     pub url: String,
     keys: Arc<Mutex<Value>>,
     fetches: Arc<AtomicUsize>,
+    /// While set, a fetch is counted and then never answered.
+    hanging: Arc<AtomicBool>,
 }
 
 impl JwksServer {
     pub async fn start(keys: Value) -> Self {
         let served = Arc::new(Mutex::new(keys));
         let fetches = Arc::new(AtomicUsize::new(0));
-        let (state, count) = (served.clone(), fetches.clone());
+        let hanging = Arc::new(AtomicBool::new(false));
+        let (state, count, hang) = (served.clone(), fetches.clone(), hanging.clone());
         let router = Router::new().route(
             "/jwks.json",
             get(move || {
-                let (state, count) = (state.clone(), count.clone());
+                let (state, count, hang) = (state.clone(), count.clone(), hang.clone());
                 async move {
                     count.fetch_add(1, Ordering::SeqCst);
+                    if hang.load(Ordering::SeqCst) {
+                        std::future::pending::<()>().await;
+                    }
                     let body = state.lock().expect("jwks lock").to_string();
                     ([("content-type", "application/json")], body)
                 }
@@ -127,7 +133,13 @@ impl JwksServer {
             url: format!("http://{addr}/jwks.json"),
             keys: served,
             fetches,
+            hanging,
         }
+    }
+
+    /// From now on every fetch hangs (`true`) or is answered again (`false`).
+    pub fn hang(&self, on: bool) {
+        self.hanging.store(on, Ordering::SeqCst);
     }
 
     pub fn set(&self, keys: Value) {
