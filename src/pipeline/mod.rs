@@ -26,7 +26,7 @@ mod cost;
 mod execute;
 pub mod extensions;
 mod limits;
-mod one_of;
+mod literals;
 pub mod parse;
 pub mod persisted;
 mod plan;

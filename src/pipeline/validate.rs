@@ -45,7 +45,7 @@ pub(super) fn validate(
             )]
         })?
         .clone();
-    super::one_of::check(schema, &document, &operation).map_err(|e| vec![e])?;
+    super::literals::check(schema, &document, &operation).map_err(|e| vec![e])?;
     check_reserved_names(&document, &operation).map_err(|e| vec![e])?;
     if has_fragment_directives(schema) {
         check_directive_locations(&document, &operation).map_err(|e| vec![e])?;
