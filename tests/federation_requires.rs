@@ -646,3 +646,105 @@ async fn requires_nested_names_taken_by_many_client_aliases_are_planned_in_linea
         assert_eq!(first[format!("seam__width_{}", n - 1)], json!(4), "{tool}");
     }
 }
+
+// ---- requires_lost_entity ----
+
+/// requires_lost_entity: reviews r1 (author u1, coauthors [u3]) and r2 (author u2, coauthors
+/// [u1, u2]); accounts resolves users' email and nickname, but u2's nickname fails, so u2's
+/// entity comes back null whenever a fetch asks for the nickname; extras' summary requires
+/// `author { email }` and credits `coauthors { email }`.
+async fn requires_lost_entity() -> Parity {
+    let dir = scenario_dir("requires_lost_entity");
+    let sdl = std::fs::read_to_string(dir.join("accounts.graphql")).expect("accounts SDL");
+    // As a graphql-js subgraph answers when u2's non-null nickname fails: its entity is null,
+    // email and all, with the error at the nickname.
+    let accounts = support::scripted(&sdl, |request| {
+        let query = request["query"].as_str().unwrap_or_default();
+        let mut errors = Vec::new();
+        let entities: Vec<Value> = support::representations(request)
+            .iter()
+            .enumerate()
+            .map(|(i, rep)| match rep["id"].as_str() {
+                Some("u2") if query.contains("nickname") => {
+                    errors.push(json!({ "message": "no nickname for u2",
+                                        "path": ["_entities", i, "nickname"] }));
+                    Value::Null
+                }
+                Some(id) => {
+                    let (email, nickname) = match id {
+                        "u1" => ("ann@x", "an"),
+                        "u2" => ("bob@x", "bo"),
+                        _ => ("cy@x", "cy"),
+                    };
+                    json!({ "__typename": "User", "id": id, "email": email, "nickname": nickname })
+                }
+                None => Value::Null,
+            })
+            .collect();
+        json!({ "data": { "_entities": entities }, "errors": errors })
+    });
+    let extras = FixtureSubgraph::load(&dir, "extras")
+        .computed("Review", "summary", |r, _| {
+            json!(format!("author={}", r["author"]["email"]))
+        })
+        .computed("Review", "credits", |r, _| {
+            let emails: Vec<String> = r["coauthors"]
+                .as_array()
+                .map(|users| users.iter().map(|u| u["email"].to_string()).collect())
+                .unwrap_or_default();
+            json!(emails.join(","))
+        });
+    Parity::start(
+        "requires_lost_entity",
+        vec![
+            ("accounts", accounts),
+            ("extras", extras.router()),
+            ("reviews", FixtureSubgraph::load(&dir, "reviews").router()),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn requires_nested_in_an_entity_its_owner_answered_null_is_never_sent_as_null() {
+    let parity = requires_lost_entity().await;
+    // Asked alone, the emails come from accounts with nothing failing.
+    assert_data_and_error_paths(
+        &parity,
+        "{ reviews { id summary credits } }",
+        json!({ "reviews": [
+            { "id": "r1", "summary": "author=\"ann@x\"", "credits": "\"cy@x\"" },
+            { "id": "r2", "summary": "author=\"bob@x\"", "credits": "\"ann@x\",\"bob@x\"" },
+        ] }),
+        &[],
+    )
+    .await;
+    // Beside the client's nickname, u2's entity is null: its email is nobody's answer, so r2's
+    // summary and credits are null, never computed from `{"email":null}`.
+    assert_data_and_error_paths(
+        &parity,
+        "{ reviews { id summary author { nickname } } }",
+        json!({ "reviews": [
+            { "id": "r1", "summary": "author=\"ann@x\"", "author": { "nickname": "an" } },
+            { "id": "r2", "summary": null, "author": null },
+        ] }),
+        &[json!(["reviews", 1, "author", "nickname"])],
+    )
+    .await;
+    assert_data_and_error_paths(
+        &parity,
+        "{ reviews { credits coauthors { nickname } } }",
+        json!({ "reviews": [
+            { "credits": "\"cy@x\"", "coauthors": [{ "nickname": "cy" }] },
+            { "credits": null, "coauthors": [{ "nickname": "an" }, null] },
+        ] }),
+        &[json!(["reviews", 1, "coauthors", 1, "nickname"])],
+    )
+    .await;
+    for (label, gateway) in &parity.gateways {
+        for request in gateway.requests_to("extras") {
+            let sent = request["variables"]["representations"].to_string();
+            assert!(!sent.contains("null"), "{label} sent extras {sent}");
+        }
+    }
+}

@@ -11,17 +11,44 @@ use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::FetchNode;
 use crate::response::{GraphqlError, PathSegment};
 
-/// Whether every field of the representation is in `object` (null counts: it is a value the
-/// owner gave). A missing one means its owner never resolved this entity (it answered `null` for
-/// it, or an earlier fetch skipped it): sending null instead would let the subgraph compute from
-/// a value nobody gave.
+/// Whether every field of the representation is in `object`, at every depth (null counts: it is
+/// a value the owner gave). A missing one means its owner never resolved this entity or the
+/// object it sits in (it answered `null` for it, or an earlier fetch skipped it): sending null
+/// instead would let the subgraph compute from a value nobody gave (`author { email }` as
+/// `{"email":null}` for an author whose fetch failed).
 pub(super) fn has_required_fields(object: &Object, representation: &SelectionSet) -> bool {
     representation.items().iter().all(|item| match item {
-        Selection::Field(field) => {
-            field.name == "__typename" || object.get(field.response_key().as_str()).is_some()
+        Selection::Field(field) if field.name == "__typename" => true,
+        Selection::Field(field) => match object.get(field.response_key().as_str()) {
+            None => false,
+            Some(value) => {
+                field.selections.is_empty() || value_is_complete(value, &field.selections)
+            }
+        },
+        // Checked only where the object names its type: without `__typename` every fragment of
+        // a set expanded per type matches, and only one type's fields can be there.
+        Selection::Fragment(fragment) => {
+            match (
+                &fragment.type_condition,
+                object.get("__typename").and_then(Value::as_str),
+            ) {
+                (Some(condition), Some(actual)) if condition == actual => {
+                    has_required_fields(object, &fragment.selections)
+                }
+                (None, _) => has_required_fields(object, &fragment.selections),
+                _ => true,
+            }
         }
-        Selection::Fragment(_) => true,
     })
+}
+
+/// [`has_required_fields`] for a field's value: each object of a list, nothing below a null.
+fn value_is_complete(value: &Value, selection: &SelectionSet) -> bool {
+    match value {
+        Value::Object(object) => has_required_fields(object, selection),
+        Value::Array(items) => items.iter().all(|item| value_is_complete(item, selection)),
+        _ => true,
+    }
 }
 
 /// Reports an entity whose `@requires` fields are missing at the first field the fetch was to
