@@ -741,6 +741,18 @@ async fn requires_nested_in_an_entity_its_owner_answered_null_is_never_sent_as_n
         &[json!(["reviews", 1, "coauthors", 1, "nickname"])],
     )
     .await;
+    // The fields the null entity dropped beside the failed one (email) are that failure, not
+    // errors of their own.
+    assert_data_and_error_paths(
+        &parity,
+        "{ reviews { author { email nickname } } }",
+        json!({ "reviews": [
+            { "author": { "email": "ann@x", "nickname": "an" } },
+            { "author": null },
+        ] }),
+        &[json!(["reviews", 1, "author", "nickname"])],
+    )
+    .await;
     for (label, gateway) in &parity.gateways {
         for request in gateway.requests_to("extras") {
             let sent = request["variables"]["representations"].to_string();

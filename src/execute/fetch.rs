@@ -195,7 +195,11 @@ pub(super) fn collect_targets(
                 prepared.target_reps.push(None);
                 return;
             }
-            if !has_required_fields(object, &entity_type.representation) {
+            if !has_required_fields(
+                object,
+                &entity_type.representation,
+                &entity_type.non_null_nested,
+            ) {
                 prepared.target_reps.push(None);
                 report_unmet_requirements(fetch, entity_type, indices, report);
                 return;

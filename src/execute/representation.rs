@@ -8,45 +8,51 @@ use super::report::{client_path, Report};
 use crate::response::value::{write_json_string, Object, Value};
 
 use crate::plan::selection::{Selection, SelectionSet};
-use crate::plan::FetchNode;
+use crate::plan::{FetchNode, RequiredStep};
 use crate::response::{GraphqlError, PathSegment};
 
-/// Whether every field of the representation is in `object`, at every depth (null counts: it is
-/// a value the owner gave). A missing one means its owner never resolved this entity or the
-/// object it sits in (it answered `null` for it, or an earlier fetch skipped it): sending null
-/// instead would let the subgraph compute from a value nobody gave (`author { email }` as
-/// `{"email":null}` for an author whose fetch failed).
-pub(super) fn has_required_fields(object: &Object, representation: &SelectionSet) -> bool {
-    representation.items().iter().all(|item| match item {
-        Selection::Field(field) if field.name == "__typename" => true,
-        Selection::Field(field) => match object.get(field.response_key().as_str()) {
-            None => false,
-            Some(value) => {
-                field.selections.is_empty() || value_is_complete(value, &field.selections)
-            }
-        },
-        // Checked only where the object names its type: without `__typename` every fragment of
-        // a set expanded per type matches, and only one type's fields can be there.
-        Selection::Fragment(fragment) => {
-            match (
-                &fragment.type_condition,
-                object.get("__typename").and_then(Value::as_str),
-            ) {
-                (Some(condition), Some(actual)) if condition == actual => {
-                    has_required_fields(object, &fragment.selections)
-                }
-                (None, _) => has_required_fields(object, &fragment.selections),
-                _ => true,
-            }
+/// Whether every field of the representation is in `object` (null counts: it is a value the
+/// owner gave), and below the top level every field the fetched subgraph types as non-null in
+/// each object that is there (`non_null_nested`). A missing one means its owner never resolved
+/// this entity, or nulled the object it sits in (`author { email }` when the author's entity
+/// failed on another field): sending null instead would let the subgraph compute from a value
+/// nobody gave.
+pub(super) fn has_required_fields(
+    object: &Object,
+    representation: &SelectionSet,
+    non_null_nested: &[Vec<RequiredStep>],
+) -> bool {
+    let top = representation.items().iter().all(|item| match item {
+        Selection::Field(field) => {
+            field.name == "__typename" || object.get(field.response_key().as_str()).is_some()
         }
-    })
+        Selection::Fragment(_) => true,
+    });
+    top && non_null_nested.iter().all(|steps| reaches(object, steps))
 }
 
-/// [`has_required_fields`] for a field's value: each object of a list, nothing below a null.
-fn value_is_complete(value: &Value, selection: &SelectionSet) -> bool {
+/// Whether the non-null field at the end of `steps` is in every object along them that is
+/// there: a container that is missing or null holds nothing to check, a list is checked item by
+/// item, and a step under a type condition applies only to objects that name that type.
+fn reaches(object: &Object, steps: &[RequiredStep]) -> bool {
+    let Some((step, rest)) = steps.split_first() else {
+        return true;
+    };
+    if let Some(condition) = &step.condition {
+        if object.get("__typename").and_then(Value::as_str) != Some(condition.as_str()) {
+            return true;
+        }
+    }
+    match object.get(step.key.as_str()) {
+        None => !rest.is_empty(),
+        Some(value) => rest.is_empty() || value_reaches(value, rest),
+    }
+}
+
+fn value_reaches(value: &Value, steps: &[RequiredStep]) -> bool {
     match value {
-        Value::Object(object) => has_required_fields(object, selection),
-        Value::Array(items) => items.iter().all(|item| value_is_complete(item, selection)),
+        Value::Object(object) => reaches(object, steps),
+        Value::Array(items) => items.iter().all(|item| value_reaches(item, steps)),
         _ => true,
     }
 }

@@ -298,7 +298,7 @@ impl<'a> Shaper<'a> {
         let value = match value {
             None | Some(Value::Null) => {
                 if ty.is_non_null() {
-                    self.null_error();
+                    self.null_error(value.is_none());
                     return Err(Bubble);
                 }
                 self.out.extend_from_slice(b"null");
@@ -425,12 +425,14 @@ impl<'a> Shaper<'a> {
 
     /// Records why a non-null position is null, unless an error at this position, above it or
     /// below it, or the failed fetch that was to complete the object holding it, explains it
-    /// already.
-    fn null_error(&mut self) {
+    /// already. A `missing` field is also explained by an error at a sibling: a subgraph nulls a
+    /// whole entity for one failed non-null field (`nickname`), and the fields it dropped with
+    /// it (`email`) are that same failure, not one of their own.
+    fn null_error(&mut self, missing: bool) {
         let path = self.current_path();
         let parent = &path[..path.len().saturating_sub(1)];
         let explained = self.failed_objects.contains(parent)
-            || self.has_error_below(&path)
+            || self.has_error_below(if missing { parent } else { &path })
             || (0..=path.len()).any(|end| self.error_paths.contains(&path[..end]));
         if !explained {
             self.push_error(

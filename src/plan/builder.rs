@@ -35,6 +35,7 @@ mod conditions;
 mod context;
 mod interface_object;
 mod jump;
+mod required;
 mod root;
 mod shareable;
 mod values;

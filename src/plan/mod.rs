@@ -264,8 +264,21 @@ pub struct EntityType {
     pub representation: SelectionSet,
     /// Top-level key fields: an entity whose key is null or missing is not sent.
     pub key_fields: Vec<Name>,
+    /// The non-null fields below the top level of `representation` (in the fetched subgraph's
+    /// types), each as the steps that lead to it: one missing from an object that is there
+    /// means its owner never gave it (the owner nulled that object's entity), and the entity is
+    /// not sent rather than sent with a null the subgraph's schema forbids.
+    pub non_null_nested: Vec<Vec<RequiredStep>>,
     /// The first field the fetch adds to such an entity: where its error goes if the fetch fails.
     pub error_key: Option<Name>,
+}
+
+/// One step of a path into a representation: the response key, under a fragment's type
+/// condition when there is one (the step applies only to objects of that type).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredStep {
+    pub condition: Option<Name>,
+    pub key: Name,
 }
 
 #[derive(Debug, Clone)]

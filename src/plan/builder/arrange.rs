@@ -194,11 +194,18 @@ impl Builder<'_> {
                 let mut selection = SelectionSet::default();
                 let mut entity_types = Vec::new();
                 for entry in types {
+                    let non_null_nested = super::required::non_null_nested(
+                        self.supergraph,
+                        group.subgraph,
+                        &entry.name,
+                        &entry.representation,
+                    );
                     entity_types.push(EntityType {
                         name: entry.name.clone(),
                         object_types: entry.object_types.clone(),
                         representation: entry.representation.clone(),
                         key_fields: entry.key_fields.clone(),
+                        non_null_nested,
                         error_key: entry.fields.top_level_keys().into_iter().next(),
                     });
                     selection.add_fragment(Fragment {
