@@ -175,3 +175,61 @@ async fn entity_error_without_index_goes_to_the_entity_that_failed() {
         "{direct}"
     );
 }
+
+#[tokio::test]
+async fn error_paths_stop_at_the_last_field_the_client_asked_for() {
+    // The subgraph's paths run through an argument name, a field the client never selected and
+    // a key that is no field at all; the client's aliases and fragments still match.
+    const SDL: &str = r#"
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+        type Query { item(id: ID!): Item items: [Item] }
+        type Item { id: ID! name: String tags: [String] }
+    "#;
+    let subgraph = support::scripted(SDL, |_| {
+        json!({
+            "data": { "first": { "id": "1", "name": null }, "items": [{ "id": "2", "tags": null }] },
+            "errors": [
+                { "message": "bad argument", "path": ["first", "input", "id"] },
+                { "message": "not asked", "path": ["items", 0, "secret", "deep"] },
+                { "message": "asked", "path": ["items", 0, "tags", 3] },
+                { "message": "aliased", "path": ["first", "name"] },
+                { "message": "nowhere", "path": ["unknown", 1] },
+                { "message": "no path" },
+            ],
+        })
+    });
+    let gw = common::TestGateway::compose(vec![("items", subgraph)]).await;
+    let answer = gw
+        .query(r#"{ first: item(id: "1") { ... on Item { id name } } items { ...F } } fragment F on Item { id tags }"#)
+        .await;
+    let paths: Vec<(String, serde_json::Value)> = answer["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    (
+                        e["message"].as_str().unwrap_or("").to_owned(),
+                        e["path"].clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        paths,
+        vec![
+            ("bad argument".to_owned(), json!(["first"])),
+            ("not asked".to_owned(), json!(["items", 0])),
+            ("asked".to_owned(), json!(["items", 0, "tags", 3])),
+            ("aliased".to_owned(), json!(["first", "name"])),
+            ("nowhere".to_owned(), serde_json::Value::Null),
+            ("no path".to_owned(), serde_json::Value::Null),
+        ],
+        "{answer}"
+    );
+    assert_eq!(
+        answer["data"],
+        json!({ "first": { "id": "1", "name": null }, "items": [{ "id": "2", "tags": null }] })
+    );
+}

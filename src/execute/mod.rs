@@ -11,6 +11,7 @@ mod rename;
 mod report;
 mod representation;
 pub mod shape;
+mod visible_paths;
 
 use std::sync::{Arc, Mutex};
 

@@ -115,8 +115,9 @@ struct Shaper<'a> {
 pub fn shape_response(
     input: &ShapeInput<'_>,
     data: &Value,
-    errors: Vec<GraphqlError>,
+    mut errors: Vec<GraphqlError>,
 ) -> (Vec<u8>, usize) {
+    super::visible_paths::cut_to_client_paths(&mut errors, input.document, input.selection_set);
     let error_paths = errors.iter().filter_map(|e| e.path.clone()).collect();
     let failed_objects = input.failed_objects.iter().map(Vec::as_slice).collect();
     let mut shaper = Shaper {
