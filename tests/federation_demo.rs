@@ -1045,6 +1045,62 @@ async fn skip_variable_on_a_fragment_of_entity_fields() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
+async fn nested_conditions_of_one_kind_each_apply() {
+    // A field reached through a fragment with its own condition carries both; GraphQL allows
+    // `@include` once per selection, so the fetch must still be a valid query, for root fields,
+    // entity fields (inventory's inStock), named spreads and three levels deep.
+    let gw = TestGateway::demo().await;
+    let all = gw
+        .query("{ topProducts(first: 2) { upc name inStock shippingEstimate } }")
+        .await;
+    let products = data(&all)["topProducts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(products.len(), 2, "{all}");
+    let query = "query($a: Boolean!, $b: Boolean!, $c: Boolean!) { topProducts(first: 2) { upc \
+                 ... @include(if: $a) { name @include(if: $b) inStock @include(if: $b) } \
+                 ... @skip(if: $a) { ... @skip(if: $b) { name } } \
+                 ...A @include(if: $a) } } \
+                 fragment A on Product { ...B @include(if: $b) } \
+                 fragment B on Product { ... @include(if: $c) { shippingEstimate @include(if: $a) } }";
+    for (a, b, c) in [
+        (true, true, true),
+        (true, false, true),
+        (false, true, true),
+        (false, false, false),
+        (true, true, false),
+    ] {
+        let answer = gw
+            .query_with(query, json!({ "a": a, "b": b, "c": c }))
+            .await;
+        assert_eq!(answer.get("errors"), None, "{a} {b} {c}: {answer}");
+        let expected: Vec<Value> = products
+            .iter()
+            .map(|p| {
+                let mut out = serde_json::Map::new();
+                out.insert("upc".into(), p["upc"].clone());
+                if (a && b) || (!a && !b) {
+                    out.insert("name".into(), p["name"].clone());
+                }
+                if a && b {
+                    out.insert("inStock".into(), p["inStock"].clone());
+                }
+                if a && b && c {
+                    out.insert("shippingEstimate".into(), p["shippingEstimate"].clone());
+                }
+                Value::Object(out)
+            })
+            .collect();
+        assert_eq!(
+            *data(&answer),
+            json!({ "topProducts": expected }),
+            "{a} {b} {c}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn typename_at_root_on_objects_and_in_entity_fetched_objects() {
     let gw = TestGateway::demo().await;
     let response = gw

@@ -304,25 +304,31 @@ impl SelectionSet {
             }
             match item {
                 Selection::Field(f) => {
+                    let (own, repeats) = split_repeated_conditions(&f.directives);
+                    open_wrappers(&repeats, out);
                     if let Some(alias) = &f.alias {
                         out.push_str(alias);
                         out.push(':');
                     }
                     out.push_str(&f.name);
                     write_arguments(&f.arguments, out);
-                    write_directives(&f.directives, out);
+                    write_directive_list(&own, out);
                     if !f.selections.is_empty() {
                         f.selections.write_compact(out);
                     }
+                    close_wrappers(&repeats, out);
                 }
                 Selection::Fragment(f) => {
+                    let (own, repeats) = split_repeated_conditions(&f.directives);
+                    open_wrappers(&repeats, out);
                     out.push_str("...");
                     if let Some(ty) = &f.type_condition {
                         out.push_str("on ");
                         out.push_str(ty);
                     }
-                    write_directives(&f.directives, out);
+                    write_directive_list(&own, out);
                     f.selections.write_compact(out);
+                    close_wrappers(&repeats, out);
                 }
             }
         }
@@ -336,26 +342,32 @@ impl SelectionSet {
             push_indent(indent + 1, out);
             match item {
                 Selection::Field(f) => {
+                    let (own, repeats) = split_repeated_conditions(&f.directives);
+                    open_wrappers(&repeats, out);
                     if let Some(alias) = &f.alias {
                         let _ = write!(out, "{alias}: ");
                     }
                     out.push_str(&f.name);
                     write_arguments(&f.arguments, out);
-                    write_directives(&f.directives, out);
+                    write_directive_list(&own, out);
                     if !f.selections.is_empty() {
                         out.push(' ');
                         f.selections.write_pretty(indent + 1, out);
                     }
+                    close_wrappers(&repeats, out);
                 }
                 Selection::Fragment(f) => {
+                    let (own, repeats) = split_repeated_conditions(&f.directives);
+                    open_wrappers(&repeats, out);
                     out.push_str("...");
                     if let Some(ty) = &f.type_condition {
                         out.push_str(" on ");
                         out.push_str(ty);
                     }
-                    write_directives(&f.directives, out);
+                    write_directive_list(&own, out);
                     out.push(' ');
                     f.selections.write_pretty(indent + 1, out);
+                    close_wrappers(&repeats, out);
                 }
             }
             out.push('\n');
@@ -387,10 +399,55 @@ fn write_arguments(arguments: &[Node<Argument>], out: &mut String) {
 
 pub(crate) fn write_directives(directives: &DirectiveList, out: &mut String) {
     for d in directives.iter() {
-        out.push(' ');
-        out.push('@');
-        out.push_str(&d.name);
-        write_arguments(&d.arguments, out);
+        write_directive(d, out);
+    }
+}
+
+fn write_directive(d: &Directive, out: &mut String) {
+    out.push(' ');
+    out.push('@');
+    out.push_str(&d.name);
+    write_arguments(&d.arguments, out);
+}
+
+fn write_directive_list(directives: &[&Node<Directive>], out: &mut String) {
+    for d in directives {
+        write_directive(d, out);
+    }
+}
+
+/// The directives written on a selection, and the repeats of a `@skip` or `@include` it already
+/// has. A selection collected through a fragment with its own condition carries both
+/// (`... @include(if: $a) { name @include(if: $b) }` asks for `name` under `$a` and `$b`), but
+/// GraphQL allows each directive once per selection: each repeat is written as an inline
+/// fragment around the selection instead, which asks the same.
+type SplitDirectives<'d> = (Vec<&'d Node<Directive>>, Vec<&'d Node<Directive>>);
+
+fn split_repeated_conditions(directives: &DirectiveList) -> SplitDirectives<'_> {
+    let mut own: Vec<&Node<Directive>> = Vec::with_capacity(directives.len());
+    let mut repeats = Vec::new();
+    for d in directives.iter() {
+        let conditional = d.name == "skip" || d.name == "include";
+        if conditional && own.iter().any(|o| o.name == d.name) {
+            repeats.push(d);
+        } else {
+            own.push(d);
+        }
+    }
+    (own, repeats)
+}
+
+fn open_wrappers(repeats: &[&Node<Directive>], out: &mut String) {
+    for d in repeats {
+        out.push_str("...");
+        write_directive(d, out);
+        out.push('{');
+    }
+}
+
+fn close_wrappers(repeats: &[&Node<Directive>], out: &mut String) {
+    for _ in repeats {
+        out.push('}');
     }
 }
 
