@@ -33,8 +33,10 @@ pub struct GraphqlError {
     pub locations: Option<Vec<Location>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<PathSegment>>,
+    /// Boxed: errors travel in `Result`s on every path, and an inline map (ordered, so
+    /// a client's JSON keeps its key order) would make each of them twice the size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensions: Option<serde_json::Map<String, serde_json::Value>>,
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl GraphqlError {
@@ -45,7 +47,7 @@ impl GraphqlError {
             message: message.into(),
             locations: None,
             path: None,
-            extensions: Some(extensions),
+            extensions: Some(Box::new(extensions)),
         }
     }
 
@@ -118,7 +120,11 @@ impl GraphqlError {
             message: error.get("message").map(text).unwrap_or_default(),
             locations,
             path,
-            extensions: error.get("extensions").and_then(|e| e.as_object()).cloned(),
+            extensions: error
+                .get("extensions")
+                .and_then(|e| e.as_object())
+                .cloned()
+                .map(Box::new),
         }
     }
 }

@@ -200,7 +200,7 @@ pub(crate) fn apply_policy(mut error: GraphqlError, policy: ResolvedErrorPolicy)
             let code = extensions.remove("code")?;
             let mut kept = serde_json::Map::new();
             kept.insert("code".to_owned(), code);
-            Some(kept)
+            Some(Box::new(kept))
         });
     }
     error
@@ -249,7 +249,10 @@ mod tests {
     #[test]
     fn an_error_without_code_keeps_no_extensions() {
         let mut e = error();
-        e.extensions = Some(serde_json::Map::from_iter([("x".to_owned(), json!(1))]));
+        e.extensions = Some(Box::new(serde_json::Map::from_iter([(
+            "x".to_owned(),
+            json!(1),
+        )])));
         let out = apply_policy(e, ResolvedErrorPolicy::default());
         assert_eq!(out.extensions, None);
     }
