@@ -413,6 +413,38 @@ async fn interface_object_requires_from_the_interface_object() {
 }
 
 #[tokio::test]
+async fn interface_object_field_beside_a_requires_field_is_fetched_once() {
+    // Books and movies are planned one after the other: a movie's rating must join the fetch
+    // that already sends every medium with its title for headline, not get one of its own.
+    let parity = interface_object().await;
+    for query in [
+        "{ media { rating headline } }",
+        r#"{ oneMedia(id: "2") { rating headline } }"#,
+    ] {
+        for (label, gateway) in &parity.gateways {
+            gateway.clear_requests();
+            let answer = gateway.query(query).await;
+            assert_eq!(answer.get("errors"), None, "{label}: {answer}");
+            let sent = gateway.requests_to("ratings");
+            assert_eq!(sent.len(), 1, "{label}: {sent:?}");
+            let text = sent[0]["query"].as_str().unwrap_or_default();
+            assert_eq!(text.matches("rating").count(), 1, "{label}: {text}");
+        }
+    }
+    parity
+        .assert_query(
+            "{ media { rating headline } }",
+            json!({}),
+            json!({ "data": { "media": [
+                { "rating": 5, "headline": "DUNE" },
+                { "rating": 4, "headline": "ALIEN" },
+                { "rating": 2, "headline": "EMMA" },
+            ] } }),
+        )
+        .await;
+}
+
+#[tokio::test]
 async fn interface_object_requires_inside_concrete_fragments() {
     interface_object()
         .await

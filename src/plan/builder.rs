@@ -164,6 +164,7 @@ pub(super) fn build(
         };
         builder.plan_root(kind, &root_type, c, &conditions, &[])?;
     }
+    builder.fold_covered_interface_object_groups();
     let root = builder.arrange(kind, operation);
     let non_null_roots = match kind {
         // A field under `@skip`/`@include` may be absent without failing: not counted.

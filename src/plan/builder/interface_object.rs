@@ -118,3 +118,149 @@ impl Builder<'_> {
             })
     }
 }
+
+impl Builder<'_> {
+    /// Folds an entity group of an `@interfaceObject` subgraph into another at the same place
+    /// when the other already sends every object it sends with at least its fields. Fields are
+    /// planned one implementation at a time: `Movie`'s `rating` can be planned (key-only
+    /// representations) before `Movie`'s `headline` joins `Book`'s `@requires` fetch (key and
+    /// `title`), and without this the subgraph is asked for `rating` of every movie twice, and
+    /// reports each of its errors twice. The folded group's dependents wait for the other one;
+    /// a fold that would make the groups wait on each other is not done.
+    pub(super) fn fold_covered_interface_object_groups(&mut self) {
+        let mut removed = vec![false; self.groups.len()];
+        // Through `entity_groups_at`: a place may still name groups a failed attempt dropped.
+        let places: Vec<Vec<usize>> = self
+            .places
+            .iter()
+            .filter(|(_, groups)| groups.len() > 1)
+            .map(|((subgraph, path), _)| self.entity_groups_at(*subgraph, path))
+            .filter(|groups| groups.len() > 1)
+            .collect();
+        for place in places {
+            for &small in &place {
+                for &big in &place {
+                    if small == big || removed[small] || removed[big] || !self.covers(big, small) {
+                        continue;
+                    }
+                    let dependents: Vec<usize> = (0..self.groups.len())
+                        .filter(|&k| !removed[k] && self.groups[k].deps.contains(&small))
+                        .collect();
+                    let cycle = self.depends_on(big, small)
+                        || dependents
+                            .iter()
+                            .any(|&k| k == big || self.depends_on(big, k));
+                    if cycle {
+                        continue;
+                    }
+                    self.fold_group(small, big);
+                    removed[small] = true;
+                }
+            }
+        }
+        if removed.iter().any(|&r| r) {
+            self.remove_groups(&removed);
+        }
+    }
+
+    /// Whether group `big` sends every object `small` sends, with at least its fields: both are
+    /// entity groups of `@interfaceObject` entries at one place, under the same conditions.
+    fn covers(&self, big: usize, small: usize) -> bool {
+        let (b, s) = (&self.groups[big], &self.groups[small]);
+        if b.subgraph != s.subgraph
+            || b.merge_path != s.merge_path
+            || b.conditions != s.conditions
+            || !b.contexts.is_empty()
+            || !s.contexts.is_empty()
+        {
+            return false;
+        }
+        let (Some(big_types), Some(small_types)) = (&b.entity_types, &s.entity_types) else {
+            return false;
+        };
+        !small_types.is_empty()
+            && small_types.iter().all(|e| {
+                !e.object_types.is_empty()
+                    && big_types.iter().any(|o| {
+                        o.name == e.name
+                            && e.object_types.iter().all(|t| o.object_types.contains(t))
+                            && {
+                                let mut both = o.representation.clone();
+                                both.merge(e.representation.clone());
+                                both == o.representation
+                            }
+                    })
+            })
+    }
+
+    /// Moves `small`'s fields into `big`, which then also waits for what `small` waited for; the
+    /// groups that waited for `small` wait for `big`.
+    fn fold_group(&mut self, small: usize, big: usize) {
+        let moved = self.groups[small].entity_types.take().unwrap_or_default();
+        if let Some(types) = &mut self.groups[big].entity_types {
+            for entry in moved {
+                if let Some(into) = types.iter_mut().find(|o| o.name == entry.name) {
+                    into.fields.merge(entry.fields);
+                }
+            }
+        }
+        let waited: Vec<usize> = self.groups[small].deps.clone();
+        let deps = &mut self.groups[big].deps;
+        for d in waited {
+            if d != big && !deps.contains(&d) {
+                deps.push(d);
+            }
+        }
+        deps.sort_unstable();
+        for group in &mut self.groups {
+            if let Some(at) = group.deps.iter().position(|&d| d == small) {
+                group.deps.remove(at);
+                if !group.deps.contains(&big) {
+                    group.deps.push(big);
+                    group.deps.sort_unstable();
+                }
+            }
+        }
+        self.groups[big].deps.retain(|&d| d != big);
+    }
+
+    /// Drops the groups marked `removed` and renumbers the others' dependencies.
+    fn remove_groups(&mut self, removed: &[bool]) {
+        let mut new_index = vec![usize::MAX; self.groups.len()];
+        let mut next = 0;
+        for (i, &gone) in removed.iter().enumerate() {
+            if !gone {
+                new_index[i] = next;
+                next += 1;
+            }
+        }
+        let groups = std::mem::take(&mut self.groups);
+        self.groups = groups
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !removed[*i])
+            .map(|(_, mut group)| {
+                group.deps = group
+                    .deps
+                    .iter()
+                    .filter(|&&d| !removed[d])
+                    .map(|&d| new_index[d])
+                    .collect();
+                group
+            })
+            .collect();
+        self.root_groups = self
+            .root_groups
+            .iter()
+            .filter(|&&g| g < removed.len() && !removed[g])
+            .map(|&g| new_index[g])
+            .collect();
+        for groups in self.places.values_mut() {
+            *groups = groups
+                .iter()
+                .filter(|&&g| g < removed.len() && !removed[g])
+                .map(|&g| new_index[g])
+                .collect();
+        }
+    }
+}
