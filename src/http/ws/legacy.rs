@@ -15,7 +15,7 @@ use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 use super::envelope::Envelope;
 use super::{
     admit, forward_events, init_payload, on_read_error, on_shutdown, Disconnected, OperationEvent,
-    Operations, Outbox,
+    Operations, Outbox, LEGACY_NEXT,
 };
 use crate::context::RequestContext;
 use crate::http::service::{Endpoint, OperationService};
@@ -130,11 +130,15 @@ impl<S: OperationService> Connection<S> {
     async fn on_message(&mut self, message: Message) -> Result<(), Disconnected> {
         let text = match message {
             Message::Text(text) => text,
-            Message::Binary(_) => {
-                return self
-                    .connection_error("binary frames are not GraphQL messages")
-                    .await
-            }
+            // Read as the JSON text it carries, as the protocol's reference server reads it.
+            Message::Binary(bytes) => match axum::extract::ws::Utf8Bytes::try_from(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    return self
+                        .connection_error("a binary frame that is not UTF-8 text")
+                        .await
+                }
+            },
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
             Message::Close(_) => return Err(self.out.answer_close().await),
         };
@@ -196,7 +200,7 @@ impl<S: OperationService> Connection<S> {
                 self.operations.stop(&id);
                 let (running, limit) =
                     (self.operations.len(), self.endpoint.settings.max_operations);
-                if !admit(&mut self.out, running, limit, &id).await? {
+                if !admit(&mut self.out, running, limit, &id, LEGACY_NEXT).await? {
                     return Ok(());
                 }
                 self.operations
@@ -215,7 +219,7 @@ impl<S: OperationService> Connection<S> {
     }
 
     async fn on_event(&mut self, id: String, event: OperationEvent) -> Result<(), Disconnected> {
-        forward_events(&mut self.out, &mut self.operations, id, event, "data").await
+        forward_events(&mut self.out, &mut self.operations, id, event, LEGACY_NEXT).await
     }
 
     /// An `error` for one operation (or none, when the message had no id).

@@ -250,10 +250,10 @@ async fn queue_event(
         },
         OperationEvent::Refused(errors) => {
             operations.stop(&id);
-            match message_with_payload("error", &id, errors.get().as_bytes()) {
-                Some(text) => out.queue(text).await,
-                None => Ok(()),
+            for text in refusal(next_kind, &id, errors.get().as_bytes()) {
+                out.queue(text).await?;
             }
+            Ok(())
         }
         OperationEvent::Complete => {
             operations.stop(&id);
@@ -323,6 +323,11 @@ impl Outbox {
     }
 }
 
+/// The message type of a result in the legacy protocol (subscriptions-transport-ws).
+const LEGACY_NEXT: &str = "data";
+/// The message type of a result in graphql-transport-ws.
+const TRANSPORT_NEXT: &str = "next";
+
 /// Whether a connection running `running` operations may start one more; when it may not, the
 /// client gets an `error` for `id` (its other operations and the connection go on). The same
 /// message in both protocols: an `error` whose payload is a GraphQL `errors` array, as for an
@@ -332,6 +337,7 @@ async fn admit(
     running: usize,
     limit: usize,
     id: &str,
+    next_kind: &str,
 ) -> Result<bool, Disconnected> {
     if running < limit {
         return Ok(true);
@@ -340,9 +346,33 @@ async fn admit(
         "message": format!("too many operations on this connection (at most {limit})"),
         "extensions": { "code": "TOO_MANY_OPERATIONS" },
     }]);
-    out.send(message_with_payload_value("error", id, &errors))
-        .await?;
+    for text in refusal(next_kind, id, errors.to_string().as_bytes()) {
+        out.queue(text).await?;
+    }
+    out.flush().await?;
     Ok(false)
+}
+
+/// The messages that tell a client its operation was refused, given the GraphQL `errors` array:
+/// graphql-transport-ws has an `error` message whose payload is that array; the legacy
+/// protocol's `error` carries one error object, so its reference server sends a refused
+/// operation's errors as a result (`data` with `{"errors": …}`) and then `complete`, which its
+/// client shows whole.
+fn refusal(next_kind: &str, id: &str, errors: &[u8]) -> Vec<String> {
+    if next_kind == LEGACY_NEXT {
+        let mut payload = Vec::with_capacity(errors.len() + 12);
+        payload.extend_from_slice(b"{\"errors\":");
+        payload.extend_from_slice(errors);
+        payload.push(b'}');
+        message_with_payload(LEGACY_NEXT, id, &payload)
+            .into_iter()
+            .chain(std::iter::once(message_without_payload("complete", id)))
+            .collect()
+    } else {
+        message_with_payload("error", id, errors)
+            .into_iter()
+            .collect()
+    }
 }
 
 /// A close reason must fit in 123 bytes; longer ones are cut at a character boundary.
@@ -371,11 +401,6 @@ fn message_with_payload(kind: &str, id: &str, payload: &[u8]) -> Option<String> 
     out.extend_from_slice(payload);
     out.push(b'}');
     String::from_utf8(out).ok()
-}
-
-/// `{"id":<id>,"type":<kind>,"payload":<payload>}` for a payload built here.
-fn message_with_payload_value(kind: &str, id: &str, payload: &serde_json::Value) -> String {
-    serde_json::json!({ "id": id, "type": kind, "payload": payload }).to_string()
 }
 
 /// `{"id":<id>,"type":<kind>}`.

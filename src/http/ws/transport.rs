@@ -18,7 +18,7 @@ use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 use super::envelope::Envelope;
 use super::{
     admit, forward_events, init_payload, on_read_error, on_shutdown, Disconnected, OperationEvent,
-    Operations, Outbox,
+    Operations, Outbox, TRANSPORT_NEXT,
 };
 use crate::context::RequestContext;
 use crate::http::service::{Endpoint, OperationService};
@@ -141,11 +141,19 @@ impl<S: OperationService> Connection<S> {
     async fn on_message(&mut self, message: Message) -> Result<(), Disconnected> {
         let text = match message {
             Message::Text(text) => text,
-            Message::Binary(_) => {
-                return self
-                    .refuse(close::BAD_REQUEST, "Invalid message received: binary frame")
-                    .await
-            }
+            // The protocol says only that messages are JSON text; its reference server reads a
+            // binary frame as that text too.
+            Message::Binary(bytes) => match axum::extract::ws::Utf8Bytes::try_from(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    return self
+                        .refuse(
+                            close::BAD_REQUEST,
+                            "Invalid message received: a binary frame that is not UTF-8 text",
+                        )
+                        .await
+                }
+            },
             // Socket-level pings are answered by the socket itself.
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
             Message::Close(_) => return Err(self.out.answer_close().await),
@@ -207,7 +215,7 @@ impl<S: OperationService> Connection<S> {
                 }
                 let (running, limit) =
                     (self.operations.len(), self.endpoint.settings.max_operations);
-                if !admit(&mut self.out, running, limit, &id).await? {
+                if !admit(&mut self.out, running, limit, &id, TRANSPORT_NEXT).await? {
                     return Ok(());
                 }
                 self.operations
@@ -224,7 +232,14 @@ impl<S: OperationService> Connection<S> {
     }
 
     async fn on_event(&mut self, id: String, event: OperationEvent) -> Result<(), Disconnected> {
-        forward_events(&mut self.out, &mut self.operations, id, event, "next").await
+        forward_events(
+            &mut self.out,
+            &mut self.operations,
+            id,
+            event,
+            TRANSPORT_NEXT,
+        )
+        .await
     }
 
     /// Pings the client, or gives it up when it left the previous ping unanswered.
