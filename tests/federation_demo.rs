@@ -1045,6 +1045,44 @@ async fn skip_variable_on_a_fragment_of_entity_fields() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
+async fn a_repeated_field_is_planned_with_every_occurrence_s_client_keys() {
+    // The second `topProducts` names the product's name `upc`: the reviews and inventory
+    // fetches the first one needs still send the real key, and the client's `upc` stays the
+    // name (a fetch planned for one occurrence alone wrote the key over it, or sent the name
+    // as the key).
+    let gw = TestGateway::demo().await;
+    let plain = gw
+        .query("{ topProducts(first: 3) { upc name reviews { id } inStock } }")
+        .await;
+    let products = data(&plain)["topProducts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(products.len(), 3, "{plain}");
+    for query in [
+        "{ topProducts(first: 3) { reviews { id } inStock } topProducts(first: 3) { upc: name } }",
+        "{ topProducts(first: 3) { upc: name } topProducts(first: 3) { reviews { id } inStock } }",
+        "{ top: topProducts(first: 3) { ... on Product { reviews { id } } } \
+           top: topProducts(first: 3) { upc: name inStock } }",
+    ] {
+        let answer = gw.query(query).await;
+        assert_eq!(answer.get("errors"), None, "{query}: {answer}");
+        let key = if query.contains("top:") {
+            "top"
+        } else {
+            "topProducts"
+        };
+        let got = data(&answer)[key].as_array().cloned().unwrap_or_default();
+        assert_eq!(got.len(), 3, "{query}: {answer}");
+        for (product, want) in got.iter().zip(&products) {
+            assert_eq!(product["upc"], want["name"], "{query}: {answer}");
+            assert_eq!(product["reviews"], want["reviews"], "{query}: {answer}");
+            assert_eq!(product["inStock"], want["inStock"], "{query}: {answer}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn nested_conditions_of_one_kind_each_apply() {
     // A field reached through a fragment with its own condition carries both; GraphQL allows
     // `@include` once per selection, so the fetch must still be a valid query, for root fields,
