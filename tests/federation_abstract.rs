@@ -330,9 +330,21 @@ async fn interface_object_skipped_typename_and_fragments_need_no_concrete_type()
         "{ topRated { rating ... on Book @skip(if: true) { author } } }",
         "query($no: Boolean! = false) { topRated { rating __typename @include(if: $no) } }",
         "query($no: Boolean! = false) { topRated { rating ... on Book @include(if: $no) { author } } }",
+        // A fragment whose every field is left out writes nothing, whatever the type.
+        "{ topRated { rating ... on Movie { id @skip(if: true) } } }",
+        "{ topRated { rating ...M } } fragment M on Movie { director @include(if: false) }",
     ] {
         parity.assert_query(query, json!({}), expected.clone()).await;
     }
+    // A fragment on an implementation selecting only what the interface already selected
+    // still needs each object's real type.
+    parity
+        .assert_query(
+            "{ topRated { ...F ... on Book { ...F } } } fragment F on Media { id }",
+            json!({}),
+            json!({ "data": { "topRated": [ { "id": "1" }, { "id": "2" } ] } }),
+        )
+        .await;
     // On a plain object too: the condition stays with the gateway (async-graphql subgraphs
     // refuse a variable used only on `__typename` as unused).
     for (tool, answer) in parity

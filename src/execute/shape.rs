@@ -525,12 +525,15 @@ impl<'a> Shaper<'a> {
                 Selection::Field(field) => {
                     field.name == "__typename" && self.included(&field.directives)
                 }
+                // A fragment on an object type whose fields are all left out writes nothing
+                // whatever the type.
                 Selection::InlineFragment(fragment) => {
                     self.included(&fragment.directives)
-                        && (fragment
+                        && ((fragment
                             .type_condition
                             .as_ref()
                             .is_some_and(|c| is_object(c))
+                            && self.selects_anything(&fragment.selection_set))
                             || self.wants_concrete_type(&[&fragment.selection_set]))
                 }
                 Selection::FragmentSpread(spread) => {
@@ -541,11 +544,32 @@ impl<'a> Shaper<'a> {
                             .fragments
                             .get(&spread.fragment_name)
                             .is_some_and(|f| {
-                                is_object(f.type_condition())
+                                (is_object(f.type_condition())
+                                    && self.selects_anything(&f.selection_set))
                                     || self.wants_concrete_type(&[&f.selection_set])
                             })
                 }
             })
+        })
+    }
+
+    /// Whether `set` selects any field that `@skip`/`@include` leave in, through its fragments.
+    fn selects_anything(&self, set: &'a SelectionSet) -> bool {
+        set.selections.iter().any(|selection| match selection {
+            Selection::Field(field) => self.included(&field.directives),
+            Selection::InlineFragment(fragment) => {
+                self.included(&fragment.directives)
+                    && self.selects_anything(&fragment.selection_set)
+            }
+            Selection::FragmentSpread(spread) => {
+                self.included(&spread.directives)
+                    && self
+                        .input
+                        .document
+                        .fragments
+                        .get(&spread.fragment_name)
+                        .is_some_and(|f| self.selects_anything(&f.selection_set))
+            }
         })
     }
 

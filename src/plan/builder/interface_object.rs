@@ -74,8 +74,14 @@ impl Builder<'_> {
             out.merge(local);
         }
         // A fragment on an implementation needs each object's real type to apply, even when
-        // this subgraph answers every field in it: it names objects by the interface.
-        if !wants_typename && concrete.is_empty() && here.is_empty() {
+        // this subgraph answers every field in it: it names objects by the interface. That
+        // holds too when each of its fields was already collected on the interface itself
+        // (`...F ... on Book { ...F }`), which leaves `here` and `concrete` empty.
+        if !wants_typename
+            && concrete.is_empty()
+            && here.is_empty()
+            && !self.selects_on_an_implementation(set, interface)
+        {
             return Ok(out);
         }
         let owners = self.supergraph.entity_graphs(interface);
@@ -96,6 +102,51 @@ impl Builder<'_> {
             entry.fields.merge(fields);
         }
         Ok(out)
+    }
+
+    /// Whether `set` has a fragment on an object type (an implementation of `interface`) that
+    /// selects a field no literal `@skip`/`@include` leaves out. Each named fragment is read
+    /// once.
+    fn selects_on_an_implementation(&self, set: &exe::SelectionSet, interface: &Name) -> bool {
+        let mut seen = HashSet::new();
+        let mut stack = vec![(set, false)];
+        while let Some((set, on_implementation)) = stack.pop() {
+            for selection in &set.selections {
+                let (condition, directives, inner) = match selection {
+                    exe::Selection::Field(field) => {
+                        if on_implementation
+                            && !super::conditions::statically_excluded(&field.directives)
+                        {
+                            return true;
+                        }
+                        continue;
+                    }
+                    exe::Selection::InlineFragment(f) => {
+                        (f.type_condition.as_ref(), &f.directives, &f.selection_set)
+                    }
+                    exe::Selection::FragmentSpread(spread) => {
+                        let Some(f) = self.document.fragments.get(&spread.fragment_name) else {
+                            continue;
+                        };
+                        if !seen.insert((&spread.fragment_name, on_implementation)) {
+                            continue;
+                        }
+                        (
+                            Some(f.type_condition()),
+                            &spread.directives,
+                            &f.selection_set,
+                        )
+                    }
+                };
+                if super::conditions::statically_excluded(directives) {
+                    continue;
+                }
+                let here =
+                    condition.is_some_and(|c| c != interface && !self.supergraph.is_abstract(c));
+                stack.push((inner, on_implementation || here));
+            }
+        }
+        false
     }
 
     /// The interface of `object_type` that an `@interfaceObject` subgraph extends with `field`, and
