@@ -1080,6 +1080,50 @@ async fn a_repeated_field_is_planned_with_every_occurrence_s_client_keys() {
             assert_eq!(product["inStock"], want["inStock"], "{query}: {answer}");
         }
     }
+    // One occurrence under a condition, the other not: the field is there either way, and
+    // what the conditional one selects only when its condition holds.
+    for (first, second) in [("@include(if: $v)", ""), ("", "@skip(if: $v)")] {
+        let query = format!(
+            "query($v: Boolean!) {{ topProducts(first: 3) {first} {{ reviews {{ id }} inStock }} \
+             topProducts(first: 3) {second} {{ upc: name }} }}"
+        );
+        for v in [true, false] {
+            let answer = gw.query_with(&query, json!({ "v": v })).await;
+            assert_eq!(answer.get("errors"), None, "{query} {v}: {answer}");
+            let got = data(&answer)["topProducts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(got.len(), 3, "{query} {v}: {answer}");
+            let conditional_first = second.is_empty();
+            let first_in = if conditional_first { v } else { true };
+            let second_in = if conditional_first { true } else { !v };
+            for (product, want) in got.iter().zip(&products) {
+                let expect = |included: bool, value: &Value| {
+                    if included {
+                        value.clone()
+                    } else {
+                        Value::Null
+                    }
+                };
+                assert_eq!(
+                    product["reviews"],
+                    expect(first_in, &want["reviews"]),
+                    "{query} {v}"
+                );
+                assert_eq!(
+                    product["inStock"],
+                    expect(first_in, &want["inStock"]),
+                    "{query} {v}"
+                );
+                assert_eq!(
+                    product["upc"],
+                    expect(second_in, &want["name"]),
+                    "{query} {v}"
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -5,13 +5,17 @@
 //! other (wrong data, no error). Merged, the planner sees every client field of the object at
 //! once and aliases its own fields away from them.
 //!
-//! Only sibling fields with the same response key, name, arguments and directives are merged
-//! (validation already made them mergeable); the shaper still reads the client's own document,
-//! so the response is unchanged but for the values now right.
+//! Sibling fields with the same response key are merged when they ask the same (validation
+//! already made them mergeable; see `merge_into` for differing `@skip`/`@include`); the shaper
+//! still reads the client's own document, so the response is unchanged but for the values now
+//! right.
 
 use std::collections::HashMap;
 
-use apollo_compiler::executable::{Operation, Selection, SelectionSet};
+use apollo_compiler::ast::Directive;
+use apollo_compiler::executable::{
+    DirectiveList, Field, InlineFragment, Operation, Selection, SelectionSet,
+};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Name, Node};
 
@@ -67,15 +71,7 @@ fn merge_set(set: &mut SelectionSet) {
             if !field.selection_set.selections.is_empty() {
                 if let Some(&at) = first_at.get(field.response_key()) {
                     if let Selection::Field(existing) = &mut out[at] {
-                        if existing.name == field.name
-                            && existing.arguments == field.arguments
-                            && existing.directives == field.directives
-                        {
-                            existing
-                                .make_mut()
-                                .selection_set
-                                .selections
-                                .extend(field.selection_set.selections.iter().cloned());
+                        if merge_into(existing, field) {
                             continue;
                         }
                     }
@@ -96,4 +92,58 @@ fn merge_set(set: &mut SelectionSet) {
         }
     }
     set.selections = out;
+}
+
+/// Merges `other` into `existing` (an earlier occurrence under the same response key) when
+/// that asks the same: same name and arguments, and the same directives but for `@skip`/
+/// `@include`. The field is selected when any occurrence is, so conditions can differ only when
+/// one of the two has none: the conditional one's selection then goes in as an inline fragment
+/// carrying its conditions (`things { ... @include(if: $v) { tag } id: title }`). Two
+/// conditional occurrences are left apart: their field would need one condition or the other.
+fn merge_into(existing: &mut Node<Field>, other: &Node<Field>) -> bool {
+    if existing.name != other.name
+        || existing.arguments != other.arguments
+        || own_directives(&existing.directives) != own_directives(&other.directives)
+    {
+        return false;
+    }
+    let existing_conditions = conditions(&existing.directives);
+    let other_conditions = conditions(&other.directives);
+    if existing_conditions == other_conditions {
+        existing
+            .make_mut()
+            .selection_set
+            .selections
+            .extend(other.selection_set.selections.iter().cloned());
+        return true;
+    }
+    let (base, guarded, guard) = match (existing_conditions.is_empty(), other_conditions.is_empty())
+    {
+        (true, false) => (existing.clone(), other, other_conditions),
+        (false, true) => (other.clone(), &*existing, existing_conditions),
+        _ => return false,
+    };
+    let wrapped = Selection::InlineFragment(Node::new(InlineFragment {
+        type_condition: None,
+        directives: DirectiveList(guard.into_iter().cloned().collect()),
+        selection_set: guarded.selection_set.clone(),
+    }));
+    let mut merged = base;
+    merged.make_mut().selection_set.selections.push(wrapped);
+    *existing = merged;
+    true
+}
+
+fn conditions(directives: &DirectiveList) -> Vec<&Node<Directive>> {
+    directives
+        .iter()
+        .filter(|d| d.name == "skip" || d.name == "include")
+        .collect()
+}
+
+fn own_directives(directives: &DirectiveList) -> Vec<&Node<Directive>> {
+    directives
+        .iter()
+        .filter(|d| d.name != "skip" && d.name != "include")
+        .collect()
 }
