@@ -181,13 +181,15 @@ impl Builder<'_> {
     pub(super) fn fold_covered_interface_object_groups(&mut self) {
         let mut removed = vec![false; self.groups.len()];
         // Through `entity_groups_at`: a place may still name groups a failed attempt dropped.
-        let places: Vec<Vec<usize>> = self
+        let mut places: Vec<Vec<usize>> = self
             .places
             .iter()
             .filter(|(_, groups)| groups.len() > 1)
             .map(|((subgraph, path), _)| self.entity_groups_at(*subgraph, path))
             .filter(|groups| groups.len() > 1)
             .collect();
+        // In group order, not the map's (seeded per process): the same plan every time.
+        places.sort_unstable();
         for place in places {
             for &small in &place {
                 for &big in &place {
@@ -197,10 +199,16 @@ impl Builder<'_> {
                     let dependents: Vec<usize> = (0..self.groups.len())
                         .filter(|&k| !removed[k] && self.groups[k].deps.contains(&small))
                         .collect();
+                    // `big` will wait for what `small` waited for, and `small`'s dependents
+                    // for `big`: none of those may already wait for `big`, or `big` for them.
                     let cycle = self.depends_on(big, small)
                         || dependents
                             .iter()
-                            .any(|&k| k == big || self.depends_on(big, k));
+                            .any(|&k| k == big || self.depends_on(big, k))
+                        || self.groups[small]
+                            .deps
+                            .iter()
+                            .any(|&d| d != big && self.depends_on(d, big));
                     if cycle {
                         continue;
                     }
