@@ -281,7 +281,12 @@ impl KeyStore {
     /// The keys a token with this `kid` and `alg` may be checked against, fetching JWKS URLs
     /// as the module comment says.
     pub async fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Vec<Arc<Key>> {
-        for remote in &self.remote {
+        // The sets a request must wait for are fetched side by side, so the wait is at most one
+        // timeout however many sets there are; a set waited for here is not waited for again
+        // below for an unknown `kid`.
+        let mut waited = vec![false; self.remote.len()];
+        let mut fetches = Vec::new();
+        for (i, remote) in self.remote.iter().enumerate() {
             // Copied out, so no guard of the key set is held across a fetch.
             let times = {
                 let state = remote.state.load();
@@ -290,10 +295,14 @@ impl KeyStore {
             let floor_passed = |at: Instant| at.elapsed() >= remote.min_refresh_interval;
             match times {
                 // First use: the keys are needed now.
-                (_, None) => remote.fetch_waiting(None).await,
+                (_, None) => {
+                    waited[i] = true;
+                    fetches.push(remote.fetch_waiting(None));
+                }
                 // Never fetched successfully: try again now, at most once per floor.
                 (None, Some(attempted)) if floor_passed(attempted) => {
-                    remote.fetch_waiting(Some(attempted)).await
+                    waited[i] = true;
+                    fetches.push(remote.fetch_waiting(Some(attempted)));
                 }
                 // Stale: fetched again in the background (at most once per floor, so a key
                 // server that keeps failing is not asked on every request).
@@ -306,16 +315,18 @@ impl KeyStore {
                 _ => {}
             }
         }
+        futures::future::join_all(fetches).await;
         let found = self.matching(kid, alg);
         if !found.is_empty() || kid.is_none() {
             return found;
         }
         // An unknown `kid`: perhaps a key rotated in since the last fetch.
-        // The sets are fetched side by side, so the wait is one timeout, not one per set.
         let fetches: Vec<_> = self
             .remote
             .iter()
-            .filter_map(|remote| {
+            .zip(&waited)
+            .filter(|(_, &waited)| !waited)
+            .filter_map(|(remote, _)| {
                 let attempted = remote.state.load().attempted_at;
                 let allowed =
                     attempted.is_none_or(|at| at.elapsed() >= remote.min_refresh_interval);
