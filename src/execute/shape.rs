@@ -91,6 +91,15 @@ enum Kind<'a> {
 /// Shared so a cached list can be iterated while the shaper writes.
 type CollectedFields<'a> = Rc<[Collected<'a>]>;
 
+/// What one walk of a selection found (see `Shaper::scan`).
+#[derive(Default)]
+struct Scan {
+    /// It asks for `__typename`, or selects something under a fragment on an object type.
+    wants_type: bool,
+    /// It selects some field that `@skip`/`@include` leave in.
+    selects: bool,
+}
+
 struct Shaper<'a> {
     input: &'a ShapeInput<'a>,
     /// Per selection set (by address) and runtime type: the fields to write. See `collected`.
@@ -426,14 +435,15 @@ impl<'a> Shaper<'a> {
 
     /// Records why a non-null position is null, unless an error at this position, above it or
     /// below it, or the failed fetch that was to complete the object holding it, explains it
-    /// already. A `missing` field is also explained by an error at a sibling: a subgraph nulls a
-    /// whole entity for one failed non-null field (`nickname`), and the fields it dropped with
-    /// it (`email`) are that same failure, not one of their own.
+    /// already. A `missing` field is also explained by an error at a sibling field: a subgraph
+    /// nulls a whole entity for one failed non-null field (`nickname`), and the fields it
+    /// dropped with it (`email`) are that same failure, not one of their own.
     fn null_error(&mut self, missing: bool) {
         let path = self.current_path();
         let parent = &path[..path.len().saturating_sub(1)];
         let explained = self.failed_objects.contains(parent)
-            || self.has_error_below(if missing { parent } else { &path })
+            || self.has_error_below(&path)
+            || (missing && self.has_error_at_a_field_of(parent))
             || (0..=path.len()).any(|end| self.error_paths.contains(&path[..end]));
         if !explained {
             self.push_error(
@@ -456,6 +466,15 @@ impl<'a> Shaper<'a> {
                 .is_some_and(|limit| self.out.len() > limit);
         }
         self.too_large
+    }
+
+    /// Whether an error is at a field of the object at `object` (not deeper): the subgraph's
+    /// reason for nulling that object's entity.
+    fn has_error_at_a_field_of(&self, object: &[PathSegment]) -> bool {
+        self.error_paths
+            .range::<[PathSegment], _>((Bound::Excluded(object), Bound::Unbounded))
+            .take_while(|below| below.starts_with(object))
+            .any(|below| below.len() == object.len() + 1)
     }
 
     fn has_error_below(&self, path: &[PathSegment]) -> bool {
@@ -516,61 +535,55 @@ impl<'a> Shaper<'a> {
     /// Whether `sets` ask for `__typename` or select on an object type: an object that names its
     /// interface cannot answer them.
     fn wants_concrete_type(&self, sets: &[&'a SelectionSet]) -> bool {
-        let schema = self.input.schema;
-        let is_object = |t: &str| matches!(schema.types.get(t), Some(ExtendedType::Object(_)));
-        sets.iter().any(|set| {
-            // What `@skip`/`@include` leave out wants nothing: the plan fetched no concrete
-            // type for it.
-            set.selections.iter().any(|selection| match selection {
-                Selection::Field(field) => {
-                    field.name == "__typename" && self.included(&field.directives)
-                }
-                // A fragment on an object type whose fields are all left out writes nothing
-                // whatever the type.
-                Selection::InlineFragment(fragment) => {
-                    self.included(&fragment.directives)
-                        && ((fragment
-                            .type_condition
-                            .as_ref()
-                            .is_some_and(|c| is_object(c))
-                            && self.selects_anything(&fragment.selection_set))
-                            || self.wants_concrete_type(&[&fragment.selection_set]))
-                }
-                Selection::FragmentSpread(spread) => {
-                    self.included(&spread.directives)
-                        && self
-                            .input
-                            .document
-                            .fragments
-                            .get(&spread.fragment_name)
-                            .is_some_and(|f| {
-                                (is_object(f.type_condition())
-                                    && self.selects_anything(&f.selection_set))
-                                    || self.wants_concrete_type(&[&f.selection_set])
-                            })
-                }
-            })
-        })
+        sets.iter().any(|set| self.scan(set).wants_type)
     }
 
-    /// Whether `set` selects any field that `@skip`/`@include` leave in, through its fragments.
-    fn selects_anything(&self, set: &'a SelectionSet) -> bool {
-        set.selections.iter().any(|selection| match selection {
-            Selection::Field(field) => self.included(&field.directives),
-            Selection::InlineFragment(fragment) => {
-                self.included(&fragment.directives)
-                    && self.selects_anything(&fragment.selection_set)
+    /// One walk of `set` for [`Shaper::wants_concrete_type`]. What `@skip`/`@include` leave out
+    /// wants nothing (the plan fetched no concrete type for it), and a fragment on an object
+    /// type wants the type only if it selects something that is left in: one whose fields are
+    /// all left out writes nothing, whatever the type.
+    fn scan(&self, set: &'a SelectionSet) -> Scan {
+        let schema = self.input.schema;
+        let is_object = |t: &str| matches!(schema.types.get(t), Some(ExtendedType::Object(_)));
+        let mut out = Scan::default();
+        for selection in &set.selections {
+            let (condition, inner) = match selection {
+                Selection::Field(field) => {
+                    if self.included(&field.directives) {
+                        out.selects = true;
+                        out.wants_type |= field.name == "__typename";
+                    }
+                    continue;
+                }
+                Selection::InlineFragment(fragment) => {
+                    if !self.included(&fragment.directives) {
+                        continue;
+                    }
+                    (fragment.type_condition.as_deref(), &fragment.selection_set)
+                }
+                Selection::FragmentSpread(spread) => {
+                    if !self.included(&spread.directives) {
+                        continue;
+                    }
+                    let Some(fragment) = self.input.document.fragments.get(&spread.fragment_name)
+                    else {
+                        continue;
+                    };
+                    (
+                        Some(fragment.type_condition().as_str()),
+                        &fragment.selection_set,
+                    )
+                }
+            };
+            let inner = self.scan(inner);
+            out.selects |= inner.selects;
+            out.wants_type |=
+                inner.wants_type || (inner.selects && condition.is_some_and(&is_object));
+            if out.wants_type {
+                break;
             }
-            Selection::FragmentSpread(spread) => {
-                self.included(&spread.directives)
-                    && self
-                        .input
-                        .document
-                        .fragments
-                        .get(&spread.fragment_name)
-                        .is_some_and(|f| self.selects_anything(&f.selection_set))
-            }
-        })
+        }
+        out
     }
 
     fn satisfies(&self, runtime_type: &str, condition: &str) -> bool {
