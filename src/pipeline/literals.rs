@@ -22,6 +22,9 @@ use apollo_compiler::{ExecutableDocument, Name, Node, Schema};
 
 use crate::response::GraphqlError;
 
+/// The operation's variable definitions by name.
+type Variables<'o> = std::collections::HashMap<&'o Name, &'o VariableDefinition>;
+
 /// The first literal in `operation` (and the fragments it spreads), in field and directive
 /// arguments, that breaks either rule.
 pub(super) fn check(
@@ -29,7 +32,13 @@ pub(super) fn check(
     document: &ExecutableDocument,
     operation: &Operation,
 ) -> Result<(), GraphqlError> {
-    let variables = &operation.variables;
+    // Looked up by name: a document may use many variables many times.
+    let variables: Variables<'_> = operation
+        .variables
+        .iter()
+        .map(|v| (&v.name, &**v))
+        .collect();
+    let variables = &variables;
     let directives = |list: &DirectiveList| -> Result<(), GraphqlError> {
         for directive in list {
             if let Some(definition) = schema.directive_definitions.get(&directive.name) {
@@ -80,7 +89,7 @@ pub(super) fn check(
 
 fn arguments(
     schema: &Schema,
-    variables: &[Node<VariableDefinition>],
+    variables: &Variables<'_>,
     definitions: &[Node<InputValueDefinition>],
     given: &[Node<Argument>],
 ) -> Result<(), GraphqlError> {
@@ -113,13 +122,13 @@ fn usage_allowed(variable: &VariableDefinition, location: &Type, location_defaul
 
 /// Refuses a variable nested in a literal that may not stand at its place.
 fn check_nested_variable(
-    variables: &[Node<VariableDefinition>],
+    variables: &Variables<'_>,
     name: &Name,
     location: &Type,
     location_default: bool,
 ) -> Result<(), GraphqlError> {
     // An undefined variable is apollo-compiler's to report.
-    let Some(variable) = variables.iter().find(|v| v.name == *name) else {
+    let Some(variable) = variables.get(name).copied() else {
         return Ok(());
     };
     if usage_allowed(variable, location, location_default) {
@@ -136,7 +145,7 @@ fn check_nested_variable(
 
 fn check_value(
     schema: &Schema,
-    variables: &[Node<VariableDefinition>],
+    variables: &Variables<'_>,
     ty: &Type,
     value: &Value,
 ) -> Result<(), GraphqlError> {
@@ -169,10 +178,8 @@ fn check_value(
                     [(_, only)] => match &**only {
                         Value::Null => return refused("its one field must not be null"),
                         Value::Variable(variable) => {
-                            let non_null = variables
-                                .iter()
-                                .find(|v| v.name == *variable)
-                                .is_some_and(|v| v.ty.is_non_null());
+                            let non_null =
+                                variables.get(variable).is_some_and(|v| v.ty.is_non_null());
                             if !non_null {
                                 return refused(&format!(
                                     "the variable `${variable}` for its field must be of a non-null type"

@@ -117,20 +117,27 @@ fn merge_into(existing: &mut Node<Field>, other: &Node<Field>) -> bool {
             .extend(other.selection_set.selections.iter().cloned());
         return true;
     }
-    let (base, guarded, guard) = match (existing_conditions.is_empty(), other_conditions.is_empty())
-    {
-        (true, false) => (existing.clone(), other, other_conditions),
-        (false, true) => (other.clone(), &*existing, existing_conditions),
-        _ => return false,
+    let guarded = |field: &Node<Field>, guard: Vec<&Node<Directive>>| {
+        Selection::InlineFragment(Node::new(InlineFragment {
+            type_condition: None,
+            directives: DirectiveList(guard.into_iter().cloned().collect()),
+            selection_set: field.selection_set.clone(),
+        }))
     };
-    let wrapped = Selection::InlineFragment(Node::new(InlineFragment {
-        type_condition: None,
-        directives: DirectiveList(guard.into_iter().cloned().collect()),
-        selection_set: guarded.selection_set.clone(),
-    }));
-    let mut merged = base;
-    merged.make_mut().selection_set.selections.push(wrapped);
-    *existing = merged;
+    match (existing_conditions.is_empty(), other_conditions.is_empty()) {
+        // Added in place: a long run of conditional repeats costs one push each.
+        (true, false) => {
+            let wrapped = guarded(other, other_conditions);
+            existing.make_mut().selection_set.selections.push(wrapped);
+        }
+        (false, true) => {
+            let wrapped = guarded(existing, existing_conditions);
+            let mut merged = other.clone();
+            merged.make_mut().selection_set.selections.push(wrapped);
+            *existing = merged;
+        }
+        _ => return false,
+    }
     true
 }
 

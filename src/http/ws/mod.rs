@@ -329,9 +329,8 @@ const LEGACY_NEXT: &str = "data";
 const TRANSPORT_NEXT: &str = "next";
 
 /// Whether a connection running `running` operations may start one more; when it may not, the
-/// client gets an `error` for `id` (its other operations and the connection go on). The same
-/// message in both protocols: an `error` whose payload is a GraphQL `errors` array, as for an
-/// operation the gateway refused.
+/// client is told as for any operation the gateway refused ([`refusal`]): its other operations
+/// and the connection go on.
 async fn admit(
     out: &mut Outbox,
     running: usize,
