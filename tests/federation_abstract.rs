@@ -457,6 +457,37 @@ async fn interface_object_field_beside_a_requires_field_is_fetched_once() {
 }
 
 #[tokio::test]
+async fn interface_object_requires_beside_a_client_alias_named_like_its_input() {
+    // `title` is the client's name for `id`; headline, planned through the owner for books,
+    // requires the real title, which must not land on the client's key (nor the client's
+    // value in headline's input).
+    let parity = interface_object().await;
+    let book = json!({ "title": "1", "headline": "DUNE" });
+    for (query, movie) in [
+        (
+            "{ topRated { ... on Book { title: id headline } } }",
+            json!({}),
+        ),
+        (
+            "{ topRated { title: id ... on Book { headline } } }",
+            json!({ "title": "2" }),
+        ),
+        (
+            "{ topRated { ... on Book { headline } ... on Media { title: id } } }",
+            json!({ "title": "2" }),
+        ),
+    ] {
+        parity
+            .assert_query(
+                query,
+                json!({}),
+                json!({ "data": { "topRated": [book.clone(), movie] } }),
+            )
+            .await;
+    }
+}
+
+#[tokio::test]
 async fn interface_object_requires_inside_concrete_fragments() {
     interface_object()
         .await

@@ -94,9 +94,26 @@ impl Builder<'_> {
         let mut fields = SelectionSet::default();
         fields.add_typename();
         for (object_type, extra) in concrete {
+            // These fields answer in the same object as the client's others (`... on Book {
+            // title: id headline }`: `id` from here, `headline` through the owner): what the
+            // planner adds for them (`headline`'s required `title`) must avoid those keys too.
+            let mut keys = ClientKeys::default();
+            for c in self.collect(set, &object_type)? {
+                keys.entry(c.field.response_key().clone())
+                    .or_default()
+                    .push(c.field.clone());
+            }
+            self.response_keys.push(KeysFrame {
+                keys,
+                field_set: false,
+                under: None,
+            });
+            self.next_is_field_set = true;
             let inner =
-                self.plan_collected(owner_group, &object_type, &extra, path, None, conditions)?;
-            add_type_case(&mut fields, object_type, inner);
+                self.plan_collected(owner_group, &object_type, &extra, path, None, conditions);
+            self.next_is_field_set = false;
+            self.response_keys.pop();
+            add_type_case(&mut fields, object_type, inner?);
         }
         if let Some(entry) = self.entry_mut(owner_group, interface) {
             entry.fields.merge(fields);
