@@ -88,7 +88,7 @@ impl Walk<'_> {
                                 field.alias = Some(alias.clone());
                                 self.renames.push(KeyRename {
                                     path: path.to_vec(),
-                                    types: self.object_types(owner),
+                                    types: self.supergraph.typenames_of(owner),
                                     from: alias,
                                     to: key,
                                 });
@@ -117,21 +117,5 @@ impl Walk<'_> {
             }
         });
         aliased
-    }
-}
-
-impl Walk<'_> {
-    /// The `__typename`s an object of `owner` may answer with: `owner` itself (an object type,
-    /// or an `@interfaceObject`, which answers with the interface's name) and, for an abstract
-    /// type, every object type in it.
-    fn object_types(&self, owner: &Name) -> Vec<Name> {
-        let mut types = vec![owner.clone()];
-        if self.supergraph.is_abstract(owner) {
-            types.extend(crate::supergraph::possible_types(
-                &self.supergraph.schema,
-                owner,
-            ));
-        }
-        types
     }
 }

@@ -340,12 +340,7 @@ impl<'a> Builder<'a> {
     ) -> Result<SelectionSet, PlanError> {
         let targets = self.count_jump_targets(group, object_type, collected, provides);
         self.jump_targets.push(targets);
-        let mut keys = ClientKeys::with_capacity_and_hasher(collected.len(), Default::default());
-        for c in collected {
-            keys.entry(c.field.response_key().clone())
-                .or_default()
-                .push(c.field.clone());
-        }
+        let keys = client_keys(collected);
         let field_set = std::mem::take(&mut self.next_is_field_set);
         // Taken for this frame only: the frames of the fields planned below it are not `under`
         // unless `plan_field` says so again; put back for the next type case of the same field.
@@ -748,6 +743,17 @@ fn ensure_selected(selections: &mut SelectionSet) {
     if selections.is_empty() {
         selections.add_typename();
     }
+}
+
+/// The client's fields of one object by response key.
+fn client_keys(collected: &[Collected<'_>]) -> ClientKeys {
+    let mut keys = ClientKeys::with_capacity_and_hasher(collected.len(), Default::default());
+    for c in collected {
+        keys.entry(c.field.response_key().clone())
+            .or_default()
+            .push(c.field.clone());
+    }
+    keys
 }
 
 fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {

@@ -303,33 +303,27 @@ impl SelectionSet {
                 out.push(' ');
             }
             match item {
-                Selection::Field(f) => {
-                    let (own, repeats) = split_repeated_conditions(&f.directives);
-                    open_wrappers(&repeats, out);
+                Selection::Field(f) => write_conditioned(&f.directives, out, |own, out| {
                     if let Some(alias) = &f.alias {
                         out.push_str(alias);
                         out.push(':');
                     }
                     out.push_str(&f.name);
                     write_arguments(&f.arguments, out);
-                    write_directive_list(&own, out);
+                    write_directive_list(own, out);
                     if !f.selections.is_empty() {
                         f.selections.write_compact(out);
                     }
-                    close_wrappers(&repeats, out);
-                }
-                Selection::Fragment(f) => {
-                    let (own, repeats) = split_repeated_conditions(&f.directives);
-                    open_wrappers(&repeats, out);
+                }),
+                Selection::Fragment(f) => write_conditioned(&f.directives, out, |own, out| {
                     out.push_str("...");
                     if let Some(ty) = &f.type_condition {
                         out.push_str("on ");
                         out.push_str(ty);
                     }
-                    write_directive_list(&own, out);
+                    write_directive_list(own, out);
                     f.selections.write_compact(out);
-                    close_wrappers(&repeats, out);
-                }
+                }),
             }
         }
         out.push('}');
@@ -341,34 +335,28 @@ impl SelectionSet {
         for item in &self.items {
             push_indent(indent + 1, out);
             match item {
-                Selection::Field(f) => {
-                    let (own, repeats) = split_repeated_conditions(&f.directives);
-                    open_wrappers(&repeats, out);
+                Selection::Field(f) => write_conditioned(&f.directives, out, |own, out| {
                     if let Some(alias) = &f.alias {
                         let _ = write!(out, "{alias}: ");
                     }
                     out.push_str(&f.name);
                     write_arguments(&f.arguments, out);
-                    write_directive_list(&own, out);
+                    write_directive_list(own, out);
                     if !f.selections.is_empty() {
                         out.push(' ');
                         f.selections.write_pretty(indent + 1, out);
                     }
-                    close_wrappers(&repeats, out);
-                }
-                Selection::Fragment(f) => {
-                    let (own, repeats) = split_repeated_conditions(&f.directives);
-                    open_wrappers(&repeats, out);
+                }),
+                Selection::Fragment(f) => write_conditioned(&f.directives, out, |own, out| {
                     out.push_str("...");
                     if let Some(ty) = &f.type_condition {
                         out.push_str(" on ");
                         out.push_str(ty);
                     }
-                    write_directive_list(&own, out);
+                    write_directive_list(own, out);
                     out.push(' ');
                     f.selections.write_pretty(indent + 1, out);
-                    close_wrappers(&repeats, out);
-                }
+                }),
             }
             out.push('\n');
         }
@@ -437,16 +425,21 @@ fn split_repeated_conditions(directives: &DirectiveList) -> SplitDirectives<'_> 
     (own, repeats)
 }
 
-fn open_wrappers(repeats: &[&Node<Directive>], out: &mut String) {
-    for d in repeats {
+/// Writes a selection with `write`, given the directives that go on it; each repeated
+/// condition wraps it in an inline fragment (see [`split_repeated_conditions`]).
+fn write_conditioned(
+    directives: &DirectiveList,
+    out: &mut String,
+    write: impl FnOnce(&[&Node<Directive>], &mut String),
+) {
+    let (own, repeats) = split_repeated_conditions(directives);
+    for d in &repeats {
         out.push_str("...");
         write_directive(d, out);
         out.push('{');
     }
-}
-
-fn close_wrappers(repeats: &[&Node<Directive>], out: &mut String) {
-    for _ in repeats {
+    write(&own, out);
+    for _ in &repeats {
         out.push('}');
     }
 }

@@ -503,6 +503,18 @@ impl Supergraph {
             Some(ExtendedType::Interface(_) | ExtendedType::Union(_))
         )
     }
+
+    /// The `__typename`s an object planned as `owner` may carry in the response: `owner` itself
+    /// (an object type, or an interface met through an `@interfaceObject`, whose subgraph
+    /// answers with the interface's name) and, for an abstract type, every object type in it
+    /// (the owner of an interface object names the real one).
+    pub fn typenames_of(&self, owner: &Name) -> Vec<Name> {
+        let mut types = vec![owner.clone()];
+        if self.is_abstract(owner) {
+            types.extend(possible_types(&self.schema, owner));
+        }
+        types
+    }
 }
 
 /// A uniform draw in [0, 100): a per-thread xorshift seeded from the std hasher's random keys,

@@ -270,16 +270,9 @@ impl Builder<'_> {
         }
         // An interface seen as an `@interfaceObject` is a frame of its own name, but the
         // response names each object by its implementation once its owner told which one.
-        let mut types = vec![object_type.clone()];
-        if self.supergraph.is_abstract(&object_type) {
-            types.extend(crate::supergraph::possible_types(
-                &self.supergraph.schema,
-                &object_type,
-            ));
-        }
         Ok(Some(ContextSource {
             depth: path.len(),
-            types,
+            types: self.supergraph.typenames_of(&object_type),
             selection: self.plain_selection(&set),
         }))
     }

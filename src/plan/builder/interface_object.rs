@@ -97,12 +97,7 @@ impl Builder<'_> {
             // These fields answer in the same object as the client's others (`... on Book {
             // title: id headline }`: `id` from here, `headline` through the owner): what the
             // planner adds for them (`headline`'s required `title`) must avoid those keys too.
-            let mut keys = ClientKeys::default();
-            for c in self.collect(set, &object_type)? {
-                keys.entry(c.field.response_key().clone())
-                    .or_default()
-                    .push(c.field.clone());
-            }
+            let keys = client_keys(&self.collect(set, &object_type)?);
             self.response_keys.push(KeysFrame {
                 keys,
                 field_set: false,
