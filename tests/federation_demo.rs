@@ -1127,6 +1127,93 @@ async fn a_repeated_field_is_planned_with_every_occurrence_s_client_keys() {
 }
 
 #[tokio::test]
+async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_client_keys() {
+    // As above, with the occurrences reached through different inline fragments and named
+    // spreads, at the root and below an entity boundary (`name` is accounts', reached by the key
+    // `id` that the reviews fetch also answers the client's `id: username` in): each occurrence
+    // planned alone put the key the other's fetch needed beside the client's alias in one fetch.
+    let gw = TestGateway::demo().await;
+    let plain = gw
+        .query(
+            "{ topProducts(first: 3) { upc name inStock reviews { id author { id name username } } } }",
+        )
+        .await;
+    let products = data(&plain)["topProducts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(products.len(), 3, "{plain}");
+    let root_cases = [
+        "{ topProducts(first: 3) { reviews { id } inStock } \
+           ... on Query { topProducts(first: 3) { upc: name } } }",
+        "{ ...T topProducts(first: 3) { reviews { id } inStock } } \
+         fragment T on Query { topProducts(first: 3) { upc: name } }",
+        "{ ... { topProducts(first: 3) { upc: name } } ...T } \
+         fragment T on Query { ...U } fragment U on Query { topProducts(first: 3) { reviews { id } inStock } }",
+        "query($v: Boolean = true) { ... @include(if: $v) { topProducts(first: 3) { reviews { id } inStock } } \
+           topProducts(first: 3) { upc: name } }",
+    ];
+    for query in root_cases {
+        let answer = gw.query(query).await;
+        assert_eq!(answer.get("errors"), None, "{query}: {answer}");
+        let got = data(&answer)["topProducts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(got.len(), 3, "{query}: {answer}");
+        for (product, want) in got.iter().zip(&products) {
+            assert_eq!(product["upc"], want["name"], "{query}: {answer}");
+            assert_eq!(product["inStock"], want["inStock"], "{query}: {answer}");
+            let ids: Vec<&Value> = want["reviews"]
+                .as_array()
+                .map(|r| r.iter().map(|r| &r["id"]).collect())
+                .unwrap_or_default();
+            let got_ids: Vec<&Value> = product["reviews"]
+                .as_array()
+                .map(|r| r.iter().map(|r| &r["id"]).collect())
+                .unwrap_or_default();
+            assert_eq!(got_ids, ids, "{query}: {answer}");
+        }
+    }
+    let nested_cases = [
+        "{ topProducts(first: 3) { reviews { author { id: username } } \
+           ... on Product { reviews { author { name } } } } }",
+        "{ topProducts(first: 3) { ...R reviews { author { name } } } } \
+         fragment R on Product { reviews { ... on Review { author { id: username } } } }",
+        "{ topProducts(first: 3) { reviews { author { name } } \
+           reviews { ...A } } } fragment A on Review { author { id: username username } }",
+    ];
+    for query in nested_cases {
+        let answer = gw.query(query).await;
+        assert_eq!(answer.get("errors"), None, "{query}: {answer}");
+        let got = data(&answer)["topProducts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(got.len(), 3, "{query}: {answer}");
+        for (product, want) in got.iter().zip(&products) {
+            let reviews = product["reviews"].as_array().cloned().unwrap_or_default();
+            let wanted = want["reviews"].as_array().cloned().unwrap_or_default();
+            assert_eq!(reviews.len(), wanted.len(), "{query}: {answer}");
+            for (review, want) in reviews.iter().zip(&wanted) {
+                let author = &review["author"];
+                assert_eq!(
+                    author["id"], want["author"]["username"],
+                    "{query}: {answer}"
+                );
+                assert_eq!(author["name"], want["author"]["name"], "{query}: {answer}");
+                if author.get("username").is_some() {
+                    assert_eq!(
+                        author["username"], want["author"]["username"],
+                        "{query}: {answer}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn nested_conditions_of_one_kind_each_apply() {
     // A field reached through a fragment with its own condition carries both; GraphQL allows
     // `@include` once per selection, so the fetch must still be a valid query, for root fields,

@@ -153,6 +153,7 @@ pub(super) fn build(
     };
     let root_type = operation.object_type().clone();
     let collected = builder.collect(&operation.selection_set, &root_type)?;
+    let collected = collect::merge_repeats(&collected).unwrap_or(collected);
     for c in &collected {
         let name = &c.field.name;
         if name.starts_with("__") {
@@ -232,7 +233,7 @@ impl<'a> Builder<'a> {
         conditions: &Conditions,
     ) -> Result<(), PlanError> {
         let group = self.root_group(kind, subgraph);
-        let path = child_path(&[], c.field);
+        let path = child_path(&[], &c.field);
         let provides = self
             .supergraph
             .field_source(root_type, &c.field.name, subgraph)
@@ -338,6 +339,8 @@ impl<'a> Builder<'a> {
         provides: Option<&exe::SelectionSet>,
         conditions: &Conditions,
     ) -> Result<SelectionSet, PlanError> {
+        let merged = collect::merge_repeats(collected);
+        let collected = merged.as_deref().unwrap_or(collected);
         let targets = self.count_jump_targets(group, object_type, collected, provides);
         self.jump_targets.push(targets);
         let keys = client_keys(collected);
@@ -452,8 +455,8 @@ impl<'a> Builder<'a> {
         let provided = provides.and_then(|p| self.find_provided(p, object_type, name));
         let source = self.supergraph.field_source(object_type, name, subgraph);
         let local = self.is_local(group, object_type, name, provides);
-        let field_type = self.field_type(object_type, c.field);
-        let path = child_path(path, c.field);
+        let field_type = self.field_type(object_type, &c.field);
+        let path = child_path(path, &c.field);
         // A `@shareable` field whose value type differs between subgraphs: when this one lacks
         // some of the selected fields and the value cannot be looked up, the field moves or is
         // split (`plan_partial`). The same holds below a provided field:
@@ -486,10 +489,7 @@ impl<'a> Builder<'a> {
                 Partial::Moved => return Ok(()),
                 Partial::Here(here) => {
                     here_field = here;
-                    here_collected = Collected {
-                        field: &here_field,
-                        directives: c.directives.clone(),
-                    };
+                    here_collected = Collected::new(&here_field, c.directives.clone());
                     &here_collected
                 }
                 Partial::Unsplit => c,
@@ -596,20 +596,14 @@ impl<'a> Builder<'a> {
             let mut moved = SelectionSet::default();
             let mut left = Some(rest);
             while let Some(rest) = left.take() {
-                let rest = Collected {
-                    field: &rest,
-                    directives: c.directives.clone(),
-                };
+                let rest = Collected::new(&rest, c.directives.clone());
                 if let Some(others) = jump(self, &rest, Elsewhere::Whole) {
                     moved.merge(others);
                     out.merge(moved);
                     return Partial::Here(here);
                 }
                 for (share, remaining) in self.shares(subgraph, object_type, field_type, &rest) {
-                    let share = Collected {
-                        field: &share,
-                        directives: c.directives.clone(),
-                    };
+                    let share = Collected::new(&share, c.directives.clone());
                     if let Some(others) = jump(self, &share, Elsewhere::Whole) {
                         moved.merge(others);
                         left = Some(remaining);
@@ -751,14 +745,14 @@ fn client_keys(collected: &[Collected<'_>]) -> ClientKeys {
     for c in collected {
         keys.entry(c.field.response_key().clone())
             .or_default()
-            .push(c.field.clone());
+            .push(Node::clone(&c.field));
     }
     keys
 }
 
 fn client_field(c: &Collected<'_>, selections: SelectionSet) -> Field {
     Field {
-        alias: fetch_alias(c.field),
+        alias: fetch_alias(&c.field),
         name: c.field.name.clone(),
         arguments: c.field.arguments.clone(),
         directives: c.directives.clone(),

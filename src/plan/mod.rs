@@ -7,7 +7,6 @@ mod alias_apart;
 mod builder;
 mod display;
 mod lookup;
-mod merge_repeated;
 pub mod selection;
 
 use apollo_compiler::executable::Operation;
@@ -360,10 +359,7 @@ pub fn plan_operation(
     operation: &Operation,
     labels: ActiveLabels,
 ) -> Result<QueryPlan, PlanError> {
-    match merge_repeated::merged(document, operation) {
-        Some((document, operation)) => builder::build(supergraph, &document, &operation, labels),
-        None => builder::build(supergraph, document, operation, labels),
-    }
+    builder::build(supergraph, document, operation, labels)
 }
 
 /// Plans the operation in `query` and prints the plan; the message of the first error otherwise.

@@ -89,8 +89,8 @@ impl Builder<'_> {
         out: &mut SelectionSet,
     ) -> Option<Result<(), PlanError>> {
         let (target, arguments) = self.context_target(group, object_type, &c.field.name)?;
-        let field_type = self.field_type(object_type, c.field);
-        let path = child_path(path, c.field);
+        let field_type = self.field_type(object_type, &c.field);
+        let path = child_path(path, &c.field);
         Some(self.plan_context_field(
             group,
             object_type,

@@ -38,7 +38,7 @@ impl Builder<'_> {
         // under: a named fragment spread twice gives one node under two sets of conditions,
         // which are two occurrences. Looked up by hash, so this stays linear in the fields.
         let occurrence =
-            |c: &Collected<'_>| (std::ptr::from_ref(c.field) as usize, c.directives.clone());
+            |c: &Collected<'_>| (std::ptr::from_ref(&*c.field) as usize, c.directives.clone());
         let on_interface_seen: HashSet<_> = on_interface.iter().map(occurrence).collect();
         let mut here_seen = HashSet::new();
         let mut here: Vec<Collected<'_>> = Vec::new();

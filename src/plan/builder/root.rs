@@ -159,15 +159,9 @@ impl Builder<'_> {
             Node::new(field)
         };
         let (here, rest) = (with(here), with(rest));
-        let here = Collected {
-            field: &here,
-            directives: c.directives.clone(),
-        };
+        let here = Collected::new(&here, c.directives.clone());
         self.plan_root_field(kind, subgraph, root_type, &here, conditions)?;
-        let rest = Collected {
-            field: &rest,
-            directives: c.directives.clone(),
-        };
+        let rest = Collected::new(&rest, c.directives.clone());
         let mut excluded = excluded.to_vec();
         excluded.push(subgraph);
         self.plan_root(kind, root_type, &rest, conditions, &excluded)

@@ -50,7 +50,7 @@ impl Builder<'_> {
                 !entity
                     && self.needs_other(
                         subgraph,
-                        &self.field_type(t, c.field),
+                        &self.field_type(t, &c.field),
                         &c.field.selection_set,
                         self.provides_below(subgraph, t, &c.field.name, provided),
                     )
@@ -109,7 +109,7 @@ impl Builder<'_> {
                 missing += if resolves {
                     self.missing_fields(
                         subgraph,
-                        &self.field_type(t, c.field),
+                        &self.field_type(t, &c.field),
                         &c.field.selection_set,
                         self.provides_below(subgraph, t, &c.field.name, provided),
                     )

@@ -128,7 +128,7 @@ impl Builder<'_> {
                     .push(exe::Selection::Field(Node::new(field)));
                 continue;
             }
-            let child_type = self.field_type(type_name, child.field);
+            let child_type = self.field_type(type_name, &child.field);
             let child_provides = self.provides_below(subgraph, type_name, name, provided);
             if !self.needs_other(
                 subgraph,
