@@ -485,6 +485,44 @@ async fn interface_object_requires_beside_a_client_alias_named_like_its_input() 
             )
             .await;
     }
+    // The alias in a fragment on an implementation, the field needing the input on the
+    // interface: the fetch of the interface's fields answers for books too.
+    for (query, book, movie) in [
+        (
+            "{ topRated { ... on Book { title: id } headline } }",
+            json!({ "title": "1", "headline": "DUNE" }),
+            json!({ "headline": "ALIEN" }),
+        ),
+        (
+            "{ topRated { ... on Book { id: title } headline } }",
+            json!({ "id": "Dune", "headline": "DUNE" }),
+            json!({ "headline": "ALIEN" }),
+        ),
+        (
+            "{ topRated { ... on Book { title: author } headline } }",
+            json!({ "title": "Herbert", "headline": "DUNE" }),
+            json!({ "headline": "ALIEN" }),
+        ),
+        (
+            "{ topRated { ...B ... on Movie { title: director } headline } } \
+             fragment B on Book { title: author }",
+            json!({ "title": "Herbert", "headline": "DUNE" }),
+            json!({ "title": "Scott", "headline": "ALIEN" }),
+        ),
+        (
+            "{ topRated { ... on Book { id: similar { rating } } title } }",
+            json!({ "id": [{ "rating": 2 }], "title": "Dune" }),
+            json!({ "title": "Alien" }),
+        ),
+    ] {
+        parity
+            .assert_query(
+                query,
+                json!({}),
+                json!({ "data": { "topRated": [book, movie] } }),
+            )
+            .await;
+    }
 }
 
 #[tokio::test]

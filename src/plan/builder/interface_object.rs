@@ -22,8 +22,26 @@ impl Builder<'_> {
     ) -> Result<SelectionSet, PlanError> {
         let subgraph = self.groups[group].subgraph;
         let on_interface = self.collect(set, interface)?;
-        let mut out =
-            self.plan_collected(group, interface, &on_interface, path, provides, conditions)?;
+        let implementations: Vec<(Name, Vec<Collected<'_>>)> =
+            crate::supergraph::possible_types(&self.supergraph.schema, interface)
+                .into_iter()
+                .map(|object_type| {
+                    let collected = self.collect(set, &object_type)?;
+                    Ok((object_type, collected))
+                })
+                .collect::<Result<_, PlanError>>()?;
+        // Every object answers here with the client's fields of its own type too (`... on Book
+        // { title: id }` beside `headline`): what the planner adds for the interface's fields
+        // (`headline`'s required `title`) must avoid all of their keys.
+        let mut every_key = ClientKeys::default();
+        for (_, collected) in &implementations {
+            for (key, fields) in client_keys(collected) {
+                every_key.entry(key).or_default().extend(fields);
+            }
+        }
+        let mut out = self.plan_beside(&every_key, |this| {
+            this.plan_collected(group, interface, &on_interface, path, provides, conditions)
+        })?;
         // Representations of the interface must name it; the subgraph answers with its own name.
         out.add_typename();
         let wants_typename = on_interface.iter().any(|c| c.field.name == "__typename");
@@ -42,9 +60,9 @@ impl Builder<'_> {
         let on_interface_seen: HashSet<_> = on_interface.iter().map(occurrence).collect();
         let mut here_seen = HashSet::new();
         let mut here: Vec<Collected<'_>> = Vec::new();
-        for object_type in crate::supergraph::possible_types(&self.supergraph.schema, interface) {
+        for (object_type, collected) in implementations {
             let mut extra: Vec<Collected<'_>> = Vec::new();
-            for c in self.collect(set, &object_type)? {
+            for c in collected {
                 // Selected for every object already (on the interface itself).
                 if on_interface_seen.contains(&occurrence(&c)) {
                     continue;
@@ -70,7 +88,9 @@ impl Builder<'_> {
             }
         }
         if !here.is_empty() {
-            let local = self.plan_collected(group, interface, &here, path, provides, conditions)?;
+            let local = self.plan_beside(&every_key, |this| {
+                this.plan_collected(group, interface, &here, path, provides, conditions)
+            })?;
             out.merge(local);
         }
         // A fragment on an implementation needs each object's real type to apply, even when
@@ -98,22 +118,30 @@ impl Builder<'_> {
             // title: id headline }`: `id` from here, `headline` through the owner): what the
             // planner adds for them (`headline`'s required `title`) must avoid those keys too.
             let keys = client_keys(&self.collect(set, &object_type)?);
-            self.response_keys.push(KeysFrame {
-                keys,
-                field_set: false,
-                under: None,
+            let inner = self.plan_beside(&keys, |this| {
+                this.plan_collected(owner_group, &object_type, &extra, path, None, conditions)
             });
-            self.next_is_field_set = true;
-            let inner =
-                self.plan_collected(owner_group, &object_type, &extra, path, None, conditions);
-            self.next_is_field_set = false;
-            self.response_keys.pop();
             add_type_case(&mut fields, object_type, inner?);
         }
         if let Some(entry) = self.entry_mut(owner_group, interface) {
             entry.fields.merge(fields);
         }
         Ok(out)
+    }
+
+    /// Runs `plan` (which plans one selection set) as if that set answered beside the client
+    /// fields `keys` in the same object, so the fields the planner adds avoid their keys.
+    fn plan_beside<T>(&mut self, keys: &ClientKeys, plan: impl FnOnce(&mut Self) -> T) -> T {
+        self.response_keys.push(KeysFrame {
+            keys: keys.clone(),
+            field_set: false,
+            under: None,
+        });
+        self.next_is_field_set = true;
+        let out = plan(self);
+        self.next_is_field_set = false;
+        self.response_keys.pop();
+        out
     }
 
     /// Whether `set` has a fragment on an object type (an implementation of `interface`) that
