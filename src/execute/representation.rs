@@ -5,7 +5,7 @@
 use smallvec::SmallVec;
 
 use super::report::{client_path, Report};
-use crate::response::value::{write_json_string, Object, Value};
+use crate::response::value::{write_json_string, write_name, Object, Value};
 
 use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::{FetchNode, RequiredStep};
@@ -142,14 +142,17 @@ fn write_projection_fields<'s>(
                     out.push(b',');
                 }
                 *first = false;
-                write_json_string(out, &field.name);
+                write_name(out, &field.name);
                 out.push(b':');
                 if field.name == "__typename" {
-                    let name = forced_typename
-                        .or_else(|| object.get("__typename").and_then(Value::as_str))
-                        .or(typename)
-                        .unwrap_or_default();
-                    write_json_string(out, name);
+                    // The subgraph's own `__typename` is written as it was read (a text the
+                    // parser knows needs no escaping); the planner's names are checked.
+                    match (forced_typename, object.get("__typename")) {
+                        (None, Some(Value::String(own))) => own.write_json(out),
+                        _ => {
+                            write_json_string(out, forced_typename.or(typename).unwrap_or_default())
+                        }
+                    }
                     continue;
                 }
                 match object.get(key.as_str()) {

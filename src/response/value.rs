@@ -300,6 +300,14 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends a GraphQL name (a field, alias or type name) as a JSON string. Names are ASCII
+/// letters, digits and `_` by the grammar, so they are written without the scan for characters
+/// to escape: representations write two or three names per entity, and that scan was most of
+/// their cost.
+pub fn write_name(out: &mut Vec<u8>, name: &apollo_compiler::Name) {
+    write_plain_json_string(out, name);
+}
+
 /// Appends `s`, which needs no escaping, in quotes.
 fn write_plain_json_string(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);

@@ -160,16 +160,30 @@ async fn read_limited(
     if declared > MAX_SUBGRAPH_RESPONSE_BYTES {
         return Err(too_large());
     }
-    let mut body = bytes::BytesMut::with_capacity(declared.max(8 * 1024));
+    // An answer that arrives in one chunk is kept as it came; only a second chunk starts a copy.
+    let mut first = Bytes::new();
+    let mut joined = bytes::BytesMut::new();
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|e| transport_error(&endpoint.name, &endpoint.url, timeout, e))?
     {
-        if body.len() + chunk.len() > MAX_SUBGRAPH_RESPONSE_BYTES {
+        if first.len() + joined.len() + chunk.len() > MAX_SUBGRAPH_RESPONSE_BYTES {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        if joined.is_empty() && first.is_empty() {
+            first = chunk;
+            continue;
+        }
+        if joined.is_empty() {
+            joined.reserve(declared.max(first.len() + chunk.len()));
+            joined.extend_from_slice(&std::mem::take(&mut first));
+        }
+        joined.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok(if joined.is_empty() {
+        first
+    } else {
+        joined.freeze()
+    })
 }
