@@ -206,8 +206,7 @@ pub(super) fn collect_targets(
             }
             rep.clear();
             // An object reached through an `@interfaceObject` is sent as its interface.
-            let forced =
-                (!entity_type.object_types.is_empty()).then_some(entity_type.name.as_str());
+            let forced = (!entity_type.object_types.is_empty()).then_some(&entity_type.name);
             write_projection(
                 &mut rep,
                 object,

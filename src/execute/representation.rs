@@ -5,7 +5,8 @@
 use smallvec::SmallVec;
 
 use super::report::{client_path, Report};
-use crate::response::value::{write_json_string, write_name, Object, Value};
+use crate::response::value::{write_name, Object, Value};
+use apollo_compiler::Name;
 
 use crate::plan::selection::{Selection, SelectionSet};
 use crate::plan::{FetchNode, RequiredStep};
@@ -100,8 +101,8 @@ pub(super) fn write_projection(
     out: &mut Vec<u8>,
     object: &Object,
     selection: &SelectionSet,
-    typename: &str,
-    forced_typename: Option<&str>,
+    typename: &Name,
+    forced_typename: Option<&Name>,
 ) {
     out.push(b'{');
     let mut first = true;
@@ -121,8 +122,8 @@ fn write_projection_fields<'s>(
     out: &mut Vec<u8>,
     object: &Object,
     selection: &'s SelectionSet,
-    typename: Option<&str>,
-    forced_typename: Option<&str>,
+    typename: Option<&Name>,
+    forced_typename: Option<&Name>,
     first: &mut bool,
     written: &mut Written<'s>,
 ) {
@@ -149,9 +150,10 @@ fn write_projection_fields<'s>(
                     // parser knows needs no escaping); the planner's names are checked.
                     match (forced_typename, object.get("__typename")) {
                         (None, Some(Value::String(own))) => own.write_json(out),
-                        _ => {
-                            write_json_string(out, forced_typename.or(typename).unwrap_or_default())
-                        }
+                        _ => match forced_typename.or(typename) {
+                            Some(name) => write_name(out, name),
+                            None => out.extend_from_slice(b"\"\""),
+                        },
                     }
                     continue;
                 }
