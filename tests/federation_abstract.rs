@@ -514,6 +514,27 @@ async fn interface_object_requires_beside_a_client_alias_named_like_its_input() 
             json!({ "id": [{ "rating": 2 }], "title": "Dune" }),
             json!({ "title": "Alien" }),
         ),
+        // The owner fetch's key beside a client alias in the interface's own fields.
+        (
+            "{ topRated { similar { ... on Media { id: rating } ... on Book { headline } } } }",
+            json!({ "similar": [{ "id": 2, "headline": "EMMA" }] }),
+            json!({ "similar": [] }),
+        ),
+        // The same field on the interface and, conditional, in a fragment on an implementation:
+        // one selection of the fetched object, whose owner key must avoid the client's `id`.
+        (
+            "query($v: Boolean = true) { topRated { similar { id: similar { rating } } \
+             ... on Movie { similar @include(if: $v) { __typename } } } }",
+            json!({ "similar": [{ "id": [{ "rating": 5 }, { "rating": 4 }] }] }),
+            json!({ "similar": [] }),
+        ),
+        // The same field twice under conditions neither of which includes the other.
+        (
+            "query($a: Boolean = true, $b: Boolean = false) { topRated @include(if: $a) \
+             { id: title } topRated @skip(if: $b) { ... on Movie { headline } } }",
+            json!({ "id": "Dune" }),
+            json!({ "id": "Alien", "headline": "ALIEN" }),
+        ),
     ] {
         parity
             .assert_query(

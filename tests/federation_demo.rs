@@ -1152,6 +1152,15 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
          fragment T on Query { ...U } fragment U on Query { topProducts(first: 3) { reviews { id } inStock } }",
         "query($v: Boolean = true) { ... @include(if: $v) { topProducts(first: 3) { reviews { id } inStock } } \
            topProducts(first: 3) { upc: name } }",
+        // Both conditional, one under the other's condition and one more.
+        "query($a: Boolean = true, $b: Boolean = true) { ... @include(if: $a) { \
+           topProducts(first: 3) { reviews { id } inStock } \
+           topProducts(first: 3) @include(if: $b) { upc: name } } }",
+        // Conditions neither of which includes the other: planned apart, each aliasing its
+        // own fields away from the other's.
+        "query($a: Boolean = true, $b: Boolean = false) { \
+           topProducts(first: 3) @include(if: $a) { reviews { id } inStock } \
+           topProducts(first: 3) @skip(if: $b) { upc: name } }",
     ];
     for query in root_cases {
         let answer = gw.query(query).await;
@@ -1175,6 +1184,58 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
             assert_eq!(got_ids, ids, "{query}: {answer}");
         }
     }
+    // Each condition false in turn: a part is there exactly when its own conditions hold.
+    // (`a` guards reviews and inStock, `b` guards upc; `nested` puts both under `a`.)
+    for (query, nested) in [
+        (
+            "query($a: Boolean!, $b: Boolean!) { topProducts(first: 3) @include(if: $a) \
+             { reviews { id } inStock } ... @skip(if: $b) { topProducts(first: 3) { upc: name } } }",
+            false,
+        ),
+        (
+            "query($a: Boolean!, $b: Boolean!) { ... @include(if: $a) { topProducts(first: 3) \
+             { reviews { id } inStock } topProducts(first: 3) @skip(if: $b) { upc: name } } }",
+            true,
+        ),
+    ] {
+        for (a, b) in [(true, true), (true, false), (false, true), (false, false)] {
+            let answer = gw.query_with(query, json!({ "a": a, "b": b })).await;
+            assert_eq!(answer.get("errors"), None, "{query} {a} {b}: {answer}");
+            let with_upc = !b && (a || !nested);
+            if !a && !with_upc {
+                assert_eq!(*data(&answer), json!({}), "{query} {a} {b}");
+                continue;
+            }
+            let got = data(&answer)["topProducts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(got.len(), 3, "{query} {a} {b}: {answer}");
+            for (product, want) in got.iter().zip(&products) {
+                let keys: Vec<&str> = product
+                    .as_object()
+                    .map(|o| o.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let mut expected = Vec::new();
+                if a {
+                    expected.extend(["reviews", "inStock"]);
+                }
+                if with_upc {
+                    expected.push("upc");
+                }
+                let mut sorted = keys.clone();
+                sorted.sort_unstable();
+                expected.sort_unstable();
+                assert_eq!(sorted, expected, "{query} {a} {b}: {answer}");
+                if with_upc {
+                    assert_eq!(product["upc"], want["name"], "{query} {a} {b}");
+                }
+                if a {
+                    assert_eq!(product["inStock"], want["inStock"], "{query} {a} {b}");
+                }
+            }
+        }
+    }
     let nested_cases = [
         "{ topProducts(first: 3) { reviews { author { id: username } } \
            ... on Product { reviews { author { name } } } } }",
@@ -1182,6 +1243,12 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
          fragment R on Product { reviews { ... on Review { author { id: username } } } }",
         "{ topProducts(first: 3) { reviews { author { name } } \
            reviews { ...A } } } fragment A on Review { author { id: username username } }",
+        "query($a: Boolean = true, $b: Boolean = true) { topProducts(first: 3) { \
+           ... @include(if: $a) { reviews @skip(if: false) { author @include(if: $b) { id: username } } \
+           reviews { author { name } } } } }",
+        "query($a: Boolean = true, $b: Boolean = true) { topProducts(first: 3) { \
+           reviews @include(if: $a) { author { id: username } } \
+           reviews @include(if: $b) { author { name } } } }",
     ];
     for query in nested_cases {
         let answer = gw.query(query).await;
@@ -1211,6 +1278,33 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_field_repeated_under_too_many_unmergeable_conditions_is_refused() {
+    // Each of them would collect every other's selection to see its keys: nine are planned,
+    // ten are refused with a clear error rather than planned without each other's keys.
+    let gw = TestGateway::demo().await;
+    let query = |n: usize| {
+        let variables: Vec<String> = (0..n).map(|i| format!("$v{i}: Boolean = true")).collect();
+        let fields: Vec<String> = (0..n)
+            .map(|i| format!("topProducts(first: 1) @include(if: $v{i}) {{ upc }}"))
+            .collect();
+        format!("query({}) {{ {} }}", variables.join(", "), fields.join(" "))
+    };
+    let nine = gw.query(&query(9)).await;
+    assert_eq!(nine.get("errors"), None, "{nine}");
+    assert_eq!(data(&nine)["topProducts"][0]["upc"], json!("1"), "{nine}");
+    let ten = gw.query(&query(10)).await;
+    assert_eq!(
+        ten["errors"][0]["extensions"]["code"], "QUERY_PLANNING_FAILED",
+        "{ten}"
+    );
+    let message = ten["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`topProducts`") && message.contains("more than 9"),
+        "{ten}"
+    );
 }
 
 #[tokio::test]

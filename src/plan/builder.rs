@@ -85,12 +85,18 @@ struct Builder<'a> {
     /// Per selection set being planned: the response keys of its fields, so key and `@requires`
     /// fields the planner adds can avoid a response key a client alias already uses.
     response_keys: Vec<KeysFrame>,
-    /// Set by `jump_group` for the next selection set planned: a key or `@requires` field set.
+    /// Set for the next selection set planned when it answers in the same object as the frame
+    /// below it: a key or `@requires` field set (`jump_group`), or the selections of an
+    /// `@interfaceObject` planned beside its implementations' client keys (`plan_beside`).
     next_is_field_set: bool,
     /// Set by `plan_field` while it plans the selection of a field of a key or `@requires` field
     /// set (or of a selection below one): that field's response key, which the frames planned
     /// for its selection record as `KeysFrame::under`.
     next_under: Option<Name>,
+    /// Set while a field is planned that shares its response key with fields it could not be
+    /// merged with (`collect::companions`): those fields. The objects planned for it answer
+    /// in the same fetched object as theirs, so their client keys are taken there too.
+    next_companions: Vec<Node<exe::Field>>,
     /// The root groups, in creation order (entity groups are not searched for root fields).
     root_groups: Vec<usize>,
     /// Entity groups by subgraph and merge path, so a jump finds the fetch it can join without a
@@ -113,8 +119,9 @@ type ClientKeys = HashMap<Name, Vec<Node<exe::Field>>, ahash::RandomState>;
 /// One selection set being planned, for `avoid_taken_keys`.
 struct KeysFrame {
     keys: ClientKeys,
-    /// The set is a key or `@requires` field set of the object the frame below is about: it
-    /// answers in that same object, so that frame's keys are taken there too.
+    /// The set answers in the same object as the frame below (a key or `@requires` field set
+    /// of that object, or a selection planned beside other client keys of it), so that frame's
+    /// keys are taken there too.
     field_set: bool,
     /// The set is the selection of the field with this response key in the frame below, a field
     /// the planner added for a field set: it merges with the client's fields under that key, so
@@ -145,6 +152,7 @@ pub(super) fn build(
         response_keys: Vec::new(),
         next_is_field_set: false,
         next_under: None,
+        next_companions: Vec::new(),
         root_groups: Vec::new(),
         places: HashMap::default(),
         root_keys: Default::default(),
@@ -154,7 +162,9 @@ pub(super) fn build(
     let root_type = operation.object_type().clone();
     let collected = builder.collect(&operation.selection_set, &root_type)?;
     let collected = collect::merge_repeats(&collected).unwrap_or(collected);
-    for c in &collected {
+    let companions = collect::companions(&collected, Vec::new())?;
+    for (i, c) in collected.iter().enumerate() {
+        builder.next_companions = companions.of(i, &collected);
         let name = &c.field.name;
         if name.starts_with("__") {
             continue; // __typename, __schema and __type are answered by the gateway itself.
@@ -165,6 +175,7 @@ pub(super) fn build(
         };
         builder.plan_root(kind, &root_type, c, &conditions, &[])?;
     }
+    builder.next_companions.clear();
     builder.fold_covered_interface_object_groups();
     let root = builder.arrange(kind, operation);
     let non_null_roots = match kind {
@@ -341,9 +352,24 @@ impl<'a> Builder<'a> {
     ) -> Result<SelectionSet, PlanError> {
         let merged = collect::merge_repeats(collected);
         let collected = merged.as_deref().unwrap_or(collected);
+        let mut keys = client_keys(collected);
+        let outer_companions = std::mem::take(&mut self.next_companions);
+        // The companions' fields of this object: their keys are taken here, and those with a
+        // selection are companions of this object's fields under the same key, one level down.
+        let mut beside = Vec::new();
+        for companion in &outer_companions {
+            for c in self.collect(&companion.selection_set, object_type)? {
+                keys.entry(c.field.response_key().clone())
+                    .or_default()
+                    .push(Node::clone(&c.field));
+                if !c.field.selection_set.selections.is_empty() {
+                    beside.push(Node::clone(&c.field));
+                }
+            }
+        }
+        let companions = collect::companions(collected, beside)?;
         let targets = self.count_jump_targets(group, object_type, collected, provides);
         self.jump_targets.push(targets);
-        let keys = client_keys(collected);
         let field_set = std::mem::take(&mut self.next_is_field_set);
         // Taken for this frame only: the frames of the fields planned below it are not `under`
         // unless `plan_field` says so again; put back for the next type case of the same field.
@@ -356,12 +382,14 @@ impl<'a> Builder<'a> {
         let tracked = self.enter_object(group, object_type, path, conditions);
         let mut out = SelectionSet::default();
         let mut result = Ok(());
-        for c in collected {
+        for (i, c) in collected.iter().enumerate() {
+            self.next_companions = companions.of(i, collected);
             result = self.plan_field(group, object_type, c, path, provides, conditions, &mut out);
             if result.is_err() {
                 break;
             }
         }
+        self.next_companions = outer_companions;
         if tracked {
             // Fields that descendants read as context values are fetched with the object.
             out.merge(self.leave_object());

@@ -351,6 +351,11 @@ pub enum PlanError {
     },
     #[error("the schema has no root type for {0} operations")]
     NoRootType(&'static str),
+    #[error(
+        "field `{key}` is selected in one object under more than {max} different sets of \
+         @skip/@include conditions that cannot be merged"
+    )]
+    TooManyConditionalRepeats { key: String, max: usize },
 }
 
 pub fn plan_operation(

@@ -39,11 +39,6 @@ impl Builder<'_> {
                 every_key.entry(key).or_default().extend(fields);
             }
         }
-        let mut out = self.plan_beside(&every_key, |this| {
-            this.plan_collected(group, interface, &on_interface, path, provides, conditions)
-        })?;
-        // Representations of the interface must name it; the subgraph answers with its own name.
-        out.add_typename();
         let wants_typename = on_interface.iter().any(|c| c.field.name == "__typename");
         let mut concrete = Vec::new();
         // Fields of the interface asked in a fragment on an implementation
@@ -51,7 +46,8 @@ impl Builder<'_> {
         // they are fetched here; shaping writes them only for the objects the fragment matches.
         // Every occurrence counts, not one per response key: `notes { id }` on the interface
         // and `... on Book { notes { text } }` select different fields below `notes`, and the
-        // fetch must hold both (the planner merges them under one key).
+        // fetch must hold both: they are planned together with the interface's own fields, one
+        // selection of this object, so repeats merge and every key is seen.
         // An occurrence is the field node of the document with the conditions it was reached
         // under: a named fragment spread twice gives one node under two sets of conditions,
         // which are two occurrences. Looked up by hash, so this stays linear in the fields.
@@ -87,19 +83,21 @@ impl Builder<'_> {
                 concrete.push((object_type, extra));
             }
         }
-        if !here.is_empty() {
-            let local = self.plan_beside(&every_key, |this| {
-                this.plan_collected(group, interface, &here, path, provides, conditions)
-            })?;
-            out.merge(local);
-        }
+        let here_len = here.len();
+        let mut local = on_interface;
+        local.extend(here);
+        let mut out = self.plan_beside(&every_key, |this| {
+            this.plan_collected(group, interface, &local, path, provides, conditions)
+        })?;
+        // Representations of the interface must name it; the subgraph answers with its own name.
+        out.add_typename();
         // A fragment on an implementation needs each object's real type to apply, even when
         // this subgraph answers every field in it: it names objects by the interface. That
         // holds too when each of its fields was already collected on the interface itself
         // (`...F ... on Book { ...F }`), which leaves `here` and `concrete` empty.
         if !wants_typename
             && concrete.is_empty()
-            && here.is_empty()
+            && here_len == 0
             && !self.selects_on_an_implementation(set, interface)
         {
             return Ok(out);
@@ -108,9 +106,18 @@ impl Builder<'_> {
         let Some((owner, key)) = self.choose_key(interface, subgraph, &owners) else {
             return Err(self.no_key(interface, "__typename", subgraph, &owners));
         };
+        // The key goes into this object beside the client's fields of every implementation
+        // (`similar { ... on Media { id: rating } ... on Book { headline } }`).
+        self.response_keys.push(KeysFrame {
+            keys: every_key.clone(),
+            field_set: false,
+            under: self.next_under.clone(),
+        });
         let owner_group = self.jump_group(
             group, interface, interface, owner, &key, None, path, conditions, conditions, &mut out,
-        )?;
+        );
+        self.response_keys.pop();
+        let owner_group = owner_group?;
         let mut fields = SelectionSet::default();
         fields.add_typename();
         for (object_type, extra) in concrete {
@@ -135,7 +142,7 @@ impl Builder<'_> {
         self.response_keys.push(KeysFrame {
             keys: keys.clone(),
             field_set: false,
-            under: None,
+            under: self.next_under.clone(),
         });
         self.next_is_field_set = true;
         let out = plan(self);
