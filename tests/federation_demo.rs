@@ -48,6 +48,11 @@ fn data(response: &Value) -> &Value {
     &response["data"]
 }
 
+/// The elements of a JSON list; none when it is not a list.
+fn items(value: &Value) -> Vec<Value> {
+    value.as_array().cloned().unwrap_or_default()
+}
+
 /// The response body as the gateway wrote it: `serde_json::Value` sorts object keys, so field
 /// order can only be checked on the text.
 async fn raw_response(gw: &TestGateway, query: &str) -> String {
@@ -1138,10 +1143,7 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
             "{ topProducts(first: 3) { upc name inStock reviews { id author { id name username } } } }",
         )
         .await;
-    let products = data(&plain)["topProducts"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let products = items(&data(&plain)["topProducts"]);
     assert_eq!(products.len(), 3, "{plain}");
     let root_cases = [
         "{ topProducts(first: 3) { reviews { id } inStock } \
@@ -1165,23 +1167,18 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
     for query in root_cases {
         let answer = gw.query(query).await;
         assert_eq!(answer.get("errors"), None, "{query}: {answer}");
-        let got = data(&answer)["topProducts"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let got = items(&data(&answer)["topProducts"]);
         assert_eq!(got.len(), 3, "{query}: {answer}");
         for (product, want) in got.iter().zip(&products) {
             assert_eq!(product["upc"], want["name"], "{query}: {answer}");
             assert_eq!(product["inStock"], want["inStock"], "{query}: {answer}");
-            let ids: Vec<&Value> = want["reviews"]
-                .as_array()
-                .map(|r| r.iter().map(|r| &r["id"]).collect())
-                .unwrap_or_default();
-            let got_ids: Vec<&Value> = product["reviews"]
-                .as_array()
-                .map(|r| r.iter().map(|r| &r["id"]).collect())
-                .unwrap_or_default();
-            assert_eq!(got_ids, ids, "{query}: {answer}");
+            let ids = |p: &Value| -> Vec<Value> {
+                items(&p["reviews"])
+                    .iter()
+                    .map(|r| r["id"].clone())
+                    .collect()
+            };
+            assert_eq!(ids(product), ids(want), "{query}: {answer}");
         }
     }
     // Each condition false in turn: a part is there exactly when its own conditions hold.
@@ -1206,13 +1203,10 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
                 assert_eq!(*data(&answer), json!({}), "{query} {a} {b}");
                 continue;
             }
-            let got = data(&answer)["topProducts"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let got = items(&data(&answer)["topProducts"]);
             assert_eq!(got.len(), 3, "{query} {a} {b}: {answer}");
             for (product, want) in got.iter().zip(&products) {
-                let keys: Vec<&str> = product
+                let mut keys: Vec<&str> = product
                     .as_object()
                     .map(|o| o.keys().map(String::as_str).collect())
                     .unwrap_or_default();
@@ -1223,10 +1217,9 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
                 if with_upc {
                     expected.push("upc");
                 }
-                let mut sorted = keys.clone();
-                sorted.sort_unstable();
+                keys.sort_unstable();
                 expected.sort_unstable();
-                assert_eq!(sorted, expected, "{query} {a} {b}: {answer}");
+                assert_eq!(keys, expected, "{query} {a} {b}: {answer}");
                 if with_upc {
                     assert_eq!(product["upc"], want["name"], "{query} {a} {b}");
                 }
@@ -1253,14 +1246,11 @@ async fn a_field_repeated_through_fragments_is_planned_with_every_occurrence_s_c
     for query in nested_cases {
         let answer = gw.query(query).await;
         assert_eq!(answer.get("errors"), None, "{query}: {answer}");
-        let got = data(&answer)["topProducts"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let got = items(&data(&answer)["topProducts"]);
         assert_eq!(got.len(), 3, "{query}: {answer}");
         for (product, want) in got.iter().zip(&products) {
-            let reviews = product["reviews"].as_array().cloned().unwrap_or_default();
-            let wanted = want["reviews"].as_array().cloned().unwrap_or_default();
+            let reviews = items(&product["reviews"]);
+            let wanted = items(&want["reviews"]);
             assert_eq!(reviews.len(), wanted.len(), "{query}: {answer}");
             for (review, want) in reviews.iter().zip(&wanted) {
                 let author = &review["author"];

@@ -2,7 +2,6 @@
 //! flattened, each with the conditions it was reached under and its own directives.
 
 use std::borrow::Cow;
-
 use std::collections::HashSet;
 
 use apollo_compiler::ast::Directive;
@@ -129,9 +128,9 @@ pub(super) fn companions(
 
 impl Companions {
     /// The other fields under the response key of `collected[i]`; empty for most fields.
-    /// Each field of a group collects the others' selections, so a field gets at most
-    /// `MAX_COMPANIONS` of them: a hostile document repeating one key under a thousand
-    /// conditions costs linear work (and plans those fields without all their companions' keys).
+    /// Each field collects its companions' selections, so it gets at most `MAX_COMPANIONS` of
+    /// them: `companions` refuses larger groups here, and of the fields met through the
+    /// enclosing field's companions (`beside`) only the first are kept.
     pub(super) fn of(&self, i: usize, collected: &[Collected<'_>]) -> Vec<Node<exe::Field>> {
         if self.shared.is_empty() && self.beside.is_empty() {
             return Vec::new();

@@ -22,23 +22,10 @@ impl Builder<'_> {
     ) -> Result<SelectionSet, PlanError> {
         let subgraph = self.groups[group].subgraph;
         let on_interface = self.collect(set, interface)?;
-        let implementations: Vec<(Name, Vec<Collected<'_>>)> =
-            crate::supergraph::possible_types(&self.supergraph.schema, interface)
-                .into_iter()
-                .map(|object_type| {
-                    let collected = self.collect(set, &object_type)?;
-                    Ok((object_type, collected))
-                })
-                .collect::<Result<_, PlanError>>()?;
         // Every object answers here with the client's fields of its own type too (`... on Book
         // { title: id }` beside `headline`): what the planner adds for the interface's fields
         // (`headline`'s required `title`) must avoid all of their keys.
         let mut every_key = ClientKeys::default();
-        for (_, collected) in &implementations {
-            for (key, fields) in client_keys(collected) {
-                every_key.entry(key).or_default().extend(fields);
-            }
-        }
         let wants_typename = on_interface.iter().any(|c| c.field.name == "__typename");
         let mut concrete = Vec::new();
         // Fields of the interface asked in a fragment on an implementation
@@ -56,7 +43,15 @@ impl Builder<'_> {
         let on_interface_seen: HashSet<_> = on_interface.iter().map(occurrence).collect();
         let mut here_seen = HashSet::new();
         let mut here: Vec<Collected<'_>> = Vec::new();
-        for (object_type, collected) in implementations {
+        for object_type in crate::supergraph::possible_types(&self.supergraph.schema, interface) {
+            let collected = self.collect(set, &object_type)?;
+            let keys = client_keys(&collected);
+            for (key, fields) in &keys {
+                every_key
+                    .entry(key.clone())
+                    .or_default()
+                    .extend(fields.iter().cloned());
+            }
             let mut extra: Vec<Collected<'_>> = Vec::new();
             for c in collected {
                 // Selected for every object already (on the interface itself).
@@ -80,13 +75,13 @@ impl Builder<'_> {
                 }
             }
             if !extra.is_empty() {
-                concrete.push((object_type, extra));
+                concrete.push((object_type, keys, extra));
             }
         }
         let here_len = here.len();
         let mut local = on_interface;
         local.extend(here);
-        let mut out = self.plan_beside(&every_key, |this| {
+        let mut out = self.plan_beside(every_key.clone(), |this| {
             this.plan_collected(group, interface, &local, path, provides, conditions)
         })?;
         // Representations of the interface must name it; the subgraph answers with its own name.
@@ -108,24 +103,19 @@ impl Builder<'_> {
         };
         // The key goes into this object beside the client's fields of every implementation
         // (`similar { ... on Media { id: rating } ... on Book { headline } }`).
-        self.response_keys.push(KeysFrame {
-            keys: every_key.clone(),
-            field_set: false,
-            under: self.next_under.clone(),
-        });
-        let owner_group = self.jump_group(
-            group, interface, interface, owner, &key, None, path, conditions, conditions, &mut out,
-        );
-        self.response_keys.pop();
-        let owner_group = owner_group?;
+        let owner_group = self.plan_beside(every_key, |this| {
+            this.jump_group(
+                group, interface, interface, owner, &key, None, path, conditions, conditions,
+                &mut out,
+            )
+        })?;
         let mut fields = SelectionSet::default();
         fields.add_typename();
-        for (object_type, extra) in concrete {
+        for (object_type, keys, extra) in concrete {
             // These fields answer in the same object as the client's others (`... on Book {
             // title: id headline }`: `id` from here, `headline` through the owner): what the
             // planner adds for them (`headline`'s required `title`) must avoid those keys too.
-            let keys = client_keys(&self.collect(set, &object_type)?);
-            let inner = self.plan_beside(&keys, |this| {
+            let inner = self.plan_beside(keys, |this| {
                 this.plan_collected(owner_group, &object_type, &extra, path, None, conditions)
             });
             add_type_case(&mut fields, object_type, inner?);
@@ -136,11 +126,12 @@ impl Builder<'_> {
         Ok(out)
     }
 
-    /// Runs `plan` (which plans one selection set) as if that set answered beside the client
-    /// fields `keys` in the same object, so the fields the planner adds avoid their keys.
-    fn plan_beside<T>(&mut self, keys: &ClientKeys, plan: impl FnOnce(&mut Self) -> T) -> T {
+    /// Runs `plan` (which plans one selection set, or a key through `jump_group`) as if that set
+    /// answered beside the client fields `keys` in the same object, so the fields the planner
+    /// adds avoid their keys.
+    fn plan_beside<T>(&mut self, keys: ClientKeys, plan: impl FnOnce(&mut Self) -> T) -> T {
         self.response_keys.push(KeysFrame {
-            keys: keys.clone(),
+            keys,
             field_set: false,
             under: self.next_under.clone(),
         });
